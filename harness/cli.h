@@ -1,0 +1,62 @@
+/* Internal helpers shared by the tfbench subcommands. Only harness/ prints and decides exit codes. */
+#ifndef TFB_HARNESS_CLI_H
+#define TFB_HARNESS_CLI_H
+
+#include <stdio.h>
+
+#include "tfbench/model.h"
+
+/* Exit codes (DESIGN.md): 0 ok, 1 a check failed, 2 bad usage or input, 3 backend unavailable. */
+enum { TFB_EXIT_OK = 0, TFB_EXIT_FAIL = 1, TFB_EXIT_USAGE = 2, TFB_EXIT_UNAVAILABLE = 3 };
+
+/* Map a status to an exit code. */
+int tfb_cli_exit_code(tfb_status s);
+/* Print `tfbench: <where>: <what>` (what = tfb_error_last() when fmt is NULL) and return the exit code. */
+int tfb_cli_fail(tfb_status s, const char *where);
+/* Print a usage error `tfbench: <where>: <what>` and return 2. */
+int tfb_cli_usage(const char *where, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Parse a comma-separated list of integers into a malloc'ed array; false on any junk. */
+bool tfb_cli_parse_ints(const char *s, int32_t **out, int64_t *n);
+/* Parse one integer in [lo, hi]. */
+bool tfb_cli_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+/* Write a file atomically: data goes to PATH.tmp.<pid>, renamed over PATH at the end. An existing
+ * PATH is an error unless force. */
+typedef struct tfb_atomic_file {
+    FILE *f;
+    char path[4096];
+    char tmp[4200];
+} tfb_atomic_file;
+tfb_status tfb_atomic_open(tfb_atomic_file *af, const char *path, bool force);
+tfb_status tfb_atomic_commit(tfb_atomic_file *af);
+void tfb_atomic_abort(tfb_atomic_file *af);
+
+/* NumPy .npy (version 1.0, little-endian float32, C order) of shape [rows, cols]. */
+tfb_status tfb_npy_write(const char *path, const float *data, int64_t rows, int64_t cols, bool force);
+
+/* Subcommands. argv[0] is the subcommand name. */
+int tfb_cmd_list(int argc, char **argv);
+int tfb_cmd_run(int argc, char **argv);
+
+#endif
+
+/* Option matching for hand-rolled parsers: true if argv[*i] is `name` (value in the next argument)
+ * or `name=value`; sets *val and advances *i past it. A matching option without its value prints
+ * `tfbench: NAME: missing value`, sets *bad and returns false (check *bad before "unknown option"). */
+bool tfb_cli_opt(int argc, char **argv, int *i, const char *name, const char **val, bool *bad);
+
+/* The backend options every subcommand accepts: --threads N, --device D, --isa X. Returns 1 if
+ * argv[*i] was one (consumed), 0 if not, or an exit code + 100 on a bad value (caller returns it - 100). */
+int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts);
+
+/* Resolve a backend by name and init it; prints the error itself and returns the exit code (0 ok). */
+int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out);
+int tfb_cmd_suite(int argc, char **argv);
+
+/* Monotonic wall clock in seconds. */
+double tfb_now(void);

@@ -1,0 +1,168 @@
+/* `tfbench run`: greedy generation (decoders, encoder-decoders) or encoding (encoders, printing the
+ * per-position argmax of the MLM head), optionally dumping every position's logits as .npy. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct run_args {
+    const char *model, *backend, *dump;
+    tfb_dtype dtype;
+    int32_t *tokens, *src;
+    int64_t n_tokens, n_src, n_gen, seed, ctx;
+    bool json, force;
+    tfb_backend_opts opts;
+} run_args;
+
+static int parse(int argc, char **argv, run_args *a) {
+    a->backend = "reference";
+    a->dtype = TFB_DTYPE_F32;
+    a->n_gen = 16;
+    a->seed = 42;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool bad = false;
+        int r = tfb_cli_backend_opt(argc, argv, &i, &a->opts);
+        if (r >= 100)
+            return r - 100;
+        if (r == 1)
+            continue;
+#define MATCH(name) tfb_cli_opt(argc, argv, &i, name, &v, &bad)
+        if (MATCH("--model")) {
+            a->model = v;
+        } else if (MATCH("--backend")) {
+            a->backend = v;
+        } else if (MATCH("--dtype")) {
+            if (!tfb_dtype_parse(v, &a->dtype) || a->dtype == TFB_DTYPE_I32)
+                return tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0)", v);
+        } else if (MATCH("--tokens")) {
+            free(a->tokens);
+            if (!tfb_cli_parse_ints(v, &a->tokens, &a->n_tokens))
+                return tfb_cli_usage("--tokens", "expected comma-separated token ids, got '%s'", v);
+        } else if (MATCH("--source-tokens")) {
+            free(a->src);
+            if (!tfb_cli_parse_ints(v, &a->src, &a->n_src))
+                return tfb_cli_usage("--source-tokens", "expected comma-separated token ids, got '%s'", v);
+        } else if (MATCH("--n-gen")) {
+            if (!tfb_cli_parse_int(v, 1, 1 << 20, &a->n_gen))
+                return tfb_cli_usage("--n-gen", "expected a positive count, got '%s'", v);
+        } else if (MATCH("--seed")) {
+            if (!tfb_cli_parse_int(v, 0, INT64_MAX, &a->seed))
+                return tfb_cli_usage("--seed", "expected a non-negative integer, got '%s'", v);
+        } else if (MATCH("--ctx")) {
+            if (!tfb_cli_parse_int(v, 1, 1 << 24, &a->ctx))
+                return tfb_cli_usage("--ctx", "expected a positive context length, got '%s'", v);
+        } else if (MATCH("--dump-logits")) {
+            a->dump = v;
+        } else if (bad) {
+            return TFB_EXIT_USAGE;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            a->json = true;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            a->force = true;
+        } else {
+            return tfb_cli_usage("run", "unknown option '%s'", argv[i]);
+        }
+#undef MATCH
+    }
+    if (!a->model)
+        return tfb_cli_usage("run", "--model PRESET|DIR is required");
+    return 0;
+}
+
+static void print_result(const run_args *a, const tfb_model *m, const int32_t *out, int64_t n_out) {
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", m->cfg.name);
+        cJSON_AddStringToObject(o, "backend", a->backend);
+        cJSON_AddStringToObject(o, "dtype", tfb_dtype_name(a->dtype));
+        cJSON *t = cJSON_AddArrayToObject(o, "tokens");
+        for (int64_t i = 0; i < n_out; i++)
+            cJSON_AddItemToArray(t, cJSON_CreateNumber(out[i]));
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        free(s);
+        cJSON_Delete(o);
+        return;
+    }
+    for (int64_t i = 0; i < n_out; i++)
+        printf("%s%d", i ? "," : "", out[i]);
+    printf("\n");
+}
+
+static int run(run_args *a) {
+    tfb_model m;
+    tfb_status s = tfb_model_open(a->model, (uint64_t)a->seed, a->dtype, &m);
+    if (s != TFB_STATUS_OK)
+        return tfb_cli_fail(s, NULL);
+    const tfb_config *c = &m.cfg;
+    int rc = 0;
+    tfb_backend *b = NULL;
+    tfb_session *sess = NULL;
+    int32_t *out = NULL;
+    float *dump = NULL;
+    int64_t n_out = 0, rows = 0;
+    if (c->arch == TFB_ARCH_ENCDEC ? a->n_src < 1 : a->n_tokens < 1) {
+        rc = tfb_cli_usage("run", "%s needs %s", c->name, c->arch == TFB_ARCH_ENCDEC ? "--source-tokens" : "--tokens");
+        goto done;
+    }
+    if ((rc = tfb_cli_backend_open(a->backend, &a->opts, &b)) != 0)
+        goto done;
+    if ((s = tfb_session_init(b, &m, a->ctx, &sess)) != TFB_STATUS_OK) {
+        rc = tfb_cli_fail(s, a->backend);
+        goto done;
+    }
+    int64_t V = c->n_vocab;
+    int64_t max_rows = c->arch == TFB_ARCH_ENCODER ? a->n_tokens
+                       : c->arch == TFB_ARCH_DECODER ? a->n_tokens + a->n_gen
+                                                     : a->n_gen;
+    out = malloc((size_t)(c->arch == TFB_ARCH_ENCODER ? a->n_tokens : a->n_gen) * sizeof *out);
+    if (a->dump || c->arch == TFB_ARCH_ENCODER)
+        dump = malloc((size_t)(max_rows * V) * sizeof *dump);
+    if (!out || ((a->dump || c->arch == TFB_ARCH_ENCODER) && !dump)) {
+        rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "out of memory for %lld logits rows", (long long)max_rows),
+                          "run");
+        goto done;
+    }
+    if (c->arch == TFB_ARCH_ENCODER) {
+        s = tfb_session_encode(sess, a->tokens, a->n_tokens, dump);
+        for (int64_t t = 0; s == TFB_STATUS_OK && t < a->n_tokens; t++) {
+            int64_t best = 0;
+            for (int64_t v = 1; v < V; v++)
+                if (dump[t * V + v] > dump[t * V + best])
+                    best = v;
+            out[t] = (int32_t)best;
+        }
+        n_out = rows = a->n_tokens;
+    } else {
+        s = tfb_generate(sess, a->tokens, a->n_tokens, a->src, a->n_src, a->n_gen, out, &n_out,
+                         a->dump ? dump : NULL, &rows);
+    }
+    if (s != TFB_STATUS_OK) {
+        rc = tfb_cli_fail(s, "run");
+        goto done;
+    }
+    if (a->dump && (s = tfb_npy_write(a->dump, dump, rows, V, a->force)) != TFB_STATUS_OK) {
+        rc = tfb_cli_fail(s, "--dump-logits");
+        goto done;
+    }
+    print_result(a, &m, out, n_out);
+done:
+    free(out);
+    free(dump);
+    tfb_session_free(sess);
+    tfb_backend_free(b);
+    tfb_model_free(&m);
+    return rc;
+}
+
+int tfb_cmd_run(int argc, char **argv) {
+    run_args a = {0};
+    int rc = parse(argc, argv, &a);
+    if (rc == 0)
+        rc = run(&a);
+    free(a.tokens);
+    free(a.src);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/* tfbench: the command line. Subcommands live in harness/cmd_*.c and cli_*.c. */
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR]   the standard suite\n"
+               "       tfbench list                       backends and devices, available or why not\n"
+               "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
+               "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
+               "presets:");
+    for (int i = 0; i < tfb_preset_count(); i++)
+        fprintf(f, " %s", tfb_preset_get(i)->name);
+    fprintf(f, "\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return tfb_cmd_list(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return tfb_cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && argv[1][0] != '-') {
+        usage(stderr);
+        return tfb_cli_usage(argv[1], "unknown subcommand");
+    }
+    return tfb_cmd_suite(argc, argv);
+}

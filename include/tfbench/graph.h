@@ -1,0 +1,128 @@
+/* tfbench graph: nodes in execution order, each an op with up to 4 inputs, small params, one output.
+ *
+ * Built once per model and phase; the row count (tokens in this call), the cache position and the
+ * source length are per-call parameters (tfb_graph_params), not a rebuild.
+ *
+ * Op semantics (T = rows of this call: graph n_rows for dyn_rows tensors, else shape[0]):
+ *   EMBED       in: ids I32[T], tok F32[V,C], pos F32[P,C] (learned, optional), type F32[2,C]
+ *               (optional; type 0 is added). out F32[T,C] = scale*tok[id] + pos(p0+t) + type[0]
+ *               where pos is the learned row, or sinusoidal (pos_kind SINUSOIDAL, Marian layout:
+ *               sin in [0,C/2), cos in [C/2,C), freq 10000^(-j/(C/2))); p0 = params.pos.
+ *   MATMUL      in: x F32[T,K], w [N,K] of any weight dtype, bias F32[N] (optional).
+ *               out F32[T,N] = x w^T + bias.
+ *   ADD         in: a F32[T,C], b F32[T,C]. out = a + b.
+ *   LAYERNORM   in: x F32[T,C], gamma F32[C], beta F32[C]. out = (x-mean)/sqrt(var+eps)*g + b.
+ *   RMSNORM     in: x F32[T,C], gamma F32[C]. out = x/sqrt(mean(x^2)+eps)*g.
+ *   SOFTMAX     in: x F32[T,C]. out = softmax(scale*x) along C.
+ *   GELU        erf form; GELU_TANH the tanh approximation; RELU; SILU (x*sigmoid(x)). Elementwise.
+ *   KV_WRITE    in: src F32[T,C], cache F32[S,C] (the output tensor is the cache itself).
+ *               cache[p0+t] = src[t] for t < T, p0 = params.pos (or 0 when op param kv_at_zero).
+ *   ATTENTION   in: q F32[T,H*D], kcache F32[S,H*D], vcache F32[S,H*D]. out F32[T,H*D].
+ *               Head h of query row t attends keys j < L with L and mask by kind:
+ *                 CAUSAL: L = pos+T, key j visible iff j <= pos+t.
+ *                 BIDIR:  L = pos+T, all visible (encoder self-attention, pos = 0).
+ *                 CROSS:  L = params.n_src, all visible (cross-attention on cached K/V).
+ *               weights softmax(scale * q.k) over visible keys; out = sum w*v.
+ *   LAST_ROW    in: x F32[T,C]. out F32[1,C] = x[T-1] (logits of the last position only).
+ *   ARGMAX      in: x F32[T,C]. out I32[T]; lowest index wins ties.
+ */
+#ifndef TFBENCH_GRAPH_H
+#define TFBENCH_GRAPH_H
+
+#include "tfbench/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TFB_OP_MAP(X)          \
+    X(EMBED, "embed")          \
+    X(MATMUL, "matmul")        \
+    X(ADD, "add")              \
+    X(LAYERNORM, "layernorm")  \
+    X(RMSNORM, "rmsnorm")      \
+    X(SOFTMAX, "softmax")      \
+    X(GELU, "gelu")            \
+    X(GELU_TANH, "gelu_tanh")  \
+    X(RELU, "relu")            \
+    X(SILU, "silu")            \
+    X(KV_WRITE, "kv_write")    \
+    X(ATTENTION, "attention")  \
+    X(LAST_ROW, "last_row")    \
+    X(ARGMAX, "argmax")
+
+typedef enum tfb_op {
+#define TFB_OP_ENUM_(name, str) TFB_OP_##name,
+    TFB_OP_MAP(TFB_OP_ENUM_)
+#undef TFB_OP_ENUM_
+    TFB_OP_COUNT
+} tfb_op;
+
+const char *tfb_op_name(tfb_op op);
+bool tfb_op_parse(const char *name, tfb_op *out);
+
+typedef enum tfb_mask {
+    TFB_MASK_CAUSAL,
+    TFB_MASK_BIDIR,
+    TFB_MASK_CROSS,
+} tfb_mask;
+
+typedef enum tfb_pos_kind {
+    TFB_POS_NONE,
+    TFB_POS_LEARNED,
+    TFB_POS_SINUSOIDAL,
+} tfb_pos_kind;
+
+#define TFB_MAX_INPUTS 4
+
+typedef struct tfb_node {
+    tfb_op op;
+    tfb_tensor *in[TFB_MAX_INPUTS]; /* unused slots NULL */
+    tfb_tensor *out;
+    float eps;              /* LAYERNORM, RMSNORM */
+    float scale;            /* EMBED (token scale), SOFTMAX, ATTENTION */
+    int n_head;             /* ATTENTION */
+    tfb_mask mask;          /* ATTENTION */
+    tfb_pos_kind pos_kind;  /* EMBED */
+    bool kv_at_zero;        /* KV_WRITE: write at row 0 instead of params.pos */
+} tfb_node;
+
+/* Per-call parameters. */
+typedef struct tfb_graph_params {
+    int64_t n_rows; /* tokens in this call (rows of every dyn_rows tensor), >= 1 */
+    int64_t pos;    /* cache position of the first row */
+    int64_t n_src;  /* source length for CROSS attention (encoder-decoder) */
+} tfb_graph_params;
+
+typedef struct tfb_graph {
+    tfb_node *nodes; /* execution order */
+    int n_nodes, cap_nodes;
+    tfb_tensor **tensors; /* every activation tensor the graph owns (not weights, not caches) */
+    int n_tensors, cap_tensors;
+    int64_t max_rows; /* shape[0] of dyn_rows tensors */
+    tfb_tensor *input;  /* token ids, I32 [rows], uploaded before each compute */
+    tfb_tensor *output; /* what callers read back (logits or hidden states) */
+    tfb_buffer *act_buf; /* storage of the activation tensors, allocated by the session */
+    tfb_graph_params params; /* set by the caller before each compute */
+    void *backend_data;      /* a backend may cache per-graph state here (pipelines, primitives);
+                                freed through the backend's graph_release slot */
+} tfb_graph;
+
+/* Rows of t in this call: params.n_rows for dyn_rows tensors, else shape[0]. */
+int64_t tfb_graph_rows(const tfb_graph *g, const tfb_tensor *t);
+
+/* Building. The graph owns the activation tensors it creates; weights and caches are the caller's. */
+void tfb_graph_init(tfb_graph *g, int64_t max_rows);
+void tfb_graph_free(tfb_graph *g);
+/* A new F32 activation tensor [max_rows, cols] (dyn_rows) or [rows, cols] fixed when rows > 0. */
+tfb_tensor *tfb_graph_new_act(tfb_graph *g, const char *name, int64_t rows, int64_t cols, tfb_dtype dt);
+/* Append a node; returns it so the caller can set params. out must already exist. */
+tfb_node *tfb_graph_add(tfb_graph *g, tfb_op op, tfb_tensor *out, tfb_tensor *a, tfb_tensor *b,
+                        tfb_tensor *c, tfb_tensor *d);
+/* Total bytes of the activation tensors, with 64-byte alignment of each; assigns offsets. */
+size_t tfb_graph_layout(tfb_graph *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,26 @@
+/* The tensors an architecture needs, with their shapes: one list drives validation of loaded
+ * models and the generation of synthetic ones. */
+#ifndef TFB_MODELS_EXPECT_H
+#define TFB_MODELS_EXPECT_H
+
+#include "tfbench/model.h"
+
+typedef enum tfb_wkind {
+    TFB_WKIND_MATRIX, /* a MATMUL weight [out, in]: stored in the model's weight dtype */
+    TFB_WKIND_EMBED,  /* an embedding table: F32 */
+    TFB_WKIND_GAMMA,  /* a norm scale: F32, around 1 */
+    TFB_WKIND_VECTOR, /* a bias or norm shift: F32, around 0 */
+} tfb_wkind;
+
+typedef struct tfb_wexpect {
+    char name[TFB_NAME_MAX];
+    tfb_wkind kind;
+    int ndim;
+    int64_t shape[2];
+} tfb_wexpect;
+
+/* Fills `out` (capacity cap) with every tensor cfg's architecture needs; returns the count
+ * (which may exceed cap: call with cap 0 to size). */
+int tfb__model_expect(const tfb_config *cfg, tfb_wexpect *out, int cap);
+
+#endif

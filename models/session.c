@@ -1,0 +1,311 @@
+/* Run state of a model on one backend: device weights, KV caches, graphs, and the calls that
+ * feed tokens through them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/session_impl.h"
+
+static size_t align64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
+
+static void tensor_like(tfb_tensor *t, const char *name, tfb_dtype dt, int ndim, const int64_t *shape) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = dt;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
+}
+
+/* Every node must be supported: an unsupported (op, dtype) is reported, never worked around. */
+static tfb_status check_supported(tfb_session *s, const tfb_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        const tfb_node *n = &g->nodes[i];
+        tfb_dtype wt = n->op == TFB_OP_MATMUL ? n->in[1]->dtype : n->in[0]->dtype;
+        if (!tfb_backend_supports(s->b, n->op, wt))
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: %s with %s weights is not supported",
+                                 s->b->iface->name, tfb_op_name(n->op), tfb_dtype_name(wt));
+    }
+    return TFB_STATUS_OK;
+}
+
+static tfb_status graph_alloc(tfb_session *s, tfb_sgraph *sg) {
+    TFB_TRY(check_supported(s, &sg->g));
+    size_t bytes = tfb_graph_layout(&sg->g);
+    TFB_TRY(tfb_backend_buffer_alloc(s->b, bytes, &sg->g.act_buf));
+    for (int i = 0; i < sg->g.n_tensors; i++)
+        sg->g.tensors[i]->buf = sg->g.act_buf;
+    sg->built = true;
+    return TFB_STATUS_OK;
+}
+
+static void graph_free(tfb_session *s, tfb_sgraph *sg) {
+    if (sg->g.backend_data && s->b->iface->graph_release)
+        s->b->iface->graph_release(s->b->ctx, &sg->g);
+    tfb_backend_buffer_free(s->b, sg->g.act_buf);
+    tfb_graph_free(&sg->g);
+    memset(sg, 0, sizeof *sg);
+}
+
+static tfb_status upload_weights(tfb_session *s) {
+    const tfb_model *m = s->m;
+    const tfb_config *c = &m->cfg;
+    s->wt = calloc((size_t)m->n_w, sizeof *s->wt);
+    if (!s->wt)
+        return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
+    size_t total = 0;
+    for (int i = 0; i < m->n_w; i++) {
+        tensor_like(&s->wt[i], m->w[i].name, m->w[i].dtype, m->w[i].ndim, m->w[i].shape);
+        s->wt[i].offset = total;
+        total += align64(tfb_tensor_nbytes(&s->wt[i]));
+    }
+    /* The LM head is tok_emb as a matmul weight: in the weight dtype, its own copy unless f32. */
+    const tfb_weight *emb = tfb_model_find(m, "tok_emb");
+    int64_t head_shape[2] = {c->n_vocab, c->d_model};
+    tensor_like(&s->head, "lm_head", m->wtype, 2, head_shape);
+    bool head_alias = m->wtype == TFB_DTYPE_F32;
+    if (!head_alias) {
+        s->head.offset = total;
+        total += align64(tfb_tensor_nbytes(&s->head));
+    }
+    TFB_TRY(tfb_backend_buffer_alloc(s->b, total, &s->wbuf));
+    for (int i = 0; i < m->n_w; i++) {
+        s->wt[i].buf = s->wbuf;
+        TFB_TRY(tfb_backend_upload(s->b, &s->wt[i], m->w[i].data, 0, tfb_tensor_nbytes(&s->wt[i])));
+    }
+    s->head_p = &s->head;
+    if (head_alias) {
+        s->head_p = tfb__sess_weight(s, "tok_emb");
+        return TFB_STATUS_OK;
+    }
+    s->head.buf = s->wbuf;
+    size_t row_bytes = tfb_dtype_row_bytes(m->wtype, c->d_model);
+    void *row = malloc(row_bytes);
+    if (!row)
+        return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
+    tfb_status st = TFB_STATUS_OK;
+    for (int64_t v = 0; v < c->n_vocab && st == TFB_STATUS_OK; v++) {
+        tfb_quantize_row(m->wtype, (const float *)emb->data + v * c->d_model, row, c->d_model);
+        st = tfb_backend_upload(s->b, &s->head, row, (size_t)v * row_bytes, row_bytes);
+    }
+    free(row);
+    return st;
+}
+
+static tfb_status alloc_caches(tfb_session *s) {
+    const tfb_config *c = &s->m->cfg;
+    s->n_kv = (int)(c->n_layer * (c->arch == TFB_ARCH_ENCDEC ? 4 : 2));
+    if (c->arch == TFB_ARCH_ENCODER)
+        s->n_kv = 0;
+    if (s->n_kv == 0)
+        return TFB_STATUS_OK;
+    s->kv = calloc((size_t)s->n_kv, sizeof *s->kv);
+    if (!s->kv)
+        return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
+    int64_t shape[2] = {s->n_ctx, c->d_model};
+    size_t total = 0;
+    for (int i = 0; i < s->n_kv; i++) {
+        char name[TFB_NAME_MAX];
+        snprintf(name, sizeof name, "%s.%d.%s", i >= c->n_layer * 2 ? "xcache" : "cache", (i / 2) % (int)c->n_layer,
+                 i % 2 ? "v" : "k");
+        tensor_like(&s->kv[i], name, TFB_DTYPE_F32, 2, shape);
+        s->kv[i].offset = total;
+        total += align64(tfb_tensor_nbytes(&s->kv[i]));
+    }
+    TFB_TRY(tfb_backend_buffer_alloc(s->b, total, &s->kvbuf));
+    for (int i = 0; i < s->n_kv; i++)
+        s->kv[i].buf = s->kvbuf;
+    return TFB_STATUS_OK;
+}
+
+static tfb_status build_graphs(tfb_session *s) {
+    const tfb_config *c = &s->m->cfg;
+    switch (c->arch) {
+    case TFB_ARCH_DECODER:
+        tfb_graph_init(&s->dec_last.g, s->n_ctx);
+        tfb__build_decoder(s, &s->dec_last, false);
+        return graph_alloc(s, &s->dec_last);
+    case TFB_ARCH_ENCODER:
+        tfb_graph_init(&s->enc.g, s->n_ctx);
+        tfb__build_encoder(s, &s->enc);
+        return graph_alloc(s, &s->enc);
+    case TFB_ARCH_ENCDEC:
+        tfb_graph_init(&s->enc.g, s->n_ctx);
+        tfb__build_encdec_encoder(s, &s->enc);
+        TFB_TRY(graph_alloc(s, &s->enc));
+        tfb_graph_init(&s->dec_last.g, s->n_ctx);
+        tfb__build_encdec_decoder(s, &s->dec_last, false);
+        return graph_alloc(s, &s->dec_last);
+    }
+    return TFB_STATUS_INTERNAL;
+}
+
+tfb_status tfb_session_init(tfb_backend *b, const tfb_model *m, int64_t n_ctx, tfb_session **out) {
+    *out = NULL;
+    TFB_TRY(tfb_model_validate(m));
+    if (n_ctx <= 0 || n_ctx > m->cfg.n_ctx)
+        n_ctx = m->cfg.n_ctx;
+    tfb_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
+    s->b = b;
+    s->m = m;
+    s->n_ctx = n_ctx;
+    tfb_status st = upload_weights(s);
+    if (st == TFB_STATUS_OK)
+        st = alloc_caches(s);
+    if (st == TFB_STATUS_OK)
+        st = build_graphs(s);
+    if (st != TFB_STATUS_OK) {
+        tfb_session_free(s);
+        return st;
+    }
+    *out = s;
+    return TFB_STATUS_OK;
+}
+
+void tfb_session_free(tfb_session *s) {
+    if (!s)
+        return;
+    graph_free(s, &s->enc);
+    graph_free(s, &s->dec_last);
+    graph_free(s, &s->dec_all);
+    tfb_backend_buffer_free(s->b, s->kvbuf);
+    tfb_backend_buffer_free(s->b, s->wbuf);
+    free(s->kv);
+    free(s->wt);
+    free(s);
+}
+
+const tfb_model *tfb_session_model(const tfb_session *s) {
+    return s->m;
+}
+
+tfb_backend *tfb_session_backend(const tfb_session *s) {
+    return s->b;
+}
+
+int64_t tfb_session_n_ctx(const tfb_session *s) {
+    return s->n_ctx;
+}
+
+/* ---- running ------------------------------------------------------------------------------------ */
+
+static tfb_status check_tokens(const tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos) {
+    if (n < 1)
+        return tfb_error_set(TFB_STATUS_USAGE, "no tokens given");
+    if (pos < 0 || pos + n > s->n_ctx)
+        return tfb_error_set(TFB_STATUS_USAGE, "positions %lld..%lld exceed the context of %lld", (long long)pos,
+                             (long long)(pos + n - 1), (long long)s->n_ctx);
+    for (int64_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= s->m->cfg.n_vocab)
+            return tfb_error_set(TFB_STATUS_USAGE, "token %lld (id %d) outside the vocabulary of %lld",
+                                 (long long)i, tokens[i], (long long)s->m->cfg.n_vocab);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status run_graph(tfb_session *s, tfb_sgraph *sg, const int32_t *tokens, int64_t n, int64_t pos) {
+    tfb_graph *g = &sg->g;
+    g->params.n_rows = n;
+    g->params.pos = pos;
+    g->params.n_src = s->n_src;
+    TFB_TRY(tfb_backend_upload(s->b, g->input, tokens, 0, (size_t)n * sizeof *tokens));
+    return tfb_backend_compute(s->b, g);
+}
+
+static tfb_status decoder_ready(tfb_session *s) {
+    if (s->m->cfg.arch == TFB_ARCH_ENCODER)
+        return tfb_error_set(TFB_STATUS_USAGE, "%s is an encoder: it has no decoder", s->m->cfg.name);
+    if (s->m->cfg.arch == TFB_ARCH_ENCDEC && !s->encoded)
+        return tfb_error_set(TFB_STATUS_USAGE, "%s: decode before encode", s->m->cfg.name);
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos, bool all_rows,
+                              float *logits) {
+    TFB_TRY(decoder_ready(s));
+    TFB_TRY(check_tokens(s, tokens, n, pos));
+    tfb_sgraph *sg = &s->dec_last;
+    if (all_rows) {
+        if (!s->dec_all.built) {
+            tfb_graph_init(&s->dec_all.g, s->n_ctx);
+            if (s->m->cfg.arch == TFB_ARCH_DECODER)
+                tfb__build_decoder(s, &s->dec_all, true);
+            else
+                tfb__build_encdec_decoder(s, &s->dec_all, true);
+            TFB_TRY(graph_alloc(s, &s->dec_all));
+        }
+        sg = &s->dec_all;
+    }
+    TFB_TRY(run_graph(s, sg, tokens, n, pos));
+    if (!logits)
+        return tfb_backend_synchronize(s->b);
+    int64_t rows = all_rows ? n : 1;
+    return tfb_backend_download(s->b, sg->g.output, logits, 0,
+                                (size_t)(rows * s->m->cfg.n_vocab) * sizeof *logits);
+}
+
+tfb_status tfb_session_decode_argmax(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos,
+                                     int32_t *next) {
+    TFB_TRY(decoder_ready(s));
+    TFB_TRY(check_tokens(s, tokens, n, pos));
+    TFB_TRY(run_graph(s, &s->dec_last, tokens, n, pos));
+    return tfb_backend_download(s->b, s->dec_last.argmax, next, 0, sizeof *next);
+}
+
+tfb_status tfb_session_encode(tfb_session *s, const int32_t *src, int64_t n, float *logits) {
+    if (s->m->cfg.arch == TFB_ARCH_DECODER)
+        return tfb_error_set(TFB_STATUS_USAGE, "%s is a decoder: it has no encoder", s->m->cfg.name);
+    if (logits && s->m->cfg.arch != TFB_ARCH_ENCODER)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "encode: only encoders return logits");
+    TFB_TRY(check_tokens(s, src, n, 0));
+    s->encoded = false;
+    s->n_src = n;
+    TFB_TRY(run_graph(s, &s->enc, src, n, 0));
+    s->encoded = true;
+    if (!logits)
+        return tfb_backend_synchronize(s->b);
+    return tfb_backend_download(s->b, s->enc.g.output, logits, 0,
+                                (size_t)(n * s->m->cfg.n_vocab) * sizeof *logits);
+}
+
+tfb_status tfb_session_hidden(tfb_session *s, float *out) {
+    if (!s->encoded)
+        return tfb_error_set(TFB_STATUS_USAGE, "hidden states before encode");
+    return tfb_backend_download(s->b, s->enc.hidden, out, 0,
+                                (size_t)(s->n_src * s->m->cfg.d_model) * sizeof *out);
+}
+
+/* ---- KV snapshots ---------------------------------------------------------------------------------- */
+
+static int n_self_caches(const tfb_session *s) {
+    return s->m->cfg.arch == TFB_ARCH_ENCODER ? 0 : (int)(s->m->cfg.n_layer * 2);
+}
+
+size_t tfb_session_kv_bytes(const tfb_session *s, int64_t n) {
+    return (size_t)n_self_caches(s) * (size_t)(n * s->m->cfg.d_model) * sizeof(float);
+}
+
+static tfb_status kv_copy(tfb_session *s, int64_t n, void *host, bool save) {
+    if (n < 0 || n > s->n_ctx)
+        return tfb_error_set(TFB_STATUS_USAGE, "kv snapshot of %lld positions", (long long)n);
+    size_t bytes = (size_t)(n * s->m->cfg.d_model) * sizeof(float);
+    for (int i = 0; i < n_self_caches(s); i++) {
+        char *p = (char *)host + (size_t)i * bytes;
+        if (save)
+            TFB_TRY(tfb_backend_download(s->b, &s->kv[i], p, 0, bytes));
+        else
+            TFB_TRY(tfb_backend_upload(s->b, &s->kv[i], p, 0, bytes));
+    }
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb_session_kv_save(tfb_session *s, int64_t n, void *dst) {
+    return kv_copy(s, n, dst, true);
+}
+
+tfb_status tfb_session_kv_load(tfb_session *s, int64_t n, const void *src) {
+    return kv_copy(s, n, (void *)src, false);
+}

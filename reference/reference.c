@@ -1,0 +1,91 @@
+/* The reference backend: host memory, one plain kernel per op (ops.c). The oracle. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reference/ops.h"
+#include "tfbench/backend.h"
+
+static bool ref_probe(char *why, size_t why_len) {
+    (void)why;
+    (void)why_len;
+    return true;
+}
+
+static tfb_status ref_init(const tfb_backend_opts *opts, void **ctx) {
+    (void)opts;
+    *ctx = NULL;
+    return TFB_STATUS_OK;
+}
+
+static void ref_free(void *ctx) {
+    (void)ctx;
+}
+
+static void ref_device_info(void *ctx, tfb_device_info *info) {
+    (void)ctx;
+    snprintf(info->device, sizeof info->device, "host CPU");
+    snprintf(info->api, sizeof info->api, "C11");
+    snprintf(info->library, sizeof info->library, "tfbench reference (double accumulation, libm)");
+}
+
+static bool ref_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+    (void)ctx;
+    (void)op;
+    return wtype != TFB_DTYPE_I32 || op == TFB_OP_EMBED || op == TFB_OP_ARGMAX;
+}
+
+static tfb_status ref_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
+    (void)ctx;
+    size_t rounded = (size + 63) & ~(size_t)63;
+    buf->host = aligned_alloc(64, rounded);
+    if (!buf->host)
+        return tfb_error_set(TFB_STATUS_NOMEM, "reference: cannot allocate %zu bytes", size);
+    memset(buf->host, 0, rounded);
+    buf->handle = buf->host;
+    return TFB_STATUS_OK;
+}
+
+static void ref_buffer_free(void *ctx, tfb_buffer *buf) {
+    (void)ctx;
+    free(buf->host);
+}
+
+static tfb_status ref_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
+    (void)ctx;
+    memcpy((char *)tfb_tensor_host(t) + off, src, n);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status ref_download(void *ctx, const tfb_tensor *t, void *dst, size_t off, size_t n) {
+    (void)ctx;
+    memcpy(dst, (const char *)tfb_tensor_host(t) + off, n);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status ref_compute(void *ctx, tfb_graph *g) {
+    (void)ctx;
+    for (int i = 0; i < g->n_nodes; i++)
+        TFB_TRY(tfb__ref_node(g, &g->nodes[i]));
+    return TFB_STATUS_OK;
+}
+
+static tfb_status ref_synchronize(void *ctx) {
+    (void)ctx;
+    return TFB_STATUS_OK;
+}
+
+const tfb_backend_i tfb_backend_reference = {
+    .name = "reference",
+    .probe = ref_probe,
+    .init = ref_init,
+    .free = ref_free,
+    .device_info = ref_device_info,
+    .supports = ref_supports,
+    .buffer_alloc = ref_buffer_alloc,
+    .buffer_free = ref_buffer_free,
+    .upload = ref_upload,
+    .download = ref_download,
+    .compute = ref_compute,
+    .synchronize = ref_synchronize,
+};
