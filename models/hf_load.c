@@ -1,0 +1,959 @@
+/* Hugging Face model directories: config.json + model.safetensors (or a sharded index), with the
+ * tensor names of GPT2LMHeadModel, BertForMaskedLM and MarianMTModel mapped to tfbench's canonical
+ * names (include/tfbench/model.h). Every file is hostile: each value read from config.json is
+ * range-checked, each tensor's shape is checked against what the config implies before its data
+ * is read, and every failure is "<file>: <what>". */
+#define _POSIX_C_SOURCE 200809L
+
+#include "models/safetensors.h"
+#include "tfbench/model.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* config.json and the shard index are small; refuse anything absurd before reading it. */
+#define HF_JSON_MAX (64u * 1024u * 1024u)
+#define HF_MAX_SHARDS 4096
+
+/* Config sanity bounds: generous for real models, small enough that products stay far from
+ * overflow and a hostile config cannot ask for absurd allocations by itself. */
+#define HF_MAX_DIM (1 << 16)
+#define HF_MAX_FF (1 << 20)
+#define HF_MAX_LAYERS 1024
+#define HF_MAX_VOCAB (1 << 24)
+#define HF_MAX_POS (1 << 20)
+
+/* ---- small helpers ----------------------------------------------------------------------------- */
+
+/* malloc'ed "a/b". */
+static char *hf_join(const char *dir, const char *name) {
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    size_t k = a;
+    if (a > 0 && dir[a - 1] != '/')
+        p[k++] = '/';
+    memcpy(p + k, name, b + 1);
+    return p;
+}
+
+static bool hf_exists(const char *path) {
+    return access(path, F_OK) == 0;
+}
+
+/* Read a whole small text file, NUL-terminated. A missing file is INPUT (the directory is
+ * incomplete); one that exists but cannot be read is IO. */
+static tfb_status hf_read_text(const char *path, char **out, size_t *len) {
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        return tfb_error_set(e == ENOENT ? TFB_STATUS_INPUT : TFB_STATUS_IO, "%s: cannot open: %s", path,
+                             strerror(e));
+    }
+    tfb_status s = TFB_STATUS_OK;
+    char *buf = NULL;
+    long size = -1;
+    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        s = tfb_error_set(TFB_STATUS_IO, "%s: cannot determine the file size", path);
+        goto done;
+    }
+    if ((unsigned long)size > HF_JSON_MAX) {
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: %ld bytes, over the %u-byte limit for a JSON file", path, size,
+                          HF_JSON_MAX);
+        goto done;
+    }
+    buf = malloc((size_t)size + 1);
+    if (!buf) {
+        s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    size_t got = fread(buf, 1, (size_t)size, fp);
+    if (got != (size_t)size) {
+        s = tfb_error_set(ferror(fp) ? TFB_STATUS_IO : TFB_STATUS_INPUT,
+                          "%s: short read (expected %ld bytes, got %zu)", path, size, got);
+        goto done;
+    }
+    buf[size] = '\0';
+    *out = buf;
+    *len = (size_t)size;
+    buf = NULL;
+done:
+    free(buf);
+    fclose(fp);
+    return s;
+}
+
+/* Parse text as one JSON object (trailing whitespace allowed). */
+static tfb_status hf_parse_json(const char *path, const char *text, size_t len, cJSON **out) {
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!j) {
+        size_t at = (end && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: invalid JSON (near byte %zu of %zu)", path, at, len);
+    }
+    for (const char *p = end; p && p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(j);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: invalid JSON (trailing bytes at byte %zu)", path,
+                                 (size_t)(p - text));
+        }
+    }
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: top-level JSON value is not an object", path);
+    }
+    *out = j;
+    return TFB_STATUS_OK;
+}
+
+/* ---- config.json ------------------------------------------------------------------------------- */
+
+/* Integer field in [lo, hi]; absent or null gives dflt, or an error when required. */
+static tfb_status cfg_int(const char *path, const cJSON *root, const char *key, bool required, int64_t dflt,
+                          int64_t lo, int64_t hi, int64_t *out) {
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!j || cJSON_IsNull(j)) {
+        if (required)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: missing \"%s\"", path, key);
+        *out = dflt;
+        return TFB_STATUS_OK;
+    }
+    double d = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (!(d >= (double)lo && d <= (double)hi) || d != floor(d))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be an integer in [%lld, %lld]", path, key,
+                             (long long)lo, (long long)hi);
+    *out = (int64_t)d;
+    return TFB_STATUS_OK;
+}
+
+static tfb_status cfg_eps(const char *path, const cJSON *root, const char *key, double dflt, float *out) {
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!j || cJSON_IsNull(j)) {
+        *out = (float)dflt;
+        return TFB_STATUS_OK;
+    }
+    double d = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (!(d > 0.0 && d < 1.0))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a number in (0, 1)", path, key);
+    *out = (float)d;
+    return TFB_STATUS_OK;
+}
+
+static tfb_status cfg_bool(const char *path, const cJSON *root, const char *key, bool dflt, bool *out) {
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!j || cJSON_IsNull(j)) {
+        *out = dflt;
+        return TFB_STATUS_OK;
+    }
+    if (!cJSON_IsBool(j))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be true or false", path, key);
+    *out = cJSON_IsTrue(j);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, const char *dflt, tfb_act *out) {
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+    const char *v = dflt;
+    if (j && !cJSON_IsNull(j)) {
+        if (!cJSON_IsString(j) || !j->valuestring)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a string", path, key);
+        v = j->valuestring;
+    }
+    static const struct {
+        const char *name;
+        tfb_act act;
+    } acts[] = {
+        {"gelu", TFB_ACT_GELU},         {"gelu_new", TFB_ACT_GELU_TANH}, {"gelu_pytorch_tanh", TFB_ACT_GELU_TANH},
+        {"relu", TFB_ACT_RELU},         {"swish", TFB_ACT_SILU},         {"silu", TFB_ACT_SILU},
+    };
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        if (strcmp(v, acts[i].name) == 0) {
+            *out = acts[i].act;
+            return TFB_STATUS_OK;
+        }
+    }
+    char b[64];
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported \"%s\" '%s' (gelu, gelu_new, relu, swish/silu)", path,
+                         key, tfb__st_clean(v, b, sizeof b));
+}
+
+/* d_model / n_head must divide. */
+static tfb_status cfg_heads(const char *path, const tfb_config *c) {
+    if (c->n_head > c->d_model || c->d_model % c->n_head != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %lld heads do not divide the model width %lld", path,
+                             (long long)c->n_head, (long long)c->d_model);
+    return TFB_STATUS_OK;
+}
+
+typedef enum hf_family { HF_GPT2, HF_BERT, HF_MARIAN } hf_family;
+
+static const struct {
+    const char *model_type, *architecture;
+} hf_families[] = {
+    [HF_GPT2] = {"gpt2", "GPT2LMHeadModel"},
+    [HF_BERT] = {"bert", "BertForMaskedLM"},
+    [HF_MARIAN] = {"marian", "MarianMTModel"},
+};
+
+/* Which family: "architectures" (a list naming the head) wins; "model_type" must agree with it. */
+static tfb_status cfg_family(const char *path, const cJSON *root, hf_family *out) {
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    const cJSON *ar = cJSON_GetObjectItemCaseSensitive(root, "architectures");
+    char b[80];
+    if (mt && !cJSON_IsNull(mt) && (!cJSON_IsString(mt) || !mt->valuestring))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"model_type\" must be a string", path);
+    const char *model_type = (mt && cJSON_IsString(mt)) ? mt->valuestring : NULL;
+    int from_arch = -1, from_type = -1;
+    if (ar && !cJSON_IsNull(ar)) {
+        if (!cJSON_IsArray(ar) || cJSON_GetArraySize(ar) < 1)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be a non-empty array of strings",
+                                 path);
+        const char *first = NULL;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, ar) {
+            if (!cJSON_IsString(e) || !e->valuestring)
+                return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be an array of strings", path);
+            if (!first)
+                first = e->valuestring;
+            for (int f = 0; f < 3 && from_arch < 0; f++)
+                if (strcmp(e->valuestring, hf_families[f].architecture) == 0)
+                    from_arch = f;
+        }
+        if (from_arch < 0)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture '%s'", path,
+                                 tfb__st_clean(first, b, sizeof b));
+    }
+    if (model_type) {
+        for (int f = 0; f < 3; f++)
+            if (strcmp(model_type, hf_families[f].model_type) == 0)
+                from_type = f;
+        if (from_type < 0 && from_arch < 0)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture '%s'", path,
+                                 tfb__st_clean(model_type, b, sizeof b));
+        if (from_arch >= 0 && from_type != from_arch)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: model_type '%s' contradicts architecture %s", path,
+                                 tfb__st_clean(model_type, b, sizeof b), hf_families[from_arch].architecture);
+    }
+    if (from_arch < 0 && from_type < 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture (no \"architectures\" or \"model_type\")",
+                             path);
+    *out = (hf_family)(from_arch >= 0 ? from_arch : from_type);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status cfg_gpt2(const char *p, const cJSON *r, tfb_config *c) {
+    c->arch = TFB_ARCH_DECODER;
+    TFB_TRY(cfg_int(p, r, "n_embd", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(p, r, "n_layer", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
+    TFB_TRY(cfg_int(p, r, "n_head", true, 0, 1, HF_MAX_DIM, &c->n_head));
+    TFB_TRY(cfg_int(p, r, "n_positions", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_int(p, r, "n_inner", false, 4 * c->d_model, 1, HF_MAX_FF, &c->d_ff));
+    TFB_TRY(cfg_eps(p, r, "layer_norm_epsilon", 1e-5, &c->eps));
+    TFB_TRY(cfg_act(p, r, "activation_function", "gelu_new", &c->act));
+    TFB_TRY(cfg_int(p, r, "bos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->bos_id));
+    TFB_TRY(cfg_int(p, r, "eos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->eos_id));
+    /* GPT-2 has no pad token; like Hugging Face, pad with eos. */
+    TFB_TRY(cfg_int(p, r, "pad_token_id", false, c->eos_id, 0, c->n_vocab - 1, &c->pad_id));
+    c->decoder_start_id = c->bos_id;
+    return cfg_heads(p, c);
+}
+
+static tfb_status cfg_bert(const char *p, const cJSON *r, tfb_config *c) {
+    c->arch = TFB_ARCH_ENCODER;
+    TFB_TRY(cfg_int(p, r, "hidden_size", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(p, r, "num_hidden_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
+    TFB_TRY(cfg_int(p, r, "num_attention_heads", true, 0, 1, HF_MAX_DIM, &c->n_head));
+    TFB_TRY(cfg_int(p, r, "intermediate_size", true, 0, 1, HF_MAX_FF, &c->d_ff));
+    TFB_TRY(cfg_int(p, r, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_int(p, r, "type_vocab_size", false, 2, 1, 1024, &c->n_type));
+    TFB_TRY(cfg_eps(p, r, "layer_norm_eps", 1e-12, &c->eps));
+    TFB_TRY(cfg_act(p, r, "hidden_act", "gelu", &c->act));
+    TFB_TRY(cfg_int(p, r, "pad_token_id", false, 0, 0, c->n_vocab - 1, &c->pad_id));
+    const cJSON *pe = cJSON_GetObjectItemCaseSensitive(r, "position_embedding_type");
+    if (pe && !cJSON_IsNull(pe) && !(cJSON_IsString(pe) && strcmp(pe->valuestring, "absolute") == 0))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: only \"position_embedding_type\": \"absolute\" is supported",
+                             p);
+    /* BERT's config names no [CLS]/[SEP]; take the standard vocabulary's 101/102 when the vocab
+     * is that large, else 1/2 (the tiny preset's), unless the config says otherwise. */
+    int64_t V = c->n_vocab, cls = V > 102 ? 101 : (V > 1 ? 1 : 0), sep = V > 102 ? 102 : (V > 2 ? 2 : 0);
+    TFB_TRY(cfg_int(p, r, "bos_token_id", false, cls, 0, V - 1, &c->bos_id));
+    TFB_TRY(cfg_int(p, r, "eos_token_id", false, sep, 0, V - 1, &c->eos_id));
+    c->decoder_start_id = c->pad_id;
+    return cfg_heads(p, c);
+}
+
+static tfb_status cfg_marian(const char *p, const cJSON *r, tfb_config *c) {
+    c->arch = TFB_ARCH_ENCDEC;
+    int64_t dh, dff, dv;
+    TFB_TRY(cfg_int(p, r, "d_model", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(p, r, "encoder_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_enc_layer));
+    TFB_TRY(cfg_int(p, r, "decoder_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
+    TFB_TRY(cfg_int(p, r, "encoder_attention_heads", true, 0, 1, HF_MAX_DIM, &c->n_head));
+    TFB_TRY(cfg_int(p, r, "decoder_attention_heads", false, c->n_head, 1, HF_MAX_DIM, &dh));
+    if (dh != c->n_head)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_attention_heads %lld != encoder_attention_heads %lld "
+                             "(unsupported)", p, (long long)dh, (long long)c->n_head);
+    TFB_TRY(cfg_int(p, r, "encoder_ffn_dim", true, 0, 1, HF_MAX_FF, &c->d_ff));
+    TFB_TRY(cfg_int(p, r, "decoder_ffn_dim", false, c->d_ff, 1, HF_MAX_FF, &dff));
+    if (dff != c->d_ff)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_ffn_dim %lld != encoder_ffn_dim %lld (unsupported)", p,
+                             (long long)dff, (long long)c->d_ff);
+    TFB_TRY(cfg_int(p, r, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_int(p, r, "decoder_vocab_size", false, c->n_vocab, 1, HF_MAX_VOCAB, &dv));
+    if (dv != c->n_vocab)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_vocab_size %lld != vocab_size %lld (unsupported)", p,
+                             (long long)dv, (long long)c->n_vocab);
+    bool pre_ln;
+    TFB_TRY(cfg_bool(p, r, "normalize_before", false, &pre_ln));
+    if (pre_ln)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"normalize_before\": true is not supported (post-LN only)", p);
+    TFB_TRY(cfg_act(p, r, "activation_function", "gelu", &c->act));
+    TFB_TRY(cfg_bool(p, r, "scale_embedding", false, &c->scale_embed));
+    TFB_TRY(cfg_int(p, r, "pad_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->pad_id));
+    TFB_TRY(cfg_int(p, r, "eos_token_id", false, 0, 0, c->n_vocab - 1, &c->eos_id));
+    TFB_TRY(cfg_int(p, r, "decoder_start_token_id", false, c->pad_id, 0, c->n_vocab - 1, &c->decoder_start_id));
+    c->bos_id = c->eos_id; /* Marian has no BOS; the presets use eos */
+    c->eps = 1e-5f;
+    return cfg_heads(p, c);
+}
+
+/* Parse config.json text (path names it in messages) into cfg; name is set by the caller. */
+static tfb_status hf_parse_config(const char *path, const char *text, size_t len, tfb_config *cfg,
+                                  hf_family *fam) {
+    cJSON *root = NULL;
+    TFB_TRY(hf_parse_json(path, text, len, &root));
+    memset(cfg, 0, sizeof *cfg);
+    tfb_status s = cfg_family(path, root, fam);
+    if (s == TFB_STATUS_OK) {
+        switch (*fam) {
+        case HF_GPT2: s = cfg_gpt2(path, root, cfg); break;
+        case HF_BERT: s = cfg_bert(path, root, cfg); break;
+        case HF_MARIAN: s = cfg_marian(path, root, cfg); break;
+        }
+    }
+    cJSON_Delete(root);
+    return s;
+}
+
+/* ---- weight files ------------------------------------------------------------------------------ */
+
+typedef struct hf_loader {
+    const char *dir;
+    char *where;          /* the weights file (or index) named when a tensor is missing */
+    tfb__st_file *files;  /* [n_files] */
+    int n_files;
+    tfb_model *m;
+    tfb_dtype wtype;
+    const tfb_config *c;
+} hf_loader;
+
+/* A shard file name from the index must be a plain name inside the directory. */
+static bool hf_shard_name_ok(const char *s) {
+    size_t n = strlen(s);
+    return n > 0 && n < 256 && !strchr(s, '/') && !strchr(s, '\\') && !strstr(s, "..");
+}
+
+static tfb_status hf_open_file(hf_loader *L, const char *name) {
+    char *path = hf_join(L->dir, name);
+    if (!path)
+        return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", L->dir);
+    tfb_status s = tfb__st_open(path, &L->files[L->n_files]);
+    /* A missing shard is an incomplete directory, not an unreadable file. */
+    if (s == TFB_STATUS_IO && !hf_exists(path))
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: missing (named by %s)", path, L->where);
+    free(path);
+    if (s == TFB_STATUS_OK)
+        L->n_files++;
+    return s;
+}
+
+static tfb_status hf_open_index(hf_loader *L) {
+    char *text = NULL;
+    size_t len = 0;
+    cJSON *root = NULL;
+    const char **names = NULL;
+    int n_names = 0;
+    char b[96], b2[96];
+    tfb_status s = hf_read_text(L->where, &text, &len);
+    if (s == TFB_STATUS_OK)
+        s = hf_parse_json(L->where, text, len, &root);
+    free(text);
+    if (s != TFB_STATUS_OK)
+        return s;
+    const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+    if (!cJSON_IsObject(wm)) {
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: missing or non-object \"weight_map\"", L->where);
+        goto done;
+    }
+    /* The distinct shard names, each opened once. */
+    names = calloc(HF_MAX_SHARDS, sizeof *names);
+    L->files = calloc(HF_MAX_SHARDS, sizeof *L->files);
+    if (!names || !L->files) {
+        s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", L->where);
+        goto done;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, wm) {
+        if (!cJSON_IsString(e) || !e->valuestring) {
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: weight_map entry '%s' is not a file name", L->where,
+                              tfb__st_clean(e->string, b, sizeof b));
+            goto done;
+        }
+        if (!hf_shard_name_ok(e->valuestring)) {
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: shard name '%s' is not a plain file name in the directory",
+                              L->where, tfb__st_clean(e->valuestring, b, sizeof b));
+            goto done;
+        }
+        int k = 0;
+        while (k < n_names && strcmp(names[k], e->valuestring) != 0)
+            k++;
+        if (k == n_names) {
+            if (n_names == HF_MAX_SHARDS) {
+                s = tfb_error_set(TFB_STATUS_INPUT, "%s: more than %d shards", L->where, HF_MAX_SHARDS);
+                goto done;
+            }
+            names[n_names++] = e->valuestring;
+            if ((s = hf_open_file(L, e->valuestring)) != TFB_STATUS_OK)
+                goto done;
+        }
+        /* The index must tell the truth about where each tensor is. */
+        if (!tfb__st_find(&L->files[k], e->string)) {
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' is mapped to %s, which does not contain it",
+                              L->where, tfb__st_clean(e->string, b, sizeof b),
+                              tfb__st_clean(e->valuestring, b2, sizeof b2));
+            goto done;
+        }
+    }
+    if (n_names == 0)
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: empty \"weight_map\"", L->where);
+done:
+    free(names);
+    cJSON_Delete(root);
+    return s;
+}
+
+static tfb_status hf_open_weights(hf_loader *L) {
+    char *single = hf_join(L->dir, "model.safetensors");
+    char *index = hf_join(L->dir, "model.safetensors.index.json");
+    tfb_status s;
+    if (!single || !index) {
+        s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", L->dir);
+    } else if (hf_exists(single)) {
+        L->where = single;
+        single = NULL;
+        L->files = calloc(1, sizeof *L->files);
+        s = L->files ? hf_open_file(L, "model.safetensors") : tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+    } else if (hf_exists(index)) {
+        L->where = index;
+        index = NULL;
+        s = hf_open_index(L);
+    } else {
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: no model.safetensors or model.safetensors.index.json", L->dir);
+    }
+    free(single);
+    free(index);
+    return s;
+}
+
+/* A located tensor. */
+typedef struct hf_src {
+    tfb__st_file *f;
+    const tfb__st_tensor *t;
+} hf_src;
+
+/* Look name up in every shard; a tensor in two shards is an error. */
+static tfb_status hf_find(hf_loader *L, const char *name, hf_src *out) {
+    out->f = NULL;
+    out->t = NULL;
+    for (int i = 0; i < L->n_files; i++) {
+        const tfb__st_tensor *t = tfb__st_find(&L->files[i], name);
+        if (!t)
+            continue;
+        if (out->t)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' is in both %s and %s", L->where, name,
+                                 out->f->label, L->files[i].label);
+        out->f = &L->files[i];
+        out->t = t;
+    }
+    return TFB_STATUS_OK;
+}
+
+/* The first of several candidate names present (prefix variants, gamma/beta spellings, tied twins). */
+static tfb_status hf_find_any(hf_loader *L, const char *const *names, int n, hf_src *out) {
+    for (int i = 0; i < n; i++) {
+        if (!names[i])
+            continue;
+        TFB_TRY(hf_find(L, names[i], out));
+        if (out->t)
+            return TFB_STATUS_OK;
+    }
+    return TFB_STATUS_OK;
+}
+
+static void hf_shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t k = 0;
+    k += (size_t)snprintf(buf + k, n - k, "[");
+    for (int i = 0; i < ndim && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "", (long long)shape[i]);
+    if (k < n)
+        snprintf(buf + k, n - k, "]");
+}
+
+/* src's shape must be exactly [d0] (ndim 1) or [d0,d1] (ndim 2). */
+static tfb_status hf_check_shape(const hf_src *src, int ndim, int64_t d0, int64_t d1) {
+    const tfb__st_tensor *t = src->t;
+    int64_t want[2] = {d0, d1};
+    bool ok = t->ndim == ndim;
+    for (int i = 0; ok && i < ndim; i++)
+        ok = t->shape[i] == want[i];
+    if (ok)
+        return TFB_STATUS_OK;
+    char got_s[128], want_s[64], nb[96];
+    hf_shape_str(got_s, sizeof got_s, t->ndim < TFB_ST_MAX_DIMS ? t->ndim : TFB_ST_MAX_DIMS, t->shape);
+    hf_shape_str(want_s, sizeof want_s, ndim, want);
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' has shape %s, config.json implies %s", src->f->label,
+                         tfb__st_clean(t->name, nb, sizeof nb), got_s, want_s);
+}
+
+/* Read a located tensor as floats (malloc'ed, [nelements]). */
+static tfb_status hf_read(const hf_src *src, float **out) {
+    *out = NULL;
+    size_t n = (size_t)src->t->nelements;
+    float *buf = malloc((n ? n : 1) * sizeof *buf);
+    if (!buf)
+        return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory for tensor '%s' (%zu elements)", src->f->label,
+                             src->t->name, n);
+    tfb_status s = tfb__st_read_f32(src->f, src->t, buf);
+    if (s != TFB_STATUS_OK) {
+        free(buf);
+        return s;
+    }
+    *out = buf;
+    return TFB_STATUS_OK;
+}
+
+/* Store floats data [rows, cols] (or [cols] when rows == 0) under canon, converted to dt;
+ * consumes data in every case. label names the source file in messages. */
+static tfb_status hf_store(hf_loader *L, const char *label, const char *canon, tfb_dtype dt, int64_t rows,
+                           int64_t cols, float *data) {
+    int ndim = rows ? 2 : 1;
+    int64_t shape[2] = {rows ? rows : cols, cols};
+    if (ndim == 1)
+        shape[1] = 0;
+    void *stored = data;
+    if (dt != TFB_DTYPE_F32) {
+        int64_t be = tfb_dtype_block_elems(dt);
+        if (be <= 0 || cols % be != 0) {
+            free(data);
+            return tfb_error_set(TFB_STATUS_INPUT,
+                                 "%s: %s has %lld input features, not a multiple of %lld: cannot quantize to %s",
+                                 label, canon, (long long)cols, (long long)be, tfb_dtype_name(dt));
+        }
+        int64_t nrows = rows ? rows : 1;
+        size_t rb = tfb_dtype_row_bytes(dt, cols);
+        stored = malloc(rb * (size_t)nrows);
+        if (!stored) {
+            free(data);
+            return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory quantizing %s", label, canon);
+        }
+        for (int64_t r = 0; r < nrows; r++)
+            tfb_quantize_row(dt, data + r * cols, (char *)stored + (size_t)r * rb, cols);
+        free(data);
+    }
+    return tfb_model_add(L->m, canon, dt, ndim, shape, stored);
+}
+
+enum hf_kind {
+    HF_VEC,    /* HF [d0] (or [1,d0] when allowed) -> F32 [d0] */
+    HF_TABLE,  /* HF [d0,d1] -> F32 [d0,d1] (embeddings) */
+    HF_LINEAR, /* nn.Linear [out=d0, in=d1] -> wtype [out,in] */
+    HF_CONV1D, /* GPT-2 Conv1D [in=d0, out=d1] -> wtype [out,in] (transposed) */
+};
+
+#define HF_NAMES(...) ((const char *const[]){__VA_ARGS__}), (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+/* Load the first present of names into canon. A missing tensor is an error naming the first
+ * candidate; a present one must have exactly the shape the config implies. */
+static tfb_status hf_take(hf_loader *L, const char *canon, enum hf_kind kind, int64_t d0, int64_t d1,
+                          const char *const *names, int n) {
+    hf_src src;
+    TFB_TRY(hf_find_any(L, names, n, &src));
+    if (!src.t)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: missing tensor '%s' (tfbench %s)", L->where, names[0], canon);
+    if (kind == HF_VEC) {
+        /* final_logits_bias is [1,V]: a leading 1 is accepted for vectors. */
+        if (!(src.t->ndim == 2 && src.t->shape[0] == 1 && src.t->shape[1] == d0))
+            TFB_TRY(hf_check_shape(&src, 1, d0, 0));
+    } else {
+        TFB_TRY(hf_check_shape(&src, 2, d0, d1));
+    }
+    float *x;
+    TFB_TRY(hf_read(&src, &x));
+    switch (kind) {
+    case HF_VEC: return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, 0, d0, x);
+    case HF_TABLE: return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, d0, d1, x);
+    case HF_LINEAR: return hf_store(L, src.f->label, canon, L->wtype, d0, d1, x);
+    case HF_CONV1D: {
+        float *y = malloc((size_t)(d0 * d1) * sizeof *y); /* [d1=out, d0=in] */
+        if (!y) {
+            free(x);
+            return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory transposing %s", src.f->label, canon);
+        }
+        for (int64_t i = 0; i < d0; i++)
+            for (int64_t o = 0; o < d1; o++)
+                y[o * d0 + i] = x[i * d1 + o];
+        free(x);
+        return hf_store(L, src.f->label, canon, L->wtype, d1, d0, y);
+    }
+    }
+    free(x);
+    return tfb_error_set(TFB_STATUS_INTERNAL, "hf_take: bad kind %d", (int)kind);
+}
+
+/* A tied twin (lm_head.weight, cls.predictions.decoder.weight) is not loaded, but when present it
+ * must at least have the embedding's shape. */
+static tfb_status hf_check_tied(hf_loader *L, const char *name, int64_t d0, int64_t d1) {
+    hf_src src;
+    TFB_TRY(hf_find(L, name, &src));
+    return src.t ? hf_check_shape(&src, 2, d0, d1) : TFB_STATUS_OK;
+}
+
+/* snprintf into a fixed name buffer; names are short and built from bounded layer indices. */
+static const char *hf_fmt(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static const char *hf_fmt(char *buf, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+#define NB 160 /* name buffer size */
+
+/* ---- GPT2LMHeadModel --------------------------------------------------------------------------- */
+
+/* name with and without the "transformer." prefix. */
+static tfb_status g2_take(hf_loader *L, const char *canon, enum hf_kind kind, int64_t d0, int64_t d1,
+                          const char *base) {
+    char a[NB];
+    hf_fmt(a, sizeof a, "transformer.%s", base);
+    return hf_take(L, canon, kind, d0, d1, HF_NAMES(a, base));
+}
+
+/* c_attn: Conv1D [C, 3C] (+ bias [3C]) split into wq, wk, wv [C,C] each ([out,in]). */
+static tfb_status g2_c_attn(hf_loader *L, int layer) {
+    int64_t C = L->c->d_model;
+    char a[NB], b[NB], canon[NB];
+    static const char *parts[3] = {"wq", "wk", "wv"};
+    hf_src src;
+    for (int bias = 0; bias < 2; bias++) {
+        hf_fmt(b, sizeof b, "h.%d.attn.c_attn.%s", layer, bias ? "bias" : "weight");
+        hf_fmt(a, sizeof a, "transformer.%s", b);
+        TFB_TRY(hf_find_any(L, HF_NAMES(a, b), &src));
+        if (!src.t)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: missing tensor '%s'", L->where, b);
+        if (bias)
+            TFB_TRY(hf_check_shape(&src, 1, 3 * C, 0));
+        else
+            TFB_TRY(hf_check_shape(&src, 2, C, 3 * C));
+        float *x;
+        TFB_TRY(hf_read(&src, &x)); /* weight [C_in, 3C_out], bias [3C] */
+        tfb_status s = TFB_STATUS_OK;
+        for (int p = 0; p < 3 && s == TFB_STATUS_OK; p++) {
+            float *y = malloc((size_t)(bias ? C : C * C) * sizeof *y); /* [C] or [C_out, C_in] */
+            if (!y) {
+                s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory splitting c_attn", src.f->label);
+                break;
+            }
+            if (bias) {
+                memcpy(y, x + p * C, (size_t)C * sizeof *y);
+            } else {
+                for (int64_t i = 0; i < C; i++)
+                    for (int64_t o = 0; o < C; o++)
+                        y[o * C + i] = x[i * 3 * C + p * C + o];
+            }
+            hf_fmt(canon, sizeof canon, "dec.%d.attn.%s%s", layer, parts[p], bias ? ".bias" : "");
+            s = bias ? hf_store(L, src.f->label, canon, TFB_DTYPE_F32, 0, C, y)
+                     : hf_store(L, src.f->label, canon, L->wtype, C, C, y);
+        }
+        free(x);
+        TFB_TRY(s);
+    }
+    return TFB_STATUS_OK;
+}
+
+static tfb_status hf_map_gpt2(hf_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->d_ff, V = c->n_vocab, P = c->n_ctx;
+    char canon[NB], base[NB];
+    TFB_TRY(g2_take(L, "tok_emb", HF_TABLE, V, C, "wte.weight"));
+    TFB_TRY(g2_take(L, "pos_emb", HF_TABLE, P, C, "wpe.weight"));
+    for (int i = 0; i < (int)c->n_layer; i++) {
+        static const struct {
+            const char *hf, *canon;
+        } lns[] = {{"ln_1", "ln1"}, {"ln_2", "ln2"}};
+        for (int k = 0; k < 2; k++) {
+            TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.%s.g", i, lns[k].canon), HF_VEC, C, 0,
+                            hf_fmt(base, NB, "h.%d.%s.weight", i, lns[k].hf)));
+            TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.%s.b", i, lns[k].canon), HF_VEC, C, 0,
+                            hf_fmt(base, NB, "h.%d.%s.bias", i, lns[k].hf)));
+        }
+        TFB_TRY(g2_c_attn(L, i));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.attn.wo", i), HF_CONV1D, C, C,
+                        hf_fmt(base, NB, "h.%d.attn.c_proj.weight", i)));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.attn.wo.bias", i), HF_VEC, C, 0,
+                        hf_fmt(base, NB, "h.%d.attn.c_proj.bias", i)));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.ffn.w1", i), HF_CONV1D, C, F,
+                        hf_fmt(base, NB, "h.%d.mlp.c_fc.weight", i)));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.ffn.w1.bias", i), HF_VEC, F, 0,
+                        hf_fmt(base, NB, "h.%d.mlp.c_fc.bias", i)));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.ffn.w2", i), HF_CONV1D, F, C,
+                        hf_fmt(base, NB, "h.%d.mlp.c_proj.weight", i)));
+        TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.ffn.w2.bias", i), HF_VEC, C, 0,
+                        hf_fmt(base, NB, "h.%d.mlp.c_proj.bias", i)));
+    }
+    TFB_TRY(g2_take(L, "final_ln.g", HF_VEC, C, 0, "ln_f.weight"));
+    TFB_TRY(g2_take(L, "final_ln.b", HF_VEC, C, 0, "ln_f.bias"));
+    /* The head is tied to wte; a stored copy is only checked. */
+    return hf_check_tied(L, "lm_head.weight", V, C);
+}
+
+/* ---- BertForMaskedLM --------------------------------------------------------------------------- */
+
+/* base with and without "bert."; LayerNorm parameters also under their TF names gamma/beta. */
+static tfb_status bert_take(hf_loader *L, const char *canon, enum hf_kind kind, int64_t d0, int64_t d1,
+                            const char *base, const char *alt) {
+    char a[NB], b[NB];
+    hf_fmt(a, sizeof a, "bert.%s", base);
+    if (alt)
+        hf_fmt(b, sizeof b, "bert.%s", alt);
+    return hf_take(L, canon, kind, d0, d1, HF_NAMES(a, base, alt ? b : NULL, alt));
+}
+
+/* LayerNorm pair: <hf>.weight|gamma -> <canon>.g, <hf>.bias|beta -> <canon>.b. */
+static tfb_status bert_ln(hf_loader *L, const char *canon, const char *hf, bool prefixed) {
+    int64_t C = L->c->d_model;
+    char cn[NB], w[NB], g[NB];
+    static const char *const sfx[2][3] = {{"g", "weight", "gamma"}, {"b", "bias", "beta"}};
+    for (int k = 0; k < 2; k++) {
+        hf_fmt(cn, NB, "%s.%s", canon, sfx[k][0]);
+        hf_fmt(w, NB, "%s.%s", hf, sfx[k][1]);
+        hf_fmt(g, NB, "%s.%s", hf, sfx[k][2]);
+        if (prefixed)
+            TFB_TRY(bert_take(L, cn, HF_VEC, C, 0, w, g));
+        else
+            TFB_TRY(hf_take(L, cn, HF_VEC, C, 0, HF_NAMES(w, g)));
+    }
+    return TFB_STATUS_OK;
+}
+
+/* nn.Linear pair: <hf>.weight [out,in] -> canon, <hf>.bias [out] -> canon.bias. */
+static tfb_status bert_linear(hf_loader *L, const char *canon, const char *hf, int64_t out, int64_t in,
+                              bool prefixed) {
+    char cn[NB], w[NB], bi[NB];
+    hf_fmt(w, NB, "%s.weight", hf);
+    hf_fmt(bi, NB, "%s.bias", hf);
+    hf_fmt(cn, NB, "%s.bias", canon);
+    if (prefixed) {
+        TFB_TRY(bert_take(L, canon, HF_LINEAR, out, in, w, NULL));
+        return bert_take(L, cn, HF_VEC, out, 0, bi, NULL);
+    }
+    TFB_TRY(hf_take(L, canon, HF_LINEAR, out, in, HF_NAMES(w)));
+    return hf_take(L, cn, HF_VEC, out, 0, HF_NAMES(bi));
+}
+
+static tfb_status hf_map_bert(hf_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->d_ff, V = c->n_vocab, P = c->n_ctx;
+    char cn[NB], hf[NB];
+    TFB_TRY(bert_take(L, "tok_emb", HF_TABLE, V, C, "embeddings.word_embeddings.weight", NULL));
+    TFB_TRY(bert_take(L, "pos_emb", HF_TABLE, P, C, "embeddings.position_embeddings.weight", NULL));
+    TFB_TRY(bert_take(L, "type_emb", HF_TABLE, c->n_type, C, "embeddings.token_type_embeddings.weight", NULL));
+    TFB_TRY(bert_ln(L, "emb_ln", "embeddings.LayerNorm", true));
+    for (int i = 0; i < (int)c->n_layer; i++) {
+        static const char *const qkv[3][2] = {{"query", "wq"}, {"key", "wk"}, {"value", "wv"}};
+        for (int k = 0; k < 3; k++)
+            TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.attn.%s", i, qkv[k][1]),
+                                hf_fmt(hf, NB, "encoder.layer.%d.attention.self.%s", i, qkv[k][0]), C, C, true));
+        TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.attn.wo", i),
+                            hf_fmt(hf, NB, "encoder.layer.%d.attention.output.dense", i), C, C, true));
+        TFB_TRY(bert_ln(L, hf_fmt(cn, NB, "enc.%d.ln1", i),
+                        hf_fmt(hf, NB, "encoder.layer.%d.attention.output.LayerNorm", i), true));
+        TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.ffn.w1", i),
+                            hf_fmt(hf, NB, "encoder.layer.%d.intermediate.dense", i), F, C, true));
+        TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.ffn.w2", i),
+                            hf_fmt(hf, NB, "encoder.layer.%d.output.dense", i), C, F, true));
+        TFB_TRY(bert_ln(L, hf_fmt(cn, NB, "enc.%d.ln2", i), hf_fmt(hf, NB, "encoder.layer.%d.output.LayerNorm", i),
+                        true));
+    }
+    TFB_TRY(bert_linear(L, "mlm.dense", "cls.predictions.transform.dense", C, C, false));
+    TFB_TRY(bert_ln(L, "mlm.ln", "cls.predictions.transform.LayerNorm", false));
+    TFB_TRY(hf_take(L, "lm_head.bias", HF_VEC, V, 0,
+                    HF_NAMES("cls.predictions.bias", "cls.predictions.decoder.bias")));
+    return hf_check_tied(L, "cls.predictions.decoder.weight", V, C);
+}
+
+/* ---- MarianMTModel ----------------------------------------------------------------------------- */
+
+static tfb_status marian_take(hf_loader *L, const char *canon, enum hf_kind kind, int64_t d0, int64_t d1,
+                              const char *base) {
+    char a[NB];
+    hf_fmt(a, sizeof a, "model.%s", base);
+    return hf_take(L, canon, kind, d0, d1, HF_NAMES(a, base));
+}
+
+static tfb_status marian_linear(hf_loader *L, const char *canon, const char *hf, int64_t out, int64_t in) {
+    char cn[NB], n[NB];
+    TFB_TRY(marian_take(L, canon, HF_LINEAR, out, in, hf_fmt(n, NB, "%s.weight", hf)));
+    return marian_take(L, hf_fmt(cn, NB, "%s.bias", canon), HF_VEC, out, 0, hf_fmt(n, NB, "%s.bias", hf));
+}
+
+static tfb_status marian_ln(hf_loader *L, const char *canon, const char *hf) {
+    int64_t C = L->c->d_model;
+    char cn[NB], n[NB];
+    TFB_TRY(marian_take(L, hf_fmt(cn, NB, "%s.g", canon), HF_VEC, C, 0, hf_fmt(n, NB, "%s.weight", hf)));
+    return marian_take(L, hf_fmt(cn, NB, "%s.b", canon), HF_VEC, C, 0, hf_fmt(n, NB, "%s.bias", hf));
+}
+
+/* One attention block: <hf>.{q,k,v,out}_proj -> <canon>.{wq,wk,wv,wo}. */
+static tfb_status marian_attn(hf_loader *L, const char *canon, const char *hf) {
+    static const char *const proj[4][2] = {{"q_proj", "wq"}, {"k_proj", "wk"}, {"v_proj", "wv"}, {"out_proj", "wo"}};
+    int64_t C = L->c->d_model;
+    char cn[NB], n[NB];
+    for (int k = 0; k < 4; k++)
+        TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%s", canon, proj[k][1]), hf_fmt(n, NB, "%s.%s", hf, proj[k][0]),
+                              C, C));
+    return TFB_STATUS_OK;
+}
+
+static tfb_status hf_map_marian(hf_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->d_ff, V = c->n_vocab;
+    char cn[NB], hf[NB];
+    /* The shared embedding, or either of its twins when only those were saved. */
+    TFB_TRY(hf_take(L, "tok_emb", HF_TABLE, V, C,
+                    HF_NAMES("model.shared.weight", "shared.weight", "model.encoder.embed_tokens.weight",
+                             "model.decoder.embed_tokens.weight", "encoder.embed_tokens.weight",
+                             "decoder.embed_tokens.weight")));
+    static const char *const twins[] = {"model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
+                                        "lm_head.weight"};
+    for (size_t k = 0; k < sizeof twins / sizeof twins[0]; k++)
+        TFB_TRY(hf_check_tied(L, twins[k], V, C));
+    for (int side = 0; side < 2; side++) {
+        const char *hs = side ? "decoder" : "encoder", *cs = side ? "dec" : "enc";
+        int n = (int)(side ? c->n_layer : c->n_enc_layer);
+        for (int i = 0; i < n; i++) {
+            TFB_TRY(marian_attn(L, hf_fmt(cn, NB, "%s.%d.attn", cs, i), hf_fmt(hf, NB, "%s.layers.%d.self_attn", hs, i)));
+            TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "%s.%d.ln1", cs, i),
+                              hf_fmt(hf, NB, "%s.layers.%d.self_attn_layer_norm", hs, i)));
+            if (side) {
+                TFB_TRY(marian_attn(L, hf_fmt(cn, NB, "dec.%d.xattn", i),
+                                    hf_fmt(hf, NB, "decoder.layers.%d.encoder_attn", i)));
+                TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "dec.%d.ln_x", i),
+                                  hf_fmt(hf, NB, "decoder.layers.%d.encoder_attn_layer_norm", i)));
+            }
+            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w1", cs, i), hf_fmt(hf, NB, "%s.layers.%d.fc1", hs, i),
+                                  F, C));
+            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w2", cs, i), hf_fmt(hf, NB, "%s.layers.%d.fc2", hs, i),
+                                  C, F));
+            TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "%s.%d.ln2", cs, i),
+                              hf_fmt(hf, NB, "%s.layers.%d.final_layer_norm", hs, i)));
+        }
+    }
+    return hf_take(L, "lm_head.bias", HF_VEC, V, 0, HF_NAMES("final_logits_bias", "model.final_logits_bias"));
+}
+
+/* ---- entry point ------------------------------------------------------------------------------- */
+
+/* The config's name: the directory as given, or its last component when that does not fit. */
+static void hf_set_name(tfb_config *c, const char *dir) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    const char *s = dir;
+    if (n >= sizeof c->name) {
+        s = dir + n;
+        while (s > dir && s[-1] != '/')
+            s--;
+    }
+    size_t k = (size_t)(dir + n - s);
+    if (k >= sizeof c->name)
+        k = sizeof c->name - 1;
+    memcpy(c->name, s, k);
+    c->name[k] = '\0';
+}
+
+tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) {
+    if (!dir || !out)
+        return tfb_error_set(TFB_STATUS_USAGE, "tfb_model_load_dir: NULL argument");
+    memset(out, 0, sizeof *out);
+    switch (wtype) {
+    case TFB_DTYPE_F32:
+    case TFB_DTYPE_F16:
+    case TFB_DTYPE_BF16:
+    case TFB_DTYPE_Q8_0:
+    case TFB_DTYPE_Q4_0: break;
+    default: return tfb_error_set(TFB_STATUS_USAGE, "%s: weight dtype %s is not a weight format", dir,
+                                  tfb_dtype_name(wtype));
+    }
+
+    hf_loader L = {.dir = dir, .m = out, .wtype = wtype, .c = &out->cfg};
+    char *cfg_path = hf_join(dir, "config.json"), *text = NULL;
+    size_t len = 0;
+    hf_family fam = HF_GPT2;
+    tfb_status s = cfg_path ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", dir);
+    if (s == TFB_STATUS_OK)
+        s = hf_read_text(cfg_path, &text, &len);
+    if (s == TFB_STATUS_OK)
+        s = hf_parse_config(cfg_path, text, len, &out->cfg, &fam);
+    free(text);
+    if (s == TFB_STATUS_OK) {
+        hf_set_name(&out->cfg, dir);
+        out->wtype = wtype;
+        s = hf_open_weights(&L);
+    }
+    if (s == TFB_STATUS_OK) {
+        switch (fam) {
+        case HF_GPT2: s = hf_map_gpt2(&L); break;
+        case HF_BERT: s = hf_map_bert(&L); break;
+        case HF_MARIAN: s = hf_map_marian(&L); break;
+        }
+    }
+    if (s == TFB_STATUS_OK) {
+        s = tfb_model_validate(out);
+        if (s != TFB_STATUS_OK) {
+            /* Make sure the message names the directory the model came from. */
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", tfb_error_last());
+            if (strncmp(msg, dir, strlen(dir)) != 0)
+                tfb_error_set(s, "%s: %s", dir, msg);
+        }
+    }
+    for (int i = 0; i < L.n_files; i++)
+        tfb__st_close(&L.files[i]);
+    free(L.files);
+    free(L.where);
+    free(cfg_path);
+    if (s != TFB_STATUS_OK) {
+        tfb_model_free(out);
+        memset(out, 0, sizeof *out);
+    }
+    return s;
+}
