@@ -1,0 +1,763 @@
+/* tfbench's reference backend against golden outputs of an independent implementation (Hugging Face
+ * transformers), written by tests/hf/gen_fixtures.py into tests/hf/fixtures/<name>/.
+ *
+ * For each fixture: load the directory with tfb_model_load_dir (f32), check the parsed config against
+ * config.json, run the reference backend and compare
+ *   decoder (GPT-2) and encoder-decoder (Marian):
+ *     - tfb_generate with a logits dump: greedy tokens identical to tokens.json, every dumped row
+ *       against logits.npy;
+ *     - tfb_generate without a dump (argmax on the backend): the same tokens;
+ *     - teacher-forced: the fixture's whole decoder input in one tfb_session_decode call (all rows),
+ *       so a prefill and a step-by-step path are both checked;
+ *   encoder (BERT): tfb_session_encode logits against logits.npy, tfb_session_hidden against hidden.npy.
+ * Metric: per row ||x - ref|| / ||ref|| (and over all rows) must be <= TOL; a NaN or inf fails.
+ *
+ * The comparator is itself tested: after each real comparison the reference is perturbed in memory
+ * (one logit by 1e-3 of its value, one greedy token changed) and the check must reject it; and
+ * `--self-test` runs the comparator and the .npy reader on planted cases without any model.
+ *
+ * Usage: test_hf_fixtures [--self-test] [FIXTURES_DIR]   (default: TFB_HF_FIXTURES). Exit 0 pass, 1 fail. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfbench/model.h"
+
+#ifndef TFB_HF_FIXTURES
+#define TFB_HF_FIXTURES "tests/hf/fixtures"
+#endif
+
+#define TOL 1e-5
+
+static int g_fail;
+
+static void fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "FAIL: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    g_fail = 1;
+}
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (len)
+            *len = n;
+    }
+    return buf;
+}
+
+static void join(char *out, size_t cap, const char *dir, const char *name) {
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* ---- .npy reader: version 1/2/3, little-endian f8 or f4, C order, 1-D or 2-D ------------------- */
+
+typedef struct npy {
+    double *data;
+    int64_t rows, cols;
+} npy;
+
+/* Value of `key` in the header dict: returns a pointer just past "'key':" and spaces, or NULL. */
+static const char *npy_key(const char *hdr, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "'%s'", key);
+    const char *p = strstr(hdr, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    while (*p == ' ')
+        p++;
+    if (*p != ':')
+        return NULL;
+    p++;
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+/* Parse an in-memory .npy; on error returns a static message. */
+static const char *npy_parse(const unsigned char *b, size_t len, npy *out) {
+    memset(out, 0, sizeof *out);
+    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
+        return "not a .npy file (bad magic)";
+    int major = b[6];
+    size_t hlen, hoff;
+    if (major == 1) {
+        hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        hoff = 10;
+    } else if (major == 2 || major == 3) {
+        if (len < 12)
+            return "truncated header";
+        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        hoff = 12;
+    } else {
+        return "unknown .npy version";
+    }
+    if (hlen > len - hoff)
+        return "header past end of file";
+    char *hdr = malloc(hlen + 1);
+    if (!hdr)
+        return "out of memory";
+    memcpy(hdr, b + hoff, hlen);
+    hdr[hlen] = 0;
+    const char *err = NULL;
+    const char *d = npy_key(hdr, "descr"), *fo = npy_key(hdr, "fortran_order"), *sh = npy_key(hdr, "shape");
+    int esz = 0;
+    if (!d || !fo || !sh)
+        err = "header lacks descr, fortran_order or shape";
+    else if (strncmp(d, "'<f8'", 5) == 0)
+        esz = 8;
+    else if (strncmp(d, "'<f4'", 5) == 0)
+        esz = 4;
+    else
+        err = "dtype is not <f8 or <f4";
+    if (!err && strncmp(fo, "False", 5) != 0)
+        err = "fortran_order arrays are not supported";
+    int64_t dims[2] = {0, 1};
+    int nd = 0;
+    if (!err) {
+        const char *p = sh;
+        if (*p++ != '(')
+            err = "bad shape";
+        while (!err) {
+            while (*p == ' ')
+                p++;
+            if (*p == ')')
+                break;
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            if (end == p || v < 0 || nd == 2) {
+                err = "shape is not 1-D or 2-D";
+                break;
+            }
+            dims[nd++] = v;
+            p = end;
+            while (*p == ' ')
+                p++;
+            if (*p == ',')
+                p++;
+        }
+        if (!err && nd == 0)
+            err = "0-D array";
+    }
+    free(hdr);
+    if (err)
+        return err;
+    int64_t n = dims[0] * dims[1];
+    size_t off = hoff + hlen;
+    if ((size_t)n * (size_t)esz != len - off)
+        return "data size does not match the shape";
+    out->data = malloc((size_t)(n ? n : 1) * sizeof(double));
+    if (!out->data)
+        return "out of memory";
+    for (int64_t i = 0; i < n; i++) {
+        if (esz == 8) {
+            memcpy(&out->data[i], b + off + (size_t)i * 8, 8);
+        } else {
+            float f;
+            memcpy(&f, b + off + (size_t)i * 4, 4);
+            out->data[i] = f;
+        }
+    }
+    out->rows = dims[0];
+    out->cols = dims[1];
+    return NULL;
+}
+
+static bool npy_load(const char *path, npy *out) {
+    size_t len;
+    unsigned char *b = (unsigned char *)read_all(path, &len);
+    if (!b) {
+        fail("%s: cannot read", path);
+        return false;
+    }
+    const char *err = npy_parse(b, len, out);
+    free(b);
+    if (err) {
+        fail("%s: %s", path, err);
+        return false;
+    }
+    return true;
+}
+
+/* ---- JSON --------------------------------------------------------------------------------------- */
+
+static cJSON *json_load(const char *path) {
+    char *s = read_all(path, NULL);
+    if (!s) {
+        fail("%s: cannot read", path);
+        return NULL;
+    }
+    cJSON *j = cJSON_Parse(s);
+    free(s);
+    if (!j)
+        fail("%s: not valid JSON", path);
+    return j;
+}
+
+/* An integer array (the document itself when key is NULL) into a malloc'ed int32 array. */
+static bool json_ints(const cJSON *j, const char *key, int32_t **out, int64_t *n) {
+    const cJSON *a = key ? cJSON_GetObjectItemCaseSensitive(j, key) : j;
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(a))
+        return false;
+    int64_t cnt = cJSON_GetArraySize(a);
+    *out = malloc((size_t)(cnt ? cnt : 1) * sizeof(int32_t));
+    if (!*out)
+        return false;
+    const cJSON *e;
+    int64_t i = 0;
+    cJSON_ArrayForEach(e, a) {
+        if (!cJSON_IsNumber(e))
+            return false;
+        (*out)[i++] = (int32_t)e->valuedouble;
+    }
+    *n = cnt;
+    return true;
+}
+
+static double json_num(const cJSON *j, const char *key, double dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? 1 : 0;
+    return dflt;
+}
+
+/* ---- comparator --------------------------------------------------------------------------------- */
+
+typedef struct cmp_result {
+    double worst_row_err; /* max over rows of ||x-ref||/||ref|| */
+    int64_t worst_row;
+    double overall_err; /* over all rows */
+    double max_abs;     /* max |x-ref| */
+    bool nonfinite;     /* a NaN or inf in x or ref */
+    bool degenerate;    /* a reference row of norm 0 (relative error meaningless) */
+} cmp_result;
+
+static cmp_result compare(const float *x, const double *ref, int64_t rows, int64_t cols) {
+    cmp_result r = {0};
+    r.worst_row = -1;
+    double num_all = 0, den_all = 0;
+    for (int64_t i = 0; i < rows; i++) {
+        double num = 0, den = 0;
+        for (int64_t j = 0; j < cols; j++) {
+            double a = x[i * cols + j], b = ref[i * cols + j];
+            if (!isfinite(a) || !isfinite(b))
+                r.nonfinite = true;
+            double d = a - b;
+            num += d * d;
+            den += b * b;
+            if (fabs(d) > r.max_abs || d != d)
+                r.max_abs = fabs(d);
+        }
+        if (den == 0)
+            r.degenerate = true;
+        double e = den > 0 ? sqrt(num / den) : INFINITY;
+        if (!(e <= r.worst_row_err)) { /* NaN-aware: a NaN error becomes the worst */
+            r.worst_row_err = e;
+            r.worst_row = i;
+        }
+        num_all += num;
+        den_all += den;
+    }
+    r.overall_err = den_all > 0 ? sqrt(num_all / den_all) : INFINITY;
+    return r;
+}
+
+static bool cmp_ok(const cmp_result *r, double tol) {
+    return !r->nonfinite && !r->degenerate && r->worst_row_err <= tol && r->overall_err <= tol;
+}
+
+/* Compare, print one line, record a failure. Returns pass. */
+static bool check_rows(const char *what, const float *x, const double *ref, int64_t rows, int64_t cols,
+                       double *worst_seen) {
+    cmp_result r = compare(x, ref, rows, cols);
+    bool ok = cmp_ok(&r, TOL);
+    printf("  %-34s rows %3lld x %3lld  max row rel err %.3e (row %lld)  overall %.3e  max abs %.3e%s%s  %s\n",
+           what, (long long)rows, (long long)cols, r.worst_row_err, (long long)r.worst_row, r.overall_err,
+           r.max_abs, r.nonfinite ? "  NaN/inf" : "", r.degenerate ? "  zero reference row" : "",
+           ok ? "ok" : "FAIL");
+    if (!ok) {
+        fail("%s: relative error %.3e (row %lld) exceeds %.0e", what, r.worst_row_err, (long long)r.worst_row,
+             TOL);
+        /* Every row's error, to tell one bad position from a uniform drift. */
+        for (int64_t i = 0; i < rows; i++) {
+            cmp_result ri = compare(x + i * cols, ref + i * cols, 1, cols);
+            fprintf(stderr, "    row %3lld: rel err %.3e  max abs %.3e\n", (long long)i, ri.worst_row_err,
+                    ri.max_abs);
+        }
+    }
+    if (worst_seen && r.worst_row_err > *worst_seen)
+        *worst_seen = r.worst_row_err;
+    return ok;
+}
+
+/* The comparator must reject the real reference with one logit moved by 1e-3 of its value (the
+ * largest-magnitude logit of the middle row, so the row's error is at least 1e-3/sqrt(cols)). */
+static void prove_rejects(const char *what, const float *x, const double *ref, int64_t rows, int64_t cols) {
+    size_t n = (size_t)(rows * cols);
+    double *bad = malloc(n * sizeof(double));
+    if (!bad) {
+        fail("out of memory");
+        return;
+    }
+    memcpy(bad, ref, n * sizeof(double));
+    int64_t row = rows / 2, col = 0;
+    for (int64_t j = 1; j < cols; j++)
+        if (fabs(ref[row * cols + j]) > fabs(ref[row * cols + col]))
+            col = j;
+    bad[row * cols + col] *= 1.0 + 1e-3;
+    cmp_result r = compare(x, bad, rows, cols);
+    if (cmp_ok(&r, TOL))
+        fail("%s: comparator accepted a reference with one logit perturbed by 1e-3 (err %.3e)", what,
+             r.worst_row_err);
+    free(bad);
+}
+
+static bool same_tokens(const int32_t *a, int64_t na, const int32_t *b, int64_t nb) {
+    if (na != nb)
+        return false;
+    for (int64_t i = 0; i < na; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static void print_tokens(const char *label, const int32_t *t, int64_t n) {
+    fprintf(stderr, "    %s:", label);
+    for (int64_t i = 0; i < n; i++)
+        fprintf(stderr, " %d", t[i]);
+    fprintf(stderr, "\n");
+}
+
+static bool check_tokens(const char *what, const int32_t *got, int64_t n_got, const int32_t *want, int64_t n_want) {
+    bool ok = same_tokens(got, n_got, want, n_want);
+    printf("  %-34s %lld tokens  %s\n", what, (long long)n_got, ok ? "identical" : "DIFFER");
+    if (!ok) {
+        fail("%s: greedy tokens differ", what);
+        print_tokens("tfbench     ", got, n_got);
+        print_tokens("transformers", want, n_want);
+        for (int64_t i = 0; i < n_got && i < n_want; i++)
+            if (got[i] != want[i]) {
+                fprintf(stderr, "    first difference at step %lld\n", (long long)i);
+                break;
+            }
+    }
+    /* The token check must be able to fail too. */
+    if (ok && n_want > 0) {
+        int32_t *bad = malloc((size_t)n_want * sizeof(int32_t));
+        if (bad) {
+            memcpy(bad, want, (size_t)n_want * sizeof(int32_t));
+            bad[n_want - 1] ^= 1;
+            if (same_tokens(got, n_got, bad, n_want))
+                fail("%s: token check accepted a changed token", what);
+            free(bad);
+        }
+    }
+    return ok;
+}
+
+/* ---- per-model runs ----------------------------------------------------------------------------- */
+
+static bool status_ok(tfb_status s, const char *what, const char *name) {
+    if (s == TFB_STATUS_OK)
+        return true;
+    fail("%s: %s: %s (%s)", name, what, tfb_status_str(s), tfb_error_last());
+    return false;
+}
+
+/* The parsed config must agree with config.json on what the fixtures depend on. */
+static void check_config(const char *name, const tfb_config *c, const cJSON *j, const char *arch) {
+    struct {
+        const char *what;
+        double got, want;
+    } f[16];
+    int n = 0;
+#define CK(w, g, v) (f[n].what = (w), f[n].got = (double)(g), f[n].want = (double)(v), n++)
+    if (strcmp(arch, "decoder") == 0) {
+        CK("arch", c->arch, TFB_ARCH_DECODER);
+        CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
+        CK("n_ctx", c->n_ctx, json_num(j, "n_positions", -1));
+        CK("d_model", c->d_model, json_num(j, "n_embd", -1));
+        CK("n_head", c->n_head, json_num(j, "n_head", -1));
+        CK("n_layer", c->n_layer, json_num(j, "n_layer", -1));
+        CK("d_ff", c->d_ff, json_num(j, "n_inner", -1));
+        CK("eps", c->eps, (float)json_num(j, "layer_norm_epsilon", -1));
+        CK("act (gelu_tanh)", c->act, TFB_ACT_GELU_TANH);
+    } else if (strcmp(arch, "encoder") == 0) {
+        CK("arch", c->arch, TFB_ARCH_ENCODER);
+        CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
+        CK("n_ctx", c->n_ctx, json_num(j, "max_position_embeddings", -1));
+        CK("d_model", c->d_model, json_num(j, "hidden_size", -1));
+        CK("n_head", c->n_head, json_num(j, "num_attention_heads", -1));
+        CK("n_layer", c->n_layer, json_num(j, "num_hidden_layers", -1));
+        CK("d_ff", c->d_ff, json_num(j, "intermediate_size", -1));
+        CK("n_type", c->n_type, json_num(j, "type_vocab_size", -1));
+        CK("eps", c->eps, (float)json_num(j, "layer_norm_eps", -1));
+        CK("act (gelu)", c->act, TFB_ACT_GELU);
+    } else {
+        CK("arch", c->arch, TFB_ARCH_ENCDEC);
+        CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
+        CK("d_model", c->d_model, json_num(j, "d_model", -1));
+        CK("n_head", c->n_head, json_num(j, "decoder_attention_heads", -1));
+        CK("n_layer", c->n_layer, json_num(j, "decoder_layers", -1));
+        CK("n_enc_layer", c->n_enc_layer, json_num(j, "encoder_layers", -1));
+        CK("d_ff", c->d_ff, json_num(j, "decoder_ffn_dim", -1));
+        CK("act (silu)", c->act, TFB_ACT_SILU);
+        CK("eos_id", c->eos_id, json_num(j, "eos_token_id", -1));
+        CK("pad_id", c->pad_id, json_num(j, "pad_token_id", -1));
+        CK("decoder_start_id", c->decoder_start_id, json_num(j, "decoder_start_token_id", -1));
+        CK("scale_embed", c->scale_embed, json_num(j, "scale_embedding", -1));
+    }
+#undef CK
+    for (int i = 0; i < n; i++)
+        if (f[i].got != f[i].want)
+            fail("%s: config %s is %g, config.json says %g", name, f[i].what, f[i].got, f[i].want);
+}
+
+typedef struct fixture {
+    const char *name;
+    char dir[4096];
+    cJSON *inputs, *config;
+    int32_t *tokens, *src, *want;
+    int64_t n_tokens, n_src, n_want, n_gen;
+    npy logits, hidden;
+    const char *arch;
+} fixture;
+
+static void fixture_free(fixture *fx) {
+    cJSON_Delete(fx->inputs);
+    cJSON_Delete(fx->config);
+    free(fx->tokens);
+    free(fx->src);
+    free(fx->want);
+    free(fx->logits.data);
+    free(fx->hidden.data);
+}
+
+static bool fixture_load(fixture *fx) {
+    char p[4200];
+    join(p, sizeof p, fx->dir, "inputs.json");
+    if (!(fx->inputs = json_load(p)))
+        return false;
+    join(p, sizeof p, fx->dir, "config.json");
+    if (!(fx->config = json_load(p)))
+        return false;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(fx->inputs, "arch");
+    if (!cJSON_IsString(a)) {
+        fail("%s: inputs.json has no arch", fx->name);
+        return false;
+    }
+    fx->arch = a->valuestring;
+    if (!json_ints(fx->inputs, "tokens", &fx->tokens, &fx->n_tokens) ||
+        !json_ints(fx->inputs, "source_tokens", &fx->src, &fx->n_src)) {
+        fail("%s: inputs.json: tokens/source_tokens are not integer arrays", fx->name);
+        return false;
+    }
+    fx->n_gen = (int64_t)json_num(fx->inputs, "n_gen", 0);
+    join(p, sizeof p, fx->dir, "logits.npy");
+    if (!npy_load(p, &fx->logits))
+        return false;
+    if (strcmp(fx->arch, "encoder") == 0) {
+        join(p, sizeof p, fx->dir, "hidden.npy");
+        if (!npy_load(p, &fx->hidden))
+            return false;
+    } else {
+        join(p, sizeof p, fx->dir, "tokens.json");
+        cJSON *t = json_load(p);
+        if (!t)
+            return false;
+        bool ok = json_ints(t, NULL, &fx->want, &fx->n_want);
+        cJSON_Delete(t);
+        if (!ok || fx->n_want != fx->n_gen) {
+            fail("%s: tokens.json is not %lld integers", fx->name, (long long)fx->n_gen);
+            return false;
+        }
+    }
+    return true;
+}
+
+static double run_fixture(fixture *fx) {
+    double worst = 0;
+    printf("%s (%s)\n", fx->name, fx->arch);
+    tfb_model m;
+    memset(&m, 0, sizeof m);
+    if (!status_ok(tfb_model_load_dir(fx->dir, TFB_DTYPE_F32, &m), "tfb_model_load_dir", fx->name))
+        return INFINITY;
+    check_config(fx->name, &m.cfg, fx->config, fx->arch);
+    const int64_t V = m.cfg.n_vocab, C = m.cfg.d_model;
+    if (fx->logits.cols != V) {
+        fail("%s: logits.npy has %lld columns, vocab is %lld", fx->name, (long long)fx->logits.cols, (long long)V);
+        tfb_model_free(&m);
+        return INFINITY;
+    }
+    const tfb_backend_i *iface = tfb_backend_find("reference");
+    tfb_backend *b = NULL;
+    tfb_session *s = NULL;
+    tfb_backend_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.n_threads = 1;
+    if (!iface) {
+        fail("the reference backend is not compiled in");
+        goto done;
+    }
+    if (!status_ok(tfb_backend_init(iface, &opts, &b), "tfb_backend_init", fx->name) ||
+        !status_ok(tfb_session_init(b, &m, 0, &s), "tfb_session_init", fx->name))
+        goto done;
+
+    const int64_t rows = fx->logits.rows;
+    float *got = calloc((size_t)((rows + 1) * V), sizeof(float));
+    int32_t *toks = calloc((size_t)(fx->n_gen + 1), sizeof(int32_t));
+    int32_t *fed = calloc((size_t)(rows + 1), sizeof(int32_t));
+    float *hid = calloc((size_t)(fx->hidden.rows * C + 1), sizeof(float));
+    if (!got || !toks || !fed || !hid) {
+        fail("out of memory");
+        goto done_buf;
+    }
+    char what[128];
+    if (strcmp(fx->arch, "encoder") == 0) {
+        if (rows != fx->n_tokens || fx->hidden.rows != fx->n_tokens || fx->hidden.cols != C) {
+            fail("%s: fixture shapes disagree with its inputs", fx->name);
+            goto done_buf;
+        }
+        if (!status_ok(tfb_session_encode(s, fx->tokens, fx->n_tokens, got), "tfb_session_encode", fx->name))
+            goto done_buf;
+        snprintf(what, sizeof what, "%s encode: MLM logits", fx->name);
+        if (check_rows(what, got, fx->logits.data, rows, V, &worst))
+            prove_rejects(what, got, fx->logits.data, rows, V);
+        if (!status_ok(tfb_session_hidden(s, hid), "tfb_session_hidden", fx->name))
+            goto done_buf;
+        snprintf(what, sizeof what, "%s encode: last hidden state", fx->name);
+        if (check_rows(what, hid, fx->hidden.data, fx->hidden.rows, C, &worst))
+            prove_rejects(what, hid, fx->hidden.data, fx->hidden.rows, C);
+    } else {
+        const bool encdec = strcmp(fx->arch, "encdec") == 0;
+        const int32_t *prompt = encdec ? NULL : fx->tokens;
+        const int64_t n_prompt = encdec ? 0 : fx->n_tokens;
+        const int64_t want_rows = encdec ? fx->n_gen : fx->n_tokens + fx->n_gen - 1;
+        if (rows != want_rows) {
+            fail("%s: logits.npy has %lld rows, expected %lld", fx->name, (long long)rows, (long long)want_rows);
+            goto done_buf;
+        }
+        /* 1. Free-running greedy generation with the logits dump. */
+        int64_t n_out = 0, dump_rows = 0;
+        if (!status_ok(tfb_generate(s, prompt, n_prompt, fx->src, fx->n_src, fx->n_gen, toks, &n_out, got,
+                                    &dump_rows),
+                       "tfb_generate", fx->name))
+            goto done_buf;
+        snprintf(what, sizeof what, "%s generate: greedy tokens", fx->name);
+        check_tokens(what, toks, n_out, fx->want, fx->n_want);
+        snprintf(what, sizeof what, "%s generate: dumped logits", fx->name);
+        if (dump_rows != rows)
+            fail("%s: %lld dumped rows, fixture has %lld", what, (long long)dump_rows, (long long)rows);
+        else if (check_rows(what, got, fx->logits.data, rows, V, &worst))
+            prove_rejects(what, got, fx->logits.data, rows, V);
+
+        /* 2. The same without a dump: argmax on the backend. */
+        memset(toks, 0, (size_t)fx->n_gen * sizeof(int32_t));
+        if (!status_ok(tfb_generate(s, prompt, n_prompt, fx->src, fx->n_src, fx->n_gen, toks, &n_out, NULL, NULL),
+                       "tfb_generate (no dump)", fx->name))
+            goto done_buf;
+        snprintf(what, sizeof what, "%s generate (backend argmax): tokens", fx->name);
+        check_tokens(what, toks, n_out, fx->want, fx->n_want);
+
+        /* 3. Teacher-forced: the fixture's decoder input in one call, every row's logits. */
+        int64_t nf = 0;
+        if (encdec) {
+            fed[nf++] = (int32_t)m.cfg.decoder_start_id;
+            if (!status_ok(tfb_session_encode(s, fx->src, fx->n_src, NULL), "tfb_session_encode", fx->name))
+                goto done_buf;
+        } else {
+            for (int64_t i = 0; i < fx->n_tokens; i++)
+                fed[nf++] = fx->tokens[i];
+        }
+        for (int64_t i = 0; i + 1 < fx->n_gen; i++)
+            fed[nf++] = fx->want[i];
+        memset(got, 0, (size_t)(rows * V) * sizeof(float));
+        if (!status_ok(tfb_session_decode(s, fed, nf, 0, true, got), "tfb_session_decode (teacher-forced)",
+                       fx->name))
+            goto done_buf;
+        snprintf(what, sizeof what, "%s teacher-forced: logits", fx->name);
+        if (check_rows(what, got, fx->logits.data, rows, V, &worst))
+            prove_rejects(what, got, fx->logits.data, rows, V);
+    }
+done_buf:
+    free(got);
+    free(toks);
+    free(fed);
+    free(hid);
+done:
+    if (s)
+        tfb_session_free(s);
+    if (b)
+        tfb_backend_free(b);
+    tfb_model_free(&m);
+    return worst;
+}
+
+/* ---- self-test of the checker: planted cases, no model ---------------------------------------- */
+
+static int self_test(void) {
+    enum { R = 3, K = 96 };
+    static double ref[R * K];
+    static float x[R * K];
+    for (int i = 0; i < R * K; i++) {
+        ref[i] = sin(0.37 * i) * 3.0 + 0.1;
+        x[i] = (float)ref[i];
+    }
+    cmp_result r = compare(x, ref, R, K);
+    if (!cmp_ok(&r, TOL))
+        fail("self-test: float32 rounding of the reference rejected (err %.3e)", r.worst_row_err);
+    /* One logit off by 1e-3 of its value (the largest of its row). */
+    float y[R * K];
+    memcpy(y, x, sizeof y);
+    int big = K;
+    for (int j = K; j < 2 * K; j++)
+        if (fabs(ref[j]) > fabs(ref[big]))
+            big = j;
+    y[big] *= 1.001f;
+    r = compare(y, ref, R, K);
+    if (cmp_ok(&r, TOL) || r.worst_row != 1)
+        fail("self-test: a 1e-3 change of one logit was accepted or misplaced (err %.3e row %lld)", r.worst_row_err,
+             (long long)r.worst_row);
+    /* A relative error of 2e-5 spread over a row must fail, 5e-6 must pass. */
+    memcpy(y, x, sizeof y);
+    for (int j = 0; j < K; j++)
+        y[2 * K + j] = (float)(ref[2 * K + j] * (1 + 2e-5));
+    r = compare(y, ref, R, K);
+    if (cmp_ok(&r, TOL))
+        fail("self-test: a 2e-5 relative drift was accepted (err %.3e)", r.worst_row_err);
+    for (int j = 0; j < K; j++)
+        y[2 * K + j] = (float)(ref[2 * K + j] * (1 + 5e-6));
+    r = compare(y, ref, R, K);
+    if (!cmp_ok(&r, TOL))
+        fail("self-test: a 5e-6 relative drift was rejected (err %.3e)", r.worst_row_err);
+    /* NaN and inf fail. */
+    memcpy(y, x, sizeof y);
+    y[5] = NAN;
+    r = compare(y, ref, R, K);
+    if (cmp_ok(&r, TOL))
+        fail("self-test: a NaN was accepted");
+    y[5] = INFINITY;
+    r = compare(y, ref, R, K);
+    if (cmp_ok(&r, TOL))
+        fail("self-test: an inf was accepted");
+    /* A zero reference row is degenerate, not a pass. */
+    static double zref[R * K];
+    static float zx[R * K];
+    r = compare(zx, zref, R, K);
+    if (cmp_ok(&r, TOL))
+        fail("self-test: an all-zero reference was accepted");
+    /* Tokens. */
+    int32_t a[3] = {1, 2, 3}, b2[3] = {1, 2, 4};
+    if (!same_tokens(a, 3, a, 3) || same_tokens(a, 3, b2, 3) || same_tokens(a, 3, a, 2))
+        fail("self-test: token comparison is wrong");
+    /* The .npy reader: f8 and f4 2-D arrays, hand-built; a bad one rejected. */
+    {
+        const char *hdr8 = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
+        const char *hdr4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }";
+        const char *hdrf = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }";
+        const char *hdrs[3] = {hdr8, hdr4, hdrf};
+        for (int k = 0; k < 3; k++) {
+            unsigned char buf[256];
+            size_t hl = strlen(hdrs[k]);
+            size_t pad = 64 - (10 + hl + 1) % 64;
+            size_t total_h = hl + pad + 1;
+            memcpy(buf, "\x93NUMPY\x01\x00", 8);
+            buf[8] = (unsigned char)(total_h & 0xff);
+            buf[9] = (unsigned char)(total_h >> 8);
+            memcpy(buf + 10, hdrs[k], hl);
+            memset(buf + 10 + hl, ' ', pad);
+            buf[10 + hl + pad] = '\n';
+            size_t off = 10 + total_h, esz = k == 1 ? 4 : 8;
+            for (int i = 0; i < 6; i++) {
+                double v = i * 0.5 - 1;
+                float fv = (float)v;
+                memcpy(buf + off + i * esz, esz == 8 ? (void *)&v : (void *)&fv, esz);
+            }
+            npy a2;
+            const char *err = npy_parse(buf, off + 6 * esz, &a2);
+            if (k == 2) {
+                if (!err)
+                    fail("self-test: npy reader accepted fortran_order");
+                free(a2.data);
+                continue;
+            }
+            if (err) {
+                fail("self-test: npy reader: %s", err);
+                continue;
+            }
+            if ((k == 0 && (a2.rows != 2 || a2.cols != 3)) || (k == 1 && (a2.rows != 6 || a2.cols != 1)) ||
+                a2.data[5] != 1.5 || a2.data[0] != -1)
+                fail("self-test: npy reader read the wrong shape or values");
+            free(a2.data);
+            /* Truncated data must be rejected. */
+            err = npy_parse(buf, off + 5 * esz, &a2);
+            if (!err)
+                fail("self-test: npy reader accepted a truncated file");
+            free(a2.data);
+        }
+    }
+    printf("self-test: comparator, token check and .npy reader %s\n", g_fail ? "FAILED" : "ok");
+    return g_fail;
+}
+
+int main(int argc, char **argv) {
+    const char *root = TFB_HF_FIXTURES;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--self-test") == 0)
+            return self_test();
+        root = argv[i];
+    }
+    if (self_test() != 0)
+        return 1;
+    static const char *names[] = {"gpt2", "bert", "marian"};
+    double worst[3];
+    for (int k = 0; k < 3; k++) {
+        fixture fx;
+        memset(&fx, 0, sizeof fx);
+        fx.name = names[k];
+        snprintf(fx.dir, sizeof fx.dir, "%s/%s", root, names[k]);
+        int before = g_fail;
+        g_fail = 0;
+        worst[k] = fixture_load(&fx) ? run_fixture(&fx) : INFINITY;
+        printf("%s: %s, worst row rel err %.3e\n\n", names[k], g_fail ? "FAIL" : "pass", worst[k]);
+        g_fail |= before;
+        fixture_free(&fx);
+    }
+    printf("hf fixtures: gpt2 %.3e  bert %.3e  marian %.3e  (tolerance %.0e): %s\n", worst[0], worst[1], worst[2],
+           TOL, g_fail ? "FAIL" : "pass");
+    return g_fail ? 1 : 0;
+}
