@@ -19,16 +19,16 @@
 #include <unistd.h>
 
 /* config.json and the shard index are small; refuse anything absurd before reading it. */
-#define HF_JSON_MAX (64u * 1024u * 1024u)
+#define HF_JSON_MAX   (64u * 1024u * 1024u)
 #define HF_MAX_SHARDS 4096
 
 /* Config sanity bounds: generous for real models, small enough that products stay far from
  * overflow and a hostile config cannot ask for absurd allocations by itself. */
-#define HF_MAX_DIM (1 << 16)
-#define HF_MAX_FF (1 << 20)
+#define HF_MAX_DIM    (1 << 16)
+#define HF_MAX_FF     (1 << 20)
 #define HF_MAX_LAYERS 1024
-#define HF_MAX_VOCAB (1 << 24)
-#define HF_MAX_POS (1 << 20)
+#define HF_MAX_VOCAB  (1 << 24)
+#define HF_MAX_POS    (1 << 20)
 
 /* ---- small helpers ----------------------------------------------------------------------------- */
 
@@ -68,8 +68,8 @@ static tfb_status hf_read_text(const char *path, char **out, size_t *len) {
         goto done;
     }
     if ((unsigned long)size > HF_JSON_MAX) {
-        s = tfb_error_set(TFB_STATUS_INPUT, "%s: %ld bytes, over the %u-byte limit for a JSON file", path, size,
-                          HF_JSON_MAX);
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: %ld bytes, over the %u-byte limit for a JSON file", path,
+                          size, HF_JSON_MAX);
         goto done;
     }
     buf = malloc((size_t)size + 1);
@@ -161,7 +161,8 @@ static tfb_status cfg_bool(const char *path, const cJSON *root, const char *key,
     return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, const char *dflt, tfb_act *out) {
+static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, const char *dflt,
+                          tfb_act *out) {
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
     const char *v = dflt;
     if (j && !cJSON_IsNull(j)) {
@@ -173,8 +174,8 @@ static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, 
         const char *name;
         tfb_act act;
     } acts[] = {
-        {"gelu", TFB_ACT_GELU},         {"gelu_new", TFB_ACT_GELU_TANH}, {"gelu_pytorch_tanh", TFB_ACT_GELU_TANH},
-        {"relu", TFB_ACT_RELU},         {"swish", TFB_ACT_SILU},         {"silu", TFB_ACT_SILU},
+        {"gelu", TFB_ACT_GELU}, {"gelu_new", TFB_ACT_GELU_TANH}, {"gelu_pytorch_tanh", TFB_ACT_GELU_TANH},
+        {"relu", TFB_ACT_RELU}, {"swish", TFB_ACT_SILU},         {"silu", TFB_ACT_SILU},
     };
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
         if (strcmp(v, acts[i].name) == 0) {
@@ -183,8 +184,8 @@ static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, 
         }
     }
     char b[64];
-    return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported \"%s\" '%s' (gelu, gelu_new, relu, swish/silu)", path,
-                         key, tfb__st_clean(v, b, sizeof b));
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported \"%s\" '%s' (gelu, gelu_new, relu, swish/silu)",
+                         path, key, tfb__st_clean(v, b, sizeof b));
 }
 
 /* d_model / n_head must divide. */
@@ -216,13 +217,14 @@ static tfb_status cfg_family(const char *path, const cJSON *root, hf_family *out
     int from_arch = -1, from_type = -1;
     if (ar && !cJSON_IsNull(ar)) {
         if (!cJSON_IsArray(ar) || cJSON_GetArraySize(ar) < 1)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be a non-empty array of strings",
-                                 path);
+            return tfb_error_set(TFB_STATUS_INPUT,
+                                 "%s: \"architectures\" must be a non-empty array of strings", path);
         const char *first = NULL;
         const cJSON *e;
         cJSON_ArrayForEach(e, ar) {
             if (!cJSON_IsString(e) || !e->valuestring)
-                return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be an array of strings", path);
+                return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be an array of strings",
+                                     path);
             if (!first)
                 first = e->valuestring;
             for (int f = 0; f < 3 && from_arch < 0; f++)
@@ -245,8 +247,8 @@ static tfb_status cfg_family(const char *path, const cJSON *root, hf_family *out
                                  tfb__st_clean(model_type, b, sizeof b), hf_families[from_arch].architecture);
     }
     if (from_arch < 0 && from_type < 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture (no \"architectures\" or \"model_type\")",
-                             path);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: unknown architecture (no \"architectures\" or \"model_type\")", path);
     *out = (hf_family)(from_arch >= 0 ? from_arch : from_type);
     return TFB_STATUS_OK;
 }
@@ -256,7 +258,9 @@ static tfb_status cfg_gpt2(const char *p, const cJSON *r, tfb_config *c) {
     TFB_TRY(cfg_int(p, r, "n_embd", true, 0, 1, HF_MAX_DIM, &c->d_model));
     TFB_TRY(cfg_int(p, r, "n_layer", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
     TFB_TRY(cfg_int(p, r, "n_head", true, 0, 1, HF_MAX_DIM, &c->n_head));
-    TFB_TRY(cfg_int(p, r, "n_positions", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    /* Old configs name the context n_ctx only. */
+    TFB_TRY(cfg_int(p, r, "n_ctx", false, 0, 0, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(p, r, "n_positions", c->n_ctx == 0, c->n_ctx, 1, HF_MAX_POS, &c->n_ctx));
     TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
     TFB_TRY(cfg_int(p, r, "n_inner", false, 4 * c->d_model, 1, HF_MAX_FF, &c->d_ff));
     TFB_TRY(cfg_eps(p, r, "layer_norm_epsilon", 1e-5, &c->eps));
@@ -283,8 +287,8 @@ static tfb_status cfg_bert(const char *p, const cJSON *r, tfb_config *c) {
     TFB_TRY(cfg_int(p, r, "pad_token_id", false, 0, 0, c->n_vocab - 1, &c->pad_id));
     const cJSON *pe = cJSON_GetObjectItemCaseSensitive(r, "position_embedding_type");
     if (pe && !cJSON_IsNull(pe) && !(cJSON_IsString(pe) && strcmp(pe->valuestring, "absolute") == 0))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: only \"position_embedding_type\": \"absolute\" is supported",
-                             p);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: only \"position_embedding_type\": \"absolute\" is supported", p);
     /* BERT's config names no [CLS]/[SEP]; take the standard vocabulary's 101/102 when the vocab
      * is that large, else 1/2 (the tiny preset's), unless the config says otherwise. */
     int64_t V = c->n_vocab, cls = V > 102 ? 101 : (V > 1 ? 1 : 0), sep = V > 102 ? 102 : (V > 2 ? 2 : 0);
@@ -303,28 +307,33 @@ static tfb_status cfg_marian(const char *p, const cJSON *r, tfb_config *c) {
     TFB_TRY(cfg_int(p, r, "encoder_attention_heads", true, 0, 1, HF_MAX_DIM, &c->n_head));
     TFB_TRY(cfg_int(p, r, "decoder_attention_heads", false, c->n_head, 1, HF_MAX_DIM, &dh));
     if (dh != c->n_head)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_attention_heads %lld != encoder_attention_heads %lld "
-                             "(unsupported)", p, (long long)dh, (long long)c->n_head);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: decoder_attention_heads %lld != encoder_attention_heads %lld "
+                             "(unsupported)",
+                             p, (long long)dh, (long long)c->n_head);
     TFB_TRY(cfg_int(p, r, "encoder_ffn_dim", true, 0, 1, HF_MAX_FF, &c->d_ff));
     TFB_TRY(cfg_int(p, r, "decoder_ffn_dim", false, c->d_ff, 1, HF_MAX_FF, &dff));
     if (dff != c->d_ff)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_ffn_dim %lld != encoder_ffn_dim %lld (unsupported)", p,
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: decoder_ffn_dim %lld != encoder_ffn_dim %lld (unsupported)", p,
                              (long long)dff, (long long)c->d_ff);
     TFB_TRY(cfg_int(p, r, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
     TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
     TFB_TRY(cfg_int(p, r, "decoder_vocab_size", false, c->n_vocab, 1, HF_MAX_VOCAB, &dv));
     if (dv != c->n_vocab)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_vocab_size %lld != vocab_size %lld (unsupported)", p,
-                             (long long)dv, (long long)c->n_vocab);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_vocab_size %lld != vocab_size %lld (unsupported)",
+                             p, (long long)dv, (long long)c->n_vocab);
     bool pre_ln;
     TFB_TRY(cfg_bool(p, r, "normalize_before", false, &pre_ln));
     if (pre_ln)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"normalize_before\": true is not supported (post-LN only)", p);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: \"normalize_before\": true is not supported (post-LN only)", p);
     TFB_TRY(cfg_act(p, r, "activation_function", "gelu", &c->act));
     TFB_TRY(cfg_bool(p, r, "scale_embedding", false, &c->scale_embed));
     TFB_TRY(cfg_int(p, r, "pad_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->pad_id));
     TFB_TRY(cfg_int(p, r, "eos_token_id", false, 0, 0, c->n_vocab - 1, &c->eos_id));
-    TFB_TRY(cfg_int(p, r, "decoder_start_token_id", false, c->pad_id, 0, c->n_vocab - 1, &c->decoder_start_id));
+    TFB_TRY(
+        cfg_int(p, r, "decoder_start_token_id", false, c->pad_id, 0, c->n_vocab - 1, &c->decoder_start_id));
     c->bos_id = c->eos_id; /* Marian has no BOS; the presets use eos */
     c->eps = 1e-5f;
     return cfg_heads(p, c);
@@ -339,9 +348,15 @@ static tfb_status hf_parse_config(const char *path, const char *text, size_t len
     tfb_status s = cfg_family(path, root, fam);
     if (s == TFB_STATUS_OK) {
         switch (*fam) {
-        case HF_GPT2: s = cfg_gpt2(path, root, cfg); break;
-        case HF_BERT: s = cfg_bert(path, root, cfg); break;
-        case HF_MARIAN: s = cfg_marian(path, root, cfg); break;
+        case HF_GPT2:
+            s = cfg_gpt2(path, root, cfg);
+            break;
+        case HF_BERT:
+            s = cfg_bert(path, root, cfg);
+            break;
+        case HF_MARIAN:
+            s = cfg_marian(path, root, cfg);
+            break;
         }
     }
     cJSON_Delete(root);
@@ -352,8 +367,8 @@ static tfb_status hf_parse_config(const char *path, const char *text, size_t len
 
 typedef struct hf_loader {
     const char *dir;
-    char *where;          /* the weights file (or index) named when a tensor is missing */
-    tfb__st_file *files;  /* [n_files] */
+    char *where;         /* the weights file (or index) named when a tensor is missing */
+    tfb__st_file *files; /* [n_files] */
     int n_files;
     tfb_model *m;
     tfb_dtype wtype;
@@ -413,8 +428,9 @@ static tfb_status hf_open_index(hf_loader *L) {
             goto done;
         }
         if (!hf_shard_name_ok(e->valuestring)) {
-            s = tfb_error_set(TFB_STATUS_INPUT, "%s: shard name '%s' is not a plain file name in the directory",
-                              L->where, tfb__st_clean(e->valuestring, b, sizeof b));
+            s = tfb_error_set(TFB_STATUS_INPUT,
+                              "%s: shard name '%s' is not a plain file name in the directory", L->where,
+                              tfb__st_clean(e->valuestring, b, sizeof b));
             goto done;
         }
         int k = 0;
@@ -455,13 +471,15 @@ static tfb_status hf_open_weights(hf_loader *L) {
         L->where = single;
         single = NULL;
         L->files = calloc(1, sizeof *L->files);
-        s = L->files ? hf_open_file(L, "model.safetensors") : tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+        s = L->files ? hf_open_file(L, "model.safetensors")
+                     : tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
     } else if (hf_exists(index)) {
         L->where = index;
         index = NULL;
         s = hf_open_index(L);
     } else {
-        s = tfb_error_set(TFB_STATUS_INPUT, "%s: no model.safetensors or model.safetensors.index.json", L->dir);
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: no model.safetensors or model.safetensors.index.json",
+                          L->dir);
     }
     free(single);
     free(index);
@@ -524,8 +542,8 @@ static tfb_status hf_check_shape(const hf_src *src, int ndim, int64_t d0, int64_
     char got_s[128], want_s[64], nb[96];
     hf_shape_str(got_s, sizeof got_s, t->ndim < TFB_ST_MAX_DIMS ? t->ndim : TFB_ST_MAX_DIMS, t->shape);
     hf_shape_str(want_s, sizeof want_s, ndim, want);
-    return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' has shape %s, config.json implies %s", src->f->label,
-                         tfb__st_clean(t->name, nb, sizeof nb), got_s, want_s);
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' has shape %s, config.json implies %s",
+                         src->f->label, tfb__st_clean(t->name, nb, sizeof nb), got_s, want_s);
 }
 
 /* Read a located tensor as floats (malloc'ed, [nelements]). */
@@ -534,8 +552,8 @@ static tfb_status hf_read(const hf_src *src, float **out) {
     size_t n = (size_t)src->t->nelements;
     float *buf = malloc((n ? n : 1) * sizeof *buf);
     if (!buf)
-        return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory for tensor '%s' (%zu elements)", src->f->label,
-                             src->t->name, n);
+        return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory for tensor '%s' (%zu elements)",
+                             src->f->label, src->t->name, n);
     tfb_status s = tfb__st_read_f32(src->f, src->t, buf);
     if (s != TFB_STATUS_OK) {
         free(buf);
@@ -558,9 +576,10 @@ static tfb_status hf_store(hf_loader *L, const char *label, const char *canon, t
         int64_t be = tfb_dtype_block_elems(dt);
         if (be <= 0 || cols % be != 0) {
             free(data);
-            return tfb_error_set(TFB_STATUS_INPUT,
-                                 "%s: %s has %lld input features, not a multiple of %lld: cannot quantize to %s",
-                                 label, canon, (long long)cols, (long long)be, tfb_dtype_name(dt));
+            return tfb_error_set(
+                TFB_STATUS_INPUT,
+                "%s: %s has %lld input features, not a multiple of %lld: cannot quantize to %s", label, canon,
+                (long long)cols, (long long)be, tfb_dtype_name(dt));
         }
         int64_t nrows = rows ? rows : 1;
         size_t rb = tfb_dtype_row_bytes(dt, cols);
@@ -583,7 +602,9 @@ enum hf_kind {
     HF_CONV1D, /* GPT-2 Conv1D [in=d0, out=d1] -> wtype [out,in] (transposed) */
 };
 
-#define HF_NAMES(...) ((const char *const[]){__VA_ARGS__}), (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define HF_NAMES(...)                                                                                        \
+    ((const char *const[]){__VA_ARGS__}),                                                                    \
+        (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* Load the first present of names into canon. A missing tensor is an error naming the first
  * candidate; a present one must have exactly the shape the config implies. */
@@ -592,7 +613,8 @@ static tfb_status hf_take(hf_loader *L, const char *canon, enum hf_kind kind, in
     hf_src src;
     TFB_TRY(hf_find_any(L, names, n, &src));
     if (!src.t)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: missing tensor '%s' (tfbench %s)", L->where, names[0], canon);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: missing tensor '%s' (tfbench %s)", L->where, names[0],
+                             canon);
     if (kind == HF_VEC) {
         /* final_logits_bias is [1,V]: a leading 1 is accepted for vectors. */
         if (!(src.t->ndim == 2 && src.t->shape[0] == 1 && src.t->shape[1] == d0))
@@ -603,9 +625,12 @@ static tfb_status hf_take(hf_loader *L, const char *canon, enum hf_kind kind, in
     float *x;
     TFB_TRY(hf_read(&src, &x));
     switch (kind) {
-    case HF_VEC: return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, 0, d0, x);
-    case HF_TABLE: return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, d0, d1, x);
-    case HF_LINEAR: return hf_store(L, src.f->label, canon, L->wtype, d0, d1, x);
+    case HF_VEC:
+        return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, 0, d0, x);
+    case HF_TABLE:
+        return hf_store(L, src.f->label, canon, TFB_DTYPE_F32, d0, d1, x);
+    case HF_LINEAR:
+        return hf_store(L, src.f->label, canon, L->wtype, d0, d1, x);
     case HF_CONV1D: {
         float *y = malloc((size_t)(d0 * d1) * sizeof *y); /* [d1=out, d0=in] */
         if (!y) {
@@ -703,12 +728,12 @@ static tfb_status hf_map_gpt2(hf_loader *L) {
     const tfb_config *c = L->c;
     int64_t C = c->d_model, F = c->d_ff, V = c->n_vocab, P = c->n_ctx;
     char canon[NB], base[NB];
-    TFB_TRY(g2_take(L, "tok_emb", HF_TABLE, V, C, "wte.weight"));
+    /* Tied twins: either copy may be the one a deduplicating writer kept. */
+    TFB_TRY(hf_take(L, "tok_emb", HF_TABLE, V, C,
+                    HF_NAMES("transformer.wte.weight", "wte.weight", "lm_head.weight")));
     TFB_TRY(g2_take(L, "pos_emb", HF_TABLE, P, C, "wpe.weight"));
     for (int i = 0; i < (int)c->n_layer; i++) {
-        static const struct {
-            const char *hf, *canon;
-        } lns[] = {{"ln_1", "ln1"}, {"ln_2", "ln2"}};
+        static const struct { const char *hf, *canon; } lns[] = {{"ln_1", "ln1"}, {"ln_2", "ln2"}};
         for (int k = 0; k < 2; k++) {
             TFB_TRY(g2_take(L, hf_fmt(canon, NB, "dec.%d.%s.g", i, lns[k].canon), HF_VEC, C, 0,
                             hf_fmt(base, NB, "h.%d.%s.weight", i, lns[k].hf)));
@@ -783,15 +808,19 @@ static tfb_status hf_map_bert(hf_loader *L) {
     const tfb_config *c = L->c;
     int64_t C = c->d_model, F = c->d_ff, V = c->n_vocab, P = c->n_ctx;
     char cn[NB], hf[NB];
-    TFB_TRY(bert_take(L, "tok_emb", HF_TABLE, V, C, "embeddings.word_embeddings.weight", NULL));
+    TFB_TRY(hf_take(L, "tok_emb", HF_TABLE, V, C,
+                    HF_NAMES("bert.embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight",
+                             "cls.predictions.decoder.weight")));
     TFB_TRY(bert_take(L, "pos_emb", HF_TABLE, P, C, "embeddings.position_embeddings.weight", NULL));
-    TFB_TRY(bert_take(L, "type_emb", HF_TABLE, c->n_type, C, "embeddings.token_type_embeddings.weight", NULL));
+    TFB_TRY(
+        bert_take(L, "type_emb", HF_TABLE, c->n_type, C, "embeddings.token_type_embeddings.weight", NULL));
     TFB_TRY(bert_ln(L, "emb_ln", "embeddings.LayerNorm", true));
     for (int i = 0; i < (int)c->n_layer; i++) {
         static const char *const qkv[3][2] = {{"query", "wq"}, {"key", "wk"}, {"value", "wv"}};
         for (int k = 0; k < 3; k++)
             TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.attn.%s", i, qkv[k][1]),
-                                hf_fmt(hf, NB, "encoder.layer.%d.attention.self.%s", i, qkv[k][0]), C, C, true));
+                                hf_fmt(hf, NB, "encoder.layer.%d.attention.self.%s", i, qkv[k][0]), C, C,
+                                true));
         TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.attn.wo", i),
                             hf_fmt(hf, NB, "encoder.layer.%d.attention.output.dense", i), C, C, true));
         TFB_TRY(bert_ln(L, hf_fmt(cn, NB, "enc.%d.ln1", i),
@@ -800,8 +829,8 @@ static tfb_status hf_map_bert(hf_loader *L) {
                             hf_fmt(hf, NB, "encoder.layer.%d.intermediate.dense", i), F, C, true));
         TFB_TRY(bert_linear(L, hf_fmt(cn, NB, "enc.%d.ffn.w2", i),
                             hf_fmt(hf, NB, "encoder.layer.%d.output.dense", i), C, F, true));
-        TFB_TRY(bert_ln(L, hf_fmt(cn, NB, "enc.%d.ln2", i), hf_fmt(hf, NB, "encoder.layer.%d.output.LayerNorm", i),
-                        true));
+        TFB_TRY(bert_ln(L, hf_fmt(cn, NB, "enc.%d.ln2", i),
+                        hf_fmt(hf, NB, "encoder.layer.%d.output.LayerNorm", i), true));
     }
     TFB_TRY(bert_linear(L, "mlm.dense", "cls.predictions.transform.dense", C, C, false));
     TFB_TRY(bert_ln(L, "mlm.ln", "cls.predictions.transform.LayerNorm", false));
@@ -834,12 +863,13 @@ static tfb_status marian_ln(hf_loader *L, const char *canon, const char *hf) {
 
 /* One attention block: <hf>.{q,k,v,out}_proj -> <canon>.{wq,wk,wv,wo}. */
 static tfb_status marian_attn(hf_loader *L, const char *canon, const char *hf) {
-    static const char *const proj[4][2] = {{"q_proj", "wq"}, {"k_proj", "wk"}, {"v_proj", "wv"}, {"out_proj", "wo"}};
+    static const char *const proj[4][2] = {
+        {"q_proj", "wq"}, {"k_proj", "wk"}, {"v_proj", "wv"}, {"out_proj", "wo"}};
     int64_t C = L->c->d_model;
     char cn[NB], n[NB];
     for (int k = 0; k < 4; k++)
-        TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%s", canon, proj[k][1]), hf_fmt(n, NB, "%s.%s", hf, proj[k][0]),
-                              C, C));
+        TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%s", canon, proj[k][1]),
+                              hf_fmt(n, NB, "%s.%s", hf, proj[k][0]), C, C));
     return TFB_STATUS_OK;
 }
 
@@ -851,16 +881,17 @@ static tfb_status hf_map_marian(hf_loader *L) {
     TFB_TRY(hf_take(L, "tok_emb", HF_TABLE, V, C,
                     HF_NAMES("model.shared.weight", "shared.weight", "model.encoder.embed_tokens.weight",
                              "model.decoder.embed_tokens.weight", "encoder.embed_tokens.weight",
-                             "decoder.embed_tokens.weight")));
-    static const char *const twins[] = {"model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
-                                        "lm_head.weight"};
+                             "decoder.embed_tokens.weight", "lm_head.weight")));
+    static const char *const twins[] = {"model.encoder.embed_tokens.weight",
+                                        "model.decoder.embed_tokens.weight", "lm_head.weight"};
     for (size_t k = 0; k < sizeof twins / sizeof twins[0]; k++)
         TFB_TRY(hf_check_tied(L, twins[k], V, C));
     for (int side = 0; side < 2; side++) {
         const char *hs = side ? "decoder" : "encoder", *cs = side ? "dec" : "enc";
         int n = (int)(side ? c->n_layer : c->n_enc_layer);
         for (int i = 0; i < n; i++) {
-            TFB_TRY(marian_attn(L, hf_fmt(cn, NB, "%s.%d.attn", cs, i), hf_fmt(hf, NB, "%s.layers.%d.self_attn", hs, i)));
+            TFB_TRY(marian_attn(L, hf_fmt(cn, NB, "%s.%d.attn", cs, i),
+                                hf_fmt(hf, NB, "%s.layers.%d.self_attn", hs, i)));
             TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "%s.%d.ln1", cs, i),
                               hf_fmt(hf, NB, "%s.layers.%d.self_attn_layer_norm", hs, i)));
             if (side) {
@@ -869,10 +900,10 @@ static tfb_status hf_map_marian(hf_loader *L) {
                 TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "dec.%d.ln_x", i),
                                   hf_fmt(hf, NB, "decoder.layers.%d.encoder_attn_layer_norm", i)));
             }
-            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w1", cs, i), hf_fmt(hf, NB, "%s.layers.%d.fc1", hs, i),
-                                  F, C));
-            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w2", cs, i), hf_fmt(hf, NB, "%s.layers.%d.fc2", hs, i),
-                                  C, F));
+            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w1", cs, i),
+                                  hf_fmt(hf, NB, "%s.layers.%d.fc1", hs, i), F, C));
+            TFB_TRY(marian_linear(L, hf_fmt(cn, NB, "%s.%d.ffn.w2", cs, i),
+                                  hf_fmt(hf, NB, "%s.layers.%d.fc2", hs, i), C, F));
             TFB_TRY(marian_ln(L, hf_fmt(cn, NB, "%s.%d.ln2", cs, i),
                               hf_fmt(hf, NB, "%s.layers.%d.final_layer_norm", hs, i)));
         }
@@ -909,9 +940,11 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) 
     case TFB_DTYPE_F16:
     case TFB_DTYPE_BF16:
     case TFB_DTYPE_Q8_0:
-    case TFB_DTYPE_Q4_0: break;
-    default: return tfb_error_set(TFB_STATUS_USAGE, "%s: weight dtype %s is not a weight format", dir,
-                                  tfb_dtype_name(wtype));
+    case TFB_DTYPE_Q4_0:
+        break;
+    default:
+        return tfb_error_set(TFB_STATUS_USAGE, "%s: weight dtype %s is not a weight format", dir,
+                             tfb_dtype_name(wtype));
     }
 
     hf_loader L = {.dir = dir, .m = out, .wtype = wtype, .c = &out->cfg};
@@ -931,9 +964,15 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) 
     }
     if (s == TFB_STATUS_OK) {
         switch (fam) {
-        case HF_GPT2: s = hf_map_gpt2(&L); break;
-        case HF_BERT: s = hf_map_bert(&L); break;
-        case HF_MARIAN: s = hf_map_marian(&L); break;
+        case HF_GPT2:
+            s = hf_map_gpt2(&L);
+            break;
+        case HF_BERT:
+            s = hf_map_bert(&L);
+            break;
+        case HF_MARIAN:
+            s = hf_map_marian(&L);
+            break;
         }
     }
     if (s == TFB_STATUS_OK) {

@@ -14,12 +14,11 @@ static const struct {
     const char *name;
     int size;
 } st_dtypes[TFB_ST_DTYPE_COUNT] = {
-    [TFB_ST_F32] = {"F32", 4},         [TFB_ST_F16] = {"F16", 2},  [TFB_ST_BF16] = {"BF16", 2},
-    [TFB_ST_F64] = {"F64", 8},         [TFB_ST_I64] = {"I64", 8},  [TFB_ST_I32] = {"I32", 4},
-    [TFB_ST_I16] = {"I16", 2},         [TFB_ST_I8] = {"I8", 1},    [TFB_ST_U64] = {"U64", 8},
-    [TFB_ST_U32] = {"U32", 4},         [TFB_ST_U16] = {"U16", 2},  [TFB_ST_U8] = {"U8", 1},
-    [TFB_ST_BOOL] = {"BOOL", 1},       [TFB_ST_F8_E4M3] = {"F8_E4M3", 1},
-    [TFB_ST_F8_E5M2] = {"F8_E5M2", 1},
+    [TFB_ST_F32] = {"F32", 4},   [TFB_ST_F16] = {"F16", 2},         [TFB_ST_BF16] = {"BF16", 2},
+    [TFB_ST_F64] = {"F64", 8},   [TFB_ST_I64] = {"I64", 8},         [TFB_ST_I32] = {"I32", 4},
+    [TFB_ST_I16] = {"I16", 2},   [TFB_ST_I8] = {"I8", 1},           [TFB_ST_U64] = {"U64", 8},
+    [TFB_ST_U32] = {"U32", 4},   [TFB_ST_U16] = {"U16", 2},         [TFB_ST_U8] = {"U8", 1},
+    [TFB_ST_BOOL] = {"BOOL", 1}, [TFB_ST_F8_E4M3] = {"F8_E4M3", 1}, [TFB_ST_F8_E5M2] = {"F8_E5M2", 1},
 };
 
 const char *tfb__st_dtype_name(tfb__st_dtype t) {
@@ -156,14 +155,16 @@ static tfb_status st_parse_entry(const char *label, const cJSON *e, uint64_t dat
 
     const cJSON *jd = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     if (!cJSON_IsString(jd) || !jd->valuestring)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': missing or non-string \"dtype\"", label, name);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': missing or non-string \"dtype\"", label,
+                             name);
     if (!st_dtype_parse(jd->valuestring, &t->dtype))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': unknown dtype '%s'", label, name,
                              tfb__st_clean(jd->valuestring, vb, sizeof vb));
 
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(e, "shape");
     if (!cJSON_IsArray(js))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': missing or non-array \"shape\"", label, name);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': missing or non-array \"shape\"", label,
+                             name);
     int nd = cJSON_GetArraySize(js);
     if (nd > TFB_ST_MAX_DIMS)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': %d dims (at most %d)", label, name, nd,
@@ -185,10 +186,11 @@ static tfb_status st_parse_entry(const char *label, const cJSON *e, uint64_t dat
             zero = 1;
         else if (!zero) {
             if (ne > max_elems / v)
-                return tfb_error_set(TFB_STATUS_INPUT,
-                                     "%s: tensor '%s': shape has more elements than the %llu-byte data section "
-                                     "holds",
-                                     label, name, (unsigned long long)data_size);
+                return tfb_error_set(
+                    TFB_STATUS_INPUT,
+                    "%s: tensor '%s': shape has more elements than the %llu-byte data section "
+                    "holds",
+                    label, name, (unsigned long long)data_size);
             ne *= v;
         }
     }
@@ -199,8 +201,8 @@ static tfb_status st_parse_entry(const char *label, const cJSON *e, uint64_t dat
 
     const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': \"data_offsets\" must be [begin, end]", label,
-                             name);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': \"data_offsets\" must be [begin, end]",
+                             label, name);
     uint64_t b, en;
     if (!st_json_uint(cJSON_GetArrayItem(jo, 0), UINT64_MAX, &b) ||
         !st_json_uint(cJSON_GetArrayItem(jo, 1), UINT64_MAX, &en))
@@ -235,8 +237,8 @@ static tfb_status st_parse_header(const char *label, const char *hdr, size_t len
     cJSON *root = cJSON_ParseWithLengthOpts(hdr, len, &end, 0);
     if (!root) {
         size_t at = (end && end >= hdr && end <= hdr + len) ? (size_t)(end - hdr) : 0;
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: header is not valid JSON (near byte %zu of %zu)", label, at,
-                             len);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: header is not valid JSON (near byte %zu of %zu)", label,
+                             at, len);
     }
     tfb_status s = TFB_STATUS_OK;
     /* Anything after the JSON value must be padding (the format pads with spaces). */
@@ -370,10 +372,10 @@ static tfb_status st_fread(const char *label, FILE *fp, void *dst, size_t n, con
     size_t got = fread(dst, 1, n, fp);
     if (got != n) {
         if (ferror(fp))
-            return tfb_error_set(TFB_STATUS_IO, "%s: read error in %s (expected %zu bytes, got %zu)", label, what,
-                                 n, got);
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: truncated %s (expected %zu bytes, got %zu)", label, what, n,
-                             got);
+            return tfb_error_set(TFB_STATUS_IO, "%s: read error in %s (expected %zu bytes, got %zu)", label,
+                                 what, n, got);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: truncated %s (expected %zu bytes, got %zu)", label, what,
+                             n, got);
     }
     return TFB_STATUS_OK;
 }
@@ -407,8 +409,8 @@ tfb_status tfb__st_open(const char *path, tfb__st_file *out) {
         goto fail;
     uint64_t hl = st_le64(lenb);
     if (hl > size - 8) {
-        s = tfb_error_set(TFB_STATUS_INPUT, "%s: header length %llu past the end of the file (%llu bytes)", path,
-                          (unsigned long long)hl, (unsigned long long)size);
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: header length %llu past the end of the file (%llu bytes)",
+                          path, (unsigned long long)hl, (unsigned long long)size);
         goto fail;
     }
     if (hl > TFB_ST_HEADER_MAX) {
@@ -469,8 +471,8 @@ const tfb__st_tensor *tfb__st_find(const tfb__st_file *f, const char *name) {
 static void st_convert(tfb__st_dtype t, const uint8_t *src, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (t == TFB_ST_F32) {
-            uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 | (uint32_t)src[4 * i + 2] << 16 |
-                         (uint32_t)src[4 * i + 3] << 24;
+            uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
+                         (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
             float v;
             memcpy(&v, &u, sizeof v);
             dst[i] = v;
@@ -484,8 +486,9 @@ static void st_convert(tfb__st_dtype t, const uint8_t *src, float *dst, size_t n
 tfb_status tfb__st_read_f32(tfb__st_file *f, const tfb__st_tensor *t, float *dst) {
     char nb[96];
     if (t->dtype != TFB_ST_F32 && t->dtype != TFB_ST_F16 && t->dtype != TFB_ST_BF16)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s' has unsupported dtype %s (F32, F16 or BF16 only)",
-                             f->label, tfb__st_clean(t->name, nb, sizeof nb), tfb__st_dtype_name(t->dtype));
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: tensor '%s' has unsupported dtype %s (F32, F16 or BF16 only)", f->label,
+                             tfb__st_clean(t->name, nb, sizeof nb), tfb__st_dtype_name(t->dtype));
     /* Descriptors were checked at open; re-assert the invariants this function relies on. */
     size_t es = (size_t)st_dtypes[t->dtype].size;
     TFB_ASSERT(t->begin <= t->end && t->end <= f->data_size);
@@ -513,8 +516,8 @@ tfb_status tfb__st_read_f32(tfb__st_file *f, const tfb__st_tensor *t, float *dst
         size_t want = k * es, got = fread(tmp, 1, want, f->fp);
         if (got != want) {
             s = tfb_error_set(ferror(f->fp) ? TFB_STATUS_IO : TFB_STATUS_INPUT,
-                              "%s: short read in tensor '%s' at byte %llu (expected %zu bytes, got %zu)", f->label,
-                              tfb__st_clean(t->name, nb, sizeof nb),
+                              "%s: short read in tensor '%s' at byte %llu (expected %zu bytes, got %zu)",
+                              f->label, tfb__st_clean(t->name, nb, sizeof nb),
                               (unsigned long long)(off + done * es), want, got);
             break;
         }

@@ -48,18 +48,18 @@ typedef struct tfb__st_tensor {
     tfb__st_dtype dtype;
     int ndim;
     int64_t shape[TFB_ST_MAX_DIMS];
-    int64_t nelements;     /* product of shape (1 for a scalar) */
-    uint64_t begin, end;   /* byte range within the data section */
+    int64_t nelements;   /* product of shape (1 for a scalar) */
+    uint64_t begin, end; /* byte range within the data section */
 } tfb__st_tensor;
 
 /* An opened file (or memory buffer): descriptors sorted by name, and where the data lives. */
 typedef struct tfb__st_file {
-    char *label;           /* file path or caller's label, for messages; owned */
-    FILE *fp;              /* file-backed: open stream; NULL when memory-backed */
-    const uint8_t *mem;    /* memory-backed: the data section (not owned); NULL when file-backed */
-    uint64_t data_start;   /* file offset of the data section (8 + N) */
-    uint64_t data_size;    /* bytes in the data section */
-    tfb__st_tensor *t;     /* [n], sorted by name */
+    char *label;         /* file path or caller's label, for messages; owned */
+    FILE *fp;            /* file-backed: open stream; NULL when memory-backed */
+    const uint8_t *mem;  /* memory-backed: the data section (not owned); NULL when file-backed */
+    uint64_t data_start; /* file offset of the data section (8 + N) */
+    uint64_t data_size;  /* bytes in the data section */
+    tfb__st_tensor *t;   /* [n], sorted by name */
     int64_t n;
 } tfb__st_file;
 

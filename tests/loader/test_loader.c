@@ -92,13 +92,13 @@ static tt *get(tlist *l, const char *name) {
 
 /* How to damage a file. */
 typedef struct wopts {
-    long truncate_by;        /* bytes cut off the end */
-    int hdr_len_past_end;    /* header length field beyond the file */
-    int offset_past_end;     /* last tensor's end offset beyond the data */
-    int overlap;             /* second tensor starts inside the first */
-    int span_mismatch;       /* first tensor's shape claims one element more than its bytes */
-    int duplicate;           /* first tensor's entry repeated */
-    const char *raw_header;  /* header text used verbatim */
+    long truncate_by;       /* bytes cut off the end */
+    int hdr_len_past_end;   /* header length field beyond the file */
+    int offset_past_end;    /* last tensor's end offset beyond the data */
+    int overlap;            /* second tensor starts inside the first */
+    int span_mismatch;      /* first tensor's shape claims one element more than its bytes */
+    int duplicate;          /* first tensor's entry repeated */
+    const char *raw_header; /* header text used verbatim */
 } wopts;
 
 static void die_io(const char *what, const char *path) {
@@ -124,12 +124,13 @@ static void write_st(const char *path, const tlist *l, const wopts *o) {
             e += 64;
         int64_t d0 = t->shape[0] + ((o->span_mismatch && i == 0) ? 1 : 0);
         for (int rep = 0; rep < ((o->duplicate && i == 0) ? 2 : 1); rep++) {
-            len += (size_t)snprintf(h + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name, t->dtype);
+            len += (size_t)snprintf(h + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name,
+                                    t->dtype);
             for (int d = 0; d < t->ndim; d++)
                 len += (size_t)snprintf(h + len, cap - len, "%s%lld", d ? "," : "",
                                         (long long)(d == 0 ? d0 : t->shape[d]));
-            len += (size_t)snprintf(h + len, cap - len, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)b,
-                                    (unsigned long long)e);
+            len += (size_t)snprintf(h + len, cap - len, "],\"data_offsets\":[%llu,%llu]}",
+                                    (unsigned long long)b, (unsigned long long)e);
         }
         off += bytes;
     }
@@ -253,15 +254,15 @@ static void make_gpt2(const char *dir, const char *pre, const char *dt, const wo
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                               \
-    do {                                                                                               \
-        if (!(cond)) {                                                                                 \
-            fprintf(stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                         \
-            fprintf(stderr, __VA_ARGS__);                                                              \
-            fprintf(stderr, "\n");                                                                     \
-            failures++;                                                                                \
-            return;                                                                                    \
-        }                                                                                              \
+#define CHECK(cond, ...)                                                                                     \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fprintf(stderr, "\n");                                                                           \
+            failures++;                                                                                      \
+            return;                                                                                          \
+        }                                                                                                    \
     } while (0)
 
 /* Weight w element (r, c) as a float. */
@@ -291,9 +292,10 @@ static void check_gpt2(const char *dir, const char *pre, tfb_dtype wtype, float 
               c->eos_id != 15 || fabsf(c->eps - 1e-5f) > 1e-9f || m.wtype != wtype;
     char nm[160];
     const tfb_weight *wq, *wk, *wv, *bv, *w1, *w2, *wo, *te;
-    if (!bad && (te = need(&m, "tok_emb")) && (wq = need(&m, "dec.1.attn.wq")) && (wk = need(&m, "dec.1.attn.wk")) &&
-        (wv = need(&m, "dec.1.attn.wv")) && (bv = need(&m, "dec.1.attn.wv.bias")) &&
-        (w1 = need(&m, "dec.0.ffn.w1")) && (w2 = need(&m, "dec.0.ffn.w2")) && (wo = need(&m, "dec.1.attn.wo"))) {
+    if (!bad && (te = need(&m, "tok_emb")) && (wq = need(&m, "dec.1.attn.wq")) &&
+        (wk = need(&m, "dec.1.attn.wk")) && (wv = need(&m, "dec.1.attn.wv")) &&
+        (bv = need(&m, "dec.1.attn.wv.bias")) && (w1 = need(&m, "dec.0.ffn.w1")) &&
+        (w2 = need(&m, "dec.0.ffn.w2")) && (wo = need(&m, "dec.1.attn.wo"))) {
         bad |= te->dtype != TFB_DTYPE_F32 || wq->dtype != wtype || bv->dtype != TFB_DTYPE_F32;
         bad |= w1->shape[0] != FF || w1->shape[1] != C || w2->shape[0] != C || w2->shape[1] != FF;
         snprintf(nm, sizeof nm, "%sh.1.attn.c_attn.weight", pre);
@@ -355,7 +357,8 @@ static void sharded(const char *dir, const char *bad_shard_name, int drop_second
         else
             b.t[b.n++] = l.t[i];
     }
-    const char *n1 = "model-00001-of-00002.safetensors", *n2 = bad_shard_name ? bad_shard_name : "model-00002-of-00002.safetensors";
+    const char *n1 = "model-00001-of-00002.safetensors",
+               *n2 = bad_shard_name ? bad_shard_name : "model-00002-of-00002.safetensors";
     write_st(join(dir, n1), &a, NULL);
     if (!drop_second)
         write_st(join(dir, "model-00002-of-00002.safetensors"), &b, NULL);
@@ -418,7 +421,8 @@ static void check_bert(const char *dir) {
     CHECK(s == TFB_STATUS_OK, "load %s: %s", dir, tfb_error_last());
     const tfb_weight *w1 = tfb_model_find(&m, "enc.0.ffn.w1"), *g = tfb_model_find(&m, "emb_ln.g");
     const tfb_weight *hb = tfb_model_find(&m, "lm_head.bias");
-    int bad = !w1 || !g || !hb || m.cfg.arch != TFB_ARCH_ENCODER || m.cfg.n_type != 2 || m.cfg.act != TFB_ACT_GELU;
+    int bad =
+        !w1 || !g || !hb || m.cfg.arch != TFB_ARCH_ENCODER || m.cfg.n_type != 2 || m.cfg.act != TFB_ACT_GELU;
     for (int r = 0; !bad && r < 64; r++)
         for (int k = 0; !bad && k < C; k++)
             bad |= wat(w1, r, k) != val("bert.encoder.layer.0.intermediate.dense.weight", (int64_t)r * C + k);
@@ -493,11 +497,11 @@ static void check_marian(const char *dir, const char *emb_name) {
 
 /* The malformed kinds, shared by the in-process cases and --make-bad for the CLI tests. Returns
  * the file name (relative to dir) the error must mention. */
-static const char *bad_kinds[] = {"truncated",   "tiny-file",        "header-past-end", "offset-past-end",
-                                  "overlap",     "span-mismatch",    "duplicate",       "shape-vs-config",
-                                  "missing",     "config-json",      "header-json",     "unknown-arch",
-                                  "dtype-i64",   "shard-traversal",  "shard-missing",   "no-weights",
-                                  "heads",       "header-not-object", NULL};
+static const char *bad_kinds[] = {
+    "truncated", "tiny-file",       "header-past-end", "offset-past-end", "overlap",     "span-mismatch",
+    "duplicate", "shape-vs-config", "missing",         "config-json",     "header-json", "unknown-arch",
+    "dtype-i64", "shard-traversal", "shard-missing",   "no-weights",      "heads",       "header-not-object",
+    NULL};
 
 static const char *make_bad(const char *dir, const char *kind) {
     static tlist l;
@@ -540,9 +544,10 @@ static const char *make_bad(const char *dir, const char *kind) {
     } else if (strcmp(kind, "config-json") == 0 || strcmp(kind, "unknown-arch") == 0 ||
                strcmp(kind, "heads") == 0) {
         make_gpt2(dir, "", "F32", NULL);
-        const char *cfg = kind[0] == 'c'   ? "{\"model_type\": \"gpt2\", \"n_embd\": 32,, }"
-                          : kind[0] == 'u' ? "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\"}"
-                                           : gpt2_config(C, 3);
+        const char *cfg = kind[0] == 'c' ? "{\"model_type\": \"gpt2\", \"n_embd\": 32,, }"
+                          : kind[0] == 'u'
+                              ? "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\"}"
+                              : gpt2_config(C, 3);
         write_text(join(dir, "config.json"), cfg);
         return "config.json";
     } else if (strcmp(kind, "shard-traversal") == 0) {
@@ -608,6 +613,29 @@ int main(int argc, char **argv) {
     snprintf(d, sizeof d, "%s/gpt2-sharded", root);
     sharded(d, NULL, 0);
     check_gpt2(d, "transformer.", TFB_DTYPE_F32, 0.0f);
+    /* Only the tied head saved: the embedding resolves to its twin. */
+    snprintf(d, sizeof d, "%s/gpt2-head-only", root);
+    {
+        static tlist l;
+        make_dir(d);
+        write_text(join(d, "config.json"), gpt2_config(C, H));
+        gpt2_tensors(&l, "", "F32", C);
+        drop(&l, "wte.weight");
+        write_st(join(d, "model.safetensors"), &l, NULL);
+        tfb_model m;
+        tfb_status s = tfb_model_load_dir(d, TFB_DTYPE_F32, &m);
+        const tfb_weight *te = s == TFB_STATUS_OK ? tfb_model_find(&m, "tok_emb") : NULL;
+        int bad = !te;
+        for (int k = 0; !bad && k < V * C; k++)
+            bad |= ((const float *)te->data)[k] != val("lm_head.weight", k);
+        if (s == TFB_STATUS_OK)
+            tfb_model_free(&m);
+        if (bad) {
+            fprintf(stderr, "  FAIL gpt2-head-only: %s\n",
+                    s == TFB_STATUS_OK ? "tok_emb wrong" : tfb_error_last());
+            failures++;
+        }
+    }
     snprintf(d, sizeof d, "%s/bert", root);
     make_bert(d);
     check_bert(d);
@@ -648,7 +676,8 @@ int main(int argc, char **argv) {
     snprintf(d, sizeof d, "%s/bad-unknown-arch", root);
     expect_input("unknown-arch names it", d, TFB_DTYPE_F32, "unknown architecture 'LlamaForCausalLM'");
     snprintf(d, sizeof d, "%s/bad-dtype-i64", root);
-    expect_input("dtype names tensor+dtype", d, TFB_DTYPE_F32, "'transformer.h.0.ln_1.weight' has unsupported dtype I64");
+    expect_input("dtype names tensor+dtype", d, TFB_DTYPE_F32,
+                 "'transformer.h.0.ln_1.weight' has unsupported dtype I64");
     snprintf(d, sizeof d, "%s/bad-missing", root);
     expect_input("missing names tensor", d, TFB_DTYPE_F32, "h.1.ln_2.bias");
 
