@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* config.json and the shard index are small; refuse anything absurd before reading it. */
@@ -63,6 +64,11 @@ static tfb_status hf_read_text(const char *path, char **out, size_t *len) {
     tfb_status s = TFB_STATUS_OK;
     char *buf = NULL;
     long size = -1;
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: not a regular file", path);
+        goto done;
+    }
     if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
         s = tfb_error_set(TFB_STATUS_IO, "%s: cannot determine the file size", path);
         goto done;

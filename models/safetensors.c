@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* ---- dtypes ------------------------------------------------------------------------------------ */
@@ -389,6 +390,11 @@ tfb_status tfb__st_open(const char *path, tfb__st_file *out) {
     char *hdr = NULL;
     tfb__st_file f = {0};
 
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = tfb_error_set(TFB_STATUS_INPUT, "%s: not a regular file", path);
+        goto fail;
+    }
     if (fseeko(fp, 0, SEEK_END) != 0) {
         s = tfb_error_set(TFB_STATUS_IO, "%s: cannot seek (not a regular file?)", path);
         goto fail;
