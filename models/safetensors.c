@@ -174,8 +174,7 @@ static tfb_status st_parse_entry(const char *label, const cJSON *e, uint64_t dat
     /* Elements times element size must fit in the data section, so bound the product by that and
      * check every multiplication before doing it. */
     uint64_t max_elems = data_size / (uint64_t)esize;
-    uint64_t ne = 1;
-    int zero = 0, d = 0;
+    int d = 0, zero = 0;
     const cJSON *dim;
     cJSON_ArrayForEach(dim, js) {
         uint64_t v;
@@ -183,21 +182,20 @@ static tfb_status st_parse_entry(const char *label, const cJSON *e, uint64_t dat
             return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': shape[%d] is not a non-negative integer",
                                  label, name, d);
         t->shape[d++] = (int64_t)v;
-        if (v == 0)
-            zero = 1;
-        else if (!zero) {
-            if (ne > max_elems / v)
-                return tfb_error_set(
-                    TFB_STATUS_INPUT,
-                    "%s: tensor '%s': shape has more elements than the %llu-byte data section "
-                    "holds",
-                    label, name, (unsigned long long)data_size);
-            ne *= v;
-        }
+        zero |= v == 0;
     }
     t->ndim = nd;
-    if (zero)
-        ne = 0;
+    /* Any zero dim makes an empty tensor whatever the others say; else multiply with a check. */
+    uint64_t ne = zero ? 0 : 1;
+    for (int i = 0; i < nd && !zero; i++) {
+        uint64_t v = (uint64_t)t->shape[i];
+        if (ne > max_elems / v)
+            return tfb_error_set(
+                TFB_STATUS_INPUT,
+                "%s: tensor '%s': shape has more elements than the %llu-byte data section holds", label, name,
+                (unsigned long long)data_size);
+        ne *= v;
+    }
     t->nelements = (int64_t)ne;
 
     const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
