@@ -23,9 +23,7 @@ int main(int argc, char **argv) {
         return tfb_cmd_list(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return tfb_cmd_run(argc - 1, argv + 1);
-    if (argc >= 2 && argv[1][0] != '-') {
-        usage(stderr);
-        return tfb_cli_usage(argv[1], "unknown subcommand");
-    }
+    if (argc >= 2 && argv[1][0] != '-')
+        return tfb_cli_usage(argv[1], "unknown subcommand (tfbench --help lists them)");
     return tfb_cmd_suite(argc, argv);
 }

@@ -140,12 +140,15 @@ static float uniform(uint64_t *state) {
 
 /* Scales chosen so activations stay O(1) and logits are spread (not near-uniform), so greedy
  * tokens are decided by clear margins and a broken kernel changes them. Uniform(-a, a) has
- * standard deviation a/sqrt(3). */
+ * standard deviation a/sqrt(3). With the head tied to tok_emb, a residual stream dominated by
+ * the embedding makes every model predict its input token forever; matrices with gain above 1
+ * let the blocks dominate, so GPT-2 and BERT produce varied tokens. (Marian's decoder still
+ * settles on one token with random weights: its checks rely on per-position logits.) */
 static void fill(float *dst, int64_t n, tfb_wkind kind, int64_t fan_in, uint64_t *state) {
     float a;
     float base = 0.0f;
     switch (kind) {
-    case TFB_WKIND_MATRIX: a = 1.0f / sqrtf((float)fan_in); break; /* std 0.58/sqrt(K) */
+    case TFB_WKIND_MATRIX: a = 2.0f / sqrtf((float)fan_in); break;
     case TFB_WKIND_EMBED: a = 0.1f; break;
     case TFB_WKIND_GAMMA: a = 0.2f, base = 1.0f; break;
     default: a = 0.05f; break;

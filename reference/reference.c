@@ -1,7 +1,10 @@
 /* The reference backend: host memory, one plain kernel per op (ops.c). The oracle. */
+/* MAP_ANONYMOUS is not in POSIX.1-2008. */
+#define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "reference/ops.h"
 #include "tfbench/backend.h"
@@ -35,20 +38,21 @@ static bool ref_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
     return wtype != TFB_DTYPE_I32 || op == TFB_OP_EMBED || op == TFB_OP_ARGMAX;
 }
 
+/* Anonymous mappings: zeroed, page aligned, and only the pages a graph touches cost anything
+ * (the activation arena is sized for the whole context but a decode step uses a few rows). */
 static tfb_status ref_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
     (void)ctx;
-    size_t rounded = (size + 63) & ~(size_t)63;
-    buf->host = aligned_alloc(64, rounded);
-    if (!buf->host)
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
         return tfb_error_set(TFB_STATUS_NOMEM, "reference: cannot allocate %zu bytes", size);
-    memset(buf->host, 0, rounded);
-    buf->handle = buf->host;
+    buf->host = p;
+    buf->handle = p;
     return TFB_STATUS_OK;
 }
 
 static void ref_buffer_free(void *ctx, tfb_buffer *buf) {
     (void)ctx;
-    free(buf->host);
+    munmap(buf->host, buf->size);
 }
 
 static tfb_status ref_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
