@@ -1,0 +1,113 @@
+/* Running a graph: a per-graph plan made once (which activation follows which MATMUL and can be
+ * fused into it as an eltwise post-op), then one call per node into ops_*.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/onednn/onednn.h"
+
+void tfb__dnn_node_reset(dnn_node *s) {
+    for (int i = 0; i < 6; i++)
+        if (s->mem[i])
+            dnnl_memory_destroy(s->mem[i]);
+    memset(s->mem, 0, sizeof s->mem);
+    free(s->tmp);
+    s->tmp = NULL;
+    s->rows = 0;
+}
+
+static bool reads(const tfb_node *n, const tfb_tensor *t) {
+    for (int i = 0; i < TFB_MAX_INPUTS; i++)
+        if (n->in[i] == t)
+            return true;
+    return false;
+}
+
+/* MATMUL i followed by an activation on its output only: the activation becomes a post-op, unless
+ * anything else reads the matmul's output (another node, or the caller as the graph's output). */
+static void plan(const tfb_graph *g, dnn_graph *dg) {
+    for (int i = 0; i < g->n_nodes; i++)
+        dg->nodes[i].dst = g->nodes[i].out;
+    for (int i = 0; i + 1 < g->n_nodes; i++) {
+        const tfb_node *m = &g->nodes[i], *a = &g->nodes[i + 1];
+        float alpha;
+        if (m->op != TFB_OP_MATMUL || a->in[0] != m->out || tfb__dnn_act_alg(a->op, &alpha) == 0)
+            continue;
+        if (m->out == g->output || m->out->dyn_rows != a->out->dyn_rows)
+            continue;
+        bool other = false;
+        for (int j = 0; j < g->n_nodes && !other; j++)
+            if (j != i + 1 && j != i && reads(&g->nodes[j], m->out))
+                other = true;
+        if (other)
+            continue;
+        dg->nodes[i].post_alg = tfb__dnn_act_alg(a->op, &alpha);
+        dg->nodes[i].dst = a->out;
+        dg->nodes[i + 1].skip = true;
+    }
+}
+
+static tfb_status graph_state(dnn_ctx *c, tfb_graph *g, dnn_graph **out) {
+    dnn_graph *dg = g->backend_data;
+    if (dg && dg->n_nodes == g->n_nodes) {
+        *out = dg;
+        return TFB_STATUS_OK;
+    }
+    if (dg)
+        tfb__dnn_graph_release(c, g);
+    dg = calloc(1, sizeof *dg);
+    if (!dg || !(dg->nodes = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *dg->nodes))) {
+        free(dg);
+        return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
+    }
+    dg->n_nodes = g->n_nodes;
+    plan(g, dg);
+    g->backend_data = dg;
+    *out = dg;
+    return TFB_STATUS_OK;
+}
+
+void tfb__dnn_graph_release(dnn_ctx *c, tfb_graph *g) {
+    (void)c;
+    dnn_graph *dg = g->backend_data;
+    if (!dg)
+        return;
+    for (int i = 0; i < dg->n_nodes; i++)
+        tfb__dnn_node_reset(&dg->nodes[i]);
+    free(dg->nodes);
+    free(dg->scores);
+    free(dg);
+    g->backend_data = NULL;
+}
+
+tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g) {
+    dnn_graph *dg = NULL;
+    TFB_TRY(graph_state(c, g, &dg));
+    for (int i = 0; i < g->n_nodes; i++) {
+        const tfb_node *n = &g->nodes[i];
+        dnn_node *s = &dg->nodes[i];
+        if (s->skip)
+            continue;
+        switch (n->op) {
+        case TFB_OP_MATMUL: TFB_TRY(tfb__dnn_matmul(c, g, n, s)); break;
+        case TFB_OP_LAYERNORM: TFB_TRY(tfb__dnn_layernorm(c, g, n, s)); break;
+        case TFB_OP_SOFTMAX: TFB_TRY(tfb__dnn_softmax(c, g, n, s)); break;
+        case TFB_OP_GELU:
+        case TFB_OP_GELU_TANH:
+        case TFB_OP_RELU:
+        case TFB_OP_SILU: TFB_TRY(tfb__dnn_eltwise(c, g, n, s)); break;
+        case TFB_OP_ADD: TFB_TRY(tfb__dnn_add(c, g, n, s)); break;
+        case TFB_OP_ATTENTION: TFB_TRY(tfb__dnn_attention(c, g, dg, n)); break;
+        case TFB_OP_EMBED:
+        case TFB_OP_KV_WRITE:
+        case TFB_OP_LAST_ROW:
+        case TFB_OP_ARGMAX:
+        case TFB_OP_RMSNORM:
+            /* Host code reads what the primitives before it wrote. */
+            DNNL_CHECK(dnnl_stream_wait(c->stream));
+            tfb__dnn_host_node(g, n);
+            break;
+        default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "onednn: op %s", tfb_op_name(n->op));
+        }
+    }
+    return TFB_STATUS_OK;
+}

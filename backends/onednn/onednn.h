@@ -1,0 +1,124 @@
+/* The oneDNN backend's internals, shared by its files only (device.c, buffer.c, cache.c, compute.c,
+ * ops_*.c). oneDNN 2.6 v2 C API: op descriptors + primitive descriptors + primitives.
+ *
+ * What runs where:
+ *   oneDNN primitives: MATMUL (+ bias, + fused GELU/GELU_TANH/RELU/SILU post-op), LAYERNORM, SOFTMAX,
+ *     GELU, GELU_TANH, RELU, SILU (eltwise), ADD (binary), and the two matmuls of ATTENTION plus its
+ *     softmax.
+ *   Plain C (no oneDNN primitive fits): EMBED, KV_WRITE, LAST_ROW, ARGMAX, RMSNORM, and the causal
+ *     mask of ATTENTION (writing -inf into the score rows between its two matmuls). */
+#ifndef TFB_ONEDNN_H
+#define TFB_ONEDNN_H
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "tfbench/backend.h"
+
+/* Record a failed oneDNN call (which call, file, line, oneDNN's status) and return BACKEND. */
+tfb_status tfb__dnnl_fail(dnnl_status_t st, const char *call, const char *file, int line);
+#define DNNL_CHECK(call)                                                        \
+    do {                                                                        \
+        dnnl_status_t dnnl_check_s_ = (call);                                   \
+        if (dnnl_check_s_ != dnnl_success)                                      \
+            return tfb__dnnl_fail(dnnl_check_s_, #call, __FILE__, __LINE__);    \
+    } while (0)
+
+/* Cached primitive, keyed by what determines it (op kind, shapes, dtypes, algorithm, eps...). */
+typedef struct dnn_key {
+    int kind;        /* dnn_kind */
+    int ints[14];    /* shape and parameter words; unused ones zero */
+    float f;         /* eps or scale */
+} dnn_key;
+
+enum dnn_kind {
+    DNN_MATMUL = 1,  /* ints: T, K, N, wdtype, bias, post-op alg, src dtype */
+    DNN_ATT_QK,      /* ints: H, D, Tmax, Smax (runtime T and L) */
+    DNN_ATT_PV,
+    DNN_SOFTMAX,     /* ints: rows, width, row stride */
+    DNN_LAYERNORM,   /* ints: T, C; f: eps */
+    DNN_ELTWISE,     /* ints: T*C, alg; f: alpha */
+    DNN_BINARY,      /* ints: T*C */
+    DNN_REORDER,     /* ints: T*K (f32 -> bf16 activations) */
+};
+
+typedef struct dnn_prim {
+    dnn_key key;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+} dnn_prim;
+
+/* A weight matrix reordered once into the layout a matmul primitive prefers. */
+typedef struct dnn_wcache {
+    const void *src;         /* the tensor's host storage */
+    const tfb_buffer *buf;   /* its buffer, to drop entries when it is written again */
+    dnnl_memory_desc_t md;   /* the layout it was reordered to */
+    void *data;              /* owned copy (NULL: the plain layout is already the preferred one) */
+    dnnl_memory_t mem;
+} dnn_wcache;
+
+typedef struct dnn_ctx {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    int n_threads;
+    int fault; /* test-only planted fault: 1 = weights read untransposed, 2 = no causal mask */
+    dnn_prim *prims;
+    int n_prims, cap_prims;
+    dnn_wcache *wc;
+    int n_wc, cap_wc;
+    unsigned wgen;  /* bumped whenever cached weights are dropped */
+    int n_reorders; /* weight reorders done so far (tests check that decode does none) */
+    int n_created;  /* primitives created so far (same) */
+    bool bf16_f32src, bf16_bf16src, f16_f32src, f16_f16src; /* what oneDNN accepts here */
+} dnn_ctx;
+
+/* cache.c: primitives by key; the returned pointer stays valid until the backend is freed. */
+tfb_status tfb__dnn_prim_get(dnn_ctx *c, const dnn_key *key, const_dnnl_op_desc_t desc,
+                             const_dnnl_primitive_attr_t attr, dnn_prim **out);
+void tfb__dnn_prims_free(dnn_ctx *c);
+/* The weight in `md` layout for tensor w (plain [N,K] row-major), reordered on first use. */
+tfb_status tfb__dnn_weight_get(dnn_ctx *c, const tfb_tensor *w, const dnnl_memory_desc_t *md, dnnl_memory_t *out);
+void tfb__dnn_weights_drop(dnn_ctx *c, const tfb_buffer *buf);
+void tfb__dnn_weights_free(dnn_ctx *c);
+
+/* A plain row-major 2-D f32/bf16/f16 memory descriptor. */
+tfb_status tfb__dnn_md2(dnnl_memory_desc_t *md, int64_t rows, int64_t cols, dnnl_data_type_t dt);
+dnnl_data_type_t tfb__dnn_dtype(tfb_dtype t);
+
+/* Per-graph state: what each node runs, decided once; memory objects rebuilt when its row count
+ * changes. */
+typedef struct dnn_node {
+    bool skip;          /* fused into the previous MATMUL */
+    int post_alg;       /* MATMUL: fused eltwise algorithm (0 none) */
+    tfb_tensor *dst;    /* MATMUL: where the (fused) result goes */
+    int64_t rows;       /* row count the objects below were made for (0: none yet) */
+    dnn_prim *p, *p2;   /* main primitive; second one (SOFTMAX scale, bf16 src reorder) */
+    dnnl_memory_t mem[6];
+    void *tmp;          /* bf16 copy of the matmul source */
+    dnnl_memory_t wmem; /* MATMUL: the cached weight (borrowed from dnn_ctx.wc) */
+    unsigned wgen;      /* dnn_ctx.wgen when wmem was looked up */
+} dnn_node;
+
+typedef struct dnn_graph {
+    int n_nodes;
+    dnn_node *nodes;
+    float *scores;   /* attention scores [H, Tmax, Smax] */
+    size_t scores_n;
+    dnn_prim *att_qk, *att_pv;
+} dnn_graph;
+
+tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g);
+void tfb__dnn_graph_release(dnn_ctx *c, tfb_graph *g);
+void tfb__dnn_node_reset(dnn_node *s);
+
+/* ops_matmul.c, ops_eltwise.c, ops_attention.c, ops_host.c */
+tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+tfb_status tfb__dnn_matmul_probe(dnn_ctx *c, dnnl_data_type_t src, dnnl_data_type_t wei, bool *ok);
+tfb_status tfb__dnn_layernorm(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+tfb_status tfb__dnn_softmax(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+tfb_status tfb__dnn_eltwise(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+tfb_status tfb__dnn_add(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+int tfb__dnn_act_alg(tfb_op op, float *alpha);
+tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, const tfb_node *n);
+void tfb__dnn_host_node(const tfb_graph *g, const tfb_node *n);
+
+#endif

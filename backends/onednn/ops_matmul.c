@@ -1,0 +1,130 @@
+/* MATMUL: out[T,N] = x[T,K] w^T + bias, w stored [N,K] row-major (as oneDNN weights [K,N]: tag ba),
+ * optionally with the next activation fused as an eltwise post-op. Weights are reordered once into
+ * the layout the primitive asks for (format_tag any) and kept by the backend (cache.c).
+ * Primitives are keyed on the row count T: decode always has T = 1, so it only ever finds cached
+ * ones. bf16/f16 weights run with f32 activations when oneDNN offers that, else with the
+ * activations rounded to the weight dtype in C first (a documented precision loss). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/onednn/onednn.h"
+
+static tfb_status matmul_desc(dnnl_matmul_desc_t *d, int64_t T, int64_t K, int64_t N, dnnl_data_type_t src,
+                              dnnl_data_type_t wei, bool bias) {
+    dnnl_memory_desc_t smd, wmd, bmd, dmd;
+    dnnl_dims_t wdims = {K, N};
+    TFB_TRY(tfb__dnn_md2(&smd, T, K, src));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&wmd, 2, wdims, wei, dnnl_format_tag_any));
+    TFB_TRY(tfb__dnn_md2(&bmd, 1, N, dnnl_f32));
+    TFB_TRY(tfb__dnn_md2(&dmd, T, N, dnnl_f32));
+    DNNL_CHECK(dnnl_matmul_desc_init(d, &smd, &wmd, bias ? &bmd : NULL, &dmd));
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb__dnn_matmul_probe(dnn_ctx *c, dnnl_data_type_t src, dnnl_data_type_t wei, bool *ok) {
+    /* A descriptor oneDNN rejects (invalid_arguments for a dtype mix) means unsupported too. */
+    dnnl_matmul_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    *ok = matmul_desc(&d, 4, 64, 64, src, wei, true) == TFB_STATUS_OK &&
+          dnnl_primitive_desc_create(&pd, &d, NULL, c->engine, NULL) == dnnl_success;
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return TFB_STATUS_OK;
+}
+
+int tfb__dnn_act_alg(tfb_op op, float *alpha) {
+    *alpha = 0.0f;
+    switch (op) {
+    case TFB_OP_GELU: return dnnl_eltwise_gelu_erf;
+    case TFB_OP_GELU_TANH: return dnnl_eltwise_gelu_tanh;
+    case TFB_OP_RELU: return dnnl_eltwise_relu; /* alpha 0: plain max(x, 0) */
+    case TFB_OP_SILU: *alpha = 1.0f; return dnnl_eltwise_swish; /* x*sigmoid(alpha*x) */
+    default: return 0;
+    }
+}
+
+static tfb_status matmul_prim(dnn_ctx *c, const tfb_node *n, const dnn_node *s, int64_t T, dnnl_data_type_t src,
+                              dnn_prim **out) {
+    int64_t K = n->in[0]->shape[1], N = n->in[1]->shape[0];
+    dnnl_data_type_t wei = tfb__dnn_dtype(n->in[1]->dtype);
+    bool bias = n->in[2] != NULL;
+    dnn_key key = {.kind = DNN_MATMUL, .ints = {(int)T, (int)K, (int)N, (int)wei, bias, s->post_alg, (int)src}};
+    dnnl_matmul_desc_t d;
+    TFB_TRY(matmul_desc(&d, T, K, N, src, wei, bias));
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    if (s->post_alg) {
+        tfb_op act = TFB_OP_GELU;
+        float alpha = 0.0f;
+        for (tfb_op o = TFB_OP_GELU; o <= TFB_OP_SILU; o++)
+            if (tfb__dnn_act_alg(o, &alpha) == s->post_alg)
+                act = o;
+        tfb__dnn_act_alg(act, &alpha);
+        DNNL_CHECK(dnnl_primitive_attr_create(&attr));
+        DNNL_CHECK(dnnl_post_ops_create(&po));
+        DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, (dnnl_alg_kind_t)s->post_alg, alpha, 0.0f));
+        DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    tfb_status st = tfb__dnn_prim_get(c, &key, &d, attr, out);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+/* Memory objects over this node's tensors for T rows (made when T changes). */
+static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T, dnnl_data_type_t src) {
+    tfb__dnn_node_reset(s);
+    int64_t K = n->in[0]->shape[1], N = n->in[1]->shape[0];
+    dnnl_memory_desc_t md;
+    void *x = tfb_tensor_host(n->in[0]);
+    if (src != dnnl_f32) {
+        s->tmp = aligned_alloc(64, ((size_t)(T * K) * 2 + 63) & ~(size_t)63);
+        if (!s->tmp)
+            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
+        x = s->tmp;
+    }
+    TFB_TRY(tfb__dnn_md2(&md, T, K, src));
+    DNNL_CHECK(dnnl_memory_create(&s->mem[0], &md, c->engine, x));
+    TFB_TRY(tfb__dnn_md2(&md, T, N, dnnl_f32));
+    DNNL_CHECK(dnnl_memory_create(&s->mem[2], &md, c->engine, tfb_tensor_host(s->dst)));
+    if (n->in[2]) {
+        TFB_TRY(tfb__dnn_md2(&md, 1, N, dnnl_f32));
+        DNNL_CHECK(dnnl_memory_create(&s->mem[1], &md, c->engine, tfb_tensor_host(n->in[2])));
+    }
+    s->rows = T;
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s) {
+    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t K = n->in[0]->shape[1];
+    tfb_dtype wt = n->in[1]->dtype;
+    dnnl_data_type_t src = dnnl_f32;
+    if ((wt == TFB_DTYPE_BF16 && !c->bf16_f32src) || (wt == TFB_DTYPE_F16 && !c->f16_f32src))
+        src = tfb__dnn_dtype(wt);
+    if (src == dnnl_data_type_undef)
+        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "onednn: matmul with %s weights", tfb_dtype_name(wt));
+    if (s->rows != T) {
+        TFB_TRY(matmul_prim(c, n, s, T, src, &s->p));
+        TFB_TRY(bind(c, n, s, T, src));
+        s->wmem = NULL;
+    }
+    if (!s->wmem || s->wgen != c->wgen) {
+        const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(s->p->pd, dnnl_query_weights_md, 0);
+        TFB_TRY(tfb__dnn_weight_get(c, n->in[1], wmd, &s->wmem));
+        s->wgen = c->wgen;
+    }
+    if (src != dnnl_f32) {
+        DNNL_CHECK(dnnl_stream_wait(c->stream));
+        const float *x = tfb_tensor_host(n->in[0]); // [T, K]
+        uint16_t *xq = s->tmp;                      // [T, K] in the weight dtype
+        for (int64_t i = 0; i < T * K; i++)
+            xq[i] = src == dnnl_bf16 ? tfb_f32_to_bf16(x[i]) : tfb_f32_to_f16(x[i]);
+    }
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, s->mem[0]}, {DNNL_ARG_WEIGHTS, s->wmem}, {DNNL_ARG_DST, s->mem[2]},
+                               {DNNL_ARG_BIAS, s->mem[1]}};
+    DNNL_CHECK(dnnl_primitive_execute(s->p->prim, c->stream, n->in[2] ? 4 : 3, args));
+    return TFB_STATUS_OK;
+}
