@@ -1,0 +1,139 @@
+/* Elementwise and row-wise kernels: embed, add, unary activations, copy, norms, softmax, argmax. */
+
+/* out[t, c] = scale*tok[ids[t], c] + pos(p0+t, c) + type[0, c]. Global (C, T).
+ * pos_kind: 0 none, 1 learned (pos rows), 2 sinusoidal (Marian: sin in [0,C/2), cos in [C/2,C)). */
+__kernel void embed(__global const int *ids, ulong ids_off, __global const float *tok, ulong tok_off,
+                    __global const float *pos, ulong pos_off, __global const float *typ, ulong typ_off,
+                    __global float *out, ulong out_off, int C, int p0, float scale, int pos_kind,
+                    int has_type) {
+    int c = get_global_id(0), t = get_global_id(1);
+    if (c >= C)
+        return;
+    int p = p0 + t;
+    int id = ids[ids_off + t];
+    float x = scale * tok[tok_off + (ulong)id * C + c];
+    if (pos_kind == 1) {
+        x += pos[pos_off + (ulong)p * C + c];
+    } else if (pos_kind == 2) {
+        int half_c = C / 2;
+        int j = c < half_c ? c : c - half_c;
+        /* In double where the device has it would be closer to the reference; float keeps OpenCL
+         * 1.2 portability, and the error (~ulp(p)) is far inside the embed tolerance. */
+        float freq = exp(-(float)j / (float)half_c * log(10000.0f));
+        x += c < half_c ? sin((float)p * freq) : cos((float)p * freq);
+    }
+    if (has_type)
+        x += typ[typ_off + c];
+    out[out_off + (ulong)t * C + c] = x;
+}
+
+/* out = a + b over n elements. */
+__kernel void add(__global const float *a, ulong a_off, __global const float *b, ulong b_off,
+                  __global float *out, ulong out_off, int n) {
+    int i = get_global_id(0);
+    if (i < n)
+        out[out_off + i] = a[a_off + i] + b[b_off + i];
+}
+
+/* Activations, op: 0 gelu (erf), 1 gelu_tanh, 2 relu, 3 silu. */
+__kernel void unary(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op) {
+    int i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = x[x_off + i], r;
+    if (op == 0)
+        r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f));
+    else if (op == 1)
+        r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+    else if (op == 2)
+        r = v > 0.0f ? v : 0.0f;
+    else
+        r = v / (1.0f + exp(-v));
+    out[out_off + i] = r;
+}
+
+/* dst[i] = src[i], n floats (KV_WRITE, LAST_ROW). */
+__kernel void copy(__global const float *src, ulong src_off, __global float *dst, ulong dst_off, int n) {
+    int i = get_global_id(0);
+    if (i < n)
+        dst[dst_off + i] = src[src_off + i];
+}
+
+/* LayerNorm (rms = 0) or RMSNorm (rms = 1) of each row; one work-group of TFB_WG per row. beta may be
+ * any buffer when has_beta = 0. Two passes (mean, then centred variance) as the reference does. */
+__kernel void norm(__global const float *x, ulong x_off, __global const float *gamma, ulong g_off,
+                   __global const float *beta, ulong b_off, __global float *out, ulong out_off, int C,
+                   float eps, int rms, int has_beta) {
+    __local float red[TFB_WG];
+    int t = get_group_id(0), lid = get_local_id(0);
+    __global const float *xr = x + x_off + (ulong)t * C;
+    float mean = 0.0f;
+    if (!rms) {
+        float s = 0.0f;
+        for (int c = lid; c < C; c += TFB_WG)
+            s += xr[c];
+        mean = wg_sum(red, s) / (float)C;
+    }
+    float s2 = 0.0f;
+    for (int c = lid; c < C; c += TFB_WG) {
+        float d = xr[c] - mean;
+        s2 += d * d;
+    }
+    float inv = rsqrt(wg_sum(red, s2) / (float)C + eps);
+    for (int c = lid; c < C; c += TFB_WG) {
+        float y = (xr[c] - mean) * inv * gamma[g_off + c];
+        if (has_beta)
+            y += beta[b_off + c];
+        out[out_off + (ulong)t * C + c] = y;
+    }
+}
+
+/* out = softmax(scale * x) along each row; one work-group per row. */
+__kernel void softmax(__global const float *x, ulong x_off, __global float *out, ulong out_off, int C,
+                      float scale) {
+    __local float red[TFB_WG];
+    int t = get_group_id(0), lid = get_local_id(0);
+    __global const float *xr = x + x_off + (ulong)t * C;
+    __global float *yr = out + out_off + (ulong)t * C;
+    float m = -INFINITY;
+    for (int c = lid; c < C; c += TFB_WG)
+        m = fmax(m, scale * xr[c]);
+    m = wg_max(red, m);
+    float s = 0.0f;
+    for (int c = lid; c < C; c += TFB_WG)
+        s += exp(scale * xr[c] - m);
+    float inv = 1.0f / wg_sum(red, s);
+    for (int c = lid; c < C; c += TFB_WG)
+        yr[c] = exp(scale * xr[c] - m) * inv;
+}
+
+/* out[t] = index of the largest x[t, c], lowest index on ties; one work-group per row. */
+__kernel void argmax(__global const float *x, ulong x_off, __global int *out, ulong out_off, int C) {
+    __local float rv[TFB_WG];
+    __local int ri[TFB_WG];
+    int t = get_group_id(0), lid = get_local_id(0);
+    __global const float *xr = x + x_off + (ulong)t * C;
+    float bv = -INFINITY;
+    int bi = -1;
+    for (int c = lid; c < C; c += TFB_WG)
+        if (bi < 0 || xr[c] > bv) {
+            bv = xr[c];
+            bi = c;
+        }
+    rv[lid] = bv;
+    ri[lid] = bi;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = TFB_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            float ov = rv[lid + s];
+            int oi = ri[lid + s];
+            if (oi >= 0 && (ri[lid] < 0 || ov > rv[lid] || (ov == rv[lid] && oi < ri[lid]))) {
+                rv[lid] = ov;
+                ri[lid] = oi;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+        out[out_off + t] = ri[0] < 0 ? 0 : ri[0];
+}
