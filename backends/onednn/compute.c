@@ -24,7 +24,7 @@ static bool reads(const tfb_node *n, const tfb_tensor *t) {
 
 /* MATMUL i followed by an activation on its output only: the activation becomes a post-op, unless
  * anything else reads the matmul's output (another node, or the caller as the graph's output). */
-static void plan(const tfb_graph *g, dnn_graph *dg) {
+static void plan(const dnn_ctx *c, const tfb_graph *g, dnn_graph *dg) {
     for (int i = 0; i < g->n_nodes; i++)
         dg->nodes[i].dst = g->nodes[i].out;
     for (int i = 0; i + 1 < g->n_nodes; i++) {
@@ -38,7 +38,7 @@ static void plan(const tfb_graph *g, dnn_graph *dg) {
         for (int j = 0; j < g->n_nodes && !other; j++)
             if (j != i + 1 && j != i && reads(&g->nodes[j], m->out))
                 other = true;
-        if (other)
+        if (other && c->fault != 4) /* planted fault 4 (tests only): fuse regardless */
             continue;
         dg->nodes[i].post_alg = tfb__dnn_act_alg(a->op, &alpha);
         dg->nodes[i].dst = a->out;
@@ -60,7 +60,7 @@ static tfb_status graph_state(dnn_ctx *c, tfb_graph *g, dnn_graph **out) {
         return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
     }
     dg->n_nodes = g->n_nodes;
-    plan(g, dg);
+    plan(c, g, dg);
     g->backend_data = dg;
     *out = dg;
     return TFB_STATUS_OK;

@@ -1,0 +1,511 @@
+/* oneDNN backend, op level: single-node (and MATMUL + activation) graphs on the oneDNN backend and on
+ * the reference, same inputs, compared by NMSE = sum((x-ref)^2)/sum(ref^2) against a per-op/dtype
+ * threshold (table below), plus NaN rules and guard bytes: every output buffer is prefilled with a
+ * pattern, and the rows past this call's row count and 256 bytes past the tensor must keep it.
+ * Unsupported (op, dtype) is its own verdict and must match what oneDNN says about this CPU.
+ *
+ *   test_onednn_ops                  every case must pass (exit 0), else exit 1
+ *   test_onednn_ops --fault N        planted fault in the backend (1: weights read untransposed,
+ *                                    2: no causal mask, 3: eltwise writes every allocated row,
+ *                                    4: activation fused though its input is read elsewhere):
+ *                                    exit 0 only if some case FAILS, so the check is shown to
+ *                                    catch it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfbench/backend.h"
+
+/* NMSE thresholds and why.
+ *   host ops (EMBED, KV_WRITE, LAST_ROW, ARGMAX, RMSNORM): same C arithmetic as the reference, 1e-12.
+ *   elementwise/row-wise f32 (eltwise, add, layernorm, softmax): oneDNN's vectorised exp/erf/tanh
+ *     are accurate to a few ulp: NMSE ~ (1e-7)^2 = 1e-14; threshold 1e-10.
+ *   gelu (erf) f32: oneDNN 2.6's erf polynomial has an absolute error of ~1.5e-7 (measured: -3.3157e-4
+ *     vs -3.3170e-4 at x = -3.75, relative 4e-4 where gelu is tiny), so a tensor whose values all sit
+ *     in the negative tail (the one-element case) reaches NMSE ~1.6e-7; threshold 1e-6.
+ *   matmul / attention f32: f32 accumulation over K terms, error ~ eps*sqrt(K) ~ 6e-8*55 for K=3072:
+ *     NMSE ~ 1e-11; threshold 1e-7.
+ *   matmul bf16 weights: this oneDNN has no f32-src/bf16-wei matmul, so activations are rounded to
+ *     bf16 too (relative error 2^-9, NMSE ~ 2^-18/3 ~ 1.3e-6); threshold 1e-4. */
+#define TOL_EXACT 1e-12
+#define TOL_ELT 1e-10
+#define TOL_GELU_ERF 1e-6
+#define TOL_MM 1e-7
+#define TOL_BF16 1e-4
+
+#define GUARD 256
+#define PATTERN 0xA5
+
+typedef struct tspec {
+    tfb_dtype dt;
+    int64_t rows, cols;
+    bool dyn;
+    int fill; /* 0 uniform [-1,1], 1 token ids < cols of in[1], 2 [0.5, 1.5], 3 uniform [-4,4] */
+} tspec;
+
+typedef struct tcase {
+    char name[96];
+    tfb_op op;
+    tspec in[4];
+    int n_in;
+    tspec out;
+    int64_t T, pos, n_src, max_rows;
+    float eps, scale;
+    int n_head;
+    tfb_mask mask;
+    tfb_pos_kind pk;
+    bool kv0;
+    int chain; /* MATMUL only: 0 alone, 1 + act (fusable), 2 + act + add(mm, act) (not fusable) */
+    tfb_op act;
+    double tol;
+} tcase;
+
+static uint64_t rng_state;
+static double rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* ---- per-backend run ------------------------------------------------------------------------------- */
+
+typedef struct run_t {
+    tfb_tensor t[8];
+    tfb_buffer *buf[8];
+    int n;
+} run_t;
+
+static tfb_tensor *tensor(tfb_backend *b, run_t *r, const tspec *s, const char *name) {
+    tfb_tensor *t = &r->t[r->n];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = s->dt;
+    t->ndim = 2;
+    t->shape[0] = s->rows;
+    t->shape[1] = s->cols;
+    t->dyn_rows = s->dyn;
+    if (s->dt == TFB_DTYPE_I32 && s->cols == 1)
+        t->ndim = 1;
+    size_t bytes = tfb_tensor_nbytes(t);
+    TFB_ASSERT(tfb_backend_buffer_alloc(b, bytes + GUARD, &r->buf[r->n]) == TFB_STATUS_OK);
+    t->buf = r->buf[r->n];
+    memset(t->buf->host, PATTERN, bytes + GUARD);
+    r->n++;
+    return t;
+}
+
+static void run_free(tfb_backend *b, run_t *r) {
+    for (int i = 0; i < r->n; i++)
+        tfb_backend_buffer_free(b, r->buf[i]);
+}
+
+/* Runs the case on b with the given host inputs; copies the final output to `out` (rows*cols floats
+ * or ints) and reports whether its guard bytes survived. */
+static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], void *out, bool *guard_ok) {
+    tfb_dtype wt = c->op == TFB_OP_MATMUL ? c->in[1].dt : c->in[0].dt;
+    if (!tfb_backend_supports(b, c->op, wt))
+        return TFB_STATUS_UNSUPPORTED;
+    run_t r = {0};
+    tfb_graph g;
+    tfb_graph_init(&g, c->max_rows);
+    g.params.n_rows = c->T;
+    g.params.pos = c->pos;
+    g.params.n_src = c->n_src;
+    tfb_tensor *in[4] = {0};
+    for (int i = 0; i < c->n_in; i++) {
+        if (c->in[i].rows == 0)
+            continue;
+        in[i] = tensor(b, &r, &c->in[i], "in");
+        TFB_ASSERT(tfb_backend_upload(b, in[i], host[i], 0, tfb_tensor_nbytes(in[i])) == TFB_STATUS_OK);
+    }
+    tfb_tensor *o;
+    if (c->op == TFB_OP_KV_WRITE) {
+        o = in[1];
+    } else {
+        o = tensor(b, &r, &c->out, "out");
+    }
+    tfb_node *n = tfb_graph_add(&g, c->op, o, in[0], in[1], in[2], in[3]);
+    n->eps = c->eps;
+    n->scale = c->scale;
+    n->n_head = c->n_head;
+    n->mask = c->mask;
+    n->pos_kind = c->pk;
+    n->kv_at_zero = c->kv0;
+    tfb_tensor *final = o;
+    if (c->chain >= 1) {
+        final = tensor(b, &r, &c->out, "act");
+        tfb_graph_add(&g, c->act, final, o, NULL, NULL, NULL);
+    }
+    if (c->chain == 2) {
+        tfb_tensor *sum = tensor(b, &r, &c->out, "sum");
+        tfb_graph_add(&g, TFB_OP_ADD, sum, o, final, NULL, NULL);
+        final = sum;
+    }
+    tfb_status st = tfb_backend_compute(b, &g);
+    if (st == TFB_STATUS_OK)
+        st = tfb_backend_synchronize(b);
+    int64_t rows = final->dyn_rows ? c->T : final->shape[0];
+    size_t used = (size_t)rows * (size_t)final->shape[1] * 4;
+    if (st == TFB_STATUS_OK)
+        memcpy(out, final->buf->host, used);
+    *guard_ok = true;
+    const unsigned char *p = final->buf->host;
+    size_t end = final->buf->size; /* tensor bytes + GUARD */
+    if (c->op != TFB_OP_KV_WRITE)
+        for (size_t i = used; i < end; i++)
+            if (p[i] != PATTERN)
+                *guard_ok = false;
+    if (g.backend_data && b->iface->graph_release)
+        b->iface->graph_release(b->ctx, &g);
+    tfb_graph_free(&g);
+    run_free(b, &r);
+    return st;
+}
+
+/* ---- comparison ------------------------------------------------------------------------------------ */
+
+typedef struct verdict {
+    bool pass;
+    double nmse;
+    char why[128];
+} verdict;
+
+static verdict compare(const float *x, const float *ref, int64_t n, double tol) {
+    verdict v = {.pass = true};
+    double num = 0.0, den = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(ref[i])) {
+            v.pass = false;
+            snprintf(v.why, sizeof v.why, "NaN at %lld", (long long)i);
+            return v;
+        }
+        if (isinf(x[i]) || isinf(ref[i])) {
+            if (x[i] != ref[i]) {
+                v.pass = false;
+                snprintf(v.why, sizeof v.why, "inf mismatch at %lld", (long long)i);
+                return v;
+            }
+            continue;
+        }
+        double d = (double)x[i] - ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+    }
+    v.nmse = den > 0.0 ? num / den : (num > 0.0 ? INFINITY : 0.0);
+    if (den == 0.0 && n > 16) {
+        v.pass = false;
+        snprintf(v.why, sizeof v.why, "degenerate: reference is all zeros");
+    } else if (!(v.nmse <= tol)) {
+        v.pass = false;
+        snprintf(v.why, sizeof v.why, "NMSE %.3g > %.3g", v.nmse, tol);
+    }
+    return v;
+}
+
+/* ---- cases ----------------------------------------------------------------------------------------- */
+
+#define MAX_CASES 512
+static tcase cases[MAX_CASES];
+static int n_cases;
+
+static tcase *add(const char *fmt, tfb_op op, int64_t T) {
+    TFB_ASSERT(n_cases < MAX_CASES);
+    tcase *c = &cases[n_cases++];
+    memset(c, 0, sizeof *c);
+    c->op = op;
+    c->T = T;
+    c->max_rows = T + 2; /* rows past T are guard rows */
+    c->scale = 1.0f;
+    c->tol = TOL_ELT;
+    snprintf(c->name, sizeof c->name, "%s", fmt);
+    return c;
+}
+
+static tspec act(const tcase *c, int64_t cols) {
+    return (tspec){.dt = TFB_DTYPE_F32, .rows = c->max_rows, .cols = cols, .dyn = true};
+}
+
+static void matmul_cases(tfb_dtype wt, int64_t T, int64_t K, int64_t N, bool bias, int chain, tfb_op a) {
+    char name[96];
+    snprintf(name, sizeof name, "matmul %s T=%lld K=%lld N=%lld%s%s%s", tfb_dtype_name(wt), (long long)T,
+             (long long)K, (long long)N, bias ? " bias" : "", chain ? " +" : "", chain ? tfb_op_name(a) : "");
+    if (chain == 2)
+        strncat(name, " +add (unfusable)", sizeof name - strlen(name) - 1);
+    tcase *c = add(name, TFB_OP_MATMUL, T);
+    c->in[0] = act(c, K);
+    c->in[1] = (tspec){.dt = wt, .rows = N, .cols = K};
+    if (bias)
+        c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = 1, .cols = N};
+    c->n_in = 3;
+    c->out = act(c, N);
+    c->chain = chain;
+    c->act = a;
+    c->tol = wt == TFB_DTYPE_F32 ? TOL_MM : TOL_BF16;
+}
+
+static void attention_case(tfb_mask mask, int64_t T, int64_t pos, int64_t H, int64_t D, int64_t S, int64_t n_src) {
+    static const char *mn[] = {"causal", "bidir", "cross"};
+    char name[96];
+    snprintf(name, sizeof name, "attention %s T=%lld pos=%lld H=%lld D=%lld S=%lld", mn[mask], (long long)T,
+             (long long)pos, (long long)H, (long long)D, (long long)S);
+    tcase *c = add(name, TFB_OP_ATTENTION, T);
+    c->in[0] = act(c, H * D);
+    if (mask == TFB_MASK_BIDIR) {
+        c->in[1] = act(c, H * D);
+        c->in[2] = act(c, H * D);
+    } else {
+        c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = H * D, .fill = 3};
+        c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = H * D};
+    }
+    c->in[0].fill = 3;
+    c->n_in = 3;
+    c->out = act(c, H * D);
+    c->pos = pos;
+    c->n_src = n_src;
+    c->n_head = (int)H;
+    c->mask = mask;
+    c->scale = (float)(1.0 / sqrt((double)D));
+    c->tol = TOL_MM;
+}
+
+static void build_cases(void) {
+    static const int64_t Ts[] = {1, 7, 33, 127};
+    static const tfb_op acts[] = {TFB_OP_GELU, TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU};
+    tfb_dtype wts[] = {TFB_DTYPE_F32, TFB_DTYPE_BF16, TFB_DTYPE_F16, TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
+    for (int w = 0; w < 5; w++)
+        for (int t = 0; t < 4; t++) {
+            bool quant = wts[w] == TFB_DTYPE_Q8_0 || wts[w] == TFB_DTYPE_Q4_0;
+            if (!quant) {
+                matmul_cases(wts[w], Ts[t], 33, 127, true, 0, TFB_OP_GELU);
+                matmul_cases(wts[w], Ts[t], 127, 7, false, 0, TFB_OP_GELU);
+                matmul_cases(wts[w], Ts[t], 7, 33, true, 0, TFB_OP_GELU);
+            }
+            matmul_cases(wts[w], Ts[t], 64, 96, true, 0, TFB_OP_GELU);
+        }
+    /* Real GPT-2 shapes: qkv, wo, ffn up, ffn down; one prefill-sized and one decode row. */
+    for (int w = 0; w < 2; w++) {
+        int64_t shapes[4][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
+        for (int s = 0; s < 4; s++) {
+            matmul_cases(wts[w], 1, shapes[s][0], shapes[s][1], true, 0, TFB_OP_GELU);
+            matmul_cases(wts[w], 33, shapes[s][0], shapes[s][1], true, 0, TFB_OP_GELU);
+        }
+        matmul_cases(wts[w], 33, 768, 3072, true, 1, TFB_OP_GELU_TANH);
+    }
+    /* Fused activations (and the unfusable shape: the matmul output is read twice). */
+    for (int a = 0; a < 4; a++)
+        for (int t = 0; t < 4; t++) {
+            matmul_cases(TFB_DTYPE_F32, Ts[t], 33, 127, true, 1, acts[a]);
+            matmul_cases(TFB_DTYPE_F32, Ts[t], 33, 127, true, 2, acts[a]);
+        }
+    matmul_cases(TFB_DTYPE_BF16, 7, 64, 96, true, 1, TFB_OP_SILU);
+
+    static const int64_t Cs[] = {1, 7, 33, 768};
+    for (int t = 0; t < 4; t++)
+        for (int ci = 0; ci < 4; ci++) {
+            int64_t T = Ts[t], C = Cs[ci];
+            char name[96];
+            for (int a = 0; a < 4; a++) {
+                snprintf(name, sizeof name, "%s T=%lld C=%lld", tfb_op_name(acts[a]), (long long)T, (long long)C);
+                tcase *c = add(name, acts[a], T);
+                c->in[0] = act(c, C);
+                c->in[0].fill = 3;
+                c->n_in = 1;
+                c->out = act(c, C);
+                if (acts[a] == TFB_OP_GELU)
+                    c->tol = TOL_GELU_ERF;
+            }
+            snprintf(name, sizeof name, "add T=%lld C=%lld", (long long)T, (long long)C);
+            tcase *c = add(name, TFB_OP_ADD, T);
+            c->in[0] = act(c, C);
+            c->in[1] = act(c, C);
+            c->n_in = 2;
+            c->out = act(c, C);
+            for (int sc = 0; sc < 2; sc++) {
+                snprintf(name, sizeof name, "softmax T=%lld C=%lld scale=%s", (long long)T, (long long)C,
+                         sc ? "0.125" : "1");
+                c = add(name, TFB_OP_SOFTMAX, T);
+                c->in[0] = act(c, C);
+                c->in[0].fill = 3;
+                c->n_in = 1;
+                c->out = act(c, C);
+                c->scale = sc ? 0.125f : 1.0f;
+            }
+            if (C == 1)
+                continue; /* a one-element layernorm is all beta: degenerate */
+            for (int rms = 0; rms < 2; rms++) {
+                snprintf(name, sizeof name, "%s T=%lld C=%lld", rms ? "rmsnorm" : "layernorm", (long long)T,
+                         (long long)C);
+                c = add(name, rms ? TFB_OP_RMSNORM : TFB_OP_LAYERNORM, T);
+                c->in[0] = act(c, C);
+                c->in[0].fill = 3;
+                c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = 1, .cols = C, .fill = 2};
+                c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = rms ? 0 : 1, .cols = C};
+                c->n_in = 3;
+                c->out = act(c, C);
+                c->eps = t % 2 ? 1e-12f : 1e-5f;
+                if (rms)
+                    c->tol = TOL_EXACT;
+            }
+            snprintf(name, sizeof name, "last_row T=%lld C=%lld", (long long)T, (long long)C);
+            c = add(name, TFB_OP_LAST_ROW, T);
+            c->in[0] = act(c, C);
+            c->n_in = 1;
+            c->out = (tspec){.dt = TFB_DTYPE_F32, .rows = 1, .cols = C};
+            c->tol = TOL_EXACT;
+            snprintf(name, sizeof name, "kv_write T=%lld C=%lld", (long long)T, (long long)C);
+            c = add(name, TFB_OP_KV_WRITE, T);
+            c->in[0] = act(c, C);
+            c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = 160, .cols = C};
+            c->n_in = 2;
+            c->out = c->in[1];
+            c->pos = 3 * t;
+            c->tol = TOL_EXACT;
+        }
+    for (int t = 0; t < 4; t++)
+        for (int pk = 0; pk < 3; pk++) {
+            char name[96];
+            snprintf(name, sizeof name, "embed T=%lld pos_kind=%d", (long long)Ts[t], pk);
+            tcase *c = add(name, TFB_OP_EMBED, Ts[t]);
+            c->in[0] = (tspec){.dt = TFB_DTYPE_I32, .rows = c->max_rows, .cols = 1, .dyn = true, .fill = 1};
+            c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = 50, .cols = 64};
+            c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = pk == TFB_POS_LEARNED ? 160 : 0, .cols = 64};
+            c->in[3] = (tspec){.dt = TFB_DTYPE_F32, .rows = pk == TFB_POS_NONE ? 2 : 0, .cols = 64};
+            c->n_in = 4;
+            c->out = act(c, 64);
+            c->pk = (tfb_pos_kind)pk;
+            c->pos = 5;
+            c->scale = pk == TFB_POS_SINUSOIDAL ? 8.0f : 1.0f;
+            c->tol = TOL_EXACT;
+        }
+    for (int t = 0; t < 4; t++) {
+        char name[96];
+        snprintf(name, sizeof name, "argmax T=%lld", (long long)Ts[t]);
+        tcase *c = add(name, TFB_OP_ARGMAX, Ts[t]);
+        c->in[0] = act(c, 513);
+        c->n_in = 1;
+        c->out = (tspec){.dt = TFB_DTYPE_I32, .rows = c->max_rows, .cols = 1, .dyn = true};
+        c->tol = TOL_EXACT;
+    }
+    /* Attention: prefill, decode deep in the cache, odd sizes, the GPT-2 shape, encoder, cross. */
+    int64_t causal[][2] = {{1, 0}, {7, 0}, {1, 33}, {33, 5}, {127, 0}, {7, 120}, {1, 158}};
+    for (size_t i = 0; i < sizeof causal / sizeof causal[0]; i++)
+        attention_case(TFB_MASK_CAUSAL, causal[i][0], causal[i][1], 4, 16, 160, 0);
+    attention_case(TFB_MASK_CAUSAL, 1, 100, 12, 64, 256, 0);
+    attention_case(TFB_MASK_CAUSAL, 64, 0, 12, 64, 256, 0);
+    attention_case(TFB_MASK_CAUSAL, 7, 3, 3, 7, 33, 0);
+    for (int t = 0; t < 4; t++)
+        attention_case(TFB_MASK_BIDIR, Ts[t], 0, 4, 16, 0, 0);
+    attention_case(TFB_MASK_CROSS, 1, 9, 4, 16, 160, 33);
+    attention_case(TFB_MASK_CROSS, 7, 0, 4, 16, 160, 1);
+    attention_case(TFB_MASK_CROSS, 33, 2, 8, 64, 128, 127);
+}
+
+/* ---- main ------------------------------------------------------------------------------------------ */
+
+static void *make_input(const tcase *c, int i) {
+    const tspec *s = &c->in[i];
+    int64_t n = s->rows * s->cols;
+    float *f = malloc((size_t)n * sizeof *f);
+    TFB_ASSERT(f != NULL);
+    for (int64_t k = 0; k < n; k++) {
+        double u = rnd();
+        switch (s->fill) {
+        case 1: ((int32_t *)f)[k] = (int32_t)(u * (double)c->in[1].rows); break;
+        case 2: f[k] = (float)(0.5 + u); break;
+        case 3: f[k] = (float)(8.0 * u - 4.0); break;
+        default: f[k] = (float)(2.0 * u - 1.0);
+        }
+    }
+    if (s->dt == TFB_DTYPE_F32 || s->dt == TFB_DTYPE_I32)
+        return f;
+    void *q = malloc(tfb_dtype_row_bytes(s->dt, s->cols) * (size_t)s->rows);
+    TFB_ASSERT(q != NULL);
+    for (int64_t r = 0; r < s->rows; r++)
+        tfb_quantize_row(s->dt, f + r * s->cols, (char *)q + (size_t)r * tfb_dtype_row_bytes(s->dt, s->cols),
+                         s->cols);
+    free(f);
+    return q;
+}
+
+int main(int argc, char **argv) {
+    int fault = 0;
+    if (argc == 3 && strcmp(argv[1], "--fault") == 0)
+        fault = atoi(argv[2]);
+    tfb_backend *ref = NULL, *dnn = NULL;
+    tfb_backend_opts o = {.fault = fault};
+    TFB_ASSERT(tfb_backend_init(tfb_backend_find("reference"), NULL, &ref) == TFB_STATUS_OK);
+    const tfb_backend_i *di = tfb_backend_find("onednn");
+    if (!di || tfb_backend_init(di, &o, &dnn) != TFB_STATUS_OK) {
+        printf("onednn unavailable: %s\n", tfb_error_last());
+        return 1;
+    }
+    build_cases();
+    int fails = 0, passes = 0, unsup = 0;
+    double worst[TFB_OP_COUNT] = {0};
+    for (int i = 0; i < n_cases; i++) {
+        const tcase *c = &cases[i];
+        rng_state = 0x9E3779B97F4A7C15ull ^ (uint64_t)(i + 1) * 0x100000001B3ull;
+        void *host[4] = {0};
+        for (int k = 0; k < c->n_in; k++)
+            if (c->in[k].rows)
+                host[k] = make_input(c, k);
+        int64_t rows = c->out.dyn ? c->T : c->out.rows;
+        size_t n = (size_t)(rows * c->out.cols);
+        float *a = calloc(n, 4), *b = calloc(n, 4);
+        TFB_ASSERT(a && b);
+        bool ga, gb;
+        tfb_status sr = run_case(ref, c, host, a, &ga);
+        tfb_status sd = run_case(dnn, c, host, b, &gb);
+        TFB_ASSERT(sr == TFB_STATUS_OK);
+        tfb_dtype wt = c->op == TFB_OP_MATMUL ? c->in[1].dt : c->in[0].dt;
+        if (sd == TFB_STATUS_UNSUPPORTED) {
+            unsup++;
+            bool must = wt == TFB_DTYPE_F32 || wt == TFB_DTYPE_I32;
+            printf("%-64s unsupported%s\n", c->name, must ? "  <- FAIL: f32 must be supported" : "");
+            fails += must;
+        } else if (sd != TFB_STATUS_OK) {
+            printf("%-64s FAIL: %s: %s\n", c->name, tfb_status_str(sd), tfb_error_last());
+            fails++;
+        } else if (wt == TFB_DTYPE_Q8_0 || wt == TFB_DTYPE_Q4_0) {
+            printf("%-64s FAIL: quantized weights must be reported unsupported\n", c->name);
+            fails++;
+        } else {
+            verdict v;
+            if (c->out.dt == TFB_DTYPE_I32) {
+                v = (verdict){.pass = memcmp(a, b, n * 4) == 0};
+                if (!v.pass)
+                    snprintf(v.why, sizeof v.why, "indices differ");
+            } else {
+                v = compare(b, a, (int64_t)n, c->tol);
+            }
+            if (!gb) {
+                v.pass = false;
+                snprintf(v.why, sizeof v.why, "guard bytes past the output overwritten");
+            }
+            if (v.nmse > worst[c->op])
+                worst[c->op] = v.nmse;
+            printf("%-64s %s nmse %.2e (tol %.0e)%s%s\n", c->name, v.pass ? "ok  " : "FAIL", v.nmse, c->tol,
+                   v.pass ? "" : ": ", v.why);
+            if (v.pass)
+                passes++;
+            else
+                fails++;
+        }
+        for (int k = 0; k < 4; k++)
+            free(host[k]);
+        free(a);
+        free(b);
+    }
+    printf("\nworst NMSE per op:");
+    for (int op = 0; op < TFB_OP_COUNT; op++)
+        if (worst[op] > 0)
+            printf(" %s %.2e", tfb_op_name((tfb_op)op), worst[op]);
+    printf("\n%d cases: %d ok, %d failed, %d unsupported (fault %d)\n", n_cases, passes, fails, unsup, fault);
+    tfb_backend_free(dnn);
+    tfb_backend_free(ref);
+    if (fault)
+        return fails > 0 ? 0 : 1; /* the planted fault must be caught */
+    return fails ? 1 : 0;
+}
