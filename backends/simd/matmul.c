@@ -1,0 +1,138 @@
+/* MATMUL on the SIMD backend: out[T,N] = x[T,K] w[N,K]^T + bias.
+ *
+ * Prefill (many rows): each thread owns a range of output columns (weight rows). For a panel of
+ * NB columns and a K block of KC it dequantizes/transposes the weights once into its own buffer
+ * ([NB/nr][KC][nr] floats) and sweeps every row block of x over it with the register-blocked micro
+ * tile; the output is initialized with the bias first and accumulated over the K blocks.
+ * Decode (few rows): each thread streams its weight rows once, dequantizing in registers, against up
+ * to 4 activation rows at a time (bandwidth bound). */
+#include <string.h>
+
+#include "backends/simd/simd_impl.h"
+
+#define GEMV_MAX_ROWS 6 /* at most this many rows: the GEMV path */
+
+typedef struct mm_job {
+    const tfb__simd_kern *k;
+    tfb_dtype dt;
+    const char *w;     // [N, K] in dt, rows row_bytes apart
+    size_t row_bytes;
+    const float *x;    // [M, K]
+    const float *bias; // [N] or NULL
+    float *out;        // [M, N]
+    int64_t M, N, K;
+    float **scratch;   // per-thread panel buffers
+} mm_job;
+
+static void range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
+    *b = n * ith / nth;
+    *e = n * (ith + 1) / nth;
+}
+
+static void gemv_thread(void *arg, int ith, int nth) {
+    const mm_job *j = arg;
+    int64_t n0, n1;
+    range(j->N, ith, nth, &n0, &n1);
+    for (int64_t m0 = 0; m0 < j->M; m0 += 4) {
+        int m = j->M - m0 < 4 ? (int)(j->M - m0) : 4;
+        for (int64_t n = n0; n < n1; n++) {
+            float r[4];
+            j->k->gemv(j->dt, j->w + (size_t)n * j->row_bytes, j->x + m0 * j->K, j->K, m, j->K, r);
+            for (int i = 0; i < m; i++)
+                j->out[(m0 + i) * j->N + n] = r[i] + (j->bias ? j->bias[n] : 0.0f);
+        }
+    }
+}
+
+/* One micro tile at (m0, c0) with mr_v valid rows and nr_v valid columns; partial tiles go through
+ * small copies so the kernel never reads or writes outside x and out. */
+static void tile(const mm_job *j, const float *panel, int64_t m0, int64_t c0, int64_t k0, int64_t kc, int mr_v,
+                 int nr_v) {
+    const tfb__simd_kern *k = j->k;
+    if (mr_v == k->mr && nr_v == k->nr) {
+        k->gemm_tile(kc, j->x + m0 * j->K + k0, j->K, panel, j->out + m0 * j->N + c0, j->N);
+        return;
+    }
+    _Alignas(64) float a[16 * TFB_SIMD_KC]; // [mr, kc] rows of x, zero past mr_v
+    _Alignas(64) float c[16 * 64];          // [mr, nr] tile of out
+    TFB_ASSERT(k->mr <= 16 && k->nr <= 64);
+    memset(a, 0, sizeof a);
+    memset(c, 0, sizeof c);
+    for (int r = 0; r < mr_v; r++) {
+        memcpy(a + r * kc, j->x + (m0 + r) * j->K + k0, (size_t)kc * sizeof(float));
+        memcpy(c + r * k->nr, j->out + (m0 + r) * j->N + c0, (size_t)nr_v * sizeof(float));
+    }
+    k->gemm_tile(kc, a, kc, panel, c, k->nr);
+    for (int r = 0; r < mr_v; r++)
+        memcpy(j->out + (m0 + r) * j->N + c0, c + r * k->nr, (size_t)nr_v * sizeof(float));
+}
+
+static void gemm_thread(void *arg, int ith, int nth) {
+    const mm_job *j = arg;
+    const tfb__simd_kern *k = j->k;
+    int64_t nr = k->nr, mr = k->mr, NB = nr * TFB_SIMD_NB_TILES;
+    int64_t s0, s1; // this thread's slivers of nr columns
+    range((j->N + nr - 1) / nr, ith, nth, &s0, &s1);
+    int64_t c_begin = s0 * nr, c_end = s1 * nr < j->N ? s1 * nr : j->N;
+    float *buf = j->scratch[ith]; // [NB/nr][KC][nr]
+    for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
+        int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
+        for (int64_t m = 0; m < j->M; m++) {
+            float *o = j->out + m * j->N + n0;
+            if (j->bias)
+                memcpy(o, j->bias + n0, (size_t)nb * sizeof(float));
+            else
+                memset(o, 0, (size_t)nb * sizeof(float));
+        }
+        int64_t n_sl = (nb + nr - 1) / nr;
+        for (int64_t k0 = 0; k0 < j->K; k0 += TFB_SIMD_KC) {
+            int64_t kc = j->K - k0 < TFB_SIMD_KC ? j->K - k0 : TFB_SIMD_KC;
+            for (int64_t s = 0; s < n_sl; s++) {
+                int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
+                k->pack_b(j->dt, j->w + (size_t)(n0 + s * nr) * j->row_bytes, j->row_bytes, nv, k0, kc,
+                          buf + s * kc * nr);
+            }
+            for (int64_t m0 = 0; m0 < j->M; m0 += mr) {
+                int mv = j->M - m0 < mr ? (int)(j->M - m0) : (int)mr;
+                for (int64_t s = 0; s < n_sl; s++) {
+                    int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
+                    tile(j, buf + s * kc * nr, m0, n0 + s * nr, k0, kc, mv, nv);
+                }
+            }
+        }
+    }
+}
+
+tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
+    mm_job j = {
+        .k = s->k,
+        .dt = n->in[1]->dtype,
+        .w = tfb_tensor_host(n->in[1]),
+        .x = tfb_tensor_host(n->in[0]),
+        .bias = n->in[2] ? tfb_tensor_host(n->in[2]) : NULL,
+        .out = tfb_tensor_host(n->out),
+        .M = tfb_graph_rows(g, n->in[0]),
+        .K = n->in[0]->shape[1],
+        .N = n->in[1]->shape[0],
+    };
+    if (n->in[1]->shape[1] != j.K)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "simd: matmul %s: K %lld vs weight %lld", n->out->name,
+                             (long long)j.K, (long long)n->in[1]->shape[1]);
+    if ((j.dt == TFB_DTYPE_Q8_0 || j.dt == TFB_DTYPE_Q4_0) && j.K % TFB_QK != 0)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "simd: matmul %s: K %lld not a multiple of 32", n->out->name,
+                             (long long)j.K);
+    j.row_bytes = tfb_dtype_row_bytes(j.dt, j.K);
+    /* Enough threads that each has real work: ~64k multiply-adds per thread at least. */
+    int64_t work = j.M * j.N * j.K;
+    int nth = s->n_threads;
+    while (nth > 1 && work / nth < 65536)
+        nth--;
+    if (j.M <= GEMV_MAX_ROWS) {
+        tfb__pool_run(s->pool, nth, gemv_thread, &j);
+        return TFB_STATUS_OK;
+    }
+    TFB_TRY(tfb__simd_scratch(s, (size_t)s->k->nr * TFB_SIMD_NB_TILES * TFB_SIMD_KC));
+    j.scratch = s->scratch;
+    tfb__pool_run(s->pool, nth, gemm_thread, &j);
+    return TFB_STATUS_OK;
+}

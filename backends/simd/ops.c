@@ -1,0 +1,262 @@
+/* Every op but MATMUL (matmul.c) on the SIMD backend. Row-wise ops split rows over the pool; the
+ * reductions that set the scale of a result (layernorm mean/variance, softmax sums) run in double,
+ * and the transcendental functions come from libm, so accuracy does not hinge on vector
+ * approximations. Semantics: include/tfbench/graph.h. */
+#include <math.h>
+#include <string.h>
+
+#include "backends/simd/simd_impl.h"
+
+#define F32(t) ((float *)tfb_tensor_host(t))
+#define I32(t) ((int32_t *)tfb_tensor_host(t))
+
+typedef struct row_job {
+    tfb__simd *s;
+    const tfb_graph *g;
+    const tfb_node *n;
+    int64_t rows, cols;
+} row_job;
+
+static void range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
+    *b = n * ith / nth;
+    *e = n * (ith + 1) / nth;
+}
+
+/* Run fn over `rows` rows of `cols` elements, on as many threads as have ~16k units of work each
+ * (cost: units per element). */
+static void par_rows(tfb__simd *s, const tfb_graph *g, const tfb_node *n, int64_t rows, int64_t cols, int cost,
+                     tfb__pool_fn fn) {
+    row_job j = {s, g, n, rows, cols};
+    int nth = s->n_threads;
+    while (nth > 1 && (rows < nth || rows * cols * cost / nth < 16384))
+        nth--;
+    tfb__pool_run(s->pool, nth, fn, &j);
+}
+
+/* ---- embedding ------------------------------------------------------------------------------- */
+
+static void embed(const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->out);
+    int64_t C = n->out->shape[1];
+    const int32_t *ids = I32(n->in[0]);                 // [T]
+    const float *tok = F32(n->in[1]);                   // [V, C]
+    const float *pos = n->in[2] ? F32(n->in[2]) : NULL; // [P, C]
+    const float *typ = n->in[3] ? F32(n->in[3]) : NULL; // [2, C]
+    float *out = F32(n->out);                           // [T, C]
+    int64_t p0 = g->params.pos, half = C / 2;
+    for (int64_t t = 0; t < T; t++) {
+        int64_t p = p0 + t;
+        const float *e = tok + (int64_t)ids[t] * C;
+        for (int64_t c = 0; c < C; c++) {
+            double x = (double)n->scale * e[c];
+            if (n->pos_kind == TFB_POS_LEARNED)
+                x += pos[p * C + c];
+            else if (n->pos_kind == TFB_POS_SINUSOIDAL) {
+                int64_t jj = c < half ? c : c - half;
+                double freq = pow(10000.0, -(double)jj / (double)half);
+                x += c < half ? sin((double)p * freq) : cos((double)p * freq);
+            }
+            if (typ)
+                x += typ[c];
+            out[t * C + c] = (float)x;
+        }
+    }
+}
+
+/* ---- elementwise ------------------------------------------------------------------------------ */
+
+static void add_rows(void *arg, int ith, int nth) {
+    const row_job *j = arg;
+    int64_t r0, r1;
+    range(j->rows, ith, nth, &r0, &r1);
+    const float *a = F32(j->n->in[0]) + r0 * j->cols, *b = F32(j->n->in[1]) + r0 * j->cols; // [T, C]
+    float *out = F32(j->n->out) + r0 * j->cols;                                                // [T, C]
+    int64_t len = (r1 - r0) * j->cols;
+    for (int64_t i = 0; i < len; i++)
+        out[i] = a[i] + b[i];
+}
+
+static void unary_rows(void *arg, int ith, int nth) {
+    const row_job *j = arg;
+    int64_t r0, r1;
+    range(j->rows, ith, nth, &r0, &r1);
+    const float *x = F32(j->n->in[0]) + r0 * j->cols; // [T, C]
+    float *out = F32(j->n->out) + r0 * j->cols;       // [T, C]
+    int64_t len = (r1 - r0) * j->cols;
+    const float k_tanh = 0.7978845608028654f; // sqrt(2/pi)
+    switch (j->n->op) {
+    /* Both gelus in forms without the cancellation of 1 + erf/tanh for negative x:
+     * 0.5*(1 + erf(z)) = 0.5*erfc(-z) and 0.5*(1 + tanh(u)) = 1/(1 + exp(-2u)). */
+    case TFB_OP_GELU:
+        for (int64_t i = 0; i < len; i++)
+            out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);
+        break;
+    case TFB_OP_GELU_TANH:
+        for (int64_t i = 0; i < len; i++)
+            out[i] = x[i] / (1.0f + expf(-2.0f * k_tanh * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+        break;
+    case TFB_OP_RELU:
+        for (int64_t i = 0; i < len; i++)
+            out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        break;
+    case TFB_OP_SILU:
+        for (int64_t i = 0; i < len; i++)
+            out[i] = x[i] / (1.0f + expf(-x[i]));
+        break;
+    default: TFB_ASSERT(!"not an activation");
+    }
+}
+
+/* ---- row-wise: norms and softmax ------------------------------------------------------------------ */
+
+static void norm_rows(void *arg, int ith, int nth) {
+    const row_job *j = arg;
+    const tfb_node *n = j->n;
+    bool rms = n->op == TFB_OP_RMSNORM;
+    int64_t r0, r1, C = j->cols;
+    range(j->rows, ith, nth, &r0, &r1);
+    const float *gamma = F32(n->in[1]);                            // [C]
+    const float *beta = (!rms && n->in[2]) ? F32(n->in[2]) : NULL; // [C]
+    for (int64_t t = r0; t < r1; t++) {
+        const float *x = F32(n->in[0]) + t * C; // [C]
+        float *out = F32(n->out) + t * C;       // [C]
+        double mean = 0.0, var = 0.0;
+        if (!rms) {
+            for (int64_t c = 0; c < C; c++)
+                mean += x[c];
+            mean /= (double)C;
+        }
+        for (int64_t c = 0; c < C; c++)
+            var += (x[c] - mean) * (x[c] - mean);
+        var /= (double)C;
+        float inv = (float)(1.0 / sqrt(var + (double)n->eps));
+        float fmean = (float)mean;
+        for (int64_t c = 0; c < C; c++)
+            out[c] = (x[c] - fmean) * inv * gamma[c] + (beta ? beta[c] : 0.0f);
+    }
+}
+
+/* Stable softmax of scale*x[0..len) into w: max subtracted, exp in f32, sum in double. */
+static void softmax_row(const float *x, float scale, float *w, int64_t len) {
+    float max = -INFINITY;
+    for (int64_t i = 0; i < len; i++)
+        max = scale * x[i] > max ? scale * x[i] : max;
+    double sum = 0.0;
+    for (int64_t i = 0; i < len; i++) {
+        w[i] = expf(scale * x[i] - max);
+        sum += w[i];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int64_t i = 0; i < len; i++)
+        w[i] *= inv;
+}
+
+static void softmax_rows(void *arg, int ith, int nth) {
+    const row_job *j = arg;
+    int64_t r0, r1, C = j->cols;
+    range(j->rows, ith, nth, &r0, &r1);
+    for (int64_t t = r0; t < r1; t++)
+        softmax_row(F32(j->n->in[0]) + t * C, j->n->scale, F32(j->n->out) + t * C, C);
+}
+
+/* ---- attention: one task per (query row, head) -------------------------------------------------- */
+
+static void attention_rows(void *arg, int ith, int nth) {
+    const row_job *j = arg;
+    const tfb_node *n = j->n;
+    const tfb__simd_kern *k = j->s->k;
+    int64_t T = j->rows, HD = n->in[0]->shape[1], H = n->n_head, D = HD / H;
+    int64_t p0 = j->g->params.pos;
+    int64_t L = n->mask == TFB_MASK_CROSS ? j->g->params.n_src : p0 + T;
+    const float *q = F32(n->in[0]); // [T, H*D]
+    const float *kc = F32(n->in[1]); // [S, H*D], rows < L valid
+    const float *vc = F32(n->in[2]); // [S, H*D]
+    float *out = F32(n->out);       // [T, H*D]
+    float *score = j->s->scratch[ith]; // [L]
+    int64_t i0, i1;
+    range(T * H, ith, nth, &i0, &i1);
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t t = i / H, h = i % H;
+        int64_t visible = n->mask == TFB_MASK_CAUSAL ? p0 + t + 1 : L;
+        const float *qh = q + t * HD + h * D; // [D]
+        for (int64_t s = 0; s < visible; s++)
+            score[s] = k->dot_f32(qh, kc + s * HD + h * D, D);
+        softmax_row(score, n->scale, score, visible);
+        float *o = out + t * HD + h * D; // [D]
+        memset(o, 0, (size_t)D * sizeof *o);
+        for (int64_t s = 0; s < visible; s++)
+            k->axpy_f32(score[s], vc + s * HD + h * D, o, D);
+    }
+}
+
+static tfb_status attention(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t HD = n->in[0]->shape[1];
+    int64_t L = n->mask == TFB_MASK_CROSS ? g->params.n_src : g->params.pos + T;
+    if (n->n_head < 1 || HD % n->n_head != 0 || L > n->in[1]->shape[0] || L > n->in[2]->shape[0] || L < 1)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "simd: attention %s: %lld keys, %d heads, cache of %lld",
+                             n->out->name, (long long)L, n->n_head, (long long)n->in[1]->shape[0]);
+    TFB_TRY(tfb__simd_scratch(s, (size_t)L));
+    row_job j = {s, g, n, T, HD};
+    int nth = s->n_threads;
+    int64_t tasks = T * n->n_head;
+    while (nth > 1 && (tasks < nth || tasks * L * (HD / n->n_head) / nth < 16384))
+        nth--;
+    tfb__pool_run(s->pool, nth, attention_rows, &j);
+    return TFB_STATUS_OK;
+}
+
+/* ---- the rest ------------------------------------------------------------------------------------ */
+
+static tfb_status kv_write(const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t C = n->in[0]->shape[1];
+    int64_t p0 = n->kv_at_zero ? 0 : g->params.pos;
+    if (p0 + T > n->out->shape[0] || n->out->shape[1] != C)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "simd: kv_write %s: rows [%lld, %lld) past the cache of %lld",
+                             n->out->name, (long long)p0, (long long)(p0 + T), (long long)n->out->shape[0]);
+    memcpy(F32(n->out) + p0 * C, F32(n->in[0]), (size_t)(T * C) * sizeof(float));
+    return TFB_STATUS_OK;
+}
+
+static void argmax(const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t C = n->in[0]->shape[1];
+    const float *x = F32(n->in[0]); // [T, C]
+    int32_t *out = I32(n->out);     // [T]
+    for (int64_t t = 0; t < T; t++) {
+        const float *r = x + t * C;
+        int64_t best = 0;
+        for (int64_t c = 1; c < C; c++)
+            if (r[c] > r[best])
+                best = c;
+        out[t] = (int32_t)best;
+    }
+}
+
+tfb_status tfb__simd_node(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
+    int64_t rows = tfb_graph_rows(g, n->out);
+    int64_t cols = n->out->shape[1];
+    switch (n->op) {
+    case TFB_OP_EMBED: embed(g, n); break;
+    case TFB_OP_MATMUL: return tfb__simd_matmul(s, g, n);
+    case TFB_OP_ADD: par_rows(s, g, n, rows, cols, 1, add_rows); break;
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM: par_rows(s, g, n, rows, cols, 2, norm_rows); break;
+    case TFB_OP_SOFTMAX: par_rows(s, g, n, rows, cols, 8, softmax_rows); break;
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU: par_rows(s, g, n, rows, cols, 8, unary_rows); break;
+    case TFB_OP_KV_WRITE: return kv_write(g, n);
+    case TFB_OP_ATTENTION: return attention(s, g, n);
+    case TFB_OP_LAST_ROW: {
+        int64_t T = tfb_graph_rows(g, n->in[0]), C = n->in[0]->shape[1];
+        memcpy(F32(n->out), F32(n->in[0]) + (T - 1) * C, (size_t)C * sizeof(float));
+        break;
+    }
+    case TFB_OP_ARGMAX: argmax(g, n); break;
+    default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "simd: op %s", tfb_op_name(n->op));
+    }
+    return TFB_STATUS_OK;
+}

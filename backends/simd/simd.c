@@ -1,0 +1,218 @@
+/* The SIMD backend: host memory, intrinsics micro-kernels chosen at run time (kernels/simd), a
+ * persistent thread pool. The path is the best the CPU offers unless opts->isa or the environment
+ * variable TFB_SIMD_ISA asks for a lower one ("avx512", "avx2", "neon", "scalar"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/simd/simd_impl.h"
+
+/* ---- which paths this CPU can run --------------------------------------------------------------- */
+
+static bool path_available(const tfb__simd_kern *k) {
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    if (k == &tfb__simd_kern_avx512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (k == &tfb__simd_kern_avx2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#endif
+    return true; /* scalar; NEON is always present on AArch64 */
+}
+
+/* Best first. */
+static const tfb__simd_kern *const paths[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    &tfb__simd_kern_avx512,
+    &tfb__simd_kern_avx2,
+#endif
+#if defined(__aarch64__)
+    &tfb__simd_kern_neon,
+#endif
+    &tfb__simd_kern_scalar,
+};
+#define N_PATHS (sizeof paths / sizeof paths[0])
+
+static tfb_status pick_path(const char *want, const tfb__simd_kern **out) {
+    const tfb__simd_kern *best = NULL;
+    for (size_t i = 0; i < N_PATHS && !best; i++)
+        if (path_available(paths[i]))
+            best = paths[i];
+    *out = best;
+    if (!want || !*want)
+        return TFB_STATUS_OK;
+    char built[64] = "";
+    for (size_t i = 0; i < N_PATHS; i++) {
+        if (strcmp(paths[i]->name, want) == 0) {
+            if (!path_available(paths[i]))
+                return tfb_error_set(TFB_STATUS_UNAVAILABLE, "simd: path '%s' is not supported by this CPU (best: %s)",
+                                     want, best->name);
+            *out = paths[i];
+            return TFB_STATUS_OK;
+        }
+        strncat(built, i ? ", " : "", sizeof built - strlen(built) - 1);
+        strncat(built, paths[i]->name, sizeof built - strlen(built) - 1);
+    }
+    return tfb_error_set(TFB_STATUS_USAGE, "simd: unknown path '%s' (built: %s)", want, built);
+}
+
+static void cpu_name(char *dst, size_t n) {
+    snprintf(dst, n, "host CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *v = strchr(line, ':');
+            if (v) {
+                v++;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                v[strcspn(v, "\n")] = '\0';
+                snprintf(dst, n, "%s", v);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* ---- vtable ------------------------------------------------------------------------------------- */
+
+static bool simd_probe(char *why, size_t why_len) {
+    (void)why;
+    (void)why_len;
+    return true; /* the scalar path runs anywhere */
+}
+
+static void simd_free(void *ctx) {
+    tfb__simd *s = ctx;
+    if (!s)
+        return;
+    tfb__pool_free(s->pool);
+    if (s->scratch)
+        for (int i = 0; i < s->n_threads; i++)
+            free(s->scratch[i]);
+    free(s->scratch);
+    free(s);
+}
+
+static tfb_status simd_init(const tfb_backend_opts *opts, void **ctx) {
+    *ctx = NULL;
+    tfb__simd *s = calloc(1, sizeof *s);
+    if (!s)
+        return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
+    const char *want = opts->isa ? opts->isa : getenv("TFB_SIMD_ISA");
+    tfb_status st = pick_path(want, &s->k);
+    if (st != TFB_STATUS_OK) {
+        free(s);
+        return st;
+    }
+    s->n_threads = opts->n_threads;
+    if (s->n_threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        s->n_threads = n > 0 ? (int)n : 1;
+    }
+    s->scratch = calloc((size_t)s->n_threads, sizeof *s->scratch);
+    if (!s->scratch) {
+        free(s);
+        return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
+    }
+    st = tfb__pool_init(s->n_threads, &s->pool);
+    if (st != TFB_STATUS_OK) {
+        simd_free(s);
+        return st;
+    }
+    cpu_name(s->cpu, sizeof s->cpu);
+    *ctx = s;
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb__simd_scratch(tfb__simd *s, size_t n) {
+    if (n <= s->scratch_floats)
+        return TFB_STATUS_OK;
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    for (int i = 0; i < s->n_threads; i++) {
+        float *p = aligned_alloc(64, bytes);
+        if (!p)
+            return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot allocate %zu bytes of scratch", bytes);
+        free(s->scratch[i]);
+        s->scratch[i] = p;
+    }
+    s->scratch_floats = n;
+    return TFB_STATUS_OK;
+}
+
+static void simd_device_info(void *ctx, tfb_device_info *info) {
+    tfb__simd *s = ctx;
+    snprintf(info->device, sizeof info->device, "%s", s->cpu);
+    snprintf(info->api, sizeof info->api, "C11 intrinsics");
+    snprintf(info->library, sizeof info->library, "tfbench simd (%s)", s->k->name);
+    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d", s->k->name, s->n_threads,
+             s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr);
+}
+
+static bool simd_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+    (void)ctx;
+    if ((unsigned)op >= TFB_OP_COUNT || (unsigned)wtype >= TFB_DTYPE_COUNT)
+        return false;
+    return wtype != TFB_DTYPE_I32 || op == TFB_OP_EMBED || op == TFB_OP_ARGMAX;
+}
+
+static tfb_status simd_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
+    (void)ctx;
+    size_t rounded = (size + 63) & ~(size_t)63;
+    buf->host = aligned_alloc(64, rounded);
+    if (!buf->host)
+        return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot allocate %zu bytes", size);
+    memset(buf->host, 0, rounded);
+    buf->handle = buf->host;
+    return TFB_STATUS_OK;
+}
+
+static void simd_buffer_free(void *ctx, tfb_buffer *buf) {
+    (void)ctx;
+    free(buf->host);
+}
+
+static tfb_status simd_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
+    (void)ctx;
+    memcpy((char *)tfb_tensor_host(t) + off, src, n);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status simd_download(void *ctx, const tfb_tensor *t, void *dst, size_t off, size_t n) {
+    (void)ctx;
+    memcpy(dst, (const char *)tfb_tensor_host(t) + off, n);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status simd_compute(void *ctx, tfb_graph *g) {
+    tfb__simd *s = ctx;
+    for (int i = 0; i < g->n_nodes; i++)
+        TFB_TRY(tfb__simd_node(s, g, &g->nodes[i]));
+    return TFB_STATUS_OK;
+}
+
+static tfb_status simd_synchronize(void *ctx) {
+    (void)ctx;
+    return TFB_STATUS_OK; /* compute returns when the work is done */
+}
+
+const tfb_backend_i tfb_backend_simd = {
+    .name = "simd",
+    .probe = simd_probe,
+    .init = simd_init,
+    .free = simd_free,
+    .device_info = simd_device_info,
+    .supports = simd_supports,
+    .buffer_alloc = simd_buffer_alloc,
+    .buffer_free = simd_buffer_free,
+    .upload = simd_upload,
+    .download = simd_download,
+    .compute = simd_compute,
+    .synchronize = simd_synchronize,
+};

@@ -1,0 +1,27 @@
+/* Internal state of the SIMD backend, shared by its files (simd.c: vtable; matmul.c; ops.c). */
+#ifndef TFB_SIMD_IMPL_H
+#define TFB_SIMD_IMPL_H
+
+#include "backends/simd/pool.h"
+#include "kernels/simd/kern.h"
+#include "tfbench/backend.h"
+
+#define TFB_SIMD_KC 256 /* K block of the packed weight panel (a multiple of 32) */
+#define TFB_SIMD_NB_TILES 8 /* micro-tile columns per packed panel */
+
+typedef struct tfb__simd {
+    const tfb__simd_kern *k; /* the path in use */
+    tfb__pool *pool;
+    int n_threads;
+    float **scratch;         /* [n_threads] per-thread buffers of scratch_floats floats */
+    size_t scratch_floats;
+    char cpu[96];
+} tfb__simd;
+
+/* Grow every thread's scratch buffer to at least n floats (called from the compute thread). */
+tfb_status tfb__simd_scratch(tfb__simd *s, size_t n);
+/* Op kernels; each returns OK or an error set through tfb_error_set. */
+tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n);
+tfb_status tfb__simd_node(tfb__simd *s, const tfb_graph *g, const tfb_node *n);
+
+#endif

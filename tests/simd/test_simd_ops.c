@@ -1,0 +1,573 @@
+/* The SIMD backend's own op test: every op x weight dtype x shape as a single-node graph, run on the
+ * reference and on every SIMD path this CPU has (avx512, avx2, neon, scalar), compared by NMSE
+ * against a threshold per op (exact for copies and argmax). The whole buffer holding the case's
+ * tensors is snapshotted before the compute: afterwards every byte outside the rows the op should
+ * write must be unchanged (guard regions around the output, the output's rows past n_rows, and
+ * every input).
+ *
+ * Thresholds (NMSE = sum((x-ref)^2)/sum(ref^2), reference accumulates in double):
+ *   elementwise and row-wise f32 ops: 1e-10 (f32 rounding plus libm expf/erff/tanhf: ~1e-14 seen)
+ *   matmul and attention: 1e-8 (an f32 dot of length K errs ~eps*sqrt(K) relative: ~1e-12 at most
+ *     for K = 3072; quantized weights dequantize to the same floats on both sides, so the same bound)
+ *   kv_write, last_row, argmax: exact.
+ * Exit 0 all passed, 1 a case failed. With --list it prints the cases; --path P runs only path P. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfbench/backend.h"
+
+#define GUARD 256
+#define GUARD_BYTE 0xA5
+
+/* ---- deterministic data ------------------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static void rng_seed(uint64_t s) {
+    rng_state = s * 0x9E3779B97F4A7C15ull + 1;
+}
+
+static double rng_unit(void) { /* [0, 1) */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * 0x1p-53;
+}
+
+static float rng_range(float lo, float hi) {
+    return lo + (hi - lo) * (float)rng_unit();
+}
+
+/* ---- a case --------------------------------------------------------------------------------------- */
+
+typedef struct tcase {
+    tfb_op op;
+    tfb_dtype wt;       /* MATMUL weight dtype */
+    int64_t T, max_rows; /* rows of this call and of the dyn tensors */
+    int64_t K, N;        /* MATMUL; N is also the column count of row-wise ops */
+    bool bias;
+    int64_t H, D, S;     /* ATTENTION / KV_WRITE: heads, head size, cache rows */
+    int64_t pos, n_src;
+    tfb_mask mask;
+    tfb_pos_kind pos_kind;
+    bool typ, kv_at_zero;
+    float scale, lo, hi; /* op scale; input range */
+    uint64_t seed;
+} tcase;
+
+/* A built case on one backend: graph, its own tensors, one buffer holding all of them. */
+typedef struct built {
+    tfb_graph g;
+    tfb_tensor fixed[6]; /* weights, caches, ids: not graph activations */
+    int n_fixed;
+    tfb_tensor *in[TFB_MAX_INPUTS], *out;
+    tfb_buffer *buf;
+    size_t wr_begin, wr_end; /* byte range of buf the op may write */
+} built;
+
+static tfb_tensor *fixed_tensor(built *b, const char *name, tfb_dtype dt, int64_t rows, int64_t cols) {
+    tfb_tensor *t = &b->fixed[b->n_fixed++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = dt;
+    t->ndim = cols > 0 ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    return t;
+}
+
+static size_t align64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
+
+/* Fill t (full shape) with data derived from the case seed; identical on every backend. */
+static tfb_status fill(tfb_backend *be, const tcase *c, tfb_tensor *t, int which) {
+    rng_seed(c->seed * 31 + (uint64_t)which);
+    int64_t rows = t->shape[0], cols = t->ndim > 1 ? t->shape[1] : 1;
+    size_t nbytes = tfb_tensor_nbytes(t);
+    void *data = malloc(nbytes);
+    float *row = malloc((size_t)cols * sizeof *row);
+    if (!data || !row)
+        return tfb_error_set(TFB_STATUS_NOMEM, "test: out of memory");
+    for (int64_t r = 0; r < rows; r++) {
+        if (t->dtype == TFB_DTYPE_I32) {
+            for (int64_t i = 0; i < cols; i++)
+                ((int32_t *)data)[r * cols + i] = (int32_t)(rng_unit() * 50.0); /* tok has 50 rows */
+            continue;
+        }
+        for (int64_t i = 0; i < cols; i++)
+            row[i] = rng_range(c->lo, c->hi);
+        if (c->op == TFB_OP_ARGMAX) /* few distinct values: ties, lowest index must win */
+            for (int64_t i = 0; i < cols; i++)
+                row[i] = floorf(row[i] * 2.0f);
+        size_t rb = tfb_dtype_row_bytes(t->dtype, cols);
+        tfb_quantize_row(t->dtype, row, (char *)data + (size_t)r * rb, cols);
+    }
+    tfb_status s = tfb_backend_upload(be, t, data, 0, nbytes);
+    free(data);
+    free(row);
+    return s;
+}
+
+static tfb_status build(tfb_backend *be, const tcase *c, built *b) {
+    memset(b, 0, sizeof *b);
+    tfb_graph_init(&b->g, c->max_rows);
+    tfb_graph *g = &b->g;
+    tfb_tensor **in = b->in;
+    int64_t C = c->N, HD = c->H * c->D;
+    switch (c->op) {
+    case TFB_OP_EMBED:
+        in[0] = tfb_graph_new_act(g, "ids", 0, 1, TFB_DTYPE_I32);
+        in[0]->ndim = 1;
+        in[1] = fixed_tensor(b, "tok", TFB_DTYPE_F32, 50, C);
+        if (c->pos_kind == TFB_POS_LEARNED)
+            in[2] = fixed_tensor(b, "pos", TFB_DTYPE_F32, c->pos + c->max_rows, C);
+        if (c->typ)
+            in[3] = fixed_tensor(b, "type", TFB_DTYPE_F32, 2, C);
+        b->out = tfb_graph_new_act(g, "out", 0, C, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_MATMUL:
+        in[0] = tfb_graph_new_act(g, "x", 0, c->K, TFB_DTYPE_F32);
+        in[1] = fixed_tensor(b, "w", c->wt, c->N, c->K);
+        if (c->bias)
+            in[2] = fixed_tensor(b, "bias", TFB_DTYPE_F32, c->N, 0);
+        b->out = tfb_graph_new_act(g, "out", 0, c->N, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_ADD:
+        in[0] = tfb_graph_new_act(g, "a", 0, C, TFB_DTYPE_F32);
+        in[1] = tfb_graph_new_act(g, "b", 0, C, TFB_DTYPE_F32);
+        b->out = tfb_graph_new_act(g, "out", 0, C, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM:
+        in[0] = tfb_graph_new_act(g, "x", 0, C, TFB_DTYPE_F32);
+        in[1] = fixed_tensor(b, "gamma", TFB_DTYPE_F32, C, 0);
+        if (c->op == TFB_OP_LAYERNORM)
+            in[2] = fixed_tensor(b, "beta", TFB_DTYPE_F32, C, 0);
+        b->out = tfb_graph_new_act(g, "out", 0, C, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_KV_WRITE:
+        in[0] = tfb_graph_new_act(g, "src", 0, HD, TFB_DTYPE_F32);
+        b->out = fixed_tensor(b, "cache", TFB_DTYPE_F32, c->S, HD);
+        break;
+    case TFB_OP_ATTENTION:
+        in[0] = tfb_graph_new_act(g, "q", 0, HD, TFB_DTYPE_F32);
+        in[1] = fixed_tensor(b, "kcache", TFB_DTYPE_F32, c->S, HD);
+        in[2] = fixed_tensor(b, "vcache", TFB_DTYPE_F32, c->S, HD);
+        b->out = tfb_graph_new_act(g, "out", 0, HD, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_LAST_ROW:
+        in[0] = tfb_graph_new_act(g, "x", 0, C, TFB_DTYPE_F32);
+        b->out = tfb_graph_new_act(g, "out", 1, C, TFB_DTYPE_F32);
+        break;
+    case TFB_OP_ARGMAX:
+        in[0] = tfb_graph_new_act(g, "x", 0, C, TFB_DTYPE_F32);
+        b->out = tfb_graph_new_act(g, "out", 0, 1, TFB_DTYPE_I32);
+        b->out->ndim = 1;
+        break;
+    default: /* SOFTMAX and the activations */
+        in[0] = tfb_graph_new_act(g, "x", 0, C, TFB_DTYPE_F32);
+        b->out = tfb_graph_new_act(g, "out", 0, C, TFB_DTYPE_F32);
+        break;
+    }
+    tfb_node *n = tfb_graph_add(g, c->op, b->out, in[0], in[1], in[2], in[3]);
+    n->scale = c->scale;
+    n->eps = 1e-5f;
+    n->n_head = (int)c->H;
+    n->mask = c->mask;
+    n->pos_kind = c->pos_kind;
+    n->kv_at_zero = c->kv_at_zero;
+    g->params.n_rows = c->T;
+    g->params.pos = c->pos;
+    g->params.n_src = c->n_src;
+
+    /* Layout: every tensor (inputs, output) with GUARD bytes either side. */
+    tfb_tensor *all[TFB_MAX_INPUTS + 1];
+    int n_all = 0;
+    for (int i = 0; i < TFB_MAX_INPUTS; i++)
+        if (in[i])
+            all[n_all++] = in[i];
+    all[n_all++] = b->out;
+    size_t cur = 0;
+    for (int i = 0; i < n_all; i++) {
+        all[i]->offset = align64(cur + GUARD);
+        cur = all[i]->offset + tfb_tensor_nbytes(all[i]);
+    }
+    TFB_TRY(tfb_backend_buffer_alloc(be, cur + GUARD, &b->buf));
+    memset(b->buf->host, GUARD_BYTE, cur + GUARD);
+    for (int i = 0; i < n_all; i++)
+        all[i]->buf = b->buf;
+    for (int i = 0; i < n_all; i++)
+        if (all[i] != b->out || c->op == TFB_OP_KV_WRITE)
+            TFB_TRY(fill(be, c, all[i], i));
+    /* The bytes the op may write: its rows of this call (KV_WRITE: the cache rows it appends). */
+    size_t row_bytes = tfb_tensor_nbytes(b->out) / (size_t)b->out->shape[0];
+    int64_t r0 = 0, nr = tfb_graph_rows(g, b->out);
+    if (c->op == TFB_OP_KV_WRITE) {
+        r0 = c->kv_at_zero ? 0 : c->pos;
+        nr = c->T;
+    }
+    b->wr_begin = b->out->offset + (size_t)r0 * row_bytes;
+    b->wr_end = b->wr_begin + (size_t)nr * row_bytes;
+    return TFB_STATUS_OK;
+}
+
+static void unbuild(tfb_backend *be, built *b) {
+    tfb_backend_buffer_free(be, b->buf);
+    tfb_graph_free(&b->g);
+}
+
+/* ---- comparison --------------------------------------------------------------------------------- */
+
+typedef struct verdict {
+    bool ok;
+    double nmse;
+    char why[200];
+} verdict;
+
+/* NMSE of x against ref (n floats); NaN or mismatched inf fails; an all-zero reference is
+ * mistrusted (fails), since it cannot tell a working kernel from a broken one. */
+static verdict compare_f32(const float *x, const float *ref, int64_t n, double thr) {
+    verdict v = {true, 0.0, ""};
+    double num = 0.0, den = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(ref[i]) || (isinf(ref[i]) && x[i] != ref[i]) || (isinf(x[i]) && x[i] != ref[i])) {
+            v.ok = false;
+            snprintf(v.why, sizeof v.why, "element %lld: %g vs reference %g", (long long)i, x[i], ref[i]);
+            return v;
+        }
+        double d = (double)x[i] - ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+    }
+    if (den == 0.0) {
+        v.ok = false;
+        snprintf(v.why, sizeof v.why, "mistrusted: the reference output is all zeros");
+        return v;
+    }
+    v.nmse = num / den;
+    if (!(v.nmse <= thr)) {
+        v.ok = false;
+        int64_t worst = 0;
+        for (int64_t i = 1; i < n; i++)
+            if (fabs((double)x[i] - ref[i]) > fabs((double)x[worst] - ref[worst]))
+                worst = i;
+        snprintf(v.why, sizeof v.why, "NMSE %.3g > %.1g; worst element %lld: %.9g vs reference %.9g", v.nmse, thr,
+                 (long long)worst, x[worst], ref[worst]);
+    }
+    return v;
+}
+
+static verdict compare_exact(const void *x, const void *ref, size_t n) {
+    verdict v = {true, 0.0, ""};
+    if (memcmp(x, ref, n) != 0) {
+        v.ok = false;
+        size_t i = 0;
+        while (((const unsigned char *)x)[i] == ((const unsigned char *)ref)[i])
+            i++;
+        snprintf(v.why, sizeof v.why, "not bit-identical; first difference at byte %zu", i);
+    }
+    return v;
+}
+
+static double threshold(tfb_op op) {
+    return op == TFB_OP_MATMUL || op == TFB_OP_ATTENTION ? 1e-8 : 1e-10;
+}
+
+/* The comparator itself must fail on known-bad inputs. */
+static int self_test(void) {
+    float ref[64], x[64];
+    for (int i = 0; i < 64; i++)
+        ref[i] = x[i] = (float)(i % 7) - 3.0f + 0.25f;
+    int bad = 0;
+    if (!compare_f32(x, ref, 64, 1e-10).ok)
+        bad++, fprintf(stderr, "self-test: identical arrays rejected\n");
+    x[5] *= 1.0f + 1e-3f;
+    if (compare_f32(x, ref, 64, 1e-10).ok)
+        bad++, fprintf(stderr, "self-test: a 1e-3 relative error was accepted\n");
+    x[5] = ref[5];
+    x[9] = NAN;
+    if (compare_f32(x, ref, 64, 1e-10).ok)
+        bad++, fprintf(stderr, "self-test: a NaN was accepted\n");
+    float zero[8] = {0};
+    if (compare_f32(zero, zero, 8, 1e-10).ok)
+        bad++, fprintf(stderr, "self-test: an all-zero comparison was trusted\n");
+    int32_t a[3] = {1, 2, 3}, b2[3] = {1, 2, 4};
+    if (compare_exact(a, b2, sizeof a).ok)
+        bad++, fprintf(stderr, "self-test: differing ints compared equal\n");
+    return bad;
+}
+
+/* ---- running a case ------------------------------------------------------------------------------ */
+
+/* Output rows of this call, downloaded: n_bytes into *out (malloc'ed). */
+static tfb_status run_on(tfb_backend *be, const tcase *c, void **out, size_t *n_bytes, bool *guards_ok,
+                         char *guard_why, size_t why_len) {
+    built b;
+    tfb_status s = build(be, c, &b);
+    if (s != TFB_STATUS_OK) {
+        unbuild(be, &b);
+        return s;
+    }
+    size_t total = b.buf->size;
+    unsigned char *before = malloc(total);
+    if (!before)
+        return tfb_error_set(TFB_STATUS_NOMEM, "test: out of memory");
+    memcpy(before, b.buf->host, total);
+    s = tfb_backend_compute(be, &b.g);
+    if (s == TFB_STATUS_OK)
+        s = tfb_backend_synchronize(be);
+    *guards_ok = true;
+    if (s == TFB_STATUS_OK) {
+        const unsigned char *after = b.buf->host;
+        for (size_t i = 0; i < total; i++) {
+            if ((i < b.wr_begin || i >= b.wr_end) && after[i] != before[i]) {
+                *guards_ok = false;
+                snprintf(guard_why, why_len, "byte %zu of the case buffer changed (output rows span [%zu, %zu))", i,
+                         b.wr_begin, b.wr_end);
+                break;
+            }
+        }
+        *n_bytes = b.wr_end - b.wr_begin;
+        *out = malloc(*n_bytes);
+        if (!*out)
+            s = tfb_error_set(TFB_STATUS_NOMEM, "test: out of memory");
+        else
+            memcpy(*out, (char *)b.buf->host + b.wr_begin, *n_bytes);
+    }
+    free(before);
+    unbuild(be, &b);
+    return s;
+}
+
+static void describe(const tcase *c, char *dst, size_t n) {
+    switch (c->op) {
+    case TFB_OP_MATMUL:
+        snprintf(dst, n, "matmul %s T=%lld K=%lld N=%lld%s", tfb_dtype_name(c->wt), (long long)c->T, (long long)c->K,
+                 (long long)c->N, c->bias ? " +bias" : "");
+        break;
+    case TFB_OP_ATTENTION:
+        snprintf(dst, n, "attention %s T=%lld H=%lld D=%lld pos=%lld%s", c->mask == TFB_MASK_CAUSAL ? "causal"
+                 : c->mask == TFB_MASK_BIDIR ? "bidir" : "cross", (long long)c->T, (long long)c->H, (long long)c->D,
+                 (long long)c->pos, c->mask == TFB_MASK_CROSS ? " (n_src set)" : "");
+        break;
+    case TFB_OP_KV_WRITE:
+        snprintf(dst, n, "kv_write T=%lld C=%lld pos=%lld%s", (long long)c->T, (long long)(c->H * c->D),
+                 (long long)c->pos, c->kv_at_zero ? " at_zero" : "");
+        break;
+    case TFB_OP_EMBED:
+        snprintf(dst, n, "embed T=%lld C=%lld pos=%lld %s%s scale=%g", (long long)c->T, (long long)c->N,
+                 (long long)c->pos, c->pos_kind == TFB_POS_LEARNED ? "learned" : c->pos_kind == TFB_POS_SINUSOIDAL
+                 ? "sinusoidal" : "nopos", c->typ ? " +type" : "", c->scale);
+        break;
+    default:
+        snprintf(dst, n, "%s T=%lld C=%lld", tfb_op_name(c->op), (long long)c->T, (long long)c->N);
+    }
+}
+
+/* ---- the case list ----------------------------------------------------------------------------- */
+
+#define MAX_CASES 512
+static tcase cases[MAX_CASES];
+static int n_cases;
+
+static tcase *add(tfb_op op, int64_t T, int64_t N) {
+    TFB_ASSERT(n_cases < MAX_CASES);
+    tcase *c = &cases[n_cases++];
+    memset(c, 0, sizeof *c);
+    c->op = op;
+    c->T = T;
+    c->max_rows = T + 3; /* dyn rows: the backend must use n_rows, not shape[0] */
+    c->N = N;
+    c->scale = 1.0f;
+    c->lo = -1.0f;
+    c->hi = 1.0f;
+    c->seed = (uint64_t)n_cases;
+    return c;
+}
+
+static void make_cases(void) {
+    /* Row-wise and elementwise ops on odd and real shapes. */
+    static const int64_t rc[][2] = {{1, 1}, {1, 768}, {7, 33}, {33, 127}, {127, 7}, {3, 3072}, {2, 50}};
+    static const tfb_op rowops[] = {TFB_OP_ADD, TFB_OP_LAYERNORM, TFB_OP_RMSNORM, TFB_OP_SOFTMAX, TFB_OP_GELU,
+                                    TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU, TFB_OP_LAST_ROW, TFB_OP_ARGMAX};
+    for (size_t o = 0; o < sizeof rowops / sizeof rowops[0]; o++)
+        for (size_t i = 0; i < sizeof rc / sizeof rc[0]; i++) {
+            if (rc[i][1] == 1 && (rowops[o] == TFB_OP_LAYERNORM || rowops[o] == TFB_OP_RMSNORM ||
+                                  rowops[o] == TFB_OP_RELU))
+                continue; /* one element: (x - mean) is 0, relu of a negative is 0: nothing to compare */
+            tcase *c = add(rowops[o], rc[i][0], rc[i][1]);
+            if (rowops[o] == TFB_OP_GELU || rowops[o] == TFB_OP_GELU_TANH || rowops[o] == TFB_OP_SILU ||
+                rowops[o] == TFB_OP_SOFTMAX)
+                c->lo = -6.0f, c->hi = 6.0f;
+            if (rowops[o] == TFB_OP_SOFTMAX && i % 2)
+                c->scale = 0.125f;
+            if (rowops[o] == TFB_OP_LAYERNORM || rowops[o] == TFB_OP_RMSNORM)
+                c->lo = 0.5f, c->hi = 3.0f; /* a mean far from zero */
+        }
+    /* Embedding: learned / sinusoidal / none, token types, Marian's scale, a cache position. */
+    for (int k = 0; k < 3; k++) {
+        static const int64_t tc[][2] = {{1, 32}, {7, 64}, {33, 768}};
+        tcase *c = add(TFB_OP_EMBED, tc[k][0], tc[k][1]);
+        c->pos_kind = TFB_POS_LEARNED;
+        c->typ = k == 1;
+        c->pos = k == 0 ? 5 : 0;
+        c = add(TFB_OP_EMBED, tc[k][0], tc[k][1]);
+        c->pos_kind = TFB_POS_SINUSOIDAL;
+        c->scale = sqrtf((float)tc[k][1]);
+        c->pos = k * 3;
+        c = add(TFB_OP_EMBED, tc[k][0], tc[k][1] + 1);
+    }
+    /* Matmul: every weight dtype; odd T, K, N for the plain dtypes; K a multiple of 32 for the
+     * quantized ones; K past one K block (256), N past one panel; the GPT-2 shapes. */
+    static const tfb_dtype dts[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
+    static const int64_t odd[][3] = {{1, 7, 33}, {7, 33, 127}, {33, 127, 7}, {127, 33, 1}, {9, 300, 65}, {3, 1, 5}};
+    static const int64_t q[][3] = {{1, 32, 7},  {7, 64, 33},  {33, 96, 127}, {127, 288, 33},
+                                   {4, 544, 300}, {13, 32, 1}, {40, 320, 600}};
+    static const int64_t gpt2[][3] = {{1, 768, 2304}, {5, 768, 3072}, {17, 3072, 768}, {64, 768, 768}};
+    for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++) {
+        bool quant = dts[d] == TFB_DTYPE_Q8_0 || dts[d] == TFB_DTYPE_Q4_0;
+        if (!quant)
+            for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+                tcase *c = add(TFB_OP_MATMUL, odd[i][0], odd[i][2]);
+                c->wt = dts[d], c->K = odd[i][1], c->bias = i % 2 == 0;
+            }
+        for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+            tcase *c = add(TFB_OP_MATMUL, q[i][0], q[i][2]);
+            c->wt = dts[d], c->K = q[i][1], c->bias = i % 2 == 1;
+        }
+        for (size_t i = 0; i < sizeof gpt2 / sizeof gpt2[0]; i++) {
+            tcase *c = add(TFB_OP_MATMUL, gpt2[i][0], gpt2[i][2]);
+            c->wt = dts[d], c->K = gpt2[i][1], c->bias = true;
+        }
+    }
+    /* KV cache writes. */
+    static const int64_t kv[][4] = {{1, 2, 7, 0}, {7, 3, 5, 9}, {33, 12, 64, 2}};
+    for (int i = 0; i < 3; i++) {
+        tcase *c = add(TFB_OP_KV_WRITE, kv[i][0], 0);
+        c->H = kv[i][1], c->D = kv[i][2], c->pos = kv[i][3], c->S = c->pos + c->T + 4;
+        c = add(TFB_OP_KV_WRITE, kv[i][0], 0);
+        c->H = kv[i][1], c->D = kv[i][2], c->kv_at_zero = true, c->pos = 3, c->S = c->T + 2;
+    }
+    /* Attention: causal prefill and decode, bidirectional, cross; odd head sizes and the GPT-2 one. */
+    static const struct { tfb_mask m; int64_t T, H, D, pos, n_src; } at[] = {
+        {TFB_MASK_CAUSAL, 7, 2, 32, 0, 0},   {TFB_MASK_CAUSAL, 1, 3, 7, 5, 0},  {TFB_MASK_CAUSAL, 33, 3, 7, 3, 0},
+        {TFB_MASK_CAUSAL, 1, 12, 64, 127, 0}, {TFB_MASK_CAUSAL, 33, 12, 64, 0, 0}, {TFB_MASK_BIDIR, 33, 4, 16, 0, 0},
+        {TFB_MASK_BIDIR, 1, 1, 1, 0, 0},      {TFB_MASK_CROSS, 7, 2, 33, 0, 13}, {TFB_MASK_CROSS, 1, 8, 64, 4, 127},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        tcase *c = add(TFB_OP_ATTENTION, at[i].T, 0);
+        c->mask = at[i].m, c->H = at[i].H, c->D = at[i].D, c->pos = at[i].pos, c->n_src = at[i].n_src;
+        c->S = (c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T) + 5;
+        c->scale = 1.0f / sqrtf((float)c->D);
+        c->lo = -2.0f, c->hi = 2.0f;
+    }
+}
+
+/* ---- main ------------------------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+    const char *only = NULL;
+    bool list = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--path") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--list") == 0)
+            list = true;
+        else {
+            fprintf(stderr, "usage: %s [--path avx512|avx2|neon|scalar] [--list]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (self_test() != 0)
+        return 1;
+    make_cases();
+    if (list) {
+        for (int i = 0; i < n_cases; i++) {
+            char d[160];
+            describe(&cases[i], d, sizeof d);
+            printf("%s\n", d);
+        }
+        return 0;
+    }
+    const tfb_backend_i *ref_i = tfb_backend_find("reference"), *simd_i = tfb_backend_find("simd");
+    if (!simd_i) {
+        fprintf(stderr, "test_simd_ops: the simd backend is not compiled in\n");
+        return 1;
+    }
+    tfb_backend *ref;
+    if (tfb_backend_init(ref_i, NULL, &ref) != TFB_STATUS_OK) {
+        fprintf(stderr, "test_simd_ops: reference: %s\n", tfb_error_last());
+        return 1;
+    }
+    static const char *const paths[] = {"avx512", "avx2", "neon", "scalar"};
+    tfb_backend *be[4] = {NULL};
+    int n_paths = 0;
+    for (int p = 0; p < 4; p++) {
+        if (only && strcmp(only, paths[p]) != 0)
+            continue;
+        tfb_backend_opts o = {.isa = paths[p], .n_threads = 2};
+        if (tfb_backend_init(simd_i, &o, &be[p]) != TFB_STATUS_OK) {
+            printf("path %-7s not run here: %s\n", paths[p], tfb_error_last());
+            be[p] = NULL;
+            continue;
+        }
+        n_paths++;
+    }
+    if (n_paths == 0 || !be[3 - (only && strcmp(only, "scalar") != 0 ? 3 : 0)]) {
+        if (n_paths == 0) {
+            fprintf(stderr, "test_simd_ops: no simd path could be initialized\n");
+            return 1;
+        }
+    }
+    int failed = 0, passed = 0;
+    for (int i = 0; i < n_cases; i++) {
+        const tcase *c = &cases[i];
+        char d[160], gw[200];
+        describe(c, d, sizeof d);
+        void *want = NULL;
+        size_t want_n = 0;
+        bool gok;
+        if (run_on(ref, c, &want, &want_n, &gok, gw, sizeof gw) != TFB_STATUS_OK || !gok) {
+            printf("FAIL reference %s: %s\n", d, gok ? tfb_error_last() : gw);
+            failed++;
+            free(want);
+            continue;
+        }
+        for (int p = 0; p < 4; p++) {
+            if (!be[p])
+                continue;
+            void *got = NULL;
+            size_t got_n = 0;
+            verdict v = {true, 0.0, ""};
+            tfb_status s = run_on(be[p], c, &got, &got_n, &gok, gw, sizeof gw);
+            if (s != TFB_STATUS_OK)
+                v.ok = false, snprintf(v.why, sizeof v.why, "%s: %s", tfb_status_str(s), tfb_error_last());
+            else if (!gok)
+                v.ok = false, snprintf(v.why, sizeof v.why, "guard: %s", gw);
+            else if (got_n != want_n)
+                v.ok = false, snprintf(v.why, sizeof v.why, "output size %zu vs %zu", got_n, want_n);
+            else if (c->op == TFB_OP_ARGMAX || c->op == TFB_OP_KV_WRITE || c->op == TFB_OP_LAST_ROW)
+                v = compare_exact(got, want, want_n);
+            else
+                v = compare_f32(got, want, (int64_t)(want_n / sizeof(float)), threshold(c->op));
+            if (!v.ok) {
+                printf("FAIL %-7s %s: %s\n", paths[p], d, v.why);
+                failed++;
+            } else {
+                passed++;
+                if (getenv("TFB_TEST_VERBOSE"))
+                    printf("ok   %-7s %s  nmse %.3g\n", paths[p], d, v.nmse);
+            }
+            free(got);
+        }
+        free(want);
+    }
+    printf("test_simd_ops: %d passed, %d failed (%d cases x %d paths)\n", passed, failed, n_cases, n_paths);
+    for (int p = 0; p < 4; p++)
+        tfb_backend_free(be[p]);
+    tfb_backend_free(ref);
+    return failed ? 1 : 0;
+}
