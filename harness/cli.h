@@ -42,6 +42,8 @@ tfb_status tfb_npy_write(const char *path, const float *data, int64_t rows, int6
 /* Subcommands. argv[0] is the subcommand name. */
 int tfb_cmd_list(int argc, char **argv);
 int tfb_cmd_run(int argc, char **argv);
+int tfb_cmd_bench(int argc, char **argv);
+int tfb_cmd_compare(int argc, char **argv);
 
 #endif
 
@@ -57,6 +59,8 @@ int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts);
 /* Resolve a backend by name and init it; prints the error itself and returns the exit code (0 ok). */
 int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out);
 int tfb_cmd_suite(int argc, char **argv);
+/* `tfbench conform` (conform.c). */
+int tfb_cmd_conform(int argc, char **argv);
 
 /* Monotonic wall clock in seconds. */
 double tfb_now(void);

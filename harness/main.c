@@ -8,6 +8,9 @@ static void usage(FILE *f) {
                "       tfbench list                       backends and devices, available or why not\n"
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
+               "       tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
+               "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
+               "       tfbench compare BASE.json NEW.json [--threshold 5]\n"
                "presets:");
     for (int i = 0; i < tfb_preset_count(); i++)
         fprintf(f, " %s", tfb_preset_get(i)->name);
@@ -23,6 +26,12 @@ int main(int argc, char **argv) {
         return tfb_cmd_list(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return tfb_cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "conform") == 0)
+        return tfb_cmd_conform(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+        return tfb_cmd_bench(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return tfb_cmd_compare(argc - 1, argv + 1);
     if (argc >= 2 && argv[1][0] != '-')
         return tfb_cli_usage(argv[1], "unknown subcommand (tfbench --help lists them)");
     return tfb_cmd_suite(argc, argv);

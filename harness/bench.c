@@ -1,0 +1,447 @@
+/* `tfbench bench`: prefill / decode throughput at depths, TTFT and TPOT, KV-cache reuse, context
+ * scaling and quantization effects, over backends x models x dtypes x threads (DESIGN.md,
+ * Benchmarks). Parsing, validation and the outputs live here; the measurements in bench_run.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include <unistd.h>
+
+#include "env.h"
+
+static void usage_text(void) {
+    fprintf(stderr,
+            "usage: tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
+            "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
+            "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n");
+}
+
+static int split_list(char *buf, const char **out, int cap, const char *flag) {
+    int n = 0;
+    for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
+        if (n == cap)
+            return -tfb_cli_usage(flag, "at most %d entries", cap);
+        out[n++] = p;
+    }
+    if (n == 0)
+        return -tfb_cli_usage(flag, "empty list");
+    return n;
+}
+
+static int parse_int_list(const char *flag, const char *v, int32_t lo, int32_t **out, int64_t *n) {
+    free(*out);
+    if (!tfb_cli_parse_ints(v, out, n))
+        return tfb_cli_usage(flag, "expected comma-separated integers, got '%s'", v);
+    for (int64_t i = 0; i < *n; i++)
+        if ((*out)[i] < lo)
+            return tfb_cli_usage(flag, "%d is out of range (must be at least %d)", (*out)[i], lo);
+    return 0;
+}
+
+static int parse(int argc, char **argv, tfb_bench_args *a) {
+    a->reps = 5;
+    a->warmup = 1;
+    a->requests = 4;
+    a->seed = 42;
+    bool reps_set = false, warmup_set = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool bad = false;
+        int rc;
+        if (strcmp(argv[i], "--threads") == 0 || strncmp(argv[i], "--threads=", 10) == 0) {
+            if (!tfb_cli_opt(argc, argv, &i, "--threads", &v, &bad))
+                return TFB_EXIT_USAGE;
+            if ((rc = parse_int_list("--threads", v, 1, &a->threads, &a->n_threads)) != 0)
+                return rc;
+            continue;
+        }
+        int r = tfb_cli_backend_opt(argc, argv, &i, &a->opts);
+        if (r >= 100)
+            return r - 100;
+        if (r == 1)
+            continue;
+#define MATCH(name) tfb_cli_opt(argc, argv, &i, name, &v, &bad)
+        if (MATCH("--backend")) {
+            free(a->backends_buf);
+            a->backends_buf = strdup(v);
+            if ((a->n_backends = split_list(a->backends_buf, a->backends, 16, "--backend")) < 0)
+                return -a->n_backends;
+        } else if (MATCH("--model")) {
+            free(a->models_buf);
+            a->models_buf = strdup(v);
+            if ((a->n_models = split_list(a->models_buf, a->models, 16, "--model")) < 0)
+                return -a->n_models;
+        } else if (MATCH("--pp")) {
+            if ((rc = parse_int_list("--pp", v, 1, &a->pp, &a->n_pp)) != 0)
+                return rc;
+            a->pp_set = true;
+        } else if (MATCH("--tg")) {
+            if ((rc = parse_int_list("--tg", v, 1, &a->tg, &a->n_tg)) != 0)
+                return rc;
+            a->tg_set = true;
+        } else if (MATCH("--depth")) {
+            if ((rc = parse_int_list("--depth", v, 0, &a->depth, &a->n_depth)) != 0)
+                return rc;
+        } else if (MATCH("--dtype")) {
+            char *buf = strdup(v);
+            const char *names[TFB_DTYPE_COUNT + 1];
+            int n = buf ? split_list(buf, names, TFB_DTYPE_COUNT, "--dtype") : -TFB_EXIT_USAGE;
+            a->n_dtypes = 0;
+            for (int k = 0; k < n; k++) {
+                tfb_dtype dt;
+                if (!tfb_dtype_parse(names[k], &dt) || dt == TFB_DTYPE_I32) {
+                    rc = tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0)", names[k]);
+                    free(buf);
+                    return rc;
+                }
+                a->dtypes[a->n_dtypes++] = dt;
+            }
+            free(buf);
+            if (n < 0)
+                return -n;
+        } else if (MATCH("-r") || MATCH("--repetitions")) {
+            if (!tfb_cli_parse_int(v, 1, 100000, &a->reps))
+                return tfb_cli_usage("-r", "expected a positive number of repetitions, got '%s'", v);
+            reps_set = true;
+        } else if (MATCH("--warmup")) {
+            if (!tfb_cli_parse_int(v, 0, 100000, &a->warmup))
+                return tfb_cli_usage("--warmup", "expected a non-negative count, got '%s'", v);
+            warmup_set = true;
+        } else if (MATCH("--prefix")) {
+            if (!tfb_cli_parse_int(v, 1, 1 << 24, &a->prefix))
+                return tfb_cli_usage("--prefix", "expected a positive prefix length, got '%s'", v);
+        } else if (MATCH("--requests")) {
+            if (!tfb_cli_parse_int(v, 1, 1 << 20, &a->requests))
+                return tfb_cli_usage("--requests", "expected a positive number of requests, got '%s'", v);
+        } else if (MATCH("--seed")) {
+            if (!tfb_cli_parse_int(v, 0, INT64_MAX, &a->seed))
+                return tfb_cli_usage("--seed", "expected a non-negative integer, got '%s'", v);
+        } else if (MATCH("-o") || MATCH("--output")) {
+            a->out = v;
+        } else if (MATCH("--csv")) {
+            a->csv = v;
+        } else if (bad) {
+            return TFB_EXIT_USAGE;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            a->force = true;
+        } else if (strcmp(argv[i], "--kv-reuse") == 0) {
+            a->kv_reuse = true;
+        } else if (strcmp(argv[i], "--scaling") == 0) {
+            a->scaling = true;
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            a->quick = true;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage_text();
+            return TFB_EXIT_USAGE;
+        } else {
+            return tfb_cli_usage("bench", "unknown option '%s'", argv[i]);
+        }
+#undef MATCH
+    }
+    if (a->quick) { /* a smoke run: fewer repetitions, short prompts */
+        if (!reps_set)
+            a->reps = 2;
+        if (!warmup_set)
+            a->warmup = 0;
+    }
+    if (a->n_backends == 0)
+        return tfb_cli_usage("bench", "--backend B[,B2|all] is required");
+    if (a->n_models == 0)
+        return tfb_cli_usage("bench", "--model M[,M2] is required");
+    if (a->n_dtypes == 0)
+        a->dtypes[a->n_dtypes++] = TFB_DTYPE_F32;
+    if (a->n_depth == 0) {
+        a->depth = calloc(1, sizeof *a->depth);
+        a->n_depth = a->depth ? 1 : 0;
+    }
+    if (a->n_pp > 32 || a->n_tg > 32 || a->n_depth > 64)
+        return tfb_cli_usage("bench", "too many --pp/--tg/--depth values (32/32/64 at most)");
+    return 0;
+}
+
+/* Resolve --pp/--tg defaults against the model's context and check every requested figure fits. */
+static int plan_for(const tfb_bench_args *a, const tfb_config *c, tfb_bench_plan *pl) {
+    memset(pl, 0, sizeof *pl);
+    int64_t n_ctx = c->n_ctx;
+    int32_t def_pp = a->quick ? 32 : 512, def_tg = a->quick ? 8 : 64;
+    if (a->pp_set) {
+        for (int64_t i = 0; i < a->n_pp; i++) {
+            if (a->pp[i] > n_ctx)
+                return tfb_cli_usage("--pp", "%d exceeds the context of %s (%lld)", a->pp[i], c->name, (long long)n_ctx);
+            pl->pp[pl->n_pp++] = a->pp[i];
+        }
+    } else {
+        pl->pp[pl->n_pp++] = (int32_t)(def_pp < n_ctx ? def_pp : n_ctx);
+    }
+    if (a->tg_set) {
+        for (int64_t i = 0; i < a->n_tg; i++)
+            pl->tg[pl->n_tg++] = a->tg[i];
+    } else {
+        pl->tg[pl->n_tg++] = (int32_t)(def_tg < n_ctx ? def_tg : n_ctx);
+    }
+    for (int64_t i = 0; i < a->n_depth; i++)
+        pl->depth[pl->n_depth++] = a->depth[i];
+    if (c->arch == TFB_ARCH_ENCODER)
+        return 0; /* encoders: prefill (encode) only; --tg/--depth do not apply */
+    for (int i = 0; i < pl->n_tg; i++) {
+        if (pl->tg[i] > n_ctx)
+            return tfb_cli_usage("--tg", "%d exceeds the context of %s (%lld)", pl->tg[i], c->name, (long long)n_ctx);
+        for (int d = 0; d < pl->n_depth; d++)
+            if ((int64_t)pl->depth[d] + pl->tg[i] > n_ctx)
+                return tfb_cli_usage("--depth", "depth %d + %d generated tokens exceed the context of %s (%lld)",
+                                     pl->depth[d], pl->tg[i], c->name, (long long)n_ctx);
+    }
+    for (int i = 0; i < pl->n_pp; i++)
+        if (c->arch == TFB_ARCH_DECODER && (int64_t)pl->pp[i] + pl->tg[0] - 1 > n_ctx)
+            return tfb_cli_usage("--pp", "prompt %d + %d generated tokens exceed the context of %s (%lld)", pl->pp[i],
+                                 pl->tg[0], c->name, (long long)n_ctx);
+    if (c->arch == TFB_ARCH_DECODER && a->prefix > 0 && a->prefix + pl->tg[0] > n_ctx)
+        return tfb_cli_usage("--prefix", "prefix %lld + %d suffix tokens exceed the context of %s (%lld)",
+                             (long long)a->prefix, pl->tg[0], c->name, (long long)n_ctx);
+    return 0;
+}
+
+/* Does the backend keep its buffers in host memory (a CPU backend, where --threads applies)? */
+static bool is_cpu_backend(tfb_backend *b) {
+    tfb_buffer *buf = NULL;
+    if (tfb_backend_buffer_alloc(b, 64, &buf) != TFB_STATUS_OK)
+        return false;
+    bool host = buf->host != NULL;
+    tfb_backend_buffer_free(b, buf);
+    return host;
+}
+
+/* ---- output --------------------------------------------------------------------------------- */
+
+static void fmt_value(char *dst, size_t len, double v) {
+    double m = fabs(v);
+    if (!isfinite(v))
+        snprintf(dst, len, "-");
+    else if (m != 0 && (m < 1e-3 || m >= 1e7))
+        snprintf(dst, len, "%.3e", v);
+    else if (m < 1)
+        snprintf(dst, len, "%.4f", v);
+    else
+        snprintf(dst, len, "%.2f", v);
+}
+
+static void print_table(const tfb_results *r) {
+    printf("| backend | model | dtype | threads | test | metric | median ± ci95 | unit | cv |\n");
+    printf("| --- | --- | --- | ---: | --- | --- | ---: | --- | ---: |\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const tfb_result_row *w = &r->rows[i];
+        char med[32], ci[32], cv[32] = "-";
+        fmt_value(med, sizeof med, w->st.median);
+        fmt_value(ci, sizeof ci, w->st.ci95);
+        if (isfinite(w->st.cv))
+            snprintf(cv, sizeof cv, "%.1f%%%s", 100 * w->st.cv, w->st.cv > 0.05 ? " (high)" : "");
+        char th[16], test[80];
+        snprintf(th, sizeof th, "%d", w->threads);
+        /* Families that reuse a test name (kv, xattn, scale_*) are told apart by a prefix. */
+        bool plain = !strcmp(w->kind, "pp") || !strcmp(w->kind, "tg") || !strcmp(w->kind, "encode") ||
+                     !strcmp(w->kind, "e2e") || !strcmp(w->kind, "load") || !strcmp(w->kind, "memory") ||
+                     !strcmp(w->kind, "prefix");
+        snprintf(test, sizeof test, "%s%s%s", plain ? "" : w->kind, plain ? "" : " ", w->test);
+        printf("| %s | %s | %s | %s | %s | %s | %s%s%s | %s | %s |\n", w->backend, w->model, w->dtype,
+               w->threads ? th : "default", test, w->metric, med, isfinite(w->st.ci95) ? " ± " : "",
+               isfinite(w->st.ci95) ? ci : "", w->unit, cv);
+    }
+}
+
+static const tfb_result_row *find_row(const tfb_results *r, const tfb_result_row *like, const char *kind,
+                                      const char *metric) {
+    for (size_t i = 0; i < r->n; i++) {
+        const tfb_result_row *w = &r->rows[i];
+        if (strcmp(w->backend, like->backend) == 0 && strcmp(w->model, like->model) == 0 &&
+            strcmp(w->dtype, like->dtype) == 0 && w->threads == like->threads && strcmp(w->kind, kind) == 0 &&
+            strcmp(w->metric, metric) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+/* One line per quantized configuration: its speed beside its accuracy. */
+static void print_quant_table(const tfb_results *r) {
+    bool header = false;
+    for (size_t i = 0; i < r->n; i++) {
+        const tfb_result_row *w = &r->rows[i];
+        if (strcmp(w->kind, "quant") != 0 || strcmp(w->metric, "kl_mean") != 0)
+            continue;
+        if (!header) {
+            printf("\n| backend | model | dtype | threads | prefill t/s | decode t/s | KL mean | KL p99 | top-1 |\n");
+            printf("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            header = true;
+        }
+        const tfb_result_row *pp = find_row(r, w, "pp", "tokens_per_s");
+        if (!pp)
+            pp = find_row(r, w, "encode", "tokens_per_s");
+        const tfb_result_row *tg = find_row(r, w, "tg", "tokens_per_s");
+        const tfb_result_row *p99 = find_row(r, w, "quant", "kl_p99");
+        const tfb_result_row *top1 = find_row(r, w, "quant", "top1_agreement");
+        char a[32], b[32], c[32], d[32], e[32];
+        fmt_value(a, sizeof a, pp ? pp->st.median : NAN);
+        fmt_value(b, sizeof b, tg ? tg->st.median : NAN);
+        fmt_value(c, sizeof c, w->st.median);
+        fmt_value(d, sizeof d, p99 ? p99->st.median : NAN);
+        fmt_value(e, sizeof e, top1 ? top1->st.median : NAN);
+        char th[16];
+        snprintf(th, sizeof th, "%d", w->threads);
+        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w->backend, w->model, w->dtype,
+               w->threads ? th : "default", a, b, c, d, e);
+    }
+}
+
+/* ---- the command ----------------------------------------------------------------------------- */
+
+static void skip(tfb_results *res, const char *backend, const char *model, const char *dtype, const char *why) {
+    if (!res->skipped)
+        res->skipped = cJSON_CreateArray();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "backend", backend);
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddStringToObject(o, "dtype", dtype);
+    cJSON_AddStringToObject(o, "reason", why);
+    cJSON_AddItemToArray(res->skipped, o);
+    fprintf(stderr, "tfbench: bench: skipped %s %s %s: %s\n", backend, model, dtype, why);
+}
+
+static int run(tfb_bench_args *a, int argc, char **argv) {
+    /* Every usage check comes before the first measurement, and before any file exists. */
+    const tfb_backend_i *chosen[32];
+    int n_chosen = 0;
+    for (int i = 0; i < a->n_backends; i++) {
+        if (strcmp(a->backends[i], "all") == 0) {
+            for (int k = 0; k < tfb_backend_count() && n_chosen < 32; k++)
+                chosen[n_chosen++] = tfb_backend_get(k);
+            continue;
+        }
+        const tfb_backend_i *iface = tfb_backend_find(a->backends[i]);
+        if (!iface) {
+            tfb_backend *unused;
+            return tfb_cli_backend_open(a->backends[i], &a->opts, &unused); /* prints the usage error */
+        }
+        if (n_chosen < 32)
+            chosen[n_chosen++] = iface;
+    }
+    tfb_bench_plan plans[16];
+    for (int i = 0; i < a->n_models; i++) {
+        const tfb_config *c = tfb_preset_find(a->models[i]);
+        if (c) {
+            int rc = plan_for(a, c, &plans[i]);
+            if (rc)
+                return rc;
+        }
+    }
+    tfb_atomic_file out = {0}, csv = {0};
+    tfb_status st;
+    if (a->out && (st = tfb_atomic_open(&out, a->out, a->force)) != TFB_STATUS_OK)
+        return tfb_cli_fail(st, "-o");
+    if (a->csv && (st = tfb_atomic_open(&csv, a->csv, a->force)) != TFB_STATUS_OK) {
+        tfb_atomic_abort(&out);
+        return tfb_cli_fail(st, "--csv");
+    }
+    tfb_results res = {0};
+    /* main passes argv + 1 (argv[0] = "bench"): the manifest wants the whole command line. */
+    res.env = tfb_env_manifest(argc + 1, argv - 1);
+    int rc = 0;
+    bool any_quant = false;
+    for (int d = 0; d < a->n_dtypes; d++)
+        any_quant |= a->dtypes[d] != TFB_DTYPE_F32;
+    for (int mi = 0; mi < a->n_models && rc == 0; mi++) {
+        if (!tfb_preset_find(a->models[mi])) { /* a directory: read its config to plan */
+            tfb_model m;
+            if ((st = tfb_model_open(a->models[mi], (uint64_t)a->seed, TFB_DTYPE_F32, &m)) != TFB_STATUS_OK) {
+                rc = tfb_cli_fail(st, "--model");
+                break;
+            }
+            rc = plan_for(a, &m.cfg, &plans[mi]);
+            tfb_model_free(&m);
+            if (rc)
+                break;
+        }
+        for (int d = 0; d < a->n_dtypes && rc == 0; d++) {
+            const char *dtn = tfb_dtype_name(a->dtypes[d]);
+            for (int bi = 0; bi < n_chosen && rc == 0; bi++) {
+                const tfb_backend_i *iface = chosen[bi];
+                char why[256] = "";
+                if (!iface->probe(why, sizeof why)) {
+                    if (a->n_backends == 1 && strcmp(a->backends[0], "all") != 0) {
+                        rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_UNAVAILABLE, "%s unavailable: %s", iface->name, why),
+                                          "--backend");
+                        break;
+                    }
+                    skip(&res, iface->name, a->models[mi], dtn, why);
+                    continue;
+                }
+                int64_t n_th = a->n_threads ? a->n_threads : 1;
+                for (int64_t ti = 0; ti < n_th && rc == 0; ti++) {
+                    tfb_backend_opts opts = a->opts;
+                    opts.n_threads = a->n_threads ? a->threads[ti] : 0;
+                    tfb_backend *b;
+                    if ((st = tfb_backend_init(iface, &opts, &b)) != TFB_STATUS_OK) {
+                        skip(&res, iface->name, a->models[mi], dtn, tfb_error_last());
+                        break;
+                    }
+                    bool cpu = is_cpu_backend(b);
+                    if (!cpu && ti > 0) { /* threads apply to CPU backends only: one run */
+                        tfb_backend_free(b);
+                        break;
+                    }
+                    tfb_device_info info;
+                    tfb_backend_device_info(b, &info);
+                    tfb_env_add_backend(res.env, iface->name, &info);
+                    st = tfb_bench_one(a, &plans[mi], b, a->models[mi], a->dtypes[d], cpu ? opts.n_threads : 0,
+                                       any_quant && ti == 0 && a->dtypes[d] != TFB_DTYPE_F32, &res);
+                    tfb_backend_free(b);
+                    if (st == TFB_STATUS_UNSUPPORTED) {
+                        skip(&res, iface->name, a->models[mi], dtn, tfb_error_last());
+                        break;
+                    }
+                    if (st != TFB_STATUS_OK) {
+                        if (isatty(2))
+                            fprintf(stderr, "\n");
+                        rc = tfb_cli_fail(st, "bench");
+                    }
+                }
+            }
+        }
+    }
+    if (isatty(2))
+        fprintf(stderr, "\r\033[K");
+    if (rc == 0) {
+        print_table(&res);
+        print_quant_table(&res);
+        if (a->out) {
+            char *json = tfb_results_to_json(&res);
+            if (!json || fputs(json, out.f) < 0 || fputc('\n', out.f) < 0)
+                rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_IO, "%s: write failed", a->out), "-o");
+            free(json);
+        }
+        if (rc == 0 && a->csv)
+            tfb_results_write_csv(&res, csv.f);
+        if (rc == 0 && a->out && (st = tfb_atomic_commit(&out)) != TFB_STATUS_OK)
+            rc = tfb_cli_fail(st, "-o");
+        if (rc == 0 && a->csv && (st = tfb_atomic_commit(&csv)) != TFB_STATUS_OK)
+            rc = tfb_cli_fail(st, "--csv");
+    }
+    tfb_atomic_abort(&out);
+    tfb_atomic_abort(&csv);
+    tfb_results_free(&res);
+    return rc;
+}
+
+int tfb_cmd_bench(int argc, char **argv) {
+    tfb_bench_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse(argc, argv, &a);
+    if (rc == 0)
+        rc = run(&a, argc, argv);
+    free(a.backends_buf);
+    free(a.models_buf);
+    free(a.pp);
+    free(a.tg);
+    free(a.depth);
+    free(a.threads);
+    return rc;
+}

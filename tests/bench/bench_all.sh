@@ -1,0 +1,23 @@
+#!/bin/sh
+# Every measurement family on the reference backend and the three tiny models, then the schema check.
+# usage: bench_all.sh TFBENCH VALIDATOR WORKDIR
+set -eu
+cli=$1 validator=$2 dir=$3
+rm -rf "$dir" && mkdir -p "$dir"
+"$cli" bench --backend reference --model gpt2-tiny,bert-tiny,marian-tiny --pp 16 --tg 4 --depth 0,16 -r 2 \
+    --kv-reuse --prefix 8 --requests 2 --dtype f32,q8_0 --scaling -o "$dir/results.json" --csv "$dir/results.csv" \
+    >"$dir/stdout" 2>"$dir/stderr"
+grep -q '^| backend | model | dtype | threads | test | metric | median ± ci95 | unit | cv |$' "$dir/stdout"
+grep -q '| reference | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |' "$dir/stdout"
+[ ! -s "$dir/stderr" ] || { echo "unexpected stderr:"; cat "$dir/stderr"; exit 1; }
+# One CSV line per JSON row, plus the header.
+rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$dir/results.json")
+lines=$(wc -l <"$dir/results.csv")
+[ "$lines" -eq $((rows + 1)) ] || { echo "csv has $lines lines for $rows rows"; exit 1; }
+python3 "$validator" "$dir/results.json" --expect-kinds load,memory,pp,encode,e2e,tg,kv,xattn,prefix,scale_pp,scale_tg,quant
+# Without --force the file is not overwritten.
+if "$cli" bench --backend reference --model gpt2-tiny --pp 4 --tg 2 -r 1 -o "$dir/results.json" 2>/dev/null >&2; then
+    echo "overwrote results.json without --force"; exit 1
+fi
+python3 "$validator" "$dir/results.json" --expect-kinds quant
+echo ok

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The schema validator accepts a good file and rejects broken copies of it, so the schema test can fail.
+# usage: schema_rejects.sh VALIDATOR FIXTURES_DIR
+set -eu
+v=$1 fx=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 "$v" "$fx/base.json"
+mutate() { # name, python statement over `d`
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2; json.dump(d, open(sys.argv[2], 'w'))" \
+        "$fx/base.json" "$tmp/$1.json"
+    if python3 "$v" "$tmp/$1.json" >/dev/null; then echo "validator accepted $1"; exit 1; fi
+}
+mutate no_schema "del d['schema']"
+mutate old_schema "d['schema'] = 'tfbench-results/0'"
+mutate no_env_commit "del d['environment']['git_commit']"
+mutate no_samples "del d['results'][0]['samples']"
+mutate string_threads "d['results'][0]['threads'] = '2'"
+mutate wrong_median "d['results'][0]['median'] = 12345"
+mutate bad_kind "d['results'][0]['kind'] = 'blended'"
+mutate no_latency "del d['results'][1]['token_latency_s']"
+mutate n_mismatch "d['results'][0]['n'] = 9"
+mutate no_results "d['results'] = []"
+if python3 "$v" "$fx/base.json" --expect-kinds kv >/dev/null; then echo "validator missed an absent kind"; exit 1; fi
+echo ok
