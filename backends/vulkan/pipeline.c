@@ -1,0 +1,108 @@
+/* Shader modules and compute pipelines, created once at init from the embedded SPIR-V: one
+ * descriptor set layout (5 whole storage buffers) and one pipeline layout (64 bytes of push
+ * constants) serve every pipeline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/vulkan/shaders.h"
+#include "backends/vulkan/vk_impl.h"
+
+static const tfb_vk_shader *find_shader(const char *name) {
+    for (const tfb_vk_shader *s = tfb__vk_shaders; s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
+static tfb_status make_pipeline(tfb_vk *vk, const char *name, VkPipeline *out) {
+    const tfb_vk_shader *sh = find_shader(name);
+    if (!sh)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: shader %s is not embedded", name);
+    /* The byte array has no 4-byte alignment guarantee; pCode must be uint32_t-aligned. */
+    size_t len = *sh->len;
+    uint32_t *code = malloc(len);
+    if (!code)
+        return tfb_error_set(TFB_STATUS_NOMEM, "vulkan: out of memory");
+    memcpy(code, sh->spv, len);
+    VkShaderModuleCreateInfo mci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = len, .pCode = code};
+    VkShaderModule mod;
+    VkResult r = vkCreateShaderModule(vk->dev, &mci, NULL, &mod);
+    free(code);
+    VK_CHECK(r);
+    VkComputePipelineCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = mod,
+                  .pName = "main"},
+        .layout = vk->layout,
+    };
+    r = vkCreateComputePipelines(vk->dev, VK_NULL_HANDLE, 1, &pci, NULL, out);
+    vkDestroyShaderModule(vk->dev, mod, NULL);
+    VK_CHECK(r);
+    return TFB_STATUS_OK;
+}
+
+tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
+    VkDescriptorSetLayoutBinding b[TFB_VK_BINDINGS];
+    for (int i = 0; i < TFB_VK_BINDINGS; i++)
+        b[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
+                                              .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                              .descriptorCount = 1,
+                                              .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo dci = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = TFB_VK_BINDINGS, .pBindings = b};
+    VK_CHECK(vkCreateDescriptorSetLayout(vk->dev, &dci, NULL, &vk->dsl));
+    VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(tfb_vk_push)};
+    VkPipelineLayoutCreateInfo lci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &vk->dsl,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &pcr,
+    };
+    VK_CHECK(vkCreatePipelineLayout(vk->dev, &lci, NULL, &vk->layout));
+
+    const char *sg = vk->use_subgroup ? "_sg" : "";
+    static const char *wt[5] = {"f32", "f16", "bf16", "q8_0", "q4_0"};
+    char name[64];
+    TFB_TRY(make_pipeline(vk, "embed", &vk->pipes[TFB_VK_P_EMBED]));
+    TFB_TRY(make_pipeline(vk, "add", &vk->pipes[TFB_VK_P_ADD]));
+    TFB_TRY(make_pipeline(vk, "act", &vk->pipes[TFB_VK_P_ACT]));
+    TFB_TRY(make_pipeline(vk, "argmax", &vk->pipes[TFB_VK_P_ARGMAX]));
+    snprintf(name, sizeof name, "norm%s", sg);
+    TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_NORM]));
+    snprintf(name, sizeof name, "softmax%s", sg);
+    TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_SOFTMAX]));
+    snprintf(name, sizeof name, "attention%s", sg);
+    TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_ATTENTION]));
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "matmul_%s", wt[i]);
+        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));
+        snprintf(name, sizeof name, "gemv_%s%s", wt[i], sg);
+        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV + i]));
+    }
+
+    if (vk->ts_ok) {
+        vk->q_cap = 2 + 2 * 4096;
+        VkQueryPoolCreateInfo qci = {
+            .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = vk->q_cap};
+        VK_CHECK(vkCreateQueryPool(vk->dev, &qci, NULL, &vk->qpool));
+    }
+    return TFB_STATUS_OK;
+}
+
+void tfb__vk_pipelines_free(tfb_vk *vk) {
+    if (!vk->dev)
+        return;
+    for (int i = 0; i < TFB_VK_P_COUNT; i++)
+        if (vk->pipes[i])
+            vkDestroyPipeline(vk->dev, vk->pipes[i], NULL);
+    if (vk->layout)
+        vkDestroyPipelineLayout(vk->dev, vk->layout, NULL);
+    if (vk->dsl)
+        vkDestroyDescriptorSetLayout(vk->dev, vk->dsl, NULL);
+    if (vk->qpool)
+        vkDestroyQueryPool(vk->dev, vk->qpool, NULL);
+}

@@ -1,0 +1,156 @@
+/* Vulkan backend internals shared by device.c, memory.c, pipeline.c, ops.c and errors.c. */
+#ifndef TFB_VK_IMPL_H
+#define TFB_VK_IMPL_H
+
+#include <vulkan/vulkan.h>
+
+#include "push.h"
+#include "tfbench/backend.h"
+
+/* Every Vulkan call goes through VK_CHECK: on failure it records
+ * "vulkan: <call>: <VkResult name> (<file>:<line>)" and returns the mapped status. */
+tfb_status tfb__vk_fail(const char *call, VkResult r, const char *file, int line);
+const char *tfb__vk_result_name(VkResult r);
+#define VK_CHECK(call)                                                         \
+    do {                                                                       \
+        VkResult vk_check_r_ = (call);                                         \
+        if (vk_check_r_ != VK_SUCCESS)                                         \
+            return tfb__vk_fail(#call, vk_check_r_, __FILE__, __LINE__);       \
+    } while (0)
+
+/* Pipelines: one per shader variant chosen at init (subgroup or shared-memory reductions). */
+enum {
+    TFB_VK_P_EMBED,
+    TFB_VK_P_ADD,
+    TFB_VK_P_ACT,
+    TFB_VK_P_ARGMAX,
+    TFB_VK_P_NORM,
+    TFB_VK_P_SOFTMAX,
+    TFB_VK_P_ATTENTION,
+    TFB_VK_P_MATMUL,              /* + weight dtype (f32, f16, bf16, q8_0, q4_0) */
+    TFB_VK_P_GEMV = TFB_VK_P_MATMUL + 5,
+    TFB_VK_P_COUNT = TFB_VK_P_GEMV + 5,
+};
+
+#define TFB_VK_BINDINGS 5 /* inputs 0..3, output 4 */
+
+/* A device buffer (tfb_buffer.handle). */
+typedef struct tfb_vk_buf {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    VkDeviceSize size;
+} tfb_vk_buf;
+
+/* One descriptor binding: the tensor's range of its buffer, starting at its offset rounded down to
+ * minStorageBufferOffsetAlignment; the shader adds the remainder (push constants). Exact ranges let
+ * the synchronization validation layer check the per-tensor barriers of ops.c. */
+typedef struct tfb_vk_binding {
+    VkBuffer buf;
+    VkDeviceSize base, range;
+} tfb_vk_binding;
+
+/* Per-graph state in g->backend_data: one descriptor set per node, created at the first compute. */
+typedef struct tfb_vk_graph {
+    VkDescriptorPool pool;
+    VkDescriptorSet *sets;                   /* [n_nodes] */
+    tfb_vk_binding (*bound)[TFB_VK_BINDINGS]; /* [n_nodes] what each set was written with */
+    int n_nodes;
+    struct tfb_vk_graph *next; /* the backend's list, so free() releases graphs nobody released */
+    tfb_graph *g;
+} tfb_vk_graph;
+
+/* A pending host->device copy out of the staging buffer. */
+typedef struct tfb_vk_copy {
+    VkBuffer dst;
+    VkBufferCopy region;
+} tfb_vk_copy;
+
+typedef struct tfb_vk {
+    VkInstance inst;
+    VkDebugUtilsMessengerEXT messenger;
+    bool validation;
+    int n_messages;      /* validation warnings/errors seen */
+    int n_messages_seen; /* already reported as a failure */
+    int plant;           /* TFB_VK_PLANT: planted fault for tests (0 = none) */
+
+    VkPhysicalDevice pdev;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem_props;
+    VkPhysicalDeviceSubgroupProperties subgroup;
+    VkPhysicalDeviceVulkan12Features f12;
+    VkPhysicalDeviceVulkan11Features f11;
+    char driver_name[VK_MAX_DRIVER_NAME_SIZE];
+    char driver_info[VK_MAX_DRIVER_INFO_SIZE];
+    bool use_subgroup;
+
+    VkDevice dev;
+    VkQueue queue;
+    uint32_t qfam;
+    VkCommandPool cpool;
+    VkCommandBuffer cmd; /* the graph command buffer */
+    VkCommandBuffer xfer; /* staging flushes and readbacks */
+    VkFence fence;       /* signalled by the last submit of cmd */
+    VkFence xfence;
+    bool in_flight;
+
+    VkBuffer stage; /* host-visible upload staging, persistently mapped */
+    VkDeviceMemory stage_mem;
+    char *stage_map;
+    size_t stage_size, stage_used;
+    tfb_vk_copy *copies;
+    int n_copies, cap_copies;
+
+    VkBuffer rb; /* host-visible readback, persistently mapped, grown on demand */
+    VkDeviceMemory rb_mem;
+    char *rb_map;
+    size_t rb_size;
+    bool rb_coherent;
+
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipes[TFB_VK_P_COUNT];
+
+    VkQueryPool qpool; /* timestamps: [0] graph start, [1] graph end, then 2 per node under profile */
+    uint32_t q_cap, q_used;
+    bool ts_ok, profile;
+    double ts_period_ns;
+    double last_time;
+    double *node_times; /* profile: per node seconds of the last compute */
+    int n_node_times;
+
+    int64_t mem_used;
+    tfb_vk_graph *graphs;
+} tfb_vk;
+
+/* device.c */
+bool tfb__vk_probe(char *why, size_t why_len);
+tfb_status tfb__vk_device_init(tfb_vk *vk, const tfb_backend_opts *opts);
+void tfb__vk_device_free(tfb_vk *vk);
+void tfb__vk_device_info(tfb_vk *vk, tfb_device_info *info);
+tfb_status tfb__vk_check_messages(tfb_vk *vk);
+
+/* memory.c */
+tfb_status tfb__vk_memory_init(tfb_vk *vk);
+void tfb__vk_memory_free(tfb_vk *vk);
+tfb_status tfb__vk_buffer_alloc(tfb_vk *vk, size_t size, tfb_buffer *buf);
+void tfb__vk_buffer_free(tfb_vk *vk, tfb_buffer *buf);
+tfb_status tfb__vk_upload(tfb_vk *vk, tfb_tensor *t, const void *src, size_t off, size_t n);
+tfb_status tfb__vk_download(tfb_vk *vk, const tfb_tensor *t, void *dst, size_t off, size_t n);
+tfb_status tfb__vk_flush_uploads(tfb_vk *vk);
+void tfb__vk_record_uploads(tfb_vk *vk, VkCommandBuffer cmd);
+tfb_status tfb__vk_wait(tfb_vk *vk);
+
+/* pipeline.c */
+tfb_status tfb__vk_pipelines_init(tfb_vk *vk);
+void tfb__vk_pipelines_free(tfb_vk *vk);
+
+/* ops.c */
+tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g);
+void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g);
+tfb_status tfb__vk_read_timestamps(tfb_vk *vk);
+
+static inline VkBuffer tfb__vk_handle(const tfb_tensor *t) {
+    return ((const tfb_vk_buf *)t->buf->handle)->buf;
+}
+
+#endif
