@@ -1,0 +1,205 @@
+/* `tfbench conform`: every chosen backend x model x dtype against the reference, op level and model
+ * level (DESIGN.md, Conformance). Exit 0 when nothing failed, 1 on any failure, 2 on bad usage,
+ * 3 when an explicitly named backend is unavailable. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conform.h"
+
+static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny"};
+static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
+               "                       [--op-level-only | --model-level-only] [--op NAME] [--case SUBSTRING]\n"
+               "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
+               "                       [--tolerances] [--quiet]\n"
+               "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
+               "  --dtype all = f32, f16, bf16, q8_0, q4_0\n");
+}
+
+void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *backend, const char *model,
+                   const char *dtype, const char *op, const char *case_name, bool op_level) {
+    int n = snprintf(buf, len, "%stfbench conform --backend %s",
+                     strcmp(backend, "fault") == 0 ? "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=${TFB_FAULT} " : "", backend);
+    if (model && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --model %s", model);
+    if (n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --dtype %s %s", dtype, op_level ? "--op-level-only" : "--model-level-only");
+    if (op_level && op && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --op %s --case '%s'", op, case_name);
+    if (a->opts.n_threads && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --threads %d", a->opts.n_threads);
+    if (a->opts.isa && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --isa %s", a->opts.isa);
+    if (a->determinism && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " --determinism");
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int parse(int argc, char **argv, tfb_cf_args *a) {
+    a->backend = "all";
+    a->model = "all";
+    a->dtype = "all";
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool bad = false;
+        int r = tfb_cli_backend_opt(argc, argv, &i, &a->opts);
+        if (r >= 100)
+            return r - 100;
+        if (r == 1)
+            continue;
+#define MATCH(name) tfb_cli_opt(argc, argv, &i, name, &v, &bad)
+        if (MATCH("--backend"))
+            a->backend = v;
+        else if (MATCH("--model"))
+            a->model = v;
+        else if (MATCH("--dtype"))
+            a->dtype = v;
+        else if (MATCH("--json"))
+            a->json = v;
+        else if (MATCH("--junit"))
+            a->junit = v;
+        else if (MATCH("--op"))
+            a->op = v;
+        else if (MATCH("--case"))
+            a->case_filter = v;
+        else if (bad)
+            return TFB_EXIT_USAGE;
+        else if (strcmp(argv[i], "--op-level-only") == 0)
+            a->op_only = true;
+        else if (strcmp(argv[i], "--model-level-only") == 0)
+            a->model_only = true;
+        else if (strcmp(argv[i], "--force") == 0)
+            a->force = true;
+        else if (strcmp(argv[i], "--determinism") == 0)
+            a->determinism = true;
+        else if (strcmp(argv[i], "--quiet") == 0)
+            a->quiet = true;
+        else if (strcmp(argv[i], "--tolerances") == 0) {
+            tfb__cf_print_tolerances(stdout);
+            return -1;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return -1;
+        } else
+            return tfb_cli_usage("conform", "unknown option '%s'", argv[i]);
+#undef MATCH
+    }
+    if (a->op_only && a->model_only)
+        return tfb_cli_usage("conform", "--op-level-only and --model-level-only exclude each other");
+    tfb_op op;
+    if (a->op && !tfb_op_parse(a->op, &op))
+        return tfb_cli_usage("--op", "unknown op '%s'", a->op);
+    if (a->op && a->model_only)
+        return tfb_cli_usage("--op", "selects op-level cases; it cannot go with --model-level-only");
+    tfb_dtype dt;
+    if (strcmp(a->dtype, "all") != 0 && (!tfb_dtype_parse(a->dtype, &dt) || dt == TFB_DTYPE_I32))
+        return tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0, all)", a->dtype);
+    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
+        return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
+    if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
+        char known[256] = "";
+        for (int i = 0; i < tfb_backend_count(); i++) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, tfb_backend_get(i)->name, sizeof known - strlen(known) - 1);
+        }
+        return tfb_cli_usage("--backend", "unknown or not compiled in: '%s' (built: %s)", a->backend, known);
+    }
+    /* Refuse an existing result file now, not after the run. */
+    const char *files[2] = {a->json, a->junit};
+    for (int k = 0; k < 2; k++)
+        if (files[k] && !a->force && access(files[k], F_OK) == 0)
+            return tfb_cli_usage(k ? "--junit" : "--json", "%s: exists (use --force to overwrite)", files[k]);
+    return 0;
+}
+
+/* One backend: every dtype's op cases, then every model x dtype. Returns false if it was unavailable. */
+static bool run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_backend *ref, tfb_cf_report *rep) {
+    tfb_backend *b = NULL;
+    tfb_status st = tfb_backend_init(iface, &a->opts, &b);
+    if (st != TFB_STATUS_OK) {
+        tfb_cf_result *r = tfb__cf_add(rep);
+        snprintf(r->backend, sizeof r->backend, "%s", iface->name);
+        snprintf(r->kind, sizeof r->kind, "all");
+        snprintf(r->name, sizeof r->name, "-");
+        snprintf(r->dtype, sizeof r->dtype, "-");
+        r->verdict = st == TFB_STATUS_UNAVAILABLE ? TFB_CF_UNAVAILABLE : TFB_CF_ERROR;
+        snprintf(r->detail, sizeof r->detail, "%s", tfb_error_last());
+        snprintf(r->repro, sizeof r->repro, "tfbench list");
+        if (!a->quiet)
+            tfb__cf_print_row(stdout, r);
+        return st != TFB_STATUS_UNAVAILABLE;
+    }
+    int n_dt = 0;
+    tfb_dtype dts[5];
+    for (int d = 0; d < 5; d++)
+        if (strcmp(a->dtype, "all") == 0 || strcmp(a->dtype, tfb_dtype_name(all_dtypes[d])) == 0)
+            dts[n_dt++] = all_dtypes[d];
+    if (!a->model_only)
+        for (int d = 0; d < n_dt; d++)
+            tfb__cf_run_ops(a, b, ref, dts[d], rep);
+    if (!a->op_only && !a->op) {
+        int n_models = strcmp(a->model, "all") == 0 ? 3 : 1;
+        for (int mi = 0; mi < n_models; mi++) {
+            const char *model = n_models == 1 ? a->model : default_models[mi];
+            for (int d = 0; d < n_dt; d++)
+                tfb__cf_run_model(a, b, ref, model, dts[d], rep);
+        }
+    }
+    tfb_backend_free(b);
+    return true;
+}
+
+int tfb_cmd_conform(int argc, char **argv) {
+    tfb__cf_register_fault_backend();
+    tfb_cf_args a = {0};
+    int rc = parse(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    tfb_backend *ref = NULL;
+    if ((rc = tfb_cli_backend_open("reference", &a.opts, &ref)) != 0)
+        return rc;
+    tfb_cf_report rep = {0};
+    double t0 = tfb_now();
+    if (!a.quiet)
+        tfb__cf_print_header(stdout);
+    bool named_unavailable = false;
+    for (int i = 0; i < tfb_backend_count(); i++) {
+        const tfb_backend_i *iface = tfb_backend_get(i);
+        if (strcmp(a.backend, "all") != 0 && strcmp(a.backend, iface->name) != 0)
+            continue;
+        if (!run_backend(&a, iface, ref, &rep) && strcmp(a.backend, "all") != 0)
+            named_unavailable = true;
+    }
+    tfb_backend_free(ref);
+    int counts[TFB_CF_ERROR + 1] = {0};
+    for (int i = 0; i < rep.n; i++)
+        counts[rep.r[i].verdict]++;
+    int failed = counts[TFB_CF_FAIL] + counts[TFB_CF_ERROR];
+    printf("conform: %d cases in %.1f s: %d pass, %d near-tie, %d mistrusted, %d unsupported, %d unavailable, "
+           "%d FAIL, %d ERROR\n",
+           rep.n, tfb_now() - t0, counts[TFB_CF_PASS], counts[TFB_CF_NEAR_TIE], counts[TFB_CF_MISTRUSTED],
+           counts[TFB_CF_UNSUPPORTED], counts[TFB_CF_UNAVAILABLE], counts[TFB_CF_FAIL], counts[TFB_CF_ERROR]);
+    if (failed) {
+        printf("failed:\n");
+        for (int i = 0; i < rep.n; i++)
+            if (tfb__cf_verdict_fails(rep.r[i].verdict))
+                printf("  %s %s [%s]: %s\n    repro: %s\n", rep.r[i].backend, rep.r[i].name, rep.r[i].dtype,
+                       rep.r[i].detail, rep.r[i].repro);
+    }
+    rc = failed ? TFB_EXIT_FAIL : named_unavailable ? TFB_EXIT_UNAVAILABLE : TFB_EXIT_OK;
+    tfb_status st;
+    if (a.json && (st = tfb__cf_write_json(a.json, a.force, &a, &rep)) != TFB_STATUS_OK)
+        rc = tfb_cli_fail(st, "--json");
+    if (a.junit && (st = tfb__cf_write_junit(a.junit, a.force, &rep)) != TFB_STATUS_OK)
+        rc = tfb_cli_fail(st, "--junit");
+    tfb__cf_report_free(&rep);
+    return rc;
+}

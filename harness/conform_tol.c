@@ -1,0 +1,129 @@
+/* The conformance tolerances: one table, each entry with its reason.
+ *
+ * Every bound is relative to the RMS of the reference output: an element passes when
+ * |x - ref| <= tol*rms(ref) + tol*|ref| (atol = tol*rms, rtol = tol), and the whole output when
+ * NMSE = sum((x-ref)^2)/sum(ref^2) <= tol^2. tol = eps32 * (a + b*sqrt(k) + c*k), k the op's reduction
+ * length. Why sqrt(k): a k-long f32 sum accumulates k roundings of partial sums of size ~sqrt(j)*sigma,
+ * a random walk whose error relative to the result's size grows like eps*sqrt(k). Measured for a naive
+ * f32 loop (the worst order a backend could pick) over 4000 dot products of uniform inputs, K = 32 to
+ * 8192: the largest |x-ref| / ((rms+|ref|) * eps*sqrt(K)) was 0.45 and NMSE / (eps^2 K) 0.027, so
+ * b = 4 leaves a margin of about 9x on the worst element. For scale, llama.cpp's test-backend-ops uses
+ * NMSE 1e-7 by default and 5e-4 for matmul; these are tighter because the reference is exact (double
+ * accumulation) and both sides read the same weights bit for bit. */
+#include <math.h>
+
+#include "conform.h"
+
+typedef struct op_tol {
+    tfb_op op;
+    double a, b, c; /* tol = eps32 * (a + b*sqrt(k) + c*k) */
+    const char *why;
+} op_tol;
+
+static const op_tol op_table[] = {
+    {TFB_OP_EMBED, 4, 0, 4,
+     "scale*tok + pos + type rounds up to 3 times (4 ulp); a sinusoidal argument p*freq carries an "
+     "absolute error ~eps*p, so k = the largest position adds eps*k"},
+    {TFB_OP_MATMUL, 0, 4, 0,
+     "K-long f32 dot products: eps*sqrt(K) random walk, 9x margin over a naive loop (see the top)"},
+    {TFB_OP_ADD, 0, 0, 0,
+     "a+b is correctly rounded in f32, and in double then f32 (53 >= 2*24+2: double rounding is "
+     "innocuous), so exact"},
+    {TFB_OP_LAYERNORM, 16, 8, 0,
+     "two C-long sums (mean, variance) then rsqrt and two multiplies: eps*sqrt(C) plus a few ulp"},
+    {TFB_OP_RMSNORM, 16, 8, 0, "one C-long sum of squares then rsqrt and a multiply"},
+    {TFB_OP_SOFTMAX, 16, 8, 0,
+     "vectorized exp approximations (a few ulp) and a C-long sum of the exponentials"},
+    {TFB_OP_GELU, 84, 0, 0,
+     "vectorized erf/tanh/exp approximations (~1e-6 relative) composed with a few multiplies; "
+     "tol 1e-5 (NMSE 1e-10); near x = 0 the atol term (tol*rms) covers the relative blow-up"},
+    {TFB_OP_GELU_TANH, 84, 0, 0, "as gelu: a tanh approximation composed with a cubic"},
+    {TFB_OP_RELU, 0, 0, 0, "max(x, 0) is exact"},
+    {TFB_OP_SILU, 84, 0, 0, "as gelu: x*sigmoid(x) with an exp approximation and a division"},
+    {TFB_OP_KV_WRITE, 0, 0, 0, "a copy: exact, and every row it should not write stays bit-identical"},
+    {TFB_OP_ATTENTION, 16, 8, 0,
+     "D-long q.k dots, an exp per score and L-long sums of weights and of w*v: k = D + L, plus the "
+     "exp approximation"},
+    {TFB_OP_LAST_ROW, 0, 0, 0, "a copy: exact"},
+    {TFB_OP_ARGMAX, 0, 0, 0, "an index: exact, lowest index wins ties"},
+};
+
+/* Weight dtypes change nothing in the matmul bound: both sides dequantize the same bytes, and every
+ * dequantized value is exact in f32 (f16: 11-bit significand; bf16: 8; q8_0: fp16 scale times int8
+ * = 19 bits; q4_0: fp16 scale times a 4-bit value). Only the order of the f32 accumulation differs.
+ * A backend that rounds the activations too (llama.cpp quantizes x to q8 for its quantized dots)
+ * computes something else and fails here by design; its accuracy belongs in the quantization
+ * figures, not in conformance. */
+static const char *const dtype_why[TFB_DTYPE_COUNT] = {
+    [TFB_DTYPE_F32] = "f32 weights",
+    [TFB_DTYPE_F16] = "same as f32: f16 weights dequantize exactly to f32 on both sides",
+    [TFB_DTYPE_BF16] = "same as f32: bf16 weights dequantize exactly to f32 on both sides",
+    [TFB_DTYPE_Q8_0] = "same as f32: q8_0 blocks (fp16 d * int8) dequantize exactly to f32 on both sides",
+    [TFB_DTYPE_Q4_0] = "same as f32: q4_0 blocks (fp16 d * int4) dequantize exactly to f32 on both sides",
+    [TFB_DTYPE_I32] = "token ids",
+};
+
+double tfb__cf_op_tol(tfb_op op, tfb_dtype wt, int64_t k, const char **why) {
+    for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
+        const op_tol *e = &op_table[i];
+        if (e->op != op)
+            continue;
+        if (why)
+            *why = op == TFB_OP_MATMUL && wt != TFB_DTYPE_F32 ? dtype_why[wt] : e->why;
+        double kk = k < 1 ? 1.0 : (double)k;
+        return TFB_CF_EPS_F32 * (e->a + e->b * sqrt(kk) + e->c * kk);
+    }
+    TFB_ASSERT(!"op missing from the tolerance table");
+    return 0.0;
+}
+
+/* Model level. Activations are f32 at every weight dtype and both sides use the same weights, so
+ * the bound is the same for every dtype: errors of ~1e-6 per op (the op bounds above) compound over
+ * the layers; 1e-4 of the logits' RMS (NMSE 1e-8) holds gpt2-124m's 12 layers with a margin and
+ * is still ~100x below what a one-ulp-per-element systematic error in a weight would produce. */
+static const double model_tol[TFB_DTYPE_COUNT] = {
+    [TFB_DTYPE_F32] = 1e-4, [TFB_DTYPE_F16] = 1e-4, [TFB_DTYPE_BF16] = 1e-4,
+    [TFB_DTYPE_Q8_0] = 1e-4, [TFB_DTYPE_Q4_0] = 1e-4,
+};
+
+double tfb__cf_model_tol(tfb_dtype wt, const char **why) {
+    if (why)
+        *why = "f32 activations at every weight dtype, same weights on both sides: 1e-4 of the RMS";
+    return model_tol[wt];
+}
+
+/* Quantization effects: the backend at dtype D against the f32 reference, teacher-forced on the
+ * reference's tokens. These are sanity bounds that catch a broken quantized path (wrong scale,
+ * swapped nibbles give near-random top-1), not accuracy targets: the figures themselves (KL mean and
+ * p99, RMS of the probability change) are reported. Measured on the tiny presets with the reference
+ * itself (see the note in tests/conform/README.md): f16/bf16 agree on >= 95% of top-1 tokens, q8_0
+ * >= 90%, q4_0 >= 70%; the bounds sit well below. */
+static const double quant_min_top1[TFB_DTYPE_COUNT] = {
+    [TFB_DTYPE_F32] = 1.0, [TFB_DTYPE_F16] = 0.8, [TFB_DTYPE_BF16] = 0.7,
+    [TFB_DTYPE_Q8_0] = 0.7, [TFB_DTYPE_Q4_0] = 0.5,
+};
+
+double tfb__cf_quant_min_top1(tfb_dtype wt, const char **why) {
+    if (why)
+        *why = "sanity bound on top-1 agreement with the f32 reference (f16 0.8, bf16 0.7, q8_0 0.7, q4_0 0.5)";
+    return quant_min_top1[wt];
+}
+
+void tfb__cf_print_tolerances(FILE *f) {
+    fprintf(f, "op tolerances: tol = eps32*(a + b*sqrt(k) + c*k), element |x-ref| <= tol*(rms+|ref|), NMSE <= tol^2\n");
+    for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
+        const op_tol *e = &op_table[i];
+        fprintf(f, "  %-10s a=%-3g b=%-3g c=%-3g %s\n", tfb_op_name(e->op), e->a, e->b, e->c, e->why);
+    }
+    for (int d = 0; d < TFB_DTYPE_I32; d++)
+        fprintf(f, "  matmul %-5s %s\n", tfb_dtype_name((tfb_dtype)d), dtype_why[d]);
+    const char *why;
+    for (int d = 0; d < TFB_DTYPE_I32; d++) {
+        double t = tfb__cf_model_tol((tfb_dtype)d, &why);
+        fprintf(f, "model %-5s tol %g (NMSE %g): %s\n", tfb_dtype_name((tfb_dtype)d), t, t * t, why);
+    }
+    for (int d = 1; d < TFB_DTYPE_I32; d++) {
+        double t = tfb__cf_quant_min_top1((tfb_dtype)d, &why);
+        fprintf(f, "quant %-5s top-1 >= %g\n", tfb_dtype_name((tfb_dtype)d), t);
+    }
+}
