@@ -4,11 +4,13 @@
  *   p = softmax(scores) along j                           softmax primitive
  *   out[t, h*D:] = sum_j p[h, t, j] v[j, h*D:]             matmul writing straight into out
  * Q, K, V and out are read in place through strided memory descriptors (head h at column h*D).
- * Both matmuls are created once per graph with runtime dimensions for the row count T and the key
- * count L, so the growing cache length never creates a primitive. The softmax runs over a width W
- * with the columns past L masked: W = S (the whole cache) for single-row calls, so decoding always
- * uses the same softmax primitive; multi-row calls use L rounded up to 64. Scores live in a
- * per-graph scratch [H, Tmax, S]. */
+ * Both matmuls are created once per graph with runtime dimensions and strides for the row count T,
+ * the key count L and the score row width W, so the growing cache length never creates a
+ * primitive. Scores are dense [H, T, W] (oneDNN 2.6 only has a reference softmax for strided
+ * layouts: measured 1.4 s for 12 layers of 12x256x256, so they must be dense), softmax over a
+ * width W with the columns past L masked: W = S (the whole cache) for single-row calls, so decoding
+ * always uses the same softmax primitive; multi-row calls use L rounded up to 64. Scores live in a
+ * per-graph scratch of H*Tmax*S floats. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -27,11 +29,11 @@ typedef struct att_shape {
 } att_shape;
 
 static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, dnn_prim **qk, dnn_prim **pv) {
-    int64_t H = a->H, D = a->D, HD = a->HD, TS = a->Tmax * a->S, S = a->S;
+    int64_t H = a->H, D = a->D, HD = a->HD, S = a->S;
     dnnl_memory_desc_t q, k, sc, p, v, o;
     TFB_TRY(md3(&q, H, RT, D, D, HD, 1));
     TFB_TRY(md3(&k, H, D, RT, D, 1, HD));
-    TFB_TRY(md3(&sc, H, RT, RT, TS, S, 1));
+    TFB_TRY(md3(&sc, H, RT, RT, RT, RT, 1));
     dnnl_matmul_desc_t d;
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &q, &k, NULL, &sc));
     dnnl_primitive_attr_t attr;
@@ -45,7 +47,7 @@ static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, d
     dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     TFB_TRY(st);
-    TFB_TRY(md3(&p, H, RT, RT, TS, S, 1));
+    TFB_TRY(md3(&p, H, RT, RT, RT, RT, 1));
     TFB_TRY(md3(&v, H, RT, D, D, HD, 1));
     TFB_TRY(md3(&o, H, RT, D, D, HD, 1));
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &p, &v, NULL, &o));
@@ -87,28 +89,30 @@ tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, con
     }
     dnn_prim *qk, *pv, *sm;
     TFB_TRY(att_prims(c, n, &a, &qk, &pv));
-    int64_t TS = a.Tmax * a.S;
+    int64_t TW = T * W;
     dnnl_memory_desc_t smd;
-    TFB_TRY(md3(&smd, a.H, T, W, TS, a.S, 1));
+    TFB_TRY(tfb__dnn_md2(&smd, a.H * T, W, dnnl_f32));
     dnnl_softmax_desc_t sd;
-    DNNL_CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &smd, 2));
-    dnn_key skey = {.kind = DNN_SOFTMAX, .ints = {(int)a.H, (int)T, (int)W, (int)TS, (int)a.S}};
+    DNNL_CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &smd, 1));
+    dnn_key skey = {.kind = DNN_SOFTMAX, .ints = {(int)(a.H * T), (int)W, (int)W}};
     TFB_TRY(tfb__dnn_prim_get(c, &skey, &sd, NULL, &sm));
 
     /* Memory objects for this call's T and L (cheap wrappers; primitives above are cached). */
     dnnl_memory_t m[6] = {0};
-    float *sc = dg->scores; // [H, Tmax, S]
+    float *sc = dg->scores; // [H, T, W] of the [H, Tmax, S] scratch
     tfb_status st = mem3(c, &m[0], a.H, T, a.D, a.D, a.HD, 1, tfb_tensor_host(n->in[0]));
     if (st == TFB_STATUS_OK)
         st = mem3(c, &m[1], a.H, a.D, L, a.D, 1, a.HD, tfb_tensor_host(n->in[1]));
     if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[2], a.H, T, L, TS, a.S, 1, sc);
+        st = mem3(c, &m[2], a.H, T, L, TW, W, 1, sc);
     if (st == TFB_STATUS_OK)
         st = mem3(c, &m[3], a.H, L, a.D, a.D, a.HD, 1, tfb_tensor_host(n->in[2]));
     if (st == TFB_STATUS_OK)
         st = mem3(c, &m[4], a.H, T, a.D, a.D, a.HD, 1, tfb_tensor_host(n->out));
     if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[5], a.H, T, W, TS, a.S, 1, sc);
+        st = tfb__dnn_md2(&smd, a.H * T, W, dnnl_f32);
+    if (st == TFB_STATUS_OK && dnnl_memory_create(&m[5], &smd, c->engine, sc) != dnnl_success)
+        st = tfb_error_set(TFB_STATUS_BACKEND, "onednn: dnnl_memory_create for attention scores failed");
     if (st == TFB_STATUS_OK)
         st = run(c, qk->prim, m[0], m[1], m[2]);
     if (st == TFB_STATUS_OK && dnnl_stream_wait(c->stream) != dnnl_success)
@@ -117,7 +121,7 @@ tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, con
         for (int64_t h = 0; h < a.H; h++)
             for (int64_t t = 0; t < T; t++) {
                 int64_t vis = n->mask == TFB_MASK_CAUSAL && c->fault != 2 ? p0 + t + 1 : L;
-                float *row = sc + h * TS + t * a.S; // [W]
+                float *row = sc + h * TW + t * W; // [W]
                 for (int64_t j = vis; j < W; j++)
                     row[j] = -INFINITY;
             }
