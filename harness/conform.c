@@ -120,8 +120,9 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
     return 0;
 }
 
-/* One backend: every dtype's op cases, then every model x dtype. Returns false if it was unavailable. */
-static bool run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_backend *ref, tfb_cf_report *rep) {
+/* One backend: every dtype's op cases, then every model x dtype. Returns 0, or the init status when
+ * the backend could not be started (reported as a result row). */
+static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_backend *ref, tfb_cf_report *rep) {
     tfb_backend *b = NULL;
     tfb_status st = tfb_backend_init(iface, &a->opts, &b);
     if (st != TFB_STATUS_OK) {
@@ -135,7 +136,7 @@ static bool run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_ba
         snprintf(r->repro, sizeof r->repro, "tfbench list");
         if (!a->quiet)
             tfb__cf_print_row(stdout, r);
-        return st != TFB_STATUS_UNAVAILABLE;
+        return st;
     }
     int n_dt = 0;
     tfb_dtype dts[5];
@@ -154,7 +155,7 @@ static bool run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_ba
         }
     }
     tfb_backend_free(b);
-    return true;
+    return TFB_STATUS_OK;
 }
 
 int tfb_cmd_conform(int argc, char **argv) {
@@ -175,7 +176,13 @@ int tfb_cmd_conform(int argc, char **argv) {
         const tfb_backend_i *iface = tfb_backend_get(i);
         if (strcmp(a.backend, "all") != 0 && strcmp(a.backend, iface->name) != 0)
             continue;
-        if (!run_backend(&a, iface, ref, &rep) && strcmp(a.backend, "all") != 0)
+        tfb_status st = run_backend(&a, iface, ref, &rep);
+        if (st == TFB_STATUS_USAGE || st == TFB_STATUS_INPUT) { /* a bad option for this backend */
+            tfb_backend_free(ref);
+            tfb__cf_report_free(&rep);
+            return tfb_cli_fail(st, NULL);
+        }
+        if (st == TFB_STATUS_UNAVAILABLE && strcmp(a.backend, "all") != 0)
             named_unavailable = true;
     }
     tfb_backend_free(ref);

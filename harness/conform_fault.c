@@ -7,6 +7,9 @@
  *   scale      attention scale squared (1/D instead of 1/sqrt(D): the classic slip)
  *   transpose  the first square weight matrix of each graph read transposed
  *   perturb    the largest element of the first matmul output of each graph times (1 + 1e-3)
+ *   oob        one float written just past the end of the first node's output (a guard overwrite)
+ *   nondet     every second compute moves the first matmul's largest output by one ulp: within
+ *              tolerance, so only --determinism can catch it
  * It drives the reference only through its vtable, one node at a time, so it reaches into no other
  * folder's code. */
 #include <math.h>
@@ -15,13 +18,16 @@
 
 #include "conform.h"
 
-enum { FAULT_NONE, FAULT_CAUSAL, FAULT_CACHEPOS, FAULT_SCALE, FAULT_TRANSPOSE, FAULT_PERTURB, FAULT_COUNT };
-static const char *const fault_names[FAULT_COUNT] = {"none", "causal", "cachepos", "scale", "transpose", "perturb"};
+enum { FAULT_NONE, FAULT_CAUSAL, FAULT_CACHEPOS, FAULT_SCALE, FAULT_TRANSPOSE, FAULT_PERTURB, FAULT_OOB, FAULT_NONDET,
+       FAULT_COUNT };
+static const char *const fault_names[FAULT_COUNT] = {"none",      "causal",  "cachepos", "scale",
+                                                     "transpose", "perturb", "oob",      "nondet"};
 
 typedef struct fault_ctx {
     const tfb_backend_i *ref;
     void *ref_ctx;
     int fault;
+    int64_t n_compute;
 } fault_ctx;
 
 static const tfb_backend_i *ref_iface(void) {
@@ -48,7 +54,7 @@ static tfb_status fault_init(const tfb_backend_opts *opts, void **ctx) {
     int f = opts && opts->fault ? opts->fault : fault_from_env();
     if (f < 0 || f >= FAULT_COUNT)
         return tfb_error_set(TFB_STATUS_USAGE, "fault: TFB_FAULT='%s' is none of none, causal, cachepos, scale, "
-                                               "transpose, perturb", getenv("TFB_FAULT"));
+                                               "transpose, perturb, oob, nondet", getenv("TFB_FAULT"));
     fault_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return tfb_error_set(TFB_STATUS_NOMEM, "fault: out of memory");
@@ -178,16 +184,23 @@ static tfb_status fault_compute(void *ctx, tfb_graph *g) {
             continue;
         }
         TFB_TRY(run_node(c, g, &n, p));
-        if (c->fault == FAULT_PERTURB && !perturbed && n.op == TFB_OP_MATMUL) {
+        bool nondet = c->fault == FAULT_NONDET && c->n_compute % 2 == 1;
+        if ((c->fault == FAULT_PERTURB || nondet) && !perturbed && n.op == TFB_OP_MATMUL) {
             float *out = tfb_tensor_host(n.out);
             int64_t len = tfb_graph_rows(g, n.out) * n.out->shape[1], best = 0;
             for (int64_t k = 1; k < len; k++)
                 if (fabsf(out[k]) > fabsf(out[best]))
                     best = k;
-            out[best] *= 1.0f + 1e-3f;
+            out[best] = nondet ? nextafterf(out[best], INFINITY) : out[best] * (1.0f + 1e-3f);
             perturbed = true;
         }
+        if (c->fault == FAULT_OOB && i == 0) {
+            size_t end = n.out->offset + tfb_tensor_nbytes(n.out);
+            if (end + sizeof(float) <= n.out->buf->size) /* only where it cannot crash the process */
+                memcpy((char *)n.out->buf->host + end, &(float){1.0f}, sizeof(float));
+        }
     }
+    c->n_compute++;
     return TFB_STATUS_OK;
 }
 

@@ -385,7 +385,7 @@ static bool check_untouched(const op_case *c, const side *s, const images *im, u
                 continue;
             if (got[i][k] != im->img[i][k]) {
                 const char *where = k < GUARD                        ? "guard before"
-                                    : k >= GUARD + region_bytes(s->t[i]) ? "guard after"
+                                    : k >= GUARD + tfb_tensor_nbytes(s->t[i]) ? "guard after"
                                     : i == s->out                    ? "rows past the call's n_rows of"
                                                                      : "input data of";
                 snprintf(why, len, "%s: %s %s changed (byte %lld)", s->b->iface->name, where, s->t[i]->name,
