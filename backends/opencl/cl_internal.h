@@ -28,7 +28,12 @@
     X(GEMV_F16, "gemv_f16")                                                                         \
     X(GEMV_BF16, "gemv_bf16")                                                                       \
     X(GEMV_Q8_0, "gemv_q8_0")                                                                       \
-    X(GEMV_Q4_0, "gemv_q4_0")
+    X(GEMV_Q4_0, "gemv_q4_0")                                                                       \
+    X(MATMUL_VEC_F32, "matmul_vec_f32")                                                             \
+    X(MATMUL_VEC_F16, "matmul_vec_f16")                                                             \
+    X(MATMUL_VEC_BF16, "matmul_vec_bf16")                                                           \
+    X(MATMUL_VEC_Q8_0, "matmul_vec_q8_0")                                                           \
+    X(MATMUL_VEC_Q4_0, "matmul_vec_q4_0")
 
 typedef enum tfb_cl_kernel_id {
 #define TFB_CL_KID_(id, name) TFB_CLK_##id,
@@ -43,6 +48,8 @@ typedef enum tfb_cl_kernel_id {
 #define TFB_CL_MM_TILE 64
 #define TFB_CL_MM_WG 16
 #define TFB_CL_GEMV_MAX_ROWS 4
+/* Outputs per work-item side in matmul_vec (4x4 blocks). */
+#define TFB_CL_MV_R 4
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256
 
@@ -59,6 +66,7 @@ typedef struct tfb_cl {
     size_t mem_used;    /* bytes of live buffers */
     size_t max_wg;      /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
+    bool cpu;           /* CL_DEVICE_TYPE_CPU: matmul_vec instead of the local-memory tiles */
     int fault;          /* opts->fault: planted faults for the tests' own checks (0 = none) */
 } tfb_cl;
 

@@ -134,6 +134,15 @@ static tfb_status init_state(tfb_cl *cl, const tfb_backend_opts *opts) {
     if (cl->max_wg < (size_t)TFB_CL_MM_WG * TFB_CL_MM_WG || cl->max_wg < TFB_CL_WG)
         return tfb_error_set(TFB_STATUS_UNAVAILABLE, "opencl: device work-group limit %zu < %d", cl->max_wg,
                              TFB_CL_MM_WG * TFB_CL_MM_WG);
+    cl_device_type type = 0;
+    CL_CHECK(clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+    cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+    /* TFBENCH_OPENCL_MATMUL=tiled|vec overrides the choice (benchmarks, tests of both paths). */
+    const char *mm = getenv("TFBENCH_OPENCL_MATMUL");
+    if (mm && strcmp(mm, "tiled") == 0)
+        cl->cpu = false;
+    else if (mm && strcmp(mm, "vec") == 0)
+        cl->cpu = true;
     cl->fault = opts ? opts->fault : 0;
     return tfb__cl_program_build(cl);
 }

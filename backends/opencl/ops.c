@@ -115,7 +115,8 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: matmul %s: bad weight", n->out->name);
     cl_ulong row_bytes = tfb_dtype_row_bytes(wt, K);
     bool gemv = T <= TFB_CL_GEMV_MAX_ROWS;
-    karg a = {.k = cl->kernels[(gemv ? TFB_CLK_GEMV_F32 : TFB_CLK_MATMUL_F32) + (int)wt]};
+    tfb_cl_kernel_id kid = gemv ? TFB_CLK_GEMV_F32 : cl->cpu ? TFB_CLK_MATMUL_VEC_F32 : TFB_CLK_MATMUL_F32;
+    karg a = {.k = cl->kernels[kid + (int)wt]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], 1);
     /* fp16 scales and halves are read with vload_half, which needs 2-byte alignment. */
@@ -130,6 +131,10 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     if (gemv) {
         size_t global[2] = {(size_t)N * TFB_CL_WG, (size_t)T};
         return enqueue(cl, &a, "gemv", 2, global, wg1);
+    }
+    if (cl->cpu) {
+        size_t global[2] = {((size_t)N + TFB_CL_MV_R - 1) / TFB_CL_MV_R, ((size_t)T + TFB_CL_MV_R - 1) / TFB_CL_MV_R};
+        return enqueue(cl, &a, "matmul_vec", 2, global, NULL); /* the driver picks the group size */
     }
     size_t tiles_n = ((size_t)N + TFB_CL_MM_TILE - 1) / TFB_CL_MM_TILE;
     size_t tiles_t = ((size_t)T + TFB_CL_MM_TILE - 1) / TFB_CL_MM_TILE;

@@ -1,0 +1,94 @@
+/* out[T, N] = x[T, K] w[N, K]^T + bias[N] for CPU-like devices (CL_DEVICE_TYPE_CPU, e.g. PoCL).
+ *
+ * The local-memory tiled kernel (matmul.cl) suits GPUs; on a CPU driver local memory is ordinary
+ * memory and every barrier splits the work-group loop, spilling each work-item's accumulators. Here
+ * each work-item owns a 4x4 output block, walks K in float16 vectors (one AVX-512 register each)
+ * with no barrier and no local memory, and lets the CPU caches do the staging. Weights are
+ * dequantized 16 at a time: a q8_0/q4_0 block of 32 is two vectors. K tails (plain dtypes only;
+ * quantized K is a multiple of 32) are done one element at a time with wload_*.
+ * Global (ceil(N/4), ceil(T/4)); blocks at the edges clamp their loads and skip their stores. */
+
+#define MV_R 4
+
+inline float hsum16(float16 v) {
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+/* 16 weights of row n from column k (k % 16 == 0). */
+inline float16 wvec_f32(__global const uchar *w, ulong rb, int n, int k) {
+    return vload16(0, (__global const float *)(w + (ulong)n * rb) + k);
+}
+inline float16 wvec_f16(__global const uchar *w, ulong rb, int n, int k) {
+    return vload_half16(0, (__global const half *)(w + (ulong)n * rb) + k);
+}
+inline float16 wvec_bf16(__global const uchar *w, ulong rb, int n, int k) {
+    ushort16 h = vload16(0, (__global const ushort *)(w + (ulong)n * rb) + k);
+    return as_float16(convert_uint16(h) << 16);
+}
+inline float16 wvec_q8_0(__global const uchar *w, ulong rb, int n, int k) {
+    __global const uchar *b = w + (ulong)n * rb + (ulong)(k / 32) * 34;
+    float d = vload_half(0, (__global const half *)b);
+    return d * convert_float16(as_char16(vload16(0, b + 2 + (k % 32))));
+}
+inline float16 wvec_q4_0(__global const uchar *w, ulong rb, int n, int k) {
+    __global const uchar *b = w + (ulong)n * rb + (ulong)(k / 32) * 18;
+    float d = vload_half(0, (__global const half *)b);
+    uchar16 q = vload16(0, b + 2);
+    /* Low nibbles are elements 0..15 of the block, high nibbles 16..31. */
+    uchar16 nib = (k % 32) < 16 ? (q & (uchar)0x0F) : (q >> (uchar)4);
+    return d * (convert_float16(nib) - 8.0f);
+}
+
+#define TFB_DEFINE_MATMUL_VEC(SUFFIX, WVEC, WLOAD)                                                      \
+    __kernel void matmul_vec_##SUFFIX(__global const float *x, ulong x_off, __global const uchar *w,   \
+                                      ulong w_off, ulong row_bytes, __global const float *bias,        \
+                                      ulong b_off, int has_bias, __global float *out, ulong out_off,    \
+                                      int T, int N, int K) {                                           \
+        int n0 = get_global_id(0) * MV_R, t0 = get_global_id(1) * MV_R;                                \
+        __global const float *xb = x + x_off;                                                          \
+        __global const uchar *wb = w + w_off;                                                          \
+        int tr[MV_R], nr[MV_R];                                                                        \
+        for (int i = 0; i < MV_R; i++) {                                                               \
+            tr[i] = min(t0 + i, T - 1);                                                                \
+            nr[i] = min(n0 + i, N - 1);                                                                \
+        }                                                                                              \
+        float16 acc[MV_R][MV_R];                                                                       \
+        for (int i = 0; i < MV_R; i++)                                                                 \
+            for (int j = 0; j < MV_R; j++)                                                             \
+                acc[i][j] = (float16)(0.0f);                                                           \
+        int k = 0;                                                                                     \
+        for (; k + 16 <= K; k += 16) {                                                                 \
+            float16 xv[MV_R];                                                                          \
+            for (int i = 0; i < MV_R; i++)                                                             \
+                xv[i] = vload16(0, xb + (ulong)tr[i] * K + k);                                         \
+            for (int j = 0; j < MV_R; j++) {                                                           \
+                float16 wv = WVEC(wb, row_bytes, nr[j], k);                                            \
+                for (int i = 0; i < MV_R; i++)                                                         \
+                    acc[i][j] = fma(xv[i], wv, acc[i][j]);                                             \
+            }                                                                                          \
+        }                                                                                              \
+        float s[MV_R][MV_R];                                                                           \
+        for (int i = 0; i < MV_R; i++)                                                                 \
+            for (int j = 0; j < MV_R; j++)                                                             \
+                s[i][j] = hsum16(acc[i][j]);                                                           \
+        for (; k < K; k++)                                                                             \
+            for (int j = 0; j < MV_R; j++) {                                                           \
+                float wk = WLOAD(wb, row_bytes, nr[j], k);                                             \
+                for (int i = 0; i < MV_R; i++)                                                         \
+                    s[i][j] = fma(xb[(ulong)tr[i] * K + k], wk, s[i][j]);                              \
+            }                                                                                          \
+        for (int i = 0; i < MV_R; i++)                                                                 \
+            for (int j = 0; j < MV_R; j++)                                                             \
+                if (t0 + i < T && n0 + j < N)                                                          \
+                    out[out_off + (ulong)(t0 + i) * N + n0 + j] =                                      \
+                        s[i][j] + (has_bias ? bias[b_off + n0 + j] : 0.0f);                            \
+    }
+
+TFB_DEFINE_MATMUL_VEC(f32, wvec_f32, wload_f32)
+TFB_DEFINE_MATMUL_VEC(f16, wvec_f16, wload_f16)
+TFB_DEFINE_MATMUL_VEC(bf16, wvec_bf16, wload_bf16)
+TFB_DEFINE_MATMUL_VEC(q8_0, wvec_q8_0, wload_q8_0)
+TFB_DEFINE_MATMUL_VEC(q4_0, wvec_q4_0, wload_q4_0)
