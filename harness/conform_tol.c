@@ -93,19 +93,22 @@ double tfb__cf_model_tol(tfb_dtype wt, const char **why) {
 }
 
 /* Quantization effects: the backend at dtype D against the f32 reference, teacher-forced on the
- * reference's tokens. These are sanity bounds that catch a broken quantized path (wrong scale,
- * swapped nibbles give near-random top-1), not accuracy targets: the figures themselves (KL mean and
- * p99, RMS of the probability change) are reported. Measured on the tiny presets with the reference
- * itself (see the note in tests/conform/README.md): f16/bf16 agree on >= 95% of top-1 tokens, q8_0
- * >= 90%, q4_0 >= 70%; the bounds sit well below. */
+ * f32 reference's tokens. These are sanity bounds that catch a broken quantized path (a wrong scale
+ * or swapped nibbles give near-random top-1: 1/V = 0.2% on the tiny presets), not accuracy targets;
+ * the figures themselves (KL mean and p99, RMS of the probability change) are reported.
+ * Measured with the reference itself (seed 42; gpt2-tiny / bert-tiny / marian-tiny top-1):
+ * f16 100/100/100%, bf16 100/87.5/100%, q8_0 95.7/100/100%, q4_0 56.5/56.2/93.8%. The tiny models'
+ * logits are nearly flat (q4_0 moves probabilities by an RMS of ~2e-4 at V = 512), so top-1 margins
+ * are small and q4_0 flips about half of them; the bounds sit below the measured figures with room
+ * for another backend's legitimate rounding differences. */
 static const double quant_min_top1[TFB_DTYPE_COUNT] = {
-    [TFB_DTYPE_F32] = 1.0, [TFB_DTYPE_F16] = 0.8, [TFB_DTYPE_BF16] = 0.7,
-    [TFB_DTYPE_Q8_0] = 0.7, [TFB_DTYPE_Q4_0] = 0.5,
+    [TFB_DTYPE_F32] = 1.0, [TFB_DTYPE_F16] = 0.9, [TFB_DTYPE_BF16] = 0.6,
+    [TFB_DTYPE_Q8_0] = 0.75, [TFB_DTYPE_Q4_0] = 0.3,
 };
 
 double tfb__cf_quant_min_top1(tfb_dtype wt, const char **why) {
     if (why)
-        *why = "sanity bound on top-1 agreement with the f32 reference (f16 0.8, bf16 0.7, q8_0 0.7, q4_0 0.5)";
+        *why = "sanity bound on top-1 agreement with the f32 reference (f16 0.9, bf16 0.6, q8_0 0.75, q4_0 0.3)";
     return quant_min_top1[wt];
 }
 
