@@ -22,27 +22,44 @@ static bool reads(const tfb_node *n, const tfb_tensor *t) {
     return false;
 }
 
-/* MATMUL i followed by an activation on its output only: the activation becomes a post-op, unless
- * anything else reads the matmul's output (another node, or the caller as the graph's output). */
+/* True if only node `keep` (besides its producer) reads t and the caller does not read it either. */
+static bool only_reader(const tfb_graph *g, const tfb_tensor *t, int producer, int keep) {
+    if (t == g->output)
+        return false;
+    for (int j = 0; j < g->n_nodes; j++)
+        if (j != producer && j != keep && reads(&g->nodes[j], t))
+            return false;
+    return true;
+}
+
+/* MATMUL i followed by an activation on its output, or by the residual ADD of its output and an
+ * earlier tensor: the next node becomes a post-op of the matmul (eltwise or binary add) and is
+ * skipped, unless anything else reads the matmul's output (another node, or the caller as the
+ * graph's output). */
 static void plan(const dnn_ctx *c, const tfb_graph *g, dnn_graph *dg) {
     for (int i = 0; i < g->n_nodes; i++)
         dg->nodes[i].dst = g->nodes[i].out;
     for (int i = 0; i + 1 < g->n_nodes; i++) {
         const tfb_node *m = &g->nodes[i], *a = &g->nodes[i + 1];
+        if (m->op != TFB_OP_MATMUL || m->out->dyn_rows != a->out->dyn_rows)
+            continue;
+        /* planted fault 4 (tests only): fuse even when the output is read elsewhere */
+        if (!only_reader(g, m->out, i, i + 1) && c->fault != 4)
+            continue;
         float alpha;
-        if (m->op != TFB_OP_MATMUL || a->in[0] != m->out || tfb__dnn_act_alg(a->op, &alpha) == 0)
+        if (a->in[0] == m->out && tfb__dnn_act_alg(a->op, &alpha) != 0) {
+            dg->nodes[i].post_alg = tfb__dnn_act_alg(a->op, &alpha);
+        } else if (a->op == TFB_OP_ADD && (a->in[0] == m->out) != (a->in[1] == m->out)) {
+            tfb_tensor *other = a->in[0] == m->out ? a->in[1] : a->in[0];
+            if (other == a->out || other->dyn_rows != m->out->dyn_rows)
+                continue;
+            dg->nodes[i].resid = other;
+        } else {
             continue;
-        if (m->out == g->output || m->out->dyn_rows != a->out->dyn_rows)
-            continue;
-        bool other = false;
-        for (int j = 0; j < g->n_nodes && !other; j++)
-            if (j != i + 1 && j != i && reads(&g->nodes[j], m->out))
-                other = true;
-        if (other && c->fault != 4) /* planted fault 4 (tests only): fuse regardless */
-            continue;
-        dg->nodes[i].post_alg = tfb__dnn_act_alg(a->op, &alpha);
+        }
         dg->nodes[i].dst = a->out;
         dg->nodes[i + 1].skip = true;
+        i++;
     }
 }
 

@@ -2,7 +2,8 @@
  * ops_*.c). oneDNN 2.6 v2 C API: op descriptors + primitive descriptors + primitives.
  *
  * What runs where:
- *   oneDNN primitives: MATMUL (+ bias, + fused GELU/GELU_TANH/RELU/SILU post-op), LAYERNORM, SOFTMAX,
+ *   oneDNN primitives: MATMUL (+ bias, + fused GELU/GELU_TANH/RELU/SILU eltwise post-op or a fused
+ *     residual ADD as a binary post-op), LAYERNORM, SOFTMAX,
  *     GELU, GELU_TANH, RELU, SILU (eltwise), ADD (binary), and the two matmuls of ATTENTION plus its
  *     softmax.
  *   Plain C (no oneDNN primitive fits): EMBED, KV_WRITE, LAST_ROW, ARGMAX, RMSNORM, and the causal
@@ -91,6 +92,7 @@ typedef struct dnn_node {
     bool skip;          /* fused into the previous MATMUL */
     int post_alg;       /* MATMUL: fused eltwise algorithm (0 none) */
     tfb_tensor *dst;    /* MATMUL: where the (fused) result goes */
+    tfb_tensor *resid;  /* MATMUL: tensor added by a fused binary post-op (the residual ADD) */
     int64_t rows;       /* row count the objects below were made for (0: none yet) */
     dnn_prim *p, *p2;   /* main primitive; second one (SOFTMAX scale, bf16 src reorder) */
     dnnl_memory_t mem[6];

@@ -1,5 +1,6 @@
 /* MATMUL: out[T,N] = x[T,K] w^T + bias, w stored [N,K] row-major (as oneDNN weights [K,N]: tag ba),
- * optionally with the next activation fused as an eltwise post-op. Weights are reordered once into
+ * optionally with the next activation fused as an eltwise post-op, or the residual ADD that follows
+ * it as a binary add post-op (compute.c decides). Weights are reordered once into
  * the layout the primitive asks for (format_tag any) and kept by the backend (cache.c).
  * Primitives are keyed on the row count T: decode always has T = 1, so it only ever finds cached
  * ones. bf16/f16 weights run with f32 activations when oneDNN offers that, else with the
@@ -48,23 +49,28 @@ static tfb_status matmul_prim(dnn_ctx *c, const tfb_node *n, const dnn_node *s, 
     int64_t K = n->in[0]->shape[1], N = n->in[1]->shape[0];
     dnnl_data_type_t wei = tfb__dnn_dtype(n->in[1]->dtype);
     bool bias = n->in[2] != NULL;
-    dnn_key key = {.kind = DNN_MATMUL, .ints = {(int)T, (int)K, (int)N, (int)wei, bias, s->post_alg, (int)src}};
+    bool resid = s->resid != NULL;
+    dnn_key key = {.kind = DNN_MATMUL,
+                   .ints = {(int)T, (int)K, (int)N, (int)wei, bias, s->post_alg, (int)src, resid}};
     dnnl_matmul_desc_t d;
     TFB_TRY(matmul_desc(&d, T, K, N, src, wei, bias));
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
-    if (s->post_alg) {
-        tfb_op act = TFB_OP_GELU;
-        float alpha = 0.0f;
-        for (tfb_op o = TFB_OP_GELU; o <= TFB_OP_SILU; o++)
-            if (tfb__dnn_act_alg(o, &alpha) == s->post_alg)
-                act = o;
-        tfb__dnn_act_alg(act, &alpha);
+    if (s->post_alg || resid) {
         DNNL_CHECK(dnnl_primitive_attr_create(&attr));
         DNNL_CHECK(dnnl_post_ops_create(&po));
-        DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, (dnnl_alg_kind_t)s->post_alg, alpha, 0.0f));
-        DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
     }
+    if (s->post_alg) {
+        float alpha = s->post_alg == dnnl_eltwise_swish ? 1.0f : 0.0f; /* silu: x*sigmoid(1*x) */
+        DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, (dnnl_alg_kind_t)s->post_alg, alpha, 0.0f));
+    }
+    if (resid) {
+        dnnl_memory_desc_t rmd;
+        TFB_TRY(tfb__dnn_md2(&rmd, T, N, dnnl_f32));
+        DNNL_CHECK(dnnl_post_ops_append_binary(po, dnnl_binary_add, &rmd));
+    }
+    if (attr)
+        DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
     tfb_status st = tfb__dnn_prim_get(c, &key, &d, attr, out);
     if (po)
         dnnl_post_ops_destroy(po);
@@ -92,6 +98,10 @@ static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T, dn
     if (n->in[2]) {
         TFB_TRY(tfb__dnn_md2(&md, 1, N, dnnl_f32));
         DNNL_CHECK(dnnl_memory_create(&s->mem[1], &md, c->engine, tfb_tensor_host(n->in[2])));
+    }
+    if (s->resid) {
+        TFB_TRY(tfb__dnn_md2(&md, T, N, dnnl_f32));
+        DNNL_CHECK(dnnl_memory_create(&s->mem[3], &md, c->engine, tfb_tensor_host(s->resid)));
     }
     s->rows = T;
     return TFB_STATUS_OK;
@@ -123,8 +133,12 @@ tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dn
         for (int64_t i = 0; i < T * K; i++)
             xq[i] = src == dnnl_bf16 ? tfb_f32_to_bf16(x[i]) : tfb_f32_to_f16(x[i]);
     }
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, s->mem[0]}, {DNNL_ARG_WEIGHTS, s->wmem}, {DNNL_ARG_DST, s->mem[2]},
-                               {DNNL_ARG_BIAS, s->mem[1]}};
-    DNNL_CHECK(dnnl_primitive_execute(s->p->prim, c->stream, n->in[2] ? 4 : 3, args));
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, s->mem[0]}, {DNNL_ARG_WEIGHTS, s->wmem}, {DNNL_ARG_DST, s->mem[2]}};
+    int na = 3;
+    if (n->in[2])
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->mem[1]};
+    if (s->resid)
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, s->mem[3]};
+    DNNL_CHECK(dnnl_primitive_execute(s->p->prim, c->stream, na, args));
     return TFB_STATUS_OK;
 }

@@ -7,7 +7,8 @@
  *   test_onednn_ops                  every case must pass (exit 0), else exit 1
  *   test_onednn_ops --fault N        planted fault in the backend (1: weights read untransposed,
  *                                    2: no causal mask, 3: eltwise writes every allocated row,
- *                                    4: activation fused though its input is read elsewhere):
+ *                                    4: activation or residual add fused though the matmul's
+ *                                    output is read elsewhere):
  *                                    exit 0 only if some case FAILS, so the check is shown to
  *                                    catch it. */
 #include <math.h>
@@ -56,7 +57,8 @@ typedef struct tcase {
     tfb_mask mask;
     tfb_pos_kind pk;
     bool kv0;
-    int chain; /* MATMUL only: 0 alone, 1 + act (fusable), 2 + act + add(mm, act) (not fusable) */
+    int chain; /* MATMUL only: 0 alone, 1 + act (fusable), 2 + act + add(mm, act) (not fusable),
+                  3 + add(resid, mm) (fusable), 4 + add(resid, mm) + add(that, mm) (not fusable) */
     tfb_op act;
     double tol;
 } tcase;
@@ -126,7 +128,8 @@ static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], 
     } else {
         o = tensor(b, &r, &c->out, "out");
     }
-    tfb_node *n = tfb_graph_add(&g, c->op, o, in[0], in[1], in[2], in[3]);
+    tfb_tensor *resid = c->op == TFB_OP_MATMUL ? in[3] : NULL; /* chain 3/4: the residual */
+    tfb_node *n = tfb_graph_add(&g, c->op, o, in[0], in[1], in[2], resid ? NULL : in[3]);
     n->eps = c->eps;
     n->scale = c->scale;
     n->n_head = c->n_head;
@@ -134,13 +137,22 @@ static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], 
     n->pos_kind = c->pk;
     n->kv_at_zero = c->kv0;
     tfb_tensor *final = o;
-    if (c->chain >= 1) {
+    if (c->chain == 1 || c->chain == 2) {
         final = tensor(b, &r, &c->out, "act");
         tfb_graph_add(&g, c->act, final, o, NULL, NULL, NULL);
     }
     if (c->chain == 2) {
         tfb_tensor *sum = tensor(b, &r, &c->out, "sum");
         tfb_graph_add(&g, TFB_OP_ADD, sum, o, final, NULL, NULL);
+        final = sum;
+    }
+    if (c->chain >= 3) {
+        final = tensor(b, &r, &c->out, "resid_sum");
+        tfb_graph_add(&g, TFB_OP_ADD, final, resid, o, NULL, NULL);
+    }
+    if (c->chain == 4) {
+        tfb_tensor *sum = tensor(b, &r, &c->out, "sum");
+        tfb_graph_add(&g, TFB_OP_ADD, sum, final, o, NULL, NULL);
         final = sum;
     }
     tfb_status st = tfb_backend_compute(b, &g);
@@ -230,9 +242,12 @@ static tspec act(const tcase *c, int64_t cols) {
 static void matmul_cases(tfb_dtype wt, int64_t T, int64_t K, int64_t N, bool bias, int chain, tfb_op a) {
     char name[96];
     snprintf(name, sizeof name, "matmul %s T=%lld K=%lld N=%lld%s%s%s", tfb_dtype_name(wt), (long long)T,
-             (long long)K, (long long)N, bias ? " bias" : "", chain ? " +" : "", chain ? tfb_op_name(a) : "");
+             (long long)K, (long long)N, bias ? " bias" : "", chain == 1 || chain == 2 ? " +" : "",
+             chain == 1 || chain == 2 ? tfb_op_name(a) : "");
     if (chain == 2)
         strncat(name, " +add (unfusable)", sizeof name - strlen(name) - 1);
+    if (chain >= 3)
+        strncat(name, chain == 3 ? " +residual add" : " +residual add +add (unfusable)", sizeof name - strlen(name) - 1);
     tcase *c = add(name, TFB_OP_MATMUL, T);
     c->in[0] = act(c, K);
     c->in[1] = (tspec){.dt = wt, .rows = N, .cols = K};
@@ -242,6 +257,10 @@ static void matmul_cases(tfb_dtype wt, int64_t T, int64_t K, int64_t N, bool bia
     c->out = act(c, N);
     c->chain = chain;
     c->act = a;
+    if (chain >= 3) {
+        c->in[3] = act(c, N);
+        c->n_in = 4;
+    }
     c->tol = wt == TFB_DTYPE_F32 ? TOL_MM : TOL_BF16;
 }
 
@@ -300,6 +319,12 @@ static void build_cases(void) {
             matmul_cases(TFB_DTYPE_F32, Ts[t], 33, 127, true, 2, acts[a]);
         }
     matmul_cases(TFB_DTYPE_BF16, 7, 64, 96, true, 1, TFB_OP_SILU);
+    for (int t = 0; t < 4; t++) {
+        matmul_cases(TFB_DTYPE_F32, Ts[t], 33, 127, true, 3, TFB_OP_GELU);
+        matmul_cases(TFB_DTYPE_F32, Ts[t], 33, 127, false, 4, TFB_OP_GELU);
+    }
+    matmul_cases(TFB_DTYPE_F32, 33, 3072, 768, true, 3, TFB_OP_GELU);
+    matmul_cases(TFB_DTYPE_BF16, 33, 3072, 768, true, 3, TFB_OP_GELU);
 
     static const int64_t Cs[] = {1, 7, 33, 768};
     for (int t = 0; t < 4; t++)
