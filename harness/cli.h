@@ -44,6 +44,7 @@ int tfb_cmd_list(int argc, char **argv);
 int tfb_cmd_run(int argc, char **argv);
 int tfb_cmd_bench(int argc, char **argv);
 int tfb_cmd_compare(int argc, char **argv);
+int tfb_cmd_report(int argc, char **argv);
 
 #endif
 

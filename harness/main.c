@@ -32,6 +32,8 @@ int main(int argc, char **argv) {
         return tfb_cmd_bench(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return tfb_cmd_compare(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return tfb_cmd_report(argc - 1, argv + 1);
     if (argc >= 2 && argv[1][0] != '-')
         return tfb_cli_usage(argv[1], "unknown subcommand (tfbench --help lists them)");
     return tfb_cmd_suite(argc, argv);

@@ -1,0 +1,663 @@
+/* The figures: each one writes its data file(s) (.dat, whitespace-separated, header comment), one
+ * self-contained gnuplot script NAME.gp that renders NAME.<fmt> for every requested format, and a
+ * section of report.md (the figure and its table) and tables.tex. A figure without data is skipped
+ * with a note, never drawn empty. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+/* A number for .dat files: gnuplot reads NaN as undefined (the point is skipped). */
+static void dat_num(tfb_sbuf *b, double v) {
+    if (isfinite(v))
+        tfb_sbuf_printf(b, " %.6g", v);
+    else
+        tfb_sbuf_printf(b, " NaN");
+}
+
+/* "12.3 ± 0.4" for tables. */
+static void fmt_ci(char *out, size_t len, double m, double ci) {
+    if (isfinite(ci))
+        snprintf(out, len, "%.4g ± %.2g", m, ci);
+    else
+        snprintf(out, len, "%.4g", m);
+}
+
+static void tex_escape(tfb_sbuf *b, const char *s) {
+    for (; *s; s++) {
+        if (strchr("_%&#$", *s))
+            tfb_sbuf_printf(b, "\\%c", *s);
+        else
+            tfb_sbuf_printf(b, "%c", *s);
+    }
+}
+
+/* Strings in gnuplot scripts and .dat labels are double-quoted; keep them free of quotes. */
+static void gp_str(tfb_sbuf *b, const char *s) {
+    tfb_sbuf_printf(b, "\"");
+    for (; *s; s++)
+        tfb_sbuf_printf(b, "%c", *s == '"' ? '\'' : *s);
+    tfb_sbuf_printf(b, "\"");
+}
+
+/* The script prologue: a loop over the requested formats around the plot body, so `gnuplot NAME.gp`
+ * re-renders every one. */
+static tfb_sbuf *gp_begin(tfb_rep_out *o, const char *name, const char *title) {
+    char fn[64];
+    snprintf(fn, sizeof fn, "%s.gp", name);
+    tfb_sbuf *g = tfb_rep_file(o, fn);
+    snprintf(o->figs[o->n_figs++], sizeof o->figs[0], "%s", name);
+    tfb_sbuf_printf(g, "# %s (tfbench report). Re-render with: gnuplot %s.gp\n", title, name);
+    tfb_sbuf_printf(g, "formats = \"");
+    for (int i = 0; i < o->n_formats; i++)
+        tfb_sbuf_printf(g, "%s%s", i ? " " : "", o->formats[i]);
+    tfb_sbuf_printf(g, "\"\n");
+    tfb_sbuf_printf(
+        g,
+        "do for [fmt in formats] {\n"
+        "  if (fmt eq \"png\") { set terminal pngcairo size 1200,700 enhanced font \"Sans,11\" }\n"
+        "  if (fmt eq \"svg\") { set terminal svg size 1200,700 enhanced font \"Sans,11\" }\n"
+        "  if (fmt eq \"pdf\") { set terminal pdfcairo size 10in,6in enhanced font \"Sans,10\" }\n"
+        "  set output \"%s.\".fmt\n"
+        "  reset\n"
+        "  set datafile missing \"NaN\"\n"
+        "  set grid ytics lc rgb \"#dddddd\"\n"
+        "  set key below noenhanced\n"
+        "  set title ",
+        name);
+    gp_str(g, title);
+    tfb_sbuf_printf(g, "\n");
+    return g;
+}
+
+static void gp_end(tfb_sbuf *g) {
+    tfb_sbuf_printf(g, "  set output\n}\n");
+}
+
+static void md_figure(tfb_rep_out *o, const char *name, const char *title, const char *what) {
+    tfb_sbuf_printf(&o->md, "\n## %s\n\n%s\n\n![%s](%s.%s)\n\n", title, what, title, name,
+                    o->n_formats && strcmp(o->formats[0], "pdf") != 0 ? o->formats[0] : "png");
+}
+
+static void md_skip(tfb_rep_out *o, const char *title, const char *why) {
+    tfb_sbuf_printf(&o->md, "\n## %s\n\n*Skipped: %s.*\n", title, why);
+}
+
+/* Distinct series labels (in first-seen order) over rows matching pred. */
+typedef bool (*row_pred)(const tfb_rep_row *r);
+typedef struct labels {
+    char s[64][128];
+    int n;
+} labels;
+
+static int label_index(labels *l, const char *s) {
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->s[i], s) == 0)
+            return i;
+    if (l->n == 64)
+        return -1;
+    snprintf(l->s[l->n], sizeof l->s[0], "%s", s);
+    return l->n++;
+}
+
+static bool is_rate(const tfb_rep_row *r) {
+    return strcmp(r->metric, "tokens_per_s") == 0;
+}
+static bool is_pp(const tfb_rep_row *r) {
+    return (strcmp(r->kind, "pp") == 0 || strcmp(r->kind, "encode") == 0) && is_rate(r);
+}
+static bool is_tg(const tfb_rep_row *r) {
+    return strcmp(r->kind, "tg") == 0 && is_rate(r);
+}
+static bool is_scale_pp(const tfb_rep_row *r) {
+    return strcmp(r->kind, "scale_pp") == 0 && is_rate(r);
+}
+static bool is_scale_tg(const tfb_rep_row *r) {
+    return strcmp(r->kind, "scale_tg") == 0 && (is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
+}
+static bool is_ratio(const tfb_rep_row *r) {
+    return strcmp(r->unit, "ratio") == 0 || strstr(r->metric, "speedup") || strstr(r->metric, "gain");
+}
+static bool is_kv(const tfb_rep_row *r) {
+    return strcmp(r->kind, "kv") == 0 && is_ratio(r);
+}
+static bool is_prefix(const tfb_rep_row *r) {
+    return strcmp(r->kind, "prefix") == 0 && is_ratio(r);
+}
+
+static int count_rows(const tfb_rep_data *d, row_pred p) {
+    int n = 0;
+    for (size_t i = 0; i < d->n_rows; i++)
+        n += p(&d->rows[i]);
+    return n;
+}
+
+/* ---- grouped bars: categories = series, bars = tests ------------------------------------------ */
+
+/* Writes NAME.dat: one line per series, "label v1 ci1 v2 ci2 ...", one pair per test. Returns the
+ * number of tests (columns), 0 if no rows. */
+static int bars_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_pred p, const char *what,
+                    labels *ser, labels *tests) {
+    ser->n = tests->n = 0;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *r = &d->rows[i];
+        if (!p(r))
+            continue;
+        char lab[128];
+        tfb_rep_series_label(d, r, true, lab, sizeof lab);
+        label_index(ser, lab);
+        label_index(tests, r->test);
+    }
+    if (!ser->n)
+        return 0;
+    tfb_sbuf *b = tfb_rep_file(o, dat);
+    tfb_sbuf_printf(b, "# %s: median and 95%% CI half-width per test\n# series", what);
+    for (int t = 0; t < tests->n; t++)
+        tfb_sbuf_printf(b, " %s %s_ci95", tests->s[t], tests->s[t]);
+    tfb_sbuf_printf(b, "\n");
+    for (int s = 0; s < ser->n; s++) {
+        gp_str(b, ser->s[s]);
+        for (int t = 0; t < tests->n; t++) {
+            double m = NAN, ci = NAN;
+            for (size_t i = 0; i < d->n_rows; i++) {
+                const tfb_rep_row *r = &d->rows[i];
+                char lab[128];
+                if (!p(r) || strcmp(r->test, tests->s[t]) != 0)
+                    continue;
+                tfb_rep_series_label(d, r, true, lab, sizeof lab);
+                if (strcmp(lab, ser->s[s]) == 0) {
+                    m = r->median;
+                    ci = isfinite(r->ci95) ? r->ci95 : 0;
+                }
+            }
+            dat_num(b, m);
+            dat_num(b, ci);
+        }
+        tfb_sbuf_printf(b, "\n");
+    }
+    return tests->n;
+}
+
+static void gp_bars(tfb_sbuf *g, const char *dat, const labels *tests, const char *ylabel) {
+    tfb_sbuf_printf(g,
+                    "  set style data histogram\n"
+                    "  set style histogram errorbars gap 2 lw 1\n"
+                    "  set style fill solid 0.7 border -1\n"
+                    "  set boxwidth 0.9\n"
+                    "  set xtics rotate by -25 noenhanced\n"
+                    "  set yrange [0:*]\n"
+                    "  set ylabel \"%s\"\n  plot ",
+                    ylabel);
+    for (int t = 0; t < tests->n; t++) {
+        tfb_sbuf_printf(g, "%s\"%s\" using %d:%d%s title ", t ? ", " : "", dat, 2 + 2 * t, 3 + 2 * t,
+                        t ? "" : ":xtic(1)");
+        gp_str(g, tests->s[t]);
+    }
+    tfb_sbuf_printf(g, "\n");
+}
+
+/* Table rows for md and tex from the same rows. */
+static void tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const char *caption,
+                        bool transform_ms) {
+    tfb_sbuf_printf(&o->md, "| series | test | median ± 95%% CI | unit |\n|---|---|---|---|\n");
+    tfb_sbuf_printf(&o->tex, "\\begin{table}[htbp]\n\\centering\n\\caption{");
+    tex_escape(&o->tex, caption);
+    tfb_sbuf_printf(&o->tex,
+                    "}\n\\begin{tabular}{llrl}\n\\toprule\nSeries & Test & Median $\\pm$ CI95 & Unit \\\\\n"
+                    "\\midrule\n");
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *r = &d->rows[i];
+        if (!p(r))
+            continue;
+        char lab[128], v[64];
+        tfb_rep_series_label(d, r, true, lab, sizeof lab);
+        double m = r->median, ci = r->ci95;
+        const char *unit = r->unit;
+        if (transform_ms && is_rate(r)) { /* tokens/s -> ms/token, CI by the derivative 1000/x^2 */
+            ci = isfinite(ci) ? 1000.0 * ci / (m * m) : NAN;
+            m = 1000.0 / m;
+            unit = "ms/token";
+        }
+        fmt_ci(v, sizeof v, m, ci);
+        tfb_sbuf_printf(&o->md, "| %s | %s | %s | %s |\n", lab, r->test, v, unit);
+        tex_escape(&o->tex, lab);
+        tfb_sbuf_printf(&o->tex, " & ");
+        tex_escape(&o->tex, r->test);
+        if (isfinite(ci))
+            tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g & ", m, ci);
+        else
+            tfb_sbuf_printf(&o->tex, " & %.4g & ", m);
+        tex_escape(&o->tex, unit);
+        tfb_sbuf_printf(&o->tex, " \\\\\n");
+    }
+    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
+}
+
+/* ---- lines: x numeric, one line per series ---------------------------------------------------- */
+
+typedef double (*row_x)(const tfb_rep_row *r);
+static double x_depth(const tfb_rep_row *r) {
+    return (double)r->depth;
+}
+static double x_prompt(const tfb_rep_row *r) {
+    return (double)r->n_prompt;
+}
+static double x_threads(const tfb_rep_row *r) {
+    return (double)r->threads;
+}
+
+/* NAME.dat with one block per series (gnuplot `index`), "x median ci95", sorted by x; y optionally
+ * as ms/token. Returns the number of series with at least min_points points. */
+static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_pred p, row_x fx, bool ms,
+                     bool with_threads, bool test_in_label, int min_points, const char *what, labels *ser) {
+    labels all = {0};
+    ser->n = 0;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *r = &d->rows[i];
+        if (!p(r))
+            continue;
+        char lab[128], full[128];
+        tfb_rep_series_label(d, r, with_threads, lab, sizeof lab);
+        snprintf(full, sizeof full, "%s%s%s", lab, test_in_label ? " " : "", test_in_label ? r->test : "");
+        label_index(&all, full);
+    }
+    tfb_sbuf *b = NULL;
+    for (int s = 0; s < all.n; s++) {
+        /* collect and sort this series' points by x */
+        double xs[256], ys[256], cs[256];
+        int n = 0;
+        for (size_t i = 0; i < d->n_rows && n < 256; i++) {
+            const tfb_rep_row *r = &d->rows[i];
+            char lab[128], full[128];
+            if (!p(r))
+                continue;
+            tfb_rep_series_label(d, r, with_threads, lab, sizeof lab);
+            snprintf(full, sizeof full, "%s%s%s", lab, test_in_label ? " " : "",
+                     test_in_label ? r->test : "");
+            if (strcmp(full, all.s[s]) != 0)
+                continue;
+            double y = r->median, ci = isfinite(r->ci95) ? r->ci95 : 0;
+            if (ms && is_rate(r)) { /* tokens/s -> ms/token; rows already in ms pass through */
+                ci = 1000.0 * ci / (y * y);
+                y = 1000.0 / y;
+            }
+            int k = n++;
+            while (k > 0 && xs[k - 1] > fx(r)) {
+                xs[k] = xs[k - 1], ys[k] = ys[k - 1], cs[k] = cs[k - 1];
+                k--;
+            }
+            xs[k] = fx(r), ys[k] = y, cs[k] = ci;
+        }
+        if (n < min_points)
+            continue;
+        if (!b) {
+            b = tfb_rep_file(o, dat);
+            tfb_sbuf_printf(b, "# %s: one block per series (gnuplot index), columns: x median ci95\n", what);
+        }
+        tfb_sbuf_printf(b, "%s# series %d: %s\n", ser->n ? "\n\n" : "", ser->n, all.s[s]);
+        label_index(ser, all.s[s]);
+        for (int k = 0; k < n; k++) {
+            tfb_sbuf_printf(b, "%.6g", xs[k]);
+            dat_num(b, ys[k]);
+            dat_num(b, cs[k]);
+            tfb_sbuf_printf(b, "\n");
+        }
+    }
+    return ser->n;
+}
+
+static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one) {
+    /* times and rates are positive: a wide CI must not drag the axis below zero */
+    tfb_sbuf_printf(g, "  set yrange [0:*]\n  plot ");
+    for (int s = 0; s < ser->n; s++) {
+        tfb_sbuf_printf(g, "%s\"%s\" index %d using %s:2:3 with yerrorlines pt 7 ps 0.8 title ",
+                        s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1");
+        gp_str(g, ser->s[s]);
+    }
+    tfb_sbuf_printf(g, "\n");
+}
+
+/* ---- the figures ------------------------------------------------------------------------------ */
+
+static void fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Throughput per backend";
+    labels sp, tp, sd, td;
+    if (!count_rows(d, is_pp) && !count_rows(d, is_tg)) {
+        md_skip(o, title, "no prefill (pp) or decode (tg) tokens/s rows in the inputs");
+        return;
+    }
+    int np = bars_dat(d, o, "throughput_prefill.dat", is_pp, "prefill tokens/s", &sp, &tp);
+    int nd = bars_dat(d, o, "throughput_decode.dat", is_tg, "decode tokens/s", &sd, &td);
+    tfb_sbuf *g = gp_begin(o, "throughput", title);
+    tfb_sbuf_printf(g, "  unset title\n  set multiplot layout 1,%d title ", (np > 0) + (nd > 0));
+    gp_str(g, "Throughput per backend (median, error bars: 95% CI)");
+    tfb_sbuf_printf(g, "\n");
+    if (np) {
+        tfb_sbuf_printf(g, "  set title \"Prefill\"\n");
+        gp_bars(g, "throughput_prefill.dat", &tp, "prefill throughput (tokens/s)");
+    }
+    if (nd) {
+        tfb_sbuf_printf(g, "  set title \"Decode\"\n");
+        gp_bars(g, "throughput_decode.dat", &td, "decode throughput (tokens/s)");
+    }
+    tfb_sbuf_printf(g, "  unset multiplot\n");
+    gp_end(g);
+    md_figure(o, "throughput", title,
+              "Prefill and decode tokens/s, reported separately; error bars are 95% CIs.");
+    if (np)
+        tables_rows(d, o, is_pp, "Prefill throughput", false);
+    if (nd)
+        tables_rows(d, o, is_tg, "Decode throughput", false);
+}
+
+static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Context-length scaling";
+    row_pred ptg = count_rows(d, is_scale_tg) ? is_scale_tg : is_tg;
+    row_pred ppp = count_rows(d, is_scale_pp) ? is_scale_pp : is_pp;
+    labels st, sp;
+    int nt = lines_dat(d, o, "context_decode.dat", ptg, x_depth, true, true, false, 2,
+                       "decode ms/token by depth", &st);
+    int np = lines_dat(d, o, "context_prefill.dat", ppp, x_prompt, false, true, false, 2,
+                       "prefill tokens/s by prompt length", &sp);
+    if (!nt && !np) {
+        md_skip(o, title, "no series with two or more context depths or prompt lengths");
+        return;
+    }
+    tfb_sbuf *g = gp_begin(o, "context", title);
+    tfb_sbuf_printf(
+        g,
+        "  unset title\n  set multiplot layout 1,%d title \"Context-length scaling (error bars: 95%% CI)\"\n"
+        "  set logscale x 2\n",
+        (nt > 0) + (np > 0));
+    if (nt) {
+        /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
+        tfb_sbuf_printf(g, "  set title \"Decode\"\n  set ylabel \"time per token (ms)\"\n");
+        tfb_sbuf_printf(g, "  set xlabel \"context depth (tokens, log scale; 0 drawn at 1)\"\n");
+        gp_lines(g, "context_decode.dat", &st, true);
+    }
+    if (np) {
+        tfb_sbuf_printf(g, "  set title \"Prefill\"\n  set xlabel \"prompt length (tokens, log scale)\"\n"
+                           "  set ylabel \"prefill throughput (tokens/s)\"\n");
+        gp_lines(g, "context_prefill.dat", &sp, false);
+    }
+    tfb_sbuf_printf(g, "  unset multiplot\n");
+    gp_end(g);
+    md_figure(o, "context", title,
+              "Decode time per token against context depth and prefill tokens/s against prompt "
+              "length (log-scale x).");
+    if (nt)
+        tables_rows(d, o, ptg, "Decode time per token by depth", true);
+    if (np)
+        tables_rows(d, o, ppp, "Prefill throughput by prompt length", false);
+}
+
+static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "KV-cache reuse speedup";
+    labels s;
+    if (!lines_dat(d, o, "kv_reuse.dat", is_kv, x_depth, false, true, false, 1,
+                   "KV-cache reuse speedup by depth", &s)) {
+        md_skip(o, title, "no KV-cache reuse (kind kv) rows in the inputs");
+        return;
+    }
+    tfb_sbuf *g = gp_begin(o, "kv_reuse", title);
+    tfb_sbuf_printf(g,
+                    "  set xlabel \"context depth (tokens)\"\n  set ylabel \"speedup of cached decode over "
+                    "recomputation (x)\"\n  set yrange [0:*]\n");
+    gp_lines(g, "kv_reuse.dat", &s, false);
+    gp_end(g);
+    md_figure(o, "kv_reuse", title,
+              "Decode with the KV cache against recomputing the whole sequence, per depth.");
+    tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
+}
+
+static void fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Prefix-reuse gain";
+    labels s, t;
+    if (!bars_dat(d, o, "prefix_reuse.dat", is_prefix, "prefix-reuse gain", &s, &t)) {
+        md_skip(o, title, "no prefix-reuse (kind prefix) rows in the inputs");
+        return;
+    }
+    tfb_sbuf *g = gp_begin(o, "prefix_reuse", title);
+    gp_bars(g, "prefix_reuse.dat", &t, "gain from reusing the shared prefix's K/V (x)");
+    gp_end(g);
+    md_figure(o, "prefix_reuse", title,
+              "Requests sharing a prefix, with against without reusing its cached K/V.");
+    tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
+}
+
+static bool is_kl(const tfb_rep_row *r) {
+    return strcmp(r->kind, "quant") == 0 && strncmp(r->metric, "kl_mean", 7) == 0;
+}
+
+static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Quantization trade-off";
+    tfb_sbuf *b = NULL;
+    labels s = {0};
+    const char *speed_kind = count_rows(d, is_tg) ? "tg" : "pp";
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *k = &d->rows[i];
+        if (!is_kl(k))
+            continue;
+        /* the speed of the same source/backend/model/dtype/threads: decode at the smallest depth */
+        const tfb_rep_row *best = NULL;
+        for (size_t j = 0; j < d->n_rows; j++) {
+            const tfb_rep_row *r = &d->rows[j];
+            if (r->src == k->src && strcmp(r->kind, speed_kind) == 0 && is_rate(r) &&
+                !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) &&
+                !strcmp(r->dtype, k->dtype) && r->threads == k->threads &&
+                (!best || r->depth < best->depth ||
+                 (r->depth == best->depth && r->n_prompt > best->n_prompt)))
+                best = r;
+        }
+        if (!best)
+            continue;
+        if (!b) {
+            b = tfb_rep_file(o, "quant_tradeoff.dat");
+            tfb_sbuf_printf(b,
+                            "# quantization trade-off: one block per (backend, dtype)\n"
+                            "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
+                            speed_kind);
+        }
+        char lab[128];
+        tfb_rep_series_label(d, k, true, lab, sizeof lab);
+        tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab, k->median);
+        dat_num(b, isfinite(k->ci95) ? k->ci95 : 0);
+        dat_num(b, best->median);
+        dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
+        tfb_sbuf_printf(b, " %s\n", best->test);
+        label_index(&s, lab);
+    }
+    if (!s.n) {
+        md_skip(o, title, "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
+        return;
+    }
+    tfb_sbuf *g = gp_begin(o, "quant_tradeoff", title);
+    tfb_sbuf_printf(
+        g,
+        "  set xlabel \"mean KL divergence from the f32 reference (nats)\"\n"
+        "  set ylabel \"%s throughput (tokens/s)\"\n  set yrange [0:*]\n  set xrange [0:*]\n  plot ",
+        speed_kind[0] == 't' ? "decode" : "prefill");
+    for (int i = 0; i < s.n; i++) {
+        tfb_sbuf_printf(g,
+                        "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars pt 7 ps 1.5 title ",
+                        i ? ", " : "", i);
+        gp_str(g, s.s[i]);
+    }
+    tfb_sbuf_printf(g, "\n");
+    gp_end(g);
+    md_figure(o, "quant_tradeoff", title, "Speed against accuracy, one point per backend and weight dtype.");
+    tfb_sbuf_printf(&o->md, "| series | mean KL (nats) | test |\n|---|---|---|\n");
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *k = &d->rows[i];
+        if (!is_kl(k))
+            continue;
+        char lab[128], v[64];
+        tfb_rep_series_label(d, k, true, lab, sizeof lab);
+        fmt_ci(v, sizeof v, k->median, k->ci95);
+        tfb_sbuf_printf(&o->md, "| %s | %s | %s |\n", lab, v, k->test);
+    }
+    tables_rows(d, o, is_kl, "Quantization: mean KL divergence from the f32 reference", false);
+}
+
+/* Thread scaling: prefill at each prompt length and decode from an empty cache. */
+static bool is_pp_tg(const tfb_rep_row *r) {
+    return is_pp(r) || (is_tg(r) && r->depth == 0);
+}
+
+static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Thread scaling";
+    labels s;
+    if (!lines_dat(d, o, "threads.dat", is_pp_tg, x_threads, false, false, true, 2,
+                   "tokens/s by thread count", &s)) {
+        md_skip(o, title, "every series was measured at one thread count (run bench with --threads 1,2,...)");
+        return;
+    }
+    tfb_sbuf *g = gp_begin(o, "threads", title);
+    tfb_sbuf_printf(g, "  set xlabel \"threads\"\n  set ylabel \"throughput (tokens/s)\"\n"
+                       "  set xtics 1\n  set offsets graph 0.05, graph 0.05, 0, 0\n");
+    gp_lines(g, "threads.dat", &s, false);
+    gp_end(g);
+    md_figure(o, "threads", title, "Prefill (pp) and decode (tg) tokens/s against the thread count.");
+    tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);
+}
+
+/* Kernel names are "op/backend/..." (tfbench-kernels); the probe is "probe/bandwidth" and "probe/peak_fp32".
+ */
+static void kernel_backend(const char *name, char *out, size_t len) {
+    const char *a = strchr(name, '/');
+    snprintf(out, len, "%s", a ? a + 1 : name);
+    out[strcspn(out, "/")] = '\0';
+}
+
+static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Roofline of the kernel microbenchmarks";
+    double peak[64], bw[64];
+    bool any_point = false, any_roof = false;
+    for (int s = 0; s < d->n_src && s < 64; s++) {
+        peak[s] = bw[s] = NAN;
+        for (size_t i = 0; i < d->n_kern; i++) {
+            const tfb_rep_kernel *k = &d->kern[i];
+            if (k->src != s)
+                continue;
+            if (strncmp(k->name, "probe/peak_fp32", 15) == 0)
+                peak[s] = k->gflops;
+            else if (strncmp(k->name, "probe/bandwidth", 15) == 0)
+                bw[s] = k->gbs;
+            else if (isfinite(k->gflops) && isfinite(k->gbs) && k->gbs > 0 && k->gflops > 0)
+                any_point = true;
+        }
+        any_roof |= isfinite(peak[s]) && isfinite(bw[s]);
+    }
+    if (!any_point || !any_roof) {
+        md_skip(o, title,
+                !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
+                           : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
+        return;
+    }
+    tfb_sbuf *b = tfb_rep_file(o, "roofline.dat");
+    tfb_sbuf_printf(b, "# roofline points: one block per (host, backend)\n"
+                       "# intensity_flop_per_byte gflops gflops_sd gbs name\n");
+    labels ser = {0};
+    int multi_host = 0;
+    for (int s = 0; s < d->n_src; s++)
+        multi_host += d->src[s].gbench;
+    for (int s = 0; s < d->n_src && s < 64; s++) {
+        for (size_t i = 0; i < d->n_kern; i++) {
+            const tfb_rep_kernel *k = &d->kern[i];
+            char be[64], lab[200];
+            if (k->src != s || strncmp(k->name, "probe/", 6) == 0 || !(k->gflops > 0) || !(k->gbs > 0))
+                continue;
+            kernel_backend(k->name, be, sizeof be);
+            snprintf(lab, sizeof lab, "%s%s%s", multi_host > 1 ? d->src[s].host : "",
+                     multi_host > 1 ? " / " : "", be);
+            if (label_index(&ser, lab) < 0)
+                continue;
+        }
+    }
+    for (int l = 0; l < ser.n; l++) {
+        tfb_sbuf_printf(b, "%s# series %d: %s\n", l ? "\n\n" : "", l, ser.s[l]);
+        for (int s = 0; s < d->n_src && s < 64; s++)
+            for (size_t i = 0; i < d->n_kern; i++) {
+                const tfb_rep_kernel *k = &d->kern[i];
+                char be[64], lab[200];
+                if (k->src != s || strncmp(k->name, "probe/", 6) == 0 || !(k->gflops > 0) || !(k->gbs > 0))
+                    continue;
+                kernel_backend(k->name, be, sizeof be);
+                snprintf(lab, sizeof lab, "%s%s%s", multi_host > 1 ? d->src[s].host : "",
+                         multi_host > 1 ? " / " : "", be);
+                if (strcmp(lab, ser.s[l]) != 0)
+                    continue;
+                tfb_sbuf_printf(b, "%.6g", k->gflops / k->gbs);
+                dat_num(b, k->gflops);
+                dat_num(b, isfinite(k->gflops_sd) ? k->gflops_sd : 0);
+                dat_num(b, k->gbs);
+                tfb_sbuf_printf(b, " %s\n", k->name);
+            }
+    }
+    tfb_sbuf *g = gp_begin(o, "roofline", title);
+    tfb_sbuf_printf(
+        g, "  set logscale xy\n  set xlabel \"arithmetic intensity (FLOP/byte)\"\n"
+           "  set ylabel \"attained performance (GFLOP/s)\"\n  set xrange [0.01:1000]\n  set samples 400\n");
+    int r = 0;
+    for (int s = 0; s < d->n_src && s < 64; s++)
+        if (isfinite(peak[s]) && isfinite(bw[s]))
+            tfb_sbuf_printf(g, "  roof%d(x) = (x * %.6g < %.6g) ? x * %.6g : %.6g\n", r++, bw[s], peak[s],
+                            bw[s], peak[s]);
+    tfb_sbuf_printf(g, "  plot ");
+    r = 0;
+    for (int s = 0; s < d->n_src && s < 64; s++)
+        if (isfinite(peak[s]) && isfinite(bw[s])) {
+            char lab[300];
+            snprintf(lab, sizeof lab, "roof%s%s: %.0f GB/s, %.0f GFLOP/s", multi_host > 1 ? " " : "",
+                     multi_host > 1 ? d->src[s].host : "", bw[s], peak[s]);
+            tfb_sbuf_printf(g, "%sroof%d(x) with lines lw 2 dt %d lc rgb \"#555555\" title ", r ? ", " : "",
+                            r, r + 1);
+            gp_str(g, lab);
+            r++;
+        }
+    for (int l = 0; l < ser.n; l++) {
+        tfb_sbuf_printf(g, ", \"roofline.dat\" index %d using 1:2:3 with yerrorbars pt 7 ps 1 title ", l);
+        gp_str(g, ser.s[l]);
+    }
+    tfb_sbuf_printf(g, "\n");
+    gp_end(g);
+    md_figure(
+        o, "roofline", title,
+        "Each kernel at its arithmetic intensity (GFLOP/s over GB/s) against the measured peak fp32 GFLOP/s "
+        "and read bandwidth of the machine (probe).");
+    tfb_sbuf_printf(
+        &o->md, "| kernel | GFLOP/s | GB/s | time/iter (ms) | fraction of roof |\n|---|---|---|---|---|\n");
+    tfb_sbuf_printf(
+        &o->tex,
+        "\\begin{table}[htbp]\n\\centering\n\\caption{Kernel microbenchmarks}\n"
+        "\\begin{tabular}{lrrrr}\n\\toprule\nKernel & GFLOP/s & GB/s & ms/iter & Roof fraction \\\\\n"
+        "\\midrule\n");
+    for (size_t i = 0; i < d->n_kern; i++) {
+        const tfb_rep_kernel *k = &d->kern[i];
+        double roof = NAN;
+        if (k->src < 64 && isfinite(peak[k->src]) && isfinite(bw[k->src]) && k->gbs > 0) {
+            double ai = k->gflops / k->gbs;
+            roof = k->gflops / fmin(peak[k->src], ai * bw[k->src]);
+        }
+        tfb_sbuf_printf(&o->md, "| %s | %.4g | %.4g | %.4g | %.2f |\n", k->name, k->gflops, k->gbs,
+                        k->time_ns / 1e6, roof);
+        tex_escape(&o->tex, k->name);
+        tfb_sbuf_printf(&o->tex, " & %.4g & %.4g & %.4g & %.2f \\\\\n", k->gflops, k->gbs, k->time_ns / 1e6,
+                        roof);
+    }
+    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
+}
+
+void tfb_rep_figures(const tfb_rep_data *d, tfb_rep_out *o) {
+    fig_throughput(d, o);
+    fig_context(d, o);
+    fig_kv(d, o);
+    fig_prefix(d, o);
+    fig_quant(d, o);
+    fig_threads(d, o);
+    fig_roofline(d, o);
+}

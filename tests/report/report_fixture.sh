@@ -1,0 +1,62 @@
+#!/bin/sh
+# tfbench report on the committed fixture: every figure, data file and table is there, the PNGs are
+# PNGs, the data files hold the fixture's numbers, report.md links every figure, tables.tex is booktabs;
+# an existing report is not overwritten without --force.
+# usage: report_fixture.sh TFBENCH FIXTURES WORKDIR
+set -eu
+cli=$1 fx=$2 dir=$3
+rm -rf "$dir" && mkdir -p "$dir"
+out=$dir/out
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$cli" report "$fx/results.json" "$fx/kernels.json" -o "$out" --format png,svg >"$dir/stdout" 2>"$dir/stderr" ||
+    { cat "$dir/stderr"; fail "report exited $?"; }
+[ ! -s "$dir/stderr" ] || { cat "$dir/stderr"; fail "unexpected stderr"; }
+
+for fig in throughput context kv_reuse prefix_reuse quant_tradeoff threads roofline; do
+    [ -s "$out/$fig.gp" ] || fail "$fig.gp missing"
+    for fmt in png svg; do
+        [ -s "$out/$fig.$fmt" ] || fail "$fig.$fmt missing"
+    done
+    # PNG magic: 89 50 4E 47 0D 0A 1A 0A
+    [ "$(head -c 8 "$out/$fig.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$fig.png is not a PNG"
+    grep -q '<svg' "$out/$fig.svg" || fail "$fig.svg is not SVG"
+    grep -q "($fig.png)" "$out/report.md" || fail "report.md does not show $fig.png"
+done
+for f in report.md tables.tex throughput_prefill.dat throughput_decode.dat context_decode.dat context_prefill.dat \
+         kv_reuse.dat prefix_reuse.dat quant_tradeoff.dat threads.dat roofline.dat; do
+    [ -s "$out/$f" ] || fail "$f missing"
+done
+grep -q 'Skipped' "$out/report.md" && fail "a figure was skipped on the full fixture"
+
+# The fixture's numbers, in the data files (values as the fixture writes them).
+has() { grep -q -- "$2" "$out/$1" || fail "$1 lacks $2"; }
+has throughput_prefill.dat '"simd q8_0 2t" 21000.2 420'        # 8000*1.5*1.75 + 0.25, ci 2%
+has throughput_prefill.dat '"reference f32 1t" 1000.25 20'
+has throughput_decode.dat '"reference q8_0 1t" 375.5 15 359.5 15'   # depth 0 and depth 16
+has kv_reuse.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
+has prefix_reuse.dat '"reference q8_0 2t" 1.7 0.05'   # threads 0 (default) is the manifest's 2 cores
+has quant_tradeoff.dat '^0.00456 0.0001 5250.5 210 tg4@d0$'       # simd q8_0 at 2 threads (default), depth 0
+has context_decode.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
+has context_prefill.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
+has threads.dat '^2 14000.2 280$'                                 # simd f32 pp16 at 2 threads
+has roofline.dat '^4.26673 2.0971 0 0.4915 matmul/reference/f32/64x64x64$'
+grep -q 'roof: 42 GB/s, 321 GFLOP/s' "$out/roofline.gp" || fail "roofline.gp lacks the probe's roof"
+grep -q '\\toprule' "$out/tables.tex" || fail "tables.tex has no \\toprule"
+grep -q '\\bottomrule' "$out/tables.tex" || fail "tables.tex has no \\bottomrule"
+grep -q 'Fixture CPU 9000' "$out/report.md" || fail "report.md lacks the machine's environment"
+grep -q 'fixture-host' "$out/report.md" || fail "report.md lacks the kernel file's host"
+
+# The scripts re-render on their own.
+rm "$out/threads.png"
+(cd "$out" && gnuplot threads.gp) || fail "gnuplot threads.gp failed"
+[ -s "$out/threads.png" ] || fail "threads.gp did not re-render threads.png"
+
+# No overwrite without --force (exit 2, file untouched), then --force works.
+before=$(cksum <"$out/report.md")
+if "$cli" report "$fx/results.json" -o "$out" 2>"$dir/err2"; then fail "overwrote without --force"; fi
+grep -q '^tfbench: .*exists (use --force' "$dir/err2" || { cat "$dir/err2"; fail "no 'exists' message"; }
+[ "$(cksum <"$out/report.md")" = "$before" ] || fail "report.md changed without --force"
+"$cli" report "$fx/results.json" -o "$out" --force 2>/dev/null || fail "--force did not overwrite"
+[ "$(cksum <"$out/report.md")" != "$before" ] || fail "--force left report.md as it was"
+echo ok
