@@ -1,14 +1,21 @@
 #!/bin/sh
 # Every measurement family on the reference backend and the three tiny models, then the schema check.
-# usage: bench_all.sh TFBENCH VALIDATOR WORKDIR
+# usage: bench_all.sh TFBENCH VALIDATOR WORKDIR [BACKENDS]
+# With BACKENDS other than reference, exits 77 (ctest: skipped) when one of them is not compiled in.
 set -eu
-cli=$1 validator=$2 dir=$3
+cli=$1 validator=$2 dir=$3 backends=${4:-reference}
+for b in $(echo "$backends" | tr , ' '); do
+    "$cli" list | grep -q "^$b " || { echo "$b not compiled in: skipped"; exit 77; }
+done
 rm -rf "$dir" && mkdir -p "$dir"
-"$cli" bench --backend reference --model gpt2-tiny,bert-tiny,marian-tiny --pp 16 --tg 4 --depth 0,16 -r 2 \
+"$cli" bench --backend "$backends" --model gpt2-tiny,bert-tiny,marian-tiny --pp 16 --tg 4 --depth 0,16 -r 2 \
     --kv-reuse --prefix 8 --requests 2 --dtype f32,q8_0 --scaling -o "$dir/results.json" --csv "$dir/results.csv" \
     >"$dir/stdout" 2>"$dir/stderr"
 grep -q '^| backend | model | dtype | threads | test | metric | median ± ci95 | unit | cv |$' "$dir/stdout"
-grep -q '| reference | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |' "$dir/stdout"
+for b in $(echo "$backends" | tr , ' '); do
+    grep -q "| $b | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |" "$dir/stdout" || { echo "no $b rows"; exit 1; }
+    grep -q "| $b | marian-tiny | q8_0 | default | xattn tg4@d0 | speedup |" "$dir/stdout" || { echo "no $b xattn"; exit 1; }
+done
 [ ! -s "$dir/stderr" ] || { echo "unexpected stderr:"; cat "$dir/stderr"; exit 1; }
 # One CSV line per JSON row, plus the header.
 rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$dir/results.json")
