@@ -5,7 +5,7 @@
  * The command buffer is re-recorded on every call: n_rows and pos change every call and set the
  * dispatch sizes, and recording ~150 nodes costs tens of microseconds (see the report), far below
  * one decode step, so a cached command buffer plus indirect dispatch would buy nothing measurable.
- * Descriptor sets (one per node) are created at the first compute of a graph and cached in
+ * Descriptor sets (one per node, or per part of a weight split to fit maxStorageBufferRange) are created at the first compute of a graph and cached in
  * g->backend_data. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,39 @@
 
 /* ---- per-graph state ------------------------------------------------------------------------------ */
 
-/* Binding i of node n: input i, or the output for the output slot and for unused inputs. */
-static tfb_vk_binding binding_of(const tfb_vk *vk, const tfb_node *n, int i) {
+/* The input bound in parts when it exceeds maxStorageBufferRange: MATMUL's weight, EMBED's table. */
+static const tfb_tensor *splittable(const tfb_node *n) {
+    return (n->op == TFB_OP_MATMUL || n->op == TFB_OP_EMBED) ? n->in[1] : NULL;
+}
+
+/* Rows of the splittable input per part, or 0 when it fits one binding. */
+static int64_t rows_per_part(const tfb_vk *vk, const tfb_node *n) {
+    const tfb_tensor *w = splittable(n);
+    VkDeviceSize max = vk->props.limits.maxStorageBufferRange;
+    VkDeviceSize slack = vk->props.limits.minStorageBufferOffsetAlignment + 4;
+    if (!w || tfb_tensor_nbytes(w) + slack <= max)
+        return 0;
+    return (int64_t)((max - slack) / tfb_dtype_row_bytes(w->dtype, w->shape[1]));
+}
+
+/* Binding i of node n (part `part` of rpp rows when split): input i, or the output for the output
+ * slot and for unused inputs. */
+static tfb_vk_binding binding_of(const tfb_vk *vk, const tfb_node *n, int i, int part, int64_t rpp) {
     const tfb_tensor *t = i < TFB_MAX_INPUTS && n->in[i] ? n->in[i] : n->out;
+    VkDeviceSize lo = t->offset, hi = t->offset + tfb_tensor_nbytes(t);
+    if (rpp > 0 && t == splittable(n) && i == 1) {
+        size_t rb = tfb_dtype_row_bytes(t->dtype, t->shape[1]);
+        int64_t r0 = part * rpp, r1 = r0 + rpp < t->shape[0] ? r0 + rpp : t->shape[0];
+        lo = t->offset + (VkDeviceSize)r0 * rb;
+        hi = t->offset + (VkDeviceSize)r1 * rb;
+    }
     VkDeviceSize align = vk->props.limits.minStorageBufferOffsetAlignment;
-    VkDeviceSize base = align > 1 ? (t->offset / align) * align : t->offset;
-    return (tfb_vk_binding){tfb__vk_handle(t), base, t->offset + tfb_tensor_nbytes(t) - base};
+    VkDeviceSize base = align > 1 ? (lo / align) * align : lo;
+    /* Whole words: shaders read 2-byte and 1-byte elements from the uint words that hold them, and
+     * drivers bounds-check whole words against the range (buffers are sized in 64-byte units). */
+    VkDeviceSize end = (hi + 3) & ~(VkDeviceSize)3;
+    VkDeviceSize size = ((const tfb_vk_buf *)t->buf->handle)->size;
+    return (tfb_vk_binding){tfb__vk_handle(t), base, (end < size ? end : size) - base};
 }
 
 static bool same_binding(tfb_vk_binding a, tfb_vk_binding b) {
@@ -41,25 +68,35 @@ void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g) {
         vkDestroyDescriptorPool(vk->dev, gs->pool, NULL); /* frees its sets */
     free(gs->sets);
     free(gs->bound);
+    free(gs->first);
+    free(gs->parts);
+    free(gs->part_rows);
     free(gs);
     g->backend_data = NULL;
 }
 
-static void write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int i) {
+static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int node, int part) {
+    int si = gs->first[node] + part;
     VkDescriptorBufferInfo bi[TFB_VK_BINDINGS];
     VkWriteDescriptorSet w[TFB_VK_BINDINGS];
     for (int b = 0; b < TFB_VK_BINDINGS; b++) {
-        gs->bound[i][b] = binding_of(vk, n, b);
-        bi[b] = (VkDescriptorBufferInfo){
-            .buffer = gs->bound[i][b].buf, .offset = gs->bound[i][b].base, .range = gs->bound[i][b].range};
+        tfb_vk_binding bd = binding_of(vk, n, b, part, gs->part_rows[node]);
+        if (bd.range > vk->props.limits.maxStorageBufferRange)
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED,
+                                 "vulkan: %s: a tensor of %llu bytes exceeds maxStorageBufferRange (%u bytes)",
+                                 tfb_op_name(n->op), (unsigned long long)bd.range,
+                                 vk->props.limits.maxStorageBufferRange);
+        gs->bound[si][b] = bd;
+        bi[b] = (VkDescriptorBufferInfo){.buffer = bd.buf, .offset = bd.base, .range = bd.range};
         w[b] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                                      .dstSet = gs->sets[i],
+                                      .dstSet = gs->sets[si],
                                       .dstBinding = (uint32_t)b,
                                       .descriptorCount = 1,
                                       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                       .pBufferInfo = &bi[b]};
     }
     vkUpdateDescriptorSets(vk->dev, TFB_VK_BINDINGS, w, 0, NULL);
+    return TFB_STATUS_OK;
 }
 
 static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
@@ -77,7 +114,20 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
         gs->next = vk->graphs;
         vk->graphs = gs;
         g->backend_data = gs;
-        uint32_t n = g->n_nodes > 0 ? (uint32_t)g->n_nodes : 1;
+        size_t nn = g->n_nodes > 0 ? (size_t)g->n_nodes : 1;
+        gs->first = calloc(nn, sizeof *gs->first);
+        gs->parts = calloc(nn, sizeof *gs->parts);
+        gs->part_rows = calloc(nn, sizeof *gs->part_rows);
+        if (!gs->first || !gs->parts || !gs->part_rows)
+            return tfb_error_set(TFB_STATUS_NOMEM, "vulkan: out of memory");
+        for (int i = 0; i < g->n_nodes; i++) {
+            int64_t rpp = rows_per_part(vk, &g->nodes[i]);
+            gs->part_rows[i] = rpp;
+            gs->parts[i] = rpp > 0 ? (int)((splittable(&g->nodes[i])->shape[0] + rpp - 1) / rpp) : 1;
+            gs->first[i] = gs->n_sets;
+            gs->n_sets += gs->parts[i];
+        }
+        uint32_t n = gs->n_sets > 0 ? (uint32_t)gs->n_sets : 1;
         gs->sets = calloc(n, sizeof *gs->sets);
         gs->bound = calloc(n, sizeof *gs->bound);
         VkDescriptorSetLayout *layouts = calloc(n, sizeof *layouts);
@@ -101,15 +151,18 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
         free(layouts);
         VK_CHECK(r);
         for (int i = 0; i < g->n_nodes; i++)
-            write_set(vk, gs, &g->nodes[i], i);
+            for (int p = 0; p < gs->parts[i]; p++)
+                TFB_TRY(write_set(vk, gs, &g->nodes[i], i, p));
     } else {
         /* Tensors may have been given other storage since (tests do); rewrite those sets only. */
         for (int i = 0; i < g->n_nodes; i++)
-            for (int b = 0; b < TFB_VK_BINDINGS; b++)
-                if (!same_binding(gs->bound[i][b], binding_of(vk, &g->nodes[i], b))) {
-                    write_set(vk, gs, &g->nodes[i], i);
-                    break;
-                }
+            for (int p = 0; p < gs->parts[i]; p++)
+                for (int b = 0; b < TFB_VK_BINDINGS; b++)
+                    if (!same_binding(gs->bound[gs->first[i] + p][b],
+                                      binding_of(vk, &g->nodes[i], b, p, gs->part_rows[i]))) {
+                        TFB_TRY(write_set(vk, gs, &g->nodes[i], i, p));
+                        break;
+                    }
     }
     *out = gs;
     return TFB_STATUS_OK;
@@ -179,10 +232,39 @@ typedef struct rec {
     tfb_vk *vk;
     VkCommandBuffer cmd;
     const tfb_graph *g;
+    const tfb_vk_graph *gs;
+    int node;
     VkDescriptorSet set;
-    const tfb_vk_binding *bound; /* [TFB_VK_BINDINGS] of this node */
+    const tfb_vk_binding *bound; /* [TFB_VK_BINDINGS] of this node's current part */
     int n_dispatch;
 } rec;
+
+/* Select part p of node n: its descriptor set, the offsets within its bindings, and for a split
+ * weight (table) the rows it covers. */
+static void full_barrier(VkCommandBuffer cmd);
+
+static void use_part(rec *r, const tfb_node *n, int p, tfb_vk_push *pc) {
+    /* Parts write disjoint columns, but the unused bindings of the shaders alias the output, so a
+     * barrier between parts keeps every access ordered (and synchronization validation quiet). */
+    if (p > 0)
+        full_barrier(r->cmd);
+    int si = r->gs->first[r->node] + p;
+    r->set = r->gs->sets[si];
+    r->bound = r->gs->bound[si];
+    pc->offo = (uint32_t)(n->out->offset - r->bound[TFB_VK_BINDINGS - 1].base);
+    uint32_t *offs[TFB_MAX_INPUTS] = {&pc->off0, &pc->off1, &pc->off2, &pc->off3};
+    for (int i = 0; i < TFB_MAX_INPUTS; i++)
+        if (n->in[i])
+            *offs[i] = (uint32_t)(n->in[i]->offset - r->bound[i].base);
+    const tfb_tensor *w = splittable(n);
+    if (w) {
+        int64_t rpp = r->gs->part_rows[r->node], rows = w->shape[0];
+        int64_t r0 = rpp > 0 ? p * rpp : 0, r1 = rpp > 0 && r0 + rpp < rows ? r0 + rpp : rows;
+        pc->off1 += (uint32_t)((size_t)r0 * tfb_dtype_row_bytes(w->dtype, w->shape[1]));
+        pc->nbase = (uint32_t)r0;
+        pc->ncount = (uint32_t)(r1 - r0);
+    }
+}
 
 static uint32_t ceil_div(int64_t a, int64_t b) {
     return (uint32_t)((a + b - 1) / b);
@@ -219,16 +301,8 @@ static tfb_status too_big(const tfb_node *n, const char *what, int64_t v) {
 static tfb_status record_node(rec *r, const tfb_node *n) {
     const tfb_graph *g = r->g;
     tfb_vk_push pc = {0};
-    /* Offsets within each binding's range. */
-    pc.offo = (uint32_t)(n->out->offset - r->bound[TFB_VK_BINDINGS - 1].base);
-    for (int i = 0; i < TFB_MAX_INPUTS; i++)
-        if (n->in[i]) {
-            uint32_t off = (uint32_t)(n->in[i]->offset - r->bound[i].base);
-            if (i == 0) pc.off0 = off;
-            if (i == 1) pc.off1 = off;
-            if (i == 2) pc.off2 = off;
-            if (i == 3) pc.off3 = off;
-        }
+    use_part(r, n, 0, &pc);
+    int parts = r->gs->parts[r->node];
     pc.pos = (uint32_t)g->params.pos;
     pc.eps = n->eps;
     pc.scale = n->scale;
@@ -247,7 +321,10 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
             pc.mode |= TFB_VK_EMBED_POS_SIN;
         if (n->in[3])
             pc.mode |= TFB_VK_EMBED_TYPE;
-        dispatch(r, TFB_VK_P_EMBED, &pc, ceil_div(C, 64), (uint32_t)T, 1);
+        for (int p = 0; p < parts; p++) {
+            use_part(r, n, p, &pc);
+            dispatch(r, TFB_VK_P_EMBED, &pc, ceil_div(C, 64), (uint32_t)T, 1);
+        }
         break;
     }
     case TFB_OP_MATMUL: {
@@ -261,19 +338,26 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         if (n->in[2] && r->vk->plant != 2)
             pc.mode |= TFB_VK_MATMUL_BIAS;
         int wt = (int)w->dtype;
-        if (T <= 4) {
-            uint32_t gx = N < 65535 ? (uint32_t)N : 65535;
-            dispatch(r, TFB_VK_P_GEMV + wt, &pc, gx, (uint32_t)T, ceil_div(N, gx));
-        } else {
-            if (ceil_div(N, 32) > 65535)
-                return too_big(n, "N", N);
-            dispatch(r, TFB_VK_P_MATMUL + wt, &pc, ceil_div(N, 32), ceil_div(T, 32), 1);
+        if (ceil_div(N, 32) > 65535)
+            return too_big(n, "N", N);
+        for (int p = 0; p < parts; p++) {
+            use_part(r, n, p, &pc);
+            int64_t NP = pc.ncount;
+            if (T <= 4) {
+                uint32_t gx = NP < 65535 ? (uint32_t)NP : 65535;
+                dispatch(r, TFB_VK_P_GEMV + wt, &pc, gx, (uint32_t)T, ceil_div(NP, gx));
+            } else {
+                dispatch(r, TFB_VK_P_MATMUL + wt, &pc, ceil_div(NP, 32), ceil_div(T, 32), 1);
+            }
         }
         break;
     }
     case TFB_OP_ADD:
         pc.cols = (uint32_t)n->out->shape[1];
-        dispatch_1d(r, TFB_VK_P_ADD, &pc, T * n->out->shape[1]);
+        /* Planted fault 4 (tests only): ADD writes one row past its rows. */
+        if (r->vk->plant == 4)
+            pc.rows++;
+        dispatch_1d(r, TFB_VK_P_ADD, &pc, (int64_t)pc.rows * n->out->shape[1]);
         break;
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
@@ -383,7 +467,7 @@ tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
     /* Earlier submissions (downloads, fills) may still touch these buffers' caches. */
     full_barrier(cmd);
     hazards hz = {.n_wr = 0, .n_rd = 0};
-    rec r = {.vk = vk, .cmd = cmd, .g = g};
+    rec r = {.vk = vk, .cmd = cmd, .g = g, .gs = gs};
     tfb_status st = TFB_STATUS_OK;
     for (int i = 0; i < g->n_nodes && st == TFB_STATUS_OK; i++) {
         const tfb_node *n = &g->nodes[i];
@@ -391,8 +475,7 @@ tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
             full_barrier(cmd); /* each node timed on its own */
         else if (vk->plant != 3) /* planted fault 3 (tests only): no barriers between nodes */
             node_barrier(&hz, cmd, n);
-        r.set = gs->sets[i];
-        r.bound = gs->bound[i];
+        r.node = i;
         st = record_node(&r, n);
         if (per_node)
             vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, vk->qpool, 2 + (uint32_t)i);

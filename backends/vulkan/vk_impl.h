@@ -52,9 +52,11 @@ typedef struct tfb_vk_binding {
 /* Per-graph state in g->backend_data: one descriptor set per node, created at the first compute. */
 typedef struct tfb_vk_graph {
     VkDescriptorPool pool;
-    VkDescriptorSet *sets;                   /* [n_nodes] */
-    tfb_vk_binding (*bound)[TFB_VK_BINDINGS]; /* [n_nodes] what each set was written with */
-    int n_nodes;
+    VkDescriptorSet *sets;                   /* [n_sets]: node i owns sets first[i] .. first[i]+parts[i]-1 */
+    tfb_vk_binding (*bound)[TFB_VK_BINDINGS]; /* [n_sets] what each set was written with */
+    int *first, *parts;                      /* [n_nodes] */
+    int64_t *part_rows;                      /* [n_nodes] weight rows per part, 0 = not split */
+    int n_nodes, n_sets;
     struct tfb_vk_graph *next; /* the backend's list, so free() releases graphs nobody released */
     tfb_graph *g;
 } tfb_vk_graph;

@@ -15,7 +15,9 @@ void main() {
     if (c >= C || t >= pc.rows)
         return;
     uint id = uint(Ids[(pc.off0 >> 2) + t]);
-    float x = pc.scale * Tok[(pc.off1 >> 2) + id * C + c];
+    if (id < pc.nbase || id - pc.nbase >= pc.ncount) // another part of the table holds this token
+        return;
+    float x = pc.scale * Tok[(pc.off1 >> 2) + (id - pc.nbase) * C + c];
     uint p = pc.pos + t;
     if ((pc.mode & TFB_VK_EMBED_POS_LEARNED) != 0u)
         x += Pos[(pc.off2 >> 2) + p * C + c];

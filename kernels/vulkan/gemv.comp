@@ -14,7 +14,7 @@ void main() {
     uint K = pc.cols, N = pc.n;
     uint n = gl_WorkGroupID.x + gl_NumWorkGroups.x * gl_WorkGroupID.z;
     uint t = gl_WorkGroupID.y;
-    if (n >= N) // uniform per workgroup
+    if (n >= pc.ncount) // uniform per workgroup
         return;
     uint lid = gl_LocalInvocationID.x;
     uint xo = (pc.off0 >> 2) + t * K;
@@ -47,7 +47,7 @@ void main() {
     float sum = wg_sum(acc);
     if (lid == 0u) {
         if ((pc.mode & TFB_VK_MATMUL_BIAS) != 0u)
-            sum += Bias[(pc.off2 >> 2) + n];
-        O[(pc.offo >> 2) + t * N + n] = sum;
+            sum += Bias[(pc.off2 >> 2) + pc.nbase + n];
+        O[(pc.offo >> 2) + t * N + pc.nbase + n] = sum;
     }
 }

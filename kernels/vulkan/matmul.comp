@@ -13,7 +13,7 @@ shared float xs[32][33];
 shared float ws[32][33];
 
 void main() {
-    uint T = pc.rows, K = pc.cols, N = pc.n;
+    uint T = pc.rows, K = pc.cols, N = pc.n, NP = pc.ncount; // NP: weight rows of this part
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     uint lid = ty * 16u + tx;
     uint n0 = gl_WorkGroupID.x * 32u, t0 = gl_WorkGroupID.y * 32u;
@@ -25,7 +25,7 @@ void main() {
             uint r = e / 32u, c = e % 32u;
             uint k = k0 + c;
             xs[r][c] = (t0 + r < T && k < K) ? X[xo + (t0 + r) * K + k] : 0.0;
-            ws[r][c] = (n0 + r < N && k < K) ? w_at(w_row(n0 + r, K), k) : 0.0;
+            ws[r][c] = (n0 + r < NP && k < K) ? w_at(w_row(n0 + r, K), k) : 0.0;
         }
         barrier();
         for (uint kk = 0u; kk < 32u; kk++) {
@@ -41,10 +41,11 @@ void main() {
     uint oo = pc.offo >> 2, bo = pc.off2 >> 2;
     bool has_bias = (pc.mode & TFB_VK_MATMUL_BIAS) != 0u;
     uint ta = t0 + ty, tb = t0 + ty + 16u, na = n0 + tx, nb = n0 + tx + 16u;
-    float ba = (has_bias && na < N) ? Bias[bo + na] : 0.0;
-    float bb = (has_bias && nb < N) ? Bias[bo + nb] : 0.0;
-    if (ta < T && na < N) O[oo + ta * N + na] = acc00 + ba;
-    if (ta < T && nb < N) O[oo + ta * N + nb] = acc01 + bb;
-    if (tb < T && na < N) O[oo + tb * N + na] = acc10 + ba;
-    if (tb < T && nb < N) O[oo + tb * N + nb] = acc11 + bb;
+    float ba = (has_bias && na < NP) ? Bias[bo + pc.nbase + na] : 0.0;
+    float bb = (has_bias && nb < NP) ? Bias[bo + pc.nbase + nb] : 0.0;
+    oo += pc.nbase;
+    if (ta < T && na < NP) O[oo + ta * N + na] = acc00 + ba;
+    if (ta < T && nb < NP) O[oo + ta * N + nb] = acc01 + bb;
+    if (tb < T && na < NP) O[oo + tb * N + na] = acc10 + ba;
+    if (tb < T && nb < NP) O[oo + tb * N + nb] = acc11 + bb;
 }

@@ -34,9 +34,13 @@ TFB_PUSH_BEGIN
     TFB_U32 mode;  /* op variant: activation kind, mask kind, norm kind, embed flags */
     TFB_F32 eps;
     TFB_F32 scale;
-    TFB_U32 pad0;
-    TFB_U32 pad1;
+    TFB_U32 nbase;  /* MATMUL: first weight row (output column) of this part; EMBED: first token row */
+    TFB_U32 ncount; /* rows of the weight (token table) bound in this part */
 TFB_PUSH_END
+
+/* A weight larger than maxStorageBufferRange (lavapipe: 128 MiB; GPT-2's f32 LM head is 147 MiB)
+ * is bound in parts of whole rows, one dispatch per part: off1 and the row index are relative to the
+ * part, output columns are nbase + row. */
 
 /* mode values */
 #define TFB_VK_ACT_GELU 0u

@@ -1,0 +1,23 @@
+#!/bin/sh
+# validation.sh CLI MODEL DTYPE [PLANT]: `tfbench run` on the Vulkan backend with the Khronos
+# validation layer (and synchronization validation) enabled through TFB_VK_VALIDATION=1. The backend
+# counts every warning/error message of its debug-utils messenger and fails the run; this script
+# also fails on any validation text on stderr. PLANT selects a planted fault (1: a dispatch without
+# its descriptor set, 3: no barriers between nodes) that must make it fail (WILL_FAIL tests).
+set -u
+cli=$1 model=$2 dtype=$3
+plant=${4:-0}
+src=""
+case $model in marian*) src="--source-tokens 3,17,99,240,5,61,7" ;; esac
+err=$(mktemp)
+TFB_VK_VALIDATION=1 TFB_VK_PLANT=$plant "$cli" run --model "$model" --dtype "$dtype" --backend vulkan \
+  --tokens 5,7,9,11,200,300,17,42 --n-gen 8 $src 2>"$err"
+rc=$?
+cat "$err" >&2
+if [ $rc -ne 0 ] || grep -qi "validation" "$err"; then
+  rm -f "$err"
+  echo "FAIL: validation messages or exit $rc"
+  exit 1
+fi
+rm -f "$err"
+echo "ok: validation layer clean on $model $dtype"
