@@ -13,17 +13,21 @@ static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_B
 
 static void usage(FILE *f) {
     fprintf(f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
-               "                       [--op-level-only | --model-level-only] [--op NAME] [--case SUBSTRING]\n"
+               "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
                "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
-               "                       [--tolerances] [--quiet]\n"
+               "                       [--tolerances] [--quiet] [--repro]\n"
                "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
-               "  --dtype all = f32, f16, bf16, q8_0, q4_0\n");
+               "  --dtype all = f32, f16, bf16, q8_0, q4_0\n"
+               "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: always)\n");
 }
 
 void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *backend, const char *model,
                    const char *dtype, const char *op, const char *case_name, bool op_level) {
-    int n = snprintf(buf, len, "%stfbench conform --backend %s",
-                     strcmp(backend, "fault") == 0 ? "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=${TFB_FAULT} " : "", backend);
+    const char *fault = getenv("TFB_FAULT");
+    char env[96] = "";
+    if (strcmp(backend, "fault") == 0)
+        snprintf(env, sizeof env, "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=%s ", fault && *fault ? fault : "none");
+    int n = snprintf(buf, len, "%stfbench conform --backend %s", env, backend);
     if (model && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --model %s", model);
     if (n > 0 && (size_t)n < len)
@@ -82,6 +86,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
             a->determinism = true;
         else if (strcmp(argv[i], "--quiet") == 0)
             a->quiet = true;
+        else if (strcmp(argv[i], "--repro") == 0)
+            a->repro_all = true;
         else if (strcmp(argv[i], "--tolerances") == 0) {
             tfb__cf_print_tolerances(stdout);
             return -1;
@@ -135,7 +141,7 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
         snprintf(r->detail, sizeof r->detail, "%s", tfb_error_last());
         snprintf(r->repro, sizeof r->repro, "tfbench list");
         if (!a->quiet)
-            tfb__cf_print_row(stdout, r);
+            tfb__cf_print_row(stdout, r, a->repro_all);
         return st;
     }
     int n_dt = 0;

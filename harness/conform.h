@@ -105,7 +105,7 @@ void tfb__cf_report_free(tfb_cf_report *rep);
 typedef struct tfb_cf_args {
     const char *backend, *model, *dtype; /* names or "all" */
     const char *json, *junit, *op, *case_filter;
-    bool op_only, model_only, force, determinism, quiet;
+    bool op_only, model_only, force, determinism, quiet, repro_all;
     tfb_backend_opts opts;
 } tfb_cf_args;
 
@@ -120,7 +120,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
                        tfb_cf_report *rep);
 
 /* Writers (conform_out.c). */
-void tfb__cf_print_row(FILE *f, const tfb_cf_result *r);
+void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro);
 void tfb__cf_print_header(FILE *f);
 tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
 tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report *rep);

@@ -157,7 +157,7 @@ static tfb_cf_result *new_result(tfb_cf_report *rep, const tfb_cf_args *a, const
 
 static void emit(const tfb_cf_args *a, const tfb_cf_result *r) {
     if (!a->quiet)
-        tfb__cf_print_row(stdout, r);
+        tfb__cf_print_row(stdout, r, a->repro_all);
 }
 
 /* Softmax of one row in double. */

@@ -518,7 +518,7 @@ void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb
             continue;
         if (a->op && strcmp(a->op, tfb_op_name(c->op)) != 0)
             continue;
-        if (a->case_filter && !strstr(name, a->case_filter))
+        if (a->case_filter && strcmp(name, a->case_filter) != 0)
             continue;
         tfb_cf_result *r = tfb__cf_add(rep);
         snprintf(r->backend, sizeof r->backend, "%s", b->iface->name);
@@ -529,6 +529,6 @@ void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb
                       true);
         run_case(a, b, ref, c, wt, 0x5eed0000u + (uint64_t)i * 7919u + (uint64_t)wt, r);
         if (!a->quiet)
-            tfb__cf_print_row(stdout, r);
+            tfb__cf_print_row(stdout, r, a->repro_all);
     }
 }

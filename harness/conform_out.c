@@ -12,7 +12,7 @@ void tfb__cf_print_header(FILE *f) {
             "metric", "value", "threshold", "detail");
 }
 
-void tfb__cf_print_row(FILE *f, const tfb_cf_result *r) {
+void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro) {
     char value[32] = "-", thr[32] = "-";
     if (r->metric_name[0]) {
         snprintf(value, sizeof value, "%.3g", r->metric);
@@ -20,7 +20,7 @@ void tfb__cf_print_row(FILE *f, const tfb_cf_result *r) {
     }
     fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", r->backend, r->kind, r->name, r->dtype,
             tfb__cf_verdict_name(r->verdict), r->metric_name[0] ? r->metric_name : "-", value, thr, r->detail);
-    if (r->verdict != TFB_CF_PASS && r->repro[0])
+    if ((repro || r->verdict != TFB_CF_PASS) && r->repro[0])
         fprintf(f, "          repro: %s\n", r->repro);
     fflush(f);
 }
