@@ -1,0 +1,235 @@
+/* tfbench-kernels: per backend and op, single-node graphs timed through Google Benchmark.
+ *
+ *   matmul/<backend>/<dtype>/MxKxN     prefill shapes 512x768x768, 512x3072x768, 128x768x2304 and the
+ *                                      decode GEMVs 1x768x3072, 1x768x50257 (LM head), every weight
+ *                                      dtype the backend supports
+ *   attention/<backend>/f32/ctxL       decode: one query row at pos = L-1 over an L-row KV cache,
+ *                                      12 heads of 64 (GPT-2 small), L = 128, 512, 1024
+ *   layernorm/<backend>/f32/512x768, softmax/<backend>/f32/1536x512
+ *   probe/bandwidth, probe/peak_fp32   the machine's limits (probe.c)
+ *
+ * Each reports GFLOP/s and GB/s (bytes the op must move at least once: weights, inputs, output) as
+ * rate counters over wall time; the time is tfb_backend_compute + tfb_backend_synchronize. The
+ * reference backend runs the large shapes for one iteration only (it accumulates in double and takes
+ * seconds per prefill matmul). Unavailable backends are skipped with a note on stderr. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbench.h"
+#include "probe.h"
+#include "tfbench/backend.h"
+
+typedef struct kbench {
+    tfb_backend *b;
+    tfb_op op;
+    tfb_dtype dt;
+    int64_t M, K, N; /* matmul: x[M,K] w[N,K]; layernorm/softmax: [M,K]; attention: K = C, N = ctx */
+} kbench;
+
+static void fill(float *x, int64_t n, int64_t seed) {
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)((i * 131 + seed * 17) % 97) / 97.0f - 0.5f;
+}
+
+/* A tensor the caller owns (weights, caches, gamma/beta), in its own buffer, filled from host data. */
+static tfb_status own_tensor(tfb_backend *b, tfb_tensor *t, const char *name, tfb_dtype dt, int64_t rows,
+                             int64_t cols, int64_t seed) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = dt;
+    t->ndim = 2;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    TFB_TRY(tfb_backend_buffer_alloc(b, tfb_tensor_nbytes(t), &t->buf));
+    size_t rb = tfb_dtype_row_bytes(dt, cols);
+    float *row = malloc((size_t)cols * sizeof *row);
+    char *q = malloc(rb);
+    tfb_status st = row && q ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+    for (int64_t r = 0; r < rows && st == TFB_STATUS_OK; r++) {
+        fill(row, cols, seed + r);
+        tfb_quantize_row(dt, row, q, cols);
+        st = tfb_backend_upload(b, t, q, (size_t)r * rb, rb);
+    }
+    free(row);
+    free(q);
+    return st;
+}
+
+static void body(tfb_gb_state *st, void *ctx) {
+    const kbench *k = ctx;
+    tfb_backend *b = k->b;
+    tfb_graph g;
+    tfb_tensor w = {0}, w2 = {0}, w3 = {0}; /* weights / gamma, beta / kcache, vcache */
+    tfb_graph_init(&g, k->M);
+    tfb_tensor *x = tfb_graph_new_act(&g, "x", 0, k->K, TFB_DTYPE_F32);
+    tfb_tensor *out = NULL;
+    double flop = 0, bytes = 0;
+    tfb_status s = TFB_STATUS_OK;
+    g.params.n_rows = k->M;
+    switch (k->op) {
+    case TFB_OP_MATMUL:
+        out = tfb_graph_new_act(&g, "out", 0, k->N, TFB_DTYPE_F32);
+        s = own_tensor(b, &w, "w", k->dt, k->N, k->K, 1);
+        tfb_graph_add(&g, TFB_OP_MATMUL, out, x, &w, NULL, NULL);
+        flop = 2.0 * (double)k->M * (double)k->K * (double)k->N;
+        bytes = (double)tfb_tensor_nbytes(&w) + 4.0 * (double)(k->M * k->K + k->M * k->N);
+        break;
+    case TFB_OP_LAYERNORM:
+        out = tfb_graph_new_act(&g, "out", 0, k->K, TFB_DTYPE_F32);
+        s = own_tensor(b, &w, "gamma", TFB_DTYPE_F32, 1, k->K, 2);
+        if (s == TFB_STATUS_OK)
+            s = own_tensor(b, &w2, "beta", TFB_DTYPE_F32, 1, k->K, 3);
+        w.ndim = w2.ndim = 1; /* [C] */
+        w.shape[0] = w2.shape[0] = k->K;
+        tfb_graph_add(&g, TFB_OP_LAYERNORM, out, x, &w, &w2, NULL)->eps = 1e-5f;
+        flop = 8.0 * (double)(k->M * k->K); /* mean, variance, normalise, scale and shift */
+        bytes = 8.0 * (double)(k->M * k->K);
+        break;
+    case TFB_OP_SOFTMAX:
+        out = tfb_graph_new_act(&g, "out", 0, k->K, TFB_DTYPE_F32);
+        tfb_graph_add(&g, TFB_OP_SOFTMAX, out, x, NULL, NULL, NULL)->scale = 1.0f;
+        flop = 5.0 * (double)(k->M * k->K); /* max, sub, exp, sum, div */
+        bytes = 8.0 * (double)(k->M * k->K);
+        break;
+    case TFB_OP_ATTENTION: {
+        out = tfb_graph_new_act(&g, "out", 0, k->K, TFB_DTYPE_F32);
+        s = own_tensor(b, &w2, "kcache", TFB_DTYPE_F32, k->N, k->K, 4);
+        if (s == TFB_STATUS_OK)
+            s = own_tensor(b, &w3, "vcache", TFB_DTYPE_F32, k->N, k->K, 5);
+        tfb_node *nd = tfb_graph_add(&g, TFB_OP_ATTENTION, out, x, &w2, &w3, NULL);
+        nd->n_head = 12;
+        nd->mask = TFB_MASK_CAUSAL;
+        nd->scale = 1.0f / sqrtf((float)(k->K / 12));
+        g.params.pos = k->N - 1;                  /* the last query of an N-token context */
+        flop = 4.0 * (double)k->N * (double)k->K; /* q.k and w.v over N keys, every head */
+        bytes = 2.0 * 4.0 * (double)(k->N * k->K) + 8.0 * (double)k->K;
+        break;
+    }
+    default:
+        tfb_gb_skip(st, "no benchmark for this op");
+        tfb_graph_free(&g);
+        return;
+    }
+    size_t act = tfb_graph_layout(&g);
+    if (s == TFB_STATUS_OK)
+        s = tfb_backend_buffer_alloc(b, act, &g.act_buf);
+    if (s == TFB_STATUS_OK) {
+        for (int i = 0; i < g.n_tensors; i++)
+            g.tensors[i]->buf = g.act_buf;
+        float *xh = malloc((size_t)(k->M * k->K) * sizeof *xh);
+        if (!xh)
+            s = tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+        else {
+            fill(xh, k->M * k->K, 7);
+            s = tfb_backend_upload(b, x, xh, 0, (size_t)(k->M * k->K) * sizeof *xh);
+            free(xh);
+        }
+    }
+    /* One untimed run: first-use costs (pipelines, primitives, packing) are not the kernel's. */
+    if (s == TFB_STATUS_OK)
+        s = tfb_backend_compute(b, &g);
+    if (s == TFB_STATUS_OK)
+        s = tfb_backend_synchronize(b);
+    if (s != TFB_STATUS_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: %s", tfb_status_str(s), tfb_error_last());
+        tfb_gb_skip(st, msg);
+    } else {
+        while (tfb_gb_keep_running(st)) {
+            s = tfb_backend_compute(b, &g);
+            if (s == TFB_STATUS_OK)
+                s = tfb_backend_synchronize(b);
+            if (s != TFB_STATUS_OK) {
+                tfb_gb_skip(st, tfb_error_last());
+                break;
+            }
+        }
+        double it = (double)tfb_gb_iterations_done(st);
+        tfb_gb_counter(st, "GFLOP/s", flop * it / 1e9, true);
+        tfb_gb_counter(st, "GB/s", bytes * it / 1e9, true);
+        tfb_gb_set_bytes(st, (int64_t)(bytes * it));
+    }
+    if (g.backend_data && b->iface->graph_release)
+        b->iface->graph_release(b->ctx, &g);
+    tfb_backend_buffer_free(b, g.act_buf);
+    if (w.buf)
+        tfb_backend_buffer_free(b, w.buf);
+    if (w2.buf)
+        tfb_backend_buffer_free(b, w2.buf);
+    if (w3.buf)
+        tfb_backend_buffer_free(b, w3.buf);
+    tfb_graph_free(&g);
+}
+
+static kbench *add(tfb_backend *b, const char *be, tfb_op op, tfb_dtype dt, int64_t M, int64_t K, int64_t N,
+                   const char *shape) {
+    kbench *k = malloc(sizeof *k); /* lives until exit: Google Benchmark keeps the pointer */
+    if (!k)
+        return NULL;
+    *k = (kbench){.b = b, .op = op, .dt = dt, .M = M, .K = K, .N = N};
+    char name[160];
+    snprintf(name, sizeof name, "%s/%s/%s/%s", tfb_op_name(op), be, tfb_dtype_name(dt), shape);
+    tfb_gb_bench *gb = tfb_gb_register(name, body, k);
+    tfb_gb_use_real_time(gb);
+    tfb_gb_unit_ms(gb);
+    /* The reference is an oracle, not a contender: one iteration of anything heavy is enough. */
+    if (strcmp(be, "reference") == 0 && 2.0 * (double)M * (double)K * (double)N > 5e7)
+        tfb_gb_iterations(gb, 1);
+    return k;
+}
+
+static void register_backend(tfb_backend *b, const char *be) {
+    static const int64_t mm[][3] = {
+        {512, 768, 768}, {512, 3072, 768}, {128, 768, 2304}, {1, 768, 3072}, {1, 768, 50257}};
+    for (int d = 0; d < TFB_DTYPE_COUNT; d++) {
+        if (d == TFB_DTYPE_I32 || !tfb_backend_supports(b, TFB_OP_MATMUL, (tfb_dtype)d))
+            continue;
+        for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
+            char shape[64];
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)mm[i][0], (long long)mm[i][1],
+                     (long long)mm[i][2]);
+            add(b, be, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2], shape);
+        }
+    }
+    if (tfb_backend_supports(b, TFB_OP_ATTENTION, TFB_DTYPE_F32)) {
+        static const int64_t ctx[] = {128, 512, 1024};
+        for (size_t i = 0; i < 3; i++) {
+            char shape[32];
+            snprintf(shape, sizeof shape, "ctx%lld", (long long)ctx[i]);
+            add(b, be, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i], shape);
+        }
+    }
+    if (tfb_backend_supports(b, TFB_OP_LAYERNORM, TFB_DTYPE_F32))
+        add(b, be, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0, "512x768");
+    if (tfb_backend_supports(b, TFB_OP_SOFTMAX, TFB_DTYPE_F32))
+        add(b, be, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0, "1536x512");
+}
+
+int main(int argc, char **argv) {
+    tfb_probe_register();
+    tfb_backend *open[32];
+    int n_open = 0;
+    for (int i = 0; i < tfb_backend_count() && n_open < 32; i++) {
+        const tfb_backend_i *iface = tfb_backend_get(i);
+        char why[256] = "";
+        if (!iface->probe(why, sizeof why)) {
+            fprintf(stderr, "tfbench-kernels: %s: unavailable: %s (skipped)\n", iface->name, why);
+            continue;
+        }
+        tfb_backend_opts opts = {0};
+        tfb_backend *b;
+        if (tfb_backend_init(iface, &opts, &b) != TFB_STATUS_OK) {
+            fprintf(stderr, "tfbench-kernels: %s: init failed: %s (skipped)\n", iface->name,
+                    tfb_error_last());
+            continue;
+        }
+        open[n_open++] = b;
+        register_backend(b, iface->name);
+    }
+    int rc = tfb_gb_main(argc, argv);
+    for (int i = 0; i < n_open; i++)
+        tfb_backend_free(open[i]);
+    return rc;
+}
