@@ -114,7 +114,9 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     if (wt >= TFB_DTYPE_I32 || n->in[1]->shape[1] != K)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: matmul %s: bad weight", n->out->name);
     cl_ulong row_bytes = tfb_dtype_row_bytes(wt, K);
-    bool gemv = T <= TFB_CL_GEMV_MAX_ROWS;
+    /* CPU devices: the vector kernel also for decode; its 4-row blocks repeat the FMAs of a single
+     * row but stream the weights once, which is what decode is bound by, and it has no barriers. */
+    bool gemv = T <= TFB_CL_GEMV_MAX_ROWS && !cl->cpu;
     tfb_cl_kernel_id kid = gemv ? TFB_CLK_GEMV_F32 : cl->cpu ? TFB_CLK_MATMUL_VEC_F32 : TFB_CLK_MATMUL_F32;
     karg a = {.k = cl->kernels[kid + (int)wt]};
     arg_tensor(&a, n->in[0], sizeof(float));
