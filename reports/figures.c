@@ -405,6 +405,8 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     }
     tfb_sbuf *g = gp_begin(o, "kv_reuse", title);
     tfb_sbuf_printf(g,
+                    "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
+    tfb_sbuf_printf(g,
                     "  set xlabel \"context depth (tokens)\"\n  set ylabel \"speedup of cached decode over "
                     "recomputation (x)\"\n  set yrange [0:*]\n");
     gp_lines(g, "kv_reuse.dat", &s, false);
@@ -422,6 +424,8 @@ static void fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
         return;
     }
     tfb_sbuf *g = gp_begin(o, "prefix_reuse", title);
+    tfb_sbuf_printf(g,
+                    "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
     gp_bars(g, "prefix_reuse.dat", &t, "gain from reusing the shared prefix's K/V (x)");
     gp_end(g);
     md_figure(o, "prefix_reuse", title,

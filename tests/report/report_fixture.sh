@@ -59,4 +59,11 @@ grep -q '^tfbench: .*exists (use --force' "$dir/err2" || { cat "$dir/err2"; fail
 [ "$(cksum <"$out/report.md")" = "$before" ] || fail "report.md changed without --force"
 "$cli" report "$fx/results.json" -o "$out" --force 2>/dev/null || fail "--force did not overwrite"
 [ "$(cksum <"$out/report.md")" != "$before" ] || fail "--force left report.md as it was"
+# Two machines side by side: the same file from another CPU gets its own series, labelled by host.
+sed 's/Fixture CPU 9000/Other CPU 7000/' "$fx/results.json" >"$dir/other.json"
+"$cli" report "$fx/results.json" "$dir/other.json" -o "$dir/two" 2>/dev/null || fail "two hosts: failed"
+has2() { grep -q -- "$2" "$dir/two/$1" || fail "two hosts: $1 lacks $2"; }
+has2 throughput_prefill.dat '"Fixture CPU 9000 x2 / simd q8_0 2t" 21000.2 420'
+has2 throughput_prefill.dat '"Other CPU 7000 x2 / simd q8_0 2t" 21000.2 420'
+grep -q '^### Other CPU 7000 x2' "$dir/two/report.md" || fail "two hosts: no environment section for the second"
 echo ok
