@@ -10,8 +10,6 @@ void tfb__dnn_node_reset(dnn_node *s) {
         if (s->mem[i])
             dnnl_memory_destroy(s->mem[i]);
     memset(s->mem, 0, sizeof s->mem);
-    free(s->tmp);
-    s->tmp = NULL;
     s->rows = 0;
 }
 

@@ -39,7 +39,6 @@ enum dnn_kind {
     DNN_LAYERNORM,   /* ints: T, C; f: eps */
     DNN_ELTWISE,     /* ints: T*C, alg; f: alpha */
     DNN_BINARY,      /* ints: T*C */
-    DNN_REORDER,     /* ints: T*K (f32 -> bf16 activations) */
 };
 
 typedef struct dnn_prim {
@@ -94,9 +93,8 @@ typedef struct dnn_node {
     tfb_tensor *dst;    /* MATMUL: where the (fused) result goes */
     tfb_tensor *resid;  /* MATMUL: tensor added by a fused binary post-op (the residual ADD) */
     int64_t rows;       /* row count the objects below were made for (0: none yet) */
-    dnn_prim *p, *p2;   /* main primitive; second one (SOFTMAX scale, bf16 src reorder) */
+    dnn_prim *p, *p2;   /* main primitive; second one (SOFTMAX: the scale) */
     dnnl_memory_t mem[6];
-    void *tmp;          /* bf16 copy of the matmul source */
     dnnl_memory_t wmem; /* MATMUL: the cached weight (borrowed from dnn_ctx.wc) */
     unsigned wgen;      /* dnn_ctx.wgen when wmem was looked up */
 } dnn_node;

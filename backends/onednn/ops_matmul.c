@@ -3,8 +3,7 @@
  * it as a binary add post-op (compute.c decides). Weights are reordered once into
  * the layout the primitive asks for (format_tag any) and kept by the backend (cache.c).
  * Primitives are keyed on the row count T: decode always has T = 1, so it only ever finds cached
- * ones. bf16/f16 weights run with f32 activations when oneDNN offers that, else with the
- * activations rounded to the weight dtype in C first (a documented precision loss). */
+ * ones. bf16/f16 weights run only where oneDNN offers them with f32 activations (device.c asks). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,19 +79,12 @@ static tfb_status matmul_prim(dnn_ctx *c, const tfb_node *n, const dnn_node *s, 
 }
 
 /* Memory objects over this node's tensors for T rows (made when T changes). */
-static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T, dnnl_data_type_t src) {
+static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T) {
     tfb__dnn_node_reset(s);
     int64_t K = n->in[0]->shape[1], N = n->in[1]->shape[0];
     dnnl_memory_desc_t md;
-    void *x = tfb_tensor_host(n->in[0]);
-    if (src != dnnl_f32) {
-        s->tmp = aligned_alloc(64, ((size_t)(T * K) * 2 + 63) & ~(size_t)63);
-        if (!s->tmp)
-            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
-        x = s->tmp;
-    }
-    TFB_TRY(tfb__dnn_md2(&md, T, K, src));
-    DNNL_CHECK(dnnl_memory_create(&s->mem[0], &md, c->engine, x));
+    TFB_TRY(tfb__dnn_md2(&md, T, K, dnnl_f32));
+    DNNL_CHECK(dnnl_memory_create(&s->mem[0], &md, c->engine, tfb_tensor_host(n->in[0])));
     TFB_TRY(tfb__dnn_md2(&md, T, N, dnnl_f32));
     DNNL_CHECK(dnnl_memory_create(&s->mem[2], &md, c->engine, tfb_tensor_host(s->dst)));
     if (n->in[2]) {
@@ -109,29 +101,18 @@ static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T, dn
 
 tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s) {
     int64_t T = tfb_graph_rows(g, n->in[0]);
-    int64_t K = n->in[0]->shape[1];
     tfb_dtype wt = n->in[1]->dtype;
-    dnnl_data_type_t src = dnnl_f32;
-    if ((wt == TFB_DTYPE_BF16 && !c->bf16_f32src) || (wt == TFB_DTYPE_F16 && !c->f16_f32src))
-        src = tfb__dnn_dtype(wt);
-    if (src == dnnl_data_type_undef)
+    if (!(wt == TFB_DTYPE_F32 || (wt == TFB_DTYPE_BF16 && c->bf16_f32src) || (wt == TFB_DTYPE_F16 && c->f16_f32src)))
         return tfb_error_set(TFB_STATUS_UNSUPPORTED, "onednn: matmul with %s weights", tfb_dtype_name(wt));
     if (s->rows != T) {
-        TFB_TRY(matmul_prim(c, n, s, T, src, &s->p));
-        TFB_TRY(bind(c, n, s, T, src));
+        TFB_TRY(matmul_prim(c, n, s, T, dnnl_f32, &s->p));
+        TFB_TRY(bind(c, n, s, T));
         s->wmem = NULL;
     }
     if (!s->wmem || s->wgen != c->wgen) {
         const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(s->p->pd, dnnl_query_weights_md, 0);
         TFB_TRY(tfb__dnn_weight_get(c, n->in[1], wmd, &s->wmem));
         s->wgen = c->wgen;
-    }
-    if (src != dnnl_f32) {
-        DNNL_CHECK(dnnl_stream_wait(c->stream));
-        const float *x = tfb_tensor_host(n->in[0]); // [T, K]
-        uint16_t *xq = s->tmp;                      // [T, K] in the weight dtype
-        for (int64_t i = 0; i < T * K; i++)
-            xq[i] = src == dnnl_bf16 ? tfb_f32_to_bf16(x[i]) : tfb_f32_to_f16(x[i]);
     }
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, s->mem[0]}, {DNNL_ARG_WEIGHTS, s->wmem}, {DNNL_ARG_DST, s->mem[2]}};
     int na = 3;
