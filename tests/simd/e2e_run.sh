@@ -40,6 +40,11 @@ for model in gpt2-tiny bert-tiny marian-tiny; do
     done
 done
 rm -f /tmp/e2e_err.$$
+# The environment variable forces a path too, and `tfbench list` says which one is in use.
+if ! TFB_SIMD_ISA=scalar "$cli" list | grep -q "path scalar"; then
+    echo "FAIL: TFB_SIMD_ISA=scalar is not reflected in tfbench list"
+    fail=1
+fi
 if [ $ran -eq 0 ]; then
     echo "FAIL: no simd path ran"
     exit 1

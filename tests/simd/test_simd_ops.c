@@ -502,25 +502,33 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_simd_ops: reference: %s\n", tfb_error_last());
         return 1;
     }
-    static const char *const paths[] = {"avx512", "avx2", "neon", "scalar"};
-    tfb_backend *be[4] = {NULL};
+    /* Every path with 2 threads, then the best path with 1 and with 3 threads (an odd split, more
+     * threads than this machine's cores). */
+    enum { N_RUNS = 6 };
+    static const char *const paths[N_RUNS] = {"avx512", "avx2", "neon", "scalar", NULL, NULL};
+    static const int threads[N_RUNS] = {2, 2, 2, 2, 1, 3};
+    char label[N_RUNS][24];
+    tfb_backend *be[N_RUNS] = {NULL};
     int n_paths = 0;
-    for (int p = 0; p < 4; p++) {
-        if (only && strcmp(only, paths[p]) != 0)
+    for (int p = 0; p < N_RUNS; p++) {
+        if (only && (!paths[p] || strcmp(only, paths[p]) != 0))
             continue;
-        tfb_backend_opts o = {.isa = paths[p], .n_threads = 2};
+        tfb_backend_opts o = {.isa = paths[p], .n_threads = threads[p]};
         if (tfb_backend_init(simd_i, &o, &be[p]) != TFB_STATUS_OK) {
-            printf("path %-7s not run here: %s\n", paths[p], tfb_error_last());
+            printf("path %-7s not run here: %s\n", paths[p] ? paths[p] : "best", tfb_error_last());
             be[p] = NULL;
             continue;
         }
+        tfb_device_info info;
+        tfb_backend_device_info(be[p], &info);
+        snprintf(label[p], sizeof label[p], "%s", info.library + strlen("tfbench simd (")); /* path name */
+        label[p][strcspn(label[p], ")")] = '\0';
+        snprintf(label[p] + strlen(label[p]), sizeof label[p] - strlen(label[p]), "/%dt", threads[p]);
         n_paths++;
     }
-    if (n_paths == 0 || !be[3 - (only && strcmp(only, "scalar") != 0 ? 3 : 0)]) {
-        if (n_paths == 0) {
-            fprintf(stderr, "test_simd_ops: no simd path could be initialized\n");
-            return 1;
-        }
+    if (n_paths == 0) {
+        fprintf(stderr, "test_simd_ops: no simd path could be initialized\n");
+        return 1;
     }
     int failed = 0, passed = 0;
     for (int i = 0; i < n_cases; i++) {
@@ -536,7 +544,7 @@ int main(int argc, char **argv) {
             free(want);
             continue;
         }
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < N_RUNS; p++) {
             if (!be[p])
                 continue;
             void *got = NULL;
@@ -554,19 +562,19 @@ int main(int argc, char **argv) {
             else
                 v = compare_f32(got, want, (int64_t)(want_n / sizeof(float)), threshold(c->op));
             if (!v.ok) {
-                printf("FAIL %-7s %s: %s\n", paths[p], d, v.why);
+                printf("FAIL %-11s %s: %s\n", label[p], d, v.why);
                 failed++;
             } else {
                 passed++;
                 if (getenv("TFB_TEST_VERBOSE"))
-                    printf("ok   %-7s %s  nmse %.3g\n", paths[p], d, v.nmse);
+                    printf("ok   %-11s %s  nmse %.3g\n", label[p], d, v.nmse);
             }
             free(got);
         }
         free(want);
     }
-    printf("test_simd_ops: %d passed, %d failed (%d cases x %d paths)\n", passed, failed, n_cases, n_paths);
-    for (int p = 0; p < 4; p++)
+    printf("test_simd_ops: %d passed, %d failed (%d cases x %d path/thread runs)\n", passed, failed, n_cases, n_paths);
+    for (int p = 0; p < N_RUNS; p++)
         tfb_backend_free(be[p]);
     tfb_backend_free(ref);
     return failed ? 1 : 0;
