@@ -272,10 +272,16 @@ static uint32_t ceil_div(int64_t a, int64_t b) {
 
 static void dispatch(rec *r, int pipe, const tfb_vk_push *pc, uint32_t gx, uint32_t gy, uint32_t gz) {
     vkCmdBindPipeline(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, r->vk->pipes[pipe]);
-    /* Planted fault 1 (tests only): the first dispatch runs without its descriptor set, which the
-     * validation layer must report. */
-    if (!(r->vk->plant == 1 && r->n_dispatch == 0))
-        vkCmdBindDescriptorSets(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, r->vk->layout, 0, 1, &r->set, 0, NULL);
+    /* Planted fault 1 (tests only): an invalid barrier before the first dispatch (an access mask
+     * its stage cannot perform), which the validation layer must report; harmless to run. */
+    if (r->vk->plant == 1 && r->n_dispatch == 0) {
+        VkMemoryBarrier bad = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_HOST_WRITE_BIT,
+                               .dstAccessMask = VK_ACCESS_SHADER_READ_BIT};
+        vkCmdPipelineBarrier(r->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                             &bad, 0, NULL, 0, NULL);
+    }
+    vkCmdBindDescriptorSets(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, r->vk->layout, 0, 1, &r->set, 0, NULL);
     vkCmdPushConstants(r->cmd, r->vk->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof *pc, pc);
     vkCmdDispatch(r->cmd, gx, gy, gz);
     r->n_dispatch++;

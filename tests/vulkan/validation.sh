@@ -2,8 +2,8 @@
 # validation.sh CLI MODEL DTYPE [PLANT]: `tfbench run` on the Vulkan backend with the Khronos
 # validation layer (and synchronization validation) enabled through TFB_VK_VALIDATION=1. The backend
 # counts every warning/error message of its debug-utils messenger and fails the run; this script
-# also fails on any validation text on stderr. PLANT selects a planted fault (1: a dispatch without
-# its descriptor set, 3: no barriers between nodes) that must make it fail (WILL_FAIL tests).
+# also fails on any validation text on stderr. PLANT selects a planted fault (1: a barrier with an access mask
+# its stage cannot perform, 3: no barriers between nodes) that must make it fail (WILL_FAIL tests).
 set -u
 cli=$1 model=$2 dtype=$3
 plant=${4:-0}
