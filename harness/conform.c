@@ -9,16 +9,19 @@
 #include "conform.h"
 
 static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny"};
-static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
+static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0,
+                                       TFB_DTYPE_Q4_0};
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
-               "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
-               "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
-               "                       [--tolerances] [--quiet] [--repro]\n"
-               "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
-               "  --dtype all = f32, f16, bf16, q8_0, q4_0\n"
-               "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: always)\n");
+    fprintf(
+        f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
+           "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
+           "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
+           "                       [--tolerances] [--quiet] [--repro]\n"
+           "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
+           "  --dtype all = f32, f16, bf16, q8_0, q4_0\n"
+           "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: "
+           "always)\n");
 }
 
 void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *backend, const char *model,
@@ -26,12 +29,14 @@ void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *back
     const char *fault = getenv("TFB_FAULT");
     char env[96] = "";
     if (strcmp(backend, "fault") == 0)
-        snprintf(env, sizeof env, "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=%s ", fault && *fault ? fault : "none");
+        snprintf(env, sizeof env, "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=%s ",
+                 fault && *fault ? fault : "none");
     int n = snprintf(buf, len, "%stfbench conform --backend %s", env, backend);
     if (model && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --model %s", model);
     if (n > 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " --dtype %s %s", dtype, op_level ? "--op-level-only" : "--model-level-only");
+        n += snprintf(buf + n, len - (size_t)n, " --dtype %s %s", dtype,
+                      op_level ? "--op-level-only" : "--model-level-only");
     if (op_level && op && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --op %s --case '%s'", op, case_name);
     if (a->opts.n_threads && n > 0 && (size_t)n < len)
@@ -107,7 +112,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
         return tfb_cli_usage("--op", "selects op-level cases; it cannot go with --model-level-only");
     tfb_dtype dt;
     if (strcmp(a->dtype, "all") != 0 && (!tfb_dtype_parse(a->dtype, &dt) || dt == TFB_DTYPE_I32))
-        return tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0, all)", a->dtype);
+        return tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0, all)",
+                             a->dtype);
     if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
         return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
@@ -128,7 +134,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
 
 /* One backend: every dtype's op cases, then every model x dtype. Returns 0, or the init status when
  * the backend could not be started (reported as a result row). */
-static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_backend *ref, tfb_cf_report *rep) {
+static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, tfb_backend *ref,
+                              tfb_cf_report *rep) {
     tfb_backend *b = NULL;
     tfb_status st = tfb_backend_init(iface, &a->opts, &b);
     if (st != TFB_STATUS_OK) {
@@ -196,10 +203,11 @@ int tfb_cmd_conform(int argc, char **argv) {
     for (int i = 0; i < rep.n; i++)
         counts[rep.r[i].verdict]++;
     int failed = counts[TFB_CF_FAIL] + counts[TFB_CF_ERROR];
-    printf("conform: %d cases in %.1f s: %d pass, %d near-tie, %d mistrusted, %d unsupported, %d unavailable, "
-           "%d FAIL, %d ERROR\n",
-           rep.n, tfb_now() - t0, counts[TFB_CF_PASS], counts[TFB_CF_NEAR_TIE], counts[TFB_CF_MISTRUSTED],
-           counts[TFB_CF_UNSUPPORTED], counts[TFB_CF_UNAVAILABLE], counts[TFB_CF_FAIL], counts[TFB_CF_ERROR]);
+    printf(
+        "conform: %d cases in %.1f s: %d pass, %d near-tie, %d mistrusted, %d unsupported, %d unavailable, "
+        "%d FAIL, %d ERROR\n",
+        rep.n, tfb_now() - t0, counts[TFB_CF_PASS], counts[TFB_CF_NEAR_TIE], counts[TFB_CF_MISTRUSTED],
+        counts[TFB_CF_UNSUPPORTED], counts[TFB_CF_UNAVAILABLE], counts[TFB_CF_FAIL], counts[TFB_CF_ERROR]);
     if (failed) {
         printf("failed:\n");
         for (int i = 0; i < rep.n; i++)

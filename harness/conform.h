@@ -79,13 +79,13 @@ float tfb__cf_uniform(uint64_t *state, float lo, float hi);
 
 typedef struct tfb_cf_result {
     char backend[32];
-    char kind[8];     /* "op", "model", "quant", "backend" */
-    char name[96];    /* "matmul 7x768x3072", "gpt2-tiny teacher-forced" */
+    char kind[8];  /* "op", "model", "quant", "backend" */
+    char name[96]; /* "matmul 7x768x3072", "gpt2-tiny teacher-forced" */
     char dtype[8];
     tfb_cf_verdict verdict;
     char metric_name[16]; /* "nmse", "top1" ... */
     double metric, threshold;
-    char detail[512];  /* first diverging step, worst index, first mismatches, reason */
+    char detail[512]; /* first diverging step, worst index, first mismatches, reason */
     char repro[320];
     double seconds;
     cJSON *extra; /* owned: per-case figures for the JSON (may be NULL) */
@@ -114,10 +114,11 @@ void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *back
                    const char *dtype, const char *op, const char *case_name, bool op_level);
 
 /* Op level: every op case for one backend and weight dtype. ref is the reference backend. */
-void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb_dtype wt, tfb_cf_report *rep);
+void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb_dtype wt,
+                     tfb_cf_report *rep);
 /* Model level for one backend x model x dtype; ref is the reference backend. */
-void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, const char *model, tfb_dtype wt,
-                       tfb_cf_report *rep);
+void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, const char *model,
+                       tfb_dtype wt, tfb_cf_report *rep);
 
 /* Writers (conform_out.c). */
 void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro);

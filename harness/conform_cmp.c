@@ -96,16 +96,16 @@ void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tf
             r->verdict = TFB_CF_FAIL;
             r->nmse = NAN;
             r->worst = i;
-            snprintf(r->detail, sizeof r->detail, "NaN at [%lld]: got %g, reference %g", (long long)i, (double)x[i],
-                     (double)ref[i]);
+            snprintf(r->detail, sizeof r->detail, "NaN at [%lld]: got %g, reference %g", (long long)i,
+                     (double)x[i], (double)ref[i]);
             return;
         }
         if ((isinf(x[i]) || isinf(ref[i])) && x[i] != ref[i]) {
             r->verdict = TFB_CF_FAIL;
             r->nmse = INFINITY;
             r->worst = i;
-            snprintf(r->detail, sizeof r->detail, "inf mismatch at [%lld]: got %g, reference %g", (long long)i,
-                     (double)x[i], (double)ref[i]);
+            snprintf(r->detail, sizeof r->detail, "inf mismatch at [%lld]: got %g, reference %g",
+                     (long long)i, (double)x[i], (double)ref[i]);
             return;
         }
     }
@@ -140,21 +140,23 @@ void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tf
     }
     if (r->n_bad > 0 || r->nmse > r->threshold) {
         r->verdict = TFB_CF_FAIL;
-        int len = snprintf(r->detail, sizeof r->detail, "%lld of %lld elements off; worst [%lld] got %.9g ref %.9g",
-                           (long long)r->n_bad, (long long)n, (long long)r->worst, (double)x[r->worst],
-                           (double)ref[r->worst]);
+        int len = snprintf(r->detail, sizeof r->detail,
+                           "%lld of %lld elements off; worst [%lld] got %.9g ref %.9g", (long long)r->n_bad,
+                           (long long)n, (long long)r->worst, (double)x[r->worst], (double)ref[r->worst]);
         for (int k = 0; k < r->n_first && len > 0 && (size_t)len < sizeof r->detail; k++) {
             int64_t i = r->first_bad[k];
             len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "%s [%lld] %.7g vs %.7g",
                             k ? "," : "; first:", (long long)i, (double)x[i], (double)ref[i]);
         }
         if (r->n_bad == 0 && len > 0 && (size_t)len < sizeof r->detail)
-            snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; NMSE %.3g > %.3g", r->nmse, r->threshold);
+            snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; NMSE %.3g > %.3g", r->nmse,
+                     r->threshold);
         return;
     }
     if (tfb__cf_degenerate(x, n) && tfb__cf_degenerate(ref, n)) {
         r->verdict = TFB_CF_MISTRUSTED;
-        snprintf(r->detail, sizeof r->detail, "both outputs are mostly zeros or constant: the case proves nothing");
+        snprintf(r->detail, sizeof r->detail,
+                 "both outputs are mostly zeros or constant: the case proves nothing");
         return;
     }
     r->verdict = TFB_CF_PASS;
@@ -182,7 +184,8 @@ void tfb__cf_compare_i32(const int32_t *x, const int32_t *ref, int64_t n, tfb_cf
                  (long long)r->n_bad, (long long)n, (long long)r->worst, x[r->worst], ref[r->worst]);
     } else if (constant && n > 1) {
         r->verdict = TFB_CF_MISTRUSTED;
-        snprintf(r->detail, sizeof r->detail, "every index is %d on both sides: the case proves nothing", ref[0]);
+        snprintf(r->detail, sizeof r->detail, "every index is %d on both sides: the case proves nothing",
+                 ref[0]);
     } else {
         r->verdict = TFB_CF_PASS;
     }

@@ -18,8 +18,17 @@
 
 #include "conform.h"
 
-enum { FAULT_NONE, FAULT_CAUSAL, FAULT_CACHEPOS, FAULT_SCALE, FAULT_TRANSPOSE, FAULT_PERTURB, FAULT_OOB, FAULT_NONDET,
-       FAULT_COUNT };
+enum {
+    FAULT_NONE,
+    FAULT_CAUSAL,
+    FAULT_CACHEPOS,
+    FAULT_SCALE,
+    FAULT_TRANSPOSE,
+    FAULT_PERTURB,
+    FAULT_OOB,
+    FAULT_NONDET,
+    FAULT_COUNT
+};
 static const char *const fault_names[FAULT_COUNT] = {"none",      "causal",  "cachepos", "scale",
                                                      "transpose", "perturb", "oob",      "nondet"};
 
@@ -53,8 +62,10 @@ static int fault_from_env(void) {
 static tfb_status fault_init(const tfb_backend_opts *opts, void **ctx) {
     int f = opts && opts->fault ? opts->fault : fault_from_env();
     if (f < 0 || f >= FAULT_COUNT)
-        return tfb_error_set(TFB_STATUS_USAGE, "fault: TFB_FAULT='%s' is none of none, causal, cachepos, scale, "
-                                               "transpose, perturb, oob, nondet", getenv("TFB_FAULT"));
+        return tfb_error_set(TFB_STATUS_USAGE,
+                             "fault: TFB_FAULT='%s' is none of none, causal, cachepos, scale, "
+                             "transpose, perturb, oob, nondet",
+                             getenv("TFB_FAULT"));
     fault_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return tfb_error_set(TFB_STATUS_NOMEM, "fault: out of memory");
@@ -162,14 +173,16 @@ static tfb_status fault_compute(void *ctx, tfb_graph *g) {
                 n.mask = TFB_MASK_BIDIR; /* same keys (pos + T), none hidden */
             break;
         case FAULT_CACHEPOS:
-            if (n.op == TFB_OP_KV_WRITE && !n.kv_at_zero && p.pos + tfb_graph_rows(g, n.in[0]) + 1 <= n.out->shape[0])
+            if (n.op == TFB_OP_KV_WRITE && !n.kv_at_zero &&
+                p.pos + tfb_graph_rows(g, n.in[0]) + 1 <= n.out->shape[0])
                 p.pos += 1;
             break;
         case FAULT_SCALE:
             if (n.op == TFB_OP_ATTENTION)
                 n.scale = n.scale * n.scale;
             break;
-        default: break;
+        default:
+            break;
         }
         if (c->fault == FAULT_TRANSPOSE && !transposed && n.op == TFB_OP_MATMUL &&
             n.in[1]->shape[0] == n.in[1]->shape[1]) {

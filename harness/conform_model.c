@@ -9,11 +9,11 @@
 
 #include "conform.h"
 
-#define N_PROMPT 8 /* decoder prompt */
-#define N_SRC 10   /* encoder-decoder source */
-#define N_ENC 16   /* encoder input */
-#define N_GEN 16   /* generated tokens */
-#define SEED 42
+#define N_PROMPT 8  /* decoder prompt */
+#define N_SRC    10 /* encoder-decoder source */
+#define N_ENC    16 /* encoder input */
+#define N_GEN    16 /* generated tokens */
+#define SEED     42
 
 /* A fixed, spread-out token sequence (the standard suite uses the same form). */
 static void fill_tokens(int32_t *t, int64_t n, int64_t vocab, int64_t salt) {
@@ -66,8 +66,8 @@ static tfb_status teacher_forced(tfb_session *s, const feed *f, float *logits) {
 }
 
 /* Free-running greedy tokens (encoders: per-position argmax of the MLM head). */
-static tfb_status greedy(tfb_session *s, const int32_t *prompt, int64_t n_prompt, const int32_t *src, int64_t n_src,
-                         int32_t *out, int64_t *n_out) {
+static tfb_status greedy(tfb_session *s, const int32_t *prompt, int64_t n_prompt, const int32_t *src,
+                         int64_t n_src, int32_t *out, int64_t *n_out) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
     if (c->arch != TFB_ARCH_ENCODER)
         return tfb_generate(s, prompt, n_prompt, src, n_src, N_GEN, out, n_out, NULL, NULL);
@@ -92,8 +92,8 @@ typedef struct row_summary {
 } row_summary;
 
 /* Compare [rows, n] row by row: NMSE and per-element bound, then top-1 with the near-tie rule. */
-static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t n, double tol, bool check_top1,
-                         row_summary *s) {
+static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t n, double tol,
+                         bool check_top1, row_summary *s) {
     memset(s, 0, sizeof *s);
     s->first_bad = -1;
     s->rows = rows;
@@ -119,8 +119,9 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
                     s->near_ties++;
                 } else {
                     bad = true;
-                    snprintf(why, sizeof why, "top-1 %lld vs reference %lld (margin %.3g > tie tolerance %.3g)",
-                             (long long)a, (long long)b, m, allowed);
+                    snprintf(why, sizeof why,
+                             "top-1 %lld vs reference %lld (margin %.3g > tie tolerance %.3g)", (long long)a,
+                             (long long)b, m, allowed);
                 }
             }
         }
@@ -140,12 +141,13 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
             snprintf(s->detail, sizeof s->detail, "top-1 %lld/%lld, %lld near-ties, max |err| %.3g",
                      (long long)s->top1_agree, (long long)rows, (long long)s->near_ties, s->max_abs);
         else
-            snprintf(s->detail, sizeof s->detail, "%lld positions, max |err| %.3g", (long long)rows, s->max_abs);
+            snprintf(s->detail, sizeof s->detail, "%lld positions, max |err| %.3g", (long long)rows,
+                     s->max_abs);
     }
 }
 
-static tfb_cf_result *new_result(tfb_cf_report *rep, const tfb_cf_args *a, const char *backend, const char *model,
-                                 const char *what, tfb_dtype wt, const char *kind) {
+static tfb_cf_result *new_result(tfb_cf_report *rep, const tfb_cf_args *a, const char *backend,
+                                 const char *model, const char *what, tfb_dtype wt, const char *kind) {
     tfb_cf_result *r = tfb__cf_add(rep);
     snprintf(r->backend, sizeof r->backend, "%s", backend);
     snprintf(r->kind, sizeof r->kind, "%s", kind);
@@ -205,8 +207,8 @@ static void model_run_free(model_run *mr) {
 }
 
 /* Quantization effects: the backend at wt against the f32 reference on the f32 reference's tokens. */
-static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *sb, const char *model, tfb_dtype wt,
-                          const feed *f_b, tfb_cf_report *rep) {
+static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *sb, const char *model,
+                          tfb_dtype wt, const feed *f_b, tfb_cf_report *rep) {
     const char *bname = tfb_session_backend(sb)->iface->name;
     tfb_cf_result *r = new_result(rep, a, bname, model, "quantization vs f32", wt, "quant");
     snprintf(r->metric_name, sizeof r->metric_name, "top1");
@@ -262,7 +264,8 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
         st = tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
         goto fail;
     }
-    if ((st = teacher_forced(s32, &f, l32)) != TFB_STATUS_OK || (st = teacher_forced(sb, &f, lq)) != TFB_STATUS_OK)
+    if ((st = teacher_forced(s32, &f, l32)) != TFB_STATUS_OK ||
+        (st = teacher_forced(sb, &f, lq)) != TFB_STATUS_OK)
         goto fail;
     double kl_sum = 0.0, dp2 = 0.0;
     int64_t agree = 0;
@@ -313,8 +316,8 @@ done:
     tfb_model_free(&m32);
 }
 
-void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, const char *model, tfb_dtype wt,
-                       tfb_cf_report *rep) {
+void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, const char *model,
+                       tfb_dtype wt, tfb_cf_report *rep) {
     model_run mr = {0};
     const char *bname = b->iface->name;
     double t0 = tfb_now();
@@ -356,20 +359,21 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     int64_t n_src = c->arch == TFB_ARCH_DECODER ? 0 : n_in;
 
     /* (1) free-running greedy */
-    tfb_cf_result *rg = new_result(rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "argmax" : "greedy", wt, "model");
+    tfb_cf_result *rg =
+        new_result(rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "argmax" : "greedy", wt, "model");
     snprintf(rg->metric_name, sizeof rg->metric_name, "diverge@");
     rg->metric = -1;
     int64_t n_r = 0, n_b = 0;
     double tg = tfb_now();
-    if ((st = greedy(mr.sr, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL, c->arch == TFB_ARCH_DECODER ? n_in : 0,
-                     src, n_src, mr.gen_r, &n_r)) != TFB_STATUS_OK) {
+    if ((st = greedy(mr.sr, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL,
+                     c->arch == TFB_ARCH_DECODER ? n_in : 0, src, n_src, mr.gen_r, &n_r)) != TFB_STATUS_OK) {
         rg->verdict = TFB_CF_ERROR;
         snprintf(rg->detail, sizeof rg->detail, "reference: %s", tfb_error_last());
         emit(a, rg);
         goto done;
     }
-    st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL, c->arch == TFB_ARCH_DECODER ? n_in : 0, src,
-                n_src, mr.gen_b, &n_b);
+    st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL, c->arch == TFB_ARCH_DECODER ? n_in : 0,
+                src, n_src, mr.gen_b, &n_b);
     int64_t diverge = -1;
     if (st == TFB_STATUS_OK) {
         for (int64_t i = 0; i < (n_r < n_b ? n_r : n_b) && diverge < 0; i++)
@@ -381,11 +385,13 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     if (a->determinism && st == TFB_STATUS_OK && diverge < 0) {
         int32_t again[N_GEN > N_ENC ? N_GEN : N_ENC];
         int64_t n_again = 0;
-        st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL, c->arch == TFB_ARCH_DECODER ? n_in : 0, src,
-                    n_src, again, &n_again);
-        if (st == TFB_STATUS_OK && (n_again != n_b || memcmp(again, mr.gen_b, (size_t)n_b * sizeof *again) != 0)) {
+        st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL,
+                    c->arch == TFB_ARCH_DECODER ? n_in : 0, src, n_src, again, &n_again);
+        if (st == TFB_STATUS_OK &&
+            (n_again != n_b || memcmp(again, mr.gen_b, (size_t)n_b * sizeof *again) != 0)) {
             rg->verdict = TFB_CF_FAIL;
-            snprintf(rg->detail, sizeof rg->detail, "not deterministic: a second greedy run gave other tokens");
+            snprintf(rg->detail, sizeof rg->detail,
+                     "not deterministic: a second greedy run gave other tokens");
         }
     }
     rg->seconds = tfb_now() - tg;
@@ -408,8 +414,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     mr.lr = malloc((size_t)(rows * V) * sizeof *mr.lr);
     mr.lb = malloc((size_t)(rows * V) * sizeof *mr.lb);
     TFB_ASSERT(mr.lr && mr.lb);
-    tfb_cf_result *rt = new_result(rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "mlm logits" : "teacher-forced",
-                                   wt, "model");
+    tfb_cf_result *rt = new_result(
+        rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "mlm logits" : "teacher-forced", wt, "model");
     snprintf(rt->metric_name, sizeof rt->metric_name, "nmse");
     rt->threshold = tol * tol;
     double tt = tfb_now();
@@ -418,7 +424,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     row_summary sum = {0};
     if (str != TFB_STATUS_OK || stb != TFB_STATUS_OK) {
         rt->verdict = TFB_CF_ERROR;
-        snprintf(rt->detail, sizeof rt->detail, "%s%s", str != TFB_STATUS_OK ? "reference: " : "", tfb_error_last());
+        snprintf(rt->detail, sizeof rt->detail, "%s%s", str != TFB_STATUS_OK ? "reference: " : "",
+                 tfb_error_last());
     } else {
         compare_rows(mr.lb, mr.lr, rows, V, tol, true, &sum);
         rt->verdict = sum.verdict;
@@ -460,8 +467,9 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         }
         rg->verdict = tie ? TFB_CF_NEAR_TIE : TFB_CF_FAIL;
         snprintf(rg->detail, sizeof rg->detail, "first diverging step %lld: got token %d, reference %d%s%s",
-                 (long long)diverge, diverge < n_b ? mr.gen_b[diverge] : -1, diverge < n_r ? mr.gen_r[diverge] : -1,
-                 n_r != n_b ? " (lengths differ)" : "", tie ? " (reference near-tie)" : "");
+                 (long long)diverge, diverge < n_b ? mr.gen_b[diverge] : -1,
+                 diverge < n_r ? mr.gen_r[diverge] : -1, n_r != n_b ? " (lengths differ)" : "",
+                 tie ? " (reference near-tie)" : "");
     } else if (rg->verdict != TFB_CF_FAIL) {
         rg->verdict = TFB_CF_PASS;
         snprintf(rg->detail, sizeof rg->detail, "%lld tokens identical", (long long)n_r);

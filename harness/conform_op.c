@@ -30,18 +30,29 @@ typedef struct op_case {
 
 /* ---- the cases ------------------------------------------------------------------------------------- */
 
-#define MM(t, k, n, b) {.op = TFB_OP_MATMUL, .T = t, .K = k, .N = n, .bias = b, .lo = -1, .hi = 1}
-#define EW(o, t, c) {.op = o, .T = t, .N = c, .lo = -4, .hi = 4}
-#define NORM(o, t, c, e) {.op = o, .T = t, .N = c, .eps = e, .lo = -1.5f, .hi = 2.5f}
-#define SM(t, c, s) {.op = TFB_OP_SOFTMAX, .T = t, .N = c, .scale = s, .lo = -4, .hi = 4}
-#define ATT(tag_, m, t, h, d, s, p, ns)                                                                     \
-    {.op = TFB_OP_ATTENTION, .tag = tag_, .mask = m, .T = t, .H = h, .D = d, .N = (h) * (d), .S = s,        \
-     .pos = p, .n_src = ns, .cache_input = (m) != TFB_MASK_BIDIR, .lo = -1, .hi = 1}
-#define KV(t, c, s, p, z) {.op = TFB_OP_KV_WRITE, .T = t, .N = c, .S = s, .pos = p, .kv_at_zero = z, .lo = -1, .hi = 1}
+#define MM(t, k, n, b)                                                                                       \
+    { .op = TFB_OP_MATMUL, .T = t, .K = k, .N = n, .bias = b, .lo = -1, .hi = 1 }
+#define EW(o, t, c)                                                                                          \
+    { .op = o, .T = t, .N = c, .lo = -4, .hi = 4 }
+#define NORM(o, t, c, e)                                                                                     \
+    { .op = o, .T = t, .N = c, .eps = e, .lo = -1.5f, .hi = 2.5f }
+#define SM(t, c, s)                                                                                          \
+    { .op = TFB_OP_SOFTMAX, .T = t, .N = c, .scale = s, .lo = -4, .hi = 4 }
+#define ATT(tag_, m, t, h, d, s, p, ns)                                                                      \
+    {                                                                                                        \
+        .op = TFB_OP_ATTENTION, .tag = tag_, .mask = m, .T = t, .H = h, .D = d, .N = (h) * (d), .S = s,      \
+        .pos = p, .n_src = ns, .cache_input = (m) != TFB_MASK_BIDIR, .lo = -1, .hi = 1                       \
+    }
+#define KV(t, c, s, p, z)                                                                                    \
+    { .op = TFB_OP_KV_WRITE, .T = t, .N = c, .S = s, .pos = p, .kv_at_zero = z, .lo = -1, .hi = 1 }
 #define EMB(tag_, t, c, p, kind, ty, sc)                                                                     \
-    {.op = TFB_OP_EMBED, .tag = tag_, .T = t, .N = c, .pos = p, .pos_kind = kind, .type = ty, .scale = sc,   \
-     .S = 160, .K = 50, .lo = -0.1f, .hi = 0.1f}
+    {                                                                                                        \
+        .op = TFB_OP_EMBED, .tag = tag_, .T = t, .N = c, .pos = p, .pos_kind = kind, .type = ty,             \
+        .scale = sc, .S = 160, .K = 50, .lo = -0.1f, .hi = 0.1f                                              \
+    }
 
+// clang-format off
+/* One line per group of cases reads better than one case per line. */
 static const op_case cases[] = {
     /* matmul: odd sizes (f32/f16/bf16 take any K; q8_0/q4_0 need K % 32 == 0) and gpt2-124m shapes */
     MM(1, 32, 7, true), MM(7, 33, 1, false), MM(7, 127, 33, true), MM(33, 64, 127, true),
@@ -78,6 +89,7 @@ static const op_case cases[] = {
     {.op = TFB_OP_ARGMAX, .T = 2, .N = 50257, .lo = -1, .hi = 1},
     {.op = TFB_OP_ARGMAX, .tag = "ties", .T = 7, .N = 33, .ties = true, .lo = -1, .hi = 1},
 };
+// clang-format on
 
 static void case_name(const op_case *c, char *buf, size_t len) {
     const char *op = tfb_op_name(c->op);
@@ -97,7 +109,8 @@ static void case_name(const op_case *c, char *buf, size_t len) {
                  c->kv_at_zero ? " at0" : "");
         break;
     case TFB_OP_EMBED:
-        snprintf(buf, len, "%s %s %lldx%lld pos%lld", op, c->tag, (long long)c->T, (long long)c->N, (long long)c->pos);
+        snprintf(buf, len, "%s %s %lldx%lld pos%lld", op, c->tag, (long long)c->T, (long long)c->N,
+                 (long long)c->pos);
         break;
     case TFB_OP_SOFTMAX:
         snprintf(buf, len, "%s %lldx%lld scale%g", op, (long long)c->T, (long long)c->N, (double)c->scale);
@@ -115,13 +128,18 @@ static void case_name(const op_case *c, char *buf, size_t len) {
 /* Reduction length for the tolerance. */
 static int64_t case_k(const op_case *c) {
     switch (c->op) {
-    case TFB_OP_MATMUL: return c->K;
+    case TFB_OP_MATMUL:
+        return c->K;
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
-    case TFB_OP_SOFTMAX: return c->N;
-    case TFB_OP_ATTENTION: return c->D + (c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T);
-    case TFB_OP_EMBED: return c->pos_kind == TFB_POS_SINUSOIDAL ? c->pos + c->T : 1;
-    default: return 1;
+    case TFB_OP_SOFTMAX:
+        return c->N;
+    case TFB_OP_ATTENTION:
+        return c->D + (c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T);
+    case TFB_OP_EMBED:
+        return c->pos_kind == TFB_POS_SINUSOIDAL ? c->pos + c->T : 1;
+    default:
+        return 1;
     }
 }
 
@@ -239,7 +257,8 @@ static void build(const op_case *c, side *s) {
         ids->ndim = 1;
         s->g.input = ids;
         tfb_tensor *tok = own_tensor(s, "tok", TFB_DTYPE_F32, c->K, c->N);
-        tfb_tensor *pos = c->pos_kind == TFB_POS_LEARNED ? own_tensor(s, "pos", TFB_DTYPE_F32, c->S, c->N) : NULL;
+        tfb_tensor *pos =
+            c->pos_kind == TFB_POS_LEARNED ? own_tensor(s, "pos", TFB_DTYPE_F32, c->S, c->N) : NULL;
         tfb_tensor *typ = c->type ? own_tensor(s, "type", TFB_DTYPE_F32, 2, c->N) : NULL;
         out = act_tensor(s, "out", c->N, TFB_DTYPE_F32);
         n = tfb_graph_add(&s->g, c->op, out, ids, tok, pos, typ);
@@ -261,7 +280,8 @@ static void build(const op_case *c, side *s) {
         n = tfb_graph_add(&s->g, c->op, out, x, NULL, NULL, NULL);
         break;
     }
-    default: TFB_ASSERT(!"op without conformance cases");
+    default:
+        TFB_ASSERT(!"op without conformance cases");
     }
     (void)n;
     s->g.output = out;
@@ -384,10 +404,10 @@ static bool check_untouched(const op_case *c, const side *s, const images *im, u
             if (k >= lo && k < hi)
                 continue;
             if (got[i][k] != im->img[i][k]) {
-                const char *where = k < GUARD                        ? "guard before"
+                const char *where = k < GUARD                                 ? "guard before"
                                     : k >= GUARD + tfb_tensor_nbytes(s->t[i]) ? "guard after"
-                                    : i == s->out                    ? "rows past the call's n_rows of"
-                                                                     : "input data of";
+                                    : i == s->out ? "rows past the call's n_rows of"
+                                                  : "input data of";
                 snprintf(why, len, "%s: %s %s changed (byte %lld)", s->b->iface->name, where, s->t[i]->name,
                          (long long)k - GUARD);
                 return false;
@@ -421,8 +441,8 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
     r->threshold = c->op == TFB_OP_ARGMAX ? 0.0 : tol * tol;
     if (!tfb_backend_supports(b, c->op, node_wt)) {
         r->verdict = TFB_CF_UNSUPPORTED;
-        snprintf(r->detail, sizeof r->detail, "%s: %s with %s is not supported", b->iface->name, tfb_op_name(c->op),
-                 tfb_dtype_name(node_wt));
+        snprintf(r->detail, sizeof r->detail, "%s: %s with %s is not supported", b->iface->name,
+                 tfb_op_name(c->op), tfb_dtype_name(node_wt));
         goto done;
     }
     make_images(c, &sb, seed, &im);
@@ -462,11 +482,11 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
     int64_t n_out = (int64_t)(out_call_bytes(c, &sb) / 4);
     tfb_cf_cmp cmp;
     if (o->dtype == TFB_DTYPE_I32)
-        tfb__cf_compare_i32((const int32_t *)(got_b[sb.out] + GUARD), (const int32_t *)(got_r[sb.out] + GUARD), n_out,
-                            &cmp);
+        tfb__cf_compare_i32((const int32_t *)(got_b[sb.out] + GUARD),
+                            (const int32_t *)(got_r[sb.out] + GUARD), n_out, &cmp);
     else
-        tfb__cf_compare((const float *)(got_b[sb.out] + GUARD), (const float *)(got_r[sb.out] + GUARD), n_out, tol,
-                        &cmp);
+        tfb__cf_compare((const float *)(got_b[sb.out] + GUARD), (const float *)(got_r[sb.out] + GUARD), n_out,
+                        tol, &cmp);
     r->verdict = cmp.verdict;
     r->metric = cmp.nmse;
     snprintf(r->detail, sizeof r->detail, "%s", cmp.detail);
@@ -479,7 +499,8 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
             while (again[sb.out][k] == got_b[sb.out][k])
                 k++;
             r->verdict = TFB_CF_FAIL;
-            snprintf(r->detail, sizeof r->detail, "not deterministic: second run differs at byte %lld of the output",
+            snprintf(r->detail, sizeof r->detail,
+                     "not deterministic: second run differs at byte %lld of the output",
                      (long long)k - GUARD);
         }
     }
@@ -508,7 +529,8 @@ static bool dtype_applies(const op_case *c, tfb_dtype wt) {
     return tfb_dtype_block_elems(wt) == 1 || c->K % TFB_QK == 0;
 }
 
-void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb_dtype wt, tfb_cf_report *rep) {
+void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb_dtype wt,
+                     tfb_cf_report *rep) {
     int n_cases = (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < n_cases; i++) {
         const op_case *c = &cases[i];
@@ -525,8 +547,8 @@ void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb
         snprintf(r->kind, sizeof r->kind, "op");
         snprintf(r->name, sizeof r->name, "%s", name);
         snprintf(r->dtype, sizeof r->dtype, "%s", tfb_dtype_name(wt));
-        tfb__cf_repro(r->repro, sizeof r->repro, a, b->iface->name, NULL, tfb_dtype_name(wt), tfb_op_name(c->op), name,
-                      true);
+        tfb__cf_repro(r->repro, sizeof r->repro, a, b->iface->name, NULL, tfb_dtype_name(wt),
+                      tfb_op_name(c->op), name, true);
         run_case(a, b, ref, c, wt, 0x5eed0000u + (uint64_t)i * 7919u + (uint64_t)wt, r);
         if (!a->quiet)
             tfb__cf_print_row(stdout, r, a->repro_all);

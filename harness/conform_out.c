@@ -8,8 +8,8 @@
 #include "conform.h"
 
 void tfb__cf_print_header(FILE *f) {
-    fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", "backend", "kind", "case", "dtype", "verdict",
-            "metric", "value", "threshold", "detail");
+    fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", "backend", "kind", "case", "dtype",
+            "verdict", "metric", "value", "threshold", "detail");
 }
 
 void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro) {
@@ -19,13 +19,15 @@ void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro) {
         snprintf(thr, sizeof thr, "%.3g", r->threshold);
     }
     fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", r->backend, r->kind, r->name, r->dtype,
-            tfb__cf_verdict_name(r->verdict), r->metric_name[0] ? r->metric_name : "-", value, thr, r->detail);
+            tfb__cf_verdict_name(r->verdict), r->metric_name[0] ? r->metric_name : "-", value, thr,
+            r->detail);
     if ((repro || r->verdict != TFB_CF_PASS) && r->repro[0])
         fprintf(f, "          repro: %s\n", r->repro);
     fflush(f);
 }
 
-/* ---- JSON ------------------------------------------------------------------------------------------------ */
+/* ---- JSON ------------------------------------------------------------------------------------------------
+ */
 
 static void add_number(cJSON *o, const char *k, double v) {
     if (isfinite(v))
@@ -96,16 +98,27 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
     return s;
 }
 
-/* ---- JUnit --------------------------------------------------------------------------------------------------- */
+/* ---- JUnit
+ * --------------------------------------------------------------------------------------------------- */
 
 static void xml_escaped(FILE *f, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&apos;", f);
+            break;
         default:
             if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
                 fputc(' ', f); /* not allowed in XML 1.0 */
@@ -128,8 +141,10 @@ tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report
         skipped += v == TFB_CF_UNSUPPORTED || v == TFB_CF_UNAVAILABLE || v == TFB_CF_MISTRUSTED;
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"tfbench conform\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n",
-            total, fails, errors, skipped);
+    fprintf(
+        f,
+        "<testsuites name=\"tfbench conform\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n",
+        total, fails, errors, skipped);
     /* One testsuite per backend, in order of first appearance. */
     for (int i = 0; i < rep->n; i++) {
         bool seen = false;
@@ -147,12 +162,14 @@ tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report
             t++;
             fl += r->verdict == TFB_CF_FAIL;
             er += r->verdict == TFB_CF_ERROR;
-            sk += r->verdict == TFB_CF_UNSUPPORTED || r->verdict == TFB_CF_UNAVAILABLE || r->verdict == TFB_CF_MISTRUSTED;
+            sk += r->verdict == TFB_CF_UNSUPPORTED || r->verdict == TFB_CF_UNAVAILABLE ||
+                  r->verdict == TFB_CF_MISTRUSTED;
             secs += r->seconds;
         }
         fprintf(f, "  <testsuite name=\"");
         xml_escaped(f, b);
-        fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n", t, fl, er, sk, secs);
+        fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n", t, fl, er,
+                sk, secs);
         for (int j = i; j < rep->n; j++) {
             const tfb_cf_result *r = &rep->r[j];
             if (strcmp(r->backend, b) != 0)
@@ -165,7 +182,7 @@ tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report
             const char *tag = r->verdict == TFB_CF_FAIL    ? "failure"
                               : r->verdict == TFB_CF_ERROR ? "error"
                               : r->verdict == TFB_CF_UNSUPPORTED || r->verdict == TFB_CF_UNAVAILABLE ||
-                                        r->verdict == TFB_CF_MISTRUSTED
+                                      r->verdict == TFB_CF_MISTRUSTED
                                   ? "skipped"
                                   : NULL;
             if (tag) {

@@ -82,7 +82,7 @@ double tfb__cf_op_tol(tfb_op op, tfb_dtype wt, int64_t k, const char **why) {
  * the layers; 1e-4 of the logits' RMS (NMSE 1e-8) holds gpt2-124m's 12 layers with a margin and
  * is still ~100x below what a one-ulp-per-element systematic error in a weight would produce. */
 static const double model_tol[TFB_DTYPE_COUNT] = {
-    [TFB_DTYPE_F32] = 1e-4, [TFB_DTYPE_F16] = 1e-4, [TFB_DTYPE_BF16] = 1e-4,
+    [TFB_DTYPE_F32] = 1e-4,  [TFB_DTYPE_F16] = 1e-4,  [TFB_DTYPE_BF16] = 1e-4,
     [TFB_DTYPE_Q8_0] = 1e-4, [TFB_DTYPE_Q4_0] = 1e-4,
 };
 
@@ -102,18 +102,20 @@ double tfb__cf_model_tol(tfb_dtype wt, const char **why) {
  * are small and q4_0 flips about half of them; the bounds sit below the measured figures with room
  * for another backend's legitimate rounding differences. */
 static const double quant_min_top1[TFB_DTYPE_COUNT] = {
-    [TFB_DTYPE_F32] = 1.0, [TFB_DTYPE_F16] = 0.9, [TFB_DTYPE_BF16] = 0.6,
+    [TFB_DTYPE_F32] = 1.0,   [TFB_DTYPE_F16] = 0.9,  [TFB_DTYPE_BF16] = 0.6,
     [TFB_DTYPE_Q8_0] = 0.75, [TFB_DTYPE_Q4_0] = 0.3,
 };
 
 double tfb__cf_quant_min_top1(tfb_dtype wt, const char **why) {
     if (why)
-        *why = "sanity bound on top-1 agreement with the f32 reference (f16 0.9, bf16 0.6, q8_0 0.75, q4_0 0.3)";
+        *why =
+            "sanity bound on top-1 agreement with the f32 reference (f16 0.9, bf16 0.6, q8_0 0.75, q4_0 0.3)";
     return quant_min_top1[wt];
 }
 
 void tfb__cf_print_tolerances(FILE *f) {
-    fprintf(f, "op tolerances: tol = eps32*(a + b*sqrt(k) + c*k), element |x-ref| <= tol*(rms+|ref|), NMSE <= tol^2\n");
+    fprintf(f, "op tolerances: tol = eps32*(a + b*sqrt(k) + c*k), element |x-ref| <= tol*(rms+|ref|), NMSE "
+               "<= tol^2\n");
     for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
         const op_tol *e = &op_table[i];
         fprintf(f, "  %-10s a=%-3g b=%-3g c=%-3g %s\n", tfb_op_name(e->op), e->a, e->b, e->c, e->why);
