@@ -197,6 +197,26 @@ static void ocl_device_info(void *ctx, tfb_device_info *info) {
     bool sg = exts && (has_ext(exts, "cl_khr_subgroups") || has_ext(exts, "cl_intel_subgroups"));
     snprintf(info->extra, sizeof info->extra, "compute units %u, local memory %llu KiB, fp16 %s, subgroups %s", cu,
              (unsigned long long)(cl->local_mem / 1024), fp16 ? "yes" : "no", sg ? "yes" : "no");
+    /* Every platform and device, so `tfbench list` shows what --device can pick. */
+    size_t used = strlen(info->extra);
+    snprintf(info->extra + used, sizeof info->extra - used, "; devices:");
+    cl_platform_id plats[MAX_PLATFORMS];
+    cl_uint np = 0;
+    if (clGetPlatformIDs(MAX_PLATFORMS, plats, &np) != CL_SUCCESS)
+        np = 0;
+    for (cl_uint p = 0; p < np && p < MAX_PLATFORMS; p++) {
+        cl_device_id devs[MAX_DEVICES];
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd) != CL_SUCCESS)
+            nd = 0;
+        for (cl_uint d = 0; d < nd && d < MAX_DEVICES; d++) {
+            char name[96] = "";
+            clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof name, name, NULL);
+            used = strlen(info->extra);
+            snprintf(info->extra + used, sizeof info->extra - used, " %u:%u %s%s", p, d, name,
+                     devs[d] == cl->device ? " (selected)" : "");
+        }
+    }
     info->mem_total = (int64_t)gmem;
     info->mem_used = (int64_t)cl->mem_used;
     free(exts);
