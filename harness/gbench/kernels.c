@@ -163,11 +163,16 @@ static void body(tfb_gb_state *st, void *ctx) {
     tfb_graph_free(&g);
 }
 
+/* Every context, freed after the run (Google Benchmark keeps the pointers until then). */
+static kbench *all_ctx[512];
+static int n_ctx;
+
 static kbench *add(tfb_backend *b, const char *be, tfb_op op, tfb_dtype dt, int64_t M, int64_t K, int64_t N,
                    const char *shape) {
-    kbench *k = malloc(sizeof *k); /* lives until exit: Google Benchmark keeps the pointer */
+    kbench *k = n_ctx < 512 ? malloc(sizeof *k) : NULL;
     if (!k)
         return NULL;
+    all_ctx[n_ctx++] = k;
     *k = (kbench){.b = b, .op = op, .dt = dt, .M = M, .K = K, .N = N};
     char name[160];
     snprintf(name, sizeof name, "%s/%s/%s/%s", tfb_op_name(op), be, tfb_dtype_name(dt), shape);
@@ -231,5 +236,7 @@ int main(int argc, char **argv) {
     int rc = tfb_gb_main(argc, argv);
     for (int i = 0; i < n_open; i++)
         tfb_backend_free(open[i]);
+    for (int i = 0; i < n_ctx; i++)
+        free(all_ctx[i]);
     return rc;
 }

@@ -9,7 +9,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$kern" --benchmark_filter='probe/|matmul/reference/f32/1x768x3072|softmax/reference|layernorm/reference' \
     --benchmark_min_time=0.01 --benchmark_repetitions=2 --benchmark_out="$dir/k.json" --benchmark_out_format=json \
-    >"$dir/stdout" 2>"$dir/stderr" || { cat "$dir/stderr"; fail "tfbench-kernels exited $?"; }
+    >"$dir/stdout" 2>"$dir/stderr" || { rc=$?; cat "$dir/stderr"; fail "tfbench-kernels exited $rc"; }
 python3 - "$dir/k.json" <<'PY' || fail "JSON check"
 import json, math, sys
 d = json.load(open(sys.argv[1]))
