@@ -20,7 +20,8 @@ static void usage(FILE *f) {
            "                       [--tolerances] [--quiet] [--repro]\n"
            "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
            "  --dtype all = f32, f16, bf16, q8_0, q4_0\n"
-           "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: "
+           "  --op NAME / --case NAME narrow the op-level cases (the model level still runs unless --op-level-only)\n"
+               "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: "
            "always)\n");
 }
 
@@ -159,7 +160,7 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
     if (!a->model_only)
         for (int d = 0; d < n_dt; d++)
             tfb__cf_run_ops(a, b, ref, dts[d], rep);
-    if (!a->op_only && !a->op) {
+    if (!a->op_only) {
         int n_models = strcmp(a->model, "all") == 0 ? 3 : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];

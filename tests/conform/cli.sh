@@ -51,8 +51,8 @@ else
     expect 2 --threads --backend reference --threads 0
     expect 2 --json --backend reference --json
     : >"$dir/exists.json"
-    expect 2 --json --backend reference --op relu --json "$dir/exists.json"
-    expect 0 - --backend reference --op relu --json "$dir/exists.json" --force
+    expect 2 --json --backend reference --op relu --op-level-only --json "$dir/exists.json"
+    expect 0 - --backend reference --op relu --op-level-only --json "$dir/exists.json" --force
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["results"] and all(x["case"].startswith("relu") for x in r["results"])' \
         "$dir/exists.json" || status=1
     TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=bogus "$tfbench" conform --backend fault --op relu >/dev/null 2>&1
