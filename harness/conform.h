@@ -67,6 +67,9 @@ void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tf
 void tfb__cf_compare_i32(const int32_t *x, const int32_t *ref, int64_t n, tfb_cf_cmp *r);
 /* Degenerate: more than 80% exact zeros, or every value within 1e-6 relative of one another. */
 bool tfb__cf_degenerate(const float *v, int64_t n);
+/* Model level: is the reference row's top-1 minus top-2 margin within the tie tolerance
+ * 2*tol*(rms(ref) + |top1|)? (A flip needs both logits to move by the per-element bound.) */
+bool tfb__cf_near_tie(const float *ref, int64_t n, double tol, double *margin, double *allowed);
 /* Guard check: first byte in [0, n) that differs from the pattern byte for its index, or -1. */
 int64_t tfb__cf_guard_first_diff(const unsigned char *p, int64_t n, uint32_t seed);
 void tfb__cf_guard_fill(unsigned char *p, int64_t n, uint32_t seed);

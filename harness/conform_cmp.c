@@ -191,6 +191,26 @@ void tfb__cf_compare_i32(const int32_t *x, const int32_t *ref, int64_t n, tfb_cf
     }
 }
 
+bool tfb__cf_near_tie(const float *ref, int64_t n, double tol, double *margin, double *allowed) {
+    int64_t a = 0;
+    double sr = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        a = ref[i] > ref[a] ? i : a;
+        sr += (double)ref[i] * ref[i];
+    }
+    double second = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (i != a && ref[i] > second)
+            second = ref[i];
+    double m = (double)ref[a] - second;
+    double al = 2.0 * tol * (sqrt(sr / (double)(n ? n : 1)) + fabs((double)ref[a]));
+    if (margin)
+        *margin = m;
+    if (allowed)
+        *allowed = al;
+    return m <= al;
+}
+
 /* ---- results ------------------------------------------------------------------------------------------ */
 
 tfb_cf_result *tfb__cf_add(tfb_cf_report *rep) {

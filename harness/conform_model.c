@@ -29,16 +29,6 @@ static int64_t argmax_row(const float *x, int64_t n) {
     return best;
 }
 
-/* The reference's top-1 minus top-2 logit. */
-static double margin_row(const float *x, int64_t n) {
-    int64_t a = argmax_row(x, n);
-    double second = -INFINITY;
-    for (int64_t i = 0; i < n; i++)
-        if (i != a && x[i] > second)
-            second = x[i];
-    return (double)x[a] - second;
-}
-
 /* ---- running one side -------------------------------------------------------------------------------- */
 
 /* A sequence to feed: decoders the prompt + generated tokens but the last; encoder-decoders the
@@ -114,8 +104,8 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
             if (a == b) {
                 s->top1_agree++;
             } else {
-                double m = margin_row(rr, n), allowed = 2.0 * tol * (cmp.rms_ref + fabs((double)rr[b]));
-                if (m <= allowed) {
+                double m, allowed;
+                if (tfb__cf_near_tie(rr, n, tol, &m, &allowed)) {
                     s->near_ties++;
                 } else {
                     bad = true;
@@ -459,12 +449,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         rg->metric = (double)diverge;
         int64_t row = c->arch == TFB_ARCH_DECODER ? n_in - 1 + diverge : diverge;
         bool tie = false;
-        if (row < rows && str == TFB_STATUS_OK) {
-            const float *rr = mr.lr + row * V;
-            tfb_cf_cmp cmp;
-            tfb__cf_compare(rr, rr, V, tol, &cmp);
-            tie = margin_row(rr, V) <= 2.0 * tol * (cmp.rms_ref + fabs((double)rr[argmax_row(rr, V)]));
-        }
+        if (row < rows && str == TFB_STATUS_OK)
+            tie = tfb__cf_near_tie(mr.lr + row * V, V, tol, NULL, NULL);
         rg->verdict = tie ? TFB_CF_NEAR_TIE : TFB_CF_FAIL;
         snprintf(rg->detail, sizeof rg->detail, "first diverging step %lld: got token %d, reference %d%s%s",
                  (long long)diverge, diverge < n_b ? mr.gen_b[diverge] : -1,

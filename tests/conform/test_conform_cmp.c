@@ -143,6 +143,15 @@ int main(void) {
     }
     EXPECT(tfb__cf_op_tol(TFB_OP_MATMUL, TFB_DTYPE_Q4_0, 768, NULL) == tol);
 
+    /* near-tie: a margin within 2*tol*(rms + |top1|) is a tie, a clear margin is not */
+    float logits[8] = {0.1f, -0.3f, 1.0f, 0.2f, 0.4f, -1.0f, 0.0f, 0.5f};
+    double m, allowed, mt = 1e-4;
+    EXPECT(!tfb__cf_near_tie(logits, 8, mt, &m, &allowed) && fabs(m - 0.5) < 1e-6 && allowed < 1e-3);
+    logits[7] = nextafterf(1.0f, 0.0f);
+    EXPECT(tfb__cf_near_tie(logits, 8, mt, &m, &allowed) && m > 0.0 && m <= allowed);
+    logits[7] = 1.0f - 1e-2f;
+    EXPECT(!tfb__cf_near_tie(logits, 8, mt, NULL, NULL));
+
     if (failures)
         fprintf(stderr, "%d comparator checks failed\n", failures);
     return failures ? 1 : 0;
