@@ -314,8 +314,10 @@ static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_
     /* times and rates are positive: a wide CI must not drag the axis below zero */
     tfb_sbuf_printf(g, "  set yrange [0:*]\n  plot ");
     for (int s = 0; s < ser->n; s++) {
-        tfb_sbuf_printf(g, "%s\"%s\" index %d using %s:2:3 with yerrorlines pt 7 ps 0.8 title ",
-                        s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1");
+        /* gnuplot cycles 8 colours: vary the point type too, and the dash past 8 series */
+        tfb_sbuf_printf(g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lt %d pt %d dt %d ps 0.9 title ",
+                        s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1", s % 8 + 1, 4 + s % 9,
+                        1 + s / 8);
         gp_str(g, ser->s[s]);
     }
     tfb_sbuf_printf(g, "\n");
@@ -624,7 +626,8 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
             r++;
         }
     for (int l = 0; l < ser.n; l++) {
-        tfb_sbuf_printf(g, ", \"roofline.dat\" index %d using 1:2:3 with yerrorbars pt 7 ps 1 title ", l);
+        tfb_sbuf_printf(g, ", \"roofline.dat\" index %d using 1:2:3 with yerrorbars lt %d pt %d ps 1 title ",
+                        l, l % 8 + 1, 5 + 2 * (l % 4));
         gp_str(g, ser.s[l]);
     }
     tfb_sbuf_printf(g, "\n");
@@ -632,7 +635,8 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
     md_figure(
         o, "roofline", title,
         "Each kernel at its arithmetic intensity (GFLOP/s over GB/s) against the measured peak fp32 GFLOP/s "
-        "and read bandwidth of the machine (probe).");
+        "and read bandwidth of the machine (probe). The bandwidth roof is main memory: a kernel whose "
+        "operands fit in the caches (small GEMVs, layernorm) can sit above it.");
     tfb_sbuf_printf(
         &o->md, "| kernel | GFLOP/s | GB/s | time/iter (ms) | fraction of roof |\n|---|---|---|---|---|\n");
     tfb_sbuf_printf(
