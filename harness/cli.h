@@ -60,6 +60,7 @@ int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts);
 /* Resolve a backend by name and init it; prints the error itself and returns the exit code (0 ok). */
 int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out);
 int tfb_cmd_suite(int argc, char **argv);
+int tfb_cmd_matrix(int argc, char **argv);
 /* `tfbench conform` (conform.c). */
 int tfb_cmd_conform(int argc, char **argv);
 

@@ -90,7 +90,8 @@ static const char *str(const cJSON *o, const char *k) {
 /* ---- the conformance matrix ------------------------------------------------------------------- */
 
 /* Severity order of conform's verdict names; the matrix shows the worst per cell. */
-static const char *const verdicts[] = {"pass", "near-tie", "mistrusted", "unsupported", "unavailable", "FAIL", "ERROR"};
+static const char *const verdicts[] = {"pass",        "near-tie", "mistrusted", "unsupported",
+                                       "unavailable", "FAIL",     "ERROR"};
 enum { N_VERDICTS = sizeof verdicts / sizeof verdicts[0] };
 
 static int verdict_rank(const char *v) {
@@ -107,50 +108,53 @@ typedef struct cell {
 
 static const char *const dtypes[] = {"f32", "f16", "bf16", "q8_0", "q4_0"};
 
-static void print_matrix(FILE *f, const cJSON *conform) {
+static void print_matrix(FILE *f, cJSON *const *docs, int n_docs) {
     static cell cells[512];
     int n = 0;
     char backends[SUITE_MAX][32], columns[SUITE_MAX][32];
     int nb = 0, nc = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(conform, "results")) {
-        const char *kind = str(r, "kind"), *name = str(r, "case");
-        char column[32];
-        if (strcmp(kind, "op") == 0)
-            snprintf(column, sizeof column, "ops");
-        else if (strcmp(kind, "all") == 0)
-            snprintf(column, sizeof column, "*");
-        else
-            snprintf(column, sizeof column, "%.*s", (int)strcspn(name, " "), name);
-        const char *b = str(r, "backend"), *dt = str(r, "dtype");
-        int i;
-        for (i = 0; i < nb && strcmp(backends[i], b) != 0; i++)
-            ;
-        if (i == nb && nb < SUITE_MAX)
-            snprintf(backends[nb++], 32, "%s", b);
-        if (strcmp(column, "*") != 0) {
-            for (i = 0; i < nc && strcmp(columns[i], column) != 0; i++)
+    for (int di = 0; di < n_docs; di++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[di], "results")) {
+            const char *kind = str(r, "kind"), *name = str(r, "case");
+            char column[32];
+            if (strcmp(kind, "op") == 0)
+                snprintf(column, sizeof column, "ops");
+            else if (strcmp(kind, "all") == 0)
+                snprintf(column, sizeof column, "*");
+            else
+                snprintf(column, sizeof column, "%.*s", (int)strcspn(name, " "), name);
+            const char *b = str(r, "backend"), *dt = str(r, "dtype");
+            int i;
+            for (i = 0; i < nb && strcmp(backends[i], b) != 0; i++)
                 ;
-            if (i == nc && nc < SUITE_MAX)
-                snprintf(columns[nc++], 32, "%s", column);
+            if (i == nb && nb < SUITE_MAX)
+                snprintf(backends[nb++], 32, "%s", b);
+            if (strcmp(column, "*") != 0) {
+                for (i = 0; i < nc && strcmp(columns[i], column) != 0; i++)
+                    ;
+                if (i == nc && nc < SUITE_MAX)
+                    snprintf(columns[nc++], 32, "%s", column);
+            }
+            for (i = 0; i < n; i++)
+                if (!strcmp(cells[i].backend, b) && !strcmp(cells[i].column, column) &&
+                    (!strcmp(cells[i].dtype, dt) || !strcmp(column, "*")))
+                    break;
+            if (i == n) {
+                if (n == (int)(sizeof cells / sizeof cells[0]))
+                    continue;
+                snprintf(cells[n].backend, 32, "%s", b);
+                snprintf(cells[n].column, 32, "%s", column);
+                snprintf(cells[n].dtype, 8, "%s", dt);
+                cells[n++].rank = -1;
+            }
+            int rank = verdict_rank(str(r, "verdict"));
+            if (rank > cells[i].rank)
+                cells[i].rank = rank;
         }
-        for (i = 0; i < n; i++)
-            if (!strcmp(cells[i].backend, b) && !strcmp(cells[i].column, column) &&
-                (!strcmp(cells[i].dtype, dt) || !strcmp(column, "*")))
-                break;
-        if (i == n) {
-            if (n == (int)(sizeof cells / sizeof cells[0]))
-                continue;
-            snprintf(cells[n].backend, 32, "%s", b);
-            snprintf(cells[n].column, 32, "%s", column);
-            snprintf(cells[n].dtype, 8, "%s", dt);
-            cells[n++].rank = -1;
-        }
-        int rank = verdict_rank(str(r, "verdict"));
-        if (rank > cells[i].rank)
-            cells[i].rank = rank;
     }
-    fprintf(f, "\n## Conformance (worst verdict per cell; details in conform.txt, junit.xml)\n\n| backend | model |");
+    fprintf(f, "\n## Conformance (worst verdict per cell)\n\n| backend | "
+               "model |");
     for (size_t d = 0; d < sizeof dtypes / sizeof dtypes[0]; d++)
         fprintf(f, " %s |", dtypes[d]);
     fprintf(f, "\n|---|---|---|---|---|---|---|\n");
@@ -177,8 +181,10 @@ static void print_matrix(FILE *f, const cJSON *conform) {
 /* ---- headline figures ------------------------------------------------------------------------- */
 
 static void print_headlines(FILE *f, const cJSON *results) {
-    fprintf(f, "\n## Headline figures (medians; all rows in results.json, figures in report/)\n\n"
-               "| backend | model | dtype | test | metric | median | ±95%% CI |\n|---|---|---|---|---|---|---|\n");
+    fprintf(
+        f,
+        "\n## Headline figures (medians; all rows in results.json, figures in report/)\n\n"
+        "| backend | model | dtype | test | metric | median | ±95%% CI |\n|---|---|---|---|---|---|---|\n");
     const cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(results, "results")) {
         const char *kind = str(r, "kind"), *metric = str(r, "metric");
@@ -294,8 +300,8 @@ int tfb_cmd_suite(int argc, char **argv) {
 
     fprintf(stderr, "tfbench: [1/3] conformance of %s (details: %s/conform.txt)\n", a.backend, a.out);
     argv_buf cf = {0};
-    const char *cf_args[] = {"conform", "--backend", a.backend, "--model", "all", "--dtype", "all", "--json",
-                             p_conform, "--junit", p_junit, "--force"};
+    const char *cf_args[] = {"conform", "--backend", a.backend, "--model", "all",   "--dtype",
+                             "all",     "--json",    p_conform, "--junit", p_junit, "--force"};
     for (size_t i = 0; i < sizeof cf_args / sizeof cf_args[0]; i++)
         push(&cf, cf_args[i]);
     push_common(&cf, &a);
@@ -307,9 +313,19 @@ int tfb_cmd_suite(int argc, char **argv) {
         return rc;
 
     fprintf(stderr, "tfbench: [2/3] benchmarks of %s on %s (details: %s/bench.txt)\n", benchb, models, a.out);
+    /* Prompt 128, depths 0 and 256, 16 generated tokens: scaled down to fit the smallest context
+     * among the chosen presets (a model directory's context is checked by bench itself). */
+    int64_t ctx = 1 << 30;
+    for (int i = 0; i < tfb_preset_count(); i++)
+        if (strstr(models, tfb_preset_get(i)->name) && tfb_preset_get(i)->n_ctx < ctx)
+            ctx = tfb_preset_get(i)->n_ctx;
+    int64_t pp = ctx / 2 < 128 ? ctx / 2 : 128, depth = ctx / 2 < 256 ? ctx / 2 : 256;
+    char pp_s[32], depth_s[48];
+    snprintf(pp_s, sizeof pp_s, "%lld", (long long)pp);
+    snprintf(depth_s, sizeof depth_s, "0,%lld", (long long)depth);
     argv_buf bn = {0};
-    const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", "128", "--tg", "16",
-                             "--depth", "0,256", "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
+    const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "16",
+                             "--depth", depth_s, "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
                              "--force"};
     for (size_t i = 0; i < sizeof bn_args / sizeof bn_args[0]; i++)
         push(&bn, bn_args[i]);
@@ -342,14 +358,51 @@ int tfb_cmd_suite(int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
         fprintf(outs[k], "# tfbench standard suite: %s\n", failed ? "FAILED" : "passed");
         if (conform)
-            print_matrix(outs[k], conform);
+            print_matrix(outs[k], &conform, 1);
         if (results)
             print_headlines(outs[k], results);
-        fprintf(outs[k], "\nOutputs in %s/: conform.json, junit.xml, results.json, report/report.md, summary.md\n", a.out);
+        fprintf(outs[k],
+                "\nOutputs in %s/: conform.json, junit.xml, results.json, report/report.md, summary.md\n",
+                a.out);
     }
     cJSON_Delete(conform);
     cJSON_Delete(results);
     if ((st = tfb_atomic_commit(&af)) != TFB_STATUS_OK)
         return tfb_cli_fail(st, "-o");
     return failed ? TFB_EXIT_FAIL : TFB_EXIT_OK;
+}
+
+/* `tfbench matrix CONFORM.json...`: the markdown conformance matrix of one or more `conform --json`
+ * files (ci/conform-matrix.sh writes one per backend). Exit 1 when any cell failed. */
+int tfb_cmd_matrix(int argc, char **argv) {
+    if (argc < 2)
+        return tfb_cli_usage("matrix", "usage: tfbench matrix CONFORM.json...");
+    cJSON *docs[64];
+    int n = 0, rc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (n == (int)(sizeof docs / sizeof docs[0])) {
+            rc = tfb_cli_usage("matrix", "at most %d files", n);
+            break;
+        }
+        cJSON *j = read_json(argv[i]);
+        if (!j || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "results"))) {
+            cJSON_Delete(j);
+            rc = tfb_cli_usage(argv[i], "not a tfbench conform --json file");
+            break;
+        }
+        docs[n++] = j;
+    }
+    bool failed = false;
+    for (int d = 0; rc == 0 && d < n; d++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[d], "results")) failed =
+            failed || verdict_rank(str(r, "verdict")) >= verdict_rank("FAIL");
+    }
+    if (rc == 0) {
+        printf("# tfbench conformance matrix: %s\n", failed ? "FAILED" : "passed");
+        print_matrix(stdout, docs, n);
+    }
+    for (int d = 0; d < n; d++)
+        cJSON_Delete(docs[d]);
+    return rc ? rc : failed ? TFB_EXIT_FAIL : TFB_EXIT_OK;
 }

@@ -4,13 +4,16 @@
 #include "cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR]   the standard suite\n"
+    fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR] [-o DIR] [--force]   the standard suite\n"
                "       tfbench list                       backends and devices, available or why not\n"
+               "       tfbench matrix CONFORM.json...     markdown conformance matrix of conform --json files\n"
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
                "       tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
                "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
+               "       tfbench conform --backend B|all --model M|all --dtype D|all [--json F] [--junit F]\n"
                "       tfbench compare BASE.json NEW.json [--threshold 5]\n"
+               "       tfbench report RESULTS.json... -o DIR [--format png,svg,pdf] [--force]\n"
                "presets:");
     for (int i = 0; i < tfb_preset_count(); i++)
         fprintf(f, " %s", tfb_preset_get(i)->name);
@@ -34,6 +37,8 @@ int main(int argc, char **argv) {
         return tfb_cmd_compare(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "report") == 0)
         return tfb_cmd_report(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "matrix") == 0)
+        return tfb_cmd_matrix(argc - 1, argv + 1);
     if (argc >= 2 && argv[1][0] != '-')
         return tfb_cli_usage(argv[1], "unknown subcommand (tfbench --help lists them)");
     return tfb_cmd_suite(argc, argv);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The standard suite and the CI conformance matrix, end to end on tiny models.
+#   suite.sh TFBENCH WORKDIR CASE
+set -u
+tfb=$1 work=$2 case=$3
+root=$(cd "$(dirname "$0")/../.." && pwd)
+rm -rf "$work" && mkdir -p "$work"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+case "$case" in
+suite)
+  # the suite on the reference only, tiny model: conformance matrix + headline figures + report
+  "$tfb" --backend reference --model gpt2-tiny -r 2 -o "$work/out" >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  [ $rc -eq 0 ] || fail "suite exited $rc: $(cat "$work/stderr")"
+  grep -q "^| reference | gpt2-tiny | pass | pass | pass | pass | pass |" "$work/stdout" || fail "no passing matrix row"
+  grep -q "^| reference | gpt2-tiny | f32 | pp64 | tokens_per_s |" "$work/stdout" || fail "no headline prefill row"
+  for f in conform.json junit.xml results.json summary.md report/report.md; do
+    [ -s "$work/out/$f" ] || fail "missing $f"
+  done
+  ls "$work/out/report/"*.png >/dev/null 2>&1 || fail "the report has no figures"
+  # a second run into the same directory needs --force; nothing is overwritten before that check
+  before=$(stat -c %Y "$work/out/summary.md")
+  "$tfb" --backend reference --model gpt2-tiny -o "$work/out" 2>"$work/err2"
+  [ $? -eq 2 ] || fail "rerun without --force did not exit 2"
+  grep -q "^tfbench: -o: .*--force" "$work/err2" || fail "rerun error: $(cat "$work/err2")"
+  [ "$(stat -c %Y "$work/out/summary.md")" = "$before" ] || fail "summary.md was touched"
+  ;;
+errors)
+  "$tfb" --backend nosuch 2>"$work/e"; [ $? -eq 2 ] || fail "unknown backend not exit 2"
+  grep -q "^tfbench: --backend: unknown" "$work/e" || fail "unknown backend message: $(cat "$work/e")"
+  "$tfb" --model nosuch 2>"$work/e"; [ $? -eq 2 ] || fail "unknown model not exit 2"
+  "$tfb" -r 0 2>"$work/e"; [ $? -eq 2 ] || fail "-r 0 not exit 2"
+  "$tfb" --bogus 2>"$work/e"; [ $? -eq 2 ] || fail "unknown option not exit 2"
+  ;;
+matrix-fault)
+  # one backend made to fail: FAIL in the matrix, failing JUnit testcases, exit 1
+  TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=scale "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" \
+    --backend fault,reference --model gpt2-tiny --dtype f32 >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  [ $rc -eq 1 ] || fail "matrix with a faulty backend exited $rc, expected 1"
+  grep -q "^| fault | gpt2-tiny | FAIL |" "$work/stdout" || fail "matrix does not show FAIL for the fault backend"
+  grep -q "^| reference | gpt2-tiny | pass |" "$work/stdout" || fail "matrix does not show the reference passing"
+  grep -q "<failure" "$work/m/junit-fault.xml" || fail "no failing JUnit testcase"
+  grep -q "<failure" "$work/m/junit-reference.xml" && fail "the reference has a failing testcase"
+  python3 -c "import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]" "$work/m"/junit-*.xml \
+    || fail "JUnit XML is not well formed"
+  ;;
+matrix-require)
+  # a required backend that is missing exits 3, before running anything
+  "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --require reference,nosuch 2>"$work/e"
+  rc=$?
+  [ $rc -eq 3 ] || fail "missing required backend exited $rc, expected 3"
+  grep -q "required backend 'nosuch' is not compiled in" "$work/e" || fail "message: $(cat "$work/e")"
+  [ -e "$work/m/matrix.md" ] && fail "a matrix was written although the requirement failed"
+  # compiled in but without its driver: also 3 (only where the Vulkan backend is built)
+  if "$tfb" list | grep -q "^vulkan "; then
+    VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json \
+      "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m2" --require vulkan 2>"$work/e"
+    rc=$?
+    [ $rc -eq 3 ] || fail "vulkan without a driver exited $rc, expected 3"
+  fi
+  ;;
+esac
+echo "suite.sh $case: $fails failure(s)"
+[ $fails -eq 0 ]
