@@ -10,6 +10,9 @@ cmake --preset default
 cmake --build --preset default -j "$jobs"
 ctest --preset default
 
+echo "== conformance matrix (PoCL and lavapipe required: a lost driver fails the job)"
+bash ci/conform-matrix.sh --tfbench build/tfbench --out build/conform-matrix --require reference,simd,opencl,vulkan
+
 echo "== ASan + UBSan build"
 cmake --preset asan
 cmake --build --preset asan -j "$jobs"
