@@ -33,7 +33,12 @@
     X(MATMUL_VEC_F16, "matmul_vec_f16")                                                             \
     X(MATMUL_VEC_BF16, "matmul_vec_bf16")                                                           \
     X(MATMUL_VEC_Q8_0, "matmul_vec_q8_0")                                                           \
-    X(MATMUL_VEC_Q4_0, "matmul_vec_q4_0")
+    X(MATMUL_VEC_Q4_0, "matmul_vec_q4_0")                                                           \
+    X(GEMV_VEC_F32, "gemv_vec_f32")                                                                 \
+    X(GEMV_VEC_F16, "gemv_vec_f16")                                                                 \
+    X(GEMV_VEC_BF16, "gemv_vec_bf16")                                                               \
+    X(GEMV_VEC_Q8_0, "gemv_vec_q8_0")                                                               \
+    X(GEMV_VEC_Q4_0, "gemv_vec_q4_0")
 
 typedef enum tfb_cl_kernel_id {
 #define TFB_CL_KID_(id, name) TFB_CLK_##id,
@@ -48,8 +53,9 @@ typedef enum tfb_cl_kernel_id {
 #define TFB_CL_MM_TILE 64
 #define TFB_CL_MM_WG 16
 #define TFB_CL_GEMV_MAX_ROWS 4
-/* Outputs per work-item side in matmul_vec (4x4 blocks). */
+/* Output block of one work-item in matmul_vec (rows x cols) and gemv_vec (1 x 8). */
 #define TFB_CL_MV_R 4
+#define TFB_CL_GV_N 8
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256
 

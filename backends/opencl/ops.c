@@ -114,10 +114,11 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     if (wt >= TFB_DTYPE_I32 || n->in[1]->shape[1] != K)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: matmul %s: bad weight", n->out->name);
     cl_ulong row_bytes = tfb_dtype_row_bytes(wt, K);
-    /* CPU devices: the vector kernel also for decode; its 4-row blocks repeat the FMAs of a single
-     * row but stream the weights once, which is what decode is bound by, and it has no barriers. */
-    bool gemv = T <= TFB_CL_GEMV_MAX_ROWS && !cl->cpu;
-    tfb_cl_kernel_id kid = gemv ? TFB_CLK_GEMV_F32 : cl->cpu ? TFB_CLK_MATMUL_VEC_F32 : TFB_CLK_MATMUL_F32;
+    /* GPUs: local-memory tiles for prefill, work-group reductions for decode. CPU devices: the
+     * barrier-free vector kernels (4x4 blocks for prefill, 1x8 for decode). */
+    bool gemv = T <= TFB_CL_GEMV_MAX_ROWS;
+    tfb_cl_kernel_id kid = cl->cpu ? (gemv ? TFB_CLK_GEMV_VEC_F32 : TFB_CLK_MATMUL_VEC_F32)
+                                   : (gemv ? TFB_CLK_GEMV_F32 : TFB_CLK_MATMUL_F32);
     karg a = {.k = cl->kernels[kid + (int)wt]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], 1);
@@ -130,6 +131,10 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     arg_i32(&a, T);
     arg_i32(&a, N);
     arg_i32(&a, cl->fault == TFB_CL_FAULT_MATMUL_K ? K - 1 : K);
+    if (cl->cpu && gemv) {
+        size_t global[2] = {((size_t)N + TFB_CL_GV_N - 1) / TFB_CL_GV_N, (size_t)T};
+        return enqueue(cl, &a, "gemv_vec", 2, global, NULL);
+    }
     if (gemv) {
         size_t global[2] = {(size_t)N * TFB_CL_WG, (size_t)T};
         return enqueue(cl, &a, "gemv", 2, global, wg1);

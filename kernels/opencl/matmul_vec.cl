@@ -2,13 +2,11 @@
  *
  * The local-memory tiled kernel (matmul.cl) suits GPUs; on a CPU driver local memory is ordinary
  * memory and every barrier splits the work-group loop, spilling each work-item's accumulators. Here
- * each work-item owns a 4x4 output block, walks K in float16 vectors (one AVX-512 register each)
+ * each work-item owns an RT x RN output block, walks K in float16 vectors (one AVX-512 register each)
  * with no barrier and no local memory, and lets the CPU caches do the staging. Weights are
  * dequantized 16 at a time: a q8_0/q4_0 block of 32 is two vectors. K tails (plain dtypes only;
  * quantized K is a multiple of 32) are done one element at a time with wload_*.
- * Global (ceil(N/4), ceil(T/4)); blocks at the edges clamp their loads and skip their stores. */
-
-#define MV_R 4
+ * Global (ceil(N/RN), ceil(T/RT)); blocks at the edges clamp their loads and skip their stores. */
 
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
@@ -42,53 +40,60 @@ inline float16 wvec_q4_0(__global const uchar *w, ulong rb, int n, int k) {
     return d * (convert_float16(nib) - 8.0f);
 }
 
-#define TFB_DEFINE_MATMUL_VEC(SUFFIX, WVEC, WLOAD)                                                      \
-    __kernel void matmul_vec_##SUFFIX(__global const float *x, ulong x_off, __global const uchar *w,   \
+#define TFB_DEFINE_MATMUL_VEC(NAME, RT, RN, WVEC, WLOAD)                                                      \
+    __kernel void NAME(__global const float *x, ulong x_off, __global const uchar *w,   \
                                       ulong w_off, ulong row_bytes, __global const float *bias,        \
                                       ulong b_off, int has_bias, __global float *out, ulong out_off,    \
                                       int T, int N, int K) {                                           \
-        int n0 = get_global_id(0) * MV_R, t0 = get_global_id(1) * MV_R;                                \
+        int n0 = get_global_id(0) * RN, t0 = get_global_id(1) * RT;                                \
         __global const float *xb = x + x_off;                                                          \
         __global const uchar *wb = w + w_off;                                                          \
-        int tr[MV_R], nr[MV_R];                                                                        \
-        for (int i = 0; i < MV_R; i++) {                                                               \
+        int tr[RT], nr[RN];                                                                        \
+        for (int i = 0; i < RT; i++)                                                                   \
             tr[i] = min(t0 + i, T - 1);                                                                \
-            nr[i] = min(n0 + i, N - 1);                                                                \
-        }                                                                                              \
-        float16 acc[MV_R][MV_R];                                                                       \
-        for (int i = 0; i < MV_R; i++)                                                                 \
-            for (int j = 0; j < MV_R; j++)                                                             \
+        for (int j = 0; j < RN; j++)                                                                   \
+            nr[j] = min(n0 + j, N - 1);                                                                                              \
+        float16 acc[RT][RN];                                                                       \
+        for (int i = 0; i < RT; i++)                                                                 \
+            for (int j = 0; j < RN; j++)                                                             \
                 acc[i][j] = (float16)(0.0f);                                                           \
         int k = 0;                                                                                     \
         for (; k + 16 <= K; k += 16) {                                                                 \
-            float16 xv[MV_R];                                                                          \
-            for (int i = 0; i < MV_R; i++)                                                             \
+            float16 xv[RT];                                                                          \
+            for (int i = 0; i < RT; i++)                                                             \
                 xv[i] = vload16(0, xb + (ulong)tr[i] * K + k);                                         \
-            for (int j = 0; j < MV_R; j++) {                                                           \
+            for (int j = 0; j < RN; j++) {                                                           \
                 float16 wv = WVEC(wb, row_bytes, nr[j], k);                                            \
-                for (int i = 0; i < MV_R; i++)                                                         \
+                for (int i = 0; i < RT; i++)                                                         \
                     acc[i][j] = fma(xv[i], wv, acc[i][j]);                                             \
             }                                                                                          \
         }                                                                                              \
-        float s[MV_R][MV_R];                                                                           \
-        for (int i = 0; i < MV_R; i++)                                                                 \
-            for (int j = 0; j < MV_R; j++)                                                             \
+        float s[RT][RN];                                                                           \
+        for (int i = 0; i < RT; i++)                                                                 \
+            for (int j = 0; j < RN; j++)                                                             \
                 s[i][j] = hsum16(acc[i][j]);                                                           \
         for (; k < K; k++)                                                                             \
-            for (int j = 0; j < MV_R; j++) {                                                           \
+            for (int j = 0; j < RN; j++) {                                                           \
                 float wk = WLOAD(wb, row_bytes, nr[j], k);                                             \
-                for (int i = 0; i < MV_R; i++)                                                         \
+                for (int i = 0; i < RT; i++)                                                         \
                     s[i][j] = fma(xb[(ulong)tr[i] * K + k], wk, s[i][j]);                              \
             }                                                                                          \
-        for (int i = 0; i < MV_R; i++)                                                                 \
-            for (int j = 0; j < MV_R; j++)                                                             \
+        for (int i = 0; i < RT; i++)                                                                 \
+            for (int j = 0; j < RN; j++)                                                             \
                 if (t0 + i < T && n0 + j < N)                                                          \
                     out[out_off + (ulong)(t0 + i) * N + n0 + j] =                                      \
                         s[i][j] + (has_bias ? bias[b_off + n0 + j] : 0.0f);                            \
     }
 
-TFB_DEFINE_MATMUL_VEC(f32, wvec_f32, wload_f32)
-TFB_DEFINE_MATMUL_VEC(f16, wvec_f16, wload_f16)
-TFB_DEFINE_MATMUL_VEC(bf16, wvec_bf16, wload_bf16)
-TFB_DEFINE_MATMUL_VEC(q8_0, wvec_q8_0, wload_q8_0)
-TFB_DEFINE_MATMUL_VEC(q4_0, wvec_q4_0, wload_q4_0)
+/* Prefill: 4x4 blocks. */
+TFB_DEFINE_MATMUL_VEC(matmul_vec_f32, 4, 4, wvec_f32, wload_f32)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_f16, 4, 4, wvec_f16, wload_f16)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_bf16, 4, 4, wvec_bf16, wload_bf16)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_q8_0, 4, 4, wvec_q8_0, wload_q8_0)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_q4_0, 4, 4, wvec_q4_0, wload_q4_0)
+/* Decode (a few rows): one row x 8 weight rows per work-item, so no FMA is repeated. */
+TFB_DEFINE_MATMUL_VEC(gemv_vec_f32, 1, 8, wvec_f32, wload_f32)
+TFB_DEFINE_MATMUL_VEC(gemv_vec_f16, 1, 8, wvec_f16, wload_f16)
+TFB_DEFINE_MATMUL_VEC(gemv_vec_bf16, 1, 8, wvec_bf16, wload_bf16)
+TFB_DEFINE_MATMUL_VEC(gemv_vec_q8_0, 1, 8, wvec_q8_0, wload_q8_0)
+TFB_DEFINE_MATMUL_VEC(gemv_vec_q4_0, 1, 8, wvec_q4_0, wload_q4_0)
