@@ -29,10 +29,11 @@ static void range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
     *e = n * (ith + 1) / nth;
 }
 
-static void gemv_thread(void *arg, int ith, int nth) {
+static void gemv_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
     const mm_job *j = arg;
     int64_t n0, n1;
-    range(j->N, ith, nth, &n0, &n1);
+    range(j->N, chunk, n_chunks, &n0, &n1);
     for (int64_t m0 = 0; m0 < j->M; m0 += 4) {
         int m = j->M - m0 < 4 ? (int)(j->M - m0) : 4;
         for (int64_t n = n0; n < n1; n++) {
@@ -67,14 +68,14 @@ static void tile(const mm_job *j, const float *panel, int64_t m0, int64_t c0, in
         memcpy(j->out + (m0 + r) * j->N + c0, c + r * k->nr, (size_t)nr_v * sizeof(float));
 }
 
-static void gemm_thread(void *arg, int ith, int nth) {
+static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     const mm_job *j = arg;
     const tfb__simd_kern *k = j->k;
     int64_t nr = k->nr, mr = k->mr, NB = nr * TFB_SIMD_NB_TILES;
-    int64_t s0, s1; // this thread's slivers of nr columns
-    range((j->N + nr - 1) / nr, ith, nth, &s0, &s1);
+    int64_t s0, s1; // this chunk's slivers of nr columns
+    range((j->N + nr - 1) / nr, chunk, n_chunks, &s0, &s1);
     int64_t c_begin = s0 * nr, c_end = s1 * nr < j->N ? s1 * nr : j->N;
-    float *buf = j->scratch[ith]; // [NB/nr][KC][nr]
+    float *buf = j->scratch[tid]; // [NB/nr][KC][nr], this thread's
     for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
         int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
         for (int64_t m = 0; m < j->M; m++) {
@@ -127,12 +128,15 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     int nth = s->n_threads;
     while (nth > 1 && work / nth < 65536)
         nth--;
+    /* Four chunks per thread, claimed dynamically, so one descheduled thread does not stall the op. */
+    int64_t chunks = nth > 1 ? 4 * (int64_t)nth : 1;
     if (j.M <= GEMV_MAX_ROWS) {
-        tfb__pool_run(s->pool, nth, gemv_thread, &j);
+        tfb__pool_run(s->pool, (int)(chunks < j.N ? chunks : j.N), gemv_chunk, &j);
         return TFB_STATUS_OK;
     }
     TFB_TRY(tfb__simd_scratch(s, (size_t)s->k->nr * TFB_SIMD_NB_TILES * TFB_SIMD_KC));
     j.scratch = s->scratch;
-    tfb__pool_run(s->pool, nth, gemm_thread, &j);
+    int64_t slivers = (j.N + s->k->nr - 1) / s->k->nr;
+    tfb__pool_run(s->pool, (int)(chunks < slivers ? chunks : slivers), gemm_chunk, &j);
     return TFB_STATUS_OK;
 }

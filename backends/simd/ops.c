@@ -30,7 +30,8 @@ static void par_rows(tfb__simd *s, const tfb_graph *g, const tfb_node *n, int64_
     int nth = s->n_threads;
     while (nth > 1 && (rows < nth || rows * cols * cost / nth < 16384))
         nth--;
-    tfb__pool_run(s->pool, nth, fn, &j);
+    int64_t chunks = nth > 1 ? 4 * (int64_t)nth : 1; /* claimed dynamically by the pool's threads */
+    tfb__pool_run(s->pool, (int)(chunks < rows ? chunks : rows), fn, &j);
 }
 
 /* ---- embedding ------------------------------------------------------------------------------- */
@@ -65,10 +66,11 @@ static void embed(const tfb_graph *g, const tfb_node *n) {
 
 /* ---- elementwise ------------------------------------------------------------------------------ */
 
-static void add_rows(void *arg, int ith, int nth) {
+static void add_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
     const row_job *j = arg;
     int64_t r0, r1;
-    range(j->rows, ith, nth, &r0, &r1);
+    range(j->rows, chunk, n_chunks, &r0, &r1);
     const float *a = F32(j->n->in[0]) + r0 * j->cols, *b = F32(j->n->in[1]) + r0 * j->cols; // [T, C]
     float *out = F32(j->n->out) + r0 * j->cols;                                                // [T, C]
     int64_t len = (r1 - r0) * j->cols;
@@ -76,10 +78,11 @@ static void add_rows(void *arg, int ith, int nth) {
         out[i] = a[i] + b[i];
 }
 
-static void unary_rows(void *arg, int ith, int nth) {
+static void unary_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
     const row_job *j = arg;
     int64_t r0, r1;
-    range(j->rows, ith, nth, &r0, &r1);
+    range(j->rows, chunk, n_chunks, &r0, &r1);
     const float *x = F32(j->n->in[0]) + r0 * j->cols; // [T, C]
     float *out = F32(j->n->out) + r0 * j->cols;       // [T, C]
     int64_t len = (r1 - r0) * j->cols;
@@ -109,12 +112,13 @@ static void unary_rows(void *arg, int ith, int nth) {
 
 /* ---- row-wise: norms and softmax ------------------------------------------------------------------ */
 
-static void norm_rows(void *arg, int ith, int nth) {
+static void norm_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
     const row_job *j = arg;
     const tfb_node *n = j->n;
     bool rms = n->op == TFB_OP_RMSNORM;
     int64_t r0, r1, C = j->cols;
-    range(j->rows, ith, nth, &r0, &r1);
+    range(j->rows, chunk, n_chunks, &r0, &r1);
     const float *gamma = F32(n->in[1]);                            // [C]
     const float *beta = (!rms && n->in[2]) ? F32(n->in[2]) : NULL; // [C]
     for (int64_t t = r0; t < r1; t++) {
@@ -151,17 +155,18 @@ static void softmax_row(const float *x, float scale, float *w, int64_t len) {
         w[i] *= inv;
 }
 
-static void softmax_rows(void *arg, int ith, int nth) {
+static void softmax_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
     const row_job *j = arg;
     int64_t r0, r1, C = j->cols;
-    range(j->rows, ith, nth, &r0, &r1);
+    range(j->rows, chunk, n_chunks, &r0, &r1);
     for (int64_t t = r0; t < r1; t++)
         softmax_row(F32(j->n->in[0]) + t * C, j->n->scale, F32(j->n->out) + t * C, C);
 }
 
 /* ---- attention: one task per (query row, head) -------------------------------------------------- */
 
-static void attention_rows(void *arg, int ith, int nth) {
+static void attention_rows(void *arg, int chunk, int n_chunks, int tid) {
     const row_job *j = arg;
     const tfb_node *n = j->n;
     const tfb__simd_kern *k = j->s->k;
@@ -172,9 +177,9 @@ static void attention_rows(void *arg, int ith, int nth) {
     const float *kc = F32(n->in[1]); // [S, H*D], rows < L valid
     const float *vc = F32(n->in[2]); // [S, H*D]
     float *out = F32(n->out);       // [T, H*D]
-    float *score = j->s->scratch[ith]; // [L]
+    float *score = j->s->scratch[tid]; // [L], this thread's
     int64_t i0, i1;
-    range(T * H, ith, nth, &i0, &i1);
+    range(T * H, chunk, n_chunks, &i0, &i1);
     for (int64_t i = i0; i < i1; i++) {
         int64_t t = i / H, h = i % H;
         int64_t visible = n->mask == TFB_MASK_CAUSAL ? p0 + t + 1 : L;
@@ -202,7 +207,8 @@ static tfb_status attention(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     int64_t tasks = T * n->n_head;
     while (nth > 1 && (tasks < nth || tasks * L * (HD / n->n_head) / nth < 16384))
         nth--;
-    tfb__pool_run(s->pool, nth, attention_rows, &j);
+    int64_t chunks = nth > 1 ? 4 * (int64_t)nth : 1;
+    tfb__pool_run(s->pool, (int)(chunks < tasks ? chunks : tasks), attention_rows, &j);
     return TFB_STATUS_OK;
 }
 
