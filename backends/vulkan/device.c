@@ -165,6 +165,10 @@ static tfb_status pick_device(tfb_vk *vk, const char *want) {
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &vk->f12};
     vkGetPhysicalDeviceFeatures2(vk->pdev, &f2);
     VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    /* Workgroup barriers and shared memory cost much on CPU devices: use the barrier-free matmul
+     * there. TFB_VK_MATMUL=reg|gpu overrides (tests run both paths on lavapipe). */
+    const char *mm = getenv("TFB_VK_MATMUL");
+    vk->matmul_reg = mm && *mm ? strcmp(mm, "reg") == 0 : vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     vk->use_subgroup = (vk->subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                        (vk->subgroup.supportedOperations & need) == need && !env_on("TFB_VK_NO_SUBGROUP");
     return TFB_STATUS_OK;
@@ -305,12 +309,13 @@ void tfb__vk_device_info(tfb_vk *vk, tfb_device_info *info) {
     }
     snprintf(info->extra, sizeof info->extra,
              "heaps %s; fp16 arith %s, int8 arith %s, 16-bit storage %s, 8-bit storage %s; subgroup %u "
-             "(arith %s, shuffle %s, ballot %s)%s; timestamps %s",
+             "(arith %s, shuffle %s, ballot %s)%s; timestamps %s; matmul %s",
              heaps, vk->f12.shaderFloat16 ? "yes" : "no", vk->f12.shaderInt8 ? "yes" : "no",
              vk->f11.storageBuffer16BitAccess ? "yes" : "no", vk->f12.storageBuffer8BitAccess ? "yes" : "no",
              vk->subgroup.subgroupSize, (ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) ? "yes" : "no",
              (ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) ? "yes" : "no", (ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) ? "yes" : "no",
-             vk->use_subgroup ? ", used" : ", not used", vk->ts_ok ? "yes" : "no");
+             vk->use_subgroup ? ", used" : ", not used", vk->ts_ok ? "yes" : "no",
+             vk->matmul_reg ? "4x4 register blocks" : "tiled + gemv");
     info->mem_total = heap;
     info->mem_used = vk->mem_used;
 }
@@ -347,6 +352,12 @@ static void vkb_free(void *ctx) {
         return;
     if (vk->dev)
         vkDeviceWaitIdle(vk->dev);
+    (void)tfb__vk_wait(vk);
+    if (vk->profile) /* per-op device time under opts->profile or TFB_VK_PROFILE=1 */
+        for (int op = 0; op < TFB_OP_COUNT; op++)
+            if (vk->op_calls[op])
+                fprintf(stderr, "tfbench: vulkan: profile: %-10s %8lld calls %10.3f ms\n", tfb_op_name((tfb_op)op),
+                        (long long)vk->op_calls[op], vk->op_time[op] * 1e3);
     while (vk->graphs)
         tfb__vk_graph_release(vk, vk->graphs->g);
     tfb__vk_pipelines_free(vk);

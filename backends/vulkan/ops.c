@@ -349,7 +349,11 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         for (int p = 0; p < parts; p++) {
             use_part(r, n, p, &pc);
             int64_t NP = pc.ncount;
-            if (T <= 4) {
+            if (r->vk->matmul_reg) {
+                uint32_t groups = ceil_div(ceil_div(T, 4) * (int64_t)ceil_div(NP, 4), 64);
+                uint32_t gx = groups < 65535 ? groups : 65535;
+                dispatch(r, TFB_VK_P_MATMUL_REG + wt, &pc, gx, ceil_div(groups, gx), 1);
+            } else if (T <= 4) {
                 uint32_t gx = NP < 65535 ? (uint32_t)NP : 65535;
                 dispatch(r, TFB_VK_P_GEMV + wt, &pc, gx, (uint32_t)T, ceil_div(NP, gx));
             } else {
@@ -443,6 +447,11 @@ tfb_status tfb__vk_read_timestamps(tfb_vk *vk) {
         for (uint32_t i = 2; i < vk->q_used && (int)(i - 2) < vk->n_node_times; i++) {
             vk->node_times[i - 2] = (double)(ts[i] - prev) * ns * 1e-9;
             prev = ts[i];
+            if (vk->last_graph && (int)(i - 2) < vk->last_graph->n_nodes) {
+                tfb_op op = vk->last_graph->nodes[i - 2].op;
+                vk->op_time[op] += vk->node_times[i - 2];
+                vk->op_calls[op]++;
+            }
         }
     }
     return TFB_STATUS_OK;
@@ -460,6 +469,7 @@ tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
         vk->node_times = t;
         vk->n_node_times = g->n_nodes;
     }
+    vk->last_graph = g;
     VkCommandBuffer cmd = vk->cmd;
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};

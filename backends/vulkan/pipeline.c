@@ -80,6 +80,8 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "matmul_%s", wt[i]);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));
+        snprintf(name, sizeof name, "matmul_reg_%s", wt[i]);
+        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL_REG + i]));
         snprintf(name, sizeof name, "gemv_%s%s", wt[i], sg);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV + i]));
     }

@@ -29,7 +29,8 @@ enum {
     TFB_VK_P_ATTENTION,
     TFB_VK_P_MATMUL,              /* + weight dtype (f32, f16, bf16, q8_0, q4_0) */
     TFB_VK_P_GEMV = TFB_VK_P_MATMUL + 5,
-    TFB_VK_P_COUNT = TFB_VK_P_GEMV + 5,
+    TFB_VK_P_MATMUL_REG = TFB_VK_P_GEMV + 5, /* barrier-free 4x4 blocks, for CPU devices */
+    TFB_VK_P_COUNT = TFB_VK_P_MATMUL_REG + 5,
 };
 
 #define TFB_VK_BINDINGS 5 /* inputs 0..3, output 4 */
@@ -84,6 +85,7 @@ typedef struct tfb_vk {
     char driver_name[VK_MAX_DRIVER_NAME_SIZE];
     char driver_info[VK_MAX_DRIVER_INFO_SIZE];
     bool use_subgroup;
+    bool matmul_reg; /* CPU device (or TFB_VK_MATMUL=reg): barrier-free matmul for every T */
 
     VkDevice dev;
     VkQueue queue;
@@ -119,6 +121,9 @@ typedef struct tfb_vk {
     double last_time;
     double *node_times; /* profile: per node seconds of the last compute */
     int n_node_times;
+    const tfb_graph *last_graph;           /* profile: the graph of the last compute */
+    double op_time[TFB_OP_COUNT];          /* profile: device seconds per op over the backend's life */
+    int64_t op_calls[TFB_OP_COUNT];
 
     int64_t mem_used;
     tfb_vk_graph *graphs;
