@@ -293,9 +293,12 @@ void tfb__vk_device_info(tfb_vk *vk, tfb_device_info *info) {
     uint32_t v = vk->props.apiVersion;
     snprintf(info->api, sizeof info->api, "Vulkan %u.%u.%u", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v),
              VK_API_VERSION_PATCH(v));
-    snprintf(info->library, sizeof info->library, "Vulkan loader %u.%u (headers %u)",
-             VK_API_VERSION_MAJOR(VK_HEADER_VERSION_COMPLETE), VK_API_VERSION_MINOR(VK_HEADER_VERSION_COMPLETE),
-             VK_HEADER_VERSION);
+    uint32_t lv = VK_API_VERSION_1_0;
+    if (vkEnumerateInstanceVersion(&lv) != VK_SUCCESS)
+        lv = VK_API_VERSION_1_0;
+    snprintf(info->library, sizeof info->library, "Vulkan loader %u.%u.%u, headers 1.%u.%u",
+             VK_API_VERSION_MAJOR(lv), VK_API_VERSION_MINOR(lv), VK_API_VERSION_PATCH(lv),
+             VK_API_VERSION_MINOR(VK_HEADER_VERSION_COMPLETE), VK_HEADER_VERSION);
     uint32_t ops = vk->subgroup.supportedOperations;
     int64_t heap = 0;
     char heaps[96] = "";
