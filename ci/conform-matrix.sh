@@ -4,7 +4,7 @@
 # CI can gate on: 0 all passed, 1 any failure, 2 bad usage, 3 a --require'd backend unavailable.
 #
 #   ci/conform-matrix.sh [--tfbench PATH] [--out DIR] [--backend B1,B2] [--model M|all]
-#                        [--dtype D|all] [--require B1,B2]
+#                        [--dtype D|all] [--require B1,B2] [--dry-run]
 set -uo pipefail
 
 tfb=./build/tfbench
@@ -13,6 +13,7 @@ backends=""
 model=all
 dtype=all
 require=""
+dry_run=false
 die() { echo "tfbench: conform-matrix: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --model) model=${2:?}; shift 2 ;;
     --dtype) dtype=${2:?}; shift 2 ;;
     --require) require=${2:?}; shift 2 ;;
+    --dry-run) dry_run=true; shift ;;
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) die "unknown option '$1'" ;;
   esac
@@ -30,21 +32,27 @@ done
 mkdir -p "$out" || die "$out: cannot create"
 
 list=$("$tfb" list) || die "'$tfb list' failed"
-# "name status ..." rows; indented rows are device details
-status_of() { echo "$list" | awk -v b="$1" '$1 == b { print $2 }'; }
+# Backend rows start in column 0 ("name status ..."); indented rows are device details, and awk's
+# field splitting drops leading blanks, so rows are told apart by their first character.
+rows=$(echo "$list" | tail -n +2 | grep '^[^ ]')
+status_of() { echo "$rows" | awk -v b="$1" '$1 == b { print $2 }'; }
 
 # A required backend that is not compiled in or not available fails the job: a runner that lost
 # its driver must not turn into a quietly skipped column.
 for b in ${require//,/ }; do
   st=$(status_of "$b")
   if [ "$st" != available ]; then
-    why=$(echo "$list" | awk -v b="$b" '$1 == b { $1 = ""; $2 = ""; sub(/^ +/, ""); print }')
+    why=$(echo "$rows" | awk -v b="$b" '$1 == b { $1 = ""; $2 = ""; sub(/^ +/, ""); print }')
     echo "tfbench: conform-matrix: required backend '$b' is ${st:-not compiled in}${why:+: $why}" >&2
     exit 3
   fi
 done
 
-[ -n "$backends" ] || backends=$(echo "$list" | awk 'NR > 1 && $1 !~ /^ / && NF >= 2 { print $1 }' | paste -sd, -)
+[ -n "$backends" ] || backends=$(echo "$rows" | awk '{ print $1 }' | paste -sd, -)
+if $dry_run; then
+  echo "$backends"
+  exit 0
+fi
 rc=0
 jsons=()
 for b in ${backends//,/ }; do

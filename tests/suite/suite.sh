@@ -47,6 +47,14 @@ matrix-fault)
   python3 -c "import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]" "$work/m"/junit-*.xml \
     || fail "JUnit XML is not well formed"
   ;;
+matrix-default)
+  # without --backend: exactly the backends `tfbench list` shows (not its indented detail lines)
+  want=$("$tfb" list | tail -n +2 | grep -c '^[^ ]')
+  got=$("$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --dry-run)
+  [ "$(echo "$got" | tr ',' '\n' | wc -l)" -eq "$want" ] || fail "default backends '$got', expected $want"
+  echo "$got" | grep -q '^reference' || fail "default backends '$got' do not start with the reference"
+  echo "$got" | grep -q ':' && fail "a detail line was taken for a backend: '$got'"
+  ;;
 matrix-require)
   # a required backend that is missing exits 3, before running anything
   "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --require reference,nosuch 2>"$work/e"
