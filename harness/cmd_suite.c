@@ -313,18 +313,20 @@ int tfb_cmd_suite(int argc, char **argv) {
         return rc;
 
     fprintf(stderr, "tfbench: [2/3] benchmarks of %s on %s (details: %s/bench.txt)\n", benchb, models, a.out);
-    /* Prompt 128, depths 0 and 256, 16 generated tokens: scaled down to fit the smallest context
-     * among the chosen presets (a model directory's context is checked by bench itself). */
+    /* Prompt 128, depths 0 and 128, 8 generated tokens: the KV-reuse comparison recomputes the
+     * whole sequence for every generated token, which dominates on slow devices (lavapipe), so the
+     * defaults stay small. Scaled down to fit the smallest context among the chosen presets (a
+     * model directory's context is checked by bench itself). */
     int64_t ctx = 1 << 30;
     for (int i = 0; i < tfb_preset_count(); i++)
         if (strstr(models, tfb_preset_get(i)->name) && tfb_preset_get(i)->n_ctx < ctx)
             ctx = tfb_preset_get(i)->n_ctx;
-    int64_t pp = ctx / 2 < 128 ? ctx / 2 : 128, depth = ctx / 2 < 256 ? ctx / 2 : 256;
+    int64_t pp = ctx / 2 < 128 ? ctx / 2 : 128, depth = ctx / 2 < 128 ? ctx / 2 : 128;
     char pp_s[32], depth_s[48];
     snprintf(pp_s, sizeof pp_s, "%lld", (long long)pp);
     snprintf(depth_s, sizeof depth_s, "0,%lld", (long long)depth);
     argv_buf bn = {0};
-    const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "16",
+    const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "8",
                              "--depth", depth_s, "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
                              "--force"};
     for (size_t i = 0; i < sizeof bn_args / sizeof bn_args[0]; i++)
