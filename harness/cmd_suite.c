@@ -40,6 +40,11 @@ static void push(argv_buf *a, const char *arg) {
     a->v[a->n] = NULL;
 }
 
+static void push_all(argv_buf *a, const char *const *args, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        push(a, args[i]);
+}
+
 /* The options every step passes through: --threads and --device when given. */
 static void push_common(argv_buf *a, const suite_args *s) {
     if (s->threads)
@@ -305,8 +310,7 @@ int tfb_cmd_suite(int argc, char **argv) {
     argv_buf cf = ARGV_INIT;
     const char *cf_args[] = {"conform", "--backend", a.backend, "--model", "all",   "--dtype",
                              "all",     "--json",    p_conform, "--junit", p_junit, "--force"};
-    for (size_t i = 0; i < sizeof cf_args / sizeof cf_args[0]; i++)
-        push(&cf, cf_args[i]);
+    push_all(&cf, cf_args, sizeof cf_args / sizeof cf_args[0]);
     push_common(&cf, &a);
     snprintf(p_log, sizeof p_log, "%s/conform.txt", a.out);
     rc = run_step(tfb_cmd_conform, p_log, cf.n - 1, cf.v + 1);
@@ -332,8 +336,7 @@ int tfb_cmd_suite(int argc, char **argv) {
     const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "8",
                              "--depth", depth_s, "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
                              "--force"};
-    for (size_t i = 0; i < sizeof bn_args / sizeof bn_args[0]; i++)
-        push(&bn, bn_args[i]);
+    push_all(&bn, bn_args, sizeof bn_args / sizeof bn_args[0]);
     push_common(&bn, &a);
     snprintf(p_log, sizeof p_log, "%s/bench.txt", a.out);
     rc = run_step(tfb_cmd_bench, p_log, bn.n - 1, bn.v + 1);
@@ -345,8 +348,7 @@ int tfb_cmd_suite(int argc, char **argv) {
     fprintf(stderr, "tfbench: [3/3] report (%s/report/report.md)\n", a.out);
     argv_buf rp = ARGV_INIT;
     const char *rp_args[] = {"report", p_results, "-o", p_report, "--force"};
-    for (size_t i = 0; i < sizeof rp_args / sizeof rp_args[0]; i++)
-        push(&rp, rp_args[i]);
+    push_all(&rp, rp_args, sizeof rp_args / sizeof rp_args[0]);
     snprintf(p_log, sizeof p_log, "%s/report.txt", a.out);
     if (run_step(tfb_cmd_report, p_log, rp.n - 1, rp.v + 1) != 0)
         failed = true;
