@@ -343,7 +343,7 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
     }
     tfb_results res = {0};
     /* main passes argv + 1 (argv[0] = "bench"): the manifest wants the whole command line. */
-    res.env = tfb_env_manifest(argc + 1, argv - 1);
+    res.env = tfb_env_manifest();
     int rc = 0;
     bool any_quant = false;
     for (int d = 0; d < a->n_dtypes; d++)

@@ -25,14 +25,12 @@ typedef struct suite_args {
     const char *threads, *device; /* passed through as given */
 } suite_args;
 
-/* A subcommand's argv, built up one argument at a time. v[0] is "tfbench" and the subcommand gets
- * v + 1, as main passes it argv + 1: bench records its command line from argv - 1. */
+/* A subcommand's argv, built up one argument at a time (v[0] is the subcommand's name). */
 typedef struct argv_buf {
     char *v[40];
     int n;
 } argv_buf;
 
-#define ARGV_INIT {.v = {"tfbench"}, .n = 1}
 
 static void push(argv_buf *a, const char *arg) {
     TFB_ASSERT(a->n < (int)(sizeof a->v / sizeof a->v[0]) - 1);
@@ -307,13 +305,13 @@ int tfb_cmd_suite(int argc, char **argv) {
     bool failed = false;
 
     fprintf(stderr, "tfbench: [1/3] conformance of %s (details: %s/conform.txt)\n", a.backend, a.out);
-    argv_buf cf = ARGV_INIT;
+    argv_buf cf = {0};
     const char *cf_args[] = {"conform", "--backend", a.backend, "--model", "all",   "--dtype",
                              "all",     "--json",    p_conform, "--junit", p_junit, "--force"};
     push_all(&cf, cf_args, sizeof cf_args / sizeof cf_args[0]);
     push_common(&cf, &a);
     snprintf(p_log, sizeof p_log, "%s/conform.txt", a.out);
-    rc = run_step(tfb_cmd_conform, p_log, cf.n - 1, cf.v + 1);
+    rc = run_step(tfb_cmd_conform, p_log, cf.n, cf.v);
     if (rc == TFB_EXIT_FAIL)
         failed = true;
     else if (rc != 0)
@@ -332,25 +330,25 @@ int tfb_cmd_suite(int argc, char **argv) {
     char pp_s[32], depth_s[48];
     snprintf(pp_s, sizeof pp_s, "%lld", (long long)pp);
     snprintf(depth_s, sizeof depth_s, "0,%lld", (long long)depth);
-    argv_buf bn = ARGV_INIT;
+    argv_buf bn = {0};
     const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "8",
                              "--depth", depth_s, "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
                              "--force"};
     push_all(&bn, bn_args, sizeof bn_args / sizeof bn_args[0]);
     push_common(&bn, &a);
     snprintf(p_log, sizeof p_log, "%s/bench.txt", a.out);
-    rc = run_step(tfb_cmd_bench, p_log, bn.n - 1, bn.v + 1);
+    rc = run_step(tfb_cmd_bench, p_log, bn.n, bn.v);
     if (rc == TFB_EXIT_FAIL)
         failed = true;
     else if (rc != 0)
         return rc;
 
     fprintf(stderr, "tfbench: [3/3] report (%s/report/report.md)\n", a.out);
-    argv_buf rp = ARGV_INIT;
+    argv_buf rp = {0};
     const char *rp_args[] = {"report", p_results, "-o", p_report, "--force"};
     push_all(&rp, rp_args, sizeof rp_args / sizeof rp_args[0]);
     snprintf(p_log, sizeof p_log, "%s/report.txt", a.out);
-    if (run_step(tfb_cmd_report, p_log, rp.n - 1, rp.v + 1) != 0)
+    if (run_step(tfb_cmd_report, p_log, rp.n, rp.v) != 0)
         failed = true;
 
     cJSON *conform = read_json(p_conform), *results = read_json(p_results);

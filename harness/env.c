@@ -65,7 +65,15 @@ static cJSON *isa_list(void) {
     return arr;
 }
 
-cJSON *tfb_env_manifest(int argc, char **argv) {
+static int cmd_argc;
+static char **cmd_argv;
+
+void tfb_env_set_command_line(int argc, char **argv) {
+    cmd_argc = argc;
+    cmd_argv = argv;
+}
+
+cJSON *tfb_env_manifest(void) {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
@@ -91,8 +99,8 @@ cJSON *tfb_env_manifest(int argc, char **argv) {
         cJSON_AddStringToObject(o, "os", "unknown");
     }
     cJSON *cmd = cJSON_AddArrayToObject(o, "command_line");
-    for (int i = 0; i < argc; i++)
-        cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
+    for (int i = 0; i < cmd_argc; i++)
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(cmd_argv[i]));
     tfb_env_timestamp(buf, sizeof buf);
     cJSON_AddStringToObject(o, "timestamp", buf);
     cJSON_AddObjectToObject(o, "backends");

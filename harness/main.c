@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "env.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR] [-o DIR] [--force]   the standard suite\n"
@@ -21,6 +22,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    tfb_env_set_command_line(argc, argv);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
         return 0;
