@@ -102,7 +102,7 @@ typedef struct dnn_node {
 typedef struct dnn_graph {
     int n_nodes;
     dnn_node *nodes;
-    float *scores;   /* attention scores [H, Tmax, Smax] */
+    float *scores;   /* attention scores of one query block [H, min(Tmax, 64), Smax] */
     size_t scores_n;
     dnn_prim *att_qk, *att_pv;
 } dnn_graph;

@@ -420,11 +420,14 @@ static void build_cases(void) {
     attention_case(TFB_MASK_CAUSAL, 1, 100, 12, 64, 256, 0);
     attention_case(TFB_MASK_CAUSAL, 64, 0, 12, 64, 256, 0);
     attention_case(TFB_MASK_CAUSAL, 7, 3, 3, 7, 33, 0);
+    /* Several 64-row query blocks past position 0, the last one partial, score widths capped at S. */
+    attention_case(TFB_MASK_CAUSAL, 150, 7, 4, 16, 160, 0);
     for (int t = 0; t < 4; t++)
         attention_case(TFB_MASK_BIDIR, Ts[t], 0, 4, 16, 0, 0);
     attention_case(TFB_MASK_CROSS, 1, 9, 4, 16, 160, 33);
     attention_case(TFB_MASK_CROSS, 7, 0, 4, 16, 160, 1);
     attention_case(TFB_MASK_CROSS, 33, 2, 8, 64, 128, 127);
+    attention_case(TFB_MASK_CROSS, 100, 0, 4, 16, 160, 150);
 }
 
 /* ---- main ------------------------------------------------------------------------------------------ */
