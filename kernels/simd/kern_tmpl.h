@@ -7,12 +7,30 @@
  *   W, MR, NV      vector width, gemm tile rows, vectors per tile row (tile columns NR = NV*W)
  *   VLOAD(p) VSTORE(p, v) VSET1(x) VZERO() VFMA(a, b, c) (= a*b + c) VADD(a, b)
  *   vreduce(v)     horizontal sum to float
- *   deq32(dt, w, k, dst)  elements [k, k+32) of weight row w (dtype dt, k % 32 == 0) -> dst[32],
- *                  exactly the values tfb_dequantize_row gives
+ *   VMUL(a, b)
+ *   wload32(dt, w, k, v)  elements [k, k+32) of weight row w (dtype dt, k % 32 == 0) as 32/W vectors
+ *                  v[], WITHOUT the block scale: q8_0 gives q, q4_0 gives q - 8, plain dtypes give
+ *                  their values exactly converted
+ *   wscale(dt, w, k)  the scale of the block holding element k (q8_0/q4_0: its fp16 d; plain: 1)
  *   KERN_TABLE, KERN_NAME  the table's symbol and name */
 #include <string.h>
 
 #define NR (NV * W)
+#define NV32 (32 / W) /* vectors per 32-element weight block */
+
+/* Elements [k, k+32) of weight row w dequantized into dst[32]: exactly the values tfb_dequantize_row
+ * gives, because d (fp16, 11 significant bits) times q (at most 8 bits) is exact in f32. */
+static inline void deq32(tfb_dtype dt, const void *w, int64_t k, float *dst) {
+    VEC v[NV32];
+    wload32(dt, w, k, v);
+    if (dt == TFB_DTYPE_Q8_0 || dt == TFB_DTYPE_Q4_0) {
+        VEC d = VSET1(wscale(dt, w, k));
+        for (int i = 0; i < NV32; i++)
+            v[i] = VMUL(d, v[i]);
+    }
+    for (int i = 0; i < NV32; i++)
+        VSTORE(dst + i * W, v[i]);
+}
 
 /* ---- prefill: register-blocked gemm tile ------------------------------------------------------- */
 
@@ -67,45 +85,86 @@ static void pack_b(tfb_dtype dt, const void *w, size_t row_bytes, int n, int64_t
             dst[k * NR + j] = 0.0f;
 }
 
-/* ---- decode: one weight row against up to 4 activation rows, dequantized in registers -------- */
+/* ---- decode: up to 4 weight rows against up to 4 activation rows, dequantized in registers ---- */
 
-static inline __attribute__((always_inline)) void gemv_m(const int M, tfb_dtype dt, const void *w,
-                                                         const float *x, int64_t ldx, int64_t K, float *out) {
-    _Alignas(64) float tmp[32]; // one dequantized block
-    VEC acc[4][2];
-    for (int r = 0; r < M; r++)
-        acc[r][0] = acc[r][1] = VZERO();
+/* out[i*ldo + r] = dot(x + i*ldx, row r of w) for i < M, r < NW. The dtype is a compile-time
+ * constant in every instantiation, so the block loop has no dispatch in it. A quantized block's
+ * partial dot product sum(q*x) is formed first and scaled by d once: d*q is exact in f32, so this
+ * only reorders the f32 rounding of the reference's sum(d*q*x). */
+static inline __attribute__((always_inline)) void gemv_tile(const int NW, const int M, const tfb_dtype dt,
+                                                            const char *w, size_t row_bytes, const float *x,
+                                                            int64_t ldx, int64_t K, float *out, int64_t ldo) {
+    const int quant = dt == TFB_DTYPE_Q8_0 || dt == TFB_DTYPE_Q4_0;
+    VEC acc[4][4]; // [M][NW] partial sums
+    for (int i = 0; i < M; i++)
+        for (int r = 0; r < NW; r++)
+            acc[i][r] = VZERO();
     int64_t k = 0;
     for (; k + 32 <= K; k += 32) {
-        const float *wk = tmp;
-        if (dt == TFB_DTYPE_F32)
-            wk = (const float *)w + k;
-        else
-            deq32(dt, w, k, tmp);
-#pragma GCC unroll 32
-        for (int i = 0; i < 32; i += W) {
-            VEC wv = VLOAD(wk + i);
-            for (int r = 0; r < M; r++)
-                acc[r][(i / W) & 1] = VFMA(VLOAD(x + r * ldx + k + i), wv, acc[r][(i / W) & 1]);
+        for (int r = 0; r < NW; r++) {
+            const char *wr = w + (size_t)r * row_bytes;
+            VEC wv[NV32];
+            wload32(dt, wr, k, wv);
+            if (quant) {
+                VEC d = VSET1(wscale(dt, wr, k));
+                for (int i = 0; i < M; i++) {
+                    const float *xi = x + i * ldx + k;
+                    VEC blk = VMUL(wv[0], VLOAD(xi));
+                    for (int v = 1; v < NV32; v++)
+                        blk = VFMA(wv[v], VLOAD(xi + v * W), blk);
+                    acc[i][r] = VFMA(d, blk, acc[i][r]);
+                }
+            } else {
+                for (int i = 0; i < M; i++) {
+                    const float *xi = x + i * ldx + k;
+                    for (int v = 0; v < NV32; v++)
+                        acc[i][r] = VFMA(wv[v], VLOAD(xi + v * W), acc[i][r]);
+                }
+            }
         }
     }
-    float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    if (k < K) {
-        deq_span(dt, w, k, K - k, tmp);
-        for (int r = 0; r < M; r++)
-            for (int64_t i = 0; i < K - k; i++)
-                tail[r] += x[r * ldx + k + i] * tmp[i];
+    for (int r = 0; r < NW; r++) {
+        float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        if (k < K) { // plain dtypes only: K % 32 == 0 for quantized rows
+            _Alignas(64) float tmp[32];
+            tfb_dequantize_row(dt, w + (size_t)r * row_bytes + tfb_dtype_row_bytes(dt, k), tmp, K - k);
+            for (int i = 0; i < M; i++)
+                for (int64_t j = 0; j < K - k; j++)
+                    tail[i] += x[i * ldx + k + j] * tmp[j];
+        }
+        for (int i = 0; i < M; i++)
+            out[i * ldo + r] = vreduce(acc[i][r]) + tail[i];
     }
-    for (int r = 0; r < M; r++)
-        out[r] = vreduce(VADD(acc[r][0], acc[r][1])) + tail[r];
 }
 
-static void gemv(tfb_dtype dt, const void *w, const float *x, int64_t ldx, int m, int64_t K, float *out) {
-    switch (m) {
-    case 1: gemv_m(1, dt, w, x, ldx, K, out); break;
-    case 2: gemv_m(2, dt, w, x, ldx, K, out); break;
-    case 3: gemv_m(3, dt, w, x, ldx, K, out); break;
-    default: gemv_m(4, dt, w, x, ldx, K, out); break;
+static inline __attribute__((always_inline)) void gemv_dt(const tfb_dtype dt, const char *w, size_t row_bytes,
+                                                          int nw, const float *x, int64_t ldx, int m, int64_t K,
+                                                          float *out, int64_t ldo) {
+    if (m == 1 && nw == 4) { // the decode case: four weight streams share each activation load
+        gemv_tile(4, 1, dt, w, row_bytes, x, ldx, K, out, ldo);
+        return;
+    }
+    for (int r = 0; r < nw; r++) {
+        const char *wr = w + (size_t)r * row_bytes;
+        switch (m) {
+        case 1: gemv_tile(1, 1, dt, wr, row_bytes, x, ldx, K, out + r, ldo); break;
+        case 2: gemv_tile(1, 2, dt, wr, row_bytes, x, ldx, K, out + r, ldo); break;
+        case 3: gemv_tile(1, 3, dt, wr, row_bytes, x, ldx, K, out + r, ldo); break;
+        default: gemv_tile(1, 4, dt, wr, row_bytes, x, ldx, K, out + r, ldo); break;
+        }
+    }
+}
+
+static void gemv(tfb_dtype dt, const void *w, size_t row_bytes, int nw, const float *x, int64_t ldx, int m,
+                 int64_t K, float *out, int64_t ldo) {
+    const char *wc = w;
+    switch (dt) {
+    case TFB_DTYPE_F32: gemv_dt(TFB_DTYPE_F32, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    case TFB_DTYPE_F16: gemv_dt(TFB_DTYPE_F16, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    case TFB_DTYPE_BF16: gemv_dt(TFB_DTYPE_BF16, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    case TFB_DTYPE_Q8_0: gemv_dt(TFB_DTYPE_Q8_0, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    case TFB_DTYPE_Q4_0: gemv_dt(TFB_DTYPE_Q4_0, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    default: TFB_ASSERT(!"simd: bad weight dtype");
     }
 }
 
@@ -145,3 +204,4 @@ const tfb__simd_kern KERN_TABLE = {
 };
 
 #undef NR
+#undef NV32
