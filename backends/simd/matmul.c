@@ -139,7 +139,11 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     }
     TFB_TRY(tfb__simd_scratch(s, (size_t)s->k->nr * TFB_SIMD_NB_TILES * TFB_SIMD_KC));
     j.scratch = s->scratch;
+    /* Prefill: at least eight chunks per thread where the columns allow (a chunk is a whole number of
+     * nr-column slivers, each packed once), so the last chunk to finish leaves the others idle briefly. */
     int64_t slivers = (j.N + s->k->nr - 1) / s->k->nr;
-    tfb__pool_run(s->pool, (int)(chunks < slivers ? chunks : slivers), gemm_chunk, &j);
+    int64_t per = nth > 1 ? slivers / (8 * (int64_t)nth) : slivers;
+    per = per < 1 ? 1 : per;
+    tfb__pool_run(s->pool, (int)((slivers + per - 1) / per), gemm_chunk, &j);
     return TFB_STATUS_OK;
 }

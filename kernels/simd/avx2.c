@@ -79,6 +79,31 @@ static inline float wscale(tfb_dtype dt, const void *w, int64_t k) {
     return 1.0f;
 }
 
+/* dst[i*ldd + r] = src[r*lds + i] for r, i < 8, in registers: pairs of rows interleaved, then
+ * quadruples, then the 128-bit halves of the two row groups exchanged. */
+#define HAVE_TRANSPOSE_W
+static inline void transpose_w(const float *src, int64_t lds, float *dst, int64_t ldd) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_loadu_ps(src + i * lds);
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) { // r[4i + c]: rows 4i..4i+3 of columns c, c+4 (one per half)
+        __m256d a = _mm256_castps_pd(t[4 * i]), b = _mm256_castps_pd(t[4 * i + 1]);
+        __m256d c = _mm256_castps_pd(t[4 * i + 2]), d = _mm256_castps_pd(t[4 * i + 3]);
+        r[4 * i + 0] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(b, d));
+    }
+    for (int c = 0; c < 4; c++) {
+        _mm256_storeu_ps(dst + c * ldd, _mm256_permute2f128_ps(r[c], r[4 + c], 0x20));
+        _mm256_storeu_ps(dst + (c + 4) * ldd, _mm256_permute2f128_ps(r[c], r[4 + c], 0x31));
+    }
+}
+
 #define KERN_TABLE tfb__simd_kern_avx2
 #define KERN_NAME "avx2"
 #include "kernels/simd/kern_tmpl.h"

@@ -61,28 +61,43 @@ static void gemm_tile(int64_t kc, const float *a, int64_t lda, const float *b, f
             VSTORE(c + r * ldc + v * W, acc[r][v]);
 }
 
-/* Dequantize elements [k, k+n) of a weight row (n < 32 only for plain dtypes, the row's tail). */
-static void deq_span(tfb_dtype dt, const void *w, int64_t k, int64_t n, float *dst) {
-    if (n == 32)
-        deq32(dt, w, k, dst);
-    else
-        tfb_dequantize_row(dt, (const char *)w + tfb_dtype_row_bytes(dt, k), dst, n);
+#ifndef HAVE_TRANSPOSE_W
+/* dst[i*ldd + r] = src[r*lds + i] for r, i < W: the portable fallback (ISA files with a register
+ * transpose define HAVE_TRANSPOSE_W and their own). */
+static inline void transpose_w(const float *src, int64_t lds, float *dst, int64_t ldd) {
+    for (int i = 0; i < W; i++)
+        for (int r = 0; r < W; r++)
+            dst[i * ldd + r] = src[r * lds + i];
 }
+#endif
 
+/* The packed panel dst[kc, NR] holds weight rows [0, n) transposed, columns n..NR-1 zero. W rows at a
+ * time: each row's 32-element blocks are dequantized into tmp[W][32], then transposed W x W into dst. */
 static void pack_b(tfb_dtype dt, const void *w, size_t row_bytes, int n, int64_t k0, int64_t kc, float *dst) {
-    _Alignas(64) float tmp[32]; // 32 dequantized weights of one row
-    for (int j = 0; j < n; j++) {
-        const char *row = (const char *)w + (size_t)j * row_bytes; // [K] in dt
-        for (int64_t k = 0; k < kc; k += 32) {
-            int64_t len = kc - k < 32 ? kc - k : 32;
-            deq_span(dt, row, k0 + k, len, tmp);
-            for (int64_t i = 0; i < len; i++)
-                dst[(k + i) * NR + j] = tmp[i];
+    _Alignas(64) float tmp[W * 32]; // [W rows][32 elements]
+    int64_t kfull = kc / 32 * 32;   // kc % 32 != 0 only for plain dtypes (the row's tail)
+    for (int j0 = 0; j0 < NR; j0 += W) {
+        for (int64_t k = 0; k < kfull; k += 32) {
+            for (int r = 0; r < W; r++) {
+                if (j0 + r < n)
+                    deq32(dt, (const char *)w + (size_t)(j0 + r) * row_bytes, k0 + k, tmp + r * 32);
+                else
+                    memset(tmp + r * 32, 0, 32 * sizeof(float));
+            }
+            for (int i = 0; i < 32; i += W)
+                transpose_w(tmp + i, 32, dst + (k + i) * NR + j0, NR);
+        }
+        for (int r = 0; r < W; r++) { // the tail, element by element
+            int j = j0 + r;
+            if (kfull == kc)
+                break;
+            if (j < n)
+                tfb_dequantize_row(dt, (const char *)w + (size_t)j * row_bytes + tfb_dtype_row_bytes(dt, k0 + kfull),
+                                   tmp, kc - kfull);
+            for (int64_t i = 0; i < kc - kfull; i++)
+                dst[(kfull + i) * NR + j] = j < n ? tmp[i] : 0.0f;
         }
     }
-    for (int j = n; j < NR; j++)
-        for (int64_t k = 0; k < kc; k++)
-            dst[k * NR + j] = 0.0f;
 }
 
 /* ---- decode: up to 4 weight rows against up to 4 activation rows, dequantized in registers ---- */
