@@ -165,12 +165,27 @@ static tfb_status pick_device(tfb_vk *vk, const char *want) {
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &vk->f12};
     vkGetPhysicalDeviceFeatures2(vk->pdev, &f2);
     VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
-    /* Workgroup barriers and shared memory cost much on CPU devices: use the barrier-free matmul
-     * there. TFB_VK_MATMUL=reg|gpu overrides (tests run both paths on lavapipe). */
-    const char *mm = getenv("TFB_VK_MATMUL");
-    vk->matmul_reg = mm && *mm ? strcmp(mm, "reg") == 0 : vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     vk->use_subgroup = (vk->subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                        (vk->subgroup.supportedOperations & need) == need && !env_on("TFB_VK_NO_SUBGROUP");
+    /* Workgroup barriers and shared memory cost much on CPU devices: use a barrier-free matmul
+     * there, reading through texel buffers where every weight part fits one texel view (lavapipe).
+     * TFB_VK_MATMUL=cpu|reg|gpu overrides (tests run every path on lavapipe); cpu falls back to reg
+     * where the device cannot run it. */
+    VkFormatProperties fu, ff;
+    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32_UINT, &fu);
+    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32_SFLOAT, &ff);
+    bool cpu_ok = (fu.bufferFeatures & ff.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) &&
+                  vk->props.limits.maxTexelBufferElements >= vk->props.limits.maxStorageBufferRange / 4;
+    const char *mm = getenv("TFB_VK_MATMUL");
+    bool is_cpu = vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    if (mm && strcmp(mm, "gpu") == 0)
+        vk->matmul = TFB_VK_MM_GPU;
+    else if (mm && strcmp(mm, "reg") == 0)
+        vk->matmul = TFB_VK_MM_REG;
+    else if ((mm && strcmp(mm, "cpu") == 0) || is_cpu)
+        vk->matmul = cpu_ok ? TFB_VK_MM_CPU : TFB_VK_MM_REG;
+    else
+        vk->matmul = TFB_VK_MM_GPU;
     return TFB_STATUS_OK;
 }
 
@@ -318,7 +333,9 @@ void tfb__vk_device_info(tfb_vk *vk, tfb_device_info *info) {
              vk->subgroup.subgroupSize, (ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) ? "yes" : "no",
              (ops & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) ? "yes" : "no", (ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) ? "yes" : "no",
              vk->use_subgroup ? ", used" : ", not used", vk->ts_ok ? "yes" : "no",
-             vk->matmul_reg ? "4x4 register blocks" : "tiled + gemv");
+             vk->matmul == TFB_VK_MM_CPU   ? "texel-buffer register blocks"
+             : vk->matmul == TFB_VK_MM_REG ? "4x4 register blocks"
+                                           : "tiled + gemv");
     info->mem_total = heap;
     info->mem_used = vk->mem_used;
 }

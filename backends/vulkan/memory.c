@@ -161,7 +161,8 @@ tfb_status tfb__vk_buffer_alloc(tfb_vk *vk, size_t size, tfb_buffer *buf) {
     vb->size = rounded;
     tfb_status s = make_buffer(vk, rounded,
                                VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                   VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                   VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                   (vk->matmul == TFB_VK_MM_CPU ? VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT : 0),
                                VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &vb->buf, &vb->mem, NULL);
     if (s != TFB_STATUS_OK) {
         free(vb);

@@ -26,7 +26,8 @@ static const tfb_tensor *splittable(const tfb_node *n) {
 static int64_t rows_per_part(const tfb_vk *vk, const tfb_node *n) {
     const tfb_tensor *w = splittable(n);
     VkDeviceSize max = vk->props.limits.maxStorageBufferRange;
-    VkDeviceSize slack = vk->props.limits.minStorageBufferOffsetAlignment + 4;
+    VkDeviceSize slack = vk->props.limits.minStorageBufferOffsetAlignment +
+                         vk->props.limits.minTexelBufferOffsetAlignment + 4;
     if (!w || tfb_tensor_nbytes(w) + slack <= max)
         return 0;
     return (int64_t)((max - slack) / tfb_dtype_row_bytes(w->dtype, w->shape[1]));
@@ -43,7 +44,10 @@ static tfb_vk_binding binding_of(const tfb_vk *vk, const tfb_node *n, int i, int
         lo = t->offset + (VkDeviceSize)r0 * rb;
         hi = t->offset + (VkDeviceSize)r1 * rb;
     }
+    /* Texel views (CPU matmul) use the same ranges: align to both limits (powers of two). */
     VkDeviceSize align = vk->props.limits.minStorageBufferOffsetAlignment;
+    if (vk->props.limits.minTexelBufferOffsetAlignment > align)
+        align = vk->props.limits.minTexelBufferOffsetAlignment;
     VkDeviceSize base = align > 1 ? (lo / align) * align : lo;
     /* Whole words: shaders read 2-byte and 1-byte elements from the uint words that hold them, and
      * drivers bounds-check whole words against the range (buffers are sized in 64-byte units). */
@@ -68,6 +72,11 @@ void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g) {
         }
     if (gs->pool)
         vkDestroyDescriptorPool(vk->dev, gs->pool, NULL); /* frees its sets */
+    for (int i = 0; gs->views && i < gs->n_sets; i++)
+        for (int b = 0; b < TFB_VK_TEXELS; b++)
+            if (gs->views[i][b])
+                vkDestroyBufferView(vk->dev, gs->views[i][b], NULL);
+    free(gs->views);
     free(gs->sets);
     free(gs->bound);
     free(gs->first);
@@ -98,6 +107,31 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
                                       .pBufferInfo = &bi[b]};
     }
     vkUpdateDescriptorSets(vk->dev, TFB_VK_BINDINGS, w, 0, NULL);
+    if (n->op != TFB_OP_MATMUL || vk->matmul != TFB_VK_MM_CPU)
+        return TFB_STATUS_OK;
+    /* The CPU matmul reads x and the weight through 32-bit texel views of the same ranges. */
+    VkWriteDescriptorSet tw[TFB_VK_TEXELS];
+    for (int b = 0; b < TFB_VK_TEXELS; b++) {
+        if (gs->views[si][b]) {
+            (void)tfb__vk_wait(vk); /* a set being rewritten may be in use */
+            vkDestroyBufferView(vk->dev, gs->views[si][b], NULL);
+            gs->views[si][b] = VK_NULL_HANDLE;
+        }
+        tfb_vk_binding bd = gs->bound[si][b];
+        VkBufferViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                      .buffer = bd.buf,
+                                      .format = b == 0 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R32_UINT,
+                                      .offset = bd.base,
+                                      .range = bd.range};
+        VK_CHECK(vkCreateBufferView(vk->dev, &vci, NULL, &gs->views[si][b]));
+        tw[b] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                       .dstSet = gs->sets[si],
+                                       .dstBinding = (uint32_t)(TFB_VK_BINDINGS + b),
+                                       .descriptorCount = 1,
+                                       .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                       .pTexelBufferView = &gs->views[si][b]};
+    }
+    vkUpdateDescriptorSets(vk->dev, TFB_VK_TEXELS, tw, 0, NULL);
     return TFB_STATUS_OK;
 }
 
@@ -132,16 +166,19 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
         uint32_t n = gs->n_sets > 0 ? (uint32_t)gs->n_sets : 1;
         gs->sets = calloc(n, sizeof *gs->sets);
         gs->bound = calloc(n, sizeof *gs->bound);
+        gs->views = calloc(n, sizeof *gs->views);
         VkDescriptorSetLayout *layouts = calloc(n, sizeof *layouts);
-        if (!gs->sets || !gs->bound || !layouts) {
+        if (!gs->sets || !gs->bound || !gs->views || !layouts) {
             free(layouts);
             return tfb_error_set(TFB_STATUS_NOMEM, "vulkan: out of memory");
         }
         for (uint32_t i = 0; i < n; i++)
             layouts[i] = vk->dsl;
-        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = n * TFB_VK_BINDINGS};
+        VkDescriptorPoolSize ps[2] = {
+            {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = n * TFB_VK_BINDINGS},
+            {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = n * TFB_VK_TEXELS}};
         VkDescriptorPoolCreateInfo pci = {
-            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = n, .poolSizeCount = 1, .pPoolSizes = &ps};
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = n, .poolSizeCount = 2, .pPoolSizes = ps};
         VkResult r = vkCreateDescriptorPool(vk->dev, &pci, NULL, &gs->pool);
         if (r == VK_SUCCESS) {
             VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
@@ -268,6 +305,10 @@ static void use_part(rec *r, const tfb_node *n, int p, tfb_vk_push *pc) {
     }
 }
 
+/* Block of the CPU matmul for T > 1 (the R and C its shaders are built with). */
+#define CPU_R 4
+#define CPU_C 8
+
 static uint32_t ceil_div(int64_t a, int64_t b) {
     return (uint32_t)((a + b - 1) / b);
 }
@@ -351,7 +392,13 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         for (int p = 0; p < parts; p++) {
             use_part(r, n, p, &pc);
             int64_t NP = pc.ncount;
-            if (r->vk->matmul_reg) {
+            if (r->vk->matmul == TFB_VK_MM_CPU) {
+                /* One invocation per 4x4 block (T = 1: 1x4), 64 per workgroup. */
+                int64_t rows = T == 1 ? 1 : CPU_R, cols = T == 1 ? 4 : CPU_C;
+                uint32_t groups = ceil_div(ceil_div(T, rows) * (int64_t)ceil_div(NP, cols), 64);
+                uint32_t gx = groups < 65535 ? groups : 65535;
+                dispatch(r, (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + wt, &pc, gx, ceil_div(groups, gx), 1);
+            } else if (r->vk->matmul == TFB_VK_MM_REG) {
                 uint32_t groups = ceil_div(ceil_div(T, 4) * (int64_t)ceil_div(NP, 4), 64);
                 uint32_t gx = groups < 65535 ? groups : 65535;
                 dispatch(r, TFB_VK_P_MATMUL_REG + wt, &pc, gx, ceil_div(groups, gx), 1);

@@ -1,6 +1,6 @@
 /* Shader modules and compute pipelines, created once at init from the embedded SPIR-V: one
- * descriptor set layout (5 whole storage buffers) and one pipeline layout (64 bytes of push
- * constants) serve every pipeline. */
+ * descriptor set layout (5 storage buffers, then 2 uniform texel buffers that only the CPU matmul
+ * reads) and one pipeline layout (64 bytes of push constants) serve every pipeline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,14 +45,17 @@ static tfb_status make_pipeline(tfb_vk *vk, const char *name, VkPipeline *out) {
 }
 
 tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
-    VkDescriptorSetLayoutBinding b[TFB_VK_BINDINGS];
-    for (int i = 0; i < TFB_VK_BINDINGS; i++)
+    VkDescriptorSetLayoutBinding b[TFB_VK_BINDINGS + TFB_VK_TEXELS];
+    for (int i = 0; i < TFB_VK_BINDINGS + TFB_VK_TEXELS; i++)
         b[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                              .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                              .descriptorType = i < TFB_VK_BINDINGS
+                                                                    ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                                                    : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
                                               .descriptorCount = 1,
                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
-    VkDescriptorSetLayoutCreateInfo dci = {
-        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = TFB_VK_BINDINGS, .pBindings = b};
+    VkDescriptorSetLayoutCreateInfo dci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                           .bindingCount = TFB_VK_BINDINGS + TFB_VK_TEXELS,
+                                           .pBindings = b};
     VK_CHECK(vkCreateDescriptorSetLayout(vk->dev, &dci, NULL, &vk->dsl));
     VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(tfb_vk_push)};
     VkPipelineLayoutCreateInfo lci = {
@@ -82,6 +85,12 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));
         snprintf(name, sizeof name, "matmul_reg_%s", wt[i]);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL_REG + i]));
+        snprintf(name, sizeof name, "matmul_cpu_%s", wt[i]);
+        if (vk->matmul == TFB_VK_MM_CPU) /* created only where it is used */
+            TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL_CPU + i]));
+        snprintf(name, sizeof name, "gemv_cpu_%s", wt[i]);
+        if (vk->matmul == TFB_VK_MM_CPU)
+            TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV_CPU + i]));
         snprintf(name, sizeof name, "gemv_%s%s", wt[i], sg);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV + i]));
     }
