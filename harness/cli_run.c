@@ -71,7 +71,22 @@ static int parse(int argc, char **argv, run_args *a) {
     return 0;
 }
 
-static void print_result(const run_args *a, const tfb_model *m, const int32_t *out, int64_t n_out) {
+/* --json adds the run's own timing, split as `tfbench bench` splits it: the first token (prefill of
+ * the prompt, or the encoder and first decoder step) and the later single-token decode steps. A
+ * single cold run: it includes first-use costs that bench's warm-up excludes. */
+static void add_times(cJSON *o, const tfb_gen_times *t, int64_t n_prompt, int64_t n_out) {
+    cJSON *j = cJSON_AddObjectToObject(o, "timing");
+    cJSON_AddNumberToObject(j, "first_token_s", t->first_s);
+    if (n_prompt > 0 && t->first_s > 0)
+        cJSON_AddNumberToObject(j, "prefill_tokens_per_s", (double)n_prompt / t->first_s);
+    cJSON_AddNumberToObject(j, "decode_steps", (double)(n_out - 1));
+    cJSON_AddNumberToObject(j, "decode_s", t->rest_s);
+    if (n_out > 1 && t->rest_s > 0)
+        cJSON_AddNumberToObject(j, "decode_tokens_per_s", (double)(n_out - 1) / t->rest_s);
+}
+
+static void print_result(const run_args *a, const tfb_model *m, const int32_t *out, int64_t n_out,
+                         const tfb_gen_times *times) {
     if (a->json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", m->cfg.name);
@@ -80,6 +95,8 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         cJSON *t = cJSON_AddArrayToObject(o, "tokens");
         for (int64_t i = 0; i < n_out; i++)
             cJSON_AddItemToArray(t, cJSON_CreateNumber(out[i]));
+        if (times)
+            add_times(o, times, m->cfg.arch == TFB_ARCH_DECODER ? a->n_tokens : 0, n_out);
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s);
         free(s);
@@ -103,6 +120,8 @@ static int run(run_args *a) {
     int32_t *out = NULL;
     float *dump = NULL;
     int64_t n_out = 0, rows = 0;
+    tfb_gen_times times = {0};
+    bool timed = false;
     if (c->arch == TFB_ARCH_ENCDEC ? a->n_src < 1 : a->n_tokens < 1) {
         rc = tfb_cli_usage("run", "%s needs %s", c->name, c->arch == TFB_ARCH_ENCDEC ? "--source-tokens" : "--tokens");
         goto done;
@@ -137,7 +156,8 @@ static int run(run_args *a) {
         n_out = rows = a->n_tokens;
     } else {
         s = tfb_generate(sess, a->tokens, a->n_tokens, a->src, a->n_src, a->n_gen, out, &n_out,
-                         a->dump ? dump : NULL, &rows);
+                         a->dump ? dump : NULL, &rows, &times);
+        timed = true;
     }
     if (s != TFB_STATUS_OK) {
         rc = tfb_cli_fail(s, "run");
@@ -147,7 +167,7 @@ static int run(run_args *a) {
         rc = tfb_cli_fail(s, "--dump-logits");
         goto done;
     }
-    print_result(a, &m, out, n_out);
+    print_result(a, &m, out, n_out, timed ? &times : NULL);
 done:
     free(out);
     free(dump);

@@ -60,7 +60,7 @@ static tfb_status greedy(tfb_session *s, const int32_t *prompt, int64_t n_prompt
                          int64_t n_src, int32_t *out, int64_t *n_out) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
     if (c->arch != TFB_ARCH_ENCODER)
-        return tfb_generate(s, prompt, n_prompt, src, n_src, N_GEN, out, n_out, NULL, NULL);
+        return tfb_generate(s, prompt, n_prompt, src, n_src, N_GEN, out, n_out, NULL, NULL, NULL);
     float *logits = malloc((size_t)(n_src * c->n_vocab) * sizeof *logits);
     if (!logits)
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory");

@@ -136,10 +136,17 @@ tfb_status tfb_session_kv_load(tfb_session *s, int64_t n, const void *src);
  * starts from decoder_start_id (prompt may be NULL) and stops at eos or n_gen. out_tokens gets the
  * generated tokens (n_gen capacity), *n_out their count. If dump is non-NULL it receives logits of
  * every position fed to the decoder, [rows, V], rows = prompt + n_out - 1 (decoder) or n_out
- * (encoder-decoder: start token and every generated token but the last); *dump_rows their count. */
+ * (encoder-decoder: start token and every generated token but the last); *dump_rows their count.
+ * If times is non-NULL it receives the wall time of the first token and of the rest. */
+/* Wall time of a generation, split as bench splits it (times may be NULL). */
+typedef struct tfb_gen_times {
+    double first_s; /* encoder (if any) and the first decoder step, up to the first token: the TTFT */
+    double rest_s;  /* the n_out - 1 later decoder steps, one token each */
+} tfb_gen_times;
+
 tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt, const int32_t *src,
                         int64_t n_src, int64_t n_gen, int32_t *out_tokens, int64_t *n_out, float *dump,
-                        int64_t *dump_rows);
+                        int64_t *dump_rows, tfb_gen_times *times);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,13 @@ out=$("$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5) || fail "run gpt2-t
 [ "$(echo "$out" | tr ',' '\n' | wc -l)" -eq 5 ] || fail "run printed '$out', expected 5 tokens"
 [ "$("$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5)" = "$out" ] || fail "run is not deterministic"
 [ "$("$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5 --seed 9)" != "$out" ] || fail "seed changes nothing"
-"$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5 --json | grep -q '"tokens":\[' || fail "run --json"
+js=$("$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5 --json) || fail "run --json"
+echo "$js" | grep -q '"tokens":\[' || fail "run --json: no tokens in '$js'"
+# its own timing, split as bench splits it: 4 single-token decode steps after the first token
+echo "$js" | grep -q '"decode_steps":4,' || fail "run --json: decode_steps is not 4 in '$js'"
+for f in first_token_s prefill_tokens_per_s decode_s decode_tokens_per_s; do
+  echo "$js" | grep -q "\"$f\":[0-9]" || fail "run --json: no $f in '$js'"
+done
 out=$("$tfb" run --model bert-tiny --tokens 1,2,3,4) || fail "run bert-tiny"
 [ "$(echo "$out" | tr ',' '\n' | wc -l)" -eq 4 ] || fail "bert-tiny printed '$out', expected 4 argmaxes"
 "$tfb" run --model marian-tiny --source-tokens 4,5,6 --n-gen 3 >/dev/null || fail "run marian-tiny"

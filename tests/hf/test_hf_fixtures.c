@@ -574,7 +574,7 @@ static double run_fixture(fixture *fx) {
         /* 1. Free-running greedy generation with the logits dump. */
         int64_t n_out = 0, dump_rows = 0;
         if (!status_ok(tfb_generate(s, prompt, n_prompt, fx->src, fx->n_src, fx->n_gen, toks, &n_out, got,
-                                    &dump_rows),
+                                    &dump_rows, NULL),
                        "tfb_generate", fx->name))
             goto done_buf;
         snprintf(what, sizeof what, "%s generate: greedy tokens", fx->name);
@@ -587,7 +587,7 @@ static double run_fixture(fixture *fx) {
 
         /* 2. The same without a dump: argmax on the backend. */
         memset(toks, 0, (size_t)fx->n_gen * sizeof(int32_t));
-        if (!status_ok(tfb_generate(s, prompt, n_prompt, fx->src, fx->n_src, fx->n_gen, toks, &n_out, NULL, NULL),
+        if (!status_ok(tfb_generate(s, prompt, n_prompt, fx->src, fx->n_src, fx->n_gen, toks, &n_out, NULL, NULL, NULL),
                        "tfb_generate (no dump)", fx->name))
             goto done_buf;
         snprintf(what, sizeof what, "%s generate (backend argmax): tokens", fx->name);
