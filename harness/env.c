@@ -95,6 +95,7 @@ cJSON *tfb_env_manifest(void) {
     if (uname(&u) == 0) {
         snprintf(buf, sizeof buf, "%s %s %s", u.sysname, u.release, u.machine);
         cJSON_AddStringToObject(o, "os", buf);
+        cJSON_AddStringToObject(o, "hostname", u.nodename);
     } else {
         cJSON_AddStringToObject(o, "os", "unknown");
     }

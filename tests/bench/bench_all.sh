@@ -21,6 +21,7 @@ done
 rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$dir/results.json")
 lines=$(wc -l <"$dir/results.csv")
 [ "$lines" -eq $((rows + 1)) ] || { echo "csv has $lines lines for $rows rows"; exit 1; }
+grep -q "\"hostname\":[[:space:]]*\"$(uname -n)\"" "$dir/results.json" || { echo "no hostname in the manifest"; exit 1; }
 python3 "$validator" "$dir/results.json" --expect-kinds load,memory,pp,encode,e2e,tg,kv,xattn,prefix,scale_pp,scale_tg,quant
 # Without --force the file is not overwritten.
 if "$cli" bench --backend reference --model gpt2-tiny --pp 4 --tg 2 -r 1 -o "$dir/results.json" 2>/dev/null >&2; then

@@ -21,5 +21,6 @@ mutate bad_kind "d['results'][0]['kind'] = 'blended'"
 mutate no_latency "del d['results'][1]['token_latency_s']"
 mutate n_mismatch "d['results'][0]['n'] = 9"
 mutate no_results "d['results'] = []"
+mutate number_hostname "d['environment']['hostname'] = 7"
 if python3 "$v" "$fx/base.json" --expect-kinds kv >/dev/null; then echo "validator missed an absent kind"; exit 1; fi
 echo ok

@@ -43,6 +43,8 @@ def check(doc, expect_kinds):
     for k, t in ENV_KEYS.items():
         if not typed(env.get(k), t):
             errs.append("environment.%s missing or not %s" % (k, t))
+    if "hostname" in env and not typed(env["hostname"], str):  # added later in schema 1: optional
+        errs.append("environment.hostname is not a string")
     for name, b in (env.get("backends") or {}).items():
         for k, t in BACKEND_KEYS.items():
             if not isinstance(b, dict) or not typed(b.get(k), t):
