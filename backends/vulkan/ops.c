@@ -107,31 +107,34 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
                                       .pBufferInfo = &bi[b]};
     }
     vkUpdateDescriptorSets(vk->dev, TFB_VK_BINDINGS, w, 0, NULL);
-    if (n->op != TFB_OP_MATMUL || vk->matmul != TFB_VK_MM_CPU)
+    if ((n->op != TFB_OP_MATMUL && n->op != TFB_OP_ATTENTION) || vk->matmul != TFB_VK_MM_CPU)
         return TFB_STATUS_OK;
-    /* The CPU matmul reads x and the weight through 32-bit texel views of the same ranges. */
+    /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges. */
     VkWriteDescriptorSet tw[TFB_VK_TEXELS];
+    int nw = 0;
     for (int b = 0; b < TFB_VK_TEXELS; b++) {
         if (gs->views[si][b]) {
             (void)tfb__vk_wait(vk); /* a set being rewritten may be in use */
             vkDestroyBufferView(vk->dev, gs->views[si][b], NULL);
             gs->views[si][b] = VK_NULL_HANDLE;
         }
+        if (!n->in[b])
+            continue;
         tfb_vk_binding bd = gs->bound[si][b];
         VkBufferViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                       .buffer = bd.buf,
-                                      .format = b == 0 ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R32_UINT,
+                                      .format = VK_FORMAT_R32_UINT,
                                       .offset = bd.base,
                                       .range = bd.range};
         VK_CHECK(vkCreateBufferView(vk->dev, &vci, NULL, &gs->views[si][b]));
-        tw[b] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        tw[nw++] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                        .dstSet = gs->sets[si],
                                        .dstBinding = (uint32_t)(TFB_VK_BINDINGS + b),
                                        .descriptorCount = 1,
                                        .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
                                        .pTexelBufferView = &gs->views[si][b]};
     }
-    vkUpdateDescriptorSets(vk->dev, TFB_VK_TEXELS, tw, 0, NULL);
+    vkUpdateDescriptorSets(vk->dev, (uint32_t)nw, tw, 0, NULL);
     return TFB_STATUS_OK;
 }
 
@@ -464,7 +467,12 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         pc.mode = n->mask == TFB_MASK_CAUSAL ? TFB_VK_MASK_CAUSAL
                   : n->mask == TFB_MASK_BIDIR ? TFB_VK_MASK_BIDIR
                                               : TFB_VK_MASK_CROSS;
-        dispatch(r, TFB_VK_P_ATTENTION, &pc, (uint32_t)H, (uint32_t)T, 1);
+        if (r->vk->matmul == TFB_VK_MM_CPU && HD / H == 64) {
+            uint32_t groups = ceil_div(H * T, 64), gx = groups < 65535 ? groups : 65535;
+            dispatch(r, TFB_VK_P_ATTENTION_CPU, &pc, gx, ceil_div(groups, gx), 1);
+        } else {
+            dispatch(r, TFB_VK_P_ATTENTION, &pc, (uint32_t)H, (uint32_t)T, 1);
+        }
         break;
     }
     case TFB_OP_LAST_ROW: {

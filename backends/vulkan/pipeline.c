@@ -1,6 +1,6 @@
 /* Shader modules and compute pipelines, created once at init from the embedded SPIR-V: one
- * descriptor set layout (5 storage buffers, then 2 uniform texel buffers that only the CPU matmul
- * reads) and one pipeline layout (64 bytes of push constants) serve every pipeline. */
+ * descriptor set layout (5 storage buffers, then 3 uniform texel buffers that only the CPU-device
+ * kernels read) and one pipeline layout (64 bytes of push constants) serve every pipeline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +80,8 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_SOFTMAX]));
     snprintf(name, sizeof name, "attention%s", sg);
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_ATTENTION]));
+    if (vk->matmul == TFB_VK_MM_CPU)
+        TFB_TRY(make_pipeline(vk, "attention_cpu", &vk->pipes[TFB_VK_P_ATTENTION_CPU]));
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "matmul_%s", wt[i]);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));

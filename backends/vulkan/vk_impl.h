@@ -32,11 +32,13 @@ enum {
     TFB_VK_P_MATMUL_REG = TFB_VK_P_GEMV + 5, /* barrier-free 4x4 blocks, for CPU devices */
     TFB_VK_P_MATMUL_CPU = TFB_VK_P_MATMUL_REG + 5, /* CPU devices: texel-buffer reads, 4x4 blocks */
     TFB_VK_P_GEMV_CPU = TFB_VK_P_MATMUL_CPU + 5,   /* the same for one row: 1x4 blocks */
-    TFB_VK_P_COUNT = TFB_VK_P_GEMV_CPU + 5,
+    TFB_VK_P_ATTENTION_CPU = TFB_VK_P_GEMV_CPU + 5, /* CPU devices, head size 64: a query row per invocation */
+    TFB_VK_P_COUNT,
 };
 
 #define TFB_VK_BINDINGS 5 /* storage buffers: inputs 0..3, output 4 */
-#define TFB_VK_TEXELS 2   /* uniform texel buffers (32-bit texels) 5, 6: MATMUL's x and weight, CPU matmul only */
+#define TFB_VK_TEXELS 3   /* uniform texel buffers of 32-bit words 5..7: inputs 0..2 of MATMUL and ATTENTION, read by
+                           * the CPU-device kernels only */
 
 /* A device buffer (tfb_buffer.handle). */
 typedef struct tfb_vk_buf {
@@ -58,7 +60,7 @@ typedef struct tfb_vk_graph {
     VkDescriptorPool pool;
     VkDescriptorSet *sets;                   /* [n_sets]: node i owns sets first[i] .. first[i]+parts[i]-1 */
     tfb_vk_binding (*bound)[TFB_VK_BINDINGS]; /* [n_sets] what each set was written with */
-    VkBufferView (*views)[TFB_VK_TEXELS];     /* [n_sets] texel views of bindings 0, 1 (CPU matmul) */
+    VkBufferView (*views)[TFB_VK_TEXELS];     /* [n_sets] texel views of bindings 0..2 (CPU kernels) */
     int *first, *parts;                      /* [n_nodes] */
     int64_t *part_rows;                      /* [n_nodes] weight rows per part, 0 = not split */
     int n_nodes, n_sets;
@@ -90,7 +92,8 @@ typedef struct tfb_vk {
     char driver_info[VK_MAX_DRIVER_INFO_SIZE];
     bool use_subgroup;
     /* Matmul kernels for every T: GPU (tiled + GEMV), REG (barrier-free 4x4 blocks from storage
-     * buffers) or CPU (barrier-free blocks read through texel buffers: lavapipe gathers those). */
+     * buffers) or CPU (barrier-free blocks read through texel buffers: lavapipe gathers those; CPU
+     * also picks the texel-buffer attention for head size 64). */
     enum { TFB_VK_MM_GPU, TFB_VK_MM_REG, TFB_VK_MM_CPU } matmul;
 
     VkDevice dev;

@@ -2,14 +2,14 @@
 // Matmul for CPU devices (lavapipe): out[T,N] = x[T,K] w[N,K]^T + bias, each invocation an R x C
 // block (rows t0.., columns n0..), no shared memory, no barrier. On lavapipe a storage-buffer load
 // is a loop over the SIMD lanes with a branch per lane, while a texel-buffer fetch is one gather; so
-// x and the weights are read here through uniform texel buffers of 32-bit texels (binding 5: x as
-// floats, binding 6: the weight bytes as words), and the weights are dequantized 8 elements at a
+// x and the weights are read here through uniform texel buffers of 32-bit words (binding 5: x,
+// binding 6: the weight bytes), and the weights are dequantized 8 elements at a
 // time from whole words. Rows past T or NP are clamped for loads and skipped for stores.
 #define WG 64
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 layout(local_size_x = WG) in;
-layout(binding = 5) uniform samplerBuffer Xt;
+layout(binding = 5) uniform usamplerBuffer Xt;
 layout(binding = 6) uniform usamplerBuffer Wt;
 layout(std430, binding = 2) readonly buffer BB { float Bias[]; };
 layout(std430, binding = 4) writeonly buffer BO { float O[]; };
@@ -136,7 +136,7 @@ void main() {
         float xv[R][8];
         [[unroll]] for (uint i = 0u; i < R; i++)
             [[unroll]] for (uint j = 0u; j < 8u; j++)
-                xv[i][j] = texelFetch(Xt, int(xr[i] + k0 + j)).x;
+                xv[i][j] = uintBitsToFloat(texelFetch(Xt, int(xr[i] + k0 + j)).x);
         [[unroll]] for (uint c = 0u; c < C; c++) {
             float w[8];
             w8(wr[c], k0, w);
@@ -148,7 +148,7 @@ void main() {
 #if WT <= 2
     for (uint k = kfull; k < K; k++) { // quantized rows are whole 32-element blocks
         [[unroll]] for (uint i = 0u; i < R; i++) {
-            float x = texelFetch(Xt, int(xr[i] + k)).x;
+            float x = uintBitsToFloat(texelFetch(Xt, int(xr[i] + k)).x);
             [[unroll]] for (uint c = 0u; c < C; c++)
                 acc[i * C + c] += x * wat(wr[c], k);
         }

@@ -458,6 +458,10 @@ int main(int argc, char **argv) {
     attention(ref, vk, 1, 1, 256, 10, TFB_MASK_CAUSAL, 11, 0); /* largest head size */
     attention(ref, vk, 1, 12, 64, 1000, TFB_MASK_CAUSAL, 1024, 0); /* GPT-2 decode at depth */
     attention(ref, vk, 64, 12, 64, 0, TFB_MASK_CAUSAL, 1024, 0);   /* GPT-2 prefill */
+    /* Head size 64 (the CPU-device kernel's) with every mask, odd T and H. */
+    attention(ref, vk, 7, 2, 64, 0, TFB_MASK_BIDIR, 7, 0);
+    attention(ref, vk, 5, 3, 64, 9, TFB_MASK_CROSS, 80, 70);
+    attention(ref, vk, 33, 3, 64, 100, TFB_MASK_CAUSAL, 140, 0);
 
     tfb_backend_free(vk);
     tfb_backend_free(ref);
