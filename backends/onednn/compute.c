@@ -33,7 +33,43 @@ static bool only_reader(const tfb_graph *g, const tfb_tensor *t, int producer, i
 /* MATMUL i followed by an activation on its output, or by the residual ADD of its output and an
  * earlier tensor: the next node becomes a post-op of the matmul (eltwise or binary add) and is
  * skipped, unless anything else reads the matmul's output (another node, or the caller as the
- * graph's output). */
+ * graph's output). Then each remaining MATMUL whose output only a KV_WRITE reads writes the cache
+ * directly (plan_kv). */
+/* Index of the only node reading t (besides its producer), or -1 if none or several, or if the
+ * caller reads t as the graph's output. */
+static int sole_reader(const tfb_graph *g, const tfb_tensor *t, int producer) {
+    if (t == g->output)
+        return -1;
+    int r = -1;
+    for (int j = 0; j < g->n_nodes; j++)
+        if (j != producer && reads(&g->nodes[j], t)) {
+            if (r >= 0)
+                return -1;
+            r = j;
+        }
+    return r;
+}
+
+/* MATMUL i whose output only a later KV_WRITE copies into a cache (GPT-2's K and V projections):
+ * the matmul writes the cache rows itself and the copy is skipped, provided no node in between
+ * touches the cache and the copy covers exactly the matmul's rows. */
+static void plan_kv(const tfb_graph *g, dnn_graph *dg, int i) {
+    const tfb_node *m = &g->nodes[i];
+    int w = sole_reader(g, m->out, i);
+    if (w <= i || dg->nodes[i].dst != m->out)
+        return;
+    const tfb_node *kv = &g->nodes[w];
+    if (kv->op != TFB_OP_KV_WRITE || kv->in[0] != m->out || kv->out->shape[1] != m->out->shape[1] ||
+        m->out->dyn_rows != m->in[0]->dyn_rows)
+        return;
+    for (int j = i + 1; j < w; j++)
+        if (reads(&g->nodes[j], kv->out) || g->nodes[j].out == kv->out)
+            return;
+    dg->nodes[i].dst = kv->out;
+    dg->nodes[i].kv = kv;
+    dg->nodes[w].skip = true;
+}
+
 static void plan(const dnn_ctx *c, const tfb_graph *g, dnn_graph *dg) {
     for (int i = 0; i < g->n_nodes; i++)
         dg->nodes[i].dst = g->nodes[i].out;
@@ -59,6 +95,9 @@ static void plan(const dnn_ctx *c, const tfb_graph *g, dnn_graph *dg) {
         dg->nodes[i + 1].skip = true;
         i++;
     }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == TFB_OP_MATMUL && !dg->nodes[i].skip)
+            plan_kv(g, dg, i);
 }
 
 static tfb_status graph_state(dnn_ctx *c, tfb_graph *g, dnn_graph **out) {

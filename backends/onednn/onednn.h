@@ -88,10 +88,12 @@ dnnl_data_type_t tfb__dnn_dtype(tfb_dtype t);
 /* Per-graph state: what each node runs, decided once; memory objects rebuilt when its row count
  * changes. */
 typedef struct dnn_node {
-    bool skip;          /* fused into the previous MATMUL */
+    bool skip;          /* fused into the previous MATMUL, or a KV_WRITE done by its MATMUL */
     int post_alg;       /* MATMUL: fused eltwise algorithm (0 none) */
     tfb_tensor *dst;    /* MATMUL: where the (fused) result goes */
     tfb_tensor *resid;  /* MATMUL: tensor added by a fused binary post-op (the residual ADD) */
+    const tfb_node *kv; /* MATMUL: the skipped KV_WRITE whose cache rows it writes (dst is the cache) */
+    int64_t dst_row;    /* MATMUL: first row of dst the memory object points at */
     int64_t rows;       /* row count the objects below were made for (0: none yet) */
     dnn_prim *p, *p2;   /* main primitive; second one (SOFTMAX: the scale) */
     dnnl_memory_t mem[6];

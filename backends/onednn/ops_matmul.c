@@ -1,6 +1,7 @@
 /* MATMUL: out[T,N] = x[T,K] w^T + bias, w stored [N,K] row-major (as oneDNN weights [K,N]: tag ba),
  * optionally with the next activation fused as an eltwise post-op, or the residual ADD that follows
- * it as a binary add post-op (compute.c decides). Weights are reordered once into
+ * it as a binary add post-op, or writing a KV cache's rows in place of the KV_WRITE that would
+ * copy its output there (compute.c decides). Weights are reordered once into
  * the layout the primitive asks for (format_tag any) and kept by the backend (cache.c).
  * Primitives are keyed on the row count T: decode always has T = 1, so it only ever finds cached
  * ones. bf16/f16 weights run only where oneDNN offers them with f32 activations (device.c asks). */
@@ -87,6 +88,7 @@ static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T) {
     DNNL_CHECK(dnnl_memory_create(&s->mem[0], &md, c->engine, tfb_tensor_host(n->in[0])));
     TFB_TRY(tfb__dnn_md2(&md, T, N, dnnl_f32));
     DNNL_CHECK(dnnl_memory_create(&s->mem[2], &md, c->engine, tfb_tensor_host(s->dst)));
+    s->dst_row = 0;
     if (n->in[2]) {
         TFB_TRY(tfb__dnn_md2(&md, 1, N, dnnl_f32));
         DNNL_CHECK(dnnl_memory_create(&s->mem[1], &md, c->engine, tfb_tensor_host(n->in[2])));
@@ -100,7 +102,7 @@ static tfb_status bind(dnn_ctx *c, const tfb_node *n, dnn_node *s, int64_t T) {
 }
 
 tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s) {
-    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t T = tfb_graph_rows(g, n->in[0]), N = n->in[1]->shape[0];
     tfb_dtype wt = n->in[1]->dtype;
     if (!(wt == TFB_DTYPE_F32 || (wt == TFB_DTYPE_BF16 && c->bf16_f32src) || (wt == TFB_DTYPE_F16 && c->f16_f32src)))
         return tfb_error_set(TFB_STATUS_UNSUPPORTED, "onednn: matmul with %s weights", tfb_dtype_name(wt));
@@ -108,6 +110,16 @@ tfb_status tfb__dnn_matmul(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dn
         TFB_TRY(matmul_prim(c, n, s, T, dnnl_f32, &s->p));
         TFB_TRY(bind(c, n, s, T));
         s->wmem = NULL;
+    }
+    if (s->kv) {
+        /* Writing a cache directly (compute.c, plan_kv): rows p0.. as the skipped KV_WRITE would. */
+        int64_t p0 = s->kv->kv_at_zero ? 0 : g->params.pos;
+        TFB_ASSERT(p0 + T <= s->dst->shape[0]);
+        if (p0 != s->dst_row) {
+            float *rows = (float *)tfb_tensor_host(s->dst) + p0 * N; // [T, N] rows p0.. of the cache
+            DNNL_CHECK(dnnl_memory_set_data_handle(s->mem[2], rows));
+            s->dst_row = p0;
+        }
     }
     if (!s->wmem || s->wgen != c->wgen) {
         const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(s->p->pd, dnnl_query_weights_md, 0);
