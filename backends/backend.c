@@ -92,6 +92,10 @@ double tfb_backend_last_device_time(tfb_backend *b) {
     return b->iface->last_device_time ? b->iface->last_device_time(b->ctx) : -1.0;
 }
 
+bool tfb_backend_op_profile(tfb_backend *b, bool on, double *secs) {
+    return b->iface->op_profile ? b->iface->op_profile(b->ctx, on, secs) : false;
+}
+
 void tfb_backend_device_info(tfb_backend *b, tfb_device_info *info) {
     memset(info, 0, sizeof *info);
     info->mem_total = -1;

@@ -105,6 +105,28 @@ static tfb_status repeat(bctx *x, body_fn body, void *arg, double *samples, doub
     return TFB_STATUS_OK;
 }
 
+/* One more run of body with per-op timing on: the share of the op time spent in ATTENTION, as a
+ * single-sample row beside the timed figure it explains (w: its parameters). Nothing when the backend
+ * cannot time its ops. Kept out of the timed samples: a backend may slow down while it times ops. */
+static tfb_status attention_share(bctx *x, const tfb_result_row *like, body_fn body, void *arg) {
+    if (!tfb_backend_op_profile(x->b, true, NULL))
+        return TFB_STATUS_OK;
+    double v, secs[TFB_OP_COUNT] = {0}, total = 0;
+    tfb_status st = body(x, arg, &v);
+    bool ok = tfb_backend_op_profile(x->b, false, secs);
+    TFB_TRY(st);
+    for (int op = 0; op < TFB_OP_COUNT; op++)
+        total += secs[op];
+    if (!ok || total <= 0)
+        return TFB_STATUS_OK;
+    tfb_result_row w = proto_for(x, like->kind, like->test, "attention_share", "ratio", false, false);
+    w.n_prompt = like->n_prompt;
+    w.n_gen = like->n_gen;
+    w.depth = like->depth;
+    double share = secs[TFB_OP_ATTENTION] / total;
+    return add_row(x, &w, &share, 1, NULL);
+}
+
 static double *new_samples(const bctx *x) {
     return calloc((size_t)x->a->reps, sizeof(double));
 }
@@ -151,6 +173,8 @@ static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, 
                                      !seconds, !seconds);
         w.n_prompt = n;
         st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
+        if (st == TFB_STATUS_OK && strcmp(kind, "scale_pp") == 0)
+            st = attention_share(x, &w, encode ? body_encode : body_prefill, &p);
     }
     free(smp);
     free(dev);
@@ -256,6 +280,9 @@ static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth
         st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
         if (st == TFB_STATUS_OK && median_out)
             *median_out = x->res->rows[x->res->n - 1].st.median;
+        g.lat_on = false;
+        if (st == TFB_STATUS_OK && scale)
+            st = attention_share(x, &w, body_decode, &g);
     }
     free(smp);
     free(dev);

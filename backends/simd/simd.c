@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/simd/simd_impl.h"
@@ -190,11 +191,31 @@ static tfb_status simd_download(void *ctx, const tfb_tensor *t, void *dst, size_
     return TFB_STATUS_OK;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static tfb_status simd_compute(void *ctx, tfb_graph *g) {
     tfb__simd *s = ctx;
-    for (int i = 0; i < g->n_nodes; i++)
+    for (int i = 0; i < g->n_nodes; i++) {
+        double t0 = s->op_prof ? now_s() : 0.0;
         TFB_TRY(tfb__simd_node(s, g, &g->nodes[i]));
+        if (s->op_prof) // every node returns with its work done: host time is the op's time
+            s->op_secs[g->nodes[i].op] += now_s() - t0;
+    }
     return TFB_STATUS_OK;
+}
+
+static bool simd_op_profile(void *ctx, bool on, double *secs) {
+    tfb__simd *s = ctx;
+    if (on)
+        memset(s->op_secs, 0, sizeof s->op_secs);
+    else
+        memcpy(secs, s->op_secs, sizeof s->op_secs);
+    s->op_prof = on;
+    return true;
 }
 
 static tfb_status simd_synchronize(void *ctx) {
@@ -215,4 +236,5 @@ const tfb_backend_i tfb_backend_simd = {
     .download = simd_download,
     .compute = simd_compute,
     .synchronize = simd_synchronize,
+    .op_profile = simd_op_profile,
 };

@@ -16,6 +16,8 @@ typedef struct tfb__simd {
     float **scratch;         /* [n_threads] per-thread buffers of scratch_floats floats */
     size_t scratch_floats;
     char cpu[96];
+    bool op_prof;                    /* op_profile on: time every node */
+    double op_secs[TFB_OP_COUNT];    /* seconds per op kind while op_prof */
 } tfb__simd;
 
 /* Grow every thread's scratch buffer to at least n floats (called from the compute thread). */

@@ -61,6 +61,10 @@ typedef struct tfb_backend_i {
     void (*graph_release)(void *ctx, tfb_graph *g);
     /* Optional: device time of the last compute in seconds (timestamps/profiling events); <0 if none. */
     double (*last_device_time)(void *ctx);
+    /* Optional: time each op kind. on = true zeroes the sums and starts adding every node's time to
+     * its op kind; on = false stops and writes the sums (seconds) into secs[TFB_OP_COUNT]. Returns
+     * false, writing nothing, when the backend cannot time its ops. */
+    bool (*op_profile)(void *ctx, bool on, double *secs);
 } tfb_backend_i;
 
 typedef struct tfb_backend {
@@ -88,6 +92,8 @@ tfb_status tfb_backend_download(tfb_backend *b, const tfb_tensor *t, void *dst, 
 tfb_status tfb_backend_compute(tfb_backend *b, tfb_graph *g);
 tfb_status tfb_backend_synchronize(tfb_backend *b);
 double tfb_backend_last_device_time(tfb_backend *b);
+/* Per-op-kind timing (the op_profile slot); false when the backend cannot tell. */
+bool tfb_backend_op_profile(tfb_backend *b, bool on, double *secs);
 void tfb_backend_device_info(tfb_backend *b, tfb_device_info *info);
 
 #ifdef __cplusplus

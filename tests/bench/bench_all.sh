@@ -16,6 +16,17 @@ for b in $(echo "$backends" | tr , ' '); do
     grep -q "| $b | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |" "$dir/stdout" || { echo "no $b rows"; exit 1; }
     grep -q "| $b | marian-tiny | q8_0 | default | xattn tg4@d0 | speedup |" "$dir/stdout" || { echo "no $b xattn"; exit 1; }
 done
+# The attention share of scaling runs: from backends that time their ops (simd), in (0, 1]; none
+# from the reference, which cannot tell.
+case ",$backends," in *,simd,*)
+    grep -q "| simd | gpt2-tiny | f32 | default | scale_tg tg4@d0 | attention_share |" "$dir/stdout" ||
+        { echo "no simd attention_share row"; exit 1; } ;;
+esac
+! grep -q "| reference | .* | attention_share |" "$dir/stdout" || { echo "reference claims an attention share"; exit 1; }
+python3 -c 'import json,sys
+r=[x for x in json.load(open(sys.argv[1]))["results"] if x["metric"]=="attention_share"]
+bad=[x["test"] for x in r if not 0 < x["median"] <= 1 or x["kind"] not in ("scale_pp","scale_tg")]
+sys.exit("attention_share out of range: %s" % bad if bad else 0)' "$dir/results.json"
 [ ! -s "$dir/stderr" ] || { echo "unexpected stderr:"; cat "$dir/stderr"; exit 1; }
 # One CSV line per JSON row, plus the header.
 rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$dir/results.json")
