@@ -1,7 +1,8 @@
 #!/bin/sh
 # e2e.sh CLI MODEL DTYPE [--plant]: greedy tokens of `tfbench run` on the Vulkan backend must equal
 # the reference's. With --plant the Vulkan side runs with a planted fault (matmul drops its bias),
-# so the tokens must differ and this script fails (the test is registered WILL_FAIL).
+# so the tokens must differ and this script fails with the "tokens differ" line (the test wraps it in
+# expect_fail.sh, which requires that line).
 set -u
 cli=$1 model=$2 dtype=$3
 plant=${4:-}

@@ -3,7 +3,8 @@
 # validation layer (and synchronization validation) enabled through TFB_VK_VALIDATION=1. The backend
 # counts every warning/error message of its debug-utils messenger and fails the run; this script
 # also fails on any validation text on stderr. PLANT selects a planted fault (1: a barrier with an access mask
-# its stage cannot perform, 3: no barriers between nodes) that must make it fail (WILL_FAIL tests).
+# its stage cannot perform, 3: no barriers between nodes) that must make it fail with the layer's
+# message for that fault (expect_fail.sh tests).
 set -u
 cli=$1 model=$2 dtype=$3
 plant=${4:-0}
