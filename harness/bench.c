@@ -231,7 +231,7 @@ static void print_table(const tfb_results *r) {
     printf("| --- | --- | --- | ---: | --- | --- | ---: | --- | ---: |\n");
     for (size_t i = 0; i < r->n; i++) {
         const tfb_result_row *w = &r->rows[i];
-        char med[32], ci[32], cv[32] = "-";
+        char med[32], ci[72], cv[32] = "-";
         fmt_value(med, sizeof med, w->st.median);
         fmt_value(ci, sizeof ci, w->st.ci95);
         if (isfinite(w->st.cv))
@@ -243,9 +243,15 @@ static void print_table(const tfb_results *r) {
                      !strcmp(w->kind, "e2e") || !strcmp(w->kind, "load") || !strcmp(w->kind, "memory") ||
                      !strcmp(w->kind, "prefix");
         snprintf(test, sizeof test, "%s%s%s", plain ? "" : w->kind, plain ? "" : " ", w->test);
+        if (isfinite(w->ratio_lo) && isfinite(w->ratio_hi)) { // a ratio: its bootstrap interval
+            char lo[32], hi[32];
+            fmt_value(lo, sizeof lo, w->ratio_lo);
+            fmt_value(hi, sizeof hi, w->ratio_hi);
+            snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+        }
+        const char *sep = isfinite(w->ratio_lo) ? " " : isfinite(w->st.ci95) ? " ± " : "";
         printf("| %s | %s | %s | %s | %s | %s | %s%s%s | %s | %s |\n", w->backend, w->model, w->dtype,
-               w->threads ? th : "default", test, w->metric, med, isfinite(w->st.ci95) ? " ± " : "",
-               isfinite(w->st.ci95) ? ci : "", w->unit, cv);
+               w->threads ? th : "default", test, w->metric, med, sep, *sep ? ci : "", w->unit, cv);
     }
 }
 

@@ -68,6 +68,7 @@ static tfb_result_row proto_for(const bctx *x, const char *kind, const char *tes
     w.higher_is_better = higher;
     w.rate = rate;
     w.p50 = w.p90 = w.p99 = NAN;
+    w.ratio_lo = w.ratio_hi = NAN;
     return w;
 }
 
@@ -392,11 +393,12 @@ static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_
         med[rec] = x->res->rows[x->res->n - 1].st.median;
     }
     if (st == TFB_STATUS_OK) {
-        /* A ratio of the underlying medians, never an average of ratios. */
+        /* A ratio of the underlying medians, never an average of ratios; its interval by bootstrap. */
         double speedup = med[0] / med[1];
         tfb_result_row w = proto_for(x, kind, test, "speedup", "x", true, false);
         w.n_gen = n;
         w.depth = depth;
+        tfb_ratio_ci(smp[0], (size_t)x->a->reps, smp[1], (size_t)x->a->reps, &w.ratio_lo, &w.ratio_hi);
         st = add_row(x, &w, &speedup, 1, NULL);
     }
     free(smp[0]), free(smp[1]), free(dev);
@@ -472,6 +474,7 @@ static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
         w.n_prompt = P;
         w.n_gen = S;
         w.depth = K;
+        tfb_ratio_ci(smp[0], (size_t)x->a->reps, smp[1], (size_t)x->a->reps, &w.ratio_lo, &w.ratio_hi);
         st = add_row(x, &w, &speedup, 1, NULL);
     }
     free(p.req), free(p.snap), free(smp[0]), free(smp[1]), free(dev);

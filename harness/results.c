@@ -90,6 +90,11 @@ static cJSON *row_json(const tfb_result_row *w) {
     cJSON_AddItemToObject(o, "min", tfb_json_number(w->st.min));
     cJSON_AddItemToObject(o, "max", tfb_json_number(w->st.max));
     cJSON_AddItemToObject(o, "device_time_s", w->device_s ? number_array(w->device_s, w->n_device) : cJSON_CreateNull());
+    if (isfinite(w->ratio_lo) && isfinite(w->ratio_hi)) {
+        cJSON *ci = cJSON_AddArrayToObject(o, "ratio_ci95");
+        cJSON_AddItemToArray(ci, tfb_json_number(w->ratio_lo));
+        cJSON_AddItemToArray(ci, tfb_json_number(w->ratio_hi));
+    }
     if (isfinite(w->p50)) {
         cJSON *lat = cJSON_AddObjectToObject(o, "token_latency_s");
         cJSON_AddItemToObject(lat, "p50", tfb_json_number(w->p50));
@@ -222,6 +227,13 @@ tfb_status tfb_results_read(const char *path, tfb_results *out) {
         w.higher_is_better = cJSON_IsTrue(hib);
         w.rate = strcmp(mk->valuestring, "harmonic") == 0;
         w.p50 = w.p90 = w.p99 = NAN;
+        w.ratio_lo = w.ratio_hi = NAN;
+        const cJSON *rci = cJSON_GetObjectItemCaseSensitive(o, "ratio_ci95");
+        if (cJSON_GetArraySize(rci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(rci, 0)) &&
+            cJSON_IsNumber(cJSON_GetArrayItem(rci, 1))) {
+            w.ratio_lo = cJSON_GetArrayItem(rci, 0)->valuedouble;
+            w.ratio_hi = cJSON_GetArrayItem(rci, 1)->valuedouble;
+        }
         int ns = cJSON_GetArraySize(samples);
         double *x = malloc((size_t)(ns ? ns : 1) * sizeof *x);
         if (!x) {

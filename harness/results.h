@@ -28,6 +28,7 @@ typedef struct tfb_result_row {
     size_t n_device;
     tfb_stats st;      /* of samples */
     double p50, p90, p99; /* per-token latency percentiles (tg rows), NAN otherwise */
+    double ratio_lo, ratio_hi; /* speedup rows: bootstrap 95% interval of the ratio, NAN otherwise */
 } tfb_result_row;
 
 typedef struct tfb_results {

@@ -1,5 +1,6 @@
 /* Summary statistics and the Mann-Whitney U test. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,4 +122,38 @@ double tfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb, 
         z = 0;
     double p = erfc(z / sqrt(2.0));
     return p > 1.0 ? 1.0 : p;
+}
+
+/* xorshift64*: a small, fixed-seed generator for the bootstrap (repeatable, not cryptographic). */
+static uint64_t next_rand(uint64_t *st) {
+    *st ^= *st >> 12;
+    *st ^= *st << 25;
+    *st ^= *st >> 27;
+    return *st * 2685821657736338717ull;
+}
+
+static double resampled_median(const double *x, size_t n, double *tmp, uint64_t *rng) {
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = x[next_rand(rng) % n];
+    qsort(tmp, n, sizeof *tmp, cmp_double);
+    return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+}
+
+void tfb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *lo, double *hi) {
+    enum { B = 2000 };
+    *lo = *hi = NAN;
+    if (na < 2 || nb < 2)
+        return;
+    double *ratio = malloc(B * sizeof *ratio), *tmp = malloc((na > nb ? na : nb) * sizeof *tmp);
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    if (ratio && tmp) {
+        for (int i = 0; i < B; i++) {
+            double ma = resampled_median(a, na, tmp, &rng);
+            ratio[i] = ma / resampled_median(b, nb, tmp, &rng);
+        }
+        *lo = tfb_percentile(ratio, B, 2.5);
+        *hi = tfb_percentile(ratio, B, 97.5);
+    }
+    free(ratio);
+    free(tmp);
 }

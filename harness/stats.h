@@ -29,4 +29,9 @@ double tfb_t975(size_t df);
  * (scipy.stats.mannwhitneyu(method="asymptotic")). 1.0 when either side is empty or all values tie. */
 double tfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u);
 
+/* 95% percentile-bootstrap interval of median(a) / median(b): 2000 resamples of each side with a
+ * fixed-seed generator, so the same samples always give the same interval. NAN unless both sides
+ * have at least 2 samples. */
+void tfb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *lo, double *hi);
+
 #endif

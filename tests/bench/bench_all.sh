@@ -24,6 +24,10 @@ case ",$backends," in *,simd,*)
 esac
 ! grep -q "| reference | .* | attention_share |" "$dir/stdout" || { echo "reference claims an attention share"; exit 1; }
 python3 -c 'import json,sys
+s=[x for x in json.load(open(sys.argv[1]))["results"] if x["metric"]=="speedup"]
+sys.exit("speedup rows without ratio_ci95: %s" % [x["test"] for x in s if "ratio_ci95" not in x] if not s or
+         any("ratio_ci95" not in x for x in s) else 0)' "$dir/results.json"
+python3 -c 'import json,sys
 r=[x for x in json.load(open(sys.argv[1]))["results"] if x["metric"]=="attention_share"]
 bad=[x["test"] for x in r if not 0 < x["median"] <= 1 or x["kind"] not in ("scale_pp","scale_tg")]
 sys.exit("attention_share out of range: %s" % bad if bad else 0)' "$dir/results.json"

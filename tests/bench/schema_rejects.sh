@@ -21,6 +21,12 @@ mutate bad_kind "d['results'][0]['kind'] = 'blended'"
 mutate no_latency "del d['results'][1]['token_latency_s']"
 mutate n_mismatch "d['results'][0]['n'] = 9"
 mutate no_results "d['results'] = []"
+mutate ratio_ci_reversed "d['results'][0]['metric'] = 'speedup'; d['results'][0]['ratio_ci95'] = [2.0, 1.0]"
+mutate ratio_ci_on_rate "d['results'][0]['ratio_ci95'] = [1.0, 2.0]"
 mutate number_hostname "d['environment']['hostname'] = 7"
+# ... and accepts a well-formed ratio interval, so the two rejections above are about the interval.
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['results'][0]['metric'] = 'speedup'
+d['results'][0]['ratio_ci95'] = [1.0, 2.0]; json.dump(d, open(sys.argv[2], 'w'))" "$fx/base.json" "$tmp/ratio_ok.json"
+python3 "$v" "$tmp/ratio_ok.json"
 if python3 "$v" "$fx/base.json" --expect-kinds kv >/dev/null; then echo "validator missed an absent kind"; exit 1; fi
 echo ok

@@ -74,6 +74,35 @@ int main(void) {
     double same[] = {5, 5, 5};
     near("MW all tied", tfb_mann_whitney(same, 3, same, 3, &u), 1.0, 0);
 
+    /* Bootstrap interval of a ratio of medians: constant samples give exactly the ratio; a clear 2x
+     * speedup gives an interval around 2 that excludes 1; two draws of one distribution include 1;
+     * fewer than 2 samples give none; the same input gives the same interval. */
+    double rl, rh, rl2, rh2;
+    double four[] = {4, 4, 4}, two[] = {2, 2, 2, 2};
+    tfb_ratio_ci(four, 3, two, 4, &rl, &rh);
+    near("ratio CI constant lo", rl, 2.0, 0);
+    near("ratio CI constant hi", rh, 2.0, 0);
+    double fast[] = {20.1, 19.7, 20.4, 20.0, 19.9, 20.3}, slow[] = {10.2, 9.9, 10.0, 10.1, 9.8, 10.3};
+    tfb_ratio_ci(fast, 6, slow, 6, &rl, &rh);
+    if (!(rl > 1.8 && rl <= 2.0 && rh >= 2.0 && rh < 2.2)) {
+        printf("FAIL ratio CI 2x: [%g, %g]\n", rl, rh);
+        failures++;
+    }
+    double d1[] = {9.0, 11.0, 10.5, 9.5, 10.0, 10.2}, d2[] = {10.1, 9.2, 10.8, 9.9, 10.4, 9.7};
+    tfb_ratio_ci(d1, 6, d2, 6, &rl, &rh);
+    if (!(rl < 1.0 && rh > 1.0)) {
+        printf("FAIL ratio CI same distribution: [%g, %g] excludes 1\n", rl, rh);
+        failures++;
+    }
+    tfb_ratio_ci(d1, 6, d2, 6, &rl2, &rh2);
+    near("ratio CI repeatable lo", rl2, rl, 0);
+    near("ratio CI repeatable hi", rh2, rh, 0);
+    tfb_ratio_ci(d1, 1, d2, 6, &rl, &rh);
+    if (!isnan(rl) || !isnan(rh)) {
+        printf("FAIL ratio CI with one sample: [%g, %g]\n", rl, rh);
+        failures++;
+    }
+
     if (failures)
         printf("%d failures\n", failures);
     else

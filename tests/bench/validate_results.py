@@ -93,6 +93,11 @@ def check(doc, expect_kinds):
                 errs.append("%s.token_latency_s p50/p90/p99 missing on a tg row" % where)
             elif not lat["p50"] <= lat["p90"] <= lat["p99"]:
                 errs.append("%s.token_latency_s not ordered" % where)
+        if "ratio_ci95" in r:
+            rc = r["ratio_ci95"]
+            if r.get("metric") != "speedup" or not isinstance(rc, list) or len(rc) != 2 or \
+                    not all(typed(v, (int, float)) and math.isfinite(v) for v in rc) or rc[0] > rc[1]:
+                errs.append("%s.ratio_ci95 must be [lo, hi] (lo <= hi) on a speedup row" % where)
         seen.add(r.get("kind"))
     for k in expect_kinds:
         if k not in seen:
