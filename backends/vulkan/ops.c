@@ -86,6 +86,16 @@ void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g) {
     g->backend_data = NULL;
 }
 
+/* Whether the CPU matmul of node n, bound as `bound`, reads f32 x and weights as 128-bit texels:
+ * K % 4 == 0 and both tensors start 16 bytes into their views (row starts then are 16-byte aligned). */
+static bool texels_128(const tfb_vk *vk, const tfb_node *n, const tfb_vk_binding *bound, int64_t r0) {
+    if (n->op != TFB_OP_MATMUL || vk->matmul != TFB_VK_MM_CPU || n->in[1]->dtype != TFB_DTYPE_F32 ||
+        n->in[0]->shape[1] % 4 != 0)
+        return false;
+    size_t w_at = n->in[1]->offset + (size_t)r0 * tfb_dtype_row_bytes(TFB_DTYPE_F32, n->in[1]->shape[1]);
+    return (n->in[0]->offset - bound[0].base) % 16 == 0 && (w_at - bound[1].base) % 16 == 0;
+}
+
 static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int node, int part) {
     int si = gs->first[node] + part;
     VkDescriptorBufferInfo bi[TFB_VK_BINDINGS];
@@ -109,9 +119,11 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
     vkUpdateDescriptorSets(vk->dev, TFB_VK_BINDINGS, w, 0, NULL);
     if ((n->op != TFB_OP_MATMUL && n->op != TFB_OP_ATTENTION) || vk->matmul != TFB_VK_MM_CPU)
         return TFB_STATUS_OK;
-    /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges. */
+    /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges (x and
+     * the weight of an f32 matmul through 128-bit ones where texels_128 says so). */
     VkWriteDescriptorSet tw[TFB_VK_TEXELS];
     int nw = 0;
+    bool wide = texels_128(vk, n, gs->bound[si], part * gs->part_rows[node]);
     for (int b = 0; b < TFB_VK_TEXELS; b++) {
         if (gs->views[si][b]) {
             (void)tfb__vk_wait(vk); /* a set being rewritten may be in use */
@@ -121,11 +133,19 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
         if (!n->in[b])
             continue;
         tfb_vk_binding bd = gs->bound[si][b];
+        bool w128 = wide && b < 2;
+        VkDeviceSize range = bd.range;
+        if (w128) { /* whole texels: buffers are sized in 64-byte units and bd.base is 16-aligned */
+            VkDeviceSize size = ((const tfb_vk_buf *)n->in[b]->buf->handle)->size;
+            range = (range + 15) & ~(VkDeviceSize)15;
+            if (bd.base + range > size)
+                range = (size - bd.base) & ~(VkDeviceSize)15;
+        }
         VkBufferViewCreateInfo vci = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                       .buffer = bd.buf,
-                                      .format = VK_FORMAT_R32_UINT,
+                                      .format = w128 ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT,
                                       .offset = bd.base,
-                                      .range = bd.range};
+                                      .range = range};
         VK_CHECK(vkCreateBufferView(vk->dev, &vci, NULL, &gs->views[si][b]));
         tw[nw++] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                        .dstSet = gs->sets[si],
@@ -400,7 +420,10 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
                 int64_t rows = T == 1 ? 1 : CPU_R, cols = T == 1 ? 4 : CPU_C;
                 uint32_t groups = ceil_div(ceil_div(T, rows) * (int64_t)ceil_div(NP, cols), 64);
                 uint32_t gx = groups < 65535 ? groups : 65535;
-                dispatch(r, (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + wt, &pc, gx, ceil_div(groups, gx), 1);
+                int pipe = (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + wt;
+                if (texels_128(r->vk, n, r->bound, p * r->gs->part_rows[r->node]))
+                    pipe = T == 1 ? TFB_VK_P_GEMV_CPU4 : TFB_VK_P_MATMUL_CPU4;
+                dispatch(r, pipe, &pc, gx, ceil_div(groups, gx), 1);
             } else if (r->vk->matmul == TFB_VK_MM_REG) {
                 uint32_t groups = ceil_div(ceil_div(T, 4) * (int64_t)ceil_div(NP, 4), 64);
                 uint32_t gx = groups < 65535 ? groups : 65535;

@@ -80,8 +80,11 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_SOFTMAX]));
     snprintf(name, sizeof name, "attention%s", sg);
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_ATTENTION]));
-    if (vk->matmul == TFB_VK_MM_CPU)
+    if (vk->matmul == TFB_VK_MM_CPU) {
         TFB_TRY(make_pipeline(vk, "attention_cpu", &vk->pipes[TFB_VK_P_ATTENTION_CPU]));
+        TFB_TRY(make_pipeline(vk, "matmul_cpu4_f32", &vk->pipes[TFB_VK_P_MATMUL_CPU4]));
+        TFB_TRY(make_pipeline(vk, "gemv_cpu4_f32", &vk->pipes[TFB_VK_P_GEMV_CPU4]));
+    }
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "matmul_%s", wt[i]);
         TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));

@@ -33,6 +33,8 @@ enum {
     TFB_VK_P_MATMUL_CPU = TFB_VK_P_MATMUL_REG + 5, /* CPU devices: texel-buffer reads, 4x4 blocks */
     TFB_VK_P_GEMV_CPU = TFB_VK_P_MATMUL_CPU + 5,   /* the same for one row: 1x4 blocks */
     TFB_VK_P_ATTENTION_CPU = TFB_VK_P_GEMV_CPU + 5, /* CPU devices, head size 64: a query row per invocation */
+    TFB_VK_P_MATMUL_CPU4, /* f32 weights with 16-byte aligned rows: 128-bit texels */
+    TFB_VK_P_GEMV_CPU4,
     TFB_VK_P_COUNT,
 };
 

@@ -4,7 +4,8 @@
 // is a loop over the SIMD lanes with a branch per lane, while a texel-buffer fetch is one gather; so
 // x and the weights are read here through uniform texel buffers of 32-bit words (binding 5: x,
 // binding 6: the weight bytes), and the weights are dequantized 8 elements at a
-// time from whole words. Rows past T or NP are clamped for loads and skipped for stores.
+// time from whole words. With VEC4 (f32 weights, K % 4 == 0, 16-byte aligned tensors) the views have
+// 128-bit texels and each fetch reads 4 words. Rows past T or NP are clamped for loads and skipped for stores.
 #define WG 64
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
@@ -21,9 +22,22 @@ layout(std430, binding = 4) writeonly buffer BO { float O[]; };
 #define C 4
 #endif
 
+#ifdef VEC4
+// f32 weights with 16-byte aligned rows (K % 4 == 0): 128-bit texels, 4 words per fetch.
+uint wword(uint i) {
+    return texelFetch(Wt, int(i >> 2))[i & 3u];
+}
+float xat(uint i) {
+    return uintBitsToFloat(texelFetch(Xt, int(i >> 2))[i & 3u]);
+}
+#else
 uint wword(uint i) {
     return texelFetch(Wt, int(i)).x;
 }
+float xat(uint i) {
+    return uintBitsToFloat(texelFetch(Xt, int(i)).x);
+}
+#endif
 
 float whalf(uint a) { // a is 2-byte aligned
     uint w = wword(a >> 2);
@@ -68,7 +82,14 @@ uvec4 load16(uint a) {
 
 // Weights k0 .. k0+7 of the row at byte address r; k0 is a multiple of 8 and k0 + 8 <= K.
 void w8(uint r, uint k0, out float w[8]) {
-#if WT == 0
+#if WT == 0 && defined(VEC4)
+    int b = int(((r >> 2) + k0) >> 2);
+    uvec4 u0 = texelFetch(Wt, b), u1 = texelFetch(Wt, b + 1);
+    [[unroll]] for (uint j = 0u; j < 4u; j++) {
+        w[j] = uintBitsToFloat(u0[j]);
+        w[4u + j] = uintBitsToFloat(u1[j]);
+    }
+#elif WT == 0
     uint b = (r >> 2) + k0;
     [[unroll]] for (uint j = 0u; j < 8u; j++)
         w[j] = uintBitsToFloat(wword(b + j));
@@ -134,9 +155,20 @@ void main() {
     uint kfull = K & ~7u;
     for (uint k0 = 0u; k0 < kfull; k0 += 8u) {
         float xv[R][8];
+#ifdef VEC4
+        [[unroll]] for (uint i = 0u; i < R; i++) {
+            int b = int((xr[i] + k0) >> 2);
+            uvec4 u0 = texelFetch(Xt, b), u1 = texelFetch(Xt, b + 1);
+            [[unroll]] for (uint j = 0u; j < 4u; j++) {
+                xv[i][j] = uintBitsToFloat(u0[j]);
+                xv[i][4u + j] = uintBitsToFloat(u1[j]);
+            }
+        }
+#else
         [[unroll]] for (uint i = 0u; i < R; i++)
             [[unroll]] for (uint j = 0u; j < 8u; j++)
-                xv[i][j] = uintBitsToFloat(texelFetch(Xt, int(xr[i] + k0 + j)).x);
+                xv[i][j] = xat(xr[i] + k0 + j);
+#endif
         [[unroll]] for (uint c = 0u; c < C; c++) {
             float w[8];
             w8(wr[c], k0, w);
@@ -148,7 +180,7 @@ void main() {
 #if WT <= 2
     for (uint k = kfull; k < K; k++) { // quantized rows are whole 32-element blocks
         [[unroll]] for (uint i = 0u; i < R; i++) {
-            float x = uintBitsToFloat(texelFetch(Xt, int(xr[i] + k)).x);
+            float x = xat(xr[i] + k);
             [[unroll]] for (uint c = 0u; c < C; c++)
                 acc[i * C + c] += x * wat(wr[c], k);
         }
