@@ -68,7 +68,12 @@ typedef struct tfb_cl {
     cl_kernel kernels[TFB_CLK_COUNT];
     bool profile;       /* queue created with CL_QUEUE_PROFILING_ENABLE */
     cl_event *events;   /* one per kernel of the last compute (when profiling) */
+    tfb_op *event_op;   /* the op each event's kernel belongs to, [cap_events] */
     int n_events, cap_events;
+    tfb_op cur_op;      /* the op of the node being enqueued */
+    bool op_prof;       /* op_profile on: event times are summed per op kind */
+    int n_counted;      /* events already added to op_secs */
+    double op_secs[TFB_OP_COUNT];
     size_t mem_used;    /* bytes of live buffers */
     size_t max_wg;      /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
@@ -133,6 +138,8 @@ bool tfb__cl_supports(void *ctx, tfb_op op, tfb_dtype wtype);
 tfb_status tfb__cl_compute(void *ctx, tfb_graph *g);
 tfb_status tfb__cl_synchronize(void *ctx);
 double tfb__cl_last_device_time(void *ctx);
+/* Per-op-kind device time from the kernels' profiling events (the op_profile slot). */
+bool tfb__cl_op_profile(void *ctx, bool on, double *secs);
 /* Release the events kept from the last compute. */
 void tfb__cl_events_release(tfb_cl *cl);
 

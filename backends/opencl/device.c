@@ -110,6 +110,7 @@ static void ocl_free(void *ctx) {
         clFinish(cl->queue);
     tfb__cl_events_release(cl);
     free(cl->events);
+    free(cl->event_op);
     tfb__cl_program_free(cl);
     if (cl->queue)
         clReleaseCommandQueue(cl->queue);
@@ -236,4 +237,5 @@ const tfb_backend_i tfb_backend_opencl = {
     .compute = tfb__cl_compute,
     .synchronize = tfb__cl_synchronize,
     .last_device_time = tfb__cl_last_device_time,
+    .op_profile = tfb__cl_op_profile,
 };

@@ -3,6 +3,7 @@
  * that). Tensors are passed as their buffer's cl_mem plus an offset (elements for F32/I32, bytes for
  * weights), never as sub-buffers, whose origins must be aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl_internal.h"
 
@@ -76,14 +77,19 @@ static tfb_status enqueue(tfb_cl *cl, karg *a, const char *kname, cl_uint dims, 
     if (cl->profile && cl->n_events == cl->cap_events) {
         int cap = cl->cap_events ? 2 * cl->cap_events : 256;
         cl_event *p = realloc(cl->events, (size_t)cap * sizeof *p);
-        if (!p)
+        if (p)
+            cl->events = p;
+        tfb_op *o = p ? realloc(cl->event_op, (size_t)cap * sizeof *o) : NULL;
+        if (!o)
             return tfb_error_set(TFB_STATUS_NOMEM, "opencl: out of host memory for events");
-        cl->events = p;
+        cl->event_op = o;
         cl->cap_events = cap;
     }
     CL_CHECK(clEnqueueNDRangeKernel(cl->queue, a->k, dims, NULL, global, local, 0, NULL, cl->profile ? &ev : NULL));
-    if (ev)
+    if (ev) {
+        cl->event_op[cl->n_events] = cl->cur_op;
         cl->events[cl->n_events++] = ev;
+    }
     return TFB_STATUS_OK;
 }
 
@@ -300,16 +306,47 @@ static tfb_status node(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
 
 /* ---- compute, synchronize, device time ----------------------------------------------------------- */
 
+/* Add the device time of events [n_counted, n_events) to their ops' sums (op_profile on). */
+static void count_events(tfb_cl *cl) {
+    for (; cl->op_prof && cl->n_counted < cl->n_events; cl->n_counted++) {
+        cl_event ev = cl->events[cl->n_counted];
+        cl_ulong start = 0, end = 0;
+        if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) == CL_SUCCESS &&
+            end >= start)
+            cl->op_secs[cl->event_op[cl->n_counted]] += (double)(end - start) * 1e-9;
+    }
+}
+
 void tfb__cl_events_release(tfb_cl *cl) {
+    count_events(cl);
     for (int i = 0; i < cl->n_events; i++)
         clReleaseEvent(cl->events[i]);
     cl->n_events = 0;
+    cl->n_counted = 0;
+}
+
+bool tfb__cl_op_profile(void *ctx, bool on, double *secs) {
+    tfb_cl *cl = ctx;
+    if (!cl->profile)
+        return false;
+    if (on) {
+        memset(cl->op_secs, 0, sizeof cl->op_secs);
+        cl->n_counted = cl->n_events; // earlier kernels are not part of this profile
+    } else {
+        count_events(cl);
+        memcpy(secs, cl->op_secs, sizeof cl->op_secs);
+    }
+    cl->op_prof = on;
+    return true;
 }
 
 tfb_status tfb__cl_compute(void *ctx, tfb_graph *g) {
     tfb_cl *cl = ctx;
     tfb__cl_events_release(cl);
     for (int i = 0; i < g->n_nodes; i++) {
+        cl->cur_op = g->nodes[i].op;
         tfb_status s = node(cl, g, &g->nodes[i]);
         if (s != TFB_STATUS_OK)
             return s;
