@@ -171,10 +171,10 @@ static tfb_status pick_device(tfb_vk *vk, const char *want) {
      * there, reading through texel buffers where every weight part fits one texel view (lavapipe).
      * TFB_VK_MATMUL=cpu|reg|gpu overrides (tests run every path on lavapipe); cpu falls back to reg
      * where the device cannot run it. */
-    VkFormatProperties fu, ff;
-    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32_UINT, &fu);
-    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32_SFLOAT, &ff);
-    bool cpu_ok = (fu.bufferFeatures & ff.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) &&
+    VkFormatProperties f1, f4;
+    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32_UINT, &f1);
+    vkGetPhysicalDeviceFormatProperties(vk->pdev, VK_FORMAT_R32G32B32A32_UINT, &f4);
+    bool cpu_ok = (f1.bufferFeatures & f4.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) &&
                   vk->props.limits.maxTexelBufferElements >= vk->props.limits.maxStorageBufferRange / 4;
     const char *mm = getenv("TFB_VK_MATMUL");
     bool is_cpu = vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
