@@ -129,6 +129,8 @@ void tfb__dnn_graph_release(dnn_ctx *c, tfb_graph *g) {
         tfb__dnn_node_reset(&dg->nodes[i]);
     free(dg->nodes);
     free(dg->scores);
+    free(dg->scratch);
+    free(dg->tasks);
     free(dg);
     g->backend_data = NULL;
 }

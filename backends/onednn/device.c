@@ -27,6 +27,10 @@ static void dnn_free(void *vctx) {
         return;
     tfb__dnn_weights_free(c);
     tfb__dnn_prims_free(c);
+    for (int i = 0; c->tstreams && i < c->n_threads; i++)
+        if (c->tstreams[i])
+            dnnl_stream_destroy(c->tstreams[i]);
+    free(c->tstreams);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)

@@ -33,8 +33,9 @@ typedef struct dnn_key {
 
 enum dnn_kind {
     DNN_MATMUL = 1,  /* ints: T, K, N, wdtype, bias, post-op alg, src dtype */
-    DNN_ATT_QK,      /* ints: H, D, Tmax, Smax (runtime T and L) */
+    DNN_ATT_QK,      /* ints: heads per task, D, H*D (runtime rows and keys); f: scale */
     DNN_ATT_PV,
+    DNN_ATT_SOFTMAX, /* ints: rows, width (user scratchpad: run concurrently by attention tasks) */
     DNN_SOFTMAX,     /* ints: rows, width, row stride */
     DNN_LAYERNORM,   /* ints: T, C; f: eps */
     DNN_ELTWISE,     /* ints: T*C, alg; f: alpha */
@@ -59,6 +60,7 @@ typedef struct dnn_wcache {
 typedef struct dnn_ctx {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
+    dnnl_stream_t *tstreams; /* one per thread for attention tasks (made on first use) */
     int n_threads;
     int fault; /* test-only planted fault: 1 weights read untransposed, 2 no causal mask, 3 eltwise
                   over all allocated rows, 4 fuse an activation whose input is read elsewhere */
@@ -104,9 +106,12 @@ typedef struct dnn_node {
 typedef struct dnn_graph {
     int n_nodes;
     dnn_node *nodes;
-    float *scores;   /* attention scores of one query block [H, min(Tmax, 64), Smax] */
+    float *scores;   /* attention scores, per thread [H, min(Tmax, 64), Smax] (64-byte multiple) */
     size_t scores_n;
-    dnn_prim *att_qk, *att_pv;
+    char *scratch;   /* attention primitives' user scratchpads, one per thread */
+    size_t scratch_n;
+    struct att_task *tasks; /* attention tasks of the current call (ops_attention.c) */
+    int tasks_n;
 } dnn_graph;
 
 tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g);

@@ -9,17 +9,27 @@
  * or multiplied (for a 512-row prefill at pos 0 with 64-row blocks that is 56% of the dense work);
  * only the triangle inside the block's last 64 columns is masked in C. Non-causal attention (BIDIR,
  * CROSS) sees all L keys in every block; blocking then only bounds the score scratch.
+ *
+ * Threads: the tasks (a block x a group of heads) run in ONE OpenMP region, each task's three
+ * primitives single-threaded on its thread (oneDNN does not nest parallelism), on that thread's own
+ * stream and score scratch, largest blocks first. Running each primitive with all threads instead
+ * costs a fork/join per primitive (3 per block: 288 per GPT-2 prefill), and on a shared machine a
+ * join waits a whole time slice whenever one thread is descheduled. The primitives use user
+ * scratchpads (the library's shared one is not safe for concurrent execution). Heads are split into
+ * groups only when there are too few blocks to share between threads (decode: one block).
+ *
  * Q, K, V and out are read in place through strided memory descriptors (head h at column h*D).
- * Both matmuls are created once per graph shape with runtime dimensions and strides for the rows,
- * the key count and the score row width, so neither the block nor the growing cache length ever
- * creates a matmul primitive (measured: as fast as fixed-shape ones here, both are gemm:jit).
- * Scores are dense [H, bt, W] (oneDNN 2.6 only has a reference softmax for strided layouts:
- * measured 1.4 s for 12 layers of 12x256x256, so they must be dense), softmax over a width W with
- * the columns past Lb masked: W = S (the whole cache) for single-row calls, so decoding always uses
- * the same softmax primitive; multi-row blocks use Lb rounded up to 64 (one softmax primitive per
- * (rows, W) pair, cached; at most S/64 widths). Scores live in a per-graph scratch of
- * H*ATT_BLOCK*S floats. */
+ * Both matmuls are created once per graph shape and head-group size with runtime dimensions and
+ * strides for the rows, the key count and the score row width, so neither the block nor the
+ * growing cache length ever creates a matmul primitive (measured: as fast as fixed-shape ones
+ * here, both are gemm:jit). Scores are dense [Hg, bt, W] (oneDNN 2.6 only has a reference softmax
+ * for strided layouts: measured 1.4 s for 12 layers of 12x256x256, so they must be dense), softmax
+ * over a width W with the columns past Lb masked: W = S (the whole cache) for single-row calls, so
+ * decoding always uses the same softmax primitive; multi-row blocks use Lb rounded up to 64 (one
+ * softmax primitive per (rows, W) pair, cached; at most S/64 widths). Scores live in a per-graph
+ * scratch of H*ATT_BLOCK*S floats per thread. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "backends/onednn/onednn.h"
@@ -34,108 +44,199 @@ static tfb_status md3(dnnl_memory_desc_t *md, int64_t a, int64_t b, int64_t c, i
 }
 
 typedef struct att_shape {
-    int64_t H, D, HD, Tmax, S;
+    int64_t H, Hg, D, HD, Tmax, S; /* Hg: heads per task */
 } att_shape;
 
+/* Attributes with a user scratchpad, and the output scale when scale != 1. */
+static tfb_status make_attr(dnnl_primitive_attr_t *attr, float scale) {
+    DNNL_CHECK(dnnl_primitive_attr_create(attr));
+    dnnl_status_t st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && scale != 1.0f)
+        st = dnnl_primitive_attr_set_output_scales(*attr, 1, 0, &scale);
+    if (st != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        return tfb__dnnl_fail(st, "dnnl_primitive_attr_set_*", __FILE__, __LINE__);
+    }
+    return TFB_STATUS_OK;
+}
+
+static tfb_status get_prim(dnn_ctx *c, const dnn_key *key, const_dnnl_op_desc_t d, float scale, dnn_prim **out) {
+    dnnl_primitive_attr_t attr;
+    TFB_TRY(make_attr(&attr, scale));
+    tfb_status st = tfb__dnn_prim_get(c, key, d, attr, out);
+    dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
 static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, dnn_prim **qk, dnn_prim **pv) {
-    int64_t H = a->H, D = a->D, HD = a->HD, S = a->S;
+    int64_t Hg = a->Hg, D = a->D, HD = a->HD;
     dnnl_memory_desc_t q, k, sc, p, v, o;
-    TFB_TRY(md3(&q, H, RT, D, D, HD, 1));
-    TFB_TRY(md3(&k, H, D, RT, D, 1, HD));
-    TFB_TRY(md3(&sc, H, RT, RT, RT, RT, 1));
+    TFB_TRY(md3(&q, Hg, RT, D, D, HD, 1));
+    TFB_TRY(md3(&k, Hg, D, RT, D, 1, HD));
+    TFB_TRY(md3(&sc, Hg, RT, RT, RT, RT, 1));
     dnnl_matmul_desc_t d;
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &q, &k, NULL, &sc));
     /* The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
      * its alpha instead of making a second pass over the scores (measured 17% off QK + PV). */
-    dnnl_primitive_attr_t attr;
-    DNNL_CHECK(dnnl_primitive_attr_create(&attr));
-    dnnl_status_t ds = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &n->scale);
-    if (ds != dnnl_success) {
-        dnnl_primitive_attr_destroy(attr);
-        return tfb__dnnl_fail(ds, "dnnl_primitive_attr_set_output_scales", __FILE__, __LINE__);
-    }
-    dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)H, (int)D, (int)a->Tmax, (int)S}, .f = n->scale};
-    tfb_status st = tfb__dnn_prim_get(c, &key, &d, attr, qk);
-    dnnl_primitive_attr_destroy(attr);
-    TFB_TRY(st);
-    TFB_TRY(md3(&p, H, RT, RT, RT, RT, 1));
-    TFB_TRY(md3(&v, H, RT, D, D, HD, 1));
-    TFB_TRY(md3(&o, H, RT, D, D, HD, 1));
+    dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)Hg, (int)D, (int)HD}, .f = n->scale};
+    TFB_TRY(get_prim(c, &key, &d, n->scale, qk));
+    TFB_TRY(md3(&p, Hg, RT, RT, RT, RT, 1));
+    TFB_TRY(md3(&v, Hg, RT, D, D, HD, 1));
+    TFB_TRY(md3(&o, Hg, RT, D, D, HD, 1));
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &p, &v, NULL, &o));
-    dnn_key key2 = {.kind = DNN_ATT_PV, .ints = {(int)H, (int)D, (int)a->Tmax, (int)S}};
-    return tfb__dnn_prim_get(c, &key2, &d, NULL, pv);
+    dnn_key key2 = {.kind = DNN_ATT_PV, .ints = {(int)Hg, (int)D, (int)HD}};
+    return get_prim(c, &key2, &d, 1.0f, pv);
 }
 
-/* A memory object over p with a fully defined 3-D strided layout (runtime dims filled in). */
-static tfb_status mem3(dnn_ctx *c, dnnl_memory_t *m, int64_t a, int64_t b, int64_t cc, int64_t sa, int64_t sb,
-                       int64_t sc, void *p) {
-    dnnl_memory_desc_t md;
-    TFB_TRY(md3(&md, a, b, cc, sa, sb, sc));
-    DNNL_CHECK(dnnl_memory_create(m, &md, c->engine, p));
-    return TFB_STATUS_OK;
+static size_t scratch_bytes(const dnn_prim *p) {
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0);
+    return md ? dnnl_memory_desc_get_size(md) : 0;
 }
 
-static tfb_status run(dnn_ctx *c, dnnl_primitive_t prim, dnnl_memory_t src, dnnl_memory_t wei, dnnl_memory_t dst) {
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    DNNL_CHECK(dnnl_primitive_execute(prim, c->stream, 3, args));
-    return TFB_STATUS_OK;
-}
-
-/* One block of bt query rows starting at row t0 of this call: keys [0, Lb) of which row t sees
- * [0, vis(t)); scores are [H, bt, W] at sc. */
-typedef struct att_block {
-    int64_t t0, bt, Lb, W;
-} att_block;
-
-static tfb_status att_block_run(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, const att_shape *a, bool causal,
-                                int64_t L, const att_block *b, dnn_prim *qk, dnn_prim *pv, float *sc) {
-    int64_t H = a->H, D = a->D, HD = a->HD, bt = b->bt, Lb = b->Lb, W = b->W;
-    int64_t p0 = g->params.pos;
+/* One task: heads [h0, h0+Hg) of the query rows [t0, t0+bt), which see keys [0, Lb) (row t at
+ * most [0, vis(t))); scores [Hg, bt, W]. */
+typedef struct att_task {
+    int64_t t0, bt, Lb, W, h0;
     dnn_prim *sm;
-    dnnl_memory_desc_t smd;
-    TFB_TRY(tfb__dnn_md2(&smd, H * bt, W, dnnl_f32));
-    dnnl_softmax_desc_t sd;
-    DNNL_CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &smd, 1));
-    dnn_key skey = {.kind = DNN_SOFTMAX, .ints = {(int)(H * bt), (int)W, (int)W}};
-    TFB_TRY(tfb__dnn_prim_get(c, &skey, &sd, NULL, &sm));
+    dnnl_status_t st; /* written by the thread that ran it */
+} att_task;
 
-    /* Memory objects for this block (cheap wrappers; the primitives above are cached). */
-    float *q = (float *)tfb_tensor_host(n->in[0]) + b->t0 * HD;  // [bt, H*D] rows t0.. of q
-    float *out = (float *)tfb_tensor_host(n->out) + b->t0 * HD;  // [bt, H*D] rows t0.. of out
+/* What every task reads. */
+typedef struct att_run {
+    dnnl_engine_t engine;
+    const att_shape *a;
+    const float *q, *k, *v; // [T, H*D], [S, H*D], [S, H*D]
+    float *out;             // [T, H*D]
+    int64_t p0, L;
+    bool causal;
+    dnn_prim *qk, *pv;
+} att_run;
+
+static dnnl_status_t mem3(const att_run *r, dnnl_memory_t *m, int64_t a, int64_t b, int64_t cc, int64_t sa,
+                          int64_t sb, int64_t sc, const float *p) {
+    dnnl_dims_t dims = {a, b, cc}, strides = {sa, sb, sc};
+    dnnl_memory_desc_t md;
+    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&md, 3, dims, dnnl_f32, strides);
+    return st == dnnl_success ? dnnl_memory_create(m, &md, r->engine, (void *)p) : st;
+}
+
+static dnnl_status_t exec(const att_run *r, const dnn_prim *p, dnnl_stream_t s, void *scratch, int n,
+                          dnnl_exec_arg_t *args) {
+    dnnl_memory_t sp = NULL;
+    if (scratch_bytes(p)) {
+        dnnl_status_t st = dnnl_memory_create(&sp, dnnl_primitive_desc_query_md(p->pd, dnnl_query_scratchpad_md, 0),
+                                              r->engine, scratch);
+        if (st != dnnl_success)
+            return st;
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, sp};
+    }
+    dnnl_status_t st = dnnl_primitive_execute(p->prim, s, n, args);
+    if (st == dnnl_success)
+        st = dnnl_stream_wait(s);
+    if (sp)
+        dnnl_memory_destroy(sp);
+    return st;
+}
+
+/* Runs on any thread: only oneDNN calls that touch objects of this task, its stream and scratch. */
+static dnnl_status_t task_run(const att_run *r, const att_task *t, dnnl_stream_t s, float *sc, void *scratch) {
+    const att_shape *a = r->a;
+    int64_t Hg = a->Hg, D = a->D, HD = a->HD, bt = t->bt, Lb = t->Lb, W = t->W;
+    const float *q = r->q + t->t0 * HD + t->h0 * D; // [bt, Hg*D] of q
+    const float *k = r->k + t->h0 * D;              // [Lb, Hg*D] of the key cache
+    const float *v = r->v + t->h0 * D;              // [Lb, Hg*D] of the value cache
+    float *out = r->out + t->t0 * HD + t->h0 * D;   // [bt, Hg*D] of out
     dnnl_memory_t m[6] = {0};
-    tfb_status st = mem3(c, &m[0], H, bt, D, D, HD, 1, q);
-    if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[1], H, D, Lb, D, 1, HD, tfb_tensor_host(n->in[1]));
-    if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[2], H, bt, Lb, bt * W, W, 1, sc);
-    if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[3], H, Lb, D, D, HD, 1, tfb_tensor_host(n->in[2]));
-    if (st == TFB_STATUS_OK)
-        st = mem3(c, &m[4], H, bt, D, D, HD, 1, out);
-    if (st == TFB_STATUS_OK && dnnl_memory_create(&m[5], &smd, c->engine, sc) != dnnl_success)
-        st = tfb_error_set(TFB_STATUS_BACKEND, "onednn: dnnl_memory_create for attention scores failed");
-    if (st == TFB_STATUS_OK)
-        st = run(c, qk->prim, m[0], m[1], m[2]);
-    if (st == TFB_STATUS_OK && dnnl_stream_wait(c->stream) != dnnl_success)
-        st = tfb_error_set(TFB_STATUS_BACKEND, "onednn: dnnl_stream_wait failed");
-    if (st == TFB_STATUS_OK) {
-        for (int64_t h = 0; h < H; h++)
-            for (int64_t t = 0; t < bt; t++) {
-                int64_t vis = causal ? p0 + b->t0 + t + 1 : L;
-                float *row = sc + (h * bt + t) * W; // [W]
+    dnnl_status_t st = mem3(r, &m[0], Hg, bt, D, D, HD, 1, q);
+    if (st == dnnl_success)
+        st = mem3(r, &m[1], Hg, D, Lb, D, 1, HD, k);
+    if (st == dnnl_success)
+        st = mem3(r, &m[2], Hg, bt, Lb, bt * W, W, 1, sc);
+    if (st == dnnl_success)
+        st = mem3(r, &m[3], Hg, Lb, D, D, HD, 1, v);
+    if (st == dnnl_success)
+        st = mem3(r, &m[4], Hg, bt, D, D, HD, 1, out);
+    if (st == dnnl_success)
+        st = dnnl_memory_create(&m[5], dnnl_primitive_desc_query_md(t->sm->pd, dnnl_query_src_md, 0), r->engine, sc);
+    if (st == dnnl_success) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
+        st = exec(r, r->qk, s, scratch, 3, args);
+    }
+    if (st == dnnl_success) {
+        for (int64_t h = 0; h < Hg; h++)
+            for (int64_t i = 0; i < bt; i++) {
+                int64_t vis = r->causal ? r->p0 + t->t0 + i + 1 : r->L;
+                float *row = sc + (h * bt + i) * W; // [W]
                 for (int64_t j = vis; j < W; j++)
                     row[j] = -INFINITY;
             }
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, m[5]}, {DNNL_ARG_DST, m[5]}};
-        if (dnnl_primitive_execute(sm->prim, c->stream, 2, args) != dnnl_success)
-            st = tfb_error_set(TFB_STATUS_BACKEND, "onednn: attention softmax failed");
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m[5]}, {DNNL_ARG_DST, m[5]}};
+        st = exec(r, t->sm, s, scratch, 2, args);
     }
-    if (st == TFB_STATUS_OK)
-        st = run(c, pv->prim, m[2], m[3], m[4]);
+    if (st == dnnl_success) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m[2]}, {DNNL_ARG_WEIGHTS, m[3]}, {DNNL_ARG_DST, m[4]}};
+        st = exec(r, r->pv, s, scratch, 3, args);
+    }
     for (int i = 0; i < 6; i++)
         if (m[i])
             dnnl_memory_destroy(m[i]);
     return st;
+}
+
+/* Heads per task: all of them, unless the blocks are too few to give every thread two tasks; then
+ * the smallest divisor of H that does (a bounded set of primitive shapes per graph). */
+static int64_t heads_per_task(int64_t H, int64_t n_blocks, int n_threads) {
+    if (n_threads <= 1 || n_blocks >= 2 * n_threads)
+        return H;
+    for (int64_t g = 2; g < H; g++)
+        if (H % g == 0 && n_blocks * g >= 2 * n_threads)
+            return H / g;
+    return 1;
+}
+
+/* Per-graph and per-context storage the tasks need, grown on demand (never in steady decode). */
+static tfb_status att_storage(dnn_ctx *c, dnn_graph *dg, size_t scores_per_thread, size_t scratch_per_thread,
+                              int n_tasks) {
+    int nt = c->n_threads;
+    if (!c->tstreams) {
+        dnnl_stream_t *ts = calloc((size_t)nt, sizeof *ts);
+        if (!ts)
+            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
+        for (int i = 0; i < nt; i++) {
+            dnnl_status_t st = dnnl_stream_create(&ts[i], c->engine, dnnl_stream_default_flags);
+            if (st != dnnl_success) {
+                for (int j = 0; j < i; j++)
+                    dnnl_stream_destroy(ts[j]);
+                free(ts);
+                return tfb__dnnl_fail(st, "dnnl_stream_create", __FILE__, __LINE__);
+            }
+        }
+        c->tstreams = ts;
+    }
+    size_t need = (size_t)nt * scores_per_thread;
+    if (dg->scores_n < need) {
+        free(dg->scores);
+        dg->scores = aligned_alloc(64, need * sizeof(float));
+        dg->scores_n = dg->scores ? need : 0;
+        if (!dg->scores)
+            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: cannot allocate attention scores");
+    }
+    need = (size_t)nt * scratch_per_thread;
+    if (dg->scratch_n < need) {
+        free(dg->scratch);
+        dg->scratch = aligned_alloc(64, need);
+        dg->scratch_n = dg->scratch ? need : 0;
+        if (!dg->scratch)
+            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: cannot allocate attention scratchpads");
+    }
+    if (dg->tasks_n < n_tasks) {
+        void *p = realloc(dg->tasks, (size_t)n_tasks * sizeof(att_task));
+        if (!p)
+            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
+        dg->tasks = p;
+        dg->tasks_n = n_tasks;
+    }
+    return TFB_STATUS_OK;
 }
 
 tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, const tfb_node *n) {
@@ -147,23 +248,58 @@ tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, con
     TFB_ASSERT(L >= 1 && L <= a.S && T <= a.Tmax);
     /* Planted fault 2 (tests only): no causal mask, every row sees all L keys. */
     bool causal = n->mask == TFB_MASK_CAUSAL && c->fault != 2;
-    int64_t rows = a.Tmax < ATT_BLOCK ? a.Tmax : ATT_BLOCK;
-    size_t need = (size_t)(a.H * rows * a.S);
-    if (dg->scores_n < need) {
-        free(dg->scores);
-        dg->scores = aligned_alloc(64, (need * sizeof(float) + 63) & ~(size_t)63);
-        dg->scores_n = dg->scores ? need : 0;
-        if (!dg->scores)
-            return tfb_error_set(TFB_STATUS_NOMEM, "onednn: cannot allocate attention scores");
-    }
+    int64_t n_blocks = (T + ATT_BLOCK - 1) / ATT_BLOCK;
+    a.Hg = heads_per_task(a.H, n_blocks, c->n_threads);
+    int64_t n_groups = a.H / a.Hg;
+    int n_tasks = (int)(n_blocks * n_groups);
+
+    /* Everything that creates or looks up primitives or allocates happens here, on this thread. */
     dnn_prim *qk, *pv;
     TFB_TRY(att_prims(c, n, &a, &qk, &pv));
-    for (int64_t t0 = 0; t0 < T; t0 += ATT_BLOCK) {
-        att_block b = {.t0 = t0, .bt = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK};
-        b.Lb = causal ? p0 + t0 + b.bt : L;
-        b.W = T == 1 ? a.S : ((b.Lb + 63) / 64) * 64;
-        b.W = b.W < a.S ? b.W : a.S;
-        TFB_TRY(att_block_run(c, g, n, &a, causal, L, &b, qk, pv, dg->scores));
+    size_t scratch = scratch_bytes(qk) > scratch_bytes(pv) ? scratch_bytes(qk) : scratch_bytes(pv);
+    int64_t rows = a.Tmax < ATT_BLOCK ? a.Tmax : ATT_BLOCK;
+    size_t scores = ((size_t)(a.H * rows * a.S) + 15) & ~(size_t)15; /* floats per thread, 64-byte multiple */
+    TFB_TRY(att_storage(c, dg, scores, 0, n_tasks));
+    att_task *tasks = dg->tasks;
+    for (int i = 0; i < n_tasks; i++) {
+        /* Largest blocks first (the last rows see the most keys), so the tail of the loop is short. */
+        int64_t blk = n_blocks - 1 - i / n_groups;
+        att_task *t = &tasks[i];
+        t->t0 = blk * ATT_BLOCK;
+        t->bt = T - t->t0 < ATT_BLOCK ? T - t->t0 : ATT_BLOCK;
+        t->h0 = (i % n_groups) * a.Hg;
+        t->Lb = causal ? p0 + t->t0 + t->bt : L;
+        t->W = T == 1 ? a.S : ((t->Lb + 63) / 64) * 64;
+        t->W = t->W < a.S ? t->W : a.S;
+        t->st = dnnl_success;
+        dnnl_memory_desc_t smd;
+        TFB_TRY(tfb__dnn_md2(&smd, a.Hg * t->bt, t->W, dnnl_f32));
+        dnnl_softmax_desc_t sd;
+        DNNL_CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &smd, 1));
+        dnn_key skey = {.kind = DNN_ATT_SOFTMAX, .ints = {(int)(a.Hg * t->bt), (int)t->W}};
+        TFB_TRY(get_prim(c, &skey, &sd, 1.0f, &t->sm));
+        size_t sb = scratch_bytes(t->sm);
+        scratch = sb > scratch ? sb : scratch;
     }
+    scratch = (scratch + 63) & ~(size_t)63;
+    TFB_TRY(att_storage(c, dg, scores, scratch, n_tasks));
+    DNNL_CHECK(dnnl_stream_wait(c->stream)); /* q, k, v written by earlier primitives */
+
+    att_run r = {.engine = c->engine, .a = &a, .q = tfb_tensor_host(n->in[0]), .k = tfb_tensor_host(n->in[1]),
+                 .v = tfb_tensor_host(n->in[2]), .out = tfb_tensor_host(n->out), .p0 = p0, .L = L,
+                 .causal = causal, .qk = qk, .pv = pv};
+    float *scores_all = dg->scores;
+    char *scratch_all = dg->scratch;
+    dnnl_stream_t *streams = c->tstreams;
+    /* One task alone runs outside any team, so its primitives use every thread themselves. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(c->n_threads) if (n_tasks > 1)
+    for (int i = 0; i < n_tasks; i++) {
+        int th = omp_get_thread_num();
+        tasks[i].st = task_run(&r, &tasks[i], streams[th], scores_all + (size_t)th * scores,
+                               scratch_all ? scratch_all + (size_t)th * scratch : NULL);
+    }
+    for (int i = 0; i < n_tasks; i++)
+        if (tasks[i].st != dnnl_success)
+            return tfb__dnnl_fail(tasks[i].st, "attention task (matmul/softmax)", __FILE__, __LINE__);
     return TFB_STATUS_OK;
 }
