@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: release build with warnings as errors, then the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer (tests labelled slow are skipped there).
+# The whole test suite: release build with warnings as errors, the conformance matrix, a short
+# fuzz run of every parser of untrusted files, then the same suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer (tests labelled slow are skipped there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -12,6 +13,9 @@ ctest --preset default
 
 echo "== conformance matrix (PoCL and lavapipe required: a lost driver fails the job)"
 bash ci/conform-matrix.sh --tfbench build/tfbench --out build/conform-matrix --require reference,simd,opencl,vulkan
+
+echo "== fuzz smoke (libFuzzer, clang, ASan+UBSan): every parser of untrusted files, 30 s each"
+bash ci/fuzz-smoke.sh 30
 
 echo "== ASan + UBSan build"
 cmake --preset asan

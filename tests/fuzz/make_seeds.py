@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write a small seed corpus of safetensors files for fuzz_safetensors: python3 make_seeds.py DIR"""
+"""Write small seed corpora: safetensors files for fuzz_safetensors into DIR, and config.json /
+index JSON for fuzz_hf_json into DIR/json. usage: python3 make_seeds.py DIR"""
 import json
 import os
 import struct
@@ -38,6 +39,29 @@ def main():
     for name, blob in seeds.items():
         with open(os.path.join(out, name + ".safetensors"), "wb") as fp:
             fp.write(blob)
+    jdir = os.path.join(out, "json")
+    os.makedirs(jdir, exist_ok=True)
+    configs = {
+        "gpt2": {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 50257, "n_positions": 1024,
+                 "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12, "n_inner": None,
+                 "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "bos_token_id": 50256,
+                 "eos_token_id": 50256},
+        "bert": {"architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": 30522, "hidden_size": 768,
+                 "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu",
+                 "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0},
+        "marian": {"architectures": ["MarianMTModel"], "model_type": "marian", "vocab_size": 58101,
+                   "decoder_vocab_size": 58101, "d_model": 512, "encoder_layers": 6, "decoder_layers": 6,
+                   "encoder_attention_heads": 8, "decoder_attention_heads": 8, "encoder_ffn_dim": 2048,
+                   "decoder_ffn_dim": 2048, "activation_function": "swish", "max_position_embeddings": 512,
+                   "scale_embedding": True, "normalize_before": False, "pad_token_id": 58100, "eos_token_id": 0,
+                   "decoder_start_token_id": 58100},
+        "index": {"metadata": {"total_size": 16}, "weight_map": {"a.weight": "model-00001-of-00002.safetensors",
+                                                                 "b.weight": "model-00002-of-00002.safetensors",
+                                                                 "c.bias": "model-00001-of-00002.safetensors"}},
+    }
+    for name, obj in configs.items():
+        with open(os.path.join(jdir, name + ".json"), "w") as fp:
+            json.dump(obj, fp, indent=2)
 
 
 if __name__ == "__main__":

@@ -501,7 +501,7 @@ static const char *bad_kinds[] = {
     "truncated", "tiny-file",       "header-past-end", "offset-past-end", "overlap",     "span-mismatch",
     "duplicate", "shape-vs-config", "missing",         "config-json",     "header-json", "unknown-arch",
     "dtype-i64", "shard-traversal", "shard-missing",   "no-weights",      "heads",       "header-not-object",
-    NULL};
+    "eps-underflow", NULL};
 
 static const char *make_bad(const char *dir, const char *kind) {
     static tlist l;
@@ -548,6 +548,18 @@ static const char *make_bad(const char *dir, const char *kind) {
                           : kind[0] == 'u'
                               ? "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\"}"
                               : gpt2_config(C, 3);
+        write_text(join(dir, "config.json"), cfg);
+        return "config.json";
+    } else if (strcmp(kind, "eps-underflow") == 0) { // found by fuzz_hf_json: positive double, zero float
+        make_gpt2(dir, "", "F32", NULL);
+        char cfg[1024];
+        snprintf(cfg, sizeof cfg, "%s", gpt2_config(C, H));
+        char *eps = strstr(cfg, "1e-05");
+        if (!eps) {
+            fprintf(stderr, "test_loader: the GPT-2 config has no 1e-05 to replace\n");
+            exit(2);
+        }
+        memcpy(eps, "1e-56", 5);
         write_text(join(dir, "config.json"), cfg);
         return "config.json";
     } else if (strcmp(kind, "shard-traversal") == 0) {
