@@ -2,19 +2,7 @@
 # tfbench run / list: outputs, --dump-logits shape, exit codes and one-line errors.
 set -u
 tfb=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_error CODE PATTERN -- ARGS: exit code CODE, exactly one stderr line 'tfbench: ...' matching PATTERN
-expect_error() {
-  local code=$1 pat=$2; shift 3
-  "$tfb" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "'$*' printed $(wc -l <"$tmp/err") stderr lines"
-  grep -q "^tfbench: .*$pat" "$tmp/err" || fail "'$*' stderr '$(cat "$tmp/err")' does not match '$pat'"
-}
+. "$(dirname "$0")/../lib.sh"
 
 out=$("$tfb" run --model gpt2-tiny --tokens 1,2,3 --n-gen 5) || fail "run gpt2-tiny"
 [ "$(echo "$out" | tr ',' '\n' | wc -l)" -eq 5 ] || fail "run printed '$out', expected 5 tokens"
@@ -59,5 +47,4 @@ expect_error 2 "unknown subcommand" -- frobnicate
 expect_error 2 "cannot write" -- run --model gpt2-tiny --tokens 1 --n-gen 1 --dump-logits /nonexistent/dir/x.npy
 ls "$tmp" | grep -q tmp && fail "a temporary file was left behind: $(ls "$tmp")"
 
-echo "cli_run: $fails failure(s)"
-[ "$fails" -eq 0 ]
+finish cli_run

@@ -4,19 +4,8 @@
 # device with its versions and the extensions that matter.
 set -u
 tfb=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_error CODE PATTERN -- ARGS
-expect_error() {
-  local code=$1 pat=$2; shift 3
-  "$tfb" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "'$*' printed $(wc -l <"$tmp/err") stderr lines: $(cat "$tmp/err")"
-  grep -q "^tfbench: opencl: .*$pat" "$tmp/err" || fail "'$*' stderr '$(cat "$tmp/err")' does not match '$pat'"
-}
+err_prefix="opencl: "
+. "$(dirname "$0")/../lib.sh"
 
 expect_error 3 "no device matches --device '99'" -- run --model gpt2-tiny --backend opencl --device 99 --tokens 1,2
 expect_error 3 "no device matches --device '0:7'" -- run --model gpt2-tiny --backend opencl --device 0:7 --tokens 1,2
@@ -33,4 +22,4 @@ name=$("$tfb" list | sed -n 's/^opencl  *available  *\(...\).*/\1/p')
   fail "--device 0:0 differs from the default device"
 [ "$("$tfb" run --model gpt2-tiny --backend opencl --device "$name" --tokens 1,2,3 --n-gen 4)" = "$ref" ] ||
   fail "--device '$name' (name substring) does not select the device"
-exit $((fails > 0))
+finish cli_errors
