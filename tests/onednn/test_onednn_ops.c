@@ -462,7 +462,10 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--fault") == 0)
         fault = atoi(argv[2]);
     tfb_backend *ref = NULL, *dnn = NULL;
-    tfb_backend_opts o = {.fault = fault};
+    /* Three threads whatever the machine: attention then splits its work into concurrent tasks
+     * (query blocks, and head groups of 2 for the 12-head single-row cases), the path a 1-core
+     * machine's default would never take. */
+    tfb_backend_opts o = {.fault = fault, .n_threads = 3};
     TFB_ASSERT(tfb_backend_init(tfb_backend_find("reference"), NULL, &ref) == TFB_STATUS_OK);
     const tfb_backend_i *di = tfb_backend_find("onednn");
     if (!di || tfb_backend_init(di, &o, &dnn) != TFB_STATUS_OK) {
