@@ -3,12 +3,14 @@
  * last barrier wrote (or writes memory one read), and timestamps; submitted once.
  *
  * The command buffer is re-recorded on every call: n_rows and pos change every call and set the
- * dispatch sizes. Measured on lavapipe (gpt2-124m, tfbench bench --tg 32): the whole host side of
- * a decode step (recording ~150 nodes, submit, fence wait, logits readback) is ~1.3 ms against
- * ~830 ms of device time, so a cached command buffer plus indirect dispatch would buy nothing
- * measurable there; on a fast GPU that share is worth re-measuring.
- * Descriptor sets (one per node, or per part of a weight split to fit maxStorageBufferRange) are created at the first compute of a graph and cached in
- * g->backend_data. */
+ * dispatch sizes. Measured on lavapipe (gpt2-124m f32, tfbench bench --tg 32 -o, wall minus the
+ * timestamp device time): the whole host side of a decode step (recording ~150 nodes, submit, fence
+ * wait, argmax readback) is ~1 ms against ~135 ms of device time on a loaded 2-core machine (<1%),
+ * so a cached command buffer plus indirect dispatch would buy nothing measurable there; on a fast
+ * GPU that share is worth re-measuring.
+ * Descriptor sets (one per node, or per part of a weight split to fit maxStorageBufferRange) are
+ * created at the first compute of a graph and cached in g->backend_data, with the texel-buffer
+ * views of the CPU-device kernels (MATMUL, ATTENTION) beside them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
