@@ -48,27 +48,24 @@ static void gemv_chunk(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
-/* One micro tile at (m0, c0) with mr_v valid rows and nr_v valid columns; partial tiles go through
- * small copies so the kernel never reads or writes outside x and out. */
-static void tile(const mm_job *j, const float *panel, int64_t m0, int64_t c0, int64_t k0, int64_t kc, int mr_v,
-                 int nr_v) {
-    const tfb__simd_kern *k = j->k;
+void tfb__simd_tile(const tfb__simd_kern *k, int64_t kc, const float *a, int64_t lda, const float *panel, float *c,
+                    int64_t ldc, int mr_v, int nr_v) {
     if (mr_v == k->mr && nr_v == k->nr) {
-        k->gemm_tile(kc, j->x + m0 * j->K + k0, j->K, panel, j->out + m0 * j->N + c0, j->N);
+        k->gemm_tile(kc, a, lda, panel, c, ldc);
         return;
     }
-    _Alignas(64) float a[16 * TFB_SIMD_KC]; // [mr, kc] rows of x, zero past mr_v
-    _Alignas(64) float c[16 * 64];          // [mr, nr] tile of out
-    TFB_ASSERT(k->mr <= 16 && k->nr <= 64);
-    memset(a, 0, sizeof a);
-    memset(c, 0, sizeof c);
+    _Alignas(64) float ab[16 * TFB_SIMD_KC]; // [mr, kc] rows of a, zero past mr_v
+    _Alignas(64) float cb[16 * 64];          // [mr, nr] tile of c
+    TFB_ASSERT(k->mr <= 16 && k->nr <= 64 && kc <= TFB_SIMD_KC);
+    memset(ab, 0, sizeof ab);
+    memset(cb, 0, sizeof cb);
     for (int r = 0; r < mr_v; r++) {
-        memcpy(a + r * kc, j->x + (m0 + r) * j->K + k0, (size_t)kc * sizeof(float));
-        memcpy(c + r * k->nr, j->out + (m0 + r) * j->N + c0, (size_t)nr_v * sizeof(float));
+        memcpy(ab + r * kc, a + r * lda, (size_t)kc * sizeof(float));
+        memcpy(cb + r * k->nr, c + r * ldc, (size_t)nr_v * sizeof(float));
     }
-    k->gemm_tile(kc, a, kc, panel, c, k->nr);
+    k->gemm_tile(kc, ab, kc, panel, cb, k->nr);
     for (int r = 0; r < mr_v; r++)
-        memcpy(j->out + (m0 + r) * j->N + c0, c + r * k->nr, (size_t)nr_v * sizeof(float));
+        memcpy(c + r * ldc, cb + r * k->nr, (size_t)nr_v * sizeof(float));
 }
 
 static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
@@ -100,7 +97,8 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
                 int mv = j->M - m0 < mr ? (int)(j->M - m0) : (int)mr;
                 for (int64_t s = 0; s < n_sl; s++) {
                     int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
-                    tile(j, buf + s * kc * nr, m0, n0 + s * nr, k0, kc, mv, nv);
+                    tfb__simd_tile(k, kc, j->x + m0 * j->K + k0, j->K, buf + s * kc * nr,
+                                   j->out + m0 * j->N + n0 + s * nr, j->N, mv, nv);
                 }
             }
         }

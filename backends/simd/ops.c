@@ -194,6 +194,74 @@ static void attention_rows(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
+/* Many query rows (prefill, encoders): one task per head, in three passes over GEMM micro tiles.
+ *   1. S = Q K^T: K's rows of each nr-key block are packed as a panel [D, nr]; only the row tiles
+ *      that can see some key of the block are computed (causal).
+ *   2. Softmax of each row over its visible keys; the probabilities past them are zeroed as far as
+ *      the row's tile reads.
+ *   3. O = P V: V's rows are already [key][d]; KC-key blocks of nr columns are packed and each row
+ *      tile takes only the keys it can see.
+ * The scratch holds S [T, L] and one panel [TFB_SIMD_KC, nr]. */
+static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
+    const row_job *j = arg;
+    const tfb_node *n = j->n;
+    const tfb__simd_kern *k = j->s->k;
+    int64_t T = j->rows, HD = n->in[0]->shape[1], H = n->n_head, D = HD / H, nr = k->nr, mr = k->mr;
+    int64_t p0 = j->g->params.pos;
+    bool causal = n->mask == TFB_MASK_CAUSAL;
+    int64_t L = n->mask == TFB_MASK_CROSS ? j->g->params.n_src : p0 + T;
+    const float *q = F32(n->in[0]);  // [T, H*D]
+    const float *kc = F32(n->in[1]); // [S, H*D], rows < L valid
+    const float *vc = F32(n->in[2]); // [S, H*D]
+    float *out = F32(n->out);        // [T, H*D]
+    float *S = j->s->scratch[tid];   // [T, L]
+    float *panel = S + T * L;        // [TFB_SIMD_KC, nr]
+    int64_t h0, h1;
+    range(H, chunk, n_chunks, &h0, &h1);
+    for (int64_t h = h0; h < h1; h++) {
+        for (int64_t c0 = 0; c0 < L; c0 += nr) { // 1. scores
+            int nv = L - c0 < nr ? (int)(L - c0) : (int)nr;
+            k->pack_b(TFB_DTYPE_F32, kc + c0 * HD + h * D, (size_t)HD * sizeof(float), nv, 0, D, panel);
+            int64_t t_first = causal && c0 > p0 ? c0 - p0 : 0; // the first row that sees key c0
+            for (int64_t t0 = t_first; t0 < T; t0 += mr) {
+                int mv = T - t0 < mr ? (int)(T - t0) : (int)mr;
+                for (int r = 0; r < mv; r++)
+                    memset(S + (t0 + r) * L + c0, 0, (size_t)nv * sizeof(float));
+                tfb__simd_tile(k, D, q + t0 * HD + h * D, HD, panel, S + t0 * L + c0, L, mv, nv);
+            }
+        }
+        for (int64_t t = 0; t < T; t++) { // 2. probabilities
+            int64_t vis = causal ? p0 + t + 1 : L;
+            int64_t t_end = (t / mr + 1) * mr < T ? (t / mr + 1) * mr : T; // this row's tile in pass 3
+            int64_t reach = causal ? p0 + t_end : L;
+            softmax_row(S + t * L, n->scale, S + t * L, vis);
+            memset(S + t * L + vis, 0, (size_t)(reach - vis) * sizeof(float));
+        }
+        for (int64_t d0 = 0; d0 < D; d0 += nr) { // 3. output
+            int nv = D - d0 < nr ? (int)(D - d0) : (int)nr;
+            for (int64_t k0 = 0; k0 < L; k0 += TFB_SIMD_KC) {
+                int64_t kb = L - k0 < TFB_SIMD_KC ? L - k0 : TFB_SIMD_KC;
+                for (int64_t i = 0; i < kb; i++) {
+                    memcpy(panel + i * nr, vc + (k0 + i) * HD + h * D + d0, (size_t)nv * sizeof(float));
+                    memset(panel + i * nr + nv, 0, (size_t)(nr - nv) * sizeof(float));
+                }
+                for (int64_t t0 = (k0 > p0 && causal ? (k0 - p0) / mr * mr : 0); t0 < T; t0 += mr) {
+                    int mv = T - t0 < mr ? (int)(T - t0) : (int)mr;
+                    int64_t reach = causal ? p0 + t0 + mv : L; // keys the tile's last row sees
+                    if (k0 >= reach)
+                        continue;
+                    float *o = out + t0 * HD + h * D + d0;
+                    if (k0 == 0)
+                        for (int r = 0; r < mv; r++)
+                            memset(o + r * HD, 0, (size_t)nv * sizeof(float));
+                    int64_t kt = reach - k0 < kb ? reach - k0 : kb;
+                    tfb__simd_tile(k, kt, S + t0 * L + k0, L, panel, o, HD, mv, nv);
+                }
+            }
+        }
+    }
+}
+
 static tfb_status attention(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->in[0]);
     int64_t HD = n->in[0]->shape[1];
@@ -201,9 +269,16 @@ static tfb_status attention(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     if (n->n_head < 1 || HD % n->n_head != 0 || L > n->in[1]->shape[0] || L > n->in[2]->shape[0] || L < 1)
         return tfb_error_set(TFB_STATUS_INTERNAL, "simd: attention %s: %lld keys, %d heads, cache of %lld",
                              n->out->name, (long long)L, n->n_head, (long long)n->in[1]->shape[0]);
-    TFB_TRY(tfb__simd_scratch(s, (size_t)L));
     row_job j = {s, g, n, T, HD};
     int nth = s->n_threads;
+    if (T >= s->k->mr && HD / n->n_head <= TFB_SIMD_KC) { // many query rows: GEMM tiles, a head per task
+        TFB_TRY(tfb__simd_scratch(s, (size_t)(T * L) + (size_t)TFB_SIMD_KC * (size_t)s->k->nr));
+        while (nth > 1 && n->n_head < nth)
+            nth--;
+        tfb__pool_run(s->pool, nth > 1 ? n->n_head : 1, attention_gemm, &j);
+        return TFB_STATUS_OK;
+    }
+    TFB_TRY(tfb__simd_scratch(s, (size_t)L));
     int64_t tasks = T * n->n_head;
     while (nth > 1 && (tasks < nth || tasks * L * (HD / n->n_head) / nth < 16384))
         nth--;

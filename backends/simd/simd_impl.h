@@ -22,6 +22,11 @@ typedef struct tfb__simd {
 
 /* Grow every thread's scratch buffer to at least n floats (called from the compute thread). */
 tfb_status tfb__simd_scratch(tfb__simd *s, size_t n);
+/* c[mr_v, nr_v] (row stride ldc) += a[mr_v, kc] (row stride lda) * panel[kc, nr] (packed by pack_b):
+ * one micro tile with mr_v <= mr valid rows, nr_v <= nr valid columns and kc <= TFB_SIMD_KC; partial
+ * tiles go through small copies so the kernel never reads or writes outside a and c. */
+void tfb__simd_tile(const tfb__simd_kern *k, int64_t kc, const float *a, int64_t lda, const float *panel, float *c,
+                    int64_t ldc, int mr_v, int nr_v);
 /* Op kernels; each returns OK or an error set through tfb_error_set. */
 tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n);
 tfb_status tfb__simd_node(tfb__simd *s, const tfb_graph *g, const tfb_node *n);

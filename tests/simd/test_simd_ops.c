@@ -456,6 +456,9 @@ static void make_cases(void) {
         {TFB_MASK_CAUSAL, 7, 2, 32, 0, 0},   {TFB_MASK_CAUSAL, 1, 3, 7, 5, 0},  {TFB_MASK_CAUSAL, 33, 3, 7, 3, 0},
         {TFB_MASK_CAUSAL, 1, 12, 64, 127, 0}, {TFB_MASK_CAUSAL, 33, 12, 64, 0, 0}, {TFB_MASK_BIDIR, 33, 4, 16, 0, 0},
         {TFB_MASK_BIDIR, 1, 1, 1, 0, 0},      {TFB_MASK_CROSS, 7, 2, 33, 0, 13}, {TFB_MASK_CROSS, 1, 8, 64, 4, 127},
+        /* The GEMM-tile path for many rows: cross, keys past one KC block, one head, partial tiles. */
+        {TFB_MASK_CROSS, 20, 3, 64, 0, 45},   {TFB_MASK_CAUSAL, 40, 2, 64, 300, 0}, {TFB_MASK_BIDIR, 9, 1, 40, 0, 0},
+        {TFB_MASK_CAUSAL, 70, 4, 24, 5, 0},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         tcase *c = add(TFB_OP_ATTENTION, at[i].T, 0);
