@@ -524,7 +524,7 @@ tfb_status tfb__vk_read_timestamps(tfb_vk *vk) {
                                    VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
     double ns = vk->ts_period_ns;
     vk->last_time = (double)(ts[1] - ts[0]) * ns * 1e-9;
-    if (vk->profile && vk->node_times) {
+    if ((vk->profile || vk->op_prof) && vk->node_times) {
         uint64_t prev = ts[0];
         for (uint32_t i = 2; i < vk->q_used && (int)(i - 2) < vk->n_node_times; i++) {
             vk->node_times[i - 2] = (double)(ts[i] - prev) * ns * 1e-9;
@@ -533,6 +533,8 @@ tfb_status tfb__vk_read_timestamps(tfb_vk *vk) {
                 tfb_op op = vk->last_graph->nodes[i - 2].op;
                 vk->op_time[op] += vk->node_times[i - 2];
                 vk->op_calls[op]++;
+                if (vk->op_prof)
+                    vk->op_window[op] += vk->node_times[i - 2];
             }
         }
     }
@@ -543,7 +545,7 @@ tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
     TFB_TRY(tfb__vk_wait(vk));
     tfb_vk_graph *gs = NULL;
     TFB_TRY(graph_state(vk, g, &gs));
-    bool per_node = vk->profile && vk->ts_ok && (uint32_t)g->n_nodes + 2 <= vk->q_cap;
+    bool per_node = (vk->profile || vk->op_prof) && vk->ts_ok && (uint32_t)g->n_nodes + 2 <= vk->q_cap;
     if (per_node && vk->n_node_times < g->n_nodes) {
         double *t = realloc(vk->node_times, (size_t)g->n_nodes * sizeof *t);
         if (!t)

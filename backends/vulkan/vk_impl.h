@@ -134,6 +134,8 @@ typedef struct tfb_vk {
     int n_node_times;
     const tfb_graph *last_graph;           /* profile: the graph of the last compute */
     double op_time[TFB_OP_COUNT];          /* profile: device seconds per op over the backend's life */
+    bool op_prof;                          /* op_profile on: time every node, sum into op_window */
+    double op_window[TFB_OP_COUNT];        /* op_profile: device seconds per op since it was turned on */
     int64_t op_calls[TFB_OP_COUNT];
 
     int64_t mem_used;

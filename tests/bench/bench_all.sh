@@ -16,8 +16,8 @@ for b in $(echo "$backends" | tr , ' '); do
     grep -q "| $b | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |" "$dir/stdout" || { echo "no $b rows"; exit 1; }
     grep -q "| $b | marian-tiny | q8_0 | default | xattn tg4@d0 | speedup |" "$dir/stdout" || { echo "no $b xattn"; exit 1; }
 done
-# The attention share of scaling runs: from every backend but the reference (simd and opencl time
-# their ops), in (0, 1]; none from the reference, which cannot tell.
+# The attention share of scaling runs: from every backend but the reference (simd, opencl and vulkan
+# time their ops), in (0, 1]; none from the reference, which cannot tell.
 for b in $(echo "$backends" | tr , ' '); do
     [ "$b" = reference ] && continue
     grep -q "| $b | gpt2-tiny | f32 | default | scale_tg tg4@d0 | attention_share |" "$dir/stdout" ||
