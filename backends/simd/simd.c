@@ -1,10 +1,12 @@
 /* The SIMD backend: host memory, intrinsics micro-kernels chosen at run time (kernels/simd), a
  * persistent thread pool. The path is the best the CPU offers unless opts->isa or the environment
  * variable TFB_SIMD_ISA asks for a lower one ("avx512", "avx2", "neon", "scalar"). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
@@ -174,20 +176,39 @@ static bool simd_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
     return wtype != TFB_DTYPE_I32 || op == TFB_OP_EMBED || op == TFB_OP_ARGMAX;
 }
 
+/* Buffers of at least this size are mapped on their own and asked for transparent huge pages:
+ * decode streams every weight once per token, and with 4 KiB pages the page walks and the
+ * prefetchers' stops at page boundaries cost a measurable share of the bandwidth. */
+#define HUGE_MIN ((size_t)2 << 20)
+
 static tfb_status simd_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
     (void)ctx;
     size_t rounded = (size + 63) & ~(size_t)63;
-    buf->host = aligned_alloc(64, rounded);
-    if (!buf->host)
-        return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot allocate %zu bytes", size);
-    memset(buf->host, 0, rounded);
+    if (rounded >= HUGE_MIN) {
+        void *p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot map %zu bytes", size);
+#ifdef MADV_HUGEPAGE
+        (void)madvise(p, rounded, MADV_HUGEPAGE); // advice only: without THP the pages stay small
+#endif
+        buf->host = p; // anonymous pages are zero
+    } else {
+        buf->host = aligned_alloc(64, rounded);
+        if (!buf->host)
+            return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot allocate %zu bytes", size);
+        memset(buf->host, 0, rounded);
+    }
     buf->handle = buf->host;
     return TFB_STATUS_OK;
 }
 
 static void simd_buffer_free(void *ctx, tfb_buffer *buf) {
     (void)ctx;
-    free(buf->host);
+    size_t rounded = ((buf->size ? buf->size : 64) + 63) & ~(size_t)63; // as simd_buffer_alloc saw it
+    if (rounded >= HUGE_MIN)
+        munmap(buf->host, rounded);
+    else
+        free(buf->host);
 }
 
 static tfb_status simd_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
