@@ -67,14 +67,6 @@ static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[2]) {
     }
 }
 
-static inline float wscale(tfb_dtype dt, const void *w, int64_t k) {
-    if (dt == TFB_DTYPE_Q8_0)
-        return half_to_float(((const tfb_block_q8_0 *)w)[k / TFB_QK].d);
-    if (dt == TFB_DTYPE_Q4_0)
-        return half_to_float(((const tfb_block_q4_0 *)w)[k / TFB_QK].d);
-    return 1.0f;
-}
-
 /* dst[i*ldd + r] = src[r*lds + i] for r, i < 16, in registers: pairs of rows interleaved, then
  * quadruples, then 128-bit lanes gathered across the four row groups. */
 #define HAVE_TRANSPOSE_W

@@ -11,12 +11,21 @@
  *   wload32(dt, w, k, v)  elements [k, k+32) of weight row w (dtype dt, k % 32 == 0) as 32/W vectors
  *                  v[], WITHOUT the block scale: q8_0 gives q, q4_0 gives q - 8, plain dtypes give
  *                  their values exactly converted
- *   wscale(dt, w, k)  the scale of the block holding element k (q8_0/q4_0: its fp16 d; plain: 1)
+ *   half_to_float(h)  an fp16 value as float, exactly
  *   KERN_TABLE, KERN_NAME  the table's symbol and name */
 #include <string.h>
 
 #define NR (NV * W)
 #define NV32 (32 / W) /* vectors per 32-element weight block */
+
+/* The scale of the block holding element k of weight row w (q8_0/q4_0: its fp16 d; plain: 1). */
+static inline float wscale(tfb_dtype dt, const void *w, int64_t k) {
+    if (dt == TFB_DTYPE_Q8_0)
+        return half_to_float(((const tfb_block_q8_0 *)w)[k / TFB_QK].d);
+    if (dt == TFB_DTYPE_Q4_0)
+        return half_to_float(((const tfb_block_q4_0 *)w)[k / TFB_QK].d);
+    return 1.0f;
+}
 
 /* Elements [k, k+32) of weight row w dequantized into dst[32]: exactly the values tfb_dequantize_row
  * gives, because d (fp16, 11 significant bits) times q (at most 8 bits) is exact in f32. */

@@ -18,6 +18,10 @@ static inline float vreduce(VEC v) {
     return v;
 }
 
+static inline float half_to_float(uint16_t h) {
+    return tfb_f16_to_f32(h);
+}
+
 static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[32]) {
     switch (dt) {
     case TFB_DTYPE_Q8_0: {
@@ -36,14 +40,6 @@ static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[32]) {
     }
     default: tfb_dequantize_row(dt, (const char *)w + tfb_dtype_row_bytes(dt, k), v, 32); break;
     }
-}
-
-static inline float wscale(tfb_dtype dt, const void *w, int64_t k) {
-    if (dt == TFB_DTYPE_Q8_0)
-        return tfb_f16_to_f32(((const tfb_block_q8_0 *)w)[k / TFB_QK].d);
-    if (dt == TFB_DTYPE_Q4_0)
-        return tfb_f16_to_f32(((const tfb_block_q4_0 *)w)[k / TFB_QK].d);
-    return 1.0f;
 }
 
 #define KERN_TABLE tfb__simd_kern_scalar
