@@ -3,10 +3,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/clock.h"
 
 int tfb_cli_exit_code(tfb_status s) {
     switch (s) {
@@ -178,7 +178,5 @@ int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_bac
 }
 
 double tfb_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return tfb__now();
 }

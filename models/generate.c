@@ -1,7 +1,7 @@
 /* Greedy generation for decoders and encoder-decoders. */
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "tfbench/model.h"
 
 /* Lowest index wins ties, as the ARGMAX op does. */
@@ -11,12 +11,6 @@ static int32_t argmax_row(const float *x, int64_t n) {
         if (x[i] > x[best])
             best = i;
     return (int32_t)best;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Feed `n` tokens at `pos`; the next token, and the logits of every fed row into dump if asked. */
@@ -35,7 +29,7 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
                         int64_t *dump_rows, tfb_gen_times *times) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
     *n_out = 0;
-    double t0 = now_s(), t1 = t0;
+    double t0 = tfb__now(), t1 = t0;
     if (dump_rows)
         *dump_rows = 0;
     if (n_gen < 1)
@@ -48,7 +42,7 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
             return tfb_error_set(TFB_STATUS_USAGE, "prompt %lld + %lld generated tokens exceed the context of %lld",
                                  (long long)n_prompt, (long long)n_gen, (long long)tfb_session_n_ctx(s));
         TFB_TRY(step(s, prompt, n_prompt, 0, dump, &out_tokens[0]));
-        t1 = now_s();
+        t1 = tfb__now();
         rows = n_prompt;
         for (int64_t i = 1; i < n_gen; i++) {
             TFB_TRY(step(s, &out_tokens[i - 1], 1, n_prompt + i - 1, dump ? dump + rows * V : NULL, &out_tokens[i]));
@@ -67,7 +61,7 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
         for (int64_t i = 0; i < n_gen; i++) {
             TFB_TRY(step(s, &tok, 1, i, dump ? dump + rows * V : NULL, &out_tokens[i]));
             if (i == 0)
-                t1 = now_s();
+                t1 = tfb__now();
             rows++;
             *n_out = i + 1;
             tok = out_tokens[i];
@@ -80,6 +74,6 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
     if (dump_rows)
         *dump_rows = rows;
     if (times)
-        *times = (tfb_gen_times){.first_s = t1 - t0, .rest_s = now_s() - t1};
+        *times = (tfb_gen_times){.first_s = t1 - t0, .rest_s = tfb__now() - t1};
     return TFB_STATUS_OK;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(_M_X64)
@@ -13,6 +12,7 @@
 #endif
 
 #include "backends/simd/simd_impl.h"
+#include "core/clock.h"
 
 /* ---- which paths this CPU can run --------------------------------------------------------------- */
 
@@ -223,19 +223,13 @@ static tfb_status simd_download(void *ctx, const tfb_tensor *t, void *dst, size_
     return TFB_STATUS_OK;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static tfb_status simd_compute(void *ctx, tfb_graph *g) {
     tfb__simd *s = ctx;
     for (int i = 0; i < g->n_nodes; i++) {
-        double t0 = s->op_prof ? now_s() : 0.0;
+        double t0 = s->op_prof ? tfb__now() : 0.0;
         TFB_TRY(tfb__simd_node(s, g, &g->nodes[i]));
         if (s->op_prof) // every node returns with its work done: host time is the op's time
-            s->op_secs[g->nodes[i].op] += now_s() - t0;
+            s->op_secs[g->nodes[i].op] += tfb__now() - t0;
     }
     return TFB_STATUS_OK;
 }
