@@ -4,7 +4,7 @@
  * NB columns and a K block of KC it dequantizes/transposes the weights once into its own buffer
  * ([NB/nr][KC][nr] floats) and sweeps every row block of x over it with the register-blocked micro
  * tile; the output is initialized with the bias first and accumulated over the K blocks.
- * Decode (few rows): each thread streams its weight rows once, four at a time, dequantizing in
+ * Decode (few rows): each thread streams its weight rows once, one at a time, dequantizing in
  * registers, against up to 4 activation rows at a time (bandwidth bound). */
 #include <string.h>
 
@@ -36,14 +36,11 @@ static void gemv_chunk(void *arg, int chunk, int n_chunks, int tid) {
     range(j->N, chunk, n_chunks, &n0, &n1);
     for (int64_t m0 = 0; m0 < j->M; m0 += 4) {
         int m = j->M - m0 < 4 ? (int)(j->M - m0) : 4;
-        for (int64_t n = n0; n < n1; n += 4) {
-            int nw = n1 - n < 4 ? (int)(n1 - n) : 4;
-            float r[4 * 4]; // [m][nw], row stride 4
-            j->k->gemv(j->dt, j->w + (size_t)n * j->row_bytes, j->row_bytes, nw, j->x + m0 * j->K, j->K, m,
-                       j->K, r, 4);
+        for (int64_t n = n0; n < n1; n++) {
+            float r[4];
+            j->k->gemv(j->dt, j->w + (size_t)n * j->row_bytes, j->x + m0 * j->K, j->K, m, j->K, r);
             for (int i = 0; i < m; i++)
-                for (int c = 0; c < nw; c++)
-                    j->out[(m0 + i) * j->N + n + c] = r[i * 4 + c] + (j->bias ? j->bias[n + c] : 0.0f);
+                j->out[(m0 + i) * j->N + n] = r[i] + (j->bias ? j->bias[n] : 0.0f);
         }
     }
 }

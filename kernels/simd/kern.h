@@ -20,10 +20,9 @@ typedef struct tfb__simd_kern {
      * dst[kc, nr]; columns n..nr-1 are zero. w points at row 0, rows are row_bytes apart. k0 and kc are
      * multiples of 32 for q8_0/q4_0. */
     void (*pack_b)(tfb_dtype dt, const void *w, size_t row_bytes, int n, int64_t k0, int64_t kc, float *dst);
-    /* out[i*ldo + r] = dot(x + i*ldx, w + r*row_bytes) for i < m, r < nw (m, nw <= 4): nw weight rows
-     * of K elements in dtype dt, dequantized in registers. */
-    void (*gemv)(tfb_dtype dt, const void *w, size_t row_bytes, int nw, const float *x, int64_t ldx, int m,
-                 int64_t K, float *out, int64_t ldo);
+    /* out[i] = dot(x + i*ldx, w) for i < m (m <= 4), w one weight row of K elements in dtype dt,
+     * dequantized in registers. */
+    void (*gemv)(tfb_dtype dt, const void *w, const float *x, int64_t ldx, int m, int64_t K, float *out);
     /* sum a[i]*b[i] in f32. */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     /* y[i] += a*x[i]. */

@@ -134,14 +134,13 @@ static inline __attribute__((always_inline)) void gemv_block(const int M, const 
     }
 }
 
-/* out[i*ldo] = dot(x + i*ldx, w) for i < M: one weight row streamed once, dequantized in registers,
+/* out[i] = dot(x + i*ldx, w) for i < M: one weight row streamed once, dequantized in registers,
  * alternate blocks into two accumulators so the adds are two chains, not one. The dtype is a
  * compile-time constant in every instantiation, so the block loop has no dispatch in it. One row
  * at a time on purpose: interleaving four rows' streams measured 1.6-1.9x slower on the 154 MB LM
  * head (DRAM-bound), though faster on cache-resident shapes. */
 static inline __attribute__((always_inline)) void gemv_row(const int M, const tfb_dtype dt, const char *w,
-                                                           const float *x, int64_t ldx, int64_t K, float *out,
-                                                           int64_t ldo) {
+                                                           const float *x, int64_t ldx, int64_t K, float *out) {
     VEC acc0[4], acc1[4];
     for (int i = 0; i < M; i++)
         acc0[i] = acc1[i] = VZERO();
@@ -163,32 +162,27 @@ static inline __attribute__((always_inline)) void gemv_row(const int M, const tf
                 tail[i] += x[i * ldx + k + j] * tmp[j];
     }
     for (int i = 0; i < M; i++)
-        out[i * ldo] = vreduce(VADD(acc0[i], acc1[i])) + tail[i];
+        out[i] = vreduce(VADD(acc0[i], acc1[i])) + tail[i];
 }
 
-static inline __attribute__((always_inline)) void gemv_dt(const tfb_dtype dt, const char *w, size_t row_bytes,
-                                                          int nw, const float *x, int64_t ldx, int m, int64_t K,
-                                                          float *out, int64_t ldo) {
-    for (int r = 0; r < nw; r++) {
-        const char *wr = w + (size_t)r * row_bytes;
-        switch (m) {
-        case 1: gemv_row(1, dt, wr, x, ldx, K, out + r, ldo); break;
-        case 2: gemv_row(2, dt, wr, x, ldx, K, out + r, ldo); break;
-        case 3: gemv_row(3, dt, wr, x, ldx, K, out + r, ldo); break;
-        default: gemv_row(4, dt, wr, x, ldx, K, out + r, ldo); break;
-        }
+static inline __attribute__((always_inline)) void gemv_dt(const tfb_dtype dt, const char *w, const float *x,
+                                                          int64_t ldx, int m, int64_t K, float *out) {
+    switch (m) {
+    case 1: gemv_row(1, dt, w, x, ldx, K, out); break;
+    case 2: gemv_row(2, dt, w, x, ldx, K, out); break;
+    case 3: gemv_row(3, dt, w, x, ldx, K, out); break;
+    default: gemv_row(4, dt, w, x, ldx, K, out); break;
     }
 }
 
-static void gemv(tfb_dtype dt, const void *w, size_t row_bytes, int nw, const float *x, int64_t ldx, int m,
-                 int64_t K, float *out, int64_t ldo) {
+static void gemv(tfb_dtype dt, const void *w, const float *x, int64_t ldx, int m, int64_t K, float *out) {
     const char *wc = w;
     switch (dt) {
-    case TFB_DTYPE_F32: gemv_dt(TFB_DTYPE_F32, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
-    case TFB_DTYPE_F16: gemv_dt(TFB_DTYPE_F16, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
-    case TFB_DTYPE_BF16: gemv_dt(TFB_DTYPE_BF16, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
-    case TFB_DTYPE_Q8_0: gemv_dt(TFB_DTYPE_Q8_0, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
-    case TFB_DTYPE_Q4_0: gemv_dt(TFB_DTYPE_Q4_0, wc, row_bytes, nw, x, ldx, m, K, out, ldo); break;
+    case TFB_DTYPE_F32: gemv_dt(TFB_DTYPE_F32, wc, x, ldx, m, K, out); break;
+    case TFB_DTYPE_F16: gemv_dt(TFB_DTYPE_F16, wc, x, ldx, m, K, out); break;
+    case TFB_DTYPE_BF16: gemv_dt(TFB_DTYPE_BF16, wc, x, ldx, m, K, out); break;
+    case TFB_DTYPE_Q8_0: gemv_dt(TFB_DTYPE_Q8_0, wc, x, ldx, m, K, out); break;
+    case TFB_DTYPE_Q4_0: gemv_dt(TFB_DTYPE_Q4_0, wc, x, ldx, m, K, out); break;
     default: TFB_ASSERT(!"simd: bad weight dtype");
     }
 }
