@@ -54,13 +54,14 @@ static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[2]) {
         break;
     }
     case TFB_DTYPE_Q4_0: { // low nibbles are elements 0..15, high nibbles 16..31
+        /* Each byte widened to a 32-bit lane, then the nibble looked up in a table of the floats
+         * -8..7: vpermps reads only an index's low 4 bits, so the low nibble needs no mask and the
+         * high one only a shift (4 ops where widening and converting took 9). */
         const tfb_block_q4_0 *b = (const tfb_block_q4_0 *)w + k / TFB_QK;
-        __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
-        __m128i m = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
-        __m128i lo = _mm_sub_epi8(_mm_and_si128(q, m), eight);
-        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m), eight);
-        v[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo));
-        v[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi));
+        const __m512 tbl = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+        __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->qs));
+        v[0] = _mm512_permutexvar_ps(q, tbl);
+        v[1] = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tbl);
         break;
     }
     default: TFB_ASSERT(!"simd: bad weight dtype");
