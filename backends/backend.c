@@ -31,8 +31,14 @@ void tfb_backend_free(tfb_backend *b) {
     free(b);
 }
 
+/* A MATMUL whose activations act_q8 would round, on a backend that cannot. */
+static bool act_q8_refused(const tfb_backend *b, tfb_op op, tfb_dtype wtype) {
+    return b->opts.act_q8 && !b->iface->act_q8 && op == TFB_OP_MATMUL &&
+           (wtype == TFB_DTYPE_Q8_0 || wtype == TFB_DTYPE_Q4_0);
+}
+
 bool tfb_backend_supports(tfb_backend *b, tfb_op op, tfb_dtype wtype) {
-    return b->iface->supports(b->ctx, op, wtype);
+    return !act_q8_refused(b, op, wtype) && b->iface->supports(b->ctx, op, wtype);
 }
 
 tfb_status tfb_backend_buffer_alloc(tfb_backend *b, size_t size, tfb_buffer **out) {
@@ -81,6 +87,12 @@ tfb_status tfb_backend_compute(tfb_backend *b, tfb_graph *g) {
     if (g->params.n_rows < 1 || g->params.n_rows > g->max_rows)
         return tfb_error_set(TFB_STATUS_INTERNAL, "%s: %lld rows outside [1, %lld]", b->iface->name,
                              (long long)g->params.n_rows, (long long)g->max_rows);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const tfb_node *n = &g->nodes[i];
+        if (n->op == TFB_OP_MATMUL && act_q8_refused(b, n->op, n->in[1]->dtype))
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: matmul %s: act_q8 (8-bit activations) not offered",
+                                 b->iface->name, n->out->name);
+    }
     return b->iface->compute(b->ctx, g);
 }
 

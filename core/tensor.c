@@ -183,6 +183,21 @@ void tfb_quantize_row(tfb_dtype t, const float *src, void *dst, int64_t n) {
     }
 }
 
+void tfb_quantize_act_q8(const float *x, int64_t n, int8_t *q, float *d) {
+    TFB_ASSERT(n % TFB_QK == 0);
+    for (int64_t b = 0; b < n / TFB_QK; b++) {
+        const float *xb = x + b * TFB_QK;
+        float amax = 0.0f;
+        for (int i = 0; i < TFB_QK; i++)
+            amax = fmaxf(amax, fabsf(xb[i]));
+        d[b] = amax / 127.0f;
+        for (int i = 0; i < TFB_QK; i++) {
+            float r = d[b] != 0.0f ? nearbyintf(xb[i] / d[b]) : 0.0f; // |r| <= 127 for finite x
+            q[b * TFB_QK + i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : r == r ? (int)r : 0);
+        }
+    }
+}
+
 void tfb_dequantize_row(tfb_dtype t, const void *src, float *dst, int64_t n) {
     switch (t) {
     case TFB_DTYPE_F32: memcpy(dst, src, (size_t)n * 4); break;

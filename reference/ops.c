@@ -42,26 +42,46 @@ static void embed(const tfb_graph *g, const tfb_node *n) {
 
 /* ---- matmul: out = x w^T + bias, w in any weight dtype ------------------------------------------ */
 
-static void matmul(const tfb_graph *g, const tfb_node *n) {
+/* act_q8 with q8_0/q4_0 weights: every x row is first replaced by its rounding through
+ * tfb_quantize_act_q8, d*q, formed in double (exact: 24 x 8 bits). */
+static void matmul(const tfb_graph *g, const tfb_node *n, bool act_q8) {
     int64_t T = tfb_graph_rows(g, n->in[0]);
     int64_t K = n->in[0]->shape[1];
     int64_t N = n->in[1]->shape[0];
+    tfb_dtype wt = n->in[1]->dtype;
     const float *x = F32(n->in[0]);                       // [T, K]
     const char *w = tfb_tensor_host(n->in[1]);            // [N, K] in w dtype
     const float *bias = n->in[2] ? F32(n->in[2]) : NULL;  // [N]
     float *out = F32(n->out);                             // [T, N]
-    size_t row_bytes = tfb_dtype_row_bytes(n->in[1]->dtype, K);
+    size_t row_bytes = tfb_dtype_row_bytes(wt, K);
+    double *xd = malloc((size_t)(T * K) * sizeof *xd);   // [T, K] the activations as used
     float *wrow = malloc((size_t)K * sizeof *wrow);       // [K] one dequantized weight row
-    TFB_ASSERT(wrow != NULL);
+    TFB_ASSERT(xd != NULL && wrow != NULL);
+    if (act_q8 && (wt == TFB_DTYPE_Q8_0 || wt == TFB_DTYPE_Q4_0)) {
+        int8_t *q = malloc((size_t)K);
+        float *d = malloc((size_t)(K / TFB_QK) * sizeof *d);
+        TFB_ASSERT(q != NULL && d != NULL);
+        for (int64_t t = 0; t < T; t++) {
+            tfb_quantize_act_q8(x + t * K, K, q, d);
+            for (int64_t k = 0; k < K; k++)
+                xd[t * K + k] = (double)d[k / TFB_QK] * q[k];
+        }
+        free(q);
+        free(d);
+    } else {
+        for (int64_t i = 0; i < T * K; i++)
+            xd[i] = x[i];
+    }
     for (int64_t j = 0; j < N; j++) {
-        tfb_dequantize_row(n->in[1]->dtype, w + (size_t)j * row_bytes, wrow, K);
+        tfb_dequantize_row(wt, w + (size_t)j * row_bytes, wrow, K);
         for (int64_t t = 0; t < T; t++) {
             double acc = bias ? bias[j] : 0.0;
             for (int64_t k = 0; k < K; k++)
-                acc += (double)x[t * K + k] * wrow[k];
+                acc += xd[t * K + k] * wrow[k];
             out[t * N + j] = (float)acc;
         }
     }
+    free(xd);
     free(wrow);
 }
 
@@ -218,10 +238,10 @@ static void argmax(const tfb_graph *g, const tfb_node *n) {
     }
 }
 
-tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n) {
+tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n, bool act_q8) {
     switch (n->op) {
     case TFB_OP_EMBED: embed(g, n); break;
-    case TFB_OP_MATMUL: matmul(g, n); break;
+    case TFB_OP_MATMUL: matmul(g, n, act_q8); break;
     case TFB_OP_ADD: add(g, n); break;
     case TFB_OP_LAYERNORM: norm(g, n, false); break;
     case TFB_OP_RMSNORM: norm(g, n, true); break;

@@ -4,7 +4,7 @@
 
 #include "tfbench/graph.h"
 
-/* Run one node of g on host tensors. */
-tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n);
+/* Run one node of g on host tensors; act_q8: tfb_backend_opts.act_q8. */
+tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n, bool act_q8);
 
 #endif

@@ -15,14 +15,21 @@ static bool ref_probe(char *why, size_t why_len) {
     return true;
 }
 
+typedef struct ref_ctx {
+    bool act_q8; /* round q8_0/q4_0 matmul activations (tfb_backend_opts.act_q8) */
+} ref_ctx;
+
 static tfb_status ref_init(const tfb_backend_opts *opts, void **ctx) {
-    (void)opts;
-    *ctx = NULL;
+    ref_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return tfb_error_set(TFB_STATUS_NOMEM, "reference: out of memory");
+    c->act_q8 = opts && opts->act_q8;
+    *ctx = c;
     return TFB_STATUS_OK;
 }
 
 static void ref_free(void *ctx) {
-    (void)ctx;
+    free(ctx);
 }
 
 static void ref_device_info(void *ctx, tfb_device_info *info) {
@@ -68,9 +75,9 @@ static tfb_status ref_download(void *ctx, const tfb_tensor *t, void *dst, size_t
 }
 
 static tfb_status ref_compute(void *ctx, tfb_graph *g) {
-    (void)ctx;
+    const ref_ctx *c = ctx;
     for (int i = 0; i < g->n_nodes; i++)
-        TFB_TRY(tfb__ref_node(g, &g->nodes[i]));
+        TFB_TRY(tfb__ref_node(g, &g->nodes[i], c->act_q8));
     return TFB_STATUS_OK;
 }
 
@@ -81,6 +88,7 @@ static tfb_status ref_synchronize(void *ctx) {
 
 const tfb_backend_i tfb_backend_reference = {
     .name = "reference",
+    .act_q8 = true,
     .probe = ref_probe,
     .init = ref_init,
     .free = ref_free,

@@ -20,6 +20,12 @@ typedef struct tfb_backend_opts {
     const char *isa;    /* simd: force a lower path ("avx2", "scalar"); NULL = best */
     bool profile;       /* enable device timers where offered */
     int fault;          /* test-only planted-fault backend: which fault (0 = none) */
+    /* MATMUL with q8_0/q4_0 weights rounds its activation rows through tfb_quantize_act_q8 first, so
+     * the dot products can be integer (llama.cpp's numerics for quantized weights). Off: activations
+     * stay f32 and every backend computes the same sums. On: the reference oracle rounds the same way,
+     * so conformance still compares like with like; a backend that cannot reports those matmuls
+     * unsupported (the iface's act_q8 flag). Other ops and f32/f16/bf16 weights are unaffected. */
+    bool act_q8;
 } tfb_backend_opts;
 
 typedef struct tfb_device_info {
@@ -35,6 +41,7 @@ typedef struct tfb_device_info {
 /* The vtable. Every slot is required unless marked optional. `ctx` is the backend's own state. */
 typedef struct tfb_backend_i {
     const char *name; /* "reference", "simd", "onednn", "opencl", "vulkan" */
+    bool act_q8;      /* honours tfb_backend_opts.act_q8 (when false, the wrappers refuse it) */
     /* Is it usable here? If not, write why into `why` and return false. Cheap; no init needed. */
     bool (*probe)(char *why, size_t why_len);
     /* Create the backend's state. */

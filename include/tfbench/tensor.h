@@ -92,6 +92,15 @@ void tfb_quantize_row(tfb_dtype t, const float *src, void *dst, int64_t n);
 /* The inverse: n elements of dtype t to floats. */
 void tfb_dequantize_row(tfb_dtype t, const void *src, float *dst, int64_t n);
 
+/* Activation rounding, the numerics of tfb_backend_opts.act_q8 (llama.cpp's way of running quantized
+ * weights: the activations go to 8 bits as well, so the dot products are integer). n floats
+ * (n % 32 == 0) in blocks of 32, each to an f32 scale d = amax/127 (amax the largest |x| in the block)
+ * and int8 q = round-half-to-even(x/d), all in f32, so that x ~ d*q; a block whose d is 0 gets q = 0.
+ * Written once here: every backend that offers act_q8 must produce exactly these q and d (a division,
+ * not a multiply by 1/d, and no other rounding), so its dot products differ from the reference's only in
+ * the order of the f32 sums. Non-finite x give unspecified q. d has n/32 entries. */
+void tfb_quantize_act_q8(const float *x, int64_t n, int8_t *q, float *d);
+
 #ifdef __cplusplus
 }
 #endif
