@@ -5,7 +5,10 @@
  * ([NB/nr][KC][nr] floats) and sweeps every row block of x over it with the register-blocked micro
  * tile; the output is initialized with the bias first and accumulated over the K blocks.
  * Decode (few rows): each thread streams its weight rows once, one at a time, dequantizing in
- * registers, against up to 4 activation rows at a time (bandwidth bound). */
+ * registers, against up to 4 activation rows at a time (bandwidth bound).
+ * act_q8 with q8_0/q4_0 weights: decode rounds the activation rows once per matmul (quant_x) and
+ * forms every block's dot product in integers (gemv_q8); prefill replaces x by its rounding d*q and
+ * runs the same f32 gemm, so both compute the products tfb_quantize_act_q8 defines. */
 #include <string.h>
 
 #include "backends/simd/simd_impl.h"
@@ -22,6 +25,9 @@ typedef struct mm_job {
     float *out;        // [M, N]
     int64_t M, N, K;
     float **scratch;   // per-thread panel buffers
+    const tfb__xq *xq; // act_q8 decode: [M, K/32] rounded activation blocks
+    const float *xd;   // and their scales [M, K/32]
+    float *xr;         // act_q8 prefill: [M, K] the rounded activations d*q
 } mm_job;
 
 static void range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
@@ -41,6 +47,39 @@ static void gemv_chunk(void *arg, int chunk, int n_chunks, int tid) {
             j->k->gemv(j->dt, j->w + (size_t)n * j->row_bytes, j->x + m0 * j->K, j->K, m, j->K, r);
             for (int i = 0; i < m; i++)
                 j->out[(m0 + i) * j->N + n] = r[i] + (j->bias ? j->bias[n] : 0.0f);
+        }
+    }
+}
+
+static void gemv_q8_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const mm_job *j = arg;
+    int64_t n0, n1, nb = j->K / TFB_QK;
+    range(j->N, chunk, n_chunks, &n0, &n1);
+    for (int64_t m0 = 0; m0 < j->M; m0 += 4) {
+        int m = j->M - m0 < 4 ? (int)(j->M - m0) : 4;
+        for (int64_t n = n0; n < n1; n++) {
+            float r[4];
+            j->k->gemv_q8(j->dt, j->w + (size_t)n * j->row_bytes, j->xq + m0 * nb, j->xd + m0 * nb, nb, m, j->K, r);
+            for (int i = 0; i < m; i++)
+                j->out[(m0 + i) * j->N + n] = r[i] + (j->bias ? j->bias[n] : 0.0f);
+        }
+    }
+}
+
+/* Rows of x to their act_q8 rounding d*q, a block at a time. */
+static void round_x_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const mm_job *j = arg;
+    int64_t r0, r1;
+    range(j->M, chunk, n_chunks, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        for (int64_t k = 0; k < j->K; k += TFB_QK) {
+            tfb__xq blk;
+            float d;
+            j->k->quant_x(j->dt, j->x + r * j->K + k, TFB_QK, &blk, &d);
+            for (int i = 0; i < TFB_QK; i++)
+                j->xr[r * j->K + k + i] = d * (float)blk.q[i];
         }
     }
 }
@@ -128,9 +167,29 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
         nth--;
     /* Four chunks per thread, claimed dynamically, so one descheduled thread does not stall the op. */
     int64_t chunks = nth > 1 ? 4 * (int64_t)nth : 1;
-    if (j.M <= GEMV_MAX_ROWS) {
-        tfb__pool_run(s->pool, (int)(chunks < j.N ? chunks : j.N), gemv_chunk, &j);
+    bool act_q8 = s->act_q8 && (j.dt == TFB_DTYPE_Q8_0 || j.dt == TFB_DTYPE_Q4_0);
+    int gemv_chunks = (int)(chunks < j.N ? chunks : j.N);
+    if (j.M <= GEMV_MAX_ROWS && act_q8) {
+        int64_t nb = j.K / TFB_QK; // rows of blocks, then rows of scales
+        TFB_TRY(tfb__simd_abuf(s, (size_t)(j.M * nb) * (sizeof(tfb__xq) + sizeof(float))));
+        tfb__xq *xq = s->abuf;
+        float *xd = (float *)(xq + j.M * nb);
+        for (int64_t m = 0; m < j.M; m++)
+            s->k->quant_x(j.dt, j.x + m * j.K, j.K, xq + m * nb, xd + m * nb);
+        j.xq = xq;
+        j.xd = xd;
+        tfb__pool_run(s->pool, gemv_chunks, gemv_q8_chunk, &j);
         return TFB_STATUS_OK;
+    }
+    if (j.M <= GEMV_MAX_ROWS) {
+        tfb__pool_run(s->pool, gemv_chunks, gemv_chunk, &j);
+        return TFB_STATUS_OK;
+    }
+    if (act_q8) {
+        TFB_TRY(tfb__simd_abuf(s, (size_t)(j.M * j.K) * sizeof(float)));
+        j.xr = s->abuf;
+        tfb__pool_run(s->pool, nth > 1 ? 2 * nth : 1, round_x_chunk, &j);
+        j.x = j.xr;
     }
     TFB_TRY(tfb__simd_scratch(s, (size_t)s->k->nr * TFB_SIMD_NB_TILES * TFB_SIMD_KC));
     j.scratch = s->scratch;

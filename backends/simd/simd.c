@@ -29,6 +29,7 @@ static bool path_available(const tfb__simd_kern *k) {
     __builtin_cpu_init();
     if (k == &tfb__simd_kern_avx512)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
                __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     if (k == &tfb__simd_kern_avx2)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
@@ -111,6 +112,7 @@ static void simd_free(void *ctx) {
         for (int i = 0; i < s->n_threads; i++)
             free(s->scratch[i]);
     free(s->scratch);
+    free(s->abuf);
     free(s);
 }
 
@@ -125,6 +127,7 @@ static tfb_status simd_init(const tfb_backend_opts *opts, void **ctx) {
         free(s);
         return st;
     }
+    s->act_q8 = opts->act_q8;
     s->n_threads = opts->n_threads;
     if (s->n_threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -160,13 +163,27 @@ tfb_status tfb__simd_scratch(tfb__simd *s, size_t n) {
     return TFB_STATUS_OK;
 }
 
+tfb_status tfb__simd_abuf(tfb__simd *s, size_t n) {
+    if (n <= s->abuf_bytes)
+        return TFB_STATUS_OK;
+    size_t bytes = (n + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes);
+    if (!p)
+        return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot allocate %zu bytes for activations", bytes);
+    free(s->abuf);
+    s->abuf = p;
+    s->abuf_bytes = bytes;
+    return TFB_STATUS_OK;
+}
+
 static void simd_device_info(void *ctx, tfb_device_info *info) {
     tfb__simd *s = ctx;
     snprintf(info->device, sizeof info->device, "%s", s->cpu);
     snprintf(info->api, sizeof info->api, "C11 intrinsics");
     snprintf(info->library, sizeof info->library, "tfbench simd (%s)", s->k->name);
-    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d", s->k->name, s->n_threads,
-             s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr);
+    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d%s", s->k->name, s->n_threads,
+             s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr,
+             s->act_q8 ? ", act_q8 (8-bit activations, integer dots for q8_0/q4_0)" : "");
 }
 
 static bool simd_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
@@ -253,6 +270,7 @@ const tfb_backend_i tfb_backend_simd = {
     .name = "simd",
     .probe = simd_probe,
     .init = simd_init,
+    .act_q8 = true,
     .free = simd_free,
     .device_info = simd_device_info,
     .supports = simd_supports,

@@ -15,6 +15,9 @@ typedef struct tfb__simd {
     int n_threads;
     float **scratch;         /* [n_threads] per-thread buffers of scratch_floats floats */
     size_t scratch_floats;
+    bool act_q8;             /* tfb_backend_opts.act_q8: 8-bit activations for q8_0/q4_0 matmuls */
+    void *abuf;              /* activations as act_q8 rounds them (matmul.c), 64-byte aligned */
+    size_t abuf_bytes;
     char cpu[96];
     bool op_prof;                    /* op_profile on: time every node */
     double op_secs[TFB_OP_COUNT];    /* seconds per op kind while op_prof */
@@ -22,6 +25,8 @@ typedef struct tfb__simd {
 
 /* Grow every thread's scratch buffer to at least n floats (called from the compute thread). */
 tfb_status tfb__simd_scratch(tfb__simd *s, size_t n);
+/* Grow the activation buffer abuf to at least n bytes. */
+tfb_status tfb__simd_abuf(tfb__simd *s, size_t n);
 /* c[mr_v, nr_v] (row stride ldc) += a[mr_v, kc] (row stride lda) * panel[kc, nr] (packed by pack_b):
  * one micro tile with mr_v <= mr valid rows, nr_v <= nr valid columns and kc <= TFB_SIMD_KC; partial
  * tiles go through small copies so the kernel never reads or writes outside a and c. */

@@ -3,6 +3,8 @@
  *   matmul/<backend>/<dtype>/MxKxN     prefill shapes 512x768x768, 512x3072x768, 128x768x2304 and the
  *                                      decode GEMVs 1x768x3072, 1x768x50257 (LM head), every weight
  *                                      dtype the backend supports
+ *   matmul/<backend>+a8/<dtype>/MxKxN  the same for q8_0/q4_0 with act_q8 (8-bit activations), on
+ *                                      backends that offer it
  *   attention/<backend>/f32/ctxL       decode: one query row at pos = L-1 over an L-row KV cache,
  *                                      12 heads of 64 (GPT-2 small), L = 128, 512, 1024
  *   layernorm/<backend>/f32/512x768, softmax/<backend>/f32/1536x512
@@ -191,6 +193,8 @@ static void register_backend(tfb_backend *b, const char *be) {
     for (int d = 0; d < TFB_DTYPE_COUNT; d++) {
         if (d == TFB_DTYPE_I32 || !tfb_backend_supports(b, TFB_OP_MATMUL, (tfb_dtype)d))
             continue;
+        if (b->opts.act_q8 && d != TFB_DTYPE_Q8_0 && d != TFB_DTYPE_Q4_0)
+            continue; /* act_q8 changes nothing else */
         for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
             char shape[64];
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)mm[i][0], (long long)mm[i][1],
@@ -232,6 +236,14 @@ int main(int argc, char **argv) {
         }
         open[n_open++] = b;
         register_backend(b, iface->name);
+        opts.act_q8 = true;
+        if (iface->act_q8 && strcmp(iface->name, "reference") != 0 && n_open < 32 &&
+            tfb_backend_init(iface, &opts, &b) == TFB_STATUS_OK) {
+            char name[64];
+            snprintf(name, sizeof name, "%s+a8", iface->name);
+            open[n_open++] = b;
+            register_backend(b, name);
+        }
     }
     int rc = tfb_gb_main(argc, argv);
     for (int i = 0; i < n_open; i++)

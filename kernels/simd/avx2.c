@@ -96,6 +96,24 @@ static inline void transpose_w(const float *src, int64_t lds, float *dst, int64_
     }
 }
 
+/* act_q8 block dot products: vpmaddubsw (unsigned x signed bytes, pairs summed to int16) then vpmaddwd
+ * by ones. No pair can saturate: q4_0 nibbles are at most 15 (2*15*127 = 3810), and q8_0 goes through
+ * |w| (at most 128) times x with w's sign (2*128*127 = 32512). */
+static inline __m256i dot_q4(__m256i nib, const tfb__xq *x) {
+    __m256i p = _mm256_maddubs_epi16(nib, _mm256_loadu_si256((const __m256i *)x->q));
+    return _mm256_add_epi32(_mm256_madd_epi16(p, _mm256_set1_epi16(1)), _mm256_loadu_si256((const __m256i *)x->bias));
+}
+
+static inline __m256i dot_q8(__m256i w, const tfb__xq *x) {
+    __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->q), w));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+#define DOT_Q4 dot_q4
+#define DOT_Q8 dot_q8
+#define WHALF8 q8_whalf8
+#include "kernels/simd/q8_x86.h"
+
 #define KERN_TABLE tfb__simd_kern_avx2
 #define KERN_NAME "avx2"
 #include "kernels/simd/kern_tmpl.h"

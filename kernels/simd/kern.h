@@ -4,11 +4,24 @@
  *
  * Numerics: weights are dequantized to exactly the floats tfb_dequantize_row gives (d * q rounded
  * once to f32; f16/bf16 converted exactly), so only the order of the f32 accumulation differs from
- * the reference. */
+ * the reference. With act_q8 (tfb_backend_opts), q8_0/q4_0 decode instead rounds the activation rows
+ * to exactly tfb_quantize_act_q8's q and d (quant_x) and forms each block's dot product in integers
+ * (gemv_q8): sum over blocks of (dw*dx rounded to f32) * isum, exact up to that rounding and the f32
+ * sums' order. */
 #ifndef TFB_KERNELS_SIMD_KERN_H
 #define TFB_KERNELS_SIMD_KERN_H
 
 #include "tfbench/tensor.h"
+
+/* One 32-element block of an activation row rounded for act_q8: its q in element order, and the
+ * integer the block's dot product starts from, spread over 8 lanes (lane 0 holds it, the rest 0):
+ * -8*sum(q) for q4_0 weights, whose kernels multiply the unsigned nibbles 0..15 rather than
+ * nibble-8; 0 for q8_0. The block scales live in a separate float array (contiguous, so a kernel
+ * reads eight at once). 64 bytes: one cache line. */
+typedef struct tfb__xq {
+    int8_t q[32];
+    int32_t bias[8];
+} tfb__xq;
 
 typedef struct tfb__simd_kern {
     const char *name; /* "avx512", "avx2", "neon", "scalar" */
@@ -23,6 +36,13 @@ typedef struct tfb__simd_kern {
     /* out[i] = dot(x + i*ldx, w) for i < m (m <= 4), w one weight row of K elements in dtype dt,
      * dequantized in registers. */
     void (*gemv)(tfb_dtype dt, const void *w, const float *x, int64_t ldx, int m, int64_t K, float *out);
+    /* act_q8: x[K] (K % 32 == 0) rounded to K/32 blocks dst[] and scales d[], exactly the q and d of
+     * tfb_quantize_act_q8, biased for weights of dtype dt (q8_0 or q4_0). */
+    void (*quant_x)(tfb_dtype dt, const float *x, int64_t K, tfb__xq *dst, float *d);
+    /* act_q8: out[i] = dot(activation row i, w) for i < m (m <= 4), w one q8_0/q4_0 weight row of K
+     * elements, row i's blocks at xq + i*ldq and scales at xd + i*ldq (from quant_x). */
+    void (*gemv_q8)(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
+                    float *out);
     /* sum a[i]*b[i] in f32. */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     /* y[i] += a*x[i]. */
@@ -30,6 +50,8 @@ typedef struct tfb__simd_kern {
 } tfb__simd_kern;
 
 extern const tfb__simd_kern tfb__simd_kern_scalar;
+/* The portable quant_x (tfb_quantize_act_q8, then the bias): scalar.c, also used by the NEON table. */
+void tfb__simd_quant_x_c(tfb_dtype dt, const float *x, int64_t K, tfb__xq *dst, float *d);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const tfb__simd_kern tfb__simd_kern_avx2;
 extern const tfb__simd_kern tfb__simd_kern_avx512;

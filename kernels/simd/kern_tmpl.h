@@ -12,7 +12,9 @@
  *                  v[], WITHOUT the block scale: q8_0 gives q, q4_0 gives q - 8, plain dtypes give
  *                  their values exactly converted
  *   half_to_float(h)  an fp16 value as float, exactly
- *   KERN_TABLE, KERN_NAME  the table's symbol and name */
+ *   KERN_TABLE, KERN_NAME  the table's symbol and name
+ *   KERN_QUANT_X, KERN_GEMV_Q8  the act_q8 kernels (written per ISA: integer dot products have no
+ *                  common vocabulary) */
 #include <string.h>
 
 #define NR (NV * W)
@@ -218,6 +220,8 @@ const tfb__simd_kern KERN_TABLE = {
     .gemm_tile = gemm_tile,
     .pack_b = pack_b,
     .gemv = gemv,
+    .quant_x = KERN_QUANT_X,
+    .gemv_q8 = KERN_GEMV_Q8,
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
 };

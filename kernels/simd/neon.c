@@ -70,6 +70,46 @@ static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[8]) {
     }
 }
 
+/* ---- act_q8: widening int8 multiplies (baseline AArch64 has no dot-product instruction) ---------- */
+
+/* sum(w[j] * x[j]) over 32 int8 pairs: vmull_s8 to int16 (|w*x| <= 128*127 fits), pairwise into int32. */
+static inline int32x4_t dot32(int8x16_t w0, int8x16_t w1, const int8_t *x) {
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(w0), vget_high_s8(x0)));
+    s = vpadalq_s16(s, vmull_s8(vget_low_s8(w1), vget_low_s8(x1)));
+    return vpadalq_s16(s, vmull_s8(vget_high_s8(w1), vget_high_s8(x1)));
+}
+
+/* q4_0 nibbles are taken as nibble - 8 (signed), so the blocks' bias (which serves kernels that
+ * multiply the unsigned nibbles) is not needed: the integer sums are the same. */
+static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
+                    float *out) {
+    VEC acc[4] = {VZERO(), VZERO(), VZERO(), VZERO()};
+    for (int64_t b = 0; b < K / TFB_QK; b++) {
+        int8x16_t w0, w1;
+        float dw;
+        if (dt == TFB_DTYPE_Q4_0) {
+            const tfb_block_q4_0 *blk = (const tfb_block_q4_0 *)w + b;
+            uint8x16_t q = vld1q_u8(blk->qs);
+            w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0f))), vdupq_n_s8(8));
+            w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), vdupq_n_s8(8));
+            dw = half_to_float(blk->d);
+        } else {
+            const tfb_block_q8_0 *blk = (const tfb_block_q8_0 *)w + b;
+            w0 = vld1q_s8(blk->qs);
+            w1 = vld1q_s8(blk->qs + 16);
+            dw = half_to_float(blk->d);
+        }
+        for (int i = 0; i < m; i++)
+            acc[i] = vfmaq_n_f32(acc[i], vcvtq_f32_s32(dot32(w0, w1, xq[i * ldq + b].q)), dw * xd[i * ldq + b]);
+    }
+    for (int i = 0; i < m; i++)
+        out[i] = vreduce(acc[i]);
+}
+
+#define KERN_QUANT_X tfb__simd_quant_x_c
+#define KERN_GEMV_Q8 gemv_q8
 #define KERN_TABLE tfb__simd_kern_neon
 #define KERN_NAME "neon"
 #include "kernels/simd/kern_tmpl.h"

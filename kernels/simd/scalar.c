@@ -1,5 +1,7 @@
 /* Portable scalar kernels: the fallback where no vector path applies (and a path tests can force).
  * The same loops as the vector files with a "vector" of one float; tile 4 x 4. */
+#include <string.h>
+
 #include "kernels/simd/kern.h"
 
 typedef float VEC;
@@ -42,6 +44,50 @@ static inline void wload32(tfb_dtype dt, const void *w, int64_t k, VEC v[32]) {
     }
 }
 
+/* ---- act_q8 -------------------------------------------------------------------------------------- */
+
+void tfb__simd_quant_x_c(tfb_dtype dt, const float *x, int64_t K, tfb__xq *dst, float *d) {
+    for (int64_t b = 0; b < K / TFB_QK; b++) {
+        tfb_quantize_act_q8(x + b * TFB_QK, TFB_QK, dst[b].q, &d[b]);
+        int32_t sum = 0;
+        for (int i = 0; i < TFB_QK; i++)
+            sum += dst[b].q[i];
+        memset(dst[b].bias, 0, sizeof dst[b].bias);
+        dst[b].bias[0] = dt == TFB_DTYPE_Q4_0 ? -8 * sum : 0;
+    }
+}
+
+/* The vector kernels' arithmetic written out: q4_0 multiplies the unsigned nibbles and starts from
+ * the bias, so this path checks the layout contract the vector ones rely on. */
+static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
+                    float *out) {
+    for (int i = 0; i < m; i++) {
+        float acc = 0.0f;
+        for (int64_t b = 0; b < K / TFB_QK; b++) {
+            const tfb__xq *x = &xq[i * ldq + b];
+            int32_t isum = 0;
+            for (int l = 0; l < 8; l++)
+                isum += x->bias[l];
+            float dw;
+            if (dt == TFB_DTYPE_Q4_0) {
+                const tfb_block_q4_0 *blk = (const tfb_block_q4_0 *)w + b;
+                for (int j = 0; j < TFB_QK / 2; j++)
+                    isum += (blk->qs[j] & 0x0f) * x->q[j] + (blk->qs[j] >> 4) * x->q[j + TFB_QK / 2];
+                dw = half_to_float(blk->d);
+            } else {
+                const tfb_block_q8_0 *blk = (const tfb_block_q8_0 *)w + b;
+                for (int j = 0; j < TFB_QK; j++)
+                    isum += blk->qs[j] * x->q[j];
+                dw = half_to_float(blk->d);
+            }
+            acc += (dw * xd[i * ldq + b]) * (float)isum;
+        }
+        out[i] = acc;
+    }
+}
+
+#define KERN_QUANT_X tfb__simd_quant_x_c
+#define KERN_GEMV_Q8 gemv_q8
 #define KERN_TABLE tfb__simd_kern_scalar
 #define KERN_NAME "scalar"
 #include "kernels/simd/kern_tmpl.h"

@@ -10,6 +10,9 @@
  *   matmul and attention: 1e-8 (an f32 dot of length K errs ~eps*sqrt(K) relative: ~1e-12 at most
  *     for K = 3072; quantized weights dequantize to the same floats on both sides, so the same bound)
  *   kv_write, last_row, argmax: exact.
+ * q8_0/q4_0 matmuls run a second time with act_q8 on (8-bit activations, integer dots) against the
+ * reference with act_q8 on: both round x identically, so the matmul bound holds; and one such result
+ * must FAIL against the f32-activation reference (the check can tell the two numerics apart).
  * Exit 0 all passed, 1 a case failed. With --list it prints the cases; --path P runs only path P. */
 #include <math.h>
 #include <stdio.h>
@@ -53,6 +56,7 @@ typedef struct tcase {
     tfb_mask mask;
     tfb_pos_kind pos_kind;
     bool typ, kv_at_zero;
+    bool act_q8;         /* run with tfb_backend_opts.act_q8 on both sides */
     float scale, lo, hi; /* op scale; input range */
     uint64_t seed;
 } tcase;
@@ -345,8 +349,8 @@ static tfb_status run_on(tfb_backend *be, const tcase *c, void **out, size_t *n_
 static void describe(const tcase *c, char *dst, size_t n) {
     switch (c->op) {
     case TFB_OP_MATMUL:
-        snprintf(dst, n, "matmul %s T=%lld K=%lld N=%lld%s", tfb_dtype_name(c->wt), (long long)c->T, (long long)c->K,
-                 (long long)c->N, c->bias ? " +bias" : "");
+        snprintf(dst, n, "matmul %s T=%lld K=%lld N=%lld%s%s", tfb_dtype_name(c->wt), (long long)c->T,
+                 (long long)c->K, (long long)c->N, c->bias ? " +bias" : "", c->act_q8 ? " act_q8" : "");
         break;
     case TFB_OP_ATTENTION:
         snprintf(dst, n, "attention %s T=%lld H=%lld D=%lld pos=%lld%s", c->mask == TFB_MASK_CAUSAL ? "causal"
@@ -442,6 +446,11 @@ static void make_cases(void) {
             tcase *c = add(TFB_OP_MATMUL, gpt2[i][0], gpt2[i][2]);
             c->wt = dts[d], c->K = gpt2[i][1], c->bias = true;
         }
+        for (size_t i = 0; quant && i < sizeof q / sizeof q[0] + sizeof gpt2 / sizeof gpt2[0]; i++) {
+            const int64_t *sh = i < sizeof q / sizeof q[0] ? q[i] : gpt2[i - sizeof q / sizeof q[0]];
+            tcase *c = add(TFB_OP_MATMUL, sh[0], sh[2]);
+            c->wt = dts[d], c->K = sh[1], c->bias = i % 2 == 1, c->act_q8 = true;
+        }
     }
     /* KV cache writes. */
     static const int64_t kv[][4] = {{1, 2, 7, 0}, {7, 3, 5, 9}, {33, 12, 64, 2}};
@@ -467,6 +476,43 @@ static void make_cases(void) {
         c->scale = 1.0f / sqrtf((float)c->D);
         c->lo = -2.0f, c->hi = 2.0f;
     }
+}
+
+/* The act_q8 comparisons above would pass vacuously if 8-bit activations changed nothing measurable:
+ * every act_q8 path must FAIL the matmul threshold against the f32-activation reference, on a GPT-2
+ * shaped q8_0 and q4_0 decode matmul. Returns the number of paths that did not. */
+static int act_q8_distinct(tfb_backend *ref_f32, tfb_backend **be_a8, int n) {
+    int bad = 0;
+    for (int i = 0; i < n_cases; i++) {
+        const tcase *c = &cases[i];
+        if (!c->act_q8 || c->T != 1 || c->K != 768)
+            continue;
+        char d[160], gw[200];
+        describe(c, d, sizeof d);
+        void *want = NULL;
+        size_t want_n = 0;
+        bool gok;
+        TFB_ASSERT(run_on(ref_f32, c, &want, &want_n, &gok, gw, sizeof gw) == TFB_STATUS_OK && gok);
+        for (int p = 0; p < n; p++) {
+            void *got = NULL;
+            size_t got_n = 0;
+            if (!be_a8[p] || run_on(be_a8[p], c, &got, &got_n, &gok, gw, sizeof gw) != TFB_STATUS_OK || !gok) {
+                free(got);
+                continue; /* a failing run is reported by the main loop */
+            }
+            verdict v = compare_f32(got, want, (int64_t)(want_n / sizeof(float)), threshold(c->op));
+            if (v.ok) {
+                printf("FAIL %s: act_q8 result passes against f32 activations (nmse %.3g): the check cannot tell\n", d,
+                       v.nmse);
+                bad++;
+            } else if (getenv("TFB_TEST_VERBOSE")) {
+                printf("ok   %s differs from f32 activations as it must: %s\n", d, v.why);
+            }
+            free(got);
+        }
+        free(want);
+    }
+    return bad;
 }
 
 /* ---- main ------------------------------------------------------------------------------------------ */
@@ -500,8 +546,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_simd_ops: the simd backend is not compiled in\n");
         return 1;
     }
-    tfb_backend *ref;
-    if (tfb_backend_init(ref_i, NULL, &ref) != TFB_STATUS_OK) {
+    tfb_backend *ref, *ref_a8; /* the reference with f32 activations, and with act_q8 */
+    tfb_backend_opts a8 = {.act_q8 = true};
+    if (tfb_backend_init(ref_i, NULL, &ref) != TFB_STATUS_OK || tfb_backend_init(ref_i, &a8, &ref_a8) != TFB_STATUS_OK) {
         fprintf(stderr, "test_simd_ops: reference: %s\n", tfb_error_last());
         return 1;
     }
@@ -511,13 +558,14 @@ int main(int argc, char **argv) {
     static const char *const paths[N_RUNS] = {"avx512", "avx2", "neon", "scalar", NULL, NULL};
     static const int threads[N_RUNS] = {2, 2, 2, 2, 1, 3};
     char label[N_RUNS][24];
-    tfb_backend *be[N_RUNS] = {NULL};
+    tfb_backend *be[N_RUNS] = {NULL}, *be_a8[N_RUNS] = {NULL};
     int n_paths = 0;
     for (int p = 0; p < N_RUNS; p++) {
         if (only && (!paths[p] || strcmp(only, paths[p]) != 0))
             continue;
-        tfb_backend_opts o = {.isa = paths[p], .n_threads = threads[p]};
-        if (tfb_backend_init(simd_i, &o, &be[p]) != TFB_STATUS_OK) {
+        tfb_backend_opts o = {.isa = paths[p], .n_threads = threads[p]}, oa = o;
+        oa.act_q8 = true;
+        if (tfb_backend_init(simd_i, &o, &be[p]) != TFB_STATUS_OK || tfb_backend_init(simd_i, &oa, &be_a8[p]) != TFB_STATUS_OK) {
             printf("path %-7s not run here: %s\n", paths[p] ? paths[p] : "best", tfb_error_last());
             be[p] = NULL;
             continue;
@@ -541,7 +589,7 @@ int main(int argc, char **argv) {
         void *want = NULL;
         size_t want_n = 0;
         bool gok;
-        if (run_on(ref, c, &want, &want_n, &gok, gw, sizeof gw) != TFB_STATUS_OK || !gok) {
+        if (run_on(c->act_q8 ? ref_a8 : ref, c, &want, &want_n, &gok, gw, sizeof gw) != TFB_STATUS_OK || !gok) {
             printf("FAIL reference %s: %s\n", d, gok ? tfb_error_last() : gw);
             failed++;
             free(want);
@@ -553,7 +601,7 @@ int main(int argc, char **argv) {
             void *got = NULL;
             size_t got_n = 0;
             verdict v = {true, 0.0, ""};
-            tfb_status s = run_on(be[p], c, &got, &got_n, &gok, gw, sizeof gw);
+            tfb_status s = run_on(c->act_q8 ? be_a8[p] : be[p], c, &got, &got_n, &gok, gw, sizeof gw);
             if (s != TFB_STATUS_OK)
                 v.ok = false, snprintf(v.why, sizeof v.why, "%s: %s", tfb_status_str(s), tfb_error_last());
             else if (!gok)
@@ -576,9 +624,13 @@ int main(int argc, char **argv) {
         }
         free(want);
     }
+    failed += act_q8_distinct(ref, be_a8, N_RUNS);
     printf("test_simd_ops: %d passed, %d failed (%d cases x %d path/thread runs)\n", passed, failed, n_cases, n_paths);
-    for (int p = 0; p < N_RUNS; p++)
+    for (int p = 0; p < N_RUNS; p++) {
         tfb_backend_free(be[p]);
+        tfb_backend_free(be_a8[p]);
+    }
     tfb_backend_free(ref);
+    tfb_backend_free(ref_a8);
     return failed ? 1 : 0;
 }
