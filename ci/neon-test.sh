@@ -23,15 +23,18 @@ if ! command -v "$qemu" >/dev/null 2>&1; then
 fi
 mkdir -p "$out" || exit 1
 set -e
-"$cc" -std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation -Werror \
-    -D_POSIX_C_SOURCE=200809L -DTFB_WITH_SIMD -I"$src/include" -I"$src" \
-    "$src"/core/status.c "$src"/core/tensor.c "$src"/core/graph.c \
-    "$src"/reference/reference.c "$src"/reference/ops.c \
-    "$src"/backends/registry.c "$src"/backends/backend.c \
-    "$src"/backends/simd/simd.c "$src"/backends/simd/pool.c "$src"/backends/simd/matmul.c "$src"/backends/simd/ops.c \
-    "$src"/kernels/simd/scalar.c "$src"/kernels/simd/neon.c \
-    "$src"/tests/simd/test_simd_ops.c \
-    -o "$out/test_simd_ops" -lm -lpthread
+flags="-std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation -Werror
+    -D_POSIX_C_SOURCE=200809L -DTFB_WITH_SIMD -I$src/include -I$src"
+lib="$src/core/status.c $src/core/tensor.c $src/core/graph.c
+    $src/reference/reference.c $src/reference/ops.c
+    $src/backends/registry.c $src/backends/backend.c
+    $src/backends/simd/simd.c $src/backends/simd/pool.c $src/backends/simd/matmul.c $src/backends/simd/ops.c
+    $src/kernels/simd/scalar.c $src/kernels/simd/neon.c"
+# shellcheck disable=SC2086 # $flags and $lib are word lists (paths without spaces)
+for t in test_simd_ops test_simd_quant; do
+    "$cc" $flags $lib "$src/tests/simd/$t.c" -o "$out/$t" -lm -lpthread
+done
 set +e
 echo "built $out/test_simd_ops ($(file -b "$out/test_simd_ops" 2>/dev/null | cut -d, -f1-2))"
+"$qemu" -L "$sysroot" "$out/test_simd_quant" || exit 1
 "$qemu" -L "$sysroot" "$out/test_simd_ops"
