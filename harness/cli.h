@@ -53,9 +53,22 @@ int tfb_cmd_report(int argc, char **argv);
  * `tfbench: NAME: missing value`, sets *bad and returns false (check *bad before "unknown option"). */
 bool tfb_cli_opt(int argc, char **argv, int *i, const char *name, const char **val, bool *bad);
 
-/* The backend options every subcommand accepts: --threads N, --device D, --isa X. Returns 1 if
- * argv[*i] was one (consumed), 0 if not, or an exit code + 100 on a bad value (caller returns it - 100). */
+/* The backend options every subcommand accepts: --threads N, --device D, --isa X, --act f32|q8.
+ * Returns 1 if argv[*i] was one (consumed), 0 if not, or an exit code + 100 on a bad value (caller
+ * returns it - 100). */
 int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts);
+
+/* --act q8 (tfb_backend_opts.act_q8) changes the numerics of q8_0/q4_0 matmuls only: true when it is
+ * on and wt is one of those, i.e. when a result at wt must be told apart from an f32-activation one. */
+bool tfb_cli_act_applies(const tfb_backend_opts *opts, tfb_dtype wt);
+/* Why iface reports wt's matmuls unsupported under opts, for error and skip texts: " (--act q8:
+ * <name> does not offer 8-bit activations)" when the act_q8 rule refuses them, else "" (a static
+ * buffer, valid until the next call). */
+const char *tfb_cli_act_refusal(const tfb_backend_opts *opts, const tfb_backend_i *iface, tfb_dtype wt);
+/* s unchanged; when s is UNSUPPORTED and tfb_cli_act_refusal has a reason, it is appended to the
+ * last error message (so `tfbench: opencl: matmul with q8_0 weights is not supported` says why). */
+tfb_status tfb_cli_act_explain(tfb_status s, const tfb_backend_opts *opts, const tfb_backend_i *iface,
+                               tfb_dtype wt);
 
 /* Resolve a backend by name and init it; prints the error itself and returns the exit code (0 ok). */
 int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out);

@@ -1,4 +1,5 @@
-/* `tfbench list`: every backend compiled in, available or why not, with device and versions. */
+/* `tfbench list`: every backend compiled in, available or why not, with device and versions, and
+ * which activation numerics it offers (--act). */
 #include <string.h>
 
 #include "cli.h"
@@ -39,6 +40,11 @@ int tfb_cmd_list(int argc, char **argv) {
             printf("%-22s %s\n", "", info.extra);
         if (info.mem_total >= 0)
             printf("%-22s memory: %.1f GiB\n", "", (double)info.mem_total / (1 << 30));
+        /* ci/conform-matrix.sh reads this line to pick the backends for its --act q8 pass. */
+        if (iface->act_q8)
+            printf("%-22s act: f32, q8\n", "");
+        else
+            printf("%-22s act: f32 only (with --act q8 its q8_0/q4_0 matmuls are unsupported)\n", "");
         tfb_backend_free(b);
     }
     return 0;

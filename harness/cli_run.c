@@ -92,6 +92,8 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         cJSON_AddStringToObject(o, "model", m->cfg.name);
         cJSON_AddStringToObject(o, "backend", a->backend);
         cJSON_AddStringToObject(o, "dtype", tfb_dtype_name(a->dtype));
+        if (tfb_cli_act_applies(&a->opts, a->dtype)) /* as in results files: absent = f32 activations */
+            cJSON_AddStringToObject(o, "act", "q8");
         cJSON *t = cJSON_AddArrayToObject(o, "tokens");
         for (int64_t i = 0; i < n_out; i++)
             cJSON_AddItemToArray(t, cJSON_CreateNumber(out[i]));
@@ -129,7 +131,7 @@ static int run(run_args *a) {
     if ((rc = tfb_cli_backend_open(a->backend, &a->opts, &b)) != 0)
         goto done;
     if ((s = tfb_session_init(b, &m, a->ctx, &sess)) != TFB_STATUS_OK) {
-        rc = tfb_cli_fail(s, a->backend);
+        rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, a->dtype), a->backend);
         goto done;
     }
     int64_t V = c->n_vocab;

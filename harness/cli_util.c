@@ -157,7 +157,35 @@ int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts) {
         opts->isa = v;
         return 1;
     }
+    if (tfb_cli_opt(argc, argv, i, "--act", &v, &bad)) {
+        if (strcmp(v, "f32") != 0 && strcmp(v, "q8") != 0)
+            return 100 + tfb_cli_usage("--act", "expected f32 or q8, got '%s'", v);
+        opts->act_q8 = strcmp(v, "q8") == 0;
+        return 1;
+    }
     return bad ? 100 + TFB_EXIT_USAGE : 0;
+}
+
+bool tfb_cli_act_applies(const tfb_backend_opts *opts, tfb_dtype wt) {
+    return opts->act_q8 && (wt == TFB_DTYPE_Q8_0 || wt == TFB_DTYPE_Q4_0);
+}
+
+const char *tfb_cli_act_refusal(const tfb_backend_opts *opts, const tfb_backend_i *iface, tfb_dtype wt) {
+    static char buf[160]; /* the harness is single-threaded; read before the next call */
+    if (!tfb_cli_act_applies(opts, wt) || iface->act_q8)
+        return "";
+    snprintf(buf, sizeof buf, " (--act q8: %s does not offer 8-bit activations)", iface->name);
+    return buf;
+}
+
+tfb_status tfb_cli_act_explain(tfb_status s, const tfb_backend_opts *opts, const tfb_backend_i *iface,
+                               tfb_dtype wt) {
+    const char *why = tfb_cli_act_refusal(opts, iface, wt);
+    if (s != TFB_STATUS_UNSUPPORTED || !*why)
+        return s;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", tfb_error_last()); /* tfb_error_set overwrites what it would read */
+    return tfb_error_set(s, "%s%s", msg, why);
 }
 
 int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out) {

@@ -10,11 +10,15 @@ static void usage(FILE *f) {
                "       tfbench matrix CONFORM.json...     markdown conformance matrix of conform --json files\n"
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
+               "                   [--act f32|q8]\n"
                "       tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
                "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
                "       tfbench conform --backend B|all --model M|all --dtype D|all [--json F] [--junit F]\n"
                "       tfbench compare BASE.json NEW.json [--threshold 5]\n"
                "       tfbench report RESULTS.json... -o DIR [--format png,svg,pdf] [--force]\n"
+               "every subcommand that runs a backend also takes [--threads N] [--device D] [--isa X] and\n"
+               "  [--act f32|q8]: q8 rounds the activations of q8_0/q4_0 matmuls to 8 bits first (llama.cpp's\n"
+               "  integer dot products; the reference rounds the same way); default f32\n"
                "presets:");
     for (int i = 0; i < tfb_preset_count(); i++)
         fprintf(f, " %s", tfb_preset_get(i)->name);
