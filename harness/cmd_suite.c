@@ -120,6 +120,9 @@ static void print_matrix(FILE *f, cJSON *const *docs, int n_docs) {
     char backends[SUITE_MAX][32], columns[SUITE_MAX][32];
     int nb = 0, nc = 0;
     for (int di = 0; di < n_docs; di++) {
+        /* A run with --act q8 gets rows of its own: its q8_0/q4_0 cells are other numerics. */
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(docs[di], "args");
+        bool act_q8 = strcmp(str(args, "act"), "q8") == 0;
         const cJSON *r;
         cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[di], "results")) {
             const char *kind = str(r, "kind"), *name = str(r, "case");
@@ -130,7 +133,9 @@ static void print_matrix(FILE *f, cJSON *const *docs, int n_docs) {
                 snprintf(column, sizeof column, "*");
             else
                 snprintf(column, sizeof column, "%.*s", (int)strcspn(name, " "), name);
-            const char *b = str(r, "backend"), *dt = str(r, "dtype");
+            const char *dt = str(r, "dtype");
+            char b[32];
+            snprintf(b, sizeof b, "%s%s", str(r, "backend"), act_q8 ? " (act q8)" : "");
             int i;
             for (i = 0; i < nb && strcmp(backends[i], b) != 0; i++)
                 ;

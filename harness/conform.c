@@ -17,9 +17,11 @@ static void usage(FILE *f) {
         f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
-           "                       [--tolerances] [--quiet] [--repro]\n"
+           "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
            "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
-           "  --dtype all = f32, f16, bf16, q8_0, q4_0\n"
+           "  --dtype all = f32, f16, bf16, q8_0, q4_0; or a list (q8_0,q4_0)\n"
+           "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits on the backend and the\n"
+           "            reference alike (shown as q8_0/a8); backends without it report them unsupported\n"
            "  --op NAME / --case NAME narrow the op-level cases (the model level still runs unless --op-level-only)\n"
                "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: "
            "always)\n");
@@ -44,13 +46,54 @@ void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *back
         n += snprintf(buf + n, len - (size_t)n, " --threads %d", a->opts.n_threads);
     if (a->opts.isa && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --isa %s", a->opts.isa);
+    if (a->opts.act_q8 && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " --act q8");
     if (a->determinism && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " --determinism");
+}
+
+void tfb__cf_label(tfb_cf_result *r, const tfb_cf_args *a, const char *backend, const char *kind,
+                   const char *name, int wt) {
+    snprintf(r->backend, sizeof r->backend, "%s", backend);
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->dtype, sizeof r->dtype, "%s", wt < 0 ? "-" : tfb_dtype_name((tfb_dtype)wt));
+    bool act = wt >= 0 && tfb_cli_act_applies(&a->opts, (tfb_dtype)wt);
+    snprintf(r->act, sizeof r->act, "%s", act ? "q8" : "");
+}
+
+const char *tfb__cf_dtype_label(const tfb_cf_result *r, char *buf, size_t len) {
+    snprintf(buf, len, "%s%s", r->dtype, r->act[0] ? "/a8" : "");
+    return buf;
 }
 
 static bool is_dir(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --dtype: "all" or a comma-separated list of weight dtypes, kept in the order of all_dtypes. */
+static int parse_dtypes(tfb_cf_args *a) {
+    bool want[TFB_DTYPE_COUNT] = {false};
+    bool all = strcmp(a->dtype, "all") == 0;
+    for (const char *p = a->dtype; !all;) {
+        size_t len = strcspn(p, ",");
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+        tfb_dtype dt;
+        if (len >= sizeof name || !tfb_dtype_parse(name, &dt) || dt == TFB_DTYPE_I32)
+            return tfb_cli_usage("--dtype", "unknown weight dtype '%.*s' (f32, f16, bf16, q8_0, q4_0, all)",
+                                 (int)len, p);
+        want[dt] = true;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    a->n_dtypes = 0;
+    for (size_t d = 0; d < sizeof all_dtypes / sizeof all_dtypes[0]; d++)
+        if (all || want[all_dtypes[d]])
+            a->dtypes[a->n_dtypes++] = all_dtypes[d];
+    return 0;
 }
 
 static int parse(int argc, char **argv, tfb_cf_args *a) {
@@ -111,10 +154,9 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
         return tfb_cli_usage("--op", "unknown op '%s'", a->op);
     if (a->op && a->model_only)
         return tfb_cli_usage("--op", "selects op-level cases; it cannot go with --model-level-only");
-    tfb_dtype dt;
-    if (strcmp(a->dtype, "all") != 0 && (!tfb_dtype_parse(a->dtype, &dt) || dt == TFB_DTYPE_I32))
-        return tfb_cli_usage("--dtype", "unknown weight dtype '%s' (f32, f16, bf16, q8_0, q4_0, all)",
-                             a->dtype);
+    int rc = parse_dtypes(a);
+    if (rc != 0)
+        return rc;
     if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
         return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
@@ -141,10 +183,7 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
     tfb_status st = tfb_backend_init(iface, &a->opts, &b);
     if (st != TFB_STATUS_OK) {
         tfb_cf_result *r = tfb__cf_add(rep);
-        snprintf(r->backend, sizeof r->backend, "%s", iface->name);
-        snprintf(r->kind, sizeof r->kind, "all");
-        snprintf(r->name, sizeof r->name, "-");
-        snprintf(r->dtype, sizeof r->dtype, "-");
+        tfb__cf_label(r, a, iface->name, "all", "-", -1);
         r->verdict = st == TFB_STATUS_UNAVAILABLE ? TFB_CF_UNAVAILABLE : TFB_CF_ERROR;
         snprintf(r->detail, sizeof r->detail, "%s", tfb_error_last());
         snprintf(r->repro, sizeof r->repro, "tfbench list");
@@ -152,11 +191,8 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
             tfb__cf_print_row(stdout, r, a->repro_all);
         return st;
     }
-    int n_dt = 0;
-    tfb_dtype dts[5];
-    for (int d = 0; d < 5; d++)
-        if (strcmp(a->dtype, "all") == 0 || strcmp(a->dtype, tfb_dtype_name(all_dtypes[d])) == 0)
-            dts[n_dt++] = all_dtypes[d];
+    int n_dt = a->n_dtypes;
+    const tfb_dtype *dts = a->dtypes;
     if (!a->model_only)
         for (int d = 0; d < n_dt; d++)
             tfb__cf_run_ops(a, b, ref, dts[d], rep);
@@ -184,7 +220,7 @@ int tfb_cmd_conform(int argc, char **argv) {
     tfb_cf_report rep = {0};
     double t0 = tfb_now();
     if (!a.quiet)
-        tfb__cf_print_header(stdout);
+        tfb__cf_print_header(stdout, &a);
     bool named_unavailable = false;
     for (int i = 0; i < tfb_backend_count(); i++) {
         const tfb_backend_i *iface = tfb_backend_get(i);
@@ -211,16 +247,19 @@ int tfb_cmd_conform(int argc, char **argv) {
         counts[TFB_CF_UNSUPPORTED], counts[TFB_CF_UNAVAILABLE], counts[TFB_CF_FAIL], counts[TFB_CF_ERROR]);
     if (failed) {
         printf("failed:\n");
-        for (int i = 0; i < rep.n; i++)
-            if (tfb__cf_verdict_fails(rep.r[i].verdict))
-                printf("  %s %s [%s]: %s\n    repro: %s\n", rep.r[i].backend, rep.r[i].name, rep.r[i].dtype,
-                       rep.r[i].detail, rep.r[i].repro);
+        for (int i = 0; i < rep.n; i++) {
+            if (!tfb__cf_verdict_fails(rep.r[i].verdict))
+                continue;
+            char dt[16];
+            printf("  %s %s [%s]: %s\n    repro: %s\n", rep.r[i].backend, rep.r[i].name,
+                   tfb__cf_dtype_label(&rep.r[i], dt, sizeof dt), rep.r[i].detail, rep.r[i].repro);
+        }
     }
     rc = failed ? TFB_EXIT_FAIL : named_unavailable ? TFB_EXIT_UNAVAILABLE : TFB_EXIT_OK;
     tfb_status st;
     if (a.json && (st = tfb__cf_write_json(a.json, a.force, &a, &rep)) != TFB_STATUS_OK)
         rc = tfb_cli_fail(st, "--json");
-    if (a.junit && (st = tfb__cf_write_junit(a.junit, a.force, &rep)) != TFB_STATUS_OK)
+    if (a.junit && (st = tfb__cf_write_junit(a.junit, a.force, &a, &rep)) != TFB_STATUS_OK)
         rc = tfb_cli_fail(st, "--junit");
     tfb__cf_report_free(&rep);
     return rc;

@@ -85,6 +85,7 @@ typedef struct tfb_cf_result {
     char kind[8];  /* "op", "model", "quant", "backend" */
     char name[96]; /* "matmul 7x768x3072", "gpt2-tiny teacher-forced" */
     char dtype[8];
+    char act[4]; /* "q8" when --act q8 rounded this case's matmul activations (q8_0/q4_0), else "" */
     tfb_cf_verdict verdict;
     char metric_name[16]; /* "nmse", "top1" ... */
     double metric, threshold;
@@ -106,7 +107,9 @@ void tfb__cf_report_free(tfb_cf_report *rep);
 /* ---- the run ------------------------------------------------------------------------------------------ */
 
 typedef struct tfb_cf_args {
-    const char *backend, *model, *dtype; /* names or "all" */
+    const char *backend, *model, *dtype; /* names or "all"; dtype may be a list ("q8_0,q4_0") */
+    tfb_dtype dtypes[TFB_DTYPE_COUNT];   /* --dtype resolved, in the order of "all" */
+    int n_dtypes;
     const char *json, *junit, *op, *case_filter;
     bool op_only, model_only, force, determinism, quiet, repro_all;
     tfb_backend_opts opts;
@@ -123,11 +126,19 @@ void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb
 void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, const char *model,
                        tfb_dtype wt, tfb_cf_report *rep);
 
-/* Writers (conform_out.c). */
+/* Fill r's backend, kind, name, dtype and act (from a->opts and wt; dtype "-" when wt < 0). */
+void tfb__cf_label(tfb_cf_result *r, const tfb_cf_args *a, const char *backend, const char *kind,
+                   const char *name, int wt);
+/* The dtype as tables show it: "q8_0/a8" for a case run with --act q8, else the dtype. */
+const char *tfb__cf_dtype_label(const tfb_cf_result *r, char *buf, size_t len);
+
+/* Writers (conform_out.c). The header says which activations were used (--act). */
 void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro);
-void tfb__cf_print_header(FILE *f);
+void tfb__cf_print_header(FILE *f, const tfb_cf_args *a);
 tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
-tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report *rep);
+/* One testsuite per backend; with --act q8 it is named "<backend> (act q8)" and every suite carries
+ * an "act" property, so the JUnit of a q8 run never merges with an f32 one. */
+tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
 
 /* The planted-fault backend (conform_fault.c). Registers "fault" when TFB_ENABLE_FAULT_BACKEND=1;
  * the fault comes from TFB_FAULT (none|causal|cachepos|scale|transpose|perturb). */

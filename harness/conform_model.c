@@ -139,10 +139,9 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
 static tfb_cf_result *new_result(tfb_cf_report *rep, const tfb_cf_args *a, const char *backend,
                                  const char *model, const char *what, tfb_dtype wt, const char *kind) {
     tfb_cf_result *r = tfb__cf_add(rep);
-    snprintf(r->backend, sizeof r->backend, "%s", backend);
-    snprintf(r->kind, sizeof r->kind, "%s", kind);
-    snprintf(r->name, sizeof r->name, "%s %s", model, what);
-    snprintf(r->dtype, sizeof r->dtype, "%s", tfb_dtype_name(wt));
+    char name[sizeof r->name];
+    snprintf(name, sizeof name, "%s %s", model, what);
+    tfb__cf_label(r, a, backend, kind, name, (int)wt);
     tfb__cf_repro(r->repro, sizeof r->repro, a, backend, model, tfb_dtype_name(wt), NULL, NULL, false);
     return r;
 }
@@ -323,6 +322,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     const tfb_config *c = &mr.m.cfg;
     int64_t V = c->n_vocab;
     if ((st = tfb_session_init(b, &mr.m, 0, &mr.sb)) != TFB_STATUS_OK) {
+        st = tfb_cli_act_explain(st, &a->opts, b->iface, wt);
         tfb_cf_result *r = new_result(rep, a, bname, model, "model", wt, "model");
         r->verdict = st == TFB_STATUS_UNSUPPORTED ? TFB_CF_UNSUPPORTED : TFB_CF_ERROR;
         snprintf(r->detail, sizeof r->detail, "%s", tfb_error_last());

@@ -441,8 +441,9 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
     r->threshold = c->op == TFB_OP_ARGMAX ? 0.0 : tol * tol;
     if (!tfb_backend_supports(b, c->op, node_wt)) {
         r->verdict = TFB_CF_UNSUPPORTED;
-        snprintf(r->detail, sizeof r->detail, "%s: %s with %s is not supported", b->iface->name,
-                 tfb_op_name(c->op), tfb_dtype_name(node_wt));
+        snprintf(r->detail, sizeof r->detail, "%s: %s with %s is not supported%s", b->iface->name,
+                 tfb_op_name(c->op), tfb_dtype_name(node_wt),
+                 c->op == TFB_OP_MATMUL ? tfb_cli_act_refusal(&a->opts, b->iface, node_wt) : "");
         goto done;
     }
     make_images(c, &sb, seed, &im);
@@ -543,10 +544,7 @@ void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb
         if (a->case_filter && strcmp(name, a->case_filter) != 0)
             continue;
         tfb_cf_result *r = tfb__cf_add(rep);
-        snprintf(r->backend, sizeof r->backend, "%s", b->iface->name);
-        snprintf(r->kind, sizeof r->kind, "op");
-        snprintf(r->name, sizeof r->name, "%s", name);
-        snprintf(r->dtype, sizeof r->dtype, "%s", tfb_dtype_name(wt));
+        tfb__cf_label(r, a, b->iface->name, "op", name, (int)wt);
         tfb__cf_repro(r->repro, sizeof r->repro, a, b->iface->name, NULL, tfb_dtype_name(wt),
                       tfb_op_name(c->op), name, true);
         run_case(a, b, ref, c, wt, 0x5eed0000u + (uint64_t)i * 7919u + (uint64_t)wt, r);

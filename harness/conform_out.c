@@ -7,20 +7,26 @@
 
 #include "conform.h"
 
-void tfb__cf_print_header(FILE *f) {
+void tfb__cf_print_header(FILE *f, const tfb_cf_args *a) {
+    if (a->opts.act_q8)
+        fprintf(f, "activations: q8 for q8_0/q4_0 matmuls (--act q8: rounded to 8 bits by "
+                   "tfb_quantize_act_q8 on the backend and the reference alike; shown as q8_0/a8), "
+                   "f32 elsewhere\n");
+    else
+        fprintf(f, "activations: f32 (--act f32)\n");
     fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", "backend", "kind", "case", "dtype",
             "verdict", "metric", "value", "threshold", "detail");
 }
 
 void tfb__cf_print_row(FILE *f, const tfb_cf_result *r, bool repro) {
-    char value[32] = "-", thr[32] = "-";
+    char value[32] = "-", thr[32] = "-", dt[16];
     if (r->metric_name[0]) {
         snprintf(value, sizeof value, "%.3g", r->metric);
         snprintf(thr, sizeof thr, "%.3g", r->threshold);
     }
-    fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", r->backend, r->kind, r->name, r->dtype,
-            tfb__cf_verdict_name(r->verdict), r->metric_name[0] ? r->metric_name : "-", value, thr,
-            r->detail);
+    fprintf(f, "%-9s %-5s %-38s %-5s %-11s %-9s %10s %10s  %s\n", r->backend, r->kind, r->name,
+            tfb__cf_dtype_label(r, dt, sizeof dt), tfb__cf_verdict_name(r->verdict),
+            r->metric_name[0] ? r->metric_name : "-", value, thr, r->detail);
     if ((repro || r->verdict != TFB_CF_PASS) && r->repro[0])
         fprintf(f, "          repro: %s\n", r->repro);
     fflush(f);
@@ -57,6 +63,7 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
     cJSON_AddStringToObject(args, "dtype", a->dtype);
     cJSON_AddBoolToObject(args, "determinism", a->determinism);
     cJSON_AddNumberToObject(args, "threads", a->opts.n_threads);
+    cJSON_AddStringToObject(args, "act", a->opts.act_q8 ? "q8" : "f32");
     int counts[TFB_CF_ERROR + 1] = {0};
     cJSON *arr = cJSON_AddArrayToObject(root, "results");
     for (int i = 0; i < rep->n; i++) {
@@ -67,6 +74,8 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
         cJSON_AddStringToObject(o, "kind", r->kind);
         cJSON_AddStringToObject(o, "case", r->name);
         cJSON_AddStringToObject(o, "dtype", r->dtype);
+        if (r->act[0]) /* as in bench results: only where the activations were rounded */
+            cJSON_AddStringToObject(o, "act", r->act);
         cJSON_AddStringToObject(o, "verdict", tfb__cf_verdict_name(r->verdict));
         if (r->metric_name[0]) {
             cJSON_AddStringToObject(o, "metric", r->metric_name);
@@ -128,7 +137,8 @@ static void xml_escaped(FILE *f, const char *s) {
     }
 }
 
-tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report *rep) {
+tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep) {
+    const char *act = a->opts.act_q8 ? "q8" : "f32";
     tfb_atomic_file af;
     TFB_TRY(tfb_atomic_open(&af, path, force));
     FILE *f = af.f;
@@ -168,17 +178,20 @@ tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_report
         }
         fprintf(f, "  <testsuite name=\"");
         xml_escaped(f, b);
-        fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n", t, fl, er,
-                sk, secs);
+        fprintf(f, "%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+                a->opts.act_q8 ? " (act q8)" : "", t, fl, er, sk, secs);
+        fprintf(f, "    <properties><property name=\"act\" value=\"%s\"/></properties>\n", act);
         for (int j = i; j < rep->n; j++) {
             const tfb_cf_result *r = &rep->r[j];
             if (strcmp(r->backend, b) != 0)
                 continue;
+            char dt[16];
+            tfb__cf_dtype_label(r, dt, sizeof dt);
             fprintf(f, "    <testcase classname=\"");
             xml_escaped(f, r->backend);
-            fprintf(f, ".%s.%s\" name=\"", r->kind, r->dtype);
+            fprintf(f, ".%s.%s\" name=\"", r->kind, dt);
             xml_escaped(f, r->name);
-            fprintf(f, " [%s]\" time=\"%.3f\">\n", r->dtype, r->seconds);
+            fprintf(f, " [%s]\" time=\"%.3f\">\n", dt, r->seconds);
             const char *tag = r->verdict == TFB_CF_FAIL    ? "failure"
                               : r->verdict == TFB_CF_ERROR ? "error"
                               : r->verdict == TFB_CF_UNSUPPORTED || r->verdict == TFB_CF_UNAVAILABLE ||

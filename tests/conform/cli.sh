@@ -1,7 +1,8 @@
 #!/bin/sh
 # `tfbench conform` from the command line: the reference against itself passes with well-formed
-# JSON and JUnit, and bad usage exits 2 with `tfbench: <where>: <what>`.
-#   cli.sh TFBENCH WORKDIR smoke|errors
+# JSON and JUnit (with --act q8 too, recorded so that run is told apart from an f32 one), and bad
+# usage exits 2 with `tfbench: <where>: <what>`.
+#   cli.sh TFBENCH WORKDIR smoke|act|errors
 set -u
 tfbench=$1 dir=$2 what=$3
 rm -rf "$dir" && mkdir -p "$dir"
@@ -38,8 +39,47 @@ names = " ".join(r["case"] for r in res["results"])
 for m in ("gpt2-tiny", "bert-tiny", "marian-tiny"):
     assert m in names, m
 assert not doc.getElementsByTagName("failure")
+# f32 activations, the default: said so, and no case claims rounded ones
+assert res["args"]["act"] == "f32" and not any("act" in r for r in res["results"]), res["args"]
+assert [s.getAttribute("name") for s in doc.getElementsByTagName("testsuite")] == ["reference"]
+props = doc.getElementsByTagName("property")
+assert [(p.getAttribute("name"), p.getAttribute("value")) for p in props] == [("act", "f32")]
 PY
     grep -q "^conform: .* 0 FAIL, 0 ERROR" "$dir/out.txt" || { echo "no clean summary line"; status=1; }
+    grep -q "^activations: f32" "$dir/out.txt" || { echo "the table does not say f32 activations"; status=1; }
+elif [ "$what" = act ]; then
+    # --act q8: the oracle rounds the same way, so the reference still passes with the tight bounds;
+    # every case and file says q8 (a8), so it never reads as an f32 run.
+    expect 0 - --backend reference --model all --dtype q8_0,q4_0 --act q8 --json "$dir/r.json" --junit "$dir/r.xml"
+    python3 - "$dir/r.json" "$dir/r.xml" <<'PY' || status=1
+import json, sys, xml.dom.minidom
+res = json.load(open(sys.argv[1]))
+doc = xml.dom.minidom.parse(sys.argv[2])
+rs = res["results"]
+assert res["args"]["act"] == "q8" and res["args"]["dtype"] == "q8_0,q4_0", res["args"]
+assert res["summary"]["pass"] == len(rs) > 30, res["summary"]
+assert {r["dtype"] for r in rs} == {"q8_0", "q4_0"} and all(r.get("act") == "q8" for r in rs)
+assert {r["kind"] for r in rs} == {"op", "model", "quant"}
+for r in rs:
+    assert r["repro"].endswith(" --act q8"), r["repro"]
+    # op level: the matmul bound is still eps*sqrt(K) (NMSE threshold 16 eps^2 K), said in its reason
+    if r["kind"] == "op":
+        assert r["case"].startswith("matmul") and r["threshold"] < 1e-9, (r["case"], r["threshold"])
+        assert "--act q8 both sides round x identically" in r["figures"]["tolerance_reason"]
+suites = doc.getElementsByTagName("testsuite")
+assert [s.getAttribute("name") for s in suites] == ["reference (act q8)"]
+props = doc.getElementsByTagName("property")
+assert [(p.getAttribute("name"), p.getAttribute("value")) for p in props] == [("act", "q8")]
+cases = doc.getElementsByTagName("testcase")
+assert len(cases) == len(rs) and all(c.getAttribute("name").endswith("/a8]") for c in cases)
+PY
+    grep -q "^activations: q8 for q8_0/q4_0 matmuls" "$dir/out.txt" || { echo "the table does not say q8"; status=1; }
+    grep -Eq "^reference +model +gpt2-tiny teacher-forced +q4_0/a8 +pass " "$dir/out.txt" ||
+        { echo "no q4_0/a8 row in the table"; status=1; }
+    # the matrix gives an --act q8 run rows of its own
+    "$tfbench" matrix "$dir/r.json" >"$dir/matrix.md" || { echo "matrix failed"; status=1; }
+    grep -q "^| reference (act q8) | gpt2-tiny | - | - | - | pass | pass |" "$dir/matrix.md" ||
+        { echo "matrix row:"; cat "$dir/matrix.md"; status=1; }
 else
     expect 2 --dtype --backend reference --dtype q5_1
     expect 2 --backend --backend nosuch
@@ -49,6 +89,9 @@ else
     expect 2 conform --backend reference --op-level-only --model-level-only
     expect 2 conform --backend reference --bogus
     expect 2 --threads --backend reference --threads 0
+    expect 2 --act --backend reference --act int8
+    expect 2 --dtype --backend reference --dtype q8_0,q5_1
+    expect 2 --dtype --backend reference --dtype q8_0,
     expect 2 --json --backend reference --json
     : >"$dir/exists.json"
     expect 2 --json --backend reference --op relu --op-level-only --json "$dir/exists.json"
