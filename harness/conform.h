@@ -141,7 +141,7 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
 tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
 
 /* The planted-fault backend (conform_fault.c). Registers "fault" when TFB_ENABLE_FAULT_BACKEND=1;
- * the fault comes from TFB_FAULT (none|causal|cachepos|scale|transpose|perturb). */
+ * the fault comes from TFB_FAULT (none|causal|cachepos|scale|transpose|perturb|oob|nondet|actq8). */
 void tfb__cf_register_fault_backend(void);
 
 #endif

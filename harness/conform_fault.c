@@ -10,6 +10,10 @@
  *   oob        one float written just past the end of the first node's output (a guard overwrite)
  *   nondet     every second compute moves the first matmul's largest output by one ulp: within
  *              tolerance, so only --determinism can catch it
+ *   actq8      matmul activations rounded to 8 bits (the reference run with act_q8 forced on) while
+ *              conform's oracle keeps f32: changes q8_0/q4_0 matmuls only, by ~4e-3 of the output's RMS,
+ *              which the eps*sqrt(K) bound must tell from f32 sums (with --act q8 the oracle rounds
+ *              too and it passes: it is exactly the act_q8 numerics, nothing else)
  * It drives the reference only through its vtable, one node at a time, so it reaches into no other
  * folder's code. */
 #include <math.h>
@@ -27,10 +31,11 @@ enum {
     FAULT_PERTURB,
     FAULT_OOB,
     FAULT_NONDET,
+    FAULT_ACTQ8,
     FAULT_COUNT
 };
-static const char *const fault_names[FAULT_COUNT] = {"none",      "causal",  "cachepos", "scale",
-                                                     "transpose", "perturb", "oob",      "nondet"};
+static const char *const fault_names[FAULT_COUNT] = {"none",    "causal", "cachepos", "scale", "transpose",
+                                                     "perturb", "oob",    "nondet",   "actq8"};
 
 typedef struct fault_ctx {
     const tfb_backend_i *ref;
@@ -64,14 +69,21 @@ static tfb_status fault_init(const tfb_backend_opts *opts, void **ctx) {
     if (f < 0 || f >= FAULT_COUNT)
         return tfb_error_set(TFB_STATUS_USAGE,
                              "fault: TFB_FAULT='%s' is none of none, causal, cachepos, scale, "
-                             "transpose, perturb, oob, nondet",
+                             "transpose, perturb, oob, nondet, actq8",
                              getenv("TFB_FAULT"));
     fault_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return tfb_error_set(TFB_STATUS_NOMEM, "fault: out of memory");
     c->ref = ref_iface();
     c->fault = f;
-    tfb_status s = c->ref->init(opts, &c->ref_ctx);
+    /* The options go through to the reference; actq8 forces its activation rounding on whatever
+     * conform asked of the oracle. */
+    tfb_backend_opts ref_opts = {0};
+    if (opts)
+        ref_opts = *opts;
+    if (f == FAULT_ACTQ8)
+        ref_opts.act_q8 = true;
+    tfb_status s = c->ref->init(&ref_opts, &c->ref_ctx);
     if (s != TFB_STATUS_OK) {
         free(c);
         return s;
@@ -219,6 +231,7 @@ static tfb_status fault_compute(void *ctx, tfb_graph *g) {
 
 static const tfb_backend_i fault_backend = {
     .name = "fault",
+    .act_q8 = true, /* the wrapped reference honours it (opts go through) */
     .probe = fault_probe,
     .init = fault_init,
     .free = fault_free,

@@ -55,7 +55,8 @@ static const op_tol op_table[] = {
  * Activations. With f32 activations (--act f32, the default) a backend that rounds them too
  * (llama.cpp quantizes x to 8 bits for its quantized dots) computes something else: an error of
  * ~4e-3 of the output's RMS (NMSE 1.3e-5 to 2.4e-5 measured on the matmul cases, about 1e5 times the
- * threshold), so it fails here by design. With --act q8
+ * threshold), so it fails here by design, and the planted fault "actq8" proves the bound tells the
+ * two apart. With --act q8
  * (tfb_backend_opts.act_q8) the oracle rounds the activations of q8_0/q4_0 matmuls through the same
  * tfb_quantize_act_q8, so both sides multiply the same d*q by the same weights and again differ only
  * in how they sum: the bound stays eps*sqrt(K). An integer dot product per 32-block is exact, and the

@@ -29,7 +29,8 @@ res = json.load(open(sys.argv[1]))
 doc = xml.dom.minidom.parse(sys.argv[2])
 cases = doc.getElementsByTagName("testcase")
 assert len(cases) == len(res["results"]), (len(cases), len(res["results"]))
-assert [s.getAttribute("name") for s in doc.getElementsByTagName("testsuite")] == ["fault"]
+suite = "fault (act q8)" if res["args"]["act"] == "q8" else "fault"
+assert [s.getAttribute("name") for s in doc.getElementsByTagName("testsuite")] == [suite]
 fails = doc.getElementsByTagName("failure") + doc.getElementsByTagName("error")
 nfail = res["summary"]["FAIL"] + res["summary"]["ERROR"]
 assert len(fails) == nfail, (len(fails), nfail)
