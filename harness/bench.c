@@ -255,40 +255,52 @@ static void print_table(const tfb_results *r) {
     }
 }
 
+/* One measured configuration: backend, model, dtype, threads. */
+static bool same_config(const tfb_result_row *w, const tfb_result_row *like) {
+    return strcmp(w->backend, like->backend) == 0 && strcmp(w->model, like->model) == 0 &&
+           strcmp(w->dtype, like->dtype) == 0 && w->threads == like->threads;
+}
+
 static const tfb_result_row *find_row(const tfb_results *r, const tfb_result_row *like, const char *kind,
                                       const char *metric) {
     for (size_t i = 0; i < r->n; i++) {
         const tfb_result_row *w = &r->rows[i];
-        if (strcmp(w->backend, like->backend) == 0 && strcmp(w->model, like->model) == 0 &&
-            strcmp(w->dtype, like->dtype) == 0 && w->threads == like->threads && strcmp(w->kind, kind) == 0 &&
-            strcmp(w->metric, metric) == 0)
+        if (same_config(w, like) && strcmp(w->kind, kind) == 0 && strcmp(w->metric, metric) == 0)
             return w;
     }
     return NULL;
 }
 
-/* One line per quantized configuration: its speed beside its accuracy. */
+/* Speed beside accuracy when any dtype was quantized: one line per configuration, in the order
+ * measured. The f32 ones are the baseline the KL and top-1 figures are taken against, so they are
+ * listed too (with `-` there), as is any configuration without accuracy figures (a second
+ * --threads value: quantization effects are measured once per dtype). */
 static void print_quant_table(const tfb_results *r) {
-    bool header = false;
+    bool any_quant = false;
+    for (size_t i = 0; i < r->n && !any_quant; i++)
+        any_quant = strcmp(r->rows[i].kind, "quant") == 0;
+    if (!any_quant)
+        return;
+    printf("\n| backend | model | dtype | threads | prefill t/s | decode t/s | KL mean | KL p99 | top-1 |\n");
+    printf("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (size_t i = 0; i < r->n; i++) {
         const tfb_result_row *w = &r->rows[i];
-        if (strcmp(w->kind, "quant") != 0 || strcmp(w->metric, "kl_mean") != 0)
+        bool first = true; /* of its configuration */
+        for (size_t k = 0; k < i && first; k++)
+            first = !same_config(&r->rows[k], w);
+        if (!first)
             continue;
-        if (!header) {
-            printf("\n| backend | model | dtype | threads | prefill t/s | decode t/s | KL mean | KL p99 | top-1 |\n");
-            printf("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-            header = true;
-        }
         const tfb_result_row *pp = find_row(r, w, "pp", "tokens_per_s");
         if (!pp)
             pp = find_row(r, w, "encode", "tokens_per_s");
         const tfb_result_row *tg = find_row(r, w, "tg", "tokens_per_s");
+        const tfb_result_row *kl = find_row(r, w, "quant", "kl_mean");
         const tfb_result_row *p99 = find_row(r, w, "quant", "kl_p99");
         const tfb_result_row *top1 = find_row(r, w, "quant", "top1_agreement");
         char a[32], b[32], c[32], d[32], e[32];
         fmt_value(a, sizeof a, pp ? pp->st.median : NAN);
         fmt_value(b, sizeof b, tg ? tg->st.median : NAN);
-        fmt_value(c, sizeof c, w->st.median);
+        fmt_value(c, sizeof c, kl ? kl->st.median : NAN);
         fmt_value(d, sizeof d, p99 ? p99->st.median : NAN);
         fmt_value(e, sizeof e, top1 ? top1->st.median : NAN);
         char th[16];

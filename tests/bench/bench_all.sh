@@ -15,6 +15,9 @@ grep -q '^| backend | model | dtype | threads | test | metric | median ± ci95 |
 for b in $(echo "$backends" | tr , ' '); do
     grep -q "| $b | gpt2-tiny | f32 | default | tg4@d16 | tokens_per_s |" "$dir/stdout" || { echo "no $b rows"; exit 1; }
     grep -q "| $b | marian-tiny | q8_0 | default | xattn tg4@d0 | speedup |" "$dir/stdout" || { echo "no $b xattn"; exit 1; }
+    # The speed/accuracy table lists the f32 baseline too, with - for the figures taken against it.
+    grep -Eq "^\| $b \| gpt2-tiny \| f32 \| default \| [0-9.e+]+ \| [0-9.e+]+ \| - \| - \| - \|\$" "$dir/stdout" ||
+        { echo "no $b f32 row in the quantization table"; exit 1; }
 done
 # The attention share of scaling runs: from every backend but the reference (simd, opencl and vulkan
 # time their ops), in (0, 1]; none from the reference, which cannot tell.
