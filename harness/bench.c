@@ -14,7 +14,10 @@ static void usage_text(void) {
     fprintf(stderr,
             "usage: tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
             "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
-            "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n");
+            "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
+            "                     [--device D] [--isa X] [--act f32|q8]\n"
+            "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits (rows carry \"act\": \"q8\",\n"
+            "            tables show q4_0/a8); backends without it skip those dtypes\n");
 }
 
 static int split_list(char *buf, const char **out, int cap, const char *flag) {
@@ -250,15 +253,18 @@ static void print_table(const tfb_results *r) {
             snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
         }
         const char *sep = isfinite(w->ratio_lo) ? " " : isfinite(w->st.ci95) ? " ± " : "";
-        printf("| %s | %s | %s | %s | %s | %s | %s%s%s | %s | %s |\n", w->backend, w->model, w->dtype,
+        char dt[16];
+        printf("| %s | %s | %s | %s | %s | %s | %s%s%s | %s | %s |\n", w->backend, w->model,
+               tfb_result_dtype_label(w, dt, sizeof dt),
                w->threads ? th : "default", test, w->metric, med, sep, *sep ? ci : "", w->unit, cv);
     }
 }
 
-/* One measured configuration: backend, model, dtype, threads. */
+/* One measured configuration: backend, model, dtype, act, threads. */
 static bool same_config(const tfb_result_row *w, const tfb_result_row *like) {
     return strcmp(w->backend, like->backend) == 0 && strcmp(w->model, like->model) == 0 &&
-           strcmp(w->dtype, like->dtype) == 0 && w->threads == like->threads;
+           strcmp(w->dtype, like->dtype) == 0 && strcmp(w->act, like->act) == 0 &&
+           w->threads == like->threads;
 }
 
 static const tfb_result_row *find_row(const tfb_results *r, const tfb_result_row *like, const char *kind,
@@ -303,25 +309,31 @@ static void print_quant_table(const tfb_results *r) {
         fmt_value(c, sizeof c, kl ? kl->st.median : NAN);
         fmt_value(d, sizeof d, p99 ? p99->st.median : NAN);
         fmt_value(e, sizeof e, top1 ? top1->st.median : NAN);
-        char th[16];
+        char th[16], dt[16];
         snprintf(th, sizeof th, "%d", w->threads);
-        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w->backend, w->model, w->dtype,
-               w->threads ? th : "default", a, b, c, d, e);
+        printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w->backend, w->model,
+               tfb_result_dtype_label(w, dt, sizeof dt), w->threads ? th : "default", a, b, c, d, e);
     }
 }
 
 /* ---- the command ----------------------------------------------------------------------------- */
 
-static void skip(tfb_results *res, const char *backend, const char *model, const char *dtype, const char *why) {
+/* A combination not measured; with --act q8 a q8_0/q4_0 entry carries "act" like a row would. */
+static void skip(tfb_results *res, const tfb_bench_args *a, const char *backend, const char *model,
+                 tfb_dtype dt, const char *why) {
     if (!res->skipped)
         res->skipped = cJSON_CreateArray();
+    bool act = tfb_cli_act_applies(&a->opts, dt);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "backend", backend);
     cJSON_AddStringToObject(o, "model", model);
-    cJSON_AddStringToObject(o, "dtype", dtype);
+    cJSON_AddStringToObject(o, "dtype", tfb_dtype_name(dt));
+    if (act)
+        cJSON_AddStringToObject(o, "act", "q8");
     cJSON_AddStringToObject(o, "reason", why);
     cJSON_AddItemToArray(res->skipped, o);
-    fprintf(stderr, "tfbench: bench: skipped %s %s %s: %s\n", backend, model, dtype, why);
+    fprintf(stderr, "tfbench: bench: skipped %s %s %s%s: %s\n", backend, model, tfb_dtype_name(dt),
+            act ? "/a8" : "", why);
 }
 
 static int run(tfb_bench_args *a, int argc, char **argv) {
@@ -362,6 +374,8 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
     tfb_results res = {0};
     /* main passes argv + 1 (argv[0] = "bench"): the manifest wants the whole command line. */
     res.env = tfb_env_manifest();
+    /* The activation numerics of the whole run (rows carry "act" only where it changed them). */
+    cJSON_AddStringToObject(res.env, "act", a->opts.act_q8 ? "q8" : "f32");
     int rc = 0;
     bool any_quant = false;
     for (int d = 0; d < a->n_dtypes; d++)
@@ -379,7 +393,7 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
                 break;
         }
         for (int d = 0; d < a->n_dtypes && rc == 0; d++) {
-            const char *dtn = tfb_dtype_name(a->dtypes[d]);
+            tfb_dtype dt = a->dtypes[d];
             for (int bi = 0; bi < n_chosen && rc == 0; bi++) {
                 const tfb_backend_i *iface = chosen[bi];
                 char why[256] = "";
@@ -389,7 +403,7 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
                                           "--backend");
                         break;
                     }
-                    skip(&res, iface->name, a->models[mi], dtn, why);
+                    skip(&res, a, iface->name, a->models[mi], dt, why);
                     continue;
                 }
                 int64_t n_th = a->n_threads ? a->n_threads : 1;
@@ -398,7 +412,7 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
                     opts.n_threads = a->n_threads ? a->threads[ti] : 0;
                     tfb_backend *b;
                     if ((st = tfb_backend_init(iface, &opts, &b)) != TFB_STATUS_OK) {
-                        skip(&res, iface->name, a->models[mi], dtn, tfb_error_last());
+                        skip(&res, a, iface->name, a->models[mi], dt, tfb_error_last());
                         break;
                     }
                     bool cpu = is_cpu_backend(b);
@@ -409,11 +423,12 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
                     tfb_device_info info;
                     tfb_backend_device_info(b, &info);
                     tfb_env_add_backend(res.env, iface->name, &info);
-                    st = tfb_bench_one(a, &plans[mi], b, a->models[mi], a->dtypes[d], cpu ? opts.n_threads : 0,
-                                       any_quant && ti == 0 && a->dtypes[d] != TFB_DTYPE_F32, &res);
+                    st = tfb_bench_one(a, &plans[mi], b, a->models[mi], dt, cpu ? opts.n_threads : 0,
+                                       any_quant && ti == 0 && dt != TFB_DTYPE_F32, &res);
                     tfb_backend_free(b);
                     if (st == TFB_STATUS_UNSUPPORTED) {
-                        skip(&res, iface->name, a->models[mi], dtn, tfb_error_last());
+                        tfb_cli_act_explain(st, &opts, iface, dt); /* says so when --act q8 is the cause */
+                        skip(&res, a, iface->name, a->models[mi], dt, tfb_error_last());
                         break;
                     }
                     if (st != TFB_STATUS_OK) {

@@ -609,6 +609,8 @@ tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tf
     bctx x = {.a = a, .plan = plan, .b = b, .res = res};
     snprintf(x.proto.backend, sizeof x.proto.backend, "%s", b->iface->name);
     snprintf(x.proto.dtype, sizeof x.proto.dtype, "%s", tfb_dtype_name(dtype));
+    if (tfb_cli_act_applies(&b->opts, dtype)) /* only the rows whose numerics --act q8 changed */
+        snprintf(x.proto.act, sizeof x.proto.act, "q8");
     x.proto.threads = threads;
     tfb_bench_progress("%s %s %s load", b->iface->name, model, tfb_dtype_name(dtype));
     /* Model load time: open (read or synthesise, quantize) plus session init (upload, graphs). */

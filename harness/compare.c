@@ -1,5 +1,5 @@
 /* `tfbench compare BASE.json NEW.json`: rows matched by their parameters (backend, model, dtype,
- * threads, test, metric), both medians and the speedup; a change is called significant only when
+ * act, threads, test, kind, metric), both medians and the speedup; a change is called significant only when
  * the Mann-Whitney U test on the raw samples gives p < 0.05 and the effect exceeds the threshold. */
 #include <math.h>
 #include <stdlib.h>
@@ -9,9 +9,11 @@
 #include "results.h"
 
 static bool same_key(const tfb_result_row *a, const tfb_result_row *b) {
+    /* act is part of the identity: a q4_0 row with 8-bit activations is other numerics, never a
+     * speedup of a plain q4_0 row. */
     return strcmp(a->backend, b->backend) == 0 && strcmp(a->model, b->model) == 0 &&
-           strcmp(a->dtype, b->dtype) == 0 && a->threads == b->threads && strcmp(a->test, b->test) == 0 &&
-           strcmp(a->kind, b->kind) == 0 && strcmp(a->metric, b->metric) == 0;
+           strcmp(a->dtype, b->dtype) == 0 && strcmp(a->act, b->act) == 0 && a->threads == b->threads &&
+           strcmp(a->test, b->test) == 0 && strcmp(a->kind, b->kind) == 0 && strcmp(a->metric, b->metric) == 0;
 }
 
 int tfb_cmd_compare(int argc, char **argv) {
@@ -69,10 +71,11 @@ int tfb_cmd_compare(int argc, char **argv) {
         const char *verdict = !significant ? "~" : speedup > 1 ? "better" : "WORSE";
         n_better += significant && speedup > 1;
         n_worse += significant && speedup < 1;
-        char th[16];
+        char th[16], dt[16];
         snprintf(th, sizeof th, "%d", a->threads);
-        printf("| %s | %s | %s | %s | %s | %s | %.4g | %.4g | %.3fx | %.3g | %s |\n", a->backend, a->model, a->dtype,
-               a->threads ? th : "default", a->test, a->metric, a->st.median, b->st.median, speedup, p, verdict);
+        printf("| %s | %s | %s | %s | %s | %s | %.4g | %.4g | %.3fx | %.3g | %s |\n", a->backend, a->model,
+               tfb_result_dtype_label(a, dt, sizeof dt), a->threads ? th : "default", a->test, a->metric,
+               a->st.median, b->st.median, speedup, p, verdict);
     }
     printf("\n%d rows matched (%zu in base, %zu in new); %d significantly better, %d significantly worse "
            "(Mann-Whitney p < %.2f and |change| > %.1f%%)\n",

@@ -65,11 +65,18 @@ static cJSON *number_array(const double *x, size_t n) {
     return a;
 }
 
+const char *tfb_result_dtype_label(const tfb_result_row *w, char *buf, size_t len) {
+    snprintf(buf, len, "%s%s", w->dtype, w->act[0] ? "/a8" : "");
+    return buf;
+}
+
 static cJSON *row_json(const tfb_result_row *w) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "backend", w->backend);
     cJSON_AddStringToObject(o, "model", w->model);
     cJSON_AddStringToObject(o, "dtype", w->dtype);
+    if (w->act[0]) /* absent = f32 activations, as every file before --act */
+        cJSON_AddStringToObject(o, "act", w->act);
     cJSON_AddNumberToObject(o, "threads", w->threads);
     cJSON_AddStringToObject(o, "test", w->test);
     cJSON_AddStringToObject(o, "kind", w->kind);
@@ -129,13 +136,14 @@ static void csv_num(FILE *f, double v) {
 }
 
 void tfb_results_write_csv(const tfb_results *r, FILE *f) {
-    fputs("backend,model,dtype,threads,test,kind,n_prompt,n_gen,depth,metric,unit,n,median,mean,stddev,ci95,cv,"
+    fputs("backend,model,dtype,act,threads,test,kind,n_prompt,n_gen,depth,metric,unit,n,median,mean,stddev,ci95,cv,"
           "min,max,p50,p90,p99,samples\n",
           f);
     for (size_t i = 0; i < r->n; i++) {
         const tfb_result_row *w = &r->rows[i];
-        fprintf(f, "%s,%s,%s,%d,%s,%s,%lld,%lld,%lld,%s,%s,%zu", w->backend, w->model, w->dtype, w->threads, w->test,
-                w->kind, (long long)w->n_prompt, (long long)w->n_gen, (long long)w->depth, w->metric, w->unit, w->st.n);
+        fprintf(f, "%s,%s,%s,%s,%d,%s,%s,%lld,%lld,%lld,%s,%s,%zu", w->backend, w->model, w->dtype, w->act,
+                w->threads, w->test, w->kind, (long long)w->n_prompt, (long long)w->n_gen, (long long)w->depth,
+                w->metric, w->unit, w->st.n);
         csv_num(f, w->st.median);
         csv_num(f, w->st.mean);
         csv_num(f, w->st.stddev);
@@ -220,6 +228,15 @@ tfb_status tfb_results_read(const char *path, tfb_results *out) {
             st = tfb_error_set(TFB_STATUS_INPUT, "%s: results[%d]: missing or mistyped field", path, idx);
             goto done;
         }
+        /* act: optional, "q8" only (docs/results-schema.md); anything else would pair rows wrongly. */
+        const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "act");
+        if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "q8") != 0)) {
+            st = tfb_error_set(TFB_STATUS_INPUT, "%s: results[%d]: \"act\" must be \"q8\" when present", path,
+                               idx);
+            goto done;
+        }
+        if (act)
+            snprintf(w.act, sizeof w.act, "q8");
         w.threads = (int)threads;
         w.n_prompt = (int64_t)np;
         w.n_gen = (int64_t)ng;

@@ -14,6 +14,7 @@
 
 typedef struct tfb_result_row {
     char backend[32], model[64], dtype[8];
+    char act[4];       /* "q8": a q8_0/q4_0 row measured with --act q8 (8-bit activations); "" = f32 */
     int threads;       /* opts.n_threads used (0 = backend default) */
     char test[48];     /* "pp512", "tg64@d512", "pp512+tg64", "prefix8x2", ... */
     char kind[24];     /* family: load, memory, pp, encode, tg, e2e, kv, prefix, xattn, scale_pp, scale_tg, quant */
@@ -50,6 +51,9 @@ char *tfb_results_to_json(const tfb_results *r);
 void tfb_results_write_csv(const tfb_results *r, FILE *f);
 /* Read a results JSON file; rows' samples and parameters are restored, summaries recomputed. */
 tfb_status tfb_results_read(const char *path, tfb_results *out);
+
+/* The dtype as the human tables show it: "q4_0/a8" for a row with act "q8", else the dtype. */
+const char *tfb_result_dtype_label(const tfb_result_row *w, char *buf, size_t len);
 
 /* A finite number or JSON null. */
 cJSON *tfb_json_number(double v);

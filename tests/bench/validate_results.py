@@ -18,6 +18,20 @@ ROW_KEYS = {"backend": str, "model": str, "dtype": str, "threads": (int, float),
 SUMMARY = ["median", "mean", "stddev", "ci95", "cv", "min", "max"]
 KINDS = {"load", "memory", "pp", "encode", "e2e", "tg", "kv", "xattn", "prefix", "scale_pp", "scale_tg", "quant"}
 DTYPES = {"f32", "f16", "bf16", "q8_0", "q4_0"}
+ACT_DTYPES = {"q8_0", "q4_0"}  # the only weight dtypes whose matmuls --act q8 changes
+
+
+def check_act(where, r, env_act):
+    """Optional "act": "q8" only, only on q8_0/q4_0 (rows and skipped entries); where the file says
+    which activations it ran with (environment.act), the rows must agree with it both ways."""
+    errs = []
+    if "act" in r and (r["act"] != "q8" or r.get("dtype") not in ACT_DTYPES):
+        errs.append("%s.act %r on dtype %r: only \"q8\", only on q8_0/q4_0" % (where, r["act"], r.get("dtype")))
+    if env_act == "f32" and "act" in r:
+        errs.append("%s.act %r in a run with environment.act 'f32'" % (where, r["act"]))
+    if env_act == "q8" and r.get("dtype") in ACT_DTYPES and r.get("act") != "q8":
+        errs.append("%s: a %s row of an --act q8 run without act 'q8'" % (where, r.get("dtype")))
+    return errs
 
 
 def typed(v, t):
@@ -45,12 +59,18 @@ def check(doc, expect_kinds):
             errs.append("environment.%s missing or not %s" % (k, t))
     if "hostname" in env and not typed(env["hostname"], str):  # added later in schema 1: optional
         errs.append("environment.hostname is not a string")
+    env_act = env.get("act")  # added with --act: optional
+    if "act" in env and env_act not in ("f32", "q8"):
+        errs.append("environment.act %r is neither 'f32' nor 'q8'" % env_act)
     for name, b in (env.get("backends") or {}).items():
         for k, t in BACKEND_KEYS.items():
             if not isinstance(b, dict) or not typed(b.get(k), t):
                 errs.append("environment.backends.%s.%s missing or mistyped" % (name, k))
     if not isinstance(doc.get("skipped"), list):
         errs.append("skipped is not an array")
+    for i, sk in enumerate(doc.get("skipped") or []):
+        if isinstance(sk, dict):
+            errs += check_act("skipped[%d]" % i, sk, env_act)
     rows = doc.get("results")
     if not isinstance(rows, list) or not rows:
         return errs + ["results missing or empty"]
@@ -67,6 +87,7 @@ def check(doc, expect_kinds):
             errs.append("%s.kind %r unknown" % (where, r.get("kind")))
         if r.get("dtype") not in DTYPES:
             errs.append("%s.dtype %r unknown" % (where, r.get("dtype")))
+        errs += check_act(where, r, env_act)
         if r.get("mean_kind") not in ("harmonic", "arithmetic"):
             errs.append("%s.mean_kind %r" % (where, r.get("mean_kind")))
         smp = r.get("samples") if isinstance(r.get("samples"), list) else []
