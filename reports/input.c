@@ -156,7 +156,9 @@ static tfb_status load_results(tfb_rep_data *d, const char *path, const cJSON *d
             ci = NAN;
         snprintf(w.backend, sizeof w.backend, "%s", s[0]);
         snprintf(w.model, sizeof w.model, "%s", s[1]);
-        snprintf(w.dtype, sizeof w.dtype, "%s", s[2]);
+        /* A row measured with --act q8 is other numerics than a plain one: "q4_0/a8", as bench shows it. */
+        const char *act = str_of(o, "act");
+        snprintf(w.dtype, sizeof w.dtype, "%s%s", s[2], act && strcmp(act, "q8") == 0 ? "/a8" : "");
         snprintf(w.test, sizeof w.test, "%s", s[3]);
         snprintf(w.kind, sizeof w.kind, "%s", s[4]);
         snprintf(w.metric, sizeof w.metric, "%s", s[5]);

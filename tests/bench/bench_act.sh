@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench --act q8 on the reference: q8_0/q4_0 rows carry "act": "q8" and f32 rows do not (the
-# validator checks both ways against environment.act), the tables show q4_0/a8, the quantization
-# table keeps its f32 baseline row, CSV has the act column, and compare never pairs an act row with
-# a plain one.
+# validator checks both ways against environment.act), the tables and the report show q4_0/a8, the
+# quantization table keeps its f32 baseline row, CSV has the act column, and compare never pairs an
+# act row with a plain one.
 # usage: bench_act.sh TFBENCH VALIDATOR WORKDIR
 set -eu
 cli=$1 validator=$2 dir=$3
@@ -34,6 +34,12 @@ grep -Eq '^\| reference \| gpt2-tiny \| q4_0/a8 \| default \| [0-9.e+]+ \| [0-9.
 head -1 "$dir/act.csv" | grep -q '^backend,model,dtype,act,threads,' || fail "csv header has no act column"
 grep -q '^reference,gpt2-tiny,q4_0,q8,' "$dir/act.csv" || fail "no q4_0 csv line with act q8"
 grep -q '^reference,gpt2-tiny,f32,,' "$dir/act.csv" || fail "no f32 csv line with an empty act"
+
+# The report labels them as the tables do (gnuplot left out: report.md is written all the same).
+set +e
+TFBENCH_GNUPLOT=/nonexistent/gnuplot "$cli" report "$dir/act.json" -o "$dir/report" >/dev/null 2>&1
+set -e
+grep -q 'q4_0/a8' "$dir/report/report.md" || fail "report.md does not show q4_0/a8"
 
 # compare: the same rows without act (a plain q4_0 run, as far as the file says) pair only on f32.
 python3 - "$dir/act.json" "$dir/plain.json" <<'PY'
