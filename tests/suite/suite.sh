@@ -50,10 +50,43 @@ matrix-fault)
 matrix-default)
   # without --backend: exactly the backends `tfbench list` shows (not its indented detail lines)
   want=$("$tfb" list | tail -n +2 | grep -c '^[^ ]')
-  got=$("$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --dry-run)
+  "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --dry-run >"$work/dry"
+  got=$(head -1 "$work/dry")
   [ "$(echo "$got" | tr ',' '\n' | wc -l)" -eq "$want" ] || fail "default backends '$got', expected $want"
   echo "$got" | grep -q '^reference' || fail "default backends '$got' do not start with the reference"
   echo "$got" | grep -q ':' && fail "a detail line was taken for a backend: '$got'"
+  # then the --act q8 pass: q8_0/q4_0 on the backends whose list entry says "act: f32, q8"
+  act_want=$("$tfb" list | tail -n +2 | awk '/^[^ ]/ { b = $1 } /^ +act: f32, q8$/ { print b }' | paste -sd, -)
+  [ "$(sed -n 2p "$work/dry")" = "act q8: $act_want (q8_0,q4_0)" ] || fail "act pass '$(sed -n 2p "$work/dry")'"
+  echo "$act_want" | grep -q '^reference' || fail "the reference is not in the act pass: '$act_want'"
+  [ "$(wc -l <"$work/dry")" -eq 2 ] || fail "dry run printed $(wc -l <"$work/dry") lines"
+  # no act pass where the dtypes leave nothing for it
+  "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --dtype f32,bf16 --dry-run >"$work/dry2"
+  [ "$(wc -l <"$work/dry2")" -eq 1 ] || fail "an act pass for f32,bf16: $(cat "$work/dry2")"
+  "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --dtype f32,q4_0 --dry-run >"$work/dry3"
+  [ "$(sed -n 2p "$work/dry3")" = "act q8: $act_want (q4_0)" ] || fail "act pass for f32,q4_0: $(cat "$work/dry3")"
+  ;;
+matrix-act)
+  # the --act q8 pass end to end: its own JSON/JUnit, its own matrix rows, and --require-act
+  "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" --backend reference --model gpt2-tiny \
+    --require-act reference >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  [ $rc -eq 0 ] || fail "matrix with the act pass exited $rc: $(cat "$work/stderr")"
+  grep -q "^| reference | gpt2-tiny | pass | pass | pass | pass | pass |" "$work/stdout" || fail "no f32 run row"
+  grep -q "^| reference (act q8) | gpt2-tiny | - | - | - | pass | pass |" "$work/stdout" || fail "no act q8 row"
+  grep -q 'testsuite name="reference (act q8)"' "$work/m/junit-reference-act-q8.xml" || fail "act JUnit suite name"
+  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["args"]["act"] == "q8"' \
+    "$work/m/reference-act-q8.json" || fail "act JSON args"
+  # a required backend that does not offer --act q8 exits 3 before anything runs
+  for b in onednn opencl vulkan; do
+    "$tfb" list | grep -A8 "^$b  *available" | grep -q '^ *act: f32 only' || continue
+    "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m3" --require-act "$b" 2>"$work/e"
+    rc=$?
+    [ $rc -eq 3 ] || fail "--require-act $b exited $rc, expected 3"
+    grep -q "required backend '$b' does not offer --act q8" "$work/e" || fail "message: $(cat "$work/e")"
+    [ -e "$work/m3/matrix.md" ] && fail "a matrix was written although --require-act failed"
+    break
+  done
   ;;
 matrix-require)
   # a required backend that is missing exits 3, before running anything
