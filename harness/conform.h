@@ -38,7 +38,8 @@ bool tfb__cf_verdict_fails(tfb_cf_verdict v);
 double tfb__cf_op_tol(tfb_op op, tfb_dtype wt, int64_t k, const char **why);
 /* Model level: relative-to-RMS bound for logits/hidden states per position; the near-tie margin
  * is 2 * tol * (rms + |top1|) (a flip needs both logits to move by the per-element bound). */
-double tfb__cf_model_tol(tfb_dtype wt, const char **why);
+/* Model level: the NMSE tolerance (NMSE <= tol^2) and, into *etol, the element bound. */
+double tfb__cf_model_tol(tfb_dtype wt, bool act_q8, double *etol, const char **why);
 /* Quantization effects (backend at wt vs the f32 reference): the least top-1 agreement accepted. */
 double tfb__cf_quant_min_top1(tfb_dtype wt, const char **why);
 /* Print the table (for --tolerances and the docs). */
@@ -63,6 +64,8 @@ typedef struct tfb_cf_cmp {
  * tol^2; tol = 0 demands equality). A NaN on either side fails; an inf must match in sign; when both
  * sides are degenerate the verdict is MISTRUSTED. */
 void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tfb_cf_cmp *r);
+/* The same with a looser element bound etol >= tol (atol = etol*rms, rtol = etol; NMSE still <= tol^2). */
+void tfb__cf_compare_elem(const float *x, const float *ref, int64_t n, double tol, double etol, tfb_cf_cmp *r);
 /* Exact comparison of int32 outputs (argmax). */
 void tfb__cf_compare_i32(const int32_t *x, const int32_t *ref, int64_t n, tfb_cf_cmp *r);
 /* Degenerate: more than 80% exact zeros, or every value within 1e-6 relative of one another. */

@@ -87,6 +87,10 @@ static void add_first(tfb_cf_cmp *r, int64_t i) {
 }
 
 void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tfb_cf_cmp *r) {
+    tfb__cf_compare_elem(x, ref, n, tol, tol, r);
+}
+
+void tfb__cf_compare_elem(const float *x, const float *ref, int64_t n, double tol, double etol, tfb_cf_cmp *r) {
     memset(r, 0, sizeof *r);
     r->worst = -1;
     r->threshold = tol * tol;
@@ -121,13 +125,13 @@ void tfb__cf_compare(const float *x, const float *ref, int64_t n, double tol, tf
     }
     r->rms_ref = nf ? sqrt(sr / (double)nf) : 0.0;
     r->nmse = sr > 0.0 ? sd / sr : (sd > 0.0 ? INFINITY : 0.0);
-    double atol = tol * r->rms_ref, worst_ratio = -1.0;
+    double atol = etol * r->rms_ref, worst_ratio = -1.0;
     for (int64_t i = 0; i < n; i++) {
         if (isinf(ref[i]))
             continue;
         double d = fabs((double)x[i] - (double)ref[i]);
         r->max_abs = d > r->max_abs ? d : r->max_abs;
-        double bound = atol + tol * fabs((double)ref[i]);
+        double bound = atol + etol * fabs((double)ref[i]);
         double ratio = bound > 0.0 ? d / bound : (d > 0.0 ? INFINITY : 0.0);
         if (ratio > worst_ratio) {
             worst_ratio = ratio;

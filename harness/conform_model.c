@@ -82,7 +82,7 @@ typedef struct row_summary {
 } row_summary;
 
 /* Compare [rows, n] row by row: NMSE and per-element bound, then top-1 with the near-tie rule. */
-static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t n, double tol,
+static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t n, double tol, double etol,
                          bool check_top1, row_summary *s) {
     memset(s, 0, sizeof *s);
     s->first_bad = -1;
@@ -92,7 +92,7 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * n, *rr = ref + r * n;
         tfb_cf_cmp cmp;
-        tfb__cf_compare(xr, rr, n, tol, &cmp);
+        tfb__cf_compare_elem(xr, rr, n, tol, etol, &cmp);
         s->worst_nmse = cmp.nmse > s->worst_nmse || isnan(cmp.nmse) ? cmp.nmse : s->worst_nmse;
         s->max_abs = cmp.max_abs > s->max_abs ? cmp.max_abs : s->max_abs;
         mistrusted += cmp.verdict == TFB_CF_MISTRUSTED;
@@ -337,7 +337,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         goto done;
     }
     const char *why;
-    double tol = tfb__cf_model_tol(wt, &why);
+    double etol;
+    double tol = tfb__cf_model_tol(wt, a->opts.act_q8, &etol, &why);
     int64_t n_in = c->arch == TFB_ARCH_DECODER ? N_PROMPT : c->arch == TFB_ARCH_ENCDEC ? N_SRC : N_ENC;
     mr.prompt = malloc((size_t)n_in * sizeof *mr.prompt);
     mr.gen_r = calloc(N_GEN > N_ENC ? N_GEN : N_ENC, sizeof *mr.gen_r);
@@ -417,7 +418,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         snprintf(rt->detail, sizeof rt->detail, "%s%s", str != TFB_STATUS_OK ? "reference: " : "",
                  tfb_error_last());
     } else {
-        compare_rows(mr.lb, mr.lr, rows, V, tol, true, &sum);
+        compare_rows(mr.lb, mr.lr, rows, V, tol, etol, true, &sum);
         rt->verdict = sum.verdict;
         rt->metric = sum.worst_nmse;
         snprintf(rt->detail, sizeof rt->detail, "%s", sum.detail);
@@ -477,7 +478,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
             rh->verdict = TFB_CF_ERROR;
             snprintf(rh->detail, sizeof rh->detail, "%s", tfb_error_last());
         } else {
-            compare_rows(mr.hb, mr.hr, n_src, C, tol, false, &sum);
+            compare_rows(mr.hb, mr.hr, n_src, C, tol, etol, false, &sum);
             rh->verdict = sum.verdict;
             rh->metric = sum.worst_nmse;
             snprintf(rh->detail, sizeof rh->detail, "%s", sum.detail);
