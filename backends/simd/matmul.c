@@ -58,12 +58,12 @@ static void gemv_q8_chunk(void *arg, int chunk, int n_chunks, int tid) {
     range(j->N, chunk, n_chunks, &n0, &n1);
     for (int64_t m0 = 0; m0 < j->M; m0 += 4) {
         int m = j->M - m0 < 4 ? (int)(j->M - m0) : 4;
-        for (int64_t n = n0; n < n1; n++) {
-            float r[4];
-            j->k->gemv_q8(j->dt, j->w + (size_t)n * j->row_bytes, j->xq + m0 * nb, j->xd + m0 * nb, nb, m, j->K, r);
-            for (int i = 0; i < m; i++)
-                j->out[(m0 + i) * j->N + n] = r[i] + (j->bias ? j->bias[n] : 0.0f);
-        }
+        float *o = j->out + m0 * j->N;
+        j->k->gemv_q8(j->dt, j->w + (size_t)n0 * j->row_bytes, j->row_bytes, n1 - n0, j->xq + m0 * nb, j->xd + m0 * nb,
+                      nb, m, j->K, o + n0, j->N);
+        for (int i = 0; i < m && j->bias; i++)
+            for (int64_t n = n0; n < n1; n++)
+                o[i * j->N + n] += j->bias[n];
     }
 }
 

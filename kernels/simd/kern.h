@@ -39,10 +39,12 @@ typedef struct tfb__simd_kern {
     /* act_q8: x[K] (K % 32 == 0) rounded to K/32 blocks dst[] and scales d[], exactly the q and d of
      * tfb_quantize_act_q8, biased for weights of dtype dt (q8_0 or q4_0). */
     void (*quant_x)(tfb_dtype dt, const float *x, int64_t K, tfb__xq *dst, float *d);
-    /* act_q8: out[i] = dot(activation row i, w) for i < m (m <= 4), w one q8_0/q4_0 weight row of K
-     * elements, row i's blocks at xq + i*ldq and scales at xd + i*ldq (from quant_x). */
-    void (*gemv_q8)(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
-                    float *out);
+    /* act_q8: out[i*ldo + r] = dot(activation row i, weight row r) for i < m (m <= 4), r < nw; w holds
+     * nw q8_0/q4_0 rows of K elements, row_bytes apart, streamed one after another (the loop is in the
+     * kernel so its set-up is paid once per range, not per row); activation row i's blocks are at
+     * xq + i*ldq and its scales at xd + i*ldq (from quant_x). */
+    void (*gemv_q8)(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
+                    int64_t ldq, int m, int64_t K, float *out, int64_t ldo);
     /* sum a[i]*b[i] in f32. */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     /* y[i] += a*x[i]. */

@@ -83,8 +83,8 @@ static inline int32x4_t dot32(int8x16_t w0, int8x16_t w1, const int8_t *x) {
 
 /* q4_0 nibbles are taken as nibble - 8 (signed), so the blocks' bias (which serves kernels that
  * multiply the unsigned nibbles) is not needed: the integer sums are the same. */
-static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
-                    float *out) {
+static void gemv_q8_row(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m,
+                        int64_t K, float *out, int64_t ldo) {
     VEC acc[4] = {VZERO(), VZERO(), VZERO(), VZERO()};
     for (int64_t b = 0; b < K / TFB_QK; b++) {
         int8x16_t w0, w1;
@@ -105,7 +105,13 @@ static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float 
             acc[i] = vfmaq_n_f32(acc[i], vcvtq_f32_s32(dot32(w0, w1, xq[i * ldq + b].q)), dw * xd[i * ldq + b]);
     }
     for (int i = 0; i < m; i++)
-        out[i] = vreduce(acc[i]);
+        out[i * ldo] = vreduce(acc[i]);
+}
+
+static void gemv_q8(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
+                    int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
+    for (int64_t r = 0; r < nw; r++)
+        gemv_q8_row(dt, (const char *)w + (size_t)r * row_bytes, xq, xd, ldq, m, K, out + r, ldo);
 }
 
 #define KERN_QUANT_X tfb__simd_quant_x_c

@@ -86,7 +86,7 @@ static inline __attribute__((always_inline)) __m256 q8_fma(const tfb_dtype dt, _
  * the adds form four chains, not one. */
 static inline __attribute__((always_inline)) void gemv_q8_rows(const int M, const tfb_dtype dt, const char *w,
                                                                const tfb__xq *xq, const float *xd, int64_t ldq,
-                                                               int64_t K, float *out) {
+                                                               int64_t K, float *out, int64_t ldo) {
     const size_t bb = dt == TFB_DTYPE_Q4_0 ? sizeof(tfb_block_q4_0) : sizeof(tfb_block_q8_0);
     const int64_t nb = K / TFB_QK;
     __m256 acc[4][4];
@@ -111,26 +111,28 @@ static inline __attribute__((always_inline)) void gemv_q8_rows(const int M, cons
             acc[i][0] = q8_fma(dt, wv, &xq[i * ldq + b], _mm256_set1_ps(dw * xd[i * ldq + b]), acc[i][0]);
     }
     for (int i = 0; i < M; i++)
-        out[i] = hsum8(_mm256_add_ps(_mm256_add_ps(acc[i][0], acc[i][1]), _mm256_add_ps(acc[i][2], acc[i][3])));
+        out[i * ldo] = hsum8(_mm256_add_ps(_mm256_add_ps(acc[i][0], acc[i][1]), _mm256_add_ps(acc[i][2], acc[i][3])));
 }
 
-static inline __attribute__((always_inline)) void gemv_q8_dt(const tfb_dtype dt, const char *w, const tfb__xq *xq,
-                                                             const float *xd, int64_t ldq, int m, int64_t K,
-                                                             float *out) {
-    switch (m) {
-    case 1: gemv_q8_rows(1, dt, w, xq, xd, ldq, K, out); break;
-    case 2: gemv_q8_rows(2, dt, w, xq, xd, ldq, K, out); break;
-    case 3: gemv_q8_rows(3, dt, w, xq, xd, ldq, K, out); break;
-    default: gemv_q8_rows(4, dt, w, xq, xd, ldq, K, out); break;
+static inline __attribute__((always_inline)) void gemv_q8_dt(const tfb_dtype dt, const char *w, size_t row_bytes,
+                                                             int64_t nw, const tfb__xq *xq, const float *xd,
+                                                             int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
+    for (int64_t r = 0; r < nw; r++, w += row_bytes, out++) {
+        switch (m) {
+        case 1: gemv_q8_rows(1, dt, w, xq, xd, ldq, K, out, ldo); break;
+        case 2: gemv_q8_rows(2, dt, w, xq, xd, ldq, K, out, ldo); break;
+        case 3: gemv_q8_rows(3, dt, w, xq, xd, ldq, K, out, ldo); break;
+        default: gemv_q8_rows(4, dt, w, xq, xd, ldq, K, out, ldo); break;
+        }
     }
 }
 
-static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
-                    float *out) {
+static void gemv_q8(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
+                    int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
     if (dt == TFB_DTYPE_Q4_0)
-        gemv_q8_dt(TFB_DTYPE_Q4_0, w, xq, xd, ldq, m, K, out);
+        gemv_q8_dt(TFB_DTYPE_Q4_0, w, row_bytes, nw, xq, xd, ldq, m, K, out, ldo);
     else
-        gemv_q8_dt(TFB_DTYPE_Q8_0, w, xq, xd, ldq, m, K, out);
+        gemv_q8_dt(TFB_DTYPE_Q8_0, w, row_bytes, nw, xq, xd, ldq, m, K, out, ldo);
 }
 
 #define KERN_QUANT_X quant_x

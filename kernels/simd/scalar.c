@@ -59,8 +59,8 @@ void tfb__simd_quant_x_c(tfb_dtype dt, const float *x, int64_t K, tfb__xq *dst, 
 
 /* The vector kernels' arithmetic written out: q4_0 multiplies the unsigned nibbles and starts from
  * the bias, so this path checks the layout contract the vector ones rely on. */
-static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m, int64_t K,
-                    float *out) {
+static void gemv_q8_row(tfb_dtype dt, const void *w, const tfb__xq *xq, const float *xd, int64_t ldq, int m,
+                        int64_t K, float *out, int64_t ldo) {
     for (int i = 0; i < m; i++) {
         float acc = 0.0f;
         for (int64_t b = 0; b < K / TFB_QK; b++) {
@@ -82,8 +82,14 @@ static void gemv_q8(tfb_dtype dt, const void *w, const tfb__xq *xq, const float 
             }
             acc += (dw * xd[i * ldq + b]) * (float)isum;
         }
-        out[i] = acc;
+        out[i * ldo] = acc;
     }
+}
+
+static void gemv_q8(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
+                    int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
+    for (int64_t r = 0; r < nw; r++)
+        gemv_q8_row(dt, (const char *)w + (size_t)r * row_bytes, xq, xd, ldq, m, K, out + r, ldo);
 }
 
 #define KERN_QUANT_X tfb__simd_quant_x_c
