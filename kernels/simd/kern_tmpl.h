@@ -14,7 +14,8 @@
  *   half_to_float(h)  an fp16 value as float, exactly
  *   KERN_TABLE, KERN_NAME  the table's symbol and name
  *   KERN_QUANT_X, KERN_GEMV_Q8  the act_q8 kernels (written per ISA: integer dot products have no
- *                  common vocabulary) */
+ *                  common vocabulary); or, instead of KERN_GEMV_Q8, KERN_GEMV_Q8_ROW: the same for
+ *                  one weight row, which this file loops over the range */
 #include <string.h>
 
 #define NR (NV * W)
@@ -212,6 +213,15 @@ static void axpy_f32(float a, const float *x, float *y, int64_t n) {
     for (; i < n; i++)
         y[i] += a * x[i];
 }
+
+#ifdef KERN_GEMV_Q8_ROW
+static void gemv_q8_range(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq,
+                          const float *xd, int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
+    for (int64_t r = 0; r < nw; r++)
+        KERN_GEMV_Q8_ROW(dt, (const char *)w + (size_t)r * row_bytes, xq, xd, ldq, m, K, out + r, ldo);
+}
+#define KERN_GEMV_Q8 gemv_q8_range
+#endif
 
 const tfb__simd_kern KERN_TABLE = {
     .name = KERN_NAME,

@@ -86,14 +86,8 @@ static void gemv_q8_row(tfb_dtype dt, const void *w, const tfb__xq *xq, const fl
     }
 }
 
-static void gemv_q8(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
-                    int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
-    for (int64_t r = 0; r < nw; r++)
-        gemv_q8_row(dt, (const char *)w + (size_t)r * row_bytes, xq, xd, ldq, m, K, out + r, ldo);
-}
-
 #define KERN_QUANT_X tfb__simd_quant_x_c
-#define KERN_GEMV_Q8 gemv_q8
+#define KERN_GEMV_Q8_ROW gemv_q8_row
 #define KERN_TABLE tfb__simd_kern_scalar
 #define KERN_NAME "scalar"
 #include "kernels/simd/kern_tmpl.h"
