@@ -185,7 +185,7 @@ static int plan_for(const tfb_bench_args *a, const tfb_config *c, tfb_bench_plan
     }
     for (int64_t i = 0; i < a->n_depth; i++)
         pl->depth[pl->n_depth++] = a->depth[i];
-    if (c->arch == TFB_ARCH_ENCODER)
+    if (tfb_config_encoder_only(c))
         return 0; /* encoders: prefill (encode) only; --tg/--depth do not apply */
     for (int i = 0; i < pl->n_tg; i++) {
         if (pl->tg[i] > n_ctx)
@@ -196,10 +196,10 @@ static int plan_for(const tfb_bench_args *a, const tfb_config *c, tfb_bench_plan
                                      pl->depth[d], pl->tg[i], c->name, (long long)n_ctx);
     }
     for (int i = 0; i < pl->n_pp; i++)
-        if (c->arch == TFB_ARCH_DECODER && (int64_t)pl->pp[i] + pl->tg[0] - 1 > n_ctx)
+        if (!tfb_config_has_encoder(c) && (int64_t)pl->pp[i] + pl->tg[0] - 1 > n_ctx)
             return tfb_cli_usage("--pp", "prompt %d + %d generated tokens exceed the context of %s (%lld)", pl->pp[i],
                                  pl->tg[0], c->name, (long long)n_ctx);
-    if (c->arch == TFB_ARCH_DECODER && a->prefix > 0 && a->prefix + pl->tg[0] > n_ctx)
+    if (!tfb_config_has_encoder(c) && a->prefix > 0 && a->prefix + pl->tg[0] > n_ctx)
         return tfb_cli_usage("--prefix", "prefix %lld + %d suffix tokens exceed the context of %s (%lld)",
                              (long long)a->prefix, pl->tg[0], c->name, (long long)n_ctx);
     return 0;

@@ -304,7 +304,7 @@ static tfb_status body_e2e(bctx *x, void *arg, double *value) {
     int32_t tok;
     int64_t pos0;
     double t0 = tfb_now();
-    if (c->arch == TFB_ARCH_ENCDEC) {
+    if (tfb_config_has_cross(c)) {
         TFB_TRY(tfb_session_encode(x->s, x->seq, e->n_prompt, NULL));
         int32_t start = (int32_t)c->decoder_start_id;
         TFB_TRY(tfb_session_decode_argmax(x->s, &start, 1, 0, &tok));
@@ -487,9 +487,9 @@ static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
  * encoding the sequence as the source). */
 static tfb_status teacher_logits(tfb_session *s, const int32_t *seq, int64_t T, float *out) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
-    if (c->arch == TFB_ARCH_ENCODER)
+    if (tfb_config_encoder_only(c))
         return tfb_session_encode(s, seq, T, out);
-    if (c->arch == TFB_ARCH_ENCDEC)
+    if (tfb_config_has_cross(c))
         TFB_TRY(tfb_session_encode(s, seq, T, NULL));
     return tfb_session_decode(s, seq, T, 0, true, out);
 }
@@ -540,15 +540,15 @@ static int64_t next_point(int64_t v, int64_t limit) {
 
 static tfb_status measure_scaling(bctx *x) {
     int64_t n_ctx = tfb_session_n_ctx(x->s), tg = x->plan->tg[0];
-    bool enc = x->c->arch != TFB_ARCH_DECODER;
+    bool enc = tfb_config_has_encoder(x->c);
     for (int64_t len = 1;; len = next_point(len, n_ctx)) {
         TFB_TRY(measure_pp(x, "scale_pp", len, enc, false));
         if (len == n_ctx)
             break;
     }
-    if (x->c->arch == TFB_ARCH_ENCODER)
+    if (tfb_config_encoder_only(x->c))
         return TFB_STATUS_OK;
-    if (x->c->arch == TFB_ARCH_ENCDEC)
+    if (tfb_config_has_cross(x->c))
         TFB_TRY(tfb_session_encode(x->s, x->seq, x->plan->pp[0], NULL));
     int64_t last = n_ctx - tg;
     for (int64_t d = 0;; d = d == 0 ? 1 : next_point(d, last)) {
@@ -567,10 +567,10 @@ static tfb_status run_all(bctx *x, const char *model, tfb_dtype dtype, bool quan
     const tfb_bench_args *a = x->a;
     const tfb_bench_plan *pl = x->plan;
     const tfb_config *c = x->c;
-    if (c->arch == TFB_ARCH_ENCODER) {
+    if (tfb_config_encoder_only(c)) {
         for (int i = 0; i < pl->n_pp; i++)
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
-    } else if (c->arch == TFB_ARCH_ENCDEC) {
+    } else if (tfb_config_has_cross(c)) {
         for (int i = 0; i < pl->n_pp; i++) {
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, true));
@@ -579,22 +579,22 @@ static tfb_status run_all(bctx *x, const char *model, tfb_dtype dtype, bool quan
         for (int i = 0; i < pl->n_pp; i++)
             TFB_TRY(measure_pp(x, "pp", pl->pp[i], false, false));
     }
-    if (c->arch != TFB_ARCH_ENCODER) {
+    if (tfb_config_has_decoder(c)) {
         for (int i = 0; i < pl->n_pp; i++)
             TFB_TRY(measure_e2e(x, pl->pp[i], pl->tg[0]));
         /* The decoder side of an encoder-decoder attends to the source of pp[0] tokens. */
-        if (c->arch == TFB_ARCH_ENCDEC)
+        if (tfb_config_has_cross(c))
             TFB_TRY(tfb_session_encode(x->s, x->seq, pl->pp[0], NULL));
         for (int j = 0; j < pl->n_tg; j++) {
             for (int d = 0; d < pl->n_depth; d++) {
                 TFB_TRY(measure_tg(x, "tg", pl->tg[j], pl->depth[d], NULL));
                 if (a->kv_reuse && j == 0)
                     TFB_TRY(measure_recompute(x, "kv", pl->tg[0], pl->depth[d], false));
-                if (a->kv_reuse && j == 0 && d == 0 && c->arch == TFB_ARCH_ENCDEC)
+                if (a->kv_reuse && j == 0 && d == 0 && tfb_config_has_cross(c))
                     TFB_TRY(measure_recompute(x, "xattn", pl->tg[0], 0, true));
             }
         }
-        if (a->prefix > 0 && c->arch == TFB_ARCH_DECODER)
+        if (a->prefix > 0 && !tfb_config_has_encoder(c))
             TFB_TRY(measure_prefix(x, a->prefix, pl->tg[0], a->requests));
     }
     if (a->scaling)

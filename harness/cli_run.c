@@ -98,7 +98,7 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         for (int64_t i = 0; i < n_out; i++)
             cJSON_AddItemToArray(t, cJSON_CreateNumber(out[i]));
         if (times)
-            add_times(o, times, m->cfg.arch == TFB_ARCH_DECODER ? a->n_tokens : 0, n_out);
+            add_times(o, times, !tfb_config_has_encoder(&m->cfg) ? a->n_tokens : 0, n_out);
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s);
         free(s);
@@ -124,8 +124,8 @@ static int run(run_args *a) {
     int64_t n_out = 0, rows = 0;
     tfb_gen_times times = {0};
     bool timed = false;
-    if (c->arch == TFB_ARCH_ENCDEC ? a->n_src < 1 : a->n_tokens < 1) {
-        rc = tfb_cli_usage("run", "%s needs %s", c->name, c->arch == TFB_ARCH_ENCDEC ? "--source-tokens" : "--tokens");
+    if (tfb_config_has_cross(c) ? a->n_src < 1 : a->n_tokens < 1) {
+        rc = tfb_cli_usage("run", "%s needs %s", c->name, tfb_config_has_cross(c) ? "--source-tokens" : "--tokens");
         goto done;
     }
     if ((rc = tfb_cli_backend_open(a->backend, &a->opts, &b)) != 0)
@@ -135,18 +135,18 @@ static int run(run_args *a) {
         goto done;
     }
     int64_t V = c->n_vocab;
-    int64_t max_rows = c->arch == TFB_ARCH_ENCODER ? a->n_tokens
-                       : c->arch == TFB_ARCH_DECODER ? a->n_tokens + a->n_gen
+    int64_t max_rows = tfb_config_encoder_only(c) ? a->n_tokens
+                       : !tfb_config_has_encoder(c) ? a->n_tokens + a->n_gen
                                                      : a->n_gen;
-    out = malloc((size_t)(c->arch == TFB_ARCH_ENCODER ? a->n_tokens : a->n_gen) * sizeof *out);
-    if (a->dump || c->arch == TFB_ARCH_ENCODER)
+    out = malloc((size_t)(tfb_config_encoder_only(c) ? a->n_tokens : a->n_gen) * sizeof *out);
+    if (a->dump || tfb_config_encoder_only(c))
         dump = malloc((size_t)(max_rows * V) * sizeof *dump);
-    if (!out || ((a->dump || c->arch == TFB_ARCH_ENCODER) && !dump)) {
+    if (!out || ((a->dump || tfb_config_encoder_only(c)) && !dump)) {
         rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "out of memory for %lld logits rows", (long long)max_rows),
                           "run");
         goto done;
     }
-    if (c->arch == TFB_ARCH_ENCODER) {
+    if (tfb_config_encoder_only(c)) {
         s = tfb_session_encode(sess, a->tokens, a->n_tokens, dump);
         for (int64_t t = 0; s == TFB_STATUS_OK && t < a->n_tokens; t++) {
             int64_t best = 0;

@@ -44,9 +44,9 @@ typedef struct feed {
 static tfb_status teacher_forced(tfb_session *s, const feed *f, float *logits) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
     int64_t V = c->n_vocab;
-    if (c->arch == TFB_ARCH_ENCODER)
+    if (tfb_config_encoder_only(c))
         return tfb_session_encode(s, f->src, f->n_src, logits);
-    if (c->arch == TFB_ARCH_ENCDEC)
+    if (tfb_config_has_cross(c))
         TFB_TRY(tfb_session_encode(s, f->src, f->n_src, NULL));
     int64_t np = f->n_prefill < f->n_seq ? f->n_prefill : f->n_seq;
     TFB_TRY(tfb_session_decode(s, f->seq, np, 0, true, logits));
@@ -59,7 +59,7 @@ static tfb_status teacher_forced(tfb_session *s, const feed *f, float *logits) {
 static tfb_status greedy(tfb_session *s, const int32_t *prompt, int64_t n_prompt, const int32_t *src,
                          int64_t n_src, int32_t *out, int64_t *n_out) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
-    if (c->arch != TFB_ARCH_ENCODER)
+    if (tfb_config_has_decoder(c))
         return tfb_generate(s, prompt, n_prompt, src, n_src, N_GEN, out, n_out, NULL, NULL, NULL);
     float *logits = malloc((size_t)(n_src * c->n_vocab) * sizeof *logits);
     if (!logits)
@@ -223,7 +223,7 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
     if ((st = tfb_session_init(ref, &m32, 0, &s32)) != TFB_STATUS_OK)
         goto fail;
     /* The f32 reference's own tokens define the sequence. */
-    if (c->arch != TFB_ARCH_ENCODER) {
+    if (tfb_config_has_decoder(c)) {
         gen = calloc(N_GEN, sizeof *gen);
         f.seq = calloc(N_PROMPT + N_GEN, sizeof *f.seq);
         if (!gen || !f.seq) {
@@ -233,7 +233,7 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
         int64_t n_gen = 0;
         if ((st = greedy(s32, f_b->seq, f_b->n_prefill, f_b->src, f_b->n_src, gen, &n_gen)) != TFB_STATUS_OK)
             goto fail;
-        if (c->arch == TFB_ARCH_DECODER) {
+        if (!tfb_config_has_encoder(c)) {
             memcpy(f.seq, f_b->seq, (size_t)f_b->n_prefill * sizeof *f.seq);
             memcpy(f.seq + f_b->n_prefill, gen, (size_t)(n_gen - 1) * sizeof *f.seq);
             f.n_seq = f_b->n_prefill + n_gen - 1;
@@ -243,7 +243,7 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
             f.n_seq = n_gen;
         }
     }
-    int64_t rows = c->arch == TFB_ARCH_ENCODER ? f.n_src : f.n_seq;
+    int64_t rows = tfb_config_encoder_only(c) ? f.n_src : f.n_seq;
     l32 = malloc((size_t)(rows * V) * sizeof *l32);
     lq = malloc((size_t)(rows * V) * sizeof *lq);
     p = malloc((size_t)V * sizeof *p);
@@ -339,31 +339,31 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     const char *why;
     double etol;
     double tol = tfb__cf_model_tol(wt, a->opts.act_q8, &etol, &why);
-    int64_t n_in = c->arch == TFB_ARCH_DECODER ? N_PROMPT : c->arch == TFB_ARCH_ENCDEC ? N_SRC : N_ENC;
+    int64_t n_in = !tfb_config_has_encoder(c) ? N_PROMPT : tfb_config_has_cross(c) ? N_SRC : N_ENC;
     mr.prompt = malloc((size_t)n_in * sizeof *mr.prompt);
     mr.gen_r = calloc(N_GEN > N_ENC ? N_GEN : N_ENC, sizeof *mr.gen_r);
     mr.gen_b = calloc(N_GEN > N_ENC ? N_GEN : N_ENC, sizeof *mr.gen_b);
     mr.f.seq = calloc(N_PROMPT + N_GEN, sizeof *mr.f.seq);
     TFB_ASSERT(mr.prompt && mr.gen_r && mr.gen_b && mr.f.seq);
     fill_tokens(mr.prompt, n_in, V, 0);
-    const int32_t *src = c->arch == TFB_ARCH_DECODER ? NULL : mr.prompt;
-    int64_t n_src = c->arch == TFB_ARCH_DECODER ? 0 : n_in;
+    const int32_t *src = !tfb_config_has_encoder(c) ? NULL : mr.prompt;
+    int64_t n_src = !tfb_config_has_encoder(c) ? 0 : n_in;
 
     /* (1) free-running greedy */
     tfb_cf_result *rg =
-        new_result(rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "argmax" : "greedy", wt, "model");
+        new_result(rep, a, bname, model, tfb_config_encoder_only(c) ? "argmax" : "greedy", wt, "model");
     snprintf(rg->metric_name, sizeof rg->metric_name, "diverge@");
     rg->metric = -1;
     int64_t n_r = 0, n_b = 0;
     double tg = tfb_now();
-    if ((st = greedy(mr.sr, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL,
-                     c->arch == TFB_ARCH_DECODER ? n_in : 0, src, n_src, mr.gen_r, &n_r)) != TFB_STATUS_OK) {
+    if ((st = greedy(mr.sr, !tfb_config_has_encoder(c) ? mr.prompt : NULL,
+                     !tfb_config_has_encoder(c) ? n_in : 0, src, n_src, mr.gen_r, &n_r)) != TFB_STATUS_OK) {
         rg->verdict = TFB_CF_ERROR;
         snprintf(rg->detail, sizeof rg->detail, "reference: %s", tfb_error_last());
         emit(a, rg);
         goto done;
     }
-    st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL, c->arch == TFB_ARCH_DECODER ? n_in : 0,
+    st = greedy(mr.sb, !tfb_config_has_encoder(c) ? mr.prompt : NULL, !tfb_config_has_encoder(c) ? n_in : 0,
                 src, n_src, mr.gen_b, &n_b);
     int64_t diverge = -1;
     if (st == TFB_STATUS_OK) {
@@ -376,8 +376,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     if (a->determinism && st == TFB_STATUS_OK && diverge < 0) {
         int32_t again[N_GEN > N_ENC ? N_GEN : N_ENC];
         int64_t n_again = 0;
-        st = greedy(mr.sb, c->arch == TFB_ARCH_DECODER ? mr.prompt : NULL,
-                    c->arch == TFB_ARCH_DECODER ? n_in : 0, src, n_src, again, &n_again);
+        st = greedy(mr.sb, !tfb_config_has_encoder(c) ? mr.prompt : NULL,
+                    !tfb_config_has_encoder(c) ? n_in : 0, src, n_src, again, &n_again);
         if (st == TFB_STATUS_OK &&
             (n_again != n_b || memcmp(again, mr.gen_b, (size_t)n_b * sizeof *again) != 0)) {
             rg->verdict = TFB_CF_FAIL;
@@ -388,12 +388,12 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     rg->seconds = tfb_now() - tg;
 
     /* (2) teacher-forced on the reference's tokens */
-    if (c->arch == TFB_ARCH_DECODER) {
+    if (!tfb_config_has_encoder(c)) {
         memcpy(mr.f.seq, mr.prompt, (size_t)n_in * sizeof *mr.f.seq);
         memcpy(mr.f.seq + n_in, mr.gen_r, (size_t)(n_r - 1) * sizeof *mr.f.seq);
         mr.f.n_seq = n_in + n_r - 1;
         mr.f.n_prefill = n_in;
-    } else if (c->arch == TFB_ARCH_ENCDEC) {
+    } else if (tfb_config_has_cross(c)) {
         mr.f.seq[0] = (int32_t)c->decoder_start_id;
         memcpy(mr.f.seq + 1, mr.gen_r, (size_t)(n_r - 1) * sizeof *mr.f.seq);
         mr.f.n_seq = n_r;
@@ -401,12 +401,12 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     }
     mr.f.src = src ? src : NULL;
     mr.f.n_src = n_src;
-    int64_t rows = c->arch == TFB_ARCH_ENCODER ? n_src : mr.f.n_seq;
+    int64_t rows = tfb_config_encoder_only(c) ? n_src : mr.f.n_seq;
     mr.lr = malloc((size_t)(rows * V) * sizeof *mr.lr);
     mr.lb = malloc((size_t)(rows * V) * sizeof *mr.lb);
     TFB_ASSERT(mr.lr && mr.lb);
     tfb_cf_result *rt = new_result(
-        rep, a, bname, model, c->arch == TFB_ARCH_ENCODER ? "mlm logits" : "teacher-forced", wt, "model");
+        rep, a, bname, model, tfb_config_encoder_only(c) ? "mlm logits" : "teacher-forced", wt, "model");
     snprintf(rt->metric_name, sizeof rt->metric_name, "nmse");
     rt->threshold = tol * tol;
     double tt = tfb_now();
@@ -448,7 +448,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         snprintf(rg->detail, sizeof rg->detail, "%s", tfb_error_last());
     } else if (diverge >= 0) {
         rg->metric = (double)diverge;
-        int64_t row = c->arch == TFB_ARCH_DECODER ? n_in - 1 + diverge : diverge;
+        int64_t row = !tfb_config_has_encoder(c) ? n_in - 1 + diverge : diverge;
         bool tie = false;
         if (row < rows && str == TFB_STATUS_OK)
             tie = tfb__cf_near_tie(mr.lr + row * V, V, tol, NULL, NULL);
@@ -465,7 +465,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     emit(a, rt);
 
     /* Encoders: hidden states per position too. */
-    if (c->arch == TFB_ARCH_ENCODER && str == TFB_STATUS_OK && stb == TFB_STATUS_OK) {
+    if (tfb_config_encoder_only(c) && str == TFB_STATUS_OK && stb == TFB_STATUS_OK) {
         tfb_cf_result *rh = new_result(rep, a, bname, model, "hidden", wt, "model");
         snprintf(rh->metric_name, sizeof rh->metric_name, "nmse");
         rh->threshold = tol * tol;

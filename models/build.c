@@ -1,4 +1,5 @@
-/* Pieces the graph builders share: linear layers, norms, attention blocks, the LM head. */
+/* The graph builders: one embedding, one encoder block, one decoder block (with cross-attention
+ * when the model has an encoder), one head. They read only the architecture description. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,19 +20,25 @@ tfb_tensor *tfb__sess_weight(tfb_session *s, const char *fmt, ...) {
     return NULL;
 }
 
+/* The weight, or NULL when the description says the model has none (biases, LayerNorm shifts). */
+static tfb_tensor *weight_if(tfb_session *s, bool present, const char *prefix, const char *what) {
+    return present ? tfb__sess_weight(s, "%s%s", prefix, what) : NULL;
+}
+
 tfb_tensor *tfb__sess_cache(tfb_session *s, int64_t layer, int which, bool cross) {
-    int64_t i = (cross ? s->m->cfg.n_layer * 2 : 0) + layer * 2 + which;
+    int64_t i = (cross ? s->m->cfg.dec.n_layer * 2 : 0) + layer * 2 + which;
     TFB_ASSERT(i < s->n_kv);
     return &s->kv[i];
 }
 
-tfb_op tfb__act_op(tfb_act a) {
+static tfb_op act_op(tfb_act a) {
     switch (a) {
     case TFB_ACT_GELU: return TFB_OP_GELU;
     case TFB_ACT_GELU_TANH: return TFB_OP_GELU_TANH;
     case TFB_ACT_RELU: return TFB_OP_RELU;
     case TFB_ACT_SILU: return TFB_OP_SILU;
     }
+    TFB_ASSERT(!"unknown activation");
     return TFB_OP_GELU;
 }
 
@@ -39,9 +46,11 @@ static tfb_tensor *act_like(tfb_graph *g, tfb_tensor *x, int64_t cols, const cha
     return tfb_graph_new_act(g, what, x->dyn_rows ? 0 : x->shape[0], cols, TFB_DTYPE_F32);
 }
 
-tfb_tensor *tfb__linear(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, const char *what) {
+/* y = x w^T (+ bias): w is <prefix><what>, the bias <prefix><what>.bias when `bias`. */
+static tfb_tensor *linear(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, const char *what,
+                          bool bias) {
     tfb_tensor *w = tfb__sess_weight(s, "%s%s", prefix, what);
-    tfb_tensor *b = tfb__sess_weight(s, "%s%s.bias", prefix, what);
+    tfb_tensor *b = bias ? tfb__sess_weight(s, "%s%s.bias", prefix, what) : NULL;
     char name[TFB_NAME_MAX];
     snprintf(name, sizeof name, "%s%s.out", prefix, what);
     tfb_tensor *y = act_like(g, x, w->shape[0], name);
@@ -49,86 +58,184 @@ tfb_tensor *tfb__linear(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char 
     return y;
 }
 
-tfb_tensor *tfb__layernorm(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, const char *what) {
-    char name[TFB_NAME_MAX];
+/* The description's norm (LayerNorm or RMS) with weights <prefix><what>.g (and .b). */
+static tfb_tensor *norm(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, const char *what) {
+    const tfb_config *c = &s->m->cfg;
+    char name[TFB_NAME_MAX], gn[TFB_NAME_MAX], bn[TFB_NAME_MAX];
     snprintf(name, sizeof name, "%s%s.out", prefix, what);
+    snprintf(gn, sizeof gn, "%s.g", what);
+    snprintf(bn, sizeof bn, "%s.b", what);
     tfb_tensor *y = act_like(g, x, x->shape[1], name);
-    tfb_node *n = tfb_graph_add(g, TFB_OP_LAYERNORM, y, x, tfb__sess_weight(s, "%s%s.g", prefix, what),
-                                tfb__sess_weight(s, "%s%s.b", prefix, what), NULL);
-    n->eps = s->m->cfg.eps;
+    bool layer = c->norm == TFB_NORM_LAYER;
+    tfb_node *n = tfb_graph_add(g, layer ? TFB_OP_LAYERNORM : TFB_OP_RMSNORM, y, x, weight_if(s, true, prefix, gn),
+                                weight_if(s, layer, prefix, bn), NULL);
+    n->eps = c->eps;
     return y;
 }
 
-tfb_tensor *tfb__unary(tfb_graph *g, tfb_op op, tfb_tensor *x) {
-    tfb_tensor *y = act_like(g, x, x->shape[1], tfb_op_name(op));
-    tfb_graph_add(g, op, y, x, NULL, NULL, NULL);
-    return y;
-}
-
-tfb_tensor *tfb__add(tfb_graph *g, tfb_tensor *a, tfb_tensor *b) {
+static tfb_tensor *add(tfb_graph *g, tfb_tensor *a, tfb_tensor *b) {
     tfb_tensor *y = act_like(g, a, a->shape[1], "residual");
     tfb_graph_add(g, TFB_OP_ADD, y, a, b, NULL, NULL);
     return y;
 }
 
-static tfb_tensor *attend(tfb_session *s, tfb_graph *g, tfb_tensor *q, tfb_tensor *k, tfb_tensor *v,
-                          tfb_mask mask) {
-    const tfb_config *c = &s->m->cfg;
+static tfb_tensor *attend(tfb_session *s, tfb_graph *g, const tfb_stack *st, int64_t layer, tfb_tensor *q,
+                          tfb_tensor *k, tfb_tensor *v, tfb_mask mask) {
     tfb_tensor *y = act_like(g, q, q->shape[1], "attention");
     tfb_node *n = tfb_graph_add(g, TFB_OP_ATTENTION, y, q, k, v, NULL);
-    n->n_head = (int)c->n_head;
+    n->n_head = (int)st->n_head;
     n->mask = mask;
-    n->scale = (float)(1.0 / sqrt((double)(c->d_model / c->n_head)));
+    n->scale = tfb_config_attn_scale(&s->m->cfg, st, layer);
     return y;
 }
 
-tfb_tensor *tfb__self_attention(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, int64_t layer,
-                                tfb_mask mask) {
-    tfb_tensor *q = tfb__linear(s, g, x, prefix, "attn.wq");
-    tfb_tensor *k = tfb__linear(s, g, x, prefix, "attn.wk");
-    tfb_tensor *v = tfb__linear(s, g, x, prefix, "attn.wv");
+/* Self-attention of layer `layer`: causal appends K/V to the layer's cache and attends to it;
+ * bidirectional (encoders: the whole sequence in one call at position 0) attends to this call's K/V. */
+static tfb_tensor *self_attention(tfb_session *s, tfb_graph *g, const tfb_stack *st, tfb_tensor *x,
+                                  const char *prefix, int64_t layer, tfb_mask mask) {
+    bool bias = s->m->cfg.attn_bias;
+    tfb_tensor *q = linear(s, g, x, prefix, "attn.wq", bias);
+    tfb_tensor *k = linear(s, g, x, prefix, "attn.wk", bias);
+    tfb_tensor *v = linear(s, g, x, prefix, "attn.wv", bias);
     tfb_tensor *a;
     if (mask == TFB_MASK_BIDIR) {
-        /* Encoder: the whole sequence in one call at position 0, so K/V need no cache. */
-        a = attend(s, g, q, k, v, mask);
+        a = attend(s, g, st, layer, q, k, v, mask);
     } else {
-        tfb_tensor *kc = tfb__sess_cache(s, layer, 0, false);
-        tfb_tensor *vc = tfb__sess_cache(s, layer, 1, false);
+        tfb_tensor *kc = tfb__sess_cache(s, layer, 0, false), *vc = tfb__sess_cache(s, layer, 1, false);
         tfb_graph_add(g, TFB_OP_KV_WRITE, kc, k, kc, NULL, NULL);
         tfb_graph_add(g, TFB_OP_KV_WRITE, vc, v, vc, NULL, NULL);
-        a = attend(s, g, q, kc, vc, mask);
+        a = attend(s, g, st, layer, q, kc, vc, mask);
     }
-    return tfb__linear(s, g, a, prefix, "attn.wo");
+    return linear(s, g, a, prefix, "attn.wo", bias);
 }
 
-/* Cross-attention on the cached encoder K/V of decoder layer `layer`. */
-tfb_tensor *tfb__cross_attention(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, int64_t layer);
-tfb_tensor *tfb__cross_attention(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, int64_t layer) {
-    tfb_tensor *q = tfb__linear(s, g, x, prefix, "xattn.wq");
-    tfb_tensor *a = attend(s, g, q, tfb__sess_cache(s, layer, 0, true), tfb__sess_cache(s, layer, 1, true),
-                           TFB_MASK_CROSS);
-    return tfb__linear(s, g, a, prefix, "xattn.wo");
+/* Cross-attention of decoder layer `layer` on the encoder K/V cached by the encoder graph. */
+static tfb_tensor *cross_attention(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix, int64_t layer) {
+    bool bias = s->m->cfg.attn_bias;
+    tfb_tensor *q = linear(s, g, x, prefix, "xattn.wq", bias);
+    tfb_tensor *a = attend(s, g, &s->m->cfg.dec, layer, q, tfb__sess_cache(s, layer, 0, true),
+                           tfb__sess_cache(s, layer, 1, true), TFB_MASK_CROSS);
+    return linear(s, g, a, prefix, "xattn.wo", bias);
 }
 
-tfb_tensor *tfb__ffn(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix) {
-    tfb_tensor *h = tfb__linear(s, g, x, prefix, "ffn.w1");
-    h = tfb__unary(g, tfb__act_op(s->m->cfg.act), h);
-    return tfb__linear(s, g, h, prefix, "ffn.w2");
+/* The FFN: w2(act(w1 x)). */
+static tfb_tensor *ffn(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix) {
+    const tfb_config *c = &s->m->cfg;
+    tfb_tensor *h = linear(s, g, x, prefix, "ffn.w1", c->ffn_bias);
+    tfb_tensor *y = act_like(g, h, h->shape[1], tfb_op_name(act_op(c->act)));
+    tfb_graph_add(g, act_op(c->act), y, h, NULL, NULL, NULL);
+    return linear(s, g, y, prefix, "ffn.w2", c->ffn_bias);
 }
 
-void tfb__head(tfb_session *s, tfb_sgraph *sg, tfb_tensor *x, const char *bias, bool all_rows) {
+/* One residual sub-block around f's output, with the norm before (pre) or after (post). The
+ * caller computes f on the tensor this returns in *in. */
+typedef enum sub_kind { SUB_SELF, SUB_CROSS, SUB_FFN } sub_kind;
+
+static tfb_tensor *sub_block(tfb_session *s, tfb_graph *g, const tfb_stack *st, tfb_tensor *x, const char *prefix,
+                             int64_t layer, sub_kind kind, tfb_mask mask) {
+    static const char *const ln[] = {[SUB_SELF] = "ln1", [SUB_CROSS] = "ln_x", [SUB_FFN] = "ln2"};
+    bool pre = s->m->cfg.norm_place == TFB_NORM_PRE;
+    tfb_tensor *h = pre ? norm(s, g, x, prefix, ln[kind]) : x;
+    switch (kind) {
+    case SUB_SELF: h = self_attention(s, g, st, h, prefix, layer, mask); break;
+    case SUB_CROSS: h = cross_attention(s, g, h, prefix, layer); break;
+    case SUB_FFN: h = ffn(s, g, h, prefix); break;
+    }
+    x = add(g, x, h);
+    return pre ? x : norm(s, g, x, prefix, ln[kind]);
+}
+
+/* Token ids in, embeddings out: tok (or dec_tok) * emb_scale + positions (+ type 0), emb_ln. */
+static tfb_tensor *embed(tfb_session *s, tfb_graph *g, bool decoder_side) {
+    const tfb_config *c = &s->m->cfg;
+    tfb_tensor *ids = tfb_graph_new_act(g, "ids", 0, 1, TFB_DTYPE_I32);
+    ids->ndim = 1;
+    g->input = ids;
+    tfb_tensor *x = tfb_graph_new_act(g, "embed", 0, c->d_model, TFB_DTYPE_F32);
+    bool own = decoder_side && c->dec_own_emb;
+    tfb_node *e = tfb_graph_add(g, TFB_OP_EMBED, x, ids, tfb__sess_weight(s, own ? "dec_tok_emb" : "tok_emb"),
+                                weight_if(s, c->pos == TFB_POS_LEARNED, "", "pos_emb"),
+                                weight_if(s, c->n_type > 0, "", "type_emb"));
+    e->pos_kind = c->pos;
+    e->scale = c->emb_scale;
+    return c->emb_norm ? norm(s, g, x, "", "emb_ln") : x;
+}
+
+/* The LM head on x: optional MLM transform, optional LAST_ROW, the head matmul (+ bias), argmax
+ * of the last row when not all_rows. Sets g->output. */
+static void head(tfb_session *s, tfb_sgraph *sg, tfb_tensor *x, bool all_rows) {
+    const tfb_config *c = &s->m->cfg;
     tfb_graph *g = &sg->g;
+    if (c->mlm_transform) {
+        x = linear(s, g, x, "", "mlm.dense", true);
+        tfb_tensor *y = act_like(g, x, x->shape[1], tfb_op_name(act_op(c->act)));
+        tfb_graph_add(g, act_op(c->act), y, x, NULL, NULL, NULL);
+        tfb_tensor *z = act_like(g, y, y->shape[1], "mlm.ln.out");
+        tfb_graph_add(g, TFB_OP_LAYERNORM, z, y, tfb__sess_weight(s, "mlm.ln.g"), tfb__sess_weight(s, "mlm.ln.b"),
+                      NULL)->eps = c->eps;
+        x = z;
+    }
     if (!all_rows) {
         tfb_tensor *last = tfb_graph_new_act(g, "last_row", 1, x->shape[1], TFB_DTYPE_F32);
         tfb_graph_add(g, TFB_OP_LAST_ROW, last, x, NULL, NULL, NULL);
         x = last;
     }
-    tfb_tensor *logits = act_like(g, x, s->m->cfg.n_vocab, "logits");
-    tfb_graph_add(g, TFB_OP_MATMUL, logits, x, s->head_p, bias ? tfb__sess_weight(s, "%s", bias) : NULL, NULL);
+    tfb_tensor *logits = act_like(g, x, c->n_dec_vocab, "logits");
+    tfb_graph_add(g, TFB_OP_MATMUL, logits, x, s->head_p, weight_if(s, c->head_bias, "", "lm_head.bias"), NULL);
     g->output = logits;
     if (!all_rows) {
         sg->argmax = tfb_graph_new_act(g, "argmax", 1, 1, TFB_DTYPE_I32);
         sg->argmax->ndim = 1;
         tfb_graph_add(g, TFB_OP_ARGMAX, sg->argmax, logits, NULL, NULL, NULL);
     }
+}
+
+void tfb__build_encoder(tfb_session *s, tfb_sgraph *sg) {
+    const tfb_config *c = &s->m->cfg;
+    tfb_graph *g = &sg->g;
+    tfb_tensor *x = embed(s, g, false);
+    for (int64_t l = 0; l < c->enc.n_layer; l++) {
+        char p[32];
+        snprintf(p, sizeof p, "enc.%lld.", (long long)l);
+        x = sub_block(s, g, &c->enc, x, p, l, SUB_SELF, TFB_MASK_BIDIR);
+        x = sub_block(s, g, &c->enc, x, p, l, SUB_FFN, TFB_MASK_BIDIR);
+    }
+    if (c->final_norm)
+        x = norm(s, g, x, "", "enc_final_ln");
+    sg->hidden = x;
+    g->output = x;
+    if (!tfb_config_has_decoder(c)) {
+        if (c->has_lm_head)
+            head(s, sg, x, true);
+        return;
+    }
+    /* Cross-attention K/V of every decoder layer, computed once per source. */
+    for (int64_t l = 0; l < c->dec.n_layer; l++) {
+        char p[32];
+        snprintf(p, sizeof p, "dec.%lld.", (long long)l);
+        tfb_tensor *k = linear(s, g, x, p, "xattn.wk", c->attn_bias);
+        tfb_tensor *v = linear(s, g, x, p, "xattn.wv", c->attn_bias);
+        tfb_tensor *kc = tfb__sess_cache(s, l, 0, true), *vc = tfb__sess_cache(s, l, 1, true);
+        tfb_graph_add(g, TFB_OP_KV_WRITE, kc, k, kc, NULL, NULL)->kv_at_zero = true;
+        tfb_graph_add(g, TFB_OP_KV_WRITE, vc, v, vc, NULL, NULL)->kv_at_zero = true;
+    }
+}
+
+void tfb__build_decoder(tfb_session *s, tfb_sgraph *sg, bool all_rows) {
+    const tfb_config *c = &s->m->cfg;
+    tfb_graph *g = &sg->g;
+    bool cross = tfb_config_has_encoder(c);
+    tfb_tensor *x = embed(s, g, true);
+    for (int64_t l = 0; l < c->dec.n_layer; l++) {
+        char p[32];
+        snprintf(p, sizeof p, "dec.%lld.", (long long)l);
+        x = sub_block(s, g, &c->dec, x, p, l, SUB_SELF, TFB_MASK_CAUSAL);
+        if (cross)
+            x = sub_block(s, g, &c->dec, x, p, l, SUB_CROSS, TFB_MASK_CROSS);
+        x = sub_block(s, g, &c->dec, x, p, l, SUB_FFN, TFB_MASK_CAUSAL);
+    }
+    if (c->final_norm)
+        x = norm(s, g, x, "", "final_ln");
+    sg->hidden = x;
+    head(s, sg, x, all_rows);
 }

@@ -1,4 +1,4 @@
-/* The list of tensors each architecture needs. Canonical names: include/tfbench/model.h. */
+/* The list of tensors a description needs (canonical names: include/tfbench/model.h). */
 #include <stdio.h>
 
 #include "models/expect.h"
@@ -21,74 +21,77 @@ static void put(list *l, tfb_wkind kind, int64_t rows, int64_t cols, const char 
     l->n++;
 }
 
-/* A linear layer: weight [out, in] and bias [out]. */
-static void linear(list *l, const char *prefix, const char *what, int64_t out, int64_t in) {
+/* A linear layer: weight [out, in] and, when bias, bias [out]. */
+static void linear(list *l, const char *prefix, const char *what, int64_t out, int64_t in, bool bias) {
     put(l, TFB_WKIND_MATRIX, out, in, "%s%s", prefix, what);
-    char bias[TFB_NAME_MAX];
-    snprintf(bias, sizeof bias, "%s.bias", what);
-    put(l, TFB_WKIND_VECTOR, out, 0, "%s%s", prefix, bias);
+    if (bias) {
+        char b[TFB_NAME_MAX];
+        snprintf(b, sizeof b, "%s.bias", what);
+        put(l, TFB_WKIND_VECTOR, out, 0, "%s%s", prefix, b);
+    }
 }
 
-static void layernorm(list *l, const char *prefix, const char *what, int64_t c) {
+static void norm(list *l, const tfb_config *c, const char *prefix, const char *what) {
     char g[TFB_NAME_MAX], b[TFB_NAME_MAX];
     snprintf(g, sizeof g, "%s.g", what);
     snprintf(b, sizeof b, "%s.b", what);
-    put(l, TFB_WKIND_GAMMA, c, 0, "%s%s", prefix, g);
-    put(l, TFB_WKIND_VECTOR, c, 0, "%s%s", prefix, b);
+    put(l, TFB_WKIND_GAMMA, c->d_model, 0, "%s%s", prefix, g);
+    if (c->norm == TFB_NORM_LAYER)
+        put(l, TFB_WKIND_VECTOR, c->d_model, 0, "%s%s", prefix, b);
 }
 
-static void attention(list *l, const char *prefix, const char *which, int64_t c) {
+static void attention(list *l, const tfb_config *c, const char *prefix, const char *which) {
     static const char *const mats[] = {"wq", "wk", "wv", "wo"};
     for (int i = 0; i < 4; i++) {
         char name[TFB_NAME_MAX];
         snprintf(name, sizeof name, "%s.%s", which, mats[i]);
-        linear(l, prefix, name, c, c);
+        linear(l, prefix, name, c->d_model, c->d_model, c->attn_bias);
     }
 }
 
-static void layer(list *l, const tfb_config *cfg, const char *side, int64_t i, bool cross) {
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "%s.%lld.", side, (long long)i);
-    int64_t C = cfg->d_model, F = cfg->d_ff;
-    attention(l, prefix, "attn", C);
-    layernorm(l, prefix, "ln1", C);
-    if (cross) {
-        attention(l, prefix, "xattn", C);
-        layernorm(l, prefix, "ln_x", C);
+static void stack(list *l, const tfb_config *c, const tfb_stack *st, const char *side, bool cross) {
+    for (int64_t i = 0; i < st->n_layer; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s.%lld.", side, (long long)i);
+        attention(l, c, prefix, "attn");
+        norm(l, c, prefix, "ln1");
+        if (cross) {
+            attention(l, c, prefix, "xattn");
+            norm(l, c, prefix, "ln_x");
+        }
+        linear(l, prefix, "ffn.w1", st->d_ff, c->d_model, c->ffn_bias);
+        linear(l, prefix, "ffn.w2", c->d_model, st->d_ff, c->ffn_bias);
+        norm(l, c, prefix, "ln2");
     }
-    linear(l, prefix, "ffn.w1", F, C);
-    linear(l, prefix, "ffn.w2", C, F);
-    layernorm(l, prefix, "ln2", C);
 }
 
-int tfb__model_expect(const tfb_config *cfg, tfb_wexpect *out, int cap) {
+int tfb__model_expect(const tfb_config *c, tfb_wexpect *out, int cap) {
     list l = {out, cap, 0};
-    int64_t V = cfg->n_vocab, C = cfg->d_model;
-    put(&l, TFB_WKIND_EMBED, V, C, "%s%s", "", "tok_emb");
-    switch (cfg->arch) {
-    case TFB_ARCH_DECODER:
-        put(&l, TFB_WKIND_EMBED, cfg->n_ctx, C, "%s%s", "", "pos_emb");
-        for (int64_t i = 0; i < cfg->n_layer; i++)
-            layer(&l, cfg, "dec", i, false);
-        layernorm(&l, "", "final_ln", C);
-        break;
-    case TFB_ARCH_ENCODER:
-        put(&l, TFB_WKIND_EMBED, cfg->n_ctx, C, "%s%s", "", "pos_emb");
-        put(&l, TFB_WKIND_EMBED, cfg->n_type, C, "%s%s", "", "type_emb");
-        layernorm(&l, "", "emb_ln", C);
-        for (int64_t i = 0; i < cfg->n_layer; i++)
-            layer(&l, cfg, "enc", i, false);
-        linear(&l, "", "mlm.dense", C, C);
-        layernorm(&l, "", "mlm.ln", C);
-        put(&l, TFB_WKIND_VECTOR, V, 0, "%s%s", "", "lm_head.bias");
-        break;
-    case TFB_ARCH_ENCDEC:
-        for (int64_t i = 0; i < cfg->n_enc_layer; i++)
-            layer(&l, cfg, "enc", i, false);
-        for (int64_t i = 0; i < cfg->n_layer; i++)
-            layer(&l, cfg, "dec", i, true);
-        put(&l, TFB_WKIND_VECTOR, V, 0, "%s%s", "", "lm_head.bias");
-        break;
+    int64_t C = c->d_model;
+    put(&l, TFB_WKIND_EMBED, c->n_vocab, C, "%s%s", "", "tok_emb");
+    if (c->dec_own_emb)
+        put(&l, TFB_WKIND_EMBED, c->n_dec_vocab, C, "%s%s", "", "dec_tok_emb");
+    if (c->pos == TFB_POS_LEARNED)
+        put(&l, TFB_WKIND_EMBED, c->n_ctx, C, "%s%s", "", "pos_emb");
+    if (c->n_type > 0)
+        put(&l, TFB_WKIND_EMBED, c->n_type, C, "%s%s", "", "type_emb");
+    if (c->emb_norm)
+        norm(&l, c, "", "emb_ln");
+    stack(&l, c, &c->enc, "enc", false);
+    if (c->final_norm && c->enc.n_layer > 0)
+        norm(&l, c, "", "enc_final_ln");
+    stack(&l, c, &c->dec, "dec", c->enc.n_layer > 0);
+    if (c->final_norm && c->dec.n_layer > 0)
+        norm(&l, c, "", "final_ln");
+    if (c->has_lm_head) {
+        if (c->mlm_transform) {
+            linear(&l, "", "mlm.dense", C, C, true);
+            norm(&l, c, "", "mlm.ln");
+        }
+        if (c->head == TFB_HEAD_OWN)
+            put(&l, TFB_WKIND_MATRIX, c->n_dec_vocab, C, "%s%s", "", "lm_head");
+        if (c->head_bias)
+            put(&l, TFB_WKIND_VECTOR, c->n_dec_vocab, 0, "%s%s", "", "lm_head.bias");
     }
     return l.n;
 }

@@ -18,7 +18,7 @@ static tfb_status step(tfb_session *s, const int32_t *tokens, int64_t n, int64_t
                        int32_t *next) {
     if (!dump)
         return tfb_session_decode_argmax(s, tokens, n, pos, next);
-    int64_t V = tfb_session_model(s)->cfg.n_vocab;
+    int64_t V = tfb_session_model(s)->cfg.n_dec_vocab;
     TFB_TRY(tfb_session_decode(s, tokens, n, pos, true, dump));
     *next = argmax_row(dump + (n - 1) * V, V);
     return TFB_STATUS_OK;
@@ -34,8 +34,10 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
         *dump_rows = 0;
     if (n_gen < 1)
         return tfb_error_set(TFB_STATUS_USAGE, "--n-gen must be at least 1");
-    int64_t V = c->n_vocab, rows = 0;
-    if (c->arch == TFB_ARCH_DECODER) {
+    int64_t V = c->n_dec_vocab, rows = 0;
+    if (!tfb_config_has_decoder(c))
+        return tfb_error_set(TFB_STATUS_USAGE, "%s is an encoder: use encode, not generate", c->name);
+    if (!tfb_config_has_encoder(c)) {
         if (n_prompt < 1)
             return tfb_error_set(TFB_STATUS_USAGE, "a decoder needs at least one prompt token");
         if (n_prompt + n_gen - 1 > tfb_session_n_ctx(s))
@@ -49,7 +51,7 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
             rows++;
         }
         *n_out = n_gen;
-    } else if (c->arch == TFB_ARCH_ENCDEC) {
+    } else {
         if (n_src < 1)
             return tfb_error_set(TFB_STATUS_USAGE, "an encoder-decoder needs --source-tokens");
         if (n_gen > tfb_session_n_ctx(s))
@@ -68,8 +70,6 @@ tfb_status tfb_generate(tfb_session *s, const int32_t *prompt, int64_t n_prompt,
             if (tok == c->eos_id)
                 break;
         }
-    } else {
-        return tfb_error_set(TFB_STATUS_USAGE, "%s is an encoder: use encode, not generate", c->name);
     }
     if (dump_rows)
         *dump_rows = rows;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/families.h"
 #include "models/safetensors.h"
 
 #define HF_MAX_DIM    (1 << 16)
@@ -42,27 +43,55 @@ tfb_status tfb__hf_parse_json(const char *path, const char *text, size_t len, cJ
 
 /* ---- config.json ------------------------------------------------------------------------------- */
 
+/* One config.json being read: every field the parsers read must be one the audit calls honoured. */
+typedef struct hf_cfg {
+    const char *path;
+    const cJSON *root;
+    tfb__hf_family fam;
+} hf_cfg;
+
+static const cJSON *cfg_get(const hf_cfg *x, const char *key) {
+    const tfb__hf_field *f = tfb__hf_audit_find(x->fam, key);
+    TFB_ASSERT(f && f->verdict == TFB_HF_HONOURED); /* the audit table must list what the loader reads */
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(x->root, key);
+    return j && !cJSON_IsNull(j) ? j : NULL;
+}
+
+/* A JSON value as compact text for messages, cleaned and cut short. */
+static const char *cfg_value_text(const cJSON *j, char *buf, size_t n) {
+    char *t = cJSON_PrintUnformatted(j);
+    tfb__st_clean(t ? t : "?", buf, n);
+    cJSON_free(t);
+    return buf;
+}
+
+static tfb_status cfg_refuse(const hf_cfg *x, const char *key, const cJSON *j) {
+    char v[80], k[64];
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\": %s is not supported", x->path,
+                         tfb__st_clean(key, k, sizeof k), cfg_value_text(j, v, sizeof v));
+}
+
 /* Integer field in [lo, hi]; absent or null gives dflt, or an error when required. */
-static tfb_status cfg_int(const char *path, const cJSON *root, const char *key, bool required, int64_t dflt,
-                          int64_t lo, int64_t hi, int64_t *out) {
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!j || cJSON_IsNull(j)) {
+static tfb_status cfg_int(const hf_cfg *x, const char *key, bool required, int64_t dflt, int64_t lo, int64_t hi,
+                          int64_t *out) {
+    const cJSON *j = cfg_get(x, key);
+    if (!j) {
         if (required)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: missing \"%s\"", path, key);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: missing \"%s\"", x->path, key);
         *out = dflt;
         return TFB_STATUS_OK;
     }
     double d = cJSON_IsNumber(j) ? j->valuedouble : NAN;
     if (!(d >= (double)lo && d <= (double)hi) || d != floor(d))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be an integer in [%lld, %lld]", path, key,
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be an integer in [%lld, %lld]", x->path, key,
                              (long long)lo, (long long)hi);
     *out = (int64_t)d;
     return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_eps(const char *path, const cJSON *root, const char *key, double dflt, float *out) {
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!j || cJSON_IsNull(j)) {
+static tfb_status cfg_eps(const hf_cfg *x, const char *key, double dflt, float *out) {
+    const cJSON *j = cfg_get(x, key);
+    if (!j) {
         *out = (float)dflt;
         return TFB_STATUS_OK;
     }
@@ -70,32 +99,32 @@ static tfb_status cfg_eps(const char *path, const cJSON *root, const char *key, 
     /* Checked as the float it becomes: 1e-56 is positive as a double but 0 as a float (fuzzing). */
     if (!(d > 0.0 && d < 1.0) || !((float)d > 0.0f))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a number in (0, 1) representable as a float",
-                             path, key);
+                             x->path, key);
     *out = (float)d;
     return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_bool(const char *path, const cJSON *root, const char *key, bool dflt, bool *out) {
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!j || cJSON_IsNull(j)) {
+static tfb_status cfg_bool(const hf_cfg *x, const char *key, bool dflt, bool *out) {
+    const cJSON *j = cfg_get(x, key);
+    if (!j) {
         *out = dflt;
         return TFB_STATUS_OK;
     }
     if (!cJSON_IsBool(j))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be true or false", path, key);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be true or false", x->path, key);
     *out = cJSON_IsTrue(j);
     return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, const char *dflt,
-                          tfb_act *out) {
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+static tfb_status cfg_act(const hf_cfg *x, const char *key, const char *dflt, tfb_act *out) {
+    const cJSON *j = cfg_get(x, key);
     const char *v = dflt;
-    if (j && !cJSON_IsNull(j)) {
+    if (j) {
         if (!cJSON_IsString(j) || !j->valuestring)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a string", path, key);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a string", x->path, key);
         v = j->valuestring;
     }
+    /* transformers' ACT2FN: "gelu" is the erf form, gelu_new / gelu_pytorch_tanh the tanh one. */
     static const struct {
         const char *name;
         tfb_act act;
@@ -109,30 +138,33 @@ static tfb_status cfg_act(const char *path, const cJSON *root, const char *key, 
             return TFB_STATUS_OK;
         }
     }
-    char b[64];
-    return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported \"%s\" '%s' (gelu, gelu_new, relu, swish/silu)",
-                         path, key, tfb__st_clean(v, b, sizeof b));
+    return cfg_refuse(x, key, j);
 }
 
 /* d_model / n_head must divide. */
-static tfb_status cfg_heads(const char *path, const tfb_config *c) {
-    if (c->n_head > c->d_model || c->d_model % c->n_head != 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: %lld heads do not divide the model width %lld", path,
-                             (long long)c->n_head, (long long)c->d_model);
+static tfb_status cfg_heads(const hf_cfg *x, const tfb_config *c, int64_t n_head) {
+    if (n_head > c->d_model || c->d_model % n_head != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %lld heads do not divide the model width %lld", x->path,
+                             (long long)n_head, (long long)c->d_model);
     return TFB_STATUS_OK;
 }
 
-
+/* The model classes tfbench loads, by the name in "architectures", and their family. */
 static const struct {
     const char *model_type, *architecture;
-} hf_families[] = {
-    [HF_GPT2] = {"gpt2", "GPT2LMHeadModel"},
-    [HF_BERT] = {"bert", "BertForMaskedLM"},
-    [HF_MARIAN] = {"marian", "MarianMTModel"},
+    tfb__hf_family fam;
+    bool head;
+} hf_classes[] = {
+    {"gpt2", "GPT2LMHeadModel", HF_GPT2, true},
+    {"bert", "BertForMaskedLM", HF_BERT, true},
+    {"bert", "BertModel", HF_BERT, false},
+    {"marian", "MarianMTModel", HF_MARIAN, true},
 };
+#define N_CLASSES ((int)(sizeof hf_classes / sizeof hf_classes[0]))
 
-/* Which family: "architectures" (a list naming the head) wins; "model_type" must agree with it. */
-static tfb_status cfg_family(const char *path, const cJSON *root, tfb__hf_family *out) {
+/* Which class: "architectures" (a list naming the head) wins; "model_type" must agree with it,
+ * and alone picks the first class of its type (the one with a head). */
+static tfb_status cfg_class(const char *path, const cJSON *root, int *out) {
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     const cJSON *ar = cJSON_GetObjectItemCaseSensitive(root, "architectures");
     char b[80];
@@ -141,148 +173,169 @@ static tfb_status cfg_family(const char *path, const cJSON *root, tfb__hf_family
     const char *model_type = (mt && cJSON_IsString(mt)) ? mt->valuestring : NULL;
     int from_arch = -1, from_type = -1;
     if (ar && !cJSON_IsNull(ar)) {
-        if (!cJSON_IsArray(ar) || cJSON_GetArraySize(ar) < 1)
-            return tfb_error_set(TFB_STATUS_INPUT,
-                                 "%s: \"architectures\" must be a non-empty array of strings", path);
-        const char *first = NULL;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, ar) {
-            if (!cJSON_IsString(e) || !e->valuestring)
-                return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be an array of strings",
-                                     path);
-            if (!first)
-                first = e->valuestring;
-            for (int f = 0; f < 3 && from_arch < 0; f++)
-                if (strcmp(e->valuestring, hf_families[f].architecture) == 0)
-                    from_arch = f;
-        }
+        if (!cJSON_IsArray(ar) || cJSON_GetArraySize(ar) != 1)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must name exactly one model class",
+                                 path);
+        const cJSON *e = cJSON_GetArrayItem(ar, 0);
+        if (!cJSON_IsString(e) || !e->valuestring)
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"architectures\" must be an array of strings", path);
+        for (int f = 0; f < N_CLASSES && from_arch < 0; f++)
+            if (strcmp(e->valuestring, hf_classes[f].architecture) == 0)
+                from_arch = f;
         if (from_arch < 0)
             return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture '%s'", path,
-                                 tfb__st_clean(first, b, sizeof b));
+                                 tfb__st_clean(e->valuestring, b, sizeof b));
     }
     if (model_type) {
-        for (int f = 0; f < 3; f++)
-            if (strcmp(model_type, hf_families[f].model_type) == 0)
+        for (int f = N_CLASSES - 1; f >= 0; f--)
+            if (strcmp(model_type, hf_classes[f].model_type) == 0 && (from_type < 0 || hf_classes[f].head))
                 from_type = f;
         if (from_type < 0 && from_arch < 0)
             return tfb_error_set(TFB_STATUS_INPUT, "%s: unknown architecture '%s'", path,
                                  tfb__st_clean(model_type, b, sizeof b));
-        if (from_arch >= 0 && from_type != from_arch)
+        if (from_arch >= 0 && (from_type < 0 || hf_classes[from_type].fam != hf_classes[from_arch].fam))
             return tfb_error_set(TFB_STATUS_INPUT, "%s: model_type '%s' contradicts architecture %s", path,
-                                 tfb__st_clean(model_type, b, sizeof b), hf_families[from_arch].architecture);
+                                 tfb__st_clean(model_type, b, sizeof b), hf_classes[from_arch].architecture);
     }
     if (from_arch < 0 && from_type < 0)
         return tfb_error_set(TFB_STATUS_INPUT,
                              "%s: unknown architecture (no \"architectures\" or \"model_type\")", path);
-    *out = (tfb__hf_family)(from_arch >= 0 ? from_arch : from_type);
+    *out = from_arch >= 0 ? from_arch : from_type;
     return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_gpt2(const char *p, const cJSON *r, tfb_config *c) {
-    c->arch = TFB_ARCH_DECODER;
-    TFB_TRY(cfg_int(p, r, "n_embd", true, 0, 1, HF_MAX_DIM, &c->d_model));
-    TFB_TRY(cfg_int(p, r, "n_layer", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
-    TFB_TRY(cfg_int(p, r, "n_head", true, 0, 1, HF_MAX_DIM, &c->n_head));
-    /* Old configs name the context n_ctx only. */
-    TFB_TRY(cfg_int(p, r, "n_ctx", false, 0, 0, HF_MAX_POS, &c->n_ctx));
-    TFB_TRY(cfg_int(p, r, "n_positions", c->n_ctx == 0, c->n_ctx, 1, HF_MAX_POS, &c->n_ctx));
-    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
-    TFB_TRY(cfg_int(p, r, "n_inner", false, 4 * c->d_model, 1, HF_MAX_FF, &c->d_ff));
-    TFB_TRY(cfg_eps(p, r, "layer_norm_epsilon", 1e-5, &c->eps));
-    TFB_TRY(cfg_act(p, r, "activation_function", "gelu_new", &c->act));
-    TFB_TRY(cfg_int(p, r, "bos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->bos_id));
-    TFB_TRY(cfg_int(p, r, "eos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->eos_id));
-    /* GPT-2 has no pad token; like Hugging Face, pad with eos. */
-    TFB_TRY(cfg_int(p, r, "pad_token_id", false, c->eos_id, 0, c->n_vocab - 1, &c->pad_id));
-    c->decoder_start_id = c->bos_id;
-    return cfg_heads(p, c);
+/* Every key gets the audit's verdict: unknown keys and refused values fail, naming the field. */
+static tfb_status cfg_audit(const hf_cfg *x) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, x->root) {
+        const tfb__hf_field *f = tfb__hf_audit_find(x->fam, e->string);
+        if (!f) {
+            char v[80], k[64];
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\": %s is not supported (a field tfbench does not know)",
+                                 x->path, tfb__st_clean(e->string, k, sizeof k), cfg_value_text(e, v, sizeof v));
+        }
+        if (f->verdict != TFB_HF_REFUSED)
+            continue;
+        char *t = cJSON_PrintUnformatted(e);
+        bool ok = t && strcmp(t, f->accept) == 0;
+        cJSON_free(t);
+        if (!ok)
+            return cfg_refuse(x, e->string, e);
+    }
+    return TFB_STATUS_OK;
 }
 
-static tfb_status cfg_bert(const char *p, const cJSON *r, tfb_config *c) {
-    c->arch = TFB_ARCH_ENCODER;
-    TFB_TRY(cfg_int(p, r, "hidden_size", true, 0, 1, HF_MAX_DIM, &c->d_model));
-    TFB_TRY(cfg_int(p, r, "num_hidden_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
-    TFB_TRY(cfg_int(p, r, "num_attention_heads", true, 0, 1, HF_MAX_DIM, &c->n_head));
-    TFB_TRY(cfg_int(p, r, "intermediate_size", true, 0, 1, HF_MAX_FF, &c->d_ff));
-    TFB_TRY(cfg_int(p, r, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
-    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
-    TFB_TRY(cfg_int(p, r, "type_vocab_size", false, 2, 1, 1024, &c->n_type));
-    TFB_TRY(cfg_eps(p, r, "layer_norm_eps", 1e-12, &c->eps));
-    TFB_TRY(cfg_act(p, r, "hidden_act", "gelu", &c->act));
-    TFB_TRY(cfg_int(p, r, "pad_token_id", false, 0, 0, c->n_vocab - 1, &c->pad_id));
-    const cJSON *pe = cJSON_GetObjectItemCaseSensitive(r, "position_embedding_type");
-    if (pe && !cJSON_IsNull(pe) && !(cJSON_IsString(pe) && strcmp(pe->valuestring, "absolute") == 0))
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: only \"position_embedding_type\": \"absolute\" is supported", p);
+static tfb_status cfg_gpt2(const hf_cfg *x, tfb_config *c) {
+    int64_t H, L;
+    TFB_TRY(cfg_int(x, "n_embd", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(x, "n_layer", true, 0, 1, HF_MAX_LAYERS, &L));
+    TFB_TRY(cfg_int(x, "n_head", true, 0, 1, HF_MAX_DIM, &H));
+    /* Old configs name the context n_ctx only. */
+    TFB_TRY(cfg_int(x, "n_ctx", false, 0, 0, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "n_positions", c->n_ctx == 0, c->n_ctx, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    c->dec = (tfb_stack){.n_layer = L, .n_head = H};
+    TFB_TRY(cfg_int(x, "n_inner", false, 4 * c->d_model, 1, HF_MAX_FF, &c->dec.d_ff));
+    TFB_TRY(cfg_eps(x, "layer_norm_epsilon", 1e-5, &c->eps));
+    TFB_TRY(cfg_act(x, "activation_function", "gelu_new", &c->act));
+    TFB_TRY(cfg_bool(x, "scale_attn_weights", true, &c->attn_scaled));
+    TFB_TRY(cfg_bool(x, "scale_attn_by_inverse_layer_idx", false, &c->attn_scale_inv_layer));
+    bool tied;
+    TFB_TRY(cfg_bool(x, "tie_word_embeddings", true, &tied));
+    c->head = tied ? TFB_HEAD_TOK_EMB : TFB_HEAD_OWN;
+    TFB_TRY(cfg_int(x, "bos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->bos_id));
+    TFB_TRY(cfg_int(x, "eos_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->eos_id));
+    /* GPT-2 has no pad token; like Hugging Face, pad with eos. */
+    TFB_TRY(cfg_int(x, "pad_token_id", false, c->eos_id, 0, c->n_vocab - 1, &c->pad_id));
+    c->decoder_start_id = c->bos_id;
+    return cfg_heads(x, c, H);
+}
+
+static tfb_status cfg_bert(const hf_cfg *x, tfb_config *c) {
+    int64_t H, L, F;
+    TFB_TRY(cfg_int(x, "hidden_size", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(x, "num_hidden_layers", true, 0, 1, HF_MAX_LAYERS, &L));
+    TFB_TRY(cfg_int(x, "num_attention_heads", true, 0, 1, HF_MAX_DIM, &H));
+    TFB_TRY(cfg_int(x, "intermediate_size", true, 0, 1, HF_MAX_FF, &F));
+    c->enc = (tfb_stack){.n_layer = L, .n_head = H, .d_ff = F};
+    TFB_TRY(cfg_int(x, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_int(x, "type_vocab_size", false, 2, 1, 1024, &c->n_type));
+    TFB_TRY(cfg_eps(x, "layer_norm_eps", 1e-12, &c->eps));
+    TFB_TRY(cfg_act(x, "hidden_act", "gelu", &c->act));
+    TFB_TRY(cfg_int(x, "pad_token_id", false, 0, 0, c->n_vocab - 1, &c->pad_id));
+    bool tied;
+    TFB_TRY(cfg_bool(x, "tie_word_embeddings", true, &tied));
+    if (c->has_lm_head && !tied)
+        c->head = TFB_HEAD_OWN;
     /* BERT's config names no [CLS]/[SEP]; take the standard vocabulary's 101/102 when the vocab
      * is that large, else 1/2 (the tiny preset's), unless the config says otherwise. */
     int64_t V = c->n_vocab, cls = V > 102 ? 101 : (V > 1 ? 1 : 0), sep = V > 102 ? 102 : (V > 2 ? 2 : 0);
-    TFB_TRY(cfg_int(p, r, "bos_token_id", false, cls, 0, V - 1, &c->bos_id));
-    TFB_TRY(cfg_int(p, r, "eos_token_id", false, sep, 0, V - 1, &c->eos_id));
+    TFB_TRY(cfg_int(x, "bos_token_id", false, cls, 0, V - 1, &c->bos_id));
+    TFB_TRY(cfg_int(x, "eos_token_id", false, sep, 0, V - 1, &c->eos_id));
     c->decoder_start_id = c->pad_id;
-    return cfg_heads(p, c);
+    return cfg_heads(x, c, H);
 }
 
-static tfb_status cfg_marian(const char *p, const cJSON *r, tfb_config *c) {
-    c->arch = TFB_ARCH_ENCDEC;
-    int64_t dh, dff, dv;
-    TFB_TRY(cfg_int(p, r, "d_model", true, 0, 1, HF_MAX_DIM, &c->d_model));
-    TFB_TRY(cfg_int(p, r, "encoder_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_enc_layer));
-    TFB_TRY(cfg_int(p, r, "decoder_layers", true, 0, 1, HF_MAX_LAYERS, &c->n_layer));
-    TFB_TRY(cfg_int(p, r, "encoder_attention_heads", true, 0, 1, HF_MAX_DIM, &c->n_head));
-    TFB_TRY(cfg_int(p, r, "decoder_attention_heads", false, c->n_head, 1, HF_MAX_DIM, &dh));
-    if (dh != c->n_head)
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: decoder_attention_heads %lld != encoder_attention_heads %lld "
-                             "(unsupported)",
-                             p, (long long)dh, (long long)c->n_head);
-    TFB_TRY(cfg_int(p, r, "encoder_ffn_dim", true, 0, 1, HF_MAX_FF, &c->d_ff));
-    TFB_TRY(cfg_int(p, r, "decoder_ffn_dim", false, c->d_ff, 1, HF_MAX_FF, &dff));
-    if (dff != c->d_ff)
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: decoder_ffn_dim %lld != encoder_ffn_dim %lld (unsupported)", p,
-                             (long long)dff, (long long)c->d_ff);
-    TFB_TRY(cfg_int(p, r, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
-    TFB_TRY(cfg_int(p, r, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
-    TFB_TRY(cfg_int(p, r, "decoder_vocab_size", false, c->n_vocab, 1, HF_MAX_VOCAB, &dv));
-    if (dv != c->n_vocab)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder_vocab_size %lld != vocab_size %lld (unsupported)",
-                             p, (long long)dv, (long long)c->n_vocab);
-    bool pre_ln;
-    TFB_TRY(cfg_bool(p, r, "normalize_before", false, &pre_ln));
-    if (pre_ln)
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: \"normalize_before\": true is not supported (post-LN only)", p);
-    TFB_TRY(cfg_act(p, r, "activation_function", "gelu", &c->act));
-    TFB_TRY(cfg_bool(p, r, "scale_embedding", false, &c->scale_embed));
-    TFB_TRY(cfg_int(p, r, "pad_token_id", false, c->n_vocab - 1, 0, c->n_vocab - 1, &c->pad_id));
-    TFB_TRY(cfg_int(p, r, "eos_token_id", false, 0, 0, c->n_vocab - 1, &c->eos_id));
-    TFB_TRY(
-        cfg_int(p, r, "decoder_start_token_id", false, c->pad_id, 0, c->n_vocab - 1, &c->decoder_start_id));
+static tfb_status cfg_marian(const hf_cfg *x, tfb_config *c) {
+    int64_t el, dl, eh, dh, ef, df;
+    TFB_TRY(cfg_int(x, "d_model", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(x, "encoder_layers", true, 0, 1, HF_MAX_LAYERS, &el));
+    TFB_TRY(cfg_int(x, "decoder_layers", true, 0, 1, HF_MAX_LAYERS, &dl));
+    TFB_TRY(cfg_int(x, "encoder_attention_heads", true, 0, 1, HF_MAX_DIM, &eh));
+    TFB_TRY(cfg_int(x, "decoder_attention_heads", false, eh, 1, HF_MAX_DIM, &dh));
+    TFB_TRY(cfg_int(x, "encoder_ffn_dim", true, 0, 1, HF_MAX_FF, &ef));
+    TFB_TRY(cfg_int(x, "decoder_ffn_dim", false, ef, 1, HF_MAX_FF, &df));
+    c->enc = (tfb_stack){.n_layer = el, .n_head = eh, .d_ff = ef};
+    c->dec = (tfb_stack){.n_layer = dl, .n_head = dh, .d_ff = df};
+    TFB_TRY(cfg_int(x, "max_position_embeddings", true, 0, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    /* Shared embeddings (the default) ignore decoder_vocab_size, as MarianMTModel does. */
+    bool shared, tied, scale;
+    TFB_TRY(cfg_bool(x, "share_encoder_decoder_embeddings", true, &shared));
+    TFB_TRY(cfg_int(x, "decoder_vocab_size", false, c->n_vocab, 1, HF_MAX_VOCAB, &c->n_dec_vocab));
+    if (shared)
+        c->n_dec_vocab = c->n_vocab;
+    c->dec_own_emb = !shared;
+    TFB_TRY(cfg_bool(x, "tie_word_embeddings", true, &tied));
+    c->head = !tied ? TFB_HEAD_OWN : shared ? TFB_HEAD_TOK_EMB : TFB_HEAD_DEC_EMB;
+    TFB_TRY(cfg_act(x, "activation_function", "gelu", &c->act));
+    TFB_TRY(cfg_bool(x, "scale_embedding", false, &scale));
+    c->emb_scale = scale ? (float)sqrt((double)c->d_model) : 1.0f;
+    int64_t Vd = c->n_dec_vocab;
+    TFB_TRY(cfg_int(x, "pad_token_id", false, Vd - 1, 0, Vd - 1, &c->pad_id));
+    TFB_TRY(cfg_int(x, "eos_token_id", false, 0, 0, Vd - 1, &c->eos_id));
+    TFB_TRY(cfg_int(x, "decoder_start_token_id", false, c->pad_id, 0, Vd - 1, &c->decoder_start_id));
     c->bos_id = c->eos_id; /* Marian has no BOS; the presets use eos */
-    c->eps = 1e-5f;
-    return cfg_heads(p, c);
+    TFB_TRY(cfg_heads(x, c, eh));
+    return cfg_heads(x, c, dh);
 }
 
 /* Parse config.json text (path names it in messages) into cfg; name is set by the caller. */
 tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, tfb_config *cfg,
-                                  tfb__hf_family *fam) {
+                                tfb__hf_family *fam) {
     cJSON *root = NULL;
     TFB_TRY(tfb__hf_parse_json(path, text, len, &root));
     memset(cfg, 0, sizeof *cfg);
-    tfb_status s = cfg_family(path, root, fam);
+    int k = 0;
+    tfb_status s = cfg_class(path, root, &k);
     if (s == TFB_STATUS_OK) {
+        *fam = hf_classes[k].fam;
+        hf_cfg x = {.path = path, .root = root, .fam = *fam};
         switch (*fam) {
-        case HF_GPT2:
-            s = cfg_gpt2(path, root, cfg);
-            break;
-        case HF_BERT:
-            s = cfg_bert(path, root, cfg);
-            break;
-        case HF_MARIAN:
-            s = cfg_marian(path, root, cfg);
-            break;
+        case HF_GPT2: *cfg = tfb__family_gpt2(); break;
+        case HF_BERT: *cfg = tfb__family_bert(hf_classes[k].head); break;
+        case HF_MARIAN: *cfg = tfb__family_marian(); break;
         }
+        s = cfg_audit(&x);
+        if (s == TFB_STATUS_OK) {
+            switch (*fam) {
+            case HF_GPT2: s = cfg_gpt2(&x, cfg); break;
+            case HF_BERT: s = cfg_bert(&x, cfg); break;
+            case HF_MARIAN: s = cfg_marian(&x, cfg); break;
+            }
+        }
+        tfb__family_finish(cfg);
     }
     cJSON_Delete(root);
     return s;

@@ -10,6 +10,22 @@
 
 typedef enum tfb__hf_family { HF_GPT2, HF_BERT, HF_MARIAN } tfb__hf_family;
 
+/* The config.json audit (hf_audit.c; docs/hf-configs.md is the same table). */
+typedef enum tfb__hf_verdict { TFB_HF_HONOURED, TFB_HF_NO_EFFECT, TFB_HF_REFUSED } tfb__hf_verdict;
+typedef struct tfb__hf_field {
+    const char *key;
+    tfb__hf_verdict verdict;
+    const char *accept; /* REFUSED: the one value accepted, as compact JSON ("false", "{}") */
+    const char *why;
+} tfb__hf_field;
+/* Table t (0: PretrainedConfig, then GPT2Config, BertConfig, MarianConfig): its class name and
+ * fields (ended by a NULL key); NULL past the last table. */
+const char *tfb__hf_audit_class(int t);
+const tfb__hf_field *tfb__hf_audit_fields(int t);
+/* The verdict on key for a family: its class's table first, then PretrainedConfig's; NULL if
+ * neither lists it. */
+const tfb__hf_field *tfb__hf_audit_find(tfb__hf_family fam, const char *key);
+
 /* Parse text[0..len) as one JSON object (trailing whitespace allowed) into *out, which the caller
  * frees with cJSON_Delete; path names the file in messages. */
 tfb_status tfb__hf_parse_json(const char *path, const char *text, size_t len, cJSON **out);

@@ -66,24 +66,44 @@ size_t tfb_model_bytes(const tfb_model *m) {
     return total;
 }
 
-static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
-    if (c->n_vocab < 1 || c->n_ctx < 1 || c->d_model < 1 || c->n_head < 1 || c->d_ff < 1 || c->n_layer < 1)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: config has a non-positive size", c->name);
-    if (c->d_model % c->n_head != 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: d_model %lld not divisible by %lld heads", c->name,
-                             (long long)c->d_model, (long long)c->n_head);
-    if (c->arch == TFB_ARCH_ENCDEC && (c->n_enc_layer < 1 || c->d_model % 2 != 0))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: encoder-decoder needs encoder layers and an even d_model",
-                             c->name);
-    if (c->arch == TFB_ARCH_ENCODER && c->n_type < 1)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: encoder needs token types", c->name);
+static tfb_status check_stack(const tfb_config *c, const tfb_stack *st, const char *side, tfb_dtype wtype) {
     int be = tfb_dtype_block_elems(wtype);
-    if (c->d_model % be != 0 || c->d_ff % be != 0)
+    if (st->n_layer == 0)
+        return TFB_STATUS_OK;
+    if (st->n_layer < 0 || st->n_head < 1 || st->d_ff < 1)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: the %s has a non-positive size", c->name, side);
+    if (c->d_model % st->n_head != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: d_model %lld not divisible by the %s's %lld heads", c->name,
+                             (long long)c->d_model, side, (long long)st->n_head);
+    if (st->d_ff % be != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: %s needs d_model and d_ff multiples of %d", c->name,
                              tfb_dtype_name(wtype), be);
+    return TFB_STATUS_OK;
+}
+
+static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
+    if (c->n_vocab < 1 || c->n_dec_vocab < 1 || c->n_ctx < 1 || c->d_model < 1)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: config has a non-positive size", c->name);
+    if (c->enc.n_layer < 1 && c->dec.n_layer < 1)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: config has neither an encoder nor a decoder", c->name);
+    if (c->dec.n_layer > 0 && !c->has_lm_head)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: a decoder needs an LM head", c->name);
+    if (c->n_dec_vocab != c->n_vocab && !c->dec_own_emb)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: a decoder vocabulary of its own needs its own embedding",
+                             c->name);
+    if (c->pos == TFB_POS_SINUSOIDAL && c->d_model % 2 != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: sinusoidal positions need an even d_model", c->name);
+    if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported position kind", c->name);
+    int be = tfb_dtype_block_elems(wtype);
+    if (c->d_model % be != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %s needs d_model and d_ff multiples of %d", c->name,
+                             tfb_dtype_name(wtype), be);
+    TFB_TRY(check_stack(c, &c->enc, "encoder", wtype));
+    TFB_TRY(check_stack(c, &c->dec, "decoder", wtype));
     int64_t ids[] = {c->bos_id, c->eos_id, c->pad_id, c->decoder_start_id};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (ids[i] < 0 || ids[i] >= c->n_vocab)
+        if (ids[i] < 0 || ids[i] >= c->n_dec_vocab || ids[i] >= c->n_vocab)
             return tfb_error_set(TFB_STATUS_INPUT, "%s: special token id %lld outside the vocabulary",
                                  c->name, (long long)ids[i]);
     return TFB_STATUS_OK;

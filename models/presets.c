@@ -1,38 +1,62 @@
-/* Model presets: real shapes (gpt2-124m, bert-base, marian-base) and tiny ones for tests. */
+/* Model presets: real shapes (gpt2-124m, bert-base, marian-base) and tiny ones for tests. Each is an
+ * architecture description built from its family's (the same functions the Hugging Face loader
+ * starts from), so a preset and a loaded checkpoint of one family differ only in sizes. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "tfbench/model.h"
+#include "models/families.h"
 
-static const tfb_config presets[] = {
-    {.name = "gpt2-124m", .arch = TFB_ARCH_DECODER, .n_vocab = 50257, .n_ctx = 1024, .d_model = 768,
-     .n_head = 12, .d_ff = 3072, .n_layer = 12, .eps = 1e-5f, .act = TFB_ACT_GELU_TANH, .bos_id = 50256,
-     .eos_id = 50256, .pad_id = 50256, .decoder_start_id = 50256},
-    {.name = "bert-base", .arch = TFB_ARCH_ENCODER, .n_vocab = 30522, .n_ctx = 512, .d_model = 768,
-     .n_head = 12, .d_ff = 3072, .n_layer = 12, .n_type = 2, .eps = 1e-12f, .act = TFB_ACT_GELU,
-     .bos_id = 101, .eos_id = 102, .pad_id = 0, .decoder_start_id = 0},
-    {.name = "marian-base", .arch = TFB_ARCH_ENCDEC, .n_vocab = 58101, .n_ctx = 512, .d_model = 512,
-     .n_head = 8, .d_ff = 2048, .n_layer = 6, .n_enc_layer = 6, .eps = 1e-5f, .act = TFB_ACT_SILU,
-     .bos_id = 0, .eos_id = 0, .pad_id = 58100, .decoder_start_id = 58100, .scale_embed = true},
-    {.name = "gpt2-tiny", .arch = TFB_ARCH_DECODER, .n_vocab = 512, .n_ctx = 128, .d_model = 64, .n_head = 4,
-     .d_ff = 256, .n_layer = 2, .eps = 1e-5f, .act = TFB_ACT_GELU_TANH, .bos_id = 511, .eos_id = 511,
-     .pad_id = 511, .decoder_start_id = 511},
-    {.name = "bert-tiny", .arch = TFB_ARCH_ENCODER, .n_vocab = 512, .n_ctx = 128, .d_model = 64, .n_head = 4,
-     .d_ff = 256, .n_layer = 2, .n_type = 2, .eps = 1e-12f, .act = TFB_ACT_GELU, .bos_id = 1, .eos_id = 2,
-     .pad_id = 0, .decoder_start_id = 0},
-    {.name = "marian-tiny", .arch = TFB_ARCH_ENCDEC, .n_vocab = 512, .n_ctx = 128, .d_model = 64,
-     .n_head = 4, .d_ff = 256, .n_layer = 2, .n_enc_layer = 2, .eps = 1e-5f, .act = TFB_ACT_SILU,
-     .bos_id = 0, .eos_id = 0, .pad_id = 511, .decoder_start_id = 511, .scale_embed = true},
-};
+#define N_PRESETS 6
+
+static tfb_config presets[N_PRESETS];
+static bool presets_ready;
+
+static tfb_config sized(tfb_config c, const char *name, int64_t V, int64_t P, int64_t C, int64_t H, int64_t F,
+                        int64_t n_enc, int64_t n_dec) {
+    snprintf(c.name, sizeof c.name, "%s", name);
+    c.n_vocab = c.n_dec_vocab = V;
+    c.n_ctx = P;
+    c.d_model = C;
+    if (n_enc)
+        c.enc = (tfb_stack){.n_layer = n_enc, .n_head = H, .d_ff = F};
+    if (n_dec)
+        c.dec = (tfb_stack){.n_layer = n_dec, .n_head = H, .d_ff = F};
+    tfb__family_finish(&c);
+    return c;
+}
+
+static tfb_config with_ids(tfb_config c, int64_t bos, int64_t eos, int64_t pad, int64_t start) {
+    c.bos_id = bos, c.eos_id = eos, c.pad_id = pad, c.decoder_start_id = start;
+    return c;
+}
+
+static void presets_init(void) {
+    if (presets_ready)
+        return;
+    tfb_config g = tfb__family_gpt2(), b = tfb__family_bert(true), m = tfb__family_marian();
+    presets[0] = with_ids(sized(g, "gpt2-124m", 50257, 1024, 768, 12, 3072, 0, 12), 50256, 50256, 50256, 50256);
+    presets[1] = with_ids(sized(b, "bert-base", 30522, 512, 768, 12, 3072, 12, 0), 101, 102, 0, 0);
+    presets[2] = with_ids(sized(m, "marian-base", 58101, 512, 512, 8, 2048, 6, 6), 0, 0, 58100, 58100);
+    presets[2].emb_scale = sqrtf(512.0f); /* opus-mt checkpoints set scale_embedding */
+    presets[3] = with_ids(sized(g, "gpt2-tiny", 512, 128, 64, 4, 256, 0, 2), 511, 511, 511, 511);
+    presets[4] = with_ids(sized(b, "bert-tiny", 512, 128, 64, 4, 256, 2, 0), 1, 2, 0, 0);
+    presets[5] = with_ids(sized(m, "marian-tiny", 512, 128, 64, 4, 256, 2, 2), 0, 0, 511, 511);
+    presets[5].emb_scale = sqrtf(64.0f);
+    presets_ready = true;
+}
 
 int tfb_preset_count(void) {
-    return (int)(sizeof presets / sizeof presets[0]);
+    return N_PRESETS;
 }
 
 const tfb_config *tfb_preset_get(int i) {
+    presets_init();
     return (i >= 0 && i < tfb_preset_count()) ? &presets[i] : NULL;
 }
 
 const tfb_config *tfb_preset_find(const char *name) {
+    presets_init();
     for (int i = 0; i < tfb_preset_count(); i++)
         if (strcmp(presets[i].name, name) == 0)
             return &presets[i];

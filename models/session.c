@@ -61,12 +61,16 @@ static tfb_status upload_weights(tfb_session *s) {
         s->wt[i].offset = total;
         total += align64(tfb_tensor_nbytes(&s->wt[i]));
     }
-    /* The LM head is tok_emb as a matmul weight: in the weight dtype, its own copy unless f32. */
-    const tfb_weight *emb = tfb_model_find(m, "tok_emb");
-    int64_t head_shape[2] = {c->n_vocab, c->d_model};
+    /* The LM head: lm_head itself, or the embedding it is tied to as a matmul weight, which is
+     * in the weight dtype: its own quantized copy unless f32. */
+    const char *tied = !c->has_lm_head || c->head == TFB_HEAD_OWN ? NULL
+                       : c->head == TFB_HEAD_DEC_EMB             ? "dec_tok_emb"
+                                                                 : "tok_emb";
+    const tfb_weight *emb = tied ? tfb_model_find(m, tied) : NULL;
+    int64_t head_shape[2] = {c->n_dec_vocab, c->d_model};
     tensor_like(&s->head, "lm_head", m->wtype, 2, head_shape);
-    bool head_alias = m->wtype == TFB_DTYPE_F32;
-    if (!head_alias) {
+    bool head_copy = emb && m->wtype != TFB_DTYPE_F32;
+    if (head_copy) {
         s->head.offset = total;
         total += align64(tfb_tensor_nbytes(&s->head));
     }
@@ -75,18 +79,20 @@ static tfb_status upload_weights(tfb_session *s) {
         s->wt[i].buf = s->wbuf;
         TFB_TRY(tfb_backend_upload(s->b, &s->wt[i], m->w[i].data, 0, tfb_tensor_nbytes(&s->wt[i])));
     }
-    s->head_p = &s->head;
-    if (head_alias) {
-        s->head_p = tfb__sess_weight(s, "tok_emb");
+    if (!c->has_lm_head)
+        return TFB_STATUS_OK;
+    if (!head_copy) {
+        s->head_p = tfb__sess_weight(s, "%s", tied ? tied : "lm_head");
         return TFB_STATUS_OK;
     }
+    s->head_p = &s->head;
     s->head.buf = s->wbuf;
     size_t row_bytes = tfb_dtype_row_bytes(m->wtype, c->d_model);
     void *row = malloc(row_bytes);
     if (!row)
         return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
     tfb_status st = TFB_STATUS_OK;
-    for (int64_t v = 0; v < c->n_vocab && st == TFB_STATUS_OK; v++) {
+    for (int64_t v = 0; v < c->n_dec_vocab && st == TFB_STATUS_OK; v++) {
         tfb_quantize_row(m->wtype, (const float *)emb->data + v * c->d_model, row, c->d_model);
         st = tfb_backend_upload(s->b, &s->head, row, (size_t)v * row_bytes, row_bytes);
     }
@@ -96,9 +102,7 @@ static tfb_status upload_weights(tfb_session *s) {
 
 static tfb_status alloc_caches(tfb_session *s) {
     const tfb_config *c = &s->m->cfg;
-    s->n_kv = (int)(c->n_layer * (c->arch == TFB_ARCH_ENCDEC ? 4 : 2));
-    if (c->arch == TFB_ARCH_ENCODER)
-        s->n_kv = 0;
+    s->n_kv = (int)(c->dec.n_layer * (tfb_config_has_encoder(c) ? 4 : 2));
     if (s->n_kv == 0)
         return TFB_STATUS_OK;
     s->kv = calloc((size_t)s->n_kv, sizeof *s->kv);
@@ -108,7 +112,8 @@ static tfb_status alloc_caches(tfb_session *s) {
     size_t total = 0;
     for (int i = 0; i < s->n_kv; i++) {
         char name[TFB_NAME_MAX];
-        snprintf(name, sizeof name, "%s.%d.%s", i >= c->n_layer * 2 ? "xcache" : "cache", (i / 2) % (int)c->n_layer,
+        snprintf(name, sizeof name, "%s.%d.%s", i >= c->dec.n_layer * 2 ? "xcache" : "cache",
+                 (i / 2) % (int)c->dec.n_layer,
                  i % 2 ? "v" : "k");
         tensor_like(&s->kv[i], name, TFB_DTYPE_F32, 2, shape);
         s->kv[i].offset = total;
@@ -122,24 +127,17 @@ static tfb_status alloc_caches(tfb_session *s) {
 
 static tfb_status build_graphs(tfb_session *s) {
     const tfb_config *c = &s->m->cfg;
-    switch (c->arch) {
-    case TFB_ARCH_DECODER:
-        tfb_graph_init(&s->dec_last.g, s->n_ctx);
-        tfb__build_decoder(s, &s->dec_last, false);
-        return graph_alloc(s, &s->dec_last);
-    case TFB_ARCH_ENCODER:
+    if (tfb_config_has_encoder(c)) {
         tfb_graph_init(&s->enc.g, s->n_ctx);
         tfb__build_encoder(s, &s->enc);
-        return graph_alloc(s, &s->enc);
-    case TFB_ARCH_ENCDEC:
-        tfb_graph_init(&s->enc.g, s->n_ctx);
-        tfb__build_encdec_encoder(s, &s->enc);
         TFB_TRY(graph_alloc(s, &s->enc));
-        tfb_graph_init(&s->dec_last.g, s->n_ctx);
-        tfb__build_encdec_decoder(s, &s->dec_last, false);
-        return graph_alloc(s, &s->dec_last);
     }
-    return TFB_STATUS_INTERNAL;
+    if (tfb_config_has_decoder(c)) {
+        tfb_graph_init(&s->dec_last.g, s->n_ctx);
+        tfb__build_decoder(s, &s->dec_last, false);
+        TFB_TRY(graph_alloc(s, &s->dec_last));
+    }
+    return TFB_STATUS_OK;
 }
 
 tfb_status tfb_session_init(tfb_backend *b, const tfb_model *m, int64_t n_ctx, tfb_session **out) {
@@ -193,16 +191,18 @@ int64_t tfb_session_n_ctx(const tfb_session *s) {
 
 /* ---- running ------------------------------------------------------------------------------------ */
 
-static tfb_status check_tokens(const tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos) {
+/* vocab: the side's vocabulary (n_vocab for the encoder and decoder-only models, n_dec_vocab for
+ * the decoder of an encoder-decoder). */
+static tfb_status check_tokens(const tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos, int64_t vocab) {
     if (n < 1)
         return tfb_error_set(TFB_STATUS_USAGE, "no tokens given");
     if (pos < 0 || pos + n > s->n_ctx)
         return tfb_error_set(TFB_STATUS_USAGE, "positions %lld..%lld exceed the context of %lld", (long long)pos,
                              (long long)(pos + n - 1), (long long)s->n_ctx);
     for (int64_t i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= s->m->cfg.n_vocab)
+        if (tokens[i] < 0 || tokens[i] >= vocab)
             return tfb_error_set(TFB_STATUS_USAGE, "token %lld (id %d) outside the vocabulary of %lld",
-                                 (long long)i, tokens[i], (long long)s->m->cfg.n_vocab);
+                                 (long long)i, tokens[i], (long long)vocab);
     return TFB_STATUS_OK;
 }
 
@@ -216,9 +216,9 @@ static tfb_status run_graph(tfb_session *s, tfb_sgraph *sg, const int32_t *token
 }
 
 static tfb_status decoder_ready(tfb_session *s) {
-    if (s->m->cfg.arch == TFB_ARCH_ENCODER)
+    if (!tfb_config_has_decoder(&s->m->cfg))
         return tfb_error_set(TFB_STATUS_USAGE, "%s is an encoder: it has no decoder", s->m->cfg.name);
-    if (s->m->cfg.arch == TFB_ARCH_ENCDEC && !s->encoded)
+    if (tfb_config_has_encoder(&s->m->cfg) && !s->encoded)
         return tfb_error_set(TFB_STATUS_USAGE, "%s: decode before encode", s->m->cfg.name);
     return TFB_STATUS_OK;
 }
@@ -226,15 +226,12 @@ static tfb_status decoder_ready(tfb_session *s) {
 tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos, bool all_rows,
                               float *logits) {
     TFB_TRY(decoder_ready(s));
-    TFB_TRY(check_tokens(s, tokens, n, pos));
+    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_dec_vocab));
     tfb_sgraph *sg = &s->dec_last;
     if (all_rows) {
         if (!s->dec_all.built) {
             tfb_graph_init(&s->dec_all.g, s->n_ctx);
-            if (s->m->cfg.arch == TFB_ARCH_DECODER)
-                tfb__build_decoder(s, &s->dec_all, true);
-            else
-                tfb__build_encdec_decoder(s, &s->dec_all, true);
+            tfb__build_decoder(s, &s->dec_all, true);
             TFB_TRY(graph_alloc(s, &s->dec_all));
         }
         sg = &s->dec_all;
@@ -244,23 +241,24 @@ tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, 
         return tfb_backend_synchronize(s->b);
     int64_t rows = all_rows ? n : 1;
     return tfb_backend_download(s->b, sg->g.output, logits, 0,
-                                (size_t)(rows * s->m->cfg.n_vocab) * sizeof *logits);
+                                (size_t)(rows * s->m->cfg.n_dec_vocab) * sizeof *logits);
 }
 
 tfb_status tfb_session_decode_argmax(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos,
                                      int32_t *next) {
     TFB_TRY(decoder_ready(s));
-    TFB_TRY(check_tokens(s, tokens, n, pos));
+    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_dec_vocab));
     TFB_TRY(run_graph(s, &s->dec_last, tokens, n, pos));
     return tfb_backend_download(s->b, s->dec_last.argmax, next, 0, sizeof *next);
 }
 
 tfb_status tfb_session_encode(tfb_session *s, const int32_t *src, int64_t n, float *logits) {
-    if (s->m->cfg.arch == TFB_ARCH_DECODER)
-        return tfb_error_set(TFB_STATUS_USAGE, "%s is a decoder: it has no encoder", s->m->cfg.name);
-    if (logits && s->m->cfg.arch != TFB_ARCH_ENCODER)
-        return tfb_error_set(TFB_STATUS_INTERNAL, "encode: only encoders return logits");
-    TFB_TRY(check_tokens(s, src, n, 0));
+    const tfb_config *c = &s->m->cfg;
+    if (!tfb_config_has_encoder(c))
+        return tfb_error_set(TFB_STATUS_USAGE, "%s is a decoder: it has no encoder", c->name);
+    if (logits && (tfb_config_has_decoder(c) || !c->has_lm_head))
+        return tfb_error_set(TFB_STATUS_INTERNAL, "encode: only encoders with an MLM head return logits");
+    TFB_TRY(check_tokens(s, src, n, 0, c->n_vocab));
     s->encoded = false;
     s->n_src = n;
     TFB_TRY(run_graph(s, &s->enc, src, n, 0));
@@ -281,7 +279,7 @@ tfb_status tfb_session_hidden(tfb_session *s, float *out) {
 /* ---- KV snapshots ---------------------------------------------------------------------------------- */
 
 static int n_self_caches(const tfb_session *s) {
-    return s->m->cfg.arch == TFB_ARCH_ENCODER ? 0 : (int)(s->m->cfg.n_layer * 2);
+    return (int)(s->m->cfg.dec.n_layer * 2);
 }
 
 size_t tfb_session_kv_bytes(const tfb_session *s, int64_t n) {

@@ -1,21 +1,22 @@
-/* tfbench models: config + host weights (immutable), and per-backend run state (tfb_session).
+/* tfbench models: an architecture description + host weights (immutable), and per-backend run
+ * state (tfb_session).
  *
- * Canonical weight names (what the graph builders look up; loaders map Hugging Face names to these):
- *   tok_emb [V,C]   pos_emb [P,C] (learned only)   type_emb [2,C] (BERT)
- *   emb_ln.g/.b [C] (BERT embedding LayerNorm)
- *   Encoder / decoder-only layer i, prefix "enc.{i}." (BERT, Marian encoder) or "dec.{i}." (GPT-2,
- *   Marian decoder):
- *     attn.wq attn.wk attn.wv attn.wo [C,C] with .bias [C]   (weight name + ".bias")
- *     ln1.g ln1.b  (GPT-2: before attention; BERT/Marian: after the attention residual)
- *     xattn.wq xattn.wk xattn.wv xattn.wo + biases, ln_x.g ln_x.b   (Marian decoder only)
- *     ffn.w1 [F,C] + .bias, ffn.w2 [C,F] + .bias, ln2.g ln2.b
- *   final_ln.g/.b [C] (GPT-2 ln_f)
- *   BERT MLM head: mlm.dense [C,C] + .bias, mlm.ln.g/.b, lm_head.bias [V] (weight tied to tok_emb)
- *   Marian: lm_head.bias [V] (final_logits_bias); the head weight is tied to tok_emb.
- *   GPT-2: head tied to tok_emb, no bias.
+ * Canonical weight names (what the graph builders look up; loaders map checkpoint names to these).
+ * Which of them a model has follows from its description (tfb_config below):
+ *   tok_emb [V,C]   dec_tok_emb [Vd,C] (dec_own_emb)   pos_emb [P,C] (pos LEARNED)
+ *   type_emb [n_type,C] (n_type > 0)   emb_ln.g/.b [C] (emb_norm)
+ *   Layer i of the encoder, prefix "enc.{i}.", or of the decoder, prefix "dec.{i}.":
+ *     attn.wq attn.wk attn.wv attn.wo [C,C], each with .bias [C] when attn_bias
+ *     ln1 (around self-attention), ln_x (around cross-attention: decoder of an encoder-decoder),
+ *     ln2 (around the FFN): <ln>.g [C], and <ln>.b [C] for LayerNorm
+ *     xattn.wq xattn.wk xattn.wv xattn.wo (+ biases): decoder of an encoder-decoder
+ *     ffn.w1 [F,C], ffn.w2 [C,F], each with .bias when ffn_bias
+ *   final_ln.g/.b (decoder), enc_final_ln.g/.b (encoder): when final_norm
+ *   mlm.dense [C,C] + .bias, mlm.ln.g/.b (mlm_transform)
+ *   lm_head [Vd,C] (head OWN), lm_head.bias [Vd] (head_bias)
  * Matrices are stored [out, in] (Conv1D weights of GPT-2 are transposed at load).
- * Weight matrices (MATMUL in[1], and tok_emb when used as a head) take the model's weight dtype;
- * embeddings used by EMBED, norms and biases stay F32. */
+ * Weight matrices (MATMUL in[1], lm_head, and an embedding when the head is tied to it) take the
+ * model's weight dtype; embeddings used by EMBED, norms and biases stay F32. */
 #ifndef TFBENCH_MODEL_H
 #define TFBENCH_MODEL_H
 
@@ -25,12 +26,6 @@
 extern "C" {
 #endif
 
-typedef enum tfb_arch {
-    TFB_ARCH_DECODER, /* GPT-2 */
-    TFB_ARCH_ENCODER, /* BERT, MLM head */
-    TFB_ARCH_ENCDEC,  /* Marian */
-} tfb_arch;
-
 typedef enum tfb_act {
     TFB_ACT_GELU,
     TFB_ACT_GELU_TANH,
@@ -38,22 +33,90 @@ typedef enum tfb_act {
     TFB_ACT_SILU,
 } tfb_act;
 
+typedef enum tfb_norm_kind {
+    TFB_NORM_LAYER, /* (x - mean) / sqrt(var + eps) * g + b: weights <name>.g, <name>.b */
+    TFB_NORM_RMS,   /* x / sqrt(mean(x^2) + eps) * g: weight <name>.g only */
+} tfb_norm_kind;
+
+typedef enum tfb_norm_place {
+    TFB_NORM_PRE,  /* x + f(norm(x)) (GPT-2); a final norm closes the stack */
+    TFB_NORM_POST, /* norm(x + f(x)) (BERT, Marian) */
+} tfb_norm_place;
+
+/* Where the LM head's weight [n_dec_vocab, d_model] comes from. */
+typedef enum tfb_head_src {
+    TFB_HEAD_TOK_EMB, /* tied to tok_emb (GPT-2, BERT, Marian with shared embeddings) */
+    TFB_HEAD_DEC_EMB, /* tied to the decoder's own embedding dec_tok_emb (Marian, unshared) */
+    TFB_HEAD_OWN,     /* its own matrix lm_head (untied checkpoints) */
+} tfb_head_src;
+
+/* One stack of transformer layers (the encoder, or the decoder). */
+typedef struct tfb_stack {
+    int64_t n_layer;   /* 0: the model has no such stack */
+    int64_t n_head;    /* query heads; every head is d_model / n_head wide */
+    int64_t d_ff;      /* FFN inner width */
+} tfb_stack;
+
+/* The architecture description: every computational choice of a model, so the graph builders
+ * read data instead of switching on a family (one encoder block, one decoder block with optional
+ * cross-attention). What a model has is asked with has_encoder / has_decoder / has_lm_head. */
 typedef struct tfb_config {
     char name[64];   /* preset name or directory */
-    tfb_arch arch;
-    int64_t n_vocab;
+    /* What exists. An encoder-only model (BERT) has enc only; a decoder-only one (GPT-2) dec
+     * only; an encoder-decoder (Marian) both, the decoder cross-attending to the encoder. */
+    tfb_stack enc, dec;
+    bool has_lm_head; /* logits over the (decoder) vocabulary; false: hidden states only (BertModel) */
+    int64_t n_vocab;     /* tok_emb rows: the input vocabulary (the encoder's, or the shared one) */
+    int64_t n_dec_vocab; /* the decoder's vocabulary and the logits' width (== n_vocab unless the
+                            decoder has its own embedding dec_tok_emb) */
+    bool dec_own_emb;    /* the decoder embeds through dec_tok_emb [n_dec_vocab, C], not tok_emb */
     int64_t n_ctx;   /* max positions */
     int64_t d_model;
-    int64_t n_head;
-    int64_t d_ff;
-    int64_t n_layer;     /* decoder layers (GPT-2, Marian) or encoder layers (BERT) */
-    int64_t n_enc_layer; /* Marian encoder layers; 0 otherwise */
-    int64_t n_type;      /* BERT token types (2), else 0 */
+    /* Embeddings: tok_emb[id] * emb_scale + positions (+ type_emb[0] when n_type > 0), then an
+     * optional LayerNorm emb_ln (BERT). */
+    tfb_pos_kind pos;  /* LEARNED (pos_emb [n_ctx, C]) or SINUSOIDAL (Marian layout) */
+    int64_t n_type;    /* BERT token types (type_emb rows), else 0 */
+    float emb_scale;   /* 1, or sqrt(d_model) (Marian scale_embedding) */
+    bool emb_norm;     /* LayerNorm emb_ln after the embedding sum (BERT) */
+    /* Norms. */
+    tfb_norm_kind norm;
+    tfb_norm_place norm_place;
     float eps;
-    tfb_act act;
+    bool final_norm;   /* a norm closes each stack: final_ln (decoder), enc_final_ln (encoder) */
+    /* Linear layers and attention. */
+    bool attn_bias;    /* q, k, v, o projections carry biases */
+    bool ffn_bias;     /* both FFN matrices carry biases */
+    bool attn_scaled;  /* q.k is multiplied by 1/sqrt(head width) before the softmax (else by 1) */
+    bool attn_scale_inv_layer; /* layer l's scale is further divided by l + 1 (GPT-2
+                                  scale_attn_by_inverse_layer_idx) */
+    tfb_act act;       /* FFN: w2(act(w1 x)) */
+    /* The head (when has_lm_head). */
+    bool mlm_transform; /* BERT: dense, act, LayerNorm before the head (mlm.dense, mlm.ln) */
+    tfb_head_src head;
+    bool head_bias;    /* lm_head.bias [n_dec_vocab] (BERT decoder bias, Marian final_logits_bias) */
     int64_t bos_id, eos_id, pad_id, decoder_start_id;
-    bool scale_embed; /* Marian: embeddings times sqrt(d_model) */
 } tfb_config;
+
+/* What a model has; the harness asks these instead of which family a model is. */
+static inline bool tfb_config_has_encoder(const tfb_config *c) {
+    return c->enc.n_layer > 0;
+}
+static inline bool tfb_config_has_decoder(const tfb_config *c) {
+    return c->dec.n_layer > 0;
+}
+/* An encoder-decoder: the decoder cross-attends to the encoder's output (Marian). */
+static inline bool tfb_config_has_cross(const tfb_config *c) {
+    return c->enc.n_layer > 0 && c->dec.n_layer > 0;
+}
+/* Encoder only: one encode call gives every position's output (BERT). */
+static inline bool tfb_config_encoder_only(const tfb_config *c) {
+    return c->enc.n_layer > 0 && c->dec.n_layer == 0;
+}
+/* Width of one output row: logits (n_dec_vocab, or n_vocab for an encoder's MLM head), or the
+ * hidden state (d_model) of a model without a head. */
+int64_t tfb_config_out_width(const tfb_config *c);
+/* The scale of q.k in layer `layer` of stack st (self- and cross-attention alike). */
+float tfb_config_attn_scale(const tfb_config *c, const tfb_stack *st, int64_t layer);
 
 /* One host weight: name, dtype, shape, and owned data. */
 typedef struct tfb_weight {

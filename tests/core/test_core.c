@@ -166,10 +166,10 @@ static void test_synthetic_and_determinism(tfb_backend *b) {
             for (int r = 0; r < 2; r++) {
                 tfb_session *s;
                 TFB_ASSERT(tfb_session_init(b, ms[r], 0, &s) == TFB_STATUS_OK);
-                if (c->arch == TFB_ARCH_ENCODER) {
+                if (tfb_config_encoder_only(c)) {
                     TFB_ASSERT(tfb_session_encode(s, toks, n, ls[r]) == TFB_STATUS_OK);
                 } else {
-                    if (c->arch == TFB_ARCH_ENCDEC)
+                    if (tfb_config_has_cross(c))
                         TFB_ASSERT(tfb_session_encode(s, toks, n, NULL) == TFB_STATUS_OK);
                     TFB_ASSERT(tfb_session_decode(s, toks, n, 0, true, ls[r]) == TFB_STATUS_OK);
                 }

@@ -19,8 +19,11 @@ static void check_config(const char *text, size_t size) {
     }
     TFB_ASSERT(fam == HF_GPT2 || fam == HF_BERT || fam == HF_MARIAN);
     /* What the session and the graph builders rely on. */
-    TFB_ASSERT(c.d_model > 0 && c.n_head > 0 && c.d_model % c.n_head == 0);
-    TFB_ASSERT(c.n_vocab > 0 && c.n_ctx > 0 && c.d_ff > 0 && c.n_layer > 0);
+    TFB_ASSERT(c.d_model > 0 && c.n_vocab > 0 && c.n_dec_vocab > 0 && c.n_ctx > 0);
+    TFB_ASSERT(c.enc.n_layer > 0 || c.dec.n_layer > 0);
+    const tfb_stack *st[2] = {&c.enc, &c.dec};
+    for (int i = 0; i < 2; i++)
+        TFB_ASSERT(st[i]->n_layer == 0 || (st[i]->n_head > 0 && c.d_model % st[i]->n_head == 0 && st[i]->d_ff > 0));
     TFB_ASSERT(c.eps > 0.0f);
     TFB_ASSERT(c.eos_id >= 0 && c.eos_id < c.n_vocab && c.pad_id >= 0 && c.pad_id < c.n_vocab);
 }

@@ -255,6 +255,11 @@ static double json_num(const cJSON *j, const char *key, double dflt) {
     return dflt;
 }
 
+static const char *json_str(const cJSON *j, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 /* ---- comparator --------------------------------------------------------------------------------- */
 
 typedef struct cmp_result {
@@ -406,40 +411,45 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
     } f[16];
     int n = 0;
 #define CK(w, g, v) (f[n].what = (w), f[n].got = (double)(g), f[n].want = (double)(v), n++)
+    const char *acts = json_str(j, "activation_function") ? json_str(j, "activation_function") : json_str(j, "hidden_act");
+    int act = !acts || strcmp(acts, "gelu_new") == 0 ? TFB_ACT_GELU_TANH
+              : strcmp(acts, "gelu") == 0            ? TFB_ACT_GELU
+              : strcmp(acts, "relu") == 0            ? TFB_ACT_RELU
+                                                     : TFB_ACT_SILU;
     if (strcmp(arch, "decoder") == 0) {
-        CK("arch", c->arch, TFB_ARCH_DECODER);
+        CK("decoder only", tfb_config_has_decoder(c) && !tfb_config_has_encoder(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
         CK("n_ctx", c->n_ctx, json_num(j, "n_positions", -1));
         CK("d_model", c->d_model, json_num(j, "n_embd", -1));
-        CK("n_head", c->n_head, json_num(j, "n_head", -1));
-        CK("n_layer", c->n_layer, json_num(j, "n_layer", -1));
-        CK("d_ff", c->d_ff, json_num(j, "n_inner", -1));
+        CK("n_head", c->dec.n_head, json_num(j, "n_head", -1));
+        CK("n_layer", c->dec.n_layer, json_num(j, "n_layer", -1));
+        CK("d_ff", c->dec.d_ff, json_num(j, "n_inner", -1));
         CK("eps", c->eps, (float)json_num(j, "layer_norm_epsilon", -1));
-        CK("act (gelu_tanh)", c->act, TFB_ACT_GELU_TANH);
+        CK("act", c->act, act);
     } else if (strcmp(arch, "encoder") == 0) {
-        CK("arch", c->arch, TFB_ARCH_ENCODER);
+        CK("encoder only", tfb_config_encoder_only(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
         CK("n_ctx", c->n_ctx, json_num(j, "max_position_embeddings", -1));
         CK("d_model", c->d_model, json_num(j, "hidden_size", -1));
-        CK("n_head", c->n_head, json_num(j, "num_attention_heads", -1));
-        CK("n_layer", c->n_layer, json_num(j, "num_hidden_layers", -1));
-        CK("d_ff", c->d_ff, json_num(j, "intermediate_size", -1));
+        CK("n_head", c->enc.n_head, json_num(j, "num_attention_heads", -1));
+        CK("n_layer", c->enc.n_layer, json_num(j, "num_hidden_layers", -1));
+        CK("d_ff", c->enc.d_ff, json_num(j, "intermediate_size", -1));
         CK("n_type", c->n_type, json_num(j, "type_vocab_size", -1));
         CK("eps", c->eps, (float)json_num(j, "layer_norm_eps", -1));
-        CK("act (gelu)", c->act, TFB_ACT_GELU);
+        CK("act", c->act, act);
     } else {
-        CK("arch", c->arch, TFB_ARCH_ENCDEC);
+        CK("encoder-decoder", tfb_config_has_cross(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
         CK("d_model", c->d_model, json_num(j, "d_model", -1));
-        CK("n_head", c->n_head, json_num(j, "decoder_attention_heads", -1));
-        CK("n_layer", c->n_layer, json_num(j, "decoder_layers", -1));
-        CK("n_enc_layer", c->n_enc_layer, json_num(j, "encoder_layers", -1));
-        CK("d_ff", c->d_ff, json_num(j, "decoder_ffn_dim", -1));
-        CK("act (silu)", c->act, TFB_ACT_SILU);
+        CK("n_head", c->dec.n_head, json_num(j, "decoder_attention_heads", -1));
+        CK("n_layer", c->dec.n_layer, json_num(j, "decoder_layers", -1));
+        CK("n_enc_layer", c->enc.n_layer, json_num(j, "encoder_layers", -1));
+        CK("d_ff", c->dec.d_ff, json_num(j, "decoder_ffn_dim", -1));
+        CK("act", c->act, act);
         CK("eos_id", c->eos_id, json_num(j, "eos_token_id", -1));
         CK("pad_id", c->pad_id, json_num(j, "pad_token_id", -1));
         CK("decoder_start_id", c->decoder_start_id, json_num(j, "decoder_start_token_id", -1));
-        CK("scale_embed", c->scale_embed, json_num(j, "scale_embedding", -1));
+        CK("scale_embed", c->emb_scale != 1.0f, json_num(j, "scale_embedding", -1));
     }
 #undef CK
     for (int i = 0; i < n; i++)

@@ -23,6 +23,7 @@
 
 typedef struct tt {
     char name[128];
+    char like[128]; /* when set: the values of that tensor (a tied copy) */
     const char *dtype; /* "F32", "F16", "BF16", "I64" */
     int ndim;
     int64_t shape[4];
@@ -60,6 +61,7 @@ static void add(tlist *l, const char *dtype, int ndim, int64_t d0, int64_t d1, c
         exit(1);
     }
     tt *t = &l->t[l->n++];
+    t->like[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(t->name, sizeof t->name, fmt, ap);
@@ -151,7 +153,13 @@ static void write_st(const char *path, const tlist *l, const wopts *o) {
     for (int i = 0; i < l->n && ok; i++) {
         const tt *t = &l->t[i];
         for (int64_t k = 0; k < nelem(t) && ok; k++) {
-            float v = val(t->name, k);
+            float v = val(t->like[0] ? t->like : t->name, k);
+            if (strstr(t->name, "embed_positions")) {
+                /* Marian's sinusoidal table: sin in [0, C/2), cos in [C/2, C). */
+                int64_t C = t->shape[1], p = k / C, j = k % C, jj = j < C / 2 ? j : j - C / 2;
+                double a = (double)p / pow(10000.0, 2.0 * (double)jj / (double)C);
+                v = (float)(j < C / 2 ? sin(a) : cos(a));
+            }
             unsigned char b[8];
             int n = esize(t->dtype);
             uint64_t u;
@@ -235,6 +243,7 @@ static void gpt2_tensors(tlist *l, const char *pre, const char *dt, int64_t c) {
     add(l, dt, 1, c, 0, "%sln_f.weight", pre);
     add(l, dt, 1, c, 0, "%sln_f.bias", pre);
     add(l, dt, 2, V, c, "lm_head.weight");
+    snprintf(l->t[l->n - 1].like, sizeof l->t[0].like, "%swte.weight", pre);
 }
 
 static void make_dir(const char *dir) {
@@ -287,8 +296,8 @@ static void check_gpt2(const char *dir, const char *pre, tfb_dtype wtype, float 
     tfb_status s = tfb_model_load_dir(dir, wtype, &m);
     CHECK(s == TFB_STATUS_OK, "load %s: %s", dir, tfb_error_last());
     const tfb_config *c = &m.cfg;
-    int bad = c->arch != TFB_ARCH_DECODER || c->d_model != C || c->n_head != H || c->n_layer != NL ||
-              c->d_ff != FF || c->n_vocab != V || c->n_ctx != P || c->act != TFB_ACT_GELU_TANH ||
+    int bad = tfb_config_has_encoder(c) || c->d_model != C || c->dec.n_head != H || c->dec.n_layer != NL ||
+              c->dec.d_ff != FF || c->n_vocab != V || c->n_ctx != P || c->act != TFB_ACT_GELU_TANH ||
               c->eos_id != 15 || fabsf(c->eps - 1e-5f) > 1e-9f || m.wtype != wtype;
     char nm[160];
     const tfb_weight *wq, *wk, *wv, *bv, *w1, *w2, *wo, *te;
@@ -422,7 +431,7 @@ static void check_bert(const char *dir) {
     const tfb_weight *w1 = tfb_model_find(&m, "enc.0.ffn.w1"), *g = tfb_model_find(&m, "emb_ln.g");
     const tfb_weight *hb = tfb_model_find(&m, "lm_head.bias");
     int bad =
-        !w1 || !g || !hb || m.cfg.arch != TFB_ARCH_ENCODER || m.cfg.n_type != 2 || m.cfg.act != TFB_ACT_GELU;
+        !w1 || !g || !hb || !tfb_config_encoder_only(&m.cfg) || m.cfg.n_type != 2 || m.cfg.act != TFB_ACT_GELU;
     for (int r = 0; !bad && r < 64; r++)
         for (int k = 0; !bad && k < C; k++)
             bad |= wat(w1, r, k) != val("bert.encoder.layer.0.intermediate.dense.weight", (int64_t)r * C + k);
@@ -480,8 +489,8 @@ static void check_marian(const char *dir, const char *emb_name) {
     CHECK(s == TFB_STATUS_OK, "load %s: %s", dir, tfb_error_last());
     const tfb_weight *te = tfb_model_find(&m, "tok_emb"), *xk = tfb_model_find(&m, "dec.0.xattn.wk");
     const tfb_weight *hb = tfb_model_find(&m, "lm_head.bias"), *lx = tfb_model_find(&m, "dec.0.ln_x.b");
-    int bad = !te || !xk || !hb || !lx || m.cfg.arch != TFB_ARCH_ENCDEC || m.cfg.act != TFB_ACT_SILU ||
-              !m.cfg.scale_embed || m.cfg.n_enc_layer != 1 || m.cfg.decoder_start_id != V - 1 ||
+    int bad = !te || !xk || !hb || !lx || !tfb_config_has_cross(&m.cfg) || m.cfg.act != TFB_ACT_SILU ||
+              m.cfg.emb_scale == 1.0f || m.cfg.enc.n_layer != 1 || m.cfg.decoder_start_id != V - 1 ||
               fabsf(m.cfg.eps - 1e-5f) > 1e-9f;
     for (int k = 0; !bad && k < V * C; k++)
         bad |= ((const float *)te->data)[k] != val(emb_name, k);
@@ -639,7 +648,7 @@ int main(int argc, char **argv) {
         const tfb_weight *te = s == TFB_STATUS_OK ? tfb_model_find(&m, "tok_emb") : NULL;
         int bad = !te;
         for (int k = 0; !bad && k < V * C; k++)
-            bad |= ((const float *)te->data)[k] != val("lm_head.weight", k);
+            bad |= ((const float *)te->data)[k] != val("wte.weight", k);
         if (s == TFB_STATUS_OK)
             tfb_model_free(&m);
         if (bad) {

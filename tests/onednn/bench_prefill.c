@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
     dnnl_stream_t s;
     CHECK(dnnl_engine_create(&e, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&s, e, dnnl_stream_default_flags));
-    int64_t C = cfg->d_model, F = cfg->d_ff, L = cfg->n_layer;
+    int64_t C = cfg->d_model, F = cfg->dec.d_ff, L = cfg->dec.n_layer;
     raw_mm raw[4] = {{.M = T, .K = C, .N = C, .count = (int)(4 * L)}, {.M = T, .K = C, .N = F, .count = (int)L},
                      {.M = T, .K = F, .N = C, .count = (int)L}, {.M = 1, .K = C, .N = cfg->n_vocab, .count = 1}};
     for (int i = 0; i < 4; i++)

@@ -78,7 +78,7 @@ static void run_model(tfb_backend *ref, tfb_backend *dnn, const char *preset, tf
     TRY(tfb_session_init(ref, &m, 64, &sr));
     TRY(tfb_session_init(dnn, &m, 64, &sd));
     int32_t prompt[7] = {5, 17, 99, 3, 250, 7, 8};
-    if (cfg->arch == TFB_ARCH_ENCODER) {
+    if (tfb_config_encoder_only(cfg)) {
         TRY(tfb_session_encode(sr, prompt, 7, lr));
         TRY(tfb_session_encode(sd, prompt, 7, ld));
         for (int t = 0; t < 7; t++)
@@ -88,7 +88,7 @@ static void run_model(tfb_backend *ref, tfb_backend *dnn, const char *preset, tf
     }
     int64_t pos = 0;
     int32_t tok;
-    if (cfg->arch == TFB_ARCH_ENCDEC) {
+    if (tfb_config_has_cross(cfg)) {
         TRY(tfb_session_encode(sr, prompt, 7, NULL));
         TRY(tfb_session_encode(sd, prompt, 7, NULL));
         tok = (int32_t)cfg->decoder_start_id;

@@ -1,0 +1,66 @@
+/* Family descriptions (families.h) and the small queries on a description (model.h). */
+#include <math.h>
+
+#include "models/families.h"
+
+static tfb_config common(void) {
+    return (tfb_config){
+        .has_lm_head = true,
+        .pos = TFB_POS_LEARNED,
+        .emb_scale = 1.0f,
+        .norm = TFB_NORM_LAYER,
+        .eps = 1e-5f,
+        .attn_bias = true,
+        .ffn_bias = true,
+        .attn_scaled = true,
+        .head = TFB_HEAD_TOK_EMB,
+    };
+}
+
+tfb_config tfb__family_gpt2(void) {
+    tfb_config c = common();
+    c.norm_place = TFB_NORM_PRE;
+    c.final_norm = true;
+    c.act = TFB_ACT_GELU_TANH;
+    return c;
+}
+
+tfb_config tfb__family_bert(bool mlm_head) {
+    tfb_config c = common();
+    c.norm_place = TFB_NORM_POST;
+    c.n_type = 2;
+    c.emb_norm = true;
+    c.eps = 1e-12f;
+    c.act = TFB_ACT_GELU;
+    c.has_lm_head = mlm_head;
+    c.mlm_transform = mlm_head;
+    c.head_bias = mlm_head;
+    return c;
+}
+
+tfb_config tfb__family_marian(void) {
+    tfb_config c = common();
+    c.norm_place = TFB_NORM_POST;
+    c.pos = TFB_POS_SINUSOIDAL;
+    c.act = TFB_ACT_SILU;
+    c.head_bias = true;
+    return c;
+}
+
+void tfb__family_finish(tfb_config *c) {
+    if (c->n_dec_vocab == 0)
+        c->n_dec_vocab = c->n_vocab;
+    if (c->emb_scale == 0.0f)
+        c->emb_scale = 1.0f;
+}
+
+int64_t tfb_config_out_width(const tfb_config *c) {
+    return c->has_lm_head ? c->n_dec_vocab : c->d_model;
+}
+
+float tfb_config_attn_scale(const tfb_config *c, const tfb_stack *st, int64_t layer) {
+    double s = c->attn_scaled ? 1.0 / sqrt((double)(c->d_model / st->n_head)) : 1.0;
+    if (c->attn_scale_inv_layer)
+        s /= (double)(layer + 1);
+    return (float)s;
+}

@@ -1,0 +1,22 @@
+/* The architecture descriptions of the families tfbench runs, before sizes: what GPT-2, BERT and
+ * Marian compute. Presets (presets.c) and the Hugging Face loader (hf_config.c) both start from
+ * these and then fill in sizes and the choices a checkpoint's config.json makes. */
+#ifndef TFB_MODELS_FAMILIES_H
+#define TFB_MODELS_FAMILIES_H
+
+#include "tfbench/model.h"
+
+/* GPT-2 (GPT2LMHeadModel): learned positions, pre-LN blocks with biases, gelu_tanh FFN, final
+ * LayerNorm, head tied to tok_emb. */
+tfb_config tfb__family_gpt2(void);
+/* BERT: learned positions + token type 0, embedding LayerNorm, post-LN blocks, gelu; with the MLM
+ * head (BertForMaskedLM: dense, gelu, LayerNorm, tied decoder with bias) or without (BertModel). */
+tfb_config tfb__family_bert(bool mlm_head);
+/* Marian (MarianMTModel): sinusoidal positions, embeddings times sqrt(d_model), post-LN blocks,
+ * swish FFN, cross-attention, head tied to the shared embedding plus final_logits_bias. */
+tfb_config tfb__family_marian(void);
+
+/* Derived fields once sizes are set: n_dec_vocab defaults to n_vocab. */
+void tfb__family_finish(tfb_config *c);
+
+#endif
