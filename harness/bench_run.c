@@ -487,6 +487,10 @@ static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
  * encoding the sequence as the source). */
 static tfb_status teacher_logits(tfb_session *s, const int32_t *seq, int64_t T, float *out) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
+    if (tfb_config_encoder_only(c) && !c->has_lm_head) { /* no head: the last hidden state [T, C] */
+        TFB_TRY(tfb_session_encode(s, seq, T, NULL));
+        return tfb_session_hidden(s, out);
+    }
     if (tfb_config_encoder_only(c))
         return tfb_session_encode(s, seq, T, out);
     if (tfb_config_has_cross(c))
@@ -495,7 +499,7 @@ static tfb_status teacher_logits(tfb_session *s, const int32_t *seq, int64_t T, 
 }
 
 static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
-    int64_t T = x->plan->pp[0] < 64 ? x->plan->pp[0] : 64, V = x->c->n_vocab;
+    int64_t T = x->plan->pp[0] < 64 ? x->plan->pp[0] : 64, V = tfb_config_out_width(x->c);
     tfb_bench_progress("%s %s %s quant", x->proto.backend, x->proto.model, x->proto.dtype);
     float *ref = malloc((size_t)(T * V) * sizeof *ref), *q = malloc((size_t)(T * V) * sizeof *q);
     if (!ref || !q) {
@@ -514,11 +518,21 @@ static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
     }
     if (st == TFB_STATUS_OK)
         st = teacher_logits(x->s, x->seq, T, q);
+    char test[48];
+    snprintf(test, sizeof test, "teacher%lld", (long long)T);
+    if (st == TFB_STATUS_OK && !x->c->has_lm_head) {
+        /* A model without a head: the effect on its hidden states (docs/results-schema.md). */
+        tfb_hidden_metrics hm;
+        tfb_hidden_metrics_compute(ref, q, T, V, &hm);
+        st = add_single(x, "quant", test, "hidden_nmse", "ratio", false, hm.nmse);
+        if (st == TFB_STATUS_OK)
+            st = add_single(x, "quant", test, "hidden_cosine", "ratio", true, hm.cos_mean);
+        free(ref), free(q);
+        return st;
+    }
     tfb_quant_metrics qm;
     if (st == TFB_STATUS_OK)
         st = tfb_quant_metrics_compute(ref, q, T, V, &qm);
-    char test[48];
-    snprintf(test, sizeof test, "teacher%lld", (long long)T);
     if (st == TFB_STATUS_OK)
         st = add_single(x, "quant", test, "kl_mean", "nats", false, qm.kl_mean);
     if (st == TFB_STATUS_OK)
@@ -630,7 +644,8 @@ tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tf
     if (!x.seq || !x.work) {
         st = tfb_error_set(TFB_STATUS_NOMEM, "bench: out of memory");
     } else {
-        fill_prompt(x.seq, m.cfg.n_ctx + 1, m.cfg.n_vocab, 0);
+        /* Tokens valid on both sides (an encoder-decoder's vocabularies may differ). */
+        fill_prompt(x.seq, m.cfg.n_ctx + 1, m.cfg.n_vocab < m.cfg.n_dec_vocab ? m.cfg.n_vocab : m.cfg.n_dec_vocab, 0);
         st = add_single(&x, "load", "load", "load_s", "s", false, load);
     }
     if (st == TFB_STATUS_OK)

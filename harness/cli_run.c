@@ -1,5 +1,6 @@
 /* `tfbench run`: greedy generation (decoders, encoder-decoders) or encoding (encoders, printing the
- * per-position argmax of the MLM head), optionally dumping every position's logits as .npy. */
+ * per-position argmax of the MLM head, or nothing but the shape for an encoder without a head),
+ * optionally dumping every position's logits, or the encoder's last hidden state, as .npy. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "cli.h"
 
 typedef struct run_args {
-    const char *model, *backend, *dump;
+    const char *model, *backend, *dump, *dump_hidden;
     tfb_dtype dtype;
     int32_t *tokens, *src;
     int64_t n_tokens, n_src, n_gen, seed, ctx;
@@ -55,6 +56,8 @@ static int parse(int argc, char **argv, run_args *a) {
                 return tfb_cli_usage("--ctx", "expected a positive context length, got '%s'", v);
         } else if (MATCH("--dump-logits")) {
             a->dump = v;
+        } else if (MATCH("--dump-hidden")) {
+            a->dump_hidden = v;
         } else if (bad) {
             return TFB_EXIT_USAGE;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -120,7 +123,7 @@ static int run(run_args *a) {
     tfb_backend *b = NULL;
     tfb_session *sess = NULL;
     int32_t *out = NULL;
-    float *dump = NULL;
+    float *dump = NULL, *hidden = NULL;
     int64_t n_out = 0, rows = 0;
     tfb_gen_times times = {0};
     bool timed = false;
@@ -134,33 +137,48 @@ static int run(run_args *a) {
         rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, a->dtype), a->backend);
         goto done;
     }
-    int64_t V = c->n_vocab;
-    int64_t max_rows = tfb_config_encoder_only(c) ? a->n_tokens
-                       : !tfb_config_has_encoder(c) ? a->n_tokens + a->n_gen
-                                                     : a->n_gen;
-    out = malloc((size_t)(tfb_config_encoder_only(c) ? a->n_tokens : a->n_gen) * sizeof *out);
-    if (a->dump || tfb_config_encoder_only(c))
+    if (a->dump && !c->has_lm_head) {
+        rc = tfb_cli_usage("--dump-logits", "%s has no LM head (use --dump-hidden)", c->name);
+        goto done;
+    }
+    if (a->dump_hidden && !tfb_config_has_encoder(c)) {
+        rc = tfb_cli_usage("--dump-hidden", "%s has no encoder", c->name);
+        goto done;
+    }
+    bool enc_only = tfb_config_encoder_only(c);
+    int64_t V = c->n_dec_vocab;
+    int64_t max_rows = enc_only ? a->n_tokens : !tfb_config_has_encoder(c) ? a->n_tokens + a->n_gen : a->n_gen;
+    bool logits = a->dump || (enc_only && c->has_lm_head); /* encoders print the MLM argmax */
+    int64_t n_enc = enc_only ? a->n_tokens : a->n_src;
+    out = malloc((size_t)(enc_only ? a->n_tokens : a->n_gen) * sizeof *out);
+    if (logits)
         dump = malloc((size_t)(max_rows * V) * sizeof *dump);
-    if (!out || ((a->dump || tfb_config_encoder_only(c)) && !dump)) {
-        rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "out of memory for %lld logits rows", (long long)max_rows),
+    if (a->dump_hidden)
+        hidden = malloc((size_t)(n_enc * c->d_model) * sizeof *hidden);
+    if (!out || (logits && !dump) || (a->dump_hidden && !hidden)) {
+        rc = tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "out of memory for %lld output rows", (long long)max_rows),
                           "run");
         goto done;
     }
-    if (tfb_config_encoder_only(c)) {
-        s = tfb_session_encode(sess, a->tokens, a->n_tokens, dump);
-        for (int64_t t = 0; s == TFB_STATUS_OK && t < a->n_tokens; t++) {
+    if (enc_only) {
+        s = tfb_session_encode(sess, a->tokens, a->n_tokens, c->has_lm_head ? dump : NULL);
+        for (int64_t t = 0; s == TFB_STATUS_OK && c->has_lm_head && t < a->n_tokens; t++) {
             int64_t best = 0;
             for (int64_t v = 1; v < V; v++)
                 if (dump[t * V + v] > dump[t * V + best])
                     best = v;
             out[t] = (int32_t)best;
         }
-        n_out = rows = a->n_tokens;
+        n_out = c->has_lm_head ? a->n_tokens : 0;
+        rows = a->n_tokens;
     } else {
         s = tfb_generate(sess, a->tokens, a->n_tokens, a->src, a->n_src, a->n_gen, out, &n_out,
                          a->dump ? dump : NULL, &rows, &times);
         timed = true;
     }
+    /* The encoder's last hidden state: what encode (or generate's encode) left on the backend. */
+    if (s == TFB_STATUS_OK && a->dump_hidden)
+        s = tfb_session_hidden(sess, hidden);
     if (s != TFB_STATUS_OK) {
         rc = tfb_cli_fail(s, "run");
         goto done;
@@ -169,10 +187,21 @@ static int run(run_args *a) {
         rc = tfb_cli_fail(s, "--dump-logits");
         goto done;
     }
-    print_result(a, &m, out, n_out, timed ? &times : NULL);
+    if (a->dump_hidden && (s = tfb_npy_write(a->dump_hidden, hidden, n_enc, c->d_model, a->force)) != TFB_STATUS_OK) {
+        rc = tfb_cli_fail(s, "--dump-hidden");
+        goto done;
+    }
+    if (!enc_only || c->has_lm_head)
+        print_result(a, &m, out, n_out, timed ? &times : NULL);
+    else if (a->json)
+        printf("{\"model\":\"%s\",\"hidden\":[%lld,%lld]}\n", c->name, (long long)rows, (long long)c->d_model);
+    else
+        printf("hidden state [%lld, %lld] (no LM head%s)\n", (long long)rows, (long long)c->d_model,
+               a->dump_hidden ? "" : "; --dump-hidden F.npy writes it");
 done:
     free(out);
     free(dump);
+    free(hidden);
     tfb_session_free(sess);
     tfb_backend_free(b);
     tfb_model_free(&m);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conform.h"
+#include "quant_metrics.h"
 
 #define N_PROMPT 8  /* decoder prompt */
 #define N_SRC    10 /* encoder-decoder source */
@@ -43,7 +44,11 @@ typedef struct feed {
 /* Teacher-forced logits [n_seq, V]: the prefill rows in one call, then one token per call. */
 static tfb_status teacher_forced(tfb_session *s, const feed *f, float *logits) {
     const tfb_config *c = &tfb_session_model(s)->cfg;
-    int64_t V = c->n_vocab;
+    int64_t V = tfb_config_out_width(c);
+    if (tfb_config_encoder_only(c) && !c->has_lm_head) { /* no head: the last hidden state [n_src, C] */
+        TFB_TRY(tfb_session_encode(s, f->src, f->n_src, NULL));
+        return tfb_session_hidden(s, logits);
+    }
     if (tfb_config_encoder_only(c))
         return tfb_session_encode(s, f->src, f->n_src, logits);
     if (tfb_config_has_cross(c))
@@ -61,6 +66,10 @@ static tfb_status greedy(tfb_session *s, const int32_t *prompt, int64_t n_prompt
     const tfb_config *c = &tfb_session_model(s)->cfg;
     if (tfb_config_has_decoder(c))
         return tfb_generate(s, prompt, n_prompt, src, n_src, N_GEN, out, n_out, NULL, NULL, NULL);
+    if (!c->has_lm_head) { /* nothing to pick tokens from: the hidden states are compared instead */
+        *n_out = 0;
+        return tfb_session_encode(s, src, n_src, NULL);
+    }
     float *logits = malloc((size_t)(n_src * c->n_vocab) * sizeof *logits);
     if (!logits)
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
@@ -195,6 +204,28 @@ static void model_run_free(model_run *mr) {
         tfb_model_free(&mr->m);
 }
 
+/* A model without a head has no distribution to compare: its quantization effect is measured on the
+ * last hidden state h [rows, C] against the f32 model's h32, as NMSE and the mean and worst cosine
+ * of each position's vector. The verdict is a sanity bound (mean cosine >= 0.9), as top-1 is for
+ * logits: these are effects to report, not an accuracy claim. */
+static void hidden_effects(tfb_cf_result *r, const float *h32, const float *h, int64_t rows, int64_t C) {
+    tfb_hidden_metrics hm;
+    tfb_hidden_metrics_compute(h32, h, rows, C, &hm);
+    double nmse = hm.nmse, cos_mean = hm.cos_mean, cos_min = hm.cos_min;
+    snprintf(r->metric_name, sizeof r->metric_name, "cosine");
+    r->threshold = 0.9;
+    r->metric = cos_mean;
+    r->verdict = isfinite(nmse) && cos_mean >= r->threshold ? TFB_CF_PASS : TFB_CF_FAIL;
+    snprintf(r->detail, sizeof r->detail, "hidden states: cosine mean %.6f min %.6f (bound %.2f), NMSE %.3g over %lld positions",
+             cos_mean, cos_min, r->threshold, nmse, (long long)rows);
+    r->extra = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r->extra, "hidden_nmse", nmse);
+    cJSON_AddNumberToObject(r->extra, "hidden_cosine_mean", cos_mean);
+    cJSON_AddNumberToObject(r->extra, "hidden_cosine_min", cos_min);
+    cJSON_AddNumberToObject(r->extra, "positions", (double)rows);
+    cJSON_AddStringToObject(r->extra, "bound_reason", "sanity bound on the mean cosine of each position's hidden state");
+}
+
 /* Quantization effects: the backend at wt against the f32 reference on the f32 reference's tokens. */
 static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *sb, const char *model,
                           tfb_dtype wt, const feed *f_b, tfb_cf_report *rep) {
@@ -219,7 +250,7 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
         return;
     }
     const tfb_config *c = &m32.cfg;
-    int64_t V = c->n_vocab;
+    int64_t V = tfb_config_out_width(c);
     if ((st = tfb_session_init(ref, &m32, 0, &s32)) != TFB_STATUS_OK)
         goto fail;
     /* The f32 reference's own tokens define the sequence. */
@@ -256,6 +287,10 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
     if ((st = teacher_forced(s32, &f, l32)) != TFB_STATUS_OK ||
         (st = teacher_forced(sb, &f, lq)) != TFB_STATUS_OK)
         goto fail;
+    if (!c->has_lm_head) {
+        hidden_effects(r, l32, lq, rows, V);
+        goto done;
+    }
     double kl_sum = 0.0, dp2 = 0.0;
     int64_t agree = 0;
     for (int64_t t = 0; t < rows; t++) {
@@ -320,7 +355,7 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     }
     mr.have_m = true;
     const tfb_config *c = &mr.m.cfg;
-    int64_t V = c->n_vocab;
+    int64_t V = tfb_config_out_width(c);
     if ((st = tfb_session_init(b, &mr.m, 0, &mr.sb)) != TFB_STATUS_OK) {
         st = tfb_cli_act_explain(st, &a->opts, b->iface, wt);
         tfb_cf_result *r = new_result(rep, a, bname, model, "model", wt, "model");
@@ -345,19 +380,26 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     mr.gen_b = calloc(N_GEN > N_ENC ? N_GEN : N_ENC, sizeof *mr.gen_b);
     mr.f.seq = calloc(N_PROMPT + N_GEN, sizeof *mr.f.seq);
     TFB_ASSERT(mr.prompt && mr.gen_r && mr.gen_b && mr.f.seq);
-    fill_tokens(mr.prompt, n_in, V, 0);
+    fill_tokens(mr.prompt, n_in, c->n_vocab, 0);
     const int32_t *src = !tfb_config_has_encoder(c) ? NULL : mr.prompt;
     int64_t n_src = !tfb_config_has_encoder(c) ? 0 : n_in;
 
     /* (1) free-running greedy */
-    tfb_cf_result *rg =
-        new_result(rep, a, bname, model, tfb_config_encoder_only(c) ? "argmax" : "greedy", wt, "model");
+    /* A model without a head has no tokens and no logits: its greedy and logits results are kept
+     * off the report (scratch), and the hidden states below are what is compared. */
+    tfb_cf_result scratch_g = {0}, scratch_t = {0};
+    bool head = c->has_lm_head;
+    tfb_cf_result *rg = head ? new_result(rep, a, bname, model, tfb_config_encoder_only(c) ? "argmax" : "greedy",
+                                          wt, "model")
+                             : &scratch_g;
     snprintf(rg->metric_name, sizeof rg->metric_name, "diverge@");
     rg->metric = -1;
     int64_t n_r = 0, n_b = 0;
     double tg = tfb_now();
     if ((st = greedy(mr.sr, !tfb_config_has_encoder(c) ? mr.prompt : NULL,
                      !tfb_config_has_encoder(c) ? n_in : 0, src, n_src, mr.gen_r, &n_r)) != TFB_STATUS_OK) {
+        if (!head)
+            rg = new_result(rep, a, bname, model, "hidden", wt, "model");
         rg->verdict = TFB_CF_ERROR;
         snprintf(rg->detail, sizeof rg->detail, "reference: %s", tfb_error_last());
         emit(a, rg);
@@ -405,8 +447,10 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     mr.lr = malloc((size_t)(rows * V) * sizeof *mr.lr);
     mr.lb = malloc((size_t)(rows * V) * sizeof *mr.lb);
     TFB_ASSERT(mr.lr && mr.lb);
-    tfb_cf_result *rt = new_result(
-        rep, a, bname, model, tfb_config_encoder_only(c) ? "mlm logits" : "teacher-forced", wt, "model");
+    tfb_cf_result *rt =
+        head ? new_result(rep, a, bname, model, tfb_config_encoder_only(c) ? "mlm logits" : "teacher-forced", wt,
+                          "model")
+             : &scratch_t;
     snprintf(rt->metric_name, sizeof rt->metric_name, "nmse");
     rt->threshold = tol * tol;
     double tt = tfb_now();
@@ -461,8 +505,12 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
         rg->verdict = TFB_CF_PASS;
         snprintf(rg->detail, sizeof rg->detail, "%lld tokens identical", (long long)n_r);
     }
-    emit(a, rg);
-    emit(a, rt);
+    if (head) {
+        emit(a, rg);
+        emit(a, rt);
+    } else {
+        cJSON_Delete(rt->extra);
+    }
 
     /* Encoders: hidden states per position too. */
     if (tfb_config_encoder_only(c) && str == TFB_STATUS_OK && stb == TFB_STATUS_OK) {

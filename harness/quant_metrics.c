@@ -56,3 +56,21 @@ tfb_status tfb_quant_metrics_compute(const float *ref, const float *q, int64_t r
     free(p), free(pq), free(kl);
     return TFB_STATUS_OK;
 }
+
+void tfb_hidden_metrics_compute(const float *ref, const float *h, int64_t rows, int64_t C, tfb_hidden_metrics *out) {
+    double e2 = 0.0, r2 = 0.0, cos_sum = 0.0, cos_min = 1.0;
+    for (int64_t t = 0; t < rows; t++) {
+        double dot = 0.0, a2 = 0.0, b2 = 0.0;
+        for (int64_t i = 0; i < C; i++) {
+            double x = h[t * C + i], y = ref[t * C + i];
+            dot += x * y, a2 += x * x, b2 += y * y, e2 += (x - y) * (x - y);
+        }
+        r2 += b2;
+        double cs = a2 > 0.0 && b2 > 0.0 ? dot / sqrt(a2 * b2) : 0.0;
+        cos_sum += cs;
+        cos_min = cs < cos_min ? cs : cos_min;
+    }
+    out->nmse = r2 > 0.0 ? e2 / r2 : INFINITY;
+    out->cos_mean = rows > 0 ? cos_sum / (double)rows : 0.0;
+    out->cos_min = cos_min;
+}

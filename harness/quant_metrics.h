@@ -19,4 +19,11 @@ typedef struct tfb_quant_metrics {
 tfb_status tfb_quant_metrics_compute(const float *ref, const float *q, int64_t rows, int64_t V,
                                      tfb_quant_metrics *out);
 
+/* A model without a head: its hidden states h [rows, C] against the f32 model's ref. */
+typedef struct tfb_hidden_metrics {
+    double nmse;               /* sum (h - ref)^2 / sum ref^2 */
+    double cos_mean, cos_min;  /* cosine of each row's vectors */
+} tfb_hidden_metrics;
+void tfb_hidden_metrics_compute(const float *ref, const float *h, int64_t rows, int64_t C, tfb_hidden_metrics *out);
+
 #endif
