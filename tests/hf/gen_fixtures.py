@@ -396,6 +396,7 @@ def gen_minilm(out, ckpt):
         pooling = json.load(f)
     assert pooling["pooling_mode_mean_tokens"] and not pooling["pooling_mode_cls_token"], pooling
     tok = Tokenizer.from_file(os.path.join(ckpt, "tokenizer.json"))
+    tok.no_padding()  # its tokenizer.json pads to a fixed 128; one sentence per run, no [PAD] rows
     model = BertModel.from_pretrained(ckpt, torch_dtype=torch.float64).eval()
     assert next(model.parameters()).dtype == torch.float64
     enc, hid_files, embeds = [], [], []
@@ -432,6 +433,8 @@ def gen_minilm(out, ckpt):
                 model_safetensors_sha256=sha256(os.path.join(ckpt, "model.safetensors")),
                 tokenizer_json_sha256=sha256(os.path.join(ckpt, "tokenizer.json")),
                 embed="mean over the attention mask, then L2 normalised (float64)",
+                tokenization="tokenizers.Tokenizer.from_file(tokenizer.json) with no_padding() (the file pads "
+                             "to a fixed 128): [CLS] ... [SEP], token type 0, attention mask all 1",
                 config=config, pooling=pooling, tensors=tensors)
     write_json(os.path.join(out, "meta.json"), meta)
 
