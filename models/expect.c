@@ -70,7 +70,7 @@ int tfb__model_expect(const tfb_config *c, tfb_wexpect *out, int cap) {
     int64_t C = c->d_model;
     put(&l, TFB_WKIND_EMBED, c->n_vocab, C, "%s%s", "", "tok_emb");
     if (c->dec_own_emb)
-        put(&l, TFB_WKIND_EMBED, c->n_dec_vocab, C, "%s%s", "", "dec_tok_emb");
+        put(&l, TFB_WKIND_EMBED, c->n_vocab, C, "%s%s", "", "dec_tok_emb");
     if (c->pos == TFB_POS_LEARNED)
         put(&l, TFB_WKIND_EMBED, c->n_ctx, C, "%s%s", "", "pos_emb");
     if (c->n_type > 0)

@@ -299,10 +299,17 @@ static tfb_status cfg_marian(const hf_cfg *x, tfb_config *c) {
     c->dec_own_emb = !shared;
     TFB_TRY(cfg_bool(x, "tie_word_embeddings", true, &tied));
     c->head = !tied ? TFB_HEAD_OWN : shared ? TFB_HEAD_TOK_EMB : TFB_HEAD_DEC_EMB;
+    /* A head tied to the vocab_size-row decoder embedding cannot give decoder_vocab_size logits
+     * (transformers cannot run such a model either: final_logits_bias has the other width). */
+    if (tied && c->n_dec_vocab != c->n_vocab)
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: \"tie_word_embeddings\": true is not supported with decoder_vocab_size %lld != "
+                             "vocab_size %lld",
+                             x->path, (long long)c->n_dec_vocab, (long long)c->n_vocab);
     TFB_TRY(cfg_act(x, "activation_function", "gelu", &c->act));
     TFB_TRY(cfg_bool(x, "scale_embedding", false, &scale));
     c->emb_scale = scale ? (float)sqrt((double)c->d_model) : 1.0f;
-    int64_t Vd = c->n_dec_vocab;
+    int64_t Vd = c->n_dec_vocab < c->n_vocab ? c->n_dec_vocab : c->n_vocab;
     TFB_TRY(cfg_int(x, "pad_token_id", false, Vd - 1, 0, Vd - 1, &c->pad_id));
     TFB_TRY(cfg_int(x, "eos_token_id", false, 0, 0, Vd - 1, &c->eos_id));
     TFB_TRY(cfg_int(x, "decoder_start_token_id", false, c->pad_id, 0, Vd - 1, &c->decoder_start_id));

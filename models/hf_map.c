@@ -268,7 +268,9 @@ tfb_status tfb__hf_map_marian(hf_loader *L) {
             TFB_TRY(tfb__hf_tied_copy(L, twins[k], "tok_emb"));
     } else {
         TFB_TRY(marian_take(L, "tok_emb", HF_TABLE, V, C, "encoder.embed_tokens.weight"));
-        TFB_TRY(marian_take(L, "dec_tok_emb", HF_TABLE, Vd, C, "decoder.embed_tokens.weight"));
+        /* MarianModel deep-copies its vocab_size-row table for the decoder: only the head and
+         * final_logits_bias are decoder_vocab_size wide. */
+        TFB_TRY(marian_take(L, "dec_tok_emb", HF_TABLE, V, C, "decoder.embed_tokens.weight"));
     }
     if (c->head == TFB_HEAD_OWN)
         TFB_TRY(tfb__hf_take(L, "lm_head", HF_LINEAR, Vd, C, HF_NAMES("lm_head.weight")));
@@ -336,14 +338,10 @@ bool tfb__hf_ignorable(hf_loader *L, tfb__hf_family fam, const tfb__st_file *f, 
     static const char *const root[] = {"", NULL};
     static const char *const m_pre[] = {"model.", "", NULL};
     static const char *const m_pos[] = {"encoder.embed_positions.weight", "decoder.embed_positions.weight", NULL};
-    /* An unshared Marian keeps an unused `shared` table beside its two embeddings. */
-    static const char *const m_shared[] = {"shared.weight", NULL};
     switch (fam) {
     case HF_GPT2: return match_any(t->name, g2_pre, g2_pats);
     case HF_BERT: return match_any(t->name, bert_pre, bert_pats) || match_any(t->name, root, bert_cls);
     case HF_MARIAN:
-        if (L->c->dec_own_emb && match_any(t->name, m_pre, m_shared))
-            return true;
         return match_any(t->name, m_pre, m_pos) && marian_positions_ok(L, f, t);
     }
     return false;

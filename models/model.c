@@ -88,9 +88,9 @@ static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
         return tfb_error_set(TFB_STATUS_INPUT, "%s: config has neither an encoder nor a decoder", c->name);
     if (c->dec.n_layer > 0 && !c->has_lm_head)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: a decoder needs an LM head", c->name);
-    if (c->n_dec_vocab != c->n_vocab && !c->dec_own_emb)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: a decoder vocabulary of its own needs its own embedding",
-                             c->name);
+    if (c->has_lm_head && c->head != TFB_HEAD_OWN && c->n_dec_vocab != c->n_vocab)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: a head tied to an embedding of %lld rows cannot give %lld logits",
+                             c->name, (long long)c->n_vocab, (long long)c->n_dec_vocab);
     if (c->pos == TFB_POS_SINUSOIDAL && c->d_model % 2 != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: sinusoidal positions need an even d_model", c->name);
     if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL)

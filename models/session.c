@@ -191,8 +191,8 @@ int64_t tfb_session_n_ctx(const tfb_session *s) {
 
 /* ---- running ------------------------------------------------------------------------------------ */
 
-/* vocab: the side's vocabulary (n_vocab for the encoder and decoder-only models, n_dec_vocab for
- * the decoder of an encoder-decoder). */
+/* vocab: the rows of the side's embedding (n_vocab on both sides: a separate decoder embedding has
+ * vocab_size rows too; only the logits are n_dec_vocab wide). */
 static tfb_status check_tokens(const tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos, int64_t vocab) {
     if (n < 1)
         return tfb_error_set(TFB_STATUS_USAGE, "no tokens given");
@@ -226,7 +226,7 @@ static tfb_status decoder_ready(tfb_session *s) {
 tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos, bool all_rows,
                               float *logits) {
     TFB_TRY(decoder_ready(s));
-    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_dec_vocab));
+    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_vocab));
     tfb_sgraph *sg = &s->dec_last;
     if (all_rows) {
         if (!s->dec_all.built) {
@@ -247,7 +247,7 @@ tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, 
 tfb_status tfb_session_decode_argmax(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos,
                                      int32_t *next) {
     TFB_TRY(decoder_ready(s));
-    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_dec_vocab));
+    TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_vocab));
     TFB_TRY(run_graph(s, &s->dec_last, tokens, n, pos));
     return tfb_backend_download(s->b, s->dec_last.argmax, next, 0, sizeof *next);
 }

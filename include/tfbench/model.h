@@ -3,7 +3,7 @@
  *
  * Canonical weight names (what the graph builders look up; loaders map checkpoint names to these).
  * Which of them a model has follows from its description (tfb_config below):
- *   tok_emb [V,C]   dec_tok_emb [Vd,C] (dec_own_emb)   pos_emb [P,C] (pos LEARNED)
+ *   tok_emb [V,C]   dec_tok_emb [V,C] (dec_own_emb)   pos_emb [P,C] (pos LEARNED)
  *   type_emb [n_type,C] (n_type > 0)   emb_ln.g/.b [C] (emb_norm)
  *   Layer i of the encoder, prefix "enc.{i}.", or of the decoder, prefix "dec.{i}.":
  *     attn.wq attn.wk attn.wv attn.wo [C,C], each with .bias [C] when attn_bias
@@ -66,10 +66,10 @@ typedef struct tfb_config {
      * only; an encoder-decoder (Marian) both, the decoder cross-attending to the encoder. */
     tfb_stack enc, dec;
     bool has_lm_head; /* logits over the (decoder) vocabulary; false: hidden states only (BertModel) */
-    int64_t n_vocab;     /* tok_emb rows: the input vocabulary (the encoder's, or the shared one) */
-    int64_t n_dec_vocab; /* the decoder's vocabulary and the logits' width (== n_vocab unless the
-                            decoder has its own embedding dec_tok_emb) */
-    bool dec_own_emb;    /* the decoder embeds through dec_tok_emb [n_dec_vocab, C], not tok_emb */
+    int64_t n_vocab;     /* rows of tok_emb (and of dec_tok_emb): ids a model takes on either side */
+    int64_t n_dec_vocab; /* the logits' width (== n_vocab unless an untied head is narrower, as
+                            Marian's decoder_vocab_size makes it) */
+    bool dec_own_emb;    /* the decoder embeds through its own dec_tok_emb [n_vocab, C], not tok_emb */
     int64_t n_ctx;   /* max positions */
     int64_t d_model;
     /* Embeddings: tok_emb[id] * emb_scale + positions (+ type_emb[0] when n_type > 0), then an
