@@ -510,7 +510,7 @@ static const char *bad_kinds[] = {
     "truncated", "tiny-file",       "header-past-end", "offset-past-end", "overlap",     "span-mismatch",
     "duplicate", "shape-vs-config", "missing",         "config-json",     "header-json", "unknown-arch",
     "dtype-i64", "shard-traversal", "shard-missing",   "no-weights",      "heads",       "header-not-object",
-    "eps-underflow", NULL};
+    "eps-underflow", "refused-field", "unknown-field", "unexpected-tensor", "tied-differs", NULL};
 
 static const char *make_bad(const char *dir, const char *kind) {
     static tlist l;
@@ -571,6 +571,28 @@ static const char *make_bad(const char *dir, const char *kind) {
         memcpy(eps, "1e-56", 5);
         write_text(join(dir, "config.json"), cfg);
         return "config.json";
+    } else if (strcmp(kind, "refused-field") == 0 || strcmp(kind, "unknown-field") == 0) {
+        /* A field whose value changes the forward pass in a way tfbench does not model, and a key
+         * in no audit table: each refused in one line naming it. */
+        make_gpt2(dir, "", "F32", NULL);
+        char cfg[1024];
+        snprintf(cfg, sizeof cfg, "%s", gpt2_config(C, H));
+        char *end = strrchr(cfg, '}');
+        snprintf(end, sizeof cfg - (size_t)(end - cfg), ", %s}",
+                 kind[0] == 'r' ? "\"add_cross_attention\": true" : "\"frobnicate\": 1");
+        write_text(join(dir, "config.json"), cfg);
+        return "config.json";
+    } else if (strcmp(kind, "unexpected-tensor") == 0 || strcmp(kind, "tied-differs") == 0) {
+        /* A tensor the description does not use, and a stored tied head that is not the embedding. */
+        make_dir(dir);
+        write_text(join(dir, "config.json"), gpt2_config(C, H));
+        gpt2_tensors(&l, "transformer.", "F32", C);
+        if (kind[0] == 'u')
+            add(&l, "F32", 1, C, 0, "transformer.h.0.attn.rotary_freqs");
+        else
+            get(&l, "lm_head.weight")->like[0] = '\0';
+        write_st(join(dir, st), &l, NULL);
+        return st;
     } else if (strcmp(kind, "shard-traversal") == 0) {
         sharded(dir, "../evil.safetensors", 0);
         return "model.safetensors.index.json";
@@ -701,6 +723,15 @@ int main(int argc, char **argv) {
                  "'transformer.h.0.ln_1.weight' has unsupported dtype I64");
     snprintf(d, sizeof d, "%s/bad-missing", root);
     expect_input("missing names tensor", d, TFB_DTYPE_F32, "h.1.ln_2.bias");
+    snprintf(d, sizeof d, "%s/bad-refused-field", root);
+    expect_input("a refused field is named with its value", d, TFB_DTYPE_F32,
+                 "\"add_cross_attention\": true is not supported");
+    snprintf(d, sizeof d, "%s/bad-unknown-field", root);
+    expect_input("an unknown field is named", d, TFB_DTYPE_F32, "\"frobnicate\": 1 is not supported");
+    snprintf(d, sizeof d, "%s/bad-unexpected-tensor", root);
+    expect_input("an unused tensor is named", d, TFB_DTYPE_F32, "unexpected tensor transformer.h.0.attn.rotary_freqs");
+    snprintf(d, sizeof d, "%s/bad-tied-differs", root);
+    expect_input("a tied copy that differs is named", d, TFB_DTYPE_F32, "tensor 'lm_head.weight' differs");
 
     if (nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "test_loader: could not remove %s\n", root);
