@@ -84,8 +84,20 @@ static tfb_tensor *attend(tfb_session *s, tfb_graph *g, const tfb_stack *st, int
     tfb_tensor *y = act_like(g, q, q->shape[1], "attention");
     tfb_node *n = tfb_graph_add(g, TFB_OP_ATTENTION, y, q, k, v, NULL);
     n->n_head = (int)st->n_head;
+    /* Grouped-query attention in self-attention; cross-attention K/V have every head. */
+    n->n_kv_head = mask == TFB_MASK_CROSS ? 0 : (int)tfb_stack_kv_heads(st);
     n->mask = mask;
     n->scale = tfb_config_attn_scale(&s->m->cfg, st, layer);
+    return y;
+}
+
+/* Rotary positions on x [T, n_head * D], at the call's positions. */
+static tfb_tensor *rope(tfb_session *s, tfb_graph *g, tfb_tensor *x, int64_t n_head) {
+    tfb_tensor *y = act_like(g, x, x->shape[1], "rope");
+    tfb_node *n = tfb_graph_add(g, TFB_OP_ROPE, y, x, NULL, NULL, NULL);
+    n->n_head = (int)n_head;
+    n->rope_theta = s->m->cfg.rope_theta;
+    n->rope_layout = s->m->cfg.rope_layout;
     return y;
 }
 
@@ -97,6 +109,10 @@ static tfb_tensor *self_attention(tfb_session *s, tfb_graph *g, const tfb_stack 
     tfb_tensor *q = linear(s, g, x, prefix, "attn.wq", bias);
     tfb_tensor *k = linear(s, g, x, prefix, "attn.wk", bias);
     tfb_tensor *v = linear(s, g, x, prefix, "attn.wv", bias);
+    if (s->m->cfg.pos == TFB_POS_ROTARY) {
+        q = rope(s, g, q, st->n_head);
+        k = rope(s, g, k, tfb_stack_kv_heads(st));
+    }
     tfb_tensor *a;
     if (mask == TFB_MASK_BIDIR) {
         a = attend(s, g, st, layer, q, k, v, mask);
@@ -118,12 +134,18 @@ static tfb_tensor *cross_attention(tfb_session *s, tfb_graph *g, tfb_tensor *x, 
     return linear(s, g, a, prefix, "xattn.wo", bias);
 }
 
-/* The FFN: w2(act(w1 x)). */
+/* The FFN: w2(act(w1 x)), or gated: w2(act(wg x) * (w1 x)). */
 static tfb_tensor *ffn(tfb_session *s, tfb_graph *g, tfb_tensor *x, const char *prefix) {
     const tfb_config *c = &s->m->cfg;
-    tfb_tensor *h = linear(s, g, x, prefix, "ffn.w1", c->ffn_bias);
+    tfb_tensor *h = linear(s, g, x, prefix, c->ffn_gated ? "ffn.wg" : "ffn.w1", c->ffn_bias);
     tfb_tensor *y = act_like(g, h, h->shape[1], tfb_op_name(act_op(c->act)));
     tfb_graph_add(g, act_op(c->act), y, h, NULL, NULL, NULL);
+    if (c->ffn_gated) {
+        tfb_tensor *up = linear(s, g, x, prefix, "ffn.w1", c->ffn_bias);
+        tfb_tensor *z = act_like(g, up, up->shape[1], "gated");
+        tfb_graph_add(g, TFB_OP_MUL, z, y, up, NULL, NULL);
+        y = z;
+    }
     return linear(s, g, y, prefix, "ffn.w2", c->ffn_bias);
 }
 
@@ -156,7 +178,7 @@ static tfb_tensor *embed(tfb_session *s, tfb_graph *g, bool decoder_side) {
     tfb_node *e = tfb_graph_add(g, TFB_OP_EMBED, x, ids, tfb__sess_weight(s, own ? "dec_tok_emb" : "tok_emb"),
                                 weight_if(s, c->pos == TFB_POS_LEARNED, "", "pos_emb"),
                                 weight_if(s, c->n_type > 0, "", "type_emb"));
-    e->pos_kind = c->pos;
+    e->pos_kind = c->pos == TFB_POS_ROTARY ? TFB_POS_NONE : c->pos;
     e->scale = c->emb_scale;
     return c->emb_norm ? norm(s, g, x, "", "emb_ln") : x;
 }

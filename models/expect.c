@@ -40,12 +40,13 @@ static void norm(list *l, const tfb_config *c, const char *prefix, const char *w
         put(l, TFB_WKIND_VECTOR, c->d_model, 0, "%s%s", prefix, b);
 }
 
-static void attention(list *l, const tfb_config *c, const char *prefix, const char *which) {
+/* q, k, v, o; k and v of self-attention are kv_width wide (grouped-query attention). */
+static void attention(list *l, const tfb_config *c, const char *prefix, const char *which, int64_t kv_width) {
     static const char *const mats[] = {"wq", "wk", "wv", "wo"};
     for (int i = 0; i < 4; i++) {
         char name[TFB_NAME_MAX];
         snprintf(name, sizeof name, "%s.%s", which, mats[i]);
-        linear(l, prefix, name, c->d_model, c->d_model, c->attn_bias);
+        linear(l, prefix, name, i == 1 || i == 2 ? kv_width : c->d_model, c->d_model, c->attn_bias);
     }
 }
 
@@ -53,12 +54,14 @@ static void stack(list *l, const tfb_config *c, const tfb_stack *st, const char 
     for (int64_t i = 0; i < st->n_layer; i++) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s.%lld.", side, (long long)i);
-        attention(l, c, prefix, "attn");
+        attention(l, c, prefix, "attn", tfb_config_kv_width(c, st));
         norm(l, c, prefix, "ln1");
         if (cross) {
-            attention(l, c, prefix, "xattn");
+            attention(l, c, prefix, "xattn", c->d_model);
             norm(l, c, prefix, "ln_x");
         }
+        if (c->ffn_gated)
+            linear(l, prefix, "ffn.wg", st->d_ff, c->d_model, c->ffn_bias);
         linear(l, prefix, "ffn.w1", st->d_ff, c->d_model, c->ffn_bias);
         linear(l, prefix, "ffn.w2", c->d_model, st->d_ff, c->ffn_bias);
         norm(l, c, prefix, "ln2");

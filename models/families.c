@@ -47,11 +47,31 @@ tfb_config tfb__family_marian(void) {
     return c;
 }
 
+tfb_config tfb__family_llama(void) {
+    tfb_config c = common();
+    c.norm = TFB_NORM_RMS;
+    c.norm_place = TFB_NORM_PRE;
+    c.final_norm = true;
+    c.pos = TFB_POS_ROTARY;
+    c.rope_theta = 10000.0f;
+    c.rope_layout = TFB_ROPE_HALF;
+    c.attn_bias = false;
+    c.ffn_bias = false;
+    c.act = TFB_ACT_SILU;
+    c.ffn_gated = true;
+    c.head = TFB_HEAD_OWN;
+    return c;
+}
+
 void tfb__family_finish(tfb_config *c) {
     if (c->n_dec_vocab == 0)
         c->n_dec_vocab = c->n_vocab;
     if (c->emb_scale == 0.0f)
         c->emb_scale = 1.0f;
+}
+
+int64_t tfb_config_kv_width(const tfb_config *c, const tfb_stack *st) {
+    return tfb_stack_kv_heads(st) * (c->d_model / st->n_head);
 }
 
 int64_t tfb_config_out_width(const tfb_config *c) {

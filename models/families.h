@@ -16,6 +16,11 @@ tfb_config tfb__family_bert(bool mlm_head);
  * swish FFN, cross-attention, head tied to the shared embedding plus final_logits_bias. */
 tfb_config tfb__family_marian(void);
 
+/* Llama (LlamaForCausalLM; Mistral-style configs whose window never binds): RMS norms before each
+ * block and at the end, rotary positions (rotate-half, theta 10000), no biases, a SiLU-gated FFN,
+ * grouped-query attention (the stack's n_kv_head), its own head (lm_head) unless tied. */
+tfb_config tfb__family_llama(void);
+
 /* Derived fields once sizes are set: n_dec_vocab defaults to n_vocab. */
 void tfb__family_finish(tfb_config *c);
 

@@ -121,10 +121,39 @@ static const tfb__hf_field marian[] = {
     END,
 };
 
+/* Llama and Mistral share every field but the sliding window. */
+#define LLAMA_FIELDS                                                                                          \
+    H("vocab_size", "rows of embed_tokens and lm_head"), H("hidden_size", "model width"),                   \
+        H("intermediate_size", "FFN width (gate, up, down)"), H("num_hidden_layers", "layers"),             \
+        H("num_attention_heads", "query heads"),                                                            \
+        H("num_key_value_heads", "key/value heads (grouped-query attention; null: num_attention_heads)"),   \
+        H("head_dim", "head width: must be hidden_size / num_attention_heads"),                             \
+        H("hidden_act", "gate activation: silu (and gelu, gelu_new, gelu_pytorch_tanh, relu)"),              \
+        H("max_position_embeddings", "the context"), H("rms_norm_eps", "RMSNorm eps"),                      \
+        H("rope_theta", "base of the rotary frequencies"),                                                  \
+        H("rope_parameters", "newer files: {rope_theta, rope_type: default}; other rope types refused"),    \
+        R("rope_scaling", "null", "scaled rotary positions (linear, dynamic, yarn, llama3)"),               \
+        H("attention_bias", "biases on q, k, v, o"), H("mlp_bias", "biases on gate, up, down"),             \
+        H("tie_word_embeddings", "true: the head is embed_tokens, not lm_head.weight"),                     \
+        H("bos_token_id", "start of a prompt"), H("eos_token_id", "end of text"),                           \
+        H("pad_token_id", "padding id (null: eos)"),                                                        \
+        N("pretraining_tp", "splits each matmul into slices and sums them: the same values"),               \
+        N("attention_dropout", "dropout"), N("initializer_range", "initialisation"),                        \
+        N("is_decoder", "Llama is causal either way"), R("is_encoder_decoder", "false", "not an encoder-decoder")
+
+static const tfb__hf_field llama[] = {LLAMA_FIELDS, END};
+
+static const tfb__hf_field mistral[] = {
+    LLAMA_FIELDS,
+    H("sliding_window", "null or >= max_position_embeddings: the window never binds (else refused)"),
+    END,
+};
+
 static const struct {
     const char *cls;
     const tfb__hf_field *fields;
-} tables[] = {{"PretrainedConfig", common}, {"GPT2Config", gpt2}, {"BertConfig", bert}, {"MarianConfig", marian}};
+} tables[] = {{"PretrainedConfig", common}, {"GPT2Config", gpt2},     {"BertConfig", bert},
+              {"MarianConfig", marian},     {"LlamaConfig", llama},   {"MistralConfig", mistral}};
 
 const char *tfb__hf_audit_class(int t) {
     return t >= 0 && t < (int)(sizeof tables / sizeof tables[0]) ? tables[t].cls : NULL;
@@ -135,7 +164,7 @@ const tfb__hf_field *tfb__hf_audit_fields(int t) {
 }
 
 const tfb__hf_field *tfb__hf_audit_find(tfb__hf_family fam, const char *key) {
-    static const int cls_of[] = {[HF_GPT2] = 1, [HF_BERT] = 2, [HF_MARIAN] = 3};
+    static const int cls_of[] = {[HF_GPT2] = 1, [HF_BERT] = 2, [HF_MARIAN] = 3, [HF_LLAMA] = 4, [HF_MISTRAL] = 5};
     for (int pass = 0; pass < 2; pass++) {
         const tfb__hf_field *f = tables[pass ? 0 : cls_of[fam]].fields;
         for (; f->key; f++)

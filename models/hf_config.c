@@ -159,6 +159,8 @@ static const struct {
     {"bert", "BertForMaskedLM", HF_BERT, true},
     {"bert", "BertModel", HF_BERT, false},
     {"marian", "MarianMTModel", HF_MARIAN, true},
+    {"llama", "LlamaForCausalLM", HF_LLAMA, true},
+    {"mistral", "MistralForCausalLM", HF_MISTRAL, true},
 };
 #define N_CLASSES ((int)(sizeof hf_classes / sizeof hf_classes[0]))
 
@@ -318,6 +320,69 @@ static tfb_status cfg_marian(const hf_cfg *x, tfb_config *c) {
     return cfg_heads(x, c, dh);
 }
 
+/* rope_theta, or newer files' rope_parameters {rope_theta, rope_type}: only the default rotary
+ * kind is modelled. */
+static tfb_status cfg_rope(const hf_cfg *x, tfb_config *c) {
+    const cJSON *rp = cfg_get(x, "rope_parameters");
+    const cJSON *th = cfg_get(x, "rope_theta");
+    if (rp) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(rp, "rope_type");
+        const cJSON *t2 = cJSON_GetObjectItemCaseSensitive(rp, "rope_theta");
+        if (!cJSON_IsObject(rp) || (type && !(cJSON_IsString(type) && strcmp(type->valuestring, "default") == 0)))
+            return cfg_refuse(x, "rope_parameters", rp);
+        for (const cJSON *e = rp->child; e; e = e->next)
+            if (strcmp(e->string, "rope_type") != 0 && strcmp(e->string, "rope_theta") != 0)
+                return cfg_refuse(x, "rope_parameters", rp);
+        if (t2)
+            th = t2;
+    }
+    double t = th ? (cJSON_IsNumber(th) ? th->valuedouble : NAN) : 10000.0;
+    if (!(t > 1.0 && t < 1e12))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: \"rope_theta\" must be a number in (1, 1e12)", x->path);
+    c->rope_theta = (float)t;
+    return TFB_STATUS_OK;
+}
+
+static tfb_status cfg_llama(const hf_cfg *x, tfb_config *c) {
+    int64_t H, Hkv, L, F, hd;
+    TFB_TRY(cfg_int(x, "hidden_size", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(x, "num_hidden_layers", true, 0, 1, HF_MAX_LAYERS, &L));
+    TFB_TRY(cfg_int(x, "num_attention_heads", true, 0, 1, HF_MAX_DIM, &H));
+    TFB_TRY(cfg_int(x, "num_key_value_heads", false, H, 1, HF_MAX_DIM, &Hkv));
+    TFB_TRY(cfg_int(x, "intermediate_size", true, 0, 1, HF_MAX_FF, &F));
+    TFB_TRY(cfg_heads(x, c, H));
+    if (H % Hkv != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %lld heads are not a multiple of %lld kv heads", x->path,
+                             (long long)H, (long long)Hkv);
+    TFB_TRY(cfg_int(x, "head_dim", false, c->d_model / H, 1, HF_MAX_DIM, &hd));
+    if (hd != c->d_model / H)
+        return cfg_refuse(x, "head_dim", cfg_get(x, "head_dim"));
+    c->dec = (tfb_stack){.n_layer = L, .n_head = H, .n_kv_head = Hkv, .d_ff = F};
+    TFB_TRY(cfg_int(x, "max_position_embeddings", false, 2048, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_eps(x, "rms_norm_eps", 1e-6, &c->eps));
+    TFB_TRY(cfg_act(x, "hidden_act", "silu", &c->act));
+    TFB_TRY(cfg_rope(x, c));
+    TFB_TRY(cfg_bool(x, "attention_bias", false, &c->attn_bias));
+    TFB_TRY(cfg_bool(x, "mlp_bias", false, &c->ffn_bias));
+    bool tied;
+    TFB_TRY(cfg_bool(x, "tie_word_embeddings", false, &tied));
+    c->head = tied ? TFB_HEAD_TOK_EMB : TFB_HEAD_OWN;
+    if (x->fam == HF_MISTRAL) {
+        /* A sliding window that can bind changes attention; one at least the context never does. */
+        int64_t w;
+        TFB_TRY(cfg_int(x, "sliding_window", false, c->n_ctx, 1, INT64_C(1) << 40, &w));
+        if (w < c->n_ctx)
+            return cfg_refuse(x, "sliding_window", cfg_get(x, "sliding_window"));
+    }
+    int64_t V = c->n_vocab;
+    TFB_TRY(cfg_int(x, "bos_token_id", false, V > 1 ? 1 : 0, 0, V - 1, &c->bos_id));
+    TFB_TRY(cfg_int(x, "eos_token_id", false, V > 2 ? 2 : 0, 0, V - 1, &c->eos_id));
+    TFB_TRY(cfg_int(x, "pad_token_id", false, c->eos_id, 0, V - 1, &c->pad_id));
+    c->decoder_start_id = c->bos_id;
+    return TFB_STATUS_OK;
+}
+
 /* Parse config.json text (path names it in messages) into cfg; name is set by the caller. */
 tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, tfb_config *cfg,
                                 tfb__hf_family *fam) {
@@ -333,6 +398,8 @@ tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, 
         case HF_GPT2: *cfg = tfb__family_gpt2(); break;
         case HF_BERT: *cfg = tfb__family_bert(hf_classes[k].head); break;
         case HF_MARIAN: *cfg = tfb__family_marian(); break;
+        case HF_LLAMA:
+        case HF_MISTRAL: *cfg = tfb__family_llama(); break;
         }
         s = cfg_audit(&x);
         if (s == TFB_STATUS_OK) {
@@ -340,6 +407,8 @@ tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, 
             case HF_GPT2: s = cfg_gpt2(&x, cfg); break;
             case HF_BERT: s = cfg_bert(&x, cfg); break;
             case HF_MARIAN: s = cfg_marian(&x, cfg); break;
+            case HF_LLAMA:
+            case HF_MISTRAL: s = cfg_llama(&x, cfg); break;
             }
         }
         tfb__family_finish(cfg);

@@ -431,6 +431,8 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) 
         case HF_GPT2: s = tfb__hf_map_gpt2(&L); break;
         case HF_BERT: s = tfb__hf_map_bert(&L); break;
         case HF_MARIAN: s = tfb__hf_map_marian(&L); break;
+        case HF_LLAMA:
+        case HF_MISTRAL: s = tfb__hf_map_llama(&L); break;
         }
     }
     if (s == TFB_STATUS_OK)

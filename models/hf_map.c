@@ -338,11 +338,79 @@ bool tfb__hf_ignorable(hf_loader *L, tfb__hf_family fam, const tfb__st_file *f, 
     static const char *const root[] = {"", NULL};
     static const char *const m_pre[] = {"model.", "", NULL};
     static const char *const m_pos[] = {"encoder.embed_positions.weight", "decoder.embed_positions.weight", NULL};
+    static const char *const llama_pats[] = {"model.layers.#.self_attn.rotary_emb.inv_freq", NULL};
     switch (fam) {
+    case HF_LLAMA:
+    case HF_MISTRAL: return match_any(t->name, root, llama_pats) && tfb__hf_llama_inv_freq_ok(L, f, t);
     case HF_GPT2: return match_any(t->name, g2_pre, g2_pats);
     case HF_BERT: return match_any(t->name, bert_pre, bert_pats) || match_any(t->name, root, bert_cls);
     case HF_MARIAN:
         return match_any(t->name, m_pre, m_pos) && marian_positions_ok(L, f, t);
     }
     return false;
+}
+
+/* ---- LlamaForCausalLM (and MistralForCausalLM) ------------------------------------------------- */
+
+static tfb_status llama_linear(hf_loader *L, const char *canon, const char *hf, int64_t out, int64_t in, bool bias) {
+    char n[NB], cn[NB];
+    TFB_TRY(tfb__hf_take(L, canon, HF_LINEAR, out, in, HF_NAMES(tfb__hf_fmt(n, NB, "%s.weight", hf))));
+    if (!bias)
+        return TFB_STATUS_OK;
+    return tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.bias", canon), HF_VEC, out, 0,
+                        HF_NAMES(tfb__hf_fmt(n, NB, "%s.bias", hf)));
+}
+
+tfb_status tfb__hf_map_llama(hf_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->dec.d_ff, V = c->n_vocab, KV = tfb_config_kv_width(c, &c->dec);
+    bool tied = c->head == TFB_HEAD_TOK_EMB;
+    char cn[NB], hf[NB];
+    TFB_TRY(tfb__hf_take(L, "tok_emb", HF_TABLE, V, C,
+                         HF_NAMES("model.embed_tokens.weight", tied ? "lm_head.weight" : NULL)));
+    for (int i = 0; i < (int)c->dec.n_layer; i++) {
+        static const struct {
+            const char *hf, *canon;
+            bool kv;
+        } attn[] = {{"q_proj", "wq", false}, {"k_proj", "wk", true}, {"v_proj", "wv", true}, {"o_proj", "wo", false}};
+        for (int k = 0; k < 4; k++)
+            TFB_TRY(llama_linear(L, tfb__hf_fmt(cn, NB, "dec.%d.attn.%s", i, attn[k].canon),
+                                 tfb__hf_fmt(hf, NB, "model.layers.%d.self_attn.%s", i, attn[k].hf),
+                                 attn[k].kv ? KV : C, C, c->attn_bias));
+        static const struct {
+            const char *hf, *canon;
+            bool down;
+        } mlp[] = {{"gate_proj", "wg", false}, {"up_proj", "w1", false}, {"down_proj", "w2", true}};
+        for (int k = 0; k < 3; k++)
+            TFB_TRY(llama_linear(L, tfb__hf_fmt(cn, NB, "dec.%d.ffn.%s", i, mlp[k].canon),
+                                 tfb__hf_fmt(hf, NB, "model.layers.%d.mlp.%s", i, mlp[k].hf), mlp[k].down ? C : F,
+                                 mlp[k].down ? F : C, c->ffn_bias));
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "dec.%d.ln1.g", i), HF_VEC, C, 0,
+                             HF_NAMES(tfb__hf_fmt(hf, NB, "model.layers.%d.input_layernorm.weight", i))));
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "dec.%d.ln2.g", i), HF_VEC, C, 0,
+                             HF_NAMES(tfb__hf_fmt(hf, NB, "model.layers.%d.post_attention_layernorm.weight", i))));
+    }
+    TFB_TRY(tfb__hf_take(L, "final_ln.g", HF_VEC, C, 0, HF_NAMES("model.norm.weight")));
+    if (!tied)
+        return tfb__hf_take(L, "lm_head", HF_LINEAR, V, C, HF_NAMES("lm_head.weight"));
+    TFB_TRY(tfb__hf_tied_copy(L, "lm_head.weight", "tok_emb"));
+    return tfb__hf_tied_copy(L, "model.embed_tokens.weight", "tok_emb");
+}
+
+/* Older Llama files store each layer's rotary inverse frequencies: they must be theta^(-2i/D). */
+bool tfb__hf_llama_inv_freq_ok(hf_loader *L, const tfb__st_file *f, const tfb__st_tensor *t) {
+    int64_t D = L->c->d_model / L->c->dec.n_head;
+    if (t->ndim != 1 || t->shape[0] != D / 2)
+        return false;
+    hf_src src = {(tfb__st_file *)f, t};
+    float *x;
+    if (tfb__hf_read(L, &src, &x) != TFB_STATUS_OK)
+        return false;
+    bool ok = true;
+    for (int64_t i = 0; ok && i < D / 2; i++) {
+        double want = pow((double)L->c->rope_theta, -2.0 * (double)i / (double)D);
+        ok = fabs(x[i] - want) <= 1e-6 * want + 1e-30;
+    }
+    free(x);
+    return ok;
 }

@@ -72,9 +72,14 @@ static tfb_status check_stack(const tfb_config *c, const tfb_stack *st, const ch
         return TFB_STATUS_OK;
     if (st->n_layer < 0 || st->n_head < 1 || st->d_ff < 1)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: the %s has a non-positive size", c->name, side);
+    if (st->n_kv_head < 0 || st->n_head % tfb_stack_kv_heads(st) != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: the %s's %lld heads are not a multiple of its %lld kv heads",
+                             c->name, side, (long long)st->n_head, (long long)tfb_stack_kv_heads(st));
     if (c->d_model % st->n_head != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: d_model %lld not divisible by the %s's %lld heads", c->name,
                              (long long)c->d_model, side, (long long)st->n_head);
+    if (c->pos == TFB_POS_ROTARY && (c->d_model / st->n_head) % 2 != 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: rotary positions need an even head width", c->name);
     if (st->d_ff % be != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: %s needs d_model and d_ff multiples of %d", c->name,
                              tfb_dtype_name(wtype), be);
@@ -93,8 +98,11 @@ static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
                              c->name, (long long)c->n_vocab, (long long)c->n_dec_vocab);
     if (c->pos == TFB_POS_SINUSOIDAL && c->d_model % 2 != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: sinusoidal positions need an even d_model", c->name);
-    if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL)
+    if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL && c->pos != TFB_POS_ROTARY)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported position kind", c->name);
+    if (c->pos == TFB_POS_ROTARY && !(c->rope_theta > 0.0f))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: rotary positions need a positive theta", c->name);
+
     int be = tfb_dtype_block_elems(wtype);
     if (c->d_model % be != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: %s needs d_model and d_ff multiples of %d", c->name,

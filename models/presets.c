@@ -1,4 +1,5 @@
-/* Model presets: real shapes (gpt2-124m, bert-base, marian-base) and tiny ones for tests. Each is an
+/* Model presets: real shapes (gpt2-124m, bert-base, marian-base, tinyllama-1.1b, llama2-7b) and tiny
+ * ones for tests. Each is an
  * architecture description built from its family's (the same functions the Hugging Face loader
  * starts from), so a preset and a loaded checkpoint of one family differ only in sizes. */
 #include <math.h>
@@ -7,7 +8,7 @@
 
 #include "models/families.h"
 
-#define N_PRESETS 6
+#define N_PRESETS 9
 
 static tfb_config presets[N_PRESETS];
 static bool presets_ready;
@@ -43,6 +44,14 @@ static void presets_init(void) {
     presets[4] = with_ids(sized(b, "bert-tiny", 512, 128, 64, 4, 256, 2, 0), 1, 2, 0, 0);
     presets[5] = with_ids(sized(m, "marian-tiny", 512, 128, 64, 4, 256, 2, 2), 0, 0, 511, 511);
     presets[5].emb_scale = sqrtf(64.0f);
+    /* Llama: bos 1, eos 2, no pad token (padded with eos); kv heads set below. */
+    tfb_config l = tfb__family_llama();
+    presets[6] = with_ids(sized(l, "llama-tiny", 512, 128, 64, 8, 192, 0, 2), 1, 2, 2, 1);
+    presets[6].dec.n_kv_head = 2; /* grouped-query: 4 query heads per kv head */
+    presets[7] = with_ids(sized(l, "tinyllama-1.1b", 32000, 2048, 2048, 32, 5632, 0, 22), 1, 2, 2, 1);
+    presets[7].dec.n_kv_head = 4;
+    presets[8] = with_ids(sized(l, "llama2-7b", 32000, 4096, 4096, 32, 11008, 0, 32), 1, 2, 2, 1);
+    presets[8].dec.n_kv_head = 32;
     presets_ready = true;
 }
 

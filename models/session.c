@@ -108,12 +108,13 @@ static tfb_status alloc_caches(tfb_session *s) {
     s->kv = calloc((size_t)s->n_kv, sizeof *s->kv);
     if (!s->kv)
         return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
-    int64_t shape[2] = {s->n_ctx, c->d_model};
     size_t total = 0;
     for (int i = 0; i < s->n_kv; i++) {
+        /* Self-attention rows hold n_kv_head heads; cross-attention rows the whole width. */
+        bool cross = i >= c->dec.n_layer * 2;
+        int64_t shape[2] = {s->n_ctx, cross ? c->d_model : tfb_config_kv_width(c, &c->dec)};
         char name[TFB_NAME_MAX];
-        snprintf(name, sizeof name, "%s.%d.%s", i >= c->dec.n_layer * 2 ? "xcache" : "cache",
-                 (i / 2) % (int)c->dec.n_layer,
+        snprintf(name, sizeof name, "%s.%d.%s", cross ? "xcache" : "cache", (i / 2) % (int)c->dec.n_layer,
                  i % 2 ? "v" : "k");
         tensor_like(&s->kv[i], name, TFB_DTYPE_F32, 2, shape);
         s->kv[i].offset = total;
@@ -283,13 +284,13 @@ static int n_self_caches(const tfb_session *s) {
 }
 
 size_t tfb_session_kv_bytes(const tfb_session *s, int64_t n) {
-    return (size_t)n_self_caches(s) * (size_t)(n * s->m->cfg.d_model) * sizeof(float);
+    return (size_t)n_self_caches(s) * (size_t)(n * tfb_config_kv_width(&s->m->cfg, &s->m->cfg.dec)) * sizeof(float);
 }
 
 static tfb_status kv_copy(tfb_session *s, int64_t n, void *host, bool save) {
     if (n < 0 || n > s->n_ctx)
         return tfb_error_set(TFB_STATUS_USAGE, "kv snapshot of %lld positions", (long long)n);
-    size_t bytes = (size_t)(n * s->m->cfg.d_model) * sizeof(float);
+    size_t bytes = (size_t)(n * tfb_config_kv_width(&s->m->cfg, &s->m->cfg.dec)) * sizeof(float);
     for (int i = 0; i < n_self_caches(s); i++) {
         char *p = (char *)host + (size_t)i * bytes;
         if (save)

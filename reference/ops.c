@@ -185,12 +185,13 @@ static void attention(const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->in[0]);
     int64_t HD = n->in[0]->shape[1];
     int64_t H = n->n_head, D = HD / H;
+    int64_t Hkv = n->n_kv_head ? n->n_kv_head : H, KD = Hkv * D, group = H / Hkv;
     int64_t p0 = g->params.pos;
     int64_t L = n->mask == TFB_MASK_CROSS ? g->params.n_src : p0 + T;
     TFB_ASSERT(L <= n->in[1]->shape[0]);
     const float *q = F32(n->in[0]);  // [T, H*D]
-    const float *k = F32(n->in[1]);  // [S, H*D], rows < L valid
-    const float *v = F32(n->in[2]);  // [S, H*D]
+    const float *k = F32(n->in[1]);  // [S, Hkv*D], rows < L valid
+    const float *v = F32(n->in[2]);  // [S, Hkv*D]
     float *out = F32(n->out);        // [T, H*D]
     double *score = malloc(2 * (size_t)L * sizeof *score); // [L] logits, then [L] weights
     TFB_ASSERT(score != NULL);
@@ -198,8 +199,9 @@ static void attention(const tfb_graph *g, const tfb_node *n) {
         int64_t visible = n->mask == TFB_MASK_CAUSAL ? p0 + t + 1 : L;
         for (int64_t h = 0; h < H; h++) {
             const float *qh = q + t * HD + h * D;
+            int64_t kvh = h / group; /* the kv head this query head shares */
             for (int64_t j = 0; j < visible; j++) {
-                const float *kh = k + j * HD + h * D;
+                const float *kh = k + j * KD + kvh * D;
                 double dot = 0.0;
                 for (int64_t d = 0; d < D; d++)
                     dot += (double)qh[d] * kh[d];
@@ -210,12 +212,44 @@ static void attention(const tfb_graph *g, const tfb_node *n) {
             for (int64_t d = 0; d < D; d++) {
                 double acc = 0.0;
                 for (int64_t j = 0; j < visible; j++)
-                    acc += w[j] * v[j * HD + h * D + d];
+                    acc += w[j] * v[j * KD + kvh * D + d];
                 out[t * HD + h * D + d] = (float)acc;
             }
         }
     }
     free(score);
+}
+
+/* ---- gated FFN and rotary positions -------------------------------------------------------------- */
+
+static void mul(const tfb_graph *g, const tfb_node *n) {
+    int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
+    const float *a = F32(n->in[0]), *b = F32(n->in[1]); // [T, C]
+    float *out = F32(n->out);                           // [T, C]
+    for (int64_t i = 0; i < len; i++)
+        out[i] = (float)((double)a[i] * b[i]);
+}
+
+static void rope(const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->in[0]);
+    int64_t HD = n->in[0]->shape[1], H = n->n_head, D = HD / H;
+    const float *x = F32(n->in[0]); // [T, H*D]
+    float *out = F32(n->out);       // [T, H*D]
+    for (int64_t t = 0; t < T; t++) {
+        double p = (double)(g->params.pos + t);
+        for (int64_t h = 0; h < H; h++) {
+            const float *xh = x + t * HD + h * D;
+            float *oh = out + t * HD + h * D;
+            for (int64_t i = 0; i < D / 2; i++) {
+                double angle = p * pow((double)n->rope_theta, -2.0 * (double)i / (double)D);
+                int64_t a = n->rope_layout == TFB_ROPE_HALF ? i : 2 * i;
+                int64_t b = n->rope_layout == TFB_ROPE_HALF ? i + D / 2 : 2 * i + 1;
+                double xa = xh[a], xb = xh[b];
+                oh[a] = (float)(xa * cos(angle) - xb * sin(angle));
+                oh[b] = (float)(xa * sin(angle) + xb * cos(angle));
+            }
+        }
+    }
 }
 
 static void last_row(const tfb_graph *g, const tfb_node *n) {
@@ -254,6 +288,8 @@ tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n, bool act_q8) {
     case TFB_OP_ATTENTION: attention(g, n); break;
     case TFB_OP_LAST_ROW: last_row(g, n); break;
     case TFB_OP_ARGMAX: argmax(g, n); break;
+    case TFB_OP_MUL: mul(g, n); break;
+    case TFB_OP_ROPE: rope(g, n); break;
     default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "reference: op %d", (int)n->op);
     }
     return TFB_STATUS_OK;

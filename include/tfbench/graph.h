@@ -17,7 +17,9 @@
  *   GELU        erf form; GELU_TANH the tanh approximation; RELU; SILU (x*sigmoid(x)). Elementwise.
  *   KV_WRITE    in: src F32[T,C], cache F32[S,C] (the output tensor is the cache itself).
  *               cache[p0+t] = src[t] for t < T, p0 = params.pos (or 0 when op param kv_at_zero).
- *   ATTENTION   in: q F32[T,H*D], kcache F32[S,H*D], vcache F32[S,H*D]. out F32[T,H*D].
+ *   ATTENTION   in: q F32[T,H*D], kcache F32[S,Hkv*D], vcache F32[S,Hkv*D]. out F32[T,H*D].
+ *               H = n_head, Hkv = n_kv_head (0: H); H is a multiple of Hkv (grouped-query
+ *               attention): query head h reads kv head h / (H / Hkv).
  *               Head h of query row t attends keys j < L with L and mask by kind:
  *                 CAUSAL: L = pos+T, key j visible iff j <= pos+t.
  *                 BIDIR:  L = pos+T, all visible (encoder self-attention, pos = 0).
@@ -25,6 +27,12 @@
  *               weights softmax(scale * q.k) over visible keys; out = sum w*v.
  *   LAST_ROW    in: x F32[T,C]. out F32[1,C] = x[T-1] (logits of the last position only).
  *   ARGMAX      in: x F32[T,C]. out I32[T]; lowest index wins ties.
+ *   MUL         in: a F32[T,C], b F32[T,C]. out = a * b (the gate of a gated FFN).
+ *   ROPE        in: x F32[T,H*D] (H = n_head heads of width D). out F32[T,H*D]: each head's pairs
+ *               (a, b) rotated by the angle (p0 + t) * theta^(-2i/D), i in [0, D/2), p0 = params.pos:
+ *               out[a] = x[a] cos - x[b] sin, out[b] = x[a] sin + x[b] cos. The pairs are
+ *               (i, i + D/2) for rope_layout HALF (rotate-half, Hugging Face Llama) and (2i, 2i+1)
+ *               for INTERLEAVED (GGUF llama files).
  */
 #ifndef TFBENCH_GRAPH_H
 #define TFBENCH_GRAPH_H
@@ -49,7 +57,9 @@ extern "C" {
     X(KV_WRITE, "kv_write")    \
     X(ATTENTION, "attention")  \
     X(LAST_ROW, "last_row")    \
-    X(ARGMAX, "argmax")
+    X(ARGMAX, "argmax")        \
+    X(MUL, "mul")              \
+    X(ROPE, "rope")
 
 typedef enum tfb_op {
 #define TFB_OP_ENUM_(name, str) TFB_OP_##name,
@@ -71,7 +81,13 @@ typedef enum tfb_pos_kind {
     TFB_POS_NONE,
     TFB_POS_LEARNED,
     TFB_POS_SINUSOIDAL,
+    TFB_POS_ROTARY, /* a model's positions only: ROPE on q and k; its EMBED adds none */
 } tfb_pos_kind;
+
+typedef enum tfb_rope_layout {
+    TFB_ROPE_HALF,        /* pairs (i, i + D/2): rotate-half */
+    TFB_ROPE_INTERLEAVED, /* pairs (2i, 2i + 1) */
+} tfb_rope_layout;
 
 #define TFB_MAX_INPUTS 4
 
@@ -81,7 +97,10 @@ typedef struct tfb_node {
     tfb_tensor *out;
     float eps;              /* LAYERNORM, RMSNORM */
     float scale;            /* EMBED (token scale), SOFTMAX, ATTENTION */
-    int n_head;             /* ATTENTION */
+    int n_head;             /* ATTENTION, ROPE */
+    int n_kv_head;          /* ATTENTION: heads of the K/V cache (0: n_head) */
+    float rope_theta;       /* ROPE: base of the frequencies */
+    tfb_rope_layout rope_layout; /* ROPE */
     tfb_mask mask;          /* ATTENTION */
     tfb_pos_kind pos_kind;  /* EMBED */
     bool kv_at_zero;        /* KV_WRITE: write at row 0 instead of params.pos */

@@ -10,7 +10,8 @@
  *     ln1 (around self-attention), ln_x (around cross-attention: decoder of an encoder-decoder),
  *     ln2 (around the FFN): <ln>.g [C], and <ln>.b [C] for LayerNorm
  *     xattn.wq xattn.wk xattn.wv xattn.wo (+ biases): decoder of an encoder-decoder
- *     ffn.w1 [F,C], ffn.w2 [C,F], each with .bias when ffn_bias
+ *     ffn.w1 [F,C], ffn.w2 [C,F], each with .bias when ffn_bias; ffn.wg [F,C] (the gate) when
+ *     ffn_gated. With grouped-query attention (n_kv_head < n_head) attn.wk, attn.wv are [Hkv*D,C]
  *   final_ln.g/.b (decoder), enc_final_ln.g/.b (encoder): when final_norm
  *   mlm.dense [C,C] + .bias, mlm.ln.g/.b (mlm_transform)
  *   lm_head [Vd,C] (head OWN), lm_head.bias [Vd] (head_bias)
@@ -54,6 +55,8 @@ typedef enum tfb_head_src {
 typedef struct tfb_stack {
     int64_t n_layer;   /* 0: the model has no such stack */
     int64_t n_head;    /* query heads; every head is d_model / n_head wide */
+    int64_t n_kv_head; /* key/value heads of self-attention (grouped-query when < n_head; 0: n_head):
+                          wk, wv are [n_kv_head * head width, C], and so is a KV cache row */
     int64_t d_ff;      /* FFN inner width */
 } tfb_stack;
 
@@ -74,7 +77,10 @@ typedef struct tfb_config {
     int64_t d_model;
     /* Embeddings: tok_emb[id] * emb_scale + positions (+ type_emb[0] when n_type > 0), then an
      * optional LayerNorm emb_ln (BERT). */
-    tfb_pos_kind pos;  /* LEARNED (pos_emb [n_ctx, C]) or SINUSOIDAL (Marian layout) */
+    tfb_pos_kind pos;  /* LEARNED (pos_emb [n_ctx, C]), SINUSOIDAL (Marian layout), or ROTARY (ROPE on
+                          every self-attention's q and k, nothing added to the embedding) */
+    float rope_theta;  /* ROTARY: base of the frequencies */
+    tfb_rope_layout rope_layout; /* ROTARY: which pairs rotate together */
     int64_t n_type;    /* BERT token types (type_emb rows), else 0 */
     float emb_scale;   /* 1, or sqrt(d_model) (Marian scale_embedding) */
     bool emb_norm;     /* LayerNorm emb_ln after the embedding sum (BERT) */
@@ -89,7 +95,8 @@ typedef struct tfb_config {
     bool attn_scaled;  /* q.k is multiplied by 1/sqrt(head width) before the softmax (else by 1) */
     bool attn_scale_inv_layer; /* layer l's scale is further divided by l + 1 (GPT-2
                                   scale_attn_by_inverse_layer_idx) */
-    tfb_act act;       /* FFN: w2(act(w1 x)) */
+    tfb_act act;       /* FFN: w2(act(w1 x)), or gated: w2(act(wg x) * (w1 x)) */
+    bool ffn_gated;    /* the gated FFN (Llama: silu gate, SwiGLU) with its third matrix ffn.wg */
     /* The head (when has_lm_head). */
     bool mlm_transform; /* BERT: dense, act, LayerNorm before the head (mlm.dense, mlm.ln) */
     tfb_head_src head;
@@ -112,6 +119,11 @@ static inline bool tfb_config_has_cross(const tfb_config *c) {
 static inline bool tfb_config_encoder_only(const tfb_config *c) {
     return c->enc.n_layer > 0 && c->dec.n_layer == 0;
 }
+/* Heads of a stack's K/V cache, and the width of one cache row. */
+static inline int64_t tfb_stack_kv_heads(const tfb_stack *st) {
+    return st->n_kv_head > 0 ? st->n_kv_head : st->n_head;
+}
+int64_t tfb_config_kv_width(const tfb_config *c, const tfb_stack *st);
 /* Width of one output row: logits (n_dec_vocab, or n_vocab for an encoder's MLM head), or the
  * hidden state (d_model) of a model without a head. */
 int64_t tfb_config_out_width(const tfb_config *c);

@@ -126,6 +126,12 @@ static const struct {
     {"MarianConfig", "{\"architectures\": [\"MarianMTModel\"], \"model_type\": \"marian\", \"d_model\": 64, "
                      "\"encoder_layers\": 2, \"decoder_layers\": 2, \"encoder_attention_heads\": 4, "
                      "\"encoder_ffn_dim\": 128, \"max_position_embeddings\": 32, \"vocab_size\": 96"},
+    {"LlamaConfig", "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", \"hidden_size\": 64, "
+                    "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+                    "\"intermediate_size\": 128, \"max_position_embeddings\": 32, \"vocab_size\": 96"},
+    {"MistralConfig", "{\"architectures\": [\"MistralForCausalLM\"], \"model_type\": \"mistral\", "
+                      "\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                      "\"intermediate_size\": 128, \"max_position_embeddings\": 32, \"vocab_size\": 96"},
 };
 
 static tfb_status parse_with(int b, const char *key, const char *value) {
@@ -185,6 +191,19 @@ static void check_behaviour(void) {
         }
     }
     /* Honoured values the loader cannot compute are refused the same way. */
+    if (parse_with(3, "rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}") == TFB_STATUS_OK ||
+        !strstr(tfb_error_last(), "\"rope_scaling\": {\"type\":\"linear\",\"factor\":2} is not supported"))
+        FAIL("LlamaConfig: rope_scaling loads or says something else: %s", tfb_error_last());
+    if (parse_with(3, "rope_parameters", "{\"rope_type\": \"yarn\", \"rope_theta\": 10000}") == TFB_STATUS_OK ||
+        !strstr(tfb_error_last(), "\"rope_parameters\""))
+        FAIL("LlamaConfig: a yarn rope_parameters loads: %s", tfb_error_last());
+    if (parse_with(3, "head_dim", "32") == TFB_STATUS_OK || !strstr(tfb_error_last(), "\"head_dim\": 32 is not supported"))
+        FAIL("LlamaConfig: a head_dim other than hidden/heads loads: %s", tfb_error_last());
+    if (parse_with(4, "sliding_window", "16") == TFB_STATUS_OK ||
+        !strstr(tfb_error_last(), "\"sliding_window\": 16 is not supported"))
+        FAIL("MistralConfig: a sliding window that binds loads: %s", tfb_error_last());
+    if (parse_with(4, "sliding_window", "null") != TFB_STATUS_OK || parse_with(4, "sliding_window", "32") != TFB_STATUS_OK)
+        FAIL("MistralConfig: a window that never binds is refused: %s", tfb_error_last());
     if (parse_with(0, "activation_function", "\"quick_gelu\"") == TFB_STATUS_OK ||
         !strstr(tfb_error_last(), "\"activation_function\": \"quick_gelu\" is not supported"))
         FAIL("GPT2Config: activation_function quick_gelu loads or says something else: %s", tfb_error_last());
