@@ -555,7 +555,7 @@ static const char *make_bad(const char *dir, const char *kind) {
         make_gpt2(dir, "", "F32", NULL);
         const char *cfg = kind[0] == 'c' ? "{\"model_type\": \"gpt2\", \"n_embd\": 32,, }"
                           : kind[0] == 'u'
-                              ? "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\"}"
+                              ? "{\"architectures\": [\"FalconForCausalLM\"], \"model_type\": \"falcon\"}"
                               : gpt2_config(C, 3);
         write_text(join(dir, "config.json"), cfg);
         return "config.json";
@@ -717,7 +717,7 @@ int main(int argc, char **argv) {
     }
     /* Specific messages. */
     snprintf(d, sizeof d, "%s/bad-unknown-arch", root);
-    expect_input("unknown-arch names it", d, TFB_DTYPE_F32, "unknown architecture 'LlamaForCausalLM'");
+    expect_input("unknown-arch names it", d, TFB_DTYPE_F32, "unknown architecture 'FalconForCausalLM'");
     snprintf(d, sizeof d, "%s/bad-dtype-i64", root);
     expect_input("dtype names tensor+dtype", d, TFB_DTYPE_F32,
                  "'transformer.h.0.ln_1.weight' has unsupported dtype I64");
