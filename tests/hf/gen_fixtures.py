@@ -1,27 +1,50 @@
 #!/usr/bin/env python3
-"""Golden fixtures for tfbench from an independent implementation (Hugging Face transformers).
+"""Golden fixtures for tfbench from an independent implementation (Hugging Face transformers 4.40.2).
 
-Builds three tiny models with random, non-trivial weights (every tensor perturbed, so a loader or graph
+Builds tiny models with random, non-trivial weights (every tensor perturbed, so a loader or graph
 builder that drops or swaps one changes the output), saves each the way a user would get it from
 `save_pretrained(..., safe_serialization=True)`, and writes reference outputs computed in float64 from
 exactly the saved (rounded) weights:
 
-  fixtures/gpt2/    GPT2LMHeadModel   greedy generation, logits of every decoder position
-  fixtures/bert/    BertForMaskedLM   MLM logits and last hidden state of every input position
-  fixtures/marian/  MarianMTModel     encode a source, greedy decode, logits of every decoder position
+  fixtures/gpt2/          GPT2LMHeadModel   greedy generation, logits of every decoder position
+  fixtures/bert/          BertForMaskedLM   MLM logits and last hidden state of every input position
+  fixtures/marian/        MarianMTModel     encode a source, greedy decode, logits of every decoder position
+  fixtures/gpt2_untied/   GPT2LMHeadModel   tie_word_embeddings false (own lm_head.weight),
+                                            scale_attn_by_inverse_layer_idx true
+  fixtures/gpt2_noscale/  GPT2LMHeadModel   scale_attn_weights false, relu, n_inner 48
+  fixtures/marian_sep/    MarianMTModel     share_encoder_decoder_embeddings false, decoder_vocab_size 80,
+                                            untied head, 2 encoder layers (4 heads, ffn 64), 1 decoder
+                                            layer (2 heads, ffn 48)
+  fixtures/bert_model/    BertModel         headless (pooler saved): last hidden state only, no logits.npy
+  fixtures/bert_untied/   BertForMaskedLM   tie_word_embeddings false (own cls.predictions.decoder.weight)
 
-Per fixture directory:
-  config.json, model.safetensors   what save_pretrained wrote (nothing removed)
+and, from the real all-MiniLM-L6-v2 checkpoint that ci/install-deps.sh unpacks (not committed):
+
+  fixtures/minilm/        BertModel         last hidden state of 3 tokenized sentences, and their
+                                            sentence-transformers embedding (mask mean, L2 normalised)
+
+Per tiny fixture directory:
+  config.json, model.safetensors   what save_pretrained wrote (nothing removed; generation_config.json
+                  too where transformers writes one)
   inputs.json     {"arch", "tokens", "source_tokens", "n_gen"}  (tokens: GPT-2 prompt / BERT input;
                   source_tokens: Marian source; n_gen: greedy steps, 0 for BERT)
   logits.npy      float64 [rows, vocab], the row convention of tfb_generate's dump / `tfbench run
                   --dump-logits`: GPT-2 rows = prompt + every generated token but the last; Marian rows =
-                  decoder start token + every generated token but the last; BERT rows = input tokens
+                  decoder start token + every generated token but the last (vocab = decoder_vocab_size);
+                  BERT rows = input tokens. Absent for a headless encoder (bert_model).
   tokens.json     greedy tokens (GPT-2, Marian)
-  hidden.npy      float64 [n, d_model] last hidden state (BERT)
-  meta.json       versions, seed, weight dtype, greedy margins (how far each argmax is from a tie)
+  hidden.npy      float64 [n, d_model] last hidden state (BERT, BertModel)
+  meta.json       versions, seed, weight dtype, the config fields a variant changes, greedy margins (how
+                  far each argmax is from a tie), and "tensors": [name, dtype, shape] of every saved tensor
+minilm/:
+  sentences.json, ids.json (tokenizer output per sentence), inputs.json {"arch": "encoder",
+  "checkpoint", "sequences", "hidden", "embed"}, hidden_<i>.npy float64 [n_i, 384], embed.npy float64
+  [3, 384], meta.json (versions, sha256s, the checkpoint's config.json and tensor list)
 
-CI never runs this: it only compares against the files. Regenerate with the commands in README.md.
+Usage: gen_fixtures.py [--only a,b] [--out DIR] [--minilm-dir DIR] [--gpt2-dtype ...]. Without --only
+it rewrites every fixture (minilm/ only when its checkpoint is installed). Regenerating with the same
+versions is byte-for-byte reproducible. CI never runs this: it only compares against the files.
+Set-up and commands: README.md.
 """
 import argparse
 import contextlib
@@ -463,22 +486,27 @@ FIXTURES = {
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    names = list(FIXTURES) + ["minilm"]
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(here, "fixtures"))
-    ap.add_argument("--only", default=",".join(FIXTURES),
-                    help="comma-separated fixture names (default: all of %(default)s)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated fixture names (default: all of " + ",".join(names) + "; minilm "
+                         "only when its checkpoint is installed)")
     ap.add_argument("--gpt2-dtype", default="f32", choices=DTYPES)
     ap.add_argument("--bert-dtype", default="f32", choices=DTYPES)
     ap.add_argument("--marian-dtype", default="f16", choices=DTYPES)
-    ap.add_argument("--minilm", metavar="DIR", default=None,
-                    help="also write fixtures/minilm/ from the all-MiniLM-L6-v2 checkpoint in DIR (ci/install-deps.sh "
-                         "unpacks it to " + MINILM_DIR + ")")
+    ap.add_argument("--minilm-dir", default=MINILM_DIR,
+                    help="the all-MiniLM-L6-v2 checkpoint, as ci/install-deps.sh unpacks it (default %(default)s)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    only = args.only.split(",") if args.only is not None else names
+    for name in only:
+        if name not in names:
+            sys.exit(f"gen_fixtures: unknown fixture {name!r} (have {', '.join(names)})")
     dtype_of = {"gpt2": args.gpt2_dtype, "bert": args.bert_dtype, "marian": args.marian_dtype}
-    for name in args.only.split(","):
-        if name not in FIXTURES:
-            sys.exit(f"gen_fixtures: unknown fixture {name!r} (have {', '.join(FIXTURES)})")
+    for name in only:
+        if name == "minilm":
+            continue
         fn, dt, kw = FIXTURES[name]
         dt = dtype_of.get(name, dt)
         out = os.path.join(args.out, name)
@@ -486,14 +514,21 @@ def main():
         os.makedirs(out)
         toks, m = fn(out, DTYPES[dt], **kw)
         size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
-        print(f"{name}: {dt} weights, tokens {toks}, min margin {min(m):.4f}, {size} bytes")
+        what = f"tokens {toks}, min margin {min(m):.4f}" if toks and "headless" not in kw else "hidden states only"
+        print(f"{name}: {dt} weights, {what}, {size} bytes")
         for t in saved_tensors(out):
-            print(f"    {t[0]:50s} {t[1]:4s} {t[2]}")
-    if args.minilm:
+            print(f"    {t[0]:54s} {t[1]:4s} {t[2]}")
+    if "minilm" in only:
+        if not os.path.isfile(os.path.join(args.minilm_dir, "model.safetensors")):
+            msg = f"gen_fixtures: minilm: no checkpoint in {args.minilm_dir} (sudo bash ci/install-deps.sh)"
+            if args.only is not None:
+                sys.exit(msg)
+            print(msg + "; minilm/ left as it is")
+            return
         out = os.path.join(args.out, "minilm")
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
-        gen_minilm(out, args.minilm)
+        gen_minilm(out, args.minilm_dir)
 
 
 if __name__ == "__main__":

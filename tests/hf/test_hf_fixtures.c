@@ -418,14 +418,16 @@ static int act_of(const cJSON *j, const char *key) {
     return -1;
 }
 
-/* The parsed config must agree with config.json on what the fixtures depend on. */
-static void check_config(const char *name, const tfb_config *c, const cJSON *j, const char *arch) {
+/* The parsed config must agree with config.json on what the fixtures depend on (headless: the
+ * fixture has no logits.npy, so the model must have no LM head). */
+static void check_config(const char *name, const tfb_config *c, const cJSON *j, const char *arch, bool headless) {
     struct {
         const char *what;
         double got, want;
-    } f[16];
+    } f[24];
     int n = 0;
 #define CK(w, g, v) (f[n].what = (w), f[n].got = (double)(g), f[n].want = (double)(v), n++)
+    const bool tied = json_num(j, "tie_word_embeddings", 1) != 0;
     if (strcmp(arch, "decoder") == 0) {
         CK("decoder only", tfb_config_has_decoder(c) && !tfb_config_has_encoder(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
@@ -436,6 +438,10 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
         CK("d_ff", c->dec.d_ff, json_num(j, "n_inner", -1));
         CK("eps", c->eps, (float)json_num(j, "layer_norm_epsilon", -1));
         CK("act (activation_function)", c->act, act_of(j, "activation_function"));
+        CK("attn_scaled (scale_attn_weights)", c->attn_scaled, json_num(j, "scale_attn_weights", 1));
+        CK("attn_scale_inv_layer (scale_attn_by_inverse_layer_idx)", c->attn_scale_inv_layer,
+           json_num(j, "scale_attn_by_inverse_layer_idx", 0));
+        CK("head is lm_head (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, !tied);
     } else if (strcmp(arch, "encoder") == 0) {
         CK("encoder only", tfb_config_encoder_only(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
@@ -447,19 +453,27 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
         CK("n_type", c->n_type, json_num(j, "type_vocab_size", -1));
         CK("eps", c->eps, (float)json_num(j, "layer_norm_eps", -1));
         CK("act (hidden_act)", c->act, act_of(j, "hidden_act"));
+        CK("has_lm_head (logits.npy present)", c->has_lm_head, !headless);
+        if (!headless)
+            CK("head is its own matrix (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, !tied);
     } else {
+        const bool shared = json_num(j, "share_encoder_decoder_embeddings", 1) != 0;
         CK("encoder-decoder", tfb_config_has_cross(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
         /* n_dec_vocab is the width of the logits: the decoder's vocabulary (equal to vocab_size unless
          * the encoder and decoder embeddings are separate, as in marian_sep). */
         CK("n_dec_vocab", c->n_dec_vocab,
-           json_num(j, "share_encoder_decoder_embeddings", 1) ? json_num(j, "vocab_size", -1)
-                                                             : json_num(j, "decoder_vocab_size", -1));
+           shared ? json_num(j, "vocab_size", -1) : json_num(j, "decoder_vocab_size", -1));
+        CK("dec_own_emb (share_encoder_decoder_embeddings false)", c->dec_own_emb, !shared);
+        CK("head (tie_word_embeddings / share_encoder_decoder_embeddings)", c->head,
+           !tied ? TFB_HEAD_OWN : shared ? TFB_HEAD_TOK_EMB : TFB_HEAD_DEC_EMB);
         CK("d_model", c->d_model, json_num(j, "d_model", -1));
         CK("n_head", c->dec.n_head, json_num(j, "decoder_attention_heads", -1));
+        CK("n_enc_head", c->enc.n_head, json_num(j, "encoder_attention_heads", -1));
         CK("n_layer", c->dec.n_layer, json_num(j, "decoder_layers", -1));
         CK("n_enc_layer", c->enc.n_layer, json_num(j, "encoder_layers", -1));
         CK("d_ff", c->dec.d_ff, json_num(j, "decoder_ffn_dim", -1));
+        CK("enc d_ff", c->enc.d_ff, json_num(j, "encoder_ffn_dim", -1));
         CK("act (activation_function)", c->act, act_of(j, "activation_function"));
         CK("eos_id", c->eos_id, json_num(j, "eos_token_id", -1));
         CK("pad_id", c->pad_id, json_num(j, "pad_token_id", -1));
@@ -646,7 +660,7 @@ static double run_fixture(fixture *fx) {
     memset(&m, 0, sizeof m);
     if (!status_ok(tfb_model_load_dir(fx->model_dir, TFB_DTYPE_F32, &m), "tfb_model_load_dir", fx->name))
         return INFINITY;
-    check_config(fx->name, &m.cfg, fx->config, fx->arch);
+    check_config(fx->name, &m.cfg, fx->config, fx->arch, fx->headless);
     const int64_t V = m.cfg.n_dec_vocab, C = m.cfg.d_model;
     if (!fx->headless && fx->logits.cols != V) {
         fail("%s: logits.npy has %lld columns, vocab is %lld", fx->name, (long long)fx->logits.cols, (long long)V);
