@@ -381,17 +381,13 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
     for (int d = 0; d < a->n_dtypes; d++)
         any_quant |= a->dtypes[d] != TFB_DTYPE_F32;
     for (int mi = 0; mi < a->n_models && rc == 0; mi++) {
-        if (!tfb_preset_find(a->models[mi])) { /* a directory: read its config to plan */
-            tfb_model m;
-            if ((st = tfb_model_open(a->models[mi], (uint64_t)a->seed, TFB_DTYPE_F32, &m)) != TFB_STATUS_OK) {
-                rc = tfb_cli_fail(st, "--model");
-                break;
-            }
-            rc = plan_for(a, &m.cfg, &plans[mi]);
-            tfb_model_free(&m);
-            if (rc)
-                break;
+        tfb_config mc;
+        if ((st = tfb_model_config(a->models[mi], &mc)) != TFB_STATUS_OK) {
+            rc = tfb_cli_fail(st, "--model");
+            break;
         }
+        if (!tfb_preset_find(a->models[mi]) && (rc = plan_for(a, &mc, &plans[mi])) != 0) /* a directory */
+            break;
         for (int d = 0; d < a->n_dtypes && rc == 0; d++) {
             tfb_dtype dt = a->dtypes[d];
             for (int bi = 0; bi < n_chosen && rc == 0; bi++) {
@@ -423,8 +419,26 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
                     tfb_device_info info;
                     tfb_backend_device_info(b, &info);
                     tfb_env_add_backend(res.env, iface->name, &info);
-                    st = tfb_bench_one(a, &plans[mi], b, a->models[mi], dt, cpu ? opts.n_threads : 0,
-                                       any_quant && ti == 0 && dt != TFB_DTYPE_F32, &res);
+                    /* Memory before anything is allocated: the model and the backend's copy with
+                     * the KV cache; the quantization effects add an f32 twin (host and backend). */
+                    size_t kv = tfb_config_kv_bytes(&mc, mc.n_ctx);
+                    if ((st = tfb_cli_check_fit(&mc, dt, 2, "2 copies: host and backend, plus the KV cache", kv)) !=
+                        TFB_STATUS_OK) {
+                        skip(&res, a, iface->name, a->models[mi], dt, tfb_error_last());
+                        tfb_backend_free(b);
+                        break;
+                    }
+                    bool quant = any_quant && ti == 0 && dt != TFB_DTYPE_F32;
+                    if (quant && tfb_cli_check_fit(&mc, dt, 2, "2 copies, the KV cache and an f32 twin for the "
+                                                              "quantization effects",
+                                                   kv + 2 * tfb_config_weight_bytes(&mc, TFB_DTYPE_F32)) !=
+                                     TFB_STATUS_OK) {
+                        char qwhy[600];
+                        snprintf(qwhy, sizeof qwhy, "quantization effects not measured: %s", tfb_error_last());
+                        skip(&res, a, iface->name, a->models[mi], dt, qwhy);
+                        quant = false;
+                    }
+                    st = tfb_bench_one(a, &plans[mi], b, a->models[mi], dt, cpu ? opts.n_threads : 0, quant, &res);
                     tfb_backend_free(b);
                     if (st == TFB_STATUS_UNSUPPORTED) {
                         tfb_cli_act_explain(st, &opts, iface, dt); /* says so when --act q8 is the cause */

@@ -73,6 +73,13 @@ tfb_status tfb_cli_act_explain(tfb_status s, const tfb_backend_opts *opts, const
 /* Resolve a backend by name and init it; prints the error itself and returns the exit code (0 ok). */
 int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_backend **out);
 int tfb_cmd_suite(int argc, char **argv);
+
+/* Memory a command will hold, checked before anything is allocated: `copies` copies of c's weights
+ * at wt (each named in `copies_what`, e.g. "host and backend"), plus `extra` bytes (caches, an f32
+ * twin). Fails INPUT with "<model>: <dtype> weights need X GB (...), this machine has Y GB
+ * available" when it does not fit. Available memory is MemAvailable, or TFBENCH_MEM_AVAILABLE
+ * (bytes) when set (tests). */
+tfb_status tfb_cli_check_fit(const tfb_config *c, tfb_dtype wt, int copies, const char *copies_what, size_t extra);
 int tfb_cmd_matrix(int argc, char **argv);
 /* `tfbench conform` (conform.c). */
 int tfb_cmd_conform(int argc, char **argv);

@@ -115,7 +115,13 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
 
 static int run(run_args *a) {
     tfb_model m;
-    tfb_status s = tfb_model_open(a->model, (uint64_t)a->seed, a->dtype, &m);
+    tfb_config plan;
+    tfb_status s = tfb_model_config(a->model, &plan);
+    if (s == TFB_STATUS_OK) /* the host model and the backend's copy, and the KV cache */
+        s = tfb_cli_check_fit(&plan, a->dtype, 2, "2 copies: host and backend, plus the KV cache",
+                              tfb_config_kv_bytes(&plan, a->ctx > 0 && a->ctx < plan.n_ctx ? a->ctx : plan.n_ctx));
+    if (s == TFB_STATUS_OK)
+        s = tfb_model_open(a->model, (uint64_t)a->seed, a->dtype, &m);
     if (s != TFB_STATUS_OK)
         return tfb_cli_fail(s, NULL);
     const tfb_config *c = &m.cfg;

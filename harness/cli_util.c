@@ -208,3 +208,28 @@ int tfb_cli_backend_open(const char *name, const tfb_backend_opts *opts, tfb_bac
 double tfb_now(void) {
     return tfb__now();
 }
+
+/* Bytes of memory available now: MemAvailable from /proc/meminfo, or the override. */
+static double mem_available(void) {
+    const char *o = getenv("TFBENCH_MEM_AVAILABLE");
+    if (o && *o)
+        return strtod(o, NULL);
+    FILE *f = fopen("/proc/meminfo", "r");
+    double kb = 0.0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb > 0.0 ? kb * 1024.0 : 0.0; /* unknown: 0 means "do not check" */
+}
+
+tfb_status tfb_cli_check_fit(const tfb_config *c, tfb_dtype wt, int copies, const char *copies_what, size_t extra) {
+    double avail = mem_available();
+    double need = (double)copies * (double)tfb_config_weight_bytes(c, wt) + (double)extra;
+    if (avail <= 0.0 || need <= avail)
+        return TFB_STATUS_OK;
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: %s weights need %.1f GB (%s), this machine has %.1f GB available",
+                         c->name, tfb_dtype_name(wt), need / 1e9, copies_what, avail / 1e9);
+}

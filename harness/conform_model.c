@@ -345,7 +345,16 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
     model_run mr = {0};
     const char *bname = b->iface->name;
     double t0 = tfb_now();
-    tfb_status st = tfb_model_open(model, SEED, wt, &mr.m);
+    /* Memory before anything is allocated: the model, the backend's and the reference's copies
+     * with their KV caches, and for a quantized dtype the f32 twin (host and reference). */
+    tfb_config plan;
+    tfb_status st = tfb_model_config(model, &plan);
+    if (st == TFB_STATUS_OK)
+        st = tfb_cli_check_fit(&plan, wt, 3, "3 copies: host, backend and reference, the KV caches and an f32 twin",
+                               2 * tfb_config_kv_bytes(&plan, plan.n_ctx) +
+                                   (wt != TFB_DTYPE_F32 ? 2 * tfb_config_weight_bytes(&plan, TFB_DTYPE_F32) : 0));
+    if (st == TFB_STATUS_OK)
+        st = tfb_model_open(model, SEED, wt, &mr.m);
     if (st != TFB_STATUS_OK) {
         tfb_cf_result *r = new_result(rep, a, bname, model, "load", wt, "model");
         r->verdict = TFB_CF_ERROR;

@@ -23,4 +23,7 @@ typedef struct tfb_wexpect {
  * (which may exceed cap: call with cap 0 to size). */
 int tfb__model_expect(const tfb_config *cfg, tfb_wexpect *out, int cap);
 
+/* config.json of a Hugging Face directory, parsed and named as the loader does (hf_load.c). */
+tfb_status tfb__hf_load_config(const char *dir, tfb_config *out);
+
 #endif

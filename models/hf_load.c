@@ -5,6 +5,7 @@
  * is read, and every failure is "<file>: <what>". */
 #define _POSIX_C_SOURCE 200809L
 
+#include "models/expect.h"
 #include "models/hf_load.h"
 #include "tfbench/model.h"
 
@@ -393,6 +394,20 @@ static void hf_set_name(tfb_config *c, const char *dir) {
         k = sizeof c->name - 1;
     memcpy(c->name, s, k);
     c->name[k] = '\0';
+}
+
+tfb_status tfb__hf_load_config(const char *dir, tfb_config *out) {
+    char *cfg_path = hf_join(dir, "config.json"), *text = NULL;
+    size_t len = 0;
+    tfb__hf_family fam;
+    tfb_status s = cfg_path ? hf_read_text(cfg_path, &text, &len) : tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+    if (s == TFB_STATUS_OK)
+        s = tfb__hf_parse_config(cfg_path, text, len, out, &fam);
+    if (s == TFB_STATUS_OK)
+        hf_set_name(out, dir);
+    free(text);
+    free(cfg_path);
+    return s;
 }
 
 tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) {

@@ -224,6 +224,42 @@ tfb_status tfb_model_synthetic(const tfb_config *cfg, uint64_t seed, tfb_dtype w
     return s;
 }
 
+size_t tfb_config_weight_bytes(const tfb_config *cfg, tfb_dtype wtype) {
+    tfb_model m = {.cfg = *cfg, .wtype = wtype};
+    int n = tfb__model_expect(cfg, NULL, 0);
+    tfb_wexpect *e = calloc((size_t)n, sizeof *e);
+    if (!e)
+        return SIZE_MAX;
+    tfb__model_expect(cfg, e, n);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t rows = e[i].ndim > 1 ? e[i].shape[0] : 1, cols = e[i].ndim > 1 ? e[i].shape[1] : e[i].shape[0];
+        total += tfb_dtype_row_bytes(expected_dtype(&m, e[i].kind), cols) * (size_t)rows;
+    }
+    free(e);
+    if (cfg->has_lm_head && cfg->head != TFB_HEAD_OWN && wtype != TFB_DTYPE_F32)
+        total += tfb_dtype_row_bytes(wtype, cfg->d_model) * (size_t)cfg->n_dec_vocab;
+    return total;
+}
+
+size_t tfb_config_kv_bytes(const tfb_config *cfg, int64_t n_ctx) {
+    size_t self = (size_t)(2 * cfg->dec.n_layer * tfb_config_kv_width(cfg, &cfg->dec));
+    size_t cross = tfb_config_has_cross(cfg) ? (size_t)(2 * cfg->dec.n_layer * cfg->d_model) : 0;
+    return (self + cross) * (size_t)n_ctx * sizeof(float);
+}
+
+tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out) {
+    const tfb_config *preset = tfb_preset_find(name_or_dir);
+    if (preset) {
+        *out = *preset;
+        return TFB_STATUS_OK;
+    }
+    struct stat st;
+    if (stat(name_or_dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return tfb__hf_load_config(name_or_dir, out);
+    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset nor a directory", name_or_dir);
+}
+
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out) {
     memset(out, 0, sizeof *out);
     const tfb_config *preset = tfb_preset_find(name_or_dir);

@@ -161,6 +161,13 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out);
 /* PRESET or DIR: a preset name gives synthetic weights from seed. */
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out);
 void tfb_model_free(tfb_model *m);
+/* Only the description of PRESET or DIR (a directory's config.json), nothing allocated: for
+ * planning before a model is loaded. */
+tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out);
+/* Bytes of cfg's weights held once at weight dtype wtype (with the head's quantized copy of a tied
+ * embedding), and of its KV caches for n_ctx positions. */
+size_t tfb_config_weight_bytes(const tfb_config *cfg, tfb_dtype wtype);
+size_t tfb_config_kv_bytes(const tfb_config *cfg, int64_t n_ctx);
 
 /* Weights. add takes ownership of data (malloc'ed). find returns NULL if absent. */
 tfb_status tfb_model_add(tfb_model *m, const char *name, tfb_dtype dt, int ndim, const int64_t *shape,
