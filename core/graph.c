@@ -1,4 +1,5 @@
-/* Graph construction and the activation layout. */
+/* Graph construction and the activation layout; the relative position bucket. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,27 @@ size_t tfb_graph_layout(tfb_graph *g) {
         off += (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63;
     }
     return off;
+}
+
+int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional) {
+    int64_t bucket = 0, n = num_buckets;
+    if (bidirectional) {
+        n /= 2;
+        if (rel > 0)
+            bucket += n;
+        rel = rel < 0 ? -rel : rel;
+    } else {
+        rel = rel < 0 ? -rel : 0;
+    }
+    int64_t max_exact = n / 2;
+    if (rel < max_exact)
+        return (int32_t)(bucket + rel);
+    /* torch: log(rel.float() / max_exact) / math.log(max_distance / max_exact) * (n - max_exact), all
+     * float32, then truncated toward zero. */
+    float f = logf((float)rel / (float)max_exact) / (float)log((double)max_distance / (double)max_exact) *
+              (float)(n - max_exact);
+    int64_t large = max_exact + (int64_t)f;
+    if (large > n - 1)
+        large = n - 1;
+    return (int32_t)(bucket + large);
 }

@@ -82,7 +82,11 @@ static tfb_tensor *add(tfb_graph *g, tfb_tensor *a, tfb_tensor *b) {
 static tfb_tensor *attend(tfb_session *s, tfb_graph *g, const tfb_stack *st, int64_t layer, tfb_tensor *q,
                           tfb_tensor *k, tfb_tensor *v, tfb_mask mask) {
     tfb_tensor *y = act_like(g, q, q->shape[1], "attention");
-    tfb_node *n = tfb_graph_add(g, TFB_OP_ATTENTION, y, q, k, v, NULL);
+    /* T5: self-attention adds its stack's relative position bias; cross-attention none. */
+    tfb_tensor *bias = NULL;
+    if (s->m->cfg.pos == TFB_POS_RELATIVE && mask != TFB_MASK_CROSS)
+        bias = &s->relb[st == &s->m->cfg.dec ? 1 : 0];
+    tfb_node *n = tfb_graph_add(g, TFB_OP_ATTENTION, y, q, k, v, bias);
     n->n_head = (int)st->n_head;
     /* Grouped-query attention in self-attention; cross-attention K/V have every head. */
     n->n_kv_head = mask == TFB_MASK_CROSS ? 0 : (int)tfb_stack_kv_heads(st);
@@ -178,7 +182,7 @@ static tfb_tensor *embed(tfb_session *s, tfb_graph *g, bool decoder_side) {
     tfb_node *e = tfb_graph_add(g, TFB_OP_EMBED, x, ids, tfb__sess_weight(s, own ? "dec_tok_emb" : "tok_emb"),
                                 weight_if(s, c->pos == TFB_POS_LEARNED, "", "pos_emb"),
                                 weight_if(s, c->n_type > 0, "", "type_emb"));
-    e->pos_kind = c->pos == TFB_POS_ROTARY ? TFB_POS_NONE : c->pos;
+    e->pos_kind = c->pos == TFB_POS_ROTARY || c->pos == TFB_POS_RELATIVE ? TFB_POS_NONE : c->pos;
     e->scale = c->emb_scale;
     return c->emb_norm ? norm(s, g, x, "", "emb_ln") : x;
 }
@@ -196,6 +200,11 @@ static void head(tfb_session *s, tfb_sgraph *sg, tfb_tensor *x, bool all_rows) {
         tfb_graph_add(g, TFB_OP_LAYERNORM, z, y, tfb__sess_weight(s, "mlm.ln.g"), tfb__sess_weight(s, "mlm.ln.b"),
                       NULL)->eps = c->eps;
         x = z;
+    }
+    if (c->head_scale != 1.0f) {
+        tfb_tensor *y = act_like(g, x, x->shape[1], "head_scale");
+        tfb_graph_add(g, TFB_OP_SCALE, y, x, NULL, NULL, NULL)->scale = c->head_scale;
+        x = y;
     }
     if (!all_rows) {
         tfb_tensor *last = tfb_graph_new_act(g, "last_row", 1, x->shape[1], TFB_DTYPE_F32);

@@ -80,6 +80,10 @@ int tfb__model_expect(const tfb_config *c, tfb_wexpect *out, int cap) {
         put(&l, TFB_WKIND_EMBED, c->n_type, C, "%s%s", "", "type_emb");
     if (c->emb_norm)
         norm(&l, c, "", "emb_ln");
+    if (c->pos == TFB_POS_RELATIVE && c->enc.n_layer > 0)
+        put(&l, TFB_WKIND_EMBED, c->rel_buckets, c->enc.n_head, "%s%s", "", "enc.rel_bias");
+    if (c->pos == TFB_POS_RELATIVE && c->dec.n_layer > 0)
+        put(&l, TFB_WKIND_EMBED, c->rel_buckets, c->dec.n_head, "%s%s", "", "dec.rel_bias");
     stack(&l, c, &c->enc, "enc", false);
     if (c->final_norm && c->enc.n_layer > 0)
         norm(&l, c, "", "enc_final_ln");

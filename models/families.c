@@ -14,6 +14,7 @@ static tfb_config common(void) {
         .ffn_bias = true,
         .attn_scaled = true,
         .head = TFB_HEAD_TOK_EMB,
+        .head_scale = 1.0f,
     };
 }
 
@@ -63,11 +64,30 @@ tfb_config tfb__family_llama(void) {
     return c;
 }
 
+tfb_config tfb__family_t5(bool gated) {
+    tfb_config c = common();
+    c.norm = TFB_NORM_RMS;
+    c.norm_place = TFB_NORM_PRE;
+    c.eps = 1e-6f;
+    c.final_norm = true;
+    c.pos = TFB_POS_RELATIVE;
+    c.rel_buckets = 32;
+    c.rel_max_distance = 128;
+    c.attn_bias = false;
+    c.ffn_bias = false;
+    c.attn_scaled = false;
+    c.act = gated ? TFB_ACT_GELU_TANH : TFB_ACT_RELU;
+    c.ffn_gated = gated;
+    return c;
+}
+
 void tfb__family_finish(tfb_config *c) {
     if (c->n_dec_vocab == 0)
         c->n_dec_vocab = c->n_vocab;
     if (c->emb_scale == 0.0f)
         c->emb_scale = 1.0f;
+    if (c->head_scale == 0.0f)
+        c->head_scale = 1.0f;
 }
 
 int64_t tfb_config_kv_width(const tfb_config *c, const tfb_stack *st) {

@@ -21,6 +21,12 @@ tfb_config tfb__family_marian(void);
  * grouped-query attention (the stack's n_kv_head), its own head (lm_head) unless tied. */
 tfb_config tfb__family_llama(void);
 
+/* T5 (T5ForConditionalGeneration): RMS norms before each block and closing each stack, a relative
+ * position bias on the self-attention scores (32 buckets, max distance 128), no biases, unscaled
+ * attention, a ReLU FFN (v1.0) or a gated-GELU one (v1.1, flan-t5), the head tied to the shared
+ * embedding with its input times d_model^-0.5 (set by the caller with the sizes) or its own. */
+tfb_config tfb__family_t5(bool gated);
+
 /* Derived fields once sizes are set: n_dec_vocab defaults to n_vocab. */
 void tfb__family_finish(tfb_config *c);
 

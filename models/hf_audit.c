@@ -149,11 +149,34 @@ static const tfb__hf_field mistral[] = {
     END,
 };
 
+static const tfb__hf_field t5[] = {
+    H("vocab_size", "rows of the shared embedding and the logits"), H("d_model", "model width"),
+    H("d_kv", "head width: must be d_model / num_heads"), H("d_ff", "FFN width"),
+    H("num_layers", "encoder layers"), H("num_decoder_layers", "decoder layers (null: num_layers)"),
+    H("num_heads", "attention heads"), H("relative_attention_num_buckets", "buckets of the position bias"),
+    H("relative_attention_max_distance", "where the logarithmic buckets end"),
+    H("layer_norm_epsilon", "T5LayerNorm (RMS) eps"),
+    H("feed_forward_proj", "relu, gelu, gated-gelu (gelu_new gate), gated-silu, ...: [gated-]ACT"),
+    H("dense_act_fn", "the FFN activation when saved (it overrides feed_forward_proj's, as in transformers)"),
+    H("is_gated_act", "whether the FFN is gated when saved (overrides feed_forward_proj's)"),
+    H("tie_word_embeddings", "true: head tied to the shared embedding, its input times d_model^-0.5"),
+    H("pad_token_id", "padding id"), H("eos_token_id", "end of sequence: greedy decoding stops there"),
+    H("decoder_start_token_id", "first decoder input (T5: the pad token)"),
+    H("n_positions", "legacy key: the context tfbench allocates (T5 itself has no position limit; default 512)"),
+    R("is_encoder_decoder", "true", "T5ForConditionalGeneration is an encoder-decoder"),
+    N("output_past", "legacy key (use_cache)"), N("dropout_rate", "dropout"),
+    N("classifier_dropout", "classification heads only"), N("initializer_factor", "initialisation"),
+    N("bos_token_id", "T5 has no BOS in its inputs"), N("is_decoder", "set per stack by the model"),
+    N("add_cross_attention", "the decoder always cross-attends"),
+    END,
+};
+
 static const struct {
     const char *cls;
     const tfb__hf_field *fields;
 } tables[] = {{"PretrainedConfig", common}, {"GPT2Config", gpt2},     {"BertConfig", bert},
-              {"MarianConfig", marian},     {"LlamaConfig", llama},   {"MistralConfig", mistral}};
+              {"MarianConfig", marian},     {"LlamaConfig", llama},   {"MistralConfig", mistral},
+              {"T5Config", t5}};
 
 const char *tfb__hf_audit_class(int t) {
     return t >= 0 && t < (int)(sizeof tables / sizeof tables[0]) ? tables[t].cls : NULL;
@@ -164,7 +187,7 @@ const tfb__hf_field *tfb__hf_audit_fields(int t) {
 }
 
 const tfb__hf_field *tfb__hf_audit_find(tfb__hf_family fam, const char *key) {
-    static const int cls_of[] = {[HF_GPT2] = 1, [HF_BERT] = 2, [HF_MARIAN] = 3, [HF_LLAMA] = 4, [HF_MISTRAL] = 5};
+    static const int cls_of[] = {[HF_GPT2] = 1, [HF_BERT] = 2, [HF_MARIAN] = 3, [HF_LLAMA] = 4, [HF_MISTRAL] = 5, [HF_T5] = 6};
     for (int pass = 0; pass < 2; pass++) {
         const tfb__hf_field *f = tables[pass ? 0 : cls_of[fam]].fields;
         for (; f->key; f++)

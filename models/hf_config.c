@@ -116,6 +116,8 @@ static tfb_status cfg_bool(const hf_cfg *x, const char *key, bool dflt, bool *ou
     return TFB_STATUS_OK;
 }
 
+static bool act_by_name(const char *v, tfb_act *out);
+
 static tfb_status cfg_act(const hf_cfg *x, const char *key, const char *dflt, tfb_act *out) {
     const cJSON *j = cfg_get(x, key);
     const char *v = dflt;
@@ -124,21 +126,7 @@ static tfb_status cfg_act(const hf_cfg *x, const char *key, const char *dflt, tf
             return tfb_error_set(TFB_STATUS_INPUT, "%s: \"%s\" must be a string", x->path, key);
         v = j->valuestring;
     }
-    /* transformers' ACT2FN: "gelu" is the erf form, gelu_new / gelu_pytorch_tanh the tanh one. */
-    static const struct {
-        const char *name;
-        tfb_act act;
-    } acts[] = {
-        {"gelu", TFB_ACT_GELU}, {"gelu_new", TFB_ACT_GELU_TANH}, {"gelu_pytorch_tanh", TFB_ACT_GELU_TANH},
-        {"relu", TFB_ACT_RELU}, {"swish", TFB_ACT_SILU},         {"silu", TFB_ACT_SILU},
-    };
-    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
-        if (strcmp(v, acts[i].name) == 0) {
-            *out = acts[i].act;
-            return TFB_STATUS_OK;
-        }
-    }
-    return cfg_refuse(x, key, j);
+    return act_by_name(v, out) ? TFB_STATUS_OK : cfg_refuse(x, key, j);
 }
 
 /* d_model / n_head must divide. */
@@ -161,6 +149,7 @@ static const struct {
     {"marian", "MarianMTModel", HF_MARIAN, true},
     {"llama", "LlamaForCausalLM", HF_LLAMA, true},
     {"mistral", "MistralForCausalLM", HF_MISTRAL, true},
+    {"t5", "T5ForConditionalGeneration", HF_T5, true},
 };
 #define N_CLASSES ((int)(sizeof hf_classes / sizeof hf_classes[0]))
 
@@ -383,6 +372,71 @@ static tfb_status cfg_llama(const hf_cfg *x, tfb_config *c) {
     return TFB_STATUS_OK;
 }
 
+/* An activation by transformers' ACT2FN name: "gelu" is the erf form, gelu_new /
+ * gelu_pytorch_tanh the tanh one. */
+static bool act_by_name(const char *v, tfb_act *out) {
+    static const struct {
+        const char *name;
+        tfb_act act;
+    } acts[] = {
+        {"gelu", TFB_ACT_GELU}, {"gelu_new", TFB_ACT_GELU_TANH}, {"gelu_pytorch_tanh", TFB_ACT_GELU_TANH},
+        {"relu", TFB_ACT_RELU}, {"swish", TFB_ACT_SILU},         {"silu", TFB_ACT_SILU},
+    };
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
+        if (strcmp(v, acts[i].name) == 0) {
+            *out = acts[i].act;
+            return true;
+        }
+    return false;
+}
+
+static tfb_status cfg_t5(const hf_cfg *x, tfb_config *c) {
+    int64_t L, Ld, H, F, dkv;
+    TFB_TRY(cfg_int(x, "d_model", true, 0, 1, HF_MAX_DIM, &c->d_model));
+    TFB_TRY(cfg_int(x, "num_layers", true, 0, 1, HF_MAX_LAYERS, &L));
+    TFB_TRY(cfg_int(x, "num_decoder_layers", false, L, 1, HF_MAX_LAYERS, &Ld));
+    TFB_TRY(cfg_int(x, "num_heads", true, 0, 1, HF_MAX_DIM, &H));
+    TFB_TRY(cfg_int(x, "d_ff", true, 0, 1, HF_MAX_FF, &F));
+    TFB_TRY(cfg_heads(x, c, H));
+    TFB_TRY(cfg_int(x, "d_kv", false, c->d_model / H, 1, HF_MAX_DIM, &dkv));
+    if (dkv * H != c->d_model) /* t5-3b, t5-11b: attention wider than the model */
+        return cfg_refuse(x, "d_kv", cfg_get(x, "d_kv"));
+    c->enc = (tfb_stack){.n_layer = L, .n_head = H, .d_ff = F};
+    c->dec = (tfb_stack){.n_layer = Ld, .n_head = H, .d_ff = F};
+    TFB_TRY(cfg_int(x, "vocab_size", true, 0, 1, HF_MAX_VOCAB, &c->n_vocab));
+    TFB_TRY(cfg_int(x, "n_positions", false, 512, 1, HF_MAX_POS, &c->n_ctx));
+    TFB_TRY(cfg_int(x, "relative_attention_num_buckets", false, 32, 2, 4096, &c->rel_buckets));
+    TFB_TRY(cfg_int(x, "relative_attention_max_distance", false, 128, c->rel_buckets / 2 + 1, HF_MAX_POS,
+                    &c->rel_max_distance));
+    TFB_TRY(cfg_eps(x, "layer_norm_epsilon", 1e-6, &c->eps));
+    /* feed_forward_proj "[gated-]ACT" ("gated-gelu" means gelu_new); a saved dense_act_fn /
+     * is_gated_act overrides it, as T5Config's kwargs do. */
+    const cJSON *ffp = cfg_get(x, "feed_forward_proj");
+    const char *proj = ffp && cJSON_IsString(ffp) ? ffp->valuestring : "relu";
+    if (ffp && !cJSON_IsString(ffp))
+        return cfg_refuse(x, "feed_forward_proj", ffp);
+    c->ffn_gated = strncmp(proj, "gated-", 6) == 0;
+    const char *an = c->ffn_gated ? proj + 6 : proj;
+    if (strcmp(proj, "gated-gelu") == 0)
+        an = "gelu_new";
+    if (!act_by_name(an, &c->act))
+        return cfg_refuse(x, "feed_forward_proj", ffp);
+    const cJSON *daf = cfg_get(x, "dense_act_fn");
+    if (daf && !(cJSON_IsString(daf) && act_by_name(daf->valuestring, &c->act)))
+        return cfg_refuse(x, "dense_act_fn", daf);
+    TFB_TRY(cfg_bool(x, "is_gated_act", c->ffn_gated, &c->ffn_gated));
+    bool tied;
+    TFB_TRY(cfg_bool(x, "tie_word_embeddings", true, &tied));
+    c->head = tied ? TFB_HEAD_TOK_EMB : TFB_HEAD_OWN;
+    c->head_scale = tied ? (float)(1.0 / sqrt((double)c->d_model)) : 1.0f;
+    int64_t V = c->n_vocab;
+    TFB_TRY(cfg_int(x, "pad_token_id", false, 0, 0, V - 1, &c->pad_id));
+    TFB_TRY(cfg_int(x, "eos_token_id", false, V > 1 ? 1 : 0, 0, V - 1, &c->eos_id));
+    TFB_TRY(cfg_int(x, "decoder_start_token_id", false, c->pad_id, 0, V - 1, &c->decoder_start_id));
+    c->bos_id = c->eos_id; /* T5 has no BOS */
+    return TFB_STATUS_OK;
+}
+
 /* Parse config.json text (path names it in messages) into cfg; name is set by the caller. */
 tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, tfb_config *cfg,
                                 tfb__hf_family *fam) {
@@ -400,6 +454,7 @@ tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, 
         case HF_MARIAN: *cfg = tfb__family_marian(); break;
         case HF_LLAMA:
         case HF_MISTRAL: *cfg = tfb__family_llama(); break;
+        case HF_T5: *cfg = tfb__family_t5(false); break;
         }
         s = cfg_audit(&x);
         if (s == TFB_STATUS_OK) {
@@ -409,6 +464,7 @@ tfb_status tfb__hf_parse_config(const char *path, const char *text, size_t len, 
             case HF_MARIAN: s = cfg_marian(&x, cfg); break;
             case HF_LLAMA:
             case HF_MISTRAL: s = cfg_llama(&x, cfg); break;
+            case HF_T5: s = cfg_t5(&x, cfg); break;
             }
         }
         tfb__family_finish(cfg);

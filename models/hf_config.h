@@ -8,7 +8,7 @@
 
 #include "tfbench/model.h"
 
-typedef enum tfb__hf_family { HF_GPT2, HF_BERT, HF_MARIAN, HF_LLAMA, HF_MISTRAL } tfb__hf_family;
+typedef enum tfb__hf_family { HF_GPT2, HF_BERT, HF_MARIAN, HF_LLAMA, HF_MISTRAL, HF_T5 } tfb__hf_family;
 
 /* The config.json audit (hf_audit.c; docs/hf-configs.md is the same table). */
 typedef enum tfb__hf_verdict { TFB_HF_HONOURED, TFB_HF_NO_EFFECT, TFB_HF_REFUSED } tfb__hf_verdict;
@@ -19,7 +19,7 @@ typedef struct tfb__hf_field {
     const char *why;
 } tfb__hf_field;
 /* Table t (0: PretrainedConfig, then GPT2Config, BertConfig, MarianConfig, LlamaConfig,
- * MistralConfig): its class name and
+ * MistralConfig, T5Config): its class name and
  * fields (ended by a NULL key); NULL past the last table. */
 const char *tfb__hf_audit_class(int t);
 const tfb__hf_field *tfb__hf_audit_fields(int t);

@@ -448,6 +448,7 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out) 
         case HF_MARIAN: s = tfb__hf_map_marian(&L); break;
         case HF_LLAMA:
         case HF_MISTRAL: s = tfb__hf_map_llama(&L); break;
+        case HF_T5: s = tfb__hf_map_t5(&L); break;
         }
     }
     if (s == TFB_STATUS_OK)

@@ -70,6 +70,7 @@ tfb_status tfb__hf_map_gpt2(hf_loader *L);
 tfb_status tfb__hf_map_bert(hf_loader *L);
 tfb_status tfb__hf_map_marian(hf_loader *L);
 tfb_status tfb__hf_map_llama(hf_loader *L);
+tfb_status tfb__hf_map_t5(hf_loader *L);
 bool tfb__hf_llama_inv_freq_ok(hf_loader *L, const tfb__st_file *f, const tfb__st_tensor *t);
 bool tfb__hf_ignorable(hf_loader *L, tfb__hf_family fam, const tfb__st_file *f, const tfb__st_tensor *t);
 

@@ -342,6 +342,7 @@ bool tfb__hf_ignorable(hf_loader *L, tfb__hf_family fam, const tfb__st_file *f, 
     switch (fam) {
     case HF_LLAMA:
     case HF_MISTRAL: return match_any(t->name, root, llama_pats) && tfb__hf_llama_inv_freq_ok(L, f, t);
+    case HF_T5: return false;
     case HF_GPT2: return match_any(t->name, g2_pre, g2_pats);
     case HF_BERT: return match_any(t->name, bert_pre, bert_pats) || match_any(t->name, root, bert_cls);
     case HF_MARIAN:
@@ -413,4 +414,81 @@ bool tfb__hf_llama_inv_freq_ok(hf_loader *L, const tfb__st_file *f, const tfb__s
     }
     free(x);
     return ok;
+}
+
+/* ---- T5ForConditionalGeneration ---------------------------------------------------------------- */
+
+/* One T5 attention: <hf>.{q,k,v,o}.weight -> <canon>.{wq,wk,wv,wo}. */
+static tfb_status t5_attn(hf_loader *L, const char *canon, const char *hf) {
+    static const char *const proj[4][2] = {{"q", "wq"}, {"k", "wk"}, {"v", "wv"}, {"o", "wo"}};
+    int64_t C = L->c->d_model;
+    char cn[NB], n[NB];
+    for (int k = 0; k < 4; k++)
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.%s", canon, proj[k][1]), HF_LINEAR, C, C,
+                             HF_NAMES(tfb__hf_fmt(n, NB, "%s.%s.weight", hf, proj[k][0]))));
+    return TFB_STATUS_OK;
+}
+
+static tfb_status t5_norm(hf_loader *L, const char *canon, const char *hf) {
+    char cn[NB], n[NB];
+    return tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.g", canon), HF_VEC, L->c->d_model, 0,
+                        HF_NAMES(tfb__hf_fmt(n, NB, "%s.weight", hf)));
+}
+
+/* DenseReluDense: wi (or wi_0 the gate and wi_1) and wo. */
+static tfb_status t5_ffn(hf_loader *L, const char *canon, const char *hf, const tfb_stack *st) {
+    const tfb_config *c = L->c;
+    char cn[NB], n[NB];
+    if (c->ffn_gated) {
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.wg", canon), HF_LINEAR, st->d_ff, c->d_model,
+                             HF_NAMES(tfb__hf_fmt(n, NB, "%s.wi_0.weight", hf))));
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.w1", canon), HF_LINEAR, st->d_ff, c->d_model,
+                             HF_NAMES(tfb__hf_fmt(n, NB, "%s.wi_1.weight", hf))));
+    } else {
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.w1", canon), HF_LINEAR, st->d_ff, c->d_model,
+                             HF_NAMES(tfb__hf_fmt(n, NB, "%s.wi.weight", hf))));
+    }
+    return tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.w2", canon), HF_LINEAR, c->d_model, st->d_ff,
+                        HF_NAMES(tfb__hf_fmt(n, NB, "%s.wo.weight", hf)));
+}
+
+tfb_status tfb__hf_map_t5(hf_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, V = c->n_vocab;
+    bool tied = c->head == TFB_HEAD_TOK_EMB;
+    char cn[NB], hf[NB];
+    /* The shared table, or one of its stored twins; the others must be copies of it. */
+    TFB_TRY(tfb__hf_take(L, "tok_emb", HF_TABLE, V, C,
+                         HF_NAMES("shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight",
+                                  tied ? "lm_head.weight" : NULL)));
+    static const char *const twins[] = {"shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"};
+    for (size_t k = 0; k < sizeof twins / sizeof twins[0]; k++)
+        TFB_TRY(tfb__hf_tied_copy(L, twins[k], "tok_emb"));
+    if (tied)
+        TFB_TRY(tfb__hf_tied_copy(L, "lm_head.weight", "tok_emb"));
+    else
+        TFB_TRY(tfb__hf_take(L, "lm_head", HF_LINEAR, V, C, HF_NAMES("lm_head.weight")));
+    for (int side = 0; side < 2; side++) {
+        const char *hs = side ? "decoder" : "encoder", *cs = side ? "dec" : "enc";
+        const tfb_stack *st = side ? &c->dec : &c->enc;
+        /* Layer 0's bias table, shared by every layer of the stack. */
+        TFB_TRY(tfb__hf_take(L, tfb__hf_fmt(cn, NB, "%s.rel_bias", cs), HF_TABLE, c->rel_buckets, st->n_head,
+                             HF_NAMES(tfb__hf_fmt(hf, NB, "%s.block.0.layer.0.SelfAttention.relative_attention_bias.weight", hs))));
+        for (int i = 0; i < (int)st->n_layer; i++) {
+            char p[NB];
+            tfb__hf_fmt(p, NB, "%s.block.%d.layer", hs, i);
+            TFB_TRY(t5_attn(L, tfb__hf_fmt(cn, NB, "%s.%d.attn", cs, i), tfb__hf_fmt(hf, NB, "%s.0.SelfAttention", p)));
+            TFB_TRY(t5_norm(L, tfb__hf_fmt(cn, NB, "%s.%d.ln1", cs, i), tfb__hf_fmt(hf, NB, "%s.0.layer_norm", p)));
+            if (side) {
+                TFB_TRY(t5_attn(L, tfb__hf_fmt(cn, NB, "dec.%d.xattn", i), tfb__hf_fmt(hf, NB, "%s.1.EncDecAttention", p)));
+                TFB_TRY(t5_norm(L, tfb__hf_fmt(cn, NB, "dec.%d.ln_x", i), tfb__hf_fmt(hf, NB, "%s.1.layer_norm", p)));
+            }
+            TFB_TRY(t5_ffn(L, tfb__hf_fmt(cn, NB, "%s.%d.ffn", cs, i),
+                           tfb__hf_fmt(hf, NB, "%s.%d.DenseReluDense", p, side ? 2 : 1), st));
+            TFB_TRY(t5_norm(L, tfb__hf_fmt(cn, NB, "%s.%d.ln2", cs, i),
+                            tfb__hf_fmt(hf, NB, "%s.%d.layer_norm", p, side ? 2 : 1)));
+        }
+        TFB_TRY(t5_norm(L, side ? "final_ln" : "enc_final_ln", tfb__hf_fmt(hf, NB, "%s.final_layer_norm", hs)));
+    }
+    return TFB_STATUS_OK;
 }

@@ -98,8 +98,13 @@ static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
                              c->name, (long long)c->n_vocab, (long long)c->n_dec_vocab);
     if (c->pos == TFB_POS_SINUSOIDAL && c->d_model % 2 != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: sinusoidal positions need an even d_model", c->name);
-    if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL && c->pos != TFB_POS_ROTARY)
+    if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL && c->pos != TFB_POS_ROTARY &&
+        c->pos != TFB_POS_RELATIVE)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported position kind", c->name);
+    if (c->pos == TFB_POS_RELATIVE && (c->rel_buckets < 2 || c->rel_buckets > 4096 || c->rel_max_distance <= c->rel_buckets / 2 ||
+                                       c->rel_max_distance > (INT64_C(1) << 30)))
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: relative positions need 2..4096 buckets and a max distance past the exact ones",
+                             c->name);
     if (c->pos == TFB_POS_ROTARY && !(c->rope_theta > 0.0f))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: rotary positions need a positive theta", c->name);
 

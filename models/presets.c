@@ -8,7 +8,7 @@
 
 #include "models/families.h"
 
-#define N_PRESETS 9
+#define N_PRESETS 12
 
 static tfb_config presets[N_PRESETS];
 static bool presets_ready;
@@ -52,6 +52,16 @@ static void presets_init(void) {
     presets[7].dec.n_kv_head = 4;
     presets[8] = with_ids(sized(l, "llama2-7b", 32000, 4096, 4096, 32, 11008, 0, 32), 1, 2, 2, 1);
     presets[8].dec.n_kv_head = 32;
+    /* T5: pad 0 starts the decoder, eos 1; 32 buckets up to distance 128. t5-base ties its head
+     * (input times d_model^-0.5), flan-t5-base has its own. */
+    tfb_config t = tfb__family_t5(false), tg = tfb__family_t5(true);
+    presets[9] = with_ids(sized(t, "t5-tiny", 512, 128, 64, 4, 128, 2, 2), 1, 1, 0, 0);
+    presets[9].rel_buckets = 16, presets[9].rel_max_distance = 32; /* exercised by 128-token tests */
+    presets[9].head_scale = 1.0f / sqrtf(64.0f);
+    presets[10] = with_ids(sized(t, "t5-base", 32128, 512, 768, 12, 3072, 12, 12), 1, 1, 0, 0);
+    presets[10].head_scale = 1.0f / sqrtf(768.0f);
+    presets[11] = with_ids(sized(tg, "flan-t5-base", 32128, 512, 768, 12, 2048, 12, 12), 1, 1, 0, 0);
+    presets[11].head = TFB_HEAD_OWN;
     presets_ready = true;
 }
 

@@ -49,6 +49,28 @@ static void graph_free(tfb_session *s, tfb_sgraph *sg) {
     memset(sg, 0, sizeof *sg);
 }
 
+/* A relative position bias table [buckets, H] expanded per distance: out[h, r + n_ctx - 1] =
+ * table[bucket(r), h] for r = key - query in (-n_ctx, n_ctx); bidirectional in the encoder (k 0),
+ * causal in the decoder (k 1). The buckets are computed here once, so every backend adds the same. */
+static tfb_status upload_rel_bias(tfb_session *s, int k, const tfb_stack *st) {
+    const tfb_config *c = &s->m->cfg;
+    const tfb_weight *w = tfb_model_find(s->m, k ? "dec.rel_bias" : "enc.rel_bias");
+    const float *table = w->data; // [buckets, H]
+    int64_t H = st->n_head, R = 2 * s->n_ctx - 1;
+    float *out = malloc((size_t)(H * R) * sizeof *out); // [H, R]
+    if (!out)
+        return tfb_error_set(TFB_STATUS_NOMEM, "session: out of memory");
+    for (int64_t r = -(s->n_ctx - 1); r < s->n_ctx; r++) {
+        int32_t b = tfb_rel_bucket(r, c->rel_buckets, c->rel_max_distance, k == 0);
+        for (int64_t h = 0; h < H; h++)
+            out[h * R + r + s->n_ctx - 1] = table[b * H + h];
+    }
+    s->relb[k].buf = s->wbuf;
+    tfb_status st2 = tfb_backend_upload(s->b, &s->relb[k], out, 0, (size_t)(H * R) * sizeof *out);
+    free(out);
+    return st2;
+}
+
 static tfb_status upload_weights(tfb_session *s) {
     const tfb_model *m = s->m;
     const tfb_config *c = &m->cfg;
@@ -74,11 +96,23 @@ static tfb_status upload_weights(tfb_session *s) {
         s->head.offset = total;
         total += align64(tfb_tensor_nbytes(&s->head));
     }
+    const tfb_stack *stacks[2] = {&c->enc, &c->dec};
+    for (int k = 0; k < 2 && c->pos == TFB_POS_RELATIVE; k++) {
+        if (stacks[k]->n_layer == 0)
+            continue;
+        int64_t shape[2] = {stacks[k]->n_head, 2 * s->n_ctx - 1};
+        tensor_like(&s->relb[k], k ? "dec.rel_bias.expanded" : "enc.rel_bias.expanded", TFB_DTYPE_F32, 2, shape);
+        s->relb[k].offset = total;
+        total += align64(tfb_tensor_nbytes(&s->relb[k]));
+    }
     TFB_TRY(tfb_backend_buffer_alloc(s->b, total, &s->wbuf));
     for (int i = 0; i < m->n_w; i++) {
         s->wt[i].buf = s->wbuf;
         TFB_TRY(tfb_backend_upload(s->b, &s->wt[i], m->w[i].data, 0, tfb_tensor_nbytes(&s->wt[i])));
     }
+    for (int k = 0; k < 2 && c->pos == TFB_POS_RELATIVE; k++)
+        if (stacks[k]->n_layer > 0)
+            TFB_TRY(upload_rel_bias(s, k, stacks[k]));
     if (!c->has_lm_head)
         return TFB_STATUS_OK;
     if (!head_copy) {

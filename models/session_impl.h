@@ -21,6 +21,8 @@ struct tfb_session {
     tfb_tensor head;   /* LM head [Vd, C] in the weight dtype, when tied to an embedding (a quantized
                           copy of it; unused when the head aliases an f32 embedding or is lm_head) */
     tfb_tensor *head_p;
+    tfb_tensor relb[2]; /* RELATIVE positions: the encoder's [0] and decoder's [1] bias tables expanded
+                           per distance, [n_head, 2*n_ctx - 1] (ATTENTION in[3]); in wbuf */
     tfb_buffer *kvbuf; /* every cache, one allocation */
     tfb_tensor *kv;    /* [dec.n_layer][2] self-attention K, V; then [dec.n_layer][2] cross K, V
                           (encoder-decoders), each [n_ctx, C] */

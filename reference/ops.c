@@ -192,6 +192,8 @@ static void attention(const tfb_graph *g, const tfb_node *n) {
     const float *q = F32(n->in[0]);  // [T, H*D]
     const float *k = F32(n->in[1]);  // [S, Hkv*D], rows < L valid
     const float *v = F32(n->in[2]);  // [S, Hkv*D]
+    const float *rb = n->in[3] ? F32(n->in[3]) : NULL; // [H, R] relative position bias, or none
+    int64_t R = n->in[3] ? n->in[3]->shape[1] : 0;
     float *out = F32(n->out);        // [T, H*D]
     double *score = malloc(2 * (size_t)L * sizeof *score); // [L] logits, then [L] weights
     TFB_ASSERT(score != NULL);
@@ -206,6 +208,8 @@ static void attention(const tfb_graph *g, const tfb_node *n) {
                 for (int64_t d = 0; d < D; d++)
                     dot += (double)qh[d] * kh[d];
                 score[j] = (double)n->scale * dot;
+                if (rb)
+                    score[j] += rb[h * R + (j - (p0 + t)) + (R - 1) / 2];
             }
             double *w = score + L;
             softmax_row(score, w, visible);
@@ -252,6 +256,14 @@ static void rope(const tfb_graph *g, const tfb_node *n) {
     }
 }
 
+static void scale(const tfb_graph *g, const tfb_node *n) {
+    int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
+    const float *x = F32(n->in[0]); // [T, C]
+    float *out = F32(n->out);       // [T, C]
+    for (int64_t i = 0; i < len; i++)
+        out[i] = (float)((double)n->scale * x[i]);
+}
+
 static void last_row(const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->in[0]);
     int64_t C = n->in[0]->shape[1];
@@ -290,6 +302,7 @@ tfb_status tfb__ref_node(const tfb_graph *g, const tfb_node *n, bool act_q8) {
     case TFB_OP_ARGMAX: argmax(g, n); break;
     case TFB_OP_MUL: mul(g, n); break;
     case TFB_OP_ROPE: rope(g, n); break;
+    case TFB_OP_SCALE: scale(g, n); break;
     default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "reference: op %d", (int)n->op);
     }
     return TFB_STATUS_OK;

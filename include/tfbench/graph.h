@@ -24,7 +24,9 @@
  *                 CAUSAL: L = pos+T, key j visible iff j <= pos+t.
  *                 BIDIR:  L = pos+T, all visible (encoder self-attention, pos = 0).
  *                 CROSS:  L = params.n_src, all visible (cross-attention on cached K/V).
- *               weights softmax(scale * q.k) over visible keys; out = sum w*v.
+ *               weights softmax(scale * q.k + bias) over visible keys; out = sum w*v. bias is 0, or
+ *               with in[3] (relative position bias F32[H,R], R odd): bias[h, j - (p0 + t) + (R-1)/2]
+ *               (T5: the bucketed table of layer 0 expanded per distance by tfb_rel_bucket).
  *   LAST_ROW    in: x F32[T,C]. out F32[1,C] = x[T-1] (logits of the last position only).
  *   ARGMAX      in: x F32[T,C]. out I32[T]; lowest index wins ties.
  *   MUL         in: a F32[T,C], b F32[T,C]. out = a * b (the gate of a gated FFN).
@@ -33,6 +35,7 @@
  *               out[a] = x[a] cos - x[b] sin, out[b] = x[a] sin + x[b] cos. The pairs are
  *               (i, i + D/2) for rope_layout HALF (rotate-half, Hugging Face Llama) and (2i, 2i+1)
  *               for INTERLEAVED (GGUF llama files).
+ *   SCALE       in: x F32[T,C]. out = scale * x (T5's head input rescale).
  */
 #ifndef TFBENCH_GRAPH_H
 #define TFBENCH_GRAPH_H
@@ -59,7 +62,8 @@ extern "C" {
     X(LAST_ROW, "last_row")    \
     X(ARGMAX, "argmax")        \
     X(MUL, "mul")              \
-    X(ROPE, "rope")
+    X(ROPE, "rope")            \
+    X(SCALE, "scale")
 
 typedef enum tfb_op {
 #define TFB_OP_ENUM_(name, str) TFB_OP_##name,
@@ -82,6 +86,7 @@ typedef enum tfb_pos_kind {
     TFB_POS_LEARNED,
     TFB_POS_SINUSOIDAL,
     TFB_POS_ROTARY, /* a model's positions only: ROPE on q and k; its EMBED adds none */
+    TFB_POS_RELATIVE, /* a model's positions only: a bias on the attention scores (T5); EMBED adds none */
 } tfb_pos_kind;
 
 typedef enum tfb_rope_layout {
@@ -126,6 +131,11 @@ typedef struct tfb_graph {
     void *backend_data;      /* a backend may cache per-graph state here (pipelines, primitives);
                                 freed through the backend's graph_release slot */
 } tfb_graph;
+
+/* T5's relative position bucket of key position minus query position `rel` (transformers'
+ * _relative_position_bucket: half the buckets exact, the rest logarithmic up to max_distance; the
+ * logarithm in float32 as torch computes it). Integer: every backend sees the same buckets. */
+int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional);
 
 /* Rows of t in this call: params.n_rows for dyn_rows tensors, else shape[0]. */
 int64_t tfb_graph_rows(const tfb_graph *g, const tfb_tensor *t);

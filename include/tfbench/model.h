@@ -15,6 +15,7 @@
  *   final_ln.g/.b (decoder), enc_final_ln.g/.b (encoder): when final_norm
  *   mlm.dense [C,C] + .bias, mlm.ln.g/.b (mlm_transform)
  *   lm_head [Vd,C] (head OWN), lm_head.bias [Vd] (head_bias)
+ *   enc.rel_bias, dec.rel_bias [rel_buckets, n_head] (pos RELATIVE: T5's layer-0 bias tables)
  * Matrices are stored [out, in] (Conv1D weights of GPT-2 are transposed at load).
  * Weight matrices (MATMUL in[1], lm_head, and an embedding when the head is tied to it) take the
  * model's weight dtype; embeddings used by EMBED, norms and biases stay F32. */
@@ -81,6 +82,10 @@ typedef struct tfb_config {
                           every self-attention's q and k, nothing added to the embedding) */
     float rope_theta;  /* ROTARY: base of the frequencies */
     tfb_rope_layout rope_layout; /* ROTARY: which pairs rotate together */
+    int64_t rel_buckets;      /* RELATIVE: buckets of the bias tables enc.rel_bias, dec.rel_bias
+                                 [rel_buckets, n_head] (layer 0's, shared by every layer; the
+                                 encoder's bidirectional, the decoder's causal; none in cross-attention) */
+    int64_t rel_max_distance; /* RELATIVE: distance where the logarithmic buckets end */
     int64_t n_type;    /* BERT token types (type_emb rows), else 0 */
     float emb_scale;   /* 1, or sqrt(d_model) (Marian scale_embedding) */
     bool emb_norm;     /* LayerNorm emb_ln after the embedding sum (BERT) */
@@ -101,6 +106,7 @@ typedef struct tfb_config {
     bool mlm_transform; /* BERT: dense, act, LayerNorm before the head (mlm.dense, mlm.ln) */
     tfb_head_src head;
     bool head_bias;    /* lm_head.bias [n_dec_vocab] (BERT decoder bias, Marian final_logits_bias) */
+    float head_scale;  /* the head's input is multiplied by this (T5 with a tied head: d_model^-0.5) */
     int64_t bos_id, eos_id, pad_id, decoder_start_id;
 } tfb_config;
 

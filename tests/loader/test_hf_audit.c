@@ -132,6 +132,8 @@ static const struct {
     {"MistralConfig", "{\"architectures\": [\"MistralForCausalLM\"], \"model_type\": \"mistral\", "
                       "\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
                       "\"intermediate_size\": 128, \"max_position_embeddings\": 32, \"vocab_size\": 96"},
+    {"T5Config", "{\"architectures\": [\"T5ForConditionalGeneration\"], \"model_type\": \"t5\", \"d_model\": 64, "
+                 "\"num_layers\": 2, \"num_heads\": 4, \"d_ff\": 128, \"vocab_size\": 96"},
 };
 
 static tfb_status parse_with(int b, const char *key, const char *value) {
@@ -191,6 +193,11 @@ static void check_behaviour(void) {
         }
     }
     /* Honoured values the loader cannot compute are refused the same way. */
+    if (parse_with(5, "d_kv", "32") == TFB_STATUS_OK || !strstr(tfb_error_last(), "\"d_kv\": 32 is not supported"))
+        FAIL("T5Config: d_kv * num_heads != d_model loads: %s", tfb_error_last());
+    if (parse_with(5, "feed_forward_proj", "\"gated-quick_gelu\"") == TFB_STATUS_OK ||
+        !strstr(tfb_error_last(), "\"feed_forward_proj\": \"gated-quick_gelu\" is not supported"))
+        FAIL("T5Config: an unknown feed_forward_proj loads: %s", tfb_error_last());
     if (parse_with(3, "rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}") == TFB_STATUS_OK ||
         !strstr(tfb_error_last(), "\"rope_scaling\": {\"type\":\"linear\",\"factor\":2} is not supported"))
         FAIL("LlamaConfig: rope_scaling loads or says something else: %s", tfb_error_last());
