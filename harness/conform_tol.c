@@ -46,6 +46,11 @@ static const op_tol op_table[] = {
      "exp approximation"},
     {TFB_OP_LAST_ROW, 0, 0, 0, "a copy: exact"},
     {TFB_OP_ARGMAX, 0, 0, 0, "an index: exact, lowest index wins ties"},
+    {TFB_OP_MUL, 1, 0, 0, "one product, rounded once on each side"},
+    {TFB_OP_SCALE, 1, 0, 0, "one product, rounded once on each side"},
+    {TFB_OP_ROPE, 32, 0, 1,
+     "two products and a sum of cos/sin of p*theta^(-2i/D): an f32 angle is off by ~p ulps of its "
+     "frequency, so the bound grows with the largest position p (k = p)"},
 };
 
 /* Weight dtypes change nothing in the matmul bound: both sides dequantize the same bytes, and every

@@ -91,7 +91,7 @@ void tfb__family_finish(tfb_config *c) {
 }
 
 int64_t tfb_config_kv_width(const tfb_config *c, const tfb_stack *st) {
-    return tfb_stack_kv_heads(st) * (c->d_model / st->n_head);
+    return st->n_head > 0 ? tfb_stack_kv_heads(st) * (c->d_model / st->n_head) : 0;
 }
 
 int64_t tfb_config_out_width(const tfb_config *c) {
