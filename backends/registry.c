@@ -1,4 +1,6 @@
-/* Every backend compiled in, reference first; each is probed at run time by its user. */
+/* Every backend compiled in, reference first; each is probed at run time by its user. Test builds
+ * (TFB_TEST_FAULTS: this file's copy in the tfbench_test_faults objects) list the planted-fault
+ * wrapper last. */
 #include <string.h>
 
 #include "tfbench/backend.h"
@@ -16,10 +18,11 @@ extern const tfb_backend_i tfb_backend_opencl;
 #ifdef TFB_WITH_VULKAN
 extern const tfb_backend_i tfb_backend_vulkan;
 #endif
+#ifdef TFB_TEST_FAULTS
+extern const tfb_backend_i tfb_backend_fault;
+#endif
 
-#define MAX_BACKENDS 16
-
-static const tfb_backend_i *backends[MAX_BACKENDS] = {
+static const tfb_backend_i *const backends[] = {
     &tfb_backend_reference,
 #ifdef TFB_WITH_SIMD
     &tfb_backend_simd,
@@ -33,33 +36,24 @@ static const tfb_backend_i *backends[MAX_BACKENDS] = {
 #ifdef TFB_WITH_VULKAN
     &tfb_backend_vulkan,
 #endif
+#ifdef TFB_TEST_FAULTS
+    &tfb_backend_fault,
+#endif
 };
 
-static int count_builtin(void) {
-    int n = 0;
-    while (n < MAX_BACKENDS && backends[n])
-        n++;
-    return n;
-}
+#define N_BACKENDS ((int)(sizeof backends / sizeof backends[0]))
 
 int tfb_backend_count(void) {
-    return count_builtin();
+    return N_BACKENDS;
 }
 
 const tfb_backend_i *tfb_backend_get(int i) {
-    return (i >= 0 && i < count_builtin()) ? backends[i] : NULL;
+    return (i >= 0 && i < N_BACKENDS) ? backends[i] : NULL;
 }
 
 const tfb_backend_i *tfb_backend_find(const char *name) {
-    for (int i = 0; i < count_builtin(); i++)
+    for (int i = 0; i < N_BACKENDS; i++)
         if (strcmp(backends[i]->name, name) == 0)
             return backends[i];
     return NULL;
-}
-
-void tfb_backend_register(const tfb_backend_i *iface) {
-    int n = count_builtin();
-    TFB_ASSERT(n < MAX_BACKENDS);
-    if (!tfb_backend_find(iface->name))
-        backends[n] = iface;
 }

@@ -29,12 +29,17 @@ static void usage(FILE *f) {
 
 void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *backend, const char *model,
                    const char *dtype, const char *op, const char *case_name, bool op_level) {
-    const char *fault = getenv("TFB_FAULT");
-    char env[96] = "";
-    if (strcmp(backend, "fault") == 0)
-        snprintf(env, sizeof env, "TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=%s ",
-                 fault && *fault ? fault : "none");
-    int n = snprintf(buf, len, "%stfbench conform --backend %s", env, backend);
+    /* The planted-fault wrapper exists only in the test binary tfbench-faults (backends/fault.c), set
+     * up by its environment. */
+    bool fault = strcmp(backend, "fault") == 0;
+    char env[192] = "";
+    if (fault) {
+        const char *f = getenv("TFB_FAULT"), *base = getenv("TFB_FAULT_BASE"), *only = getenv("TFB_FAULT_OP");
+        bool has_only = only && *only;
+        snprintf(env, sizeof env, "TFB_FAULT=%s TFB_FAULT_BASE=%s%s%s ", f && *f ? f : "none",
+                 base && *base ? base : "reference", has_only ? " TFB_FAULT_OP=" : "", has_only ? only : "");
+    }
+    int n = snprintf(buf, len, "%s%s conform --backend %s", env, fault ? "tfbench-faults" : "tfbench", backend);
     if (model && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " --model %s", model);
     if (n > 0 && (size_t)n < len)
@@ -209,7 +214,6 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
 }
 
 int tfb_cmd_conform(int argc, char **argv) {
-    tfb__cf_register_fault_backend();
     tfb_cf_args a = {0};
     int rc = parse(argc, argv, &a);
     if (rc != 0)

@@ -6,7 +6,8 @@
  * conform_op.c     op-level cases: single-node graphs on the backend and on the reference
  * conform_model.c  model-level cases: free-running greedy, teacher-forced logits, quantization effects
  * conform_out.c    the human table, JSON and JUnit writers
- * conform_fault.c  the planted-fault backend "fault" (registered only with TFB_ENABLE_FAULT_BACKEND=1) */
+ * The planted faults that prove it fails are a backend of their own, in test binaries only
+ * (backends/fault.c: "fault" in tfbench-faults). */
 #ifndef TFB_HARNESS_CONFORM_H
 #define TFB_HARNESS_CONFORM_H
 
@@ -142,9 +143,5 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
 /* One testsuite per backend; with --act q8 it is named "<backend> (act q8)" and every suite carries
  * an "act" property, so the JUnit of a q8 run never merges with an f32 one. */
 tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
-
-/* The planted-fault backend (conform_fault.c). Registers "fault" when TFB_ENABLE_FAULT_BACKEND=1;
- * the fault comes from TFB_FAULT (none|causal|cachepos|scale|transpose|perturb|oob|nondet|actq8). */
-void tfb__cf_register_fault_backend(void);
 
 #endif

@@ -80,13 +80,12 @@ typedef struct tfb_backend {
     tfb_backend_opts opts;
 } tfb_backend;
 
-/* The registry: every backend compiled in, in a fixed order (reference first). */
+/* The registry: every backend compiled in, in a fixed order (reference first; test binaries built
+ * with TFBENCH_TEST_FAULTS list the planted-fault wrapper "fault" last, backends/fault.c). */
 int tfb_backend_count(void);
 const tfb_backend_i *tfb_backend_get(int i);
 /* By name; NULL if not compiled in. */
 const tfb_backend_i *tfb_backend_find(const char *name);
-/* Register an extra backend at run time (tests: the planted-fault backend). */
-void tfb_backend_register(const tfb_backend_i *iface);
 
 /* Wrappers: check arguments, supply defaults for optional slots. */
 tfb_status tfb_backend_init(const tfb_backend_i *iface, const tfb_backend_opts *opts, tfb_backend **out);

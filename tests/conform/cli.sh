@@ -1,8 +1,9 @@
 #!/bin/sh
 # `tfbench conform` from the command line: the reference against itself passes with well-formed
 # JSON and JUnit (with --act q8 too, recorded so that run is told apart from an f32 one), and bad
-# usage exits 2 with `tfbench: <where>: <what>`.
-#   cli.sh TFBENCH WORKDIR smoke|act|errors
+# usage exits 2 with `tfbench: <where>: <what>`; fault-errors (TFBENCH = tfbench-faults): the
+# planted-fault backend refuses a fault, an op or a base it does not know.
+#   cli.sh TFBENCH WORKDIR smoke|act|errors|fault-errors
 set -u
 tfbench=$1 dir=$2 what=$3
 rm -rf "$dir" && mkdir -p "$dir"
@@ -47,6 +48,16 @@ assert [(p.getAttribute("name"), p.getAttribute("value")) for p in props] == [("
 PY
     grep -q "^conform: .* 0 FAIL, 0 ERROR" "$dir/out.txt" || { echo "no clean summary line"; status=1; }
     grep -q "^activations: f32" "$dir/out.txt" || { echo "the table does not say f32 activations"; status=1; }
+elif [ "$what" = fault-errors ]; then
+    expect 0 - --backend fault --op relu --op-level-only
+    export TFB_FAULT=bogus
+    expect 2 fault --backend fault --op relu
+    export TFB_FAULT=oob TFB_FAULT_OP=conv2d
+    expect 2 fault --backend fault --op relu
+    unset TFB_FAULT TFB_FAULT_OP
+    export TFB_FAULT_BASE=nosuch
+    expect 3 - --backend fault --op relu
+    unset TFB_FAULT_BASE
 elif [ "$what" = act ]; then
     # --act q8: the oracle rounds the same way, so the reference still passes with the tight bounds;
     # every case and file says q8 (a8), so it never reads as an f32 run.
@@ -83,7 +94,7 @@ PY
 else
     expect 2 --dtype --backend reference --dtype q5_1
     expect 2 --backend --backend nosuch
-    expect 2 --backend --backend fault # not registered without TFB_ENABLE_FAULT_BACKEND=1
+    expect 2 --backend --backend fault # only the test binary tfbench-faults has it
     expect 2 --model --backend reference --model no-such-model
     expect 2 --op --backend reference --op conv2d
     expect 2 conform --backend reference --op-level-only --model-level-only
@@ -98,7 +109,5 @@ else
     expect 0 - --backend reference --op relu --op-level-only --json "$dir/exists.json" --force
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["results"] and all(x["case"].startswith("relu") for x in r["results"])' \
         "$dir/exists.json" || status=1
-    TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=bogus "$tfbench" conform --backend fault --op relu >/dev/null 2>&1
-    [ $? = 2 ] || { echo "TFB_FAULT=bogus should exit 2"; status=1; }
 fi
 exit $status

@@ -36,7 +36,7 @@ errors)
   ;;
 matrix-fault)
   # one backend made to fail: FAIL in the matrix, failing JUnit testcases, exit 1
-  TFB_ENABLE_FAULT_BACKEND=1 TFB_FAULT=scale "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" \
+  TFB_FAULT=scale "$root/ci/conform-matrix.sh" --tfbench "$tfb" --out "$work/m" \
     --backend fault,reference --model gpt2-tiny --dtype f32 >"$work/stdout" 2>"$work/stderr"
   rc=$?
   [ $rc -eq 1 ] || fail "matrix with a faulty backend exited $rc, expected 1"
