@@ -243,8 +243,6 @@ static tfb_status create_device(tfb_vk *vk) {
 
 tfb_status tfb__vk_device_init(tfb_vk *vk, const tfb_backend_opts *opts) {
     vk->validation = env_on("TFB_VK_VALIDATION");
-    const char *plant = getenv("TFB_VK_PLANT");
-    vk->plant = plant ? atoi(plant) : 0;
     vk->profile = opts->profile || env_on("TFB_VK_PROFILE");
     if (vk->validation)
         TFB_TRY(setup_validation(vk));

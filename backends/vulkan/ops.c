@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/planted.h"
 #include "backends/vulkan/vk_impl.h"
 
 /* ---- per-graph state ------------------------------------------------------------------------------ */
@@ -340,15 +341,17 @@ static uint32_t ceil_div(int64_t a, int64_t b) {
 
 static void dispatch(rec *r, int pipe, const tfb_vk_push *pc, uint32_t gx, uint32_t gy, uint32_t gz) {
     vkCmdBindPipeline(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, r->vk->pipes[pipe]);
-    /* Planted fault 1 (tests only): an invalid barrier before the first dispatch (an access mask
-     * its stage cannot perform), which the validation layer must report; harmless to run. */
-    if (r->vk->plant == 1 && r->n_dispatch == 0) {
+#ifdef TFB_TEST_FAULTS
+    /* Test builds only: an invalid barrier before the first dispatch (an access mask its stage
+     * cannot perform), which the validation layer must report; harmless to run. */
+    if (r->n_dispatch == 0 && tfb__planted("vk-bad-barrier")) {
         VkMemoryBarrier bad = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                                .srcAccessMask = VK_ACCESS_HOST_WRITE_BIT,
                                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT};
         vkCmdPipelineBarrier(r->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
                              &bad, 0, NULL, 0, NULL);
     }
+#endif
     vkCmdBindDescriptorSets(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, r->vk->layout, 0, 1, &r->set, 0, NULL);
     vkCmdPushConstants(r->cmd, r->vk->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof *pc, pc);
     vkCmdDispatch(r->cmd, gx, gy, gz);
@@ -408,8 +411,7 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
             return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: matmul: K=%lld is not a multiple of 32", (long long)K);
         pc.cols = (uint32_t)K;
         pc.n = (uint32_t)N;
-        /* Planted fault 2 (tests only): the bias is dropped. */
-        if (n->in[2] && r->vk->plant != 2)
+        if (n->in[2])
             pc.mode |= TFB_VK_MATMUL_BIAS;
         int wt = (int)w->dtype;
         if (ceil_div(N, 32) > 65535)
@@ -441,9 +443,6 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
     }
     case TFB_OP_ADD:
         pc.cols = (uint32_t)n->out->shape[1];
-        /* Planted fault 4 (tests only): ADD writes one row past its rows. */
-        if (r->vk->plant == 4)
-            pc.rows++;
         dispatch_1d(r, TFB_VK_P_ADD, &pc, (int64_t)pc.rows * n->out->shape[1]);
         break;
     case TFB_OP_LAYERNORM:
@@ -571,10 +570,15 @@ tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
     tfb_status st = TFB_STATUS_OK;
     for (int i = 0; i < g->n_nodes && st == TFB_STATUS_OK; i++) {
         const tfb_node *n = &g->nodes[i];
-        if (per_node)
+        if (per_node) {
             full_barrier(cmd); /* each node timed on its own */
-        else if (vk->plant != 3) /* planted fault 3 (tests only): no barriers between nodes */
+#ifdef TFB_TEST_FAULTS
+        } else if (tfb__planted("vk-no-barriers")) {
+            /* test builds only: no barriers between nodes */
+#endif
+        } else {
             node_barrier(&hz, cmd, n);
+        }
         r.node = i;
         st = record_node(&r, n);
         if (per_node)

@@ -82,7 +82,6 @@ typedef struct tfb_vk {
     bool validation;
     int n_messages;      /* validation warnings/errors seen */
     int n_messages_seen; /* already reported as a failure */
-    int plant;           /* TFB_VK_PLANT: planted fault for tests (0 = none) */
 
     VkPhysicalDevice pdev;
     VkPhysicalDeviceProperties props;

@@ -6,8 +6,10 @@
  * reference's double may differ by ~eps*sqrt(R) relative to the values' scale; we allow
  * 32*eps*sqrt(R) per element on |x-ref| / (|ref| + rms(ref)) and its square as NMSE. Copies, ADD,
  * RELU and ARGMAX are exact. EMBED with sinusoidal positions: the float angle p*freq carries an
- * error ~p*eps, so 8*eps*(1+p). A run with TFB_VK_PLANT=2 (matmul drops its bias) or 4 (ADD writes
- * past its rows) must fail; `--selftest-only` checks that the comparator rejects known-bad data. */
+ * error ~p*eps, so 8*eps*(1+p). `--backend fault` runs the device side through the planted-fault
+ * wrapper around Vulkan (test_vk_ops_faults, TFB_FAULT_BASE=vulkan): with TFB_FAULT=bias (matmul drops
+ * its bias) or oob with TFB_FAULT_OP=add (ADD writes past its rows) it must fail; `--selftest-only`
+ * checks that the comparator rejects known-bad data. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,11 +397,25 @@ static void attention(tfb_backend *ref, tfb_backend *vk, int64_t T, int64_t H, i
 
 int main(int argc, char **argv) {
     int fails = selftest();
-    if (argc > 1 && strcmp(argv[1], "--selftest-only") == 0)
-        return fails ? 1 : 0;
+    const char *name = "vulkan";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--selftest-only") == 0)
+            return fails ? 1 : 0;
+        if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            name = argv[++i];
+        } else {
+            fprintf(stderr, "usage: %s [--selftest-only] [--backend NAME]\n", argv[0]);
+            return 2;
+        }
+    }
     tfb_backend *ref, *vk;
+    const tfb_backend_i *vi = tfb_backend_find(name);
+    if (!vi) {
+        fprintf(stderr, "FAIL: no backend %s here\n", name);
+        return 1;
+    }
     if (tfb_backend_init(tfb_backend_find("reference"), NULL, &ref) != TFB_STATUS_OK ||
-        tfb_backend_init(tfb_backend_find("vulkan"), NULL, &vk) != TFB_STATUS_OK) {
+        tfb_backend_init(vi, NULL, &vk) != TFB_STATUS_OK) {
         fprintf(stderr, "FAIL: %s\n", tfb_error_last());
         return 1;
     }
