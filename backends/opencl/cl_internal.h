@@ -78,16 +78,7 @@ typedef struct tfb_cl {
     size_t max_wg;      /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
     bool cpu;           /* CL_DEVICE_TYPE_CPU: matmul_vec instead of the local-memory tiles */
-    int fault;          /* opts->fault: planted faults for the tests' own checks (0 = none) */
 } tfb_cl;
-
-/* Planted faults (opts->fault), used only to show the tests can fail. */
-enum {
-    TFB_CL_FAULT_NONE = 0,
-    TFB_CL_FAULT_MATMUL_K = 1, /* matmul sums K-1 terms */
-    TFB_CL_FAULT_GUARD = 2,    /* add, unary and copy write one element past their output */
-    TFB_CL_FAULT_CAUSAL = 3,   /* causal attention sees every key */
-};
 
 /* ---- errors.c ---------------------------------------------------------------------------------- */
 

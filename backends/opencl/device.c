@@ -144,7 +144,6 @@ static tfb_status init_state(tfb_cl *cl, const tfb_backend_opts *opts) {
         cl->cpu = false;
     else if (mm && strcmp(mm, "vec") == 0)
         cl->cpu = true;
-    cl->fault = opts ? opts->fault : 0;
     return tfb__cl_program_build(cl);
 }
 

@@ -136,7 +136,7 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, T);
     arg_i32(&a, N);
-    arg_i32(&a, cl->fault == TFB_CL_FAULT_MATMUL_K ? K - 1 : K);
+    arg_i32(&a, K);
     if (cl->cpu && gemv) {
         size_t global[2] = {((size_t)N + TFB_CL_GV_N - 1) / TFB_CL_GV_N, (size_t)T};
         return enqueue(cl, &a, "gemv_vec", 2, global, NULL);
@@ -156,13 +156,8 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     return enqueue(cl, &a, "matmul", 2, global, local);
 }
 
-/* The number of elements an elementwise kernel writes (one too many under the guard fault). */
-static int64_t span(const tfb_cl *cl, int64_t n) {
-    return cl->fault == TFB_CL_FAULT_GUARD ? n + 1 : n;
-}
-
 static tfb_status node_add(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
-    int64_t len = span(cl, tfb_graph_rows(g, n->out) * n->out->shape[1]);
+    int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
     karg a = {.k = cl->kernels[TFB_CLK_ADD]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], sizeof(float));
@@ -173,7 +168,7 @@ static tfb_status node_add(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
 }
 
 static tfb_status node_unary(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
-    int64_t len = span(cl, tfb_graph_rows(g, n->out) * n->out->shape[1]);
+    int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
     int op = n->op == TFB_OP_GELU ? 0 : n->op == TFB_OP_GELU_TANH ? 1 : n->op == TFB_OP_RELU ? 2 : 3;
     karg a = {.k = cl->kernels[TFB_CLK_UNARY]};
     arg_tensor(&a, n->in[0], sizeof(float));
@@ -187,7 +182,7 @@ static tfb_status node_unary(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) 
 /* dst[dst_row*C ...] = src[src_row*C ...], rows*C floats. */
 static tfb_status copy_rows(tfb_cl *cl, const tfb_tensor *src, int64_t src_row, const tfb_tensor *dst,
                             int64_t dst_row, int64_t C, int64_t rows) {
-    int64_t len = span(cl, rows * C);
+    int64_t len = rows * C;
     karg a = {.k = cl->kernels[TFB_CLK_COPY]};
     cl_mem sm = tfb__cl_mem(src), dm = tfb__cl_mem(dst);
     TFB_ASSERT(src->offset % sizeof(float) == 0 && dst->offset % sizeof(float) == 0);
@@ -254,8 +249,6 @@ static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node 
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: attention %s: %lld keys outside the cache of %lld",
                              n->out->name, (long long)L, (long long)n->in[1]->shape[0]);
     int mask = n->mask == TFB_MASK_CAUSAL ? 0 : n->mask == TFB_MASK_BIDIR ? 1 : 2;
-    if (cl->fault == TFB_CL_FAULT_CAUSAL && mask == 0)
-        mask = 1;
     karg a = {.k = cl->kernels[TFB_CLK_ATTENTION]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], sizeof(float));

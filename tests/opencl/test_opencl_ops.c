@@ -8,9 +8,10 @@
  * in its buffer between guard regions filled with a byte pattern, and rows past n_rows are part of
  * the guard: any byte written there fails the case.
  *
- * Usage: test_opencl_ops [--fault N --expect nmse|guard|any] [--device D]
- *   With --fault the backend runs a planted fault and the test passes only if some case fails the
- *   named way: the proof that these checks can fail. */
+ * Usage: test_opencl_ops [--backend NAME] [--expect nmse|guard|any] [--device D]
+ *   --backend fault runs the device side through the planted-fault wrapper (test_opencl_ops_faults,
+ *   TFB_FAULT_BASE=opencl, the fault in TFB_FAULT); with --expect the test passes only if some case
+ *   fails the named way: the proof that these checks can fail. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,16 +406,16 @@ static void check(tfb_backend *ref, tfb_backend *dev, test_case *c, counts *k) {
 
 int main(int argc, char **argv) {
     tfb_backend_opts opts = {0};
-    const char *expect = NULL;
+    const char *expect = NULL, *name = "opencl";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--fault") && i + 1 < argc)
-            opts.fault = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            name = argv[++i];
         else if (!strcmp(argv[i], "--expect") && i + 1 < argc)
             expect = argv[++i];
         else if (!strcmp(argv[i], "--device") && i + 1 < argc)
             opts.device = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--fault N --expect nmse|guard|any] [--device D]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--backend NAME] [--expect nmse|guard|any] [--device D]\n", argv[0]);
             return 2;
         }
     }
@@ -423,9 +424,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tfbench: %s\n", tfb_error_last());
         return 1;
     }
-    const tfb_backend_i *ocl = tfb_backend_find("opencl");
+    const tfb_backend_i *ocl = tfb_backend_find(name);
     if (!ocl || tfb_backend_init(ocl, &opts, &dev) != TFB_STATUS_OK) {
-        fprintf(stderr, "tfbench: %s\n", ocl ? tfb_error_last() : "opencl: not compiled in");
+        fprintf(stderr, "tfbench: %s%s\n", ocl ? tfb_error_last() : name, ocl ? "" : ": not compiled in");
         tfb_backend_free(ref);
         return 3;
     }
@@ -491,7 +492,8 @@ int main(int argc, char **argv) {
         bool caught = !strcmp(expect, "nmse")    ? k.fail_nmse > 0
                       : !strcmp(expect, "guard") ? k.fail_guard > 0
                                                  : k.fail_nmse + k.fail_guard + k.fail_error > 0;
-        printf("planted fault %d: %s\n", opts.fault, caught ? "caught" : "NOT caught");
+        const char *fault = getenv("TFB_FAULT");
+        printf("planted fault %s: %s\n", fault ? fault : "(none)", caught ? "caught" : "NOT caught");
         return caught ? 0 : 1;
     }
     return k.fail_nmse + k.fail_guard + k.fail_error + k.unsupported ? 1 : 0;
