@@ -32,8 +32,12 @@
  *                              act_q8 numerics, nothing else)
  *
  * A wrapped graph is run as segments: runs of (rewritten) nodes handed to the base as graphs of their
- * own, cut after each node whose output the fault writes into and around a node run with other
- * params (cachepos), each segment keeping the base's per-graph state between calls. */
+ * own, each keeping the base's per-graph state between calls. Most faults need one segment. perturb
+ * and nondet cut after the first matmul, so that later nodes read its altered output; cachepos runs
+ * each KV_WRITE alone with other params. A backend that optimizes across nodes (oneDNN's fusions)
+ * then sees each segment alone, so a cut falls only where that changes nothing the caller reads:
+ * after a matmul (which fuses with the node after it) or around a KV_WRITE. oob writes past rows no
+ * node reads, so it writes after the whole graph rather than cut it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +67,7 @@ typedef struct fault_seg {
     tfb_graph g;    /* the base's graph: nodes [first, first + n) of the rewritten copy; its
                        backend_data is the base's, kept between calls */
     int first;
-    bool write;     /* the fault writes into the last node's output afterwards */
+    bool write;     /* the fault alters the last node's output afterwards (perturb, nondet) */
     bool shifted;   /* a lone KV_WRITE run one row late (cachepos) */
 } fault_seg;
 
@@ -363,8 +367,6 @@ static void plan_segments(const fault_ctx *c, fault_graph *fg) {
             write = first_mm;
             first_mm = false;
         }
-        if (c->fault == FAULT_OOB && overruns(n) && targeted(c, n))
-            write = true;
         if (alone && i > start)
             add_seg(fg, start, i, false, false), start = i;
         if (alone || write)
@@ -410,45 +412,44 @@ static tfb_status graph_build(fault_ctx *c, tfb_graph *g, fault_graph **out) {
 
 /* ---- running it -------------------------------------------------------------------------------------- */
 
-/* The fault's write into node n's output, after the base ran it. */
-static tfb_status plant_write(fault_ctx *c, const tfb_graph *g, const tfb_node *n) {
-    TFB_TRY(c->base->synchronize(c->base_ctx));
-    tfb_tensor *out = n->out;
-    if (c->fault == FAULT_OOB) {
-        /* one float just past the rows the node writes, where that still lies inside the buffer */
-        int64_t first = 0, rows = tfb_graph_rows(g, out);
-        if (n->op == TFB_OP_KV_WRITE) {
-            first = n->kv_at_zero ? 0 : g->params.pos;
-            rows = tfb_graph_rows(g, n->in[0]);
-        } else if (n->op == TFB_OP_LAST_ROW) {
-            rows = 1;
-        }
-        size_t at = out->offset + (size_t)(first + rows) * (size_t)tfb_tensor_row_elems(out) * sizeof(float);
-        if (at + sizeof(float) > out->buf->size)
-            return TFB_STATUS_OK;
-        tfb_tensor past = {.name = "past the output", .dtype = TFB_DTYPE_F32, .ndim = 1, .shape = {1},
-                           .buf = out->buf, .offset = at};
-        TFB_TRY(c->base->upload(c->base_ctx, &past, &(float){1.0f}, 0, sizeof(float)));
-        return c->base->synchronize(c->base_ctx);
+/* oob: one float just past the rows node n writes, where that still lies inside its buffer. */
+static tfb_status overrun(fault_ctx *c, const tfb_graph *g, const tfb_node *n) {
+    const tfb_tensor *out = n->out;
+    int64_t first = 0, rows = tfb_graph_rows(g, out);
+    if (n->op == TFB_OP_KV_WRITE) {
+        first = n->kv_at_zero ? 0 : g->params.pos;
+        rows = tfb_graph_rows(g, n->in[0]);
+    } else if (n->op == TFB_OP_LAST_ROW) {
+        rows = 1;
     }
-    /* perturb, nondet: the largest element of the output */
-    bool nondet = c->fault == FAULT_NONDET;
-    if (nondet && c->n_compute % 2 == 0)
+    size_t at = out->offset + (size_t)(first + rows) * (size_t)tfb_tensor_row_elems(out) * sizeof(float);
+    if (at + sizeof(float) > out->buf->size)
         return TFB_STATUS_OK;
-    int64_t len = tfb_graph_rows(g, out) * out->shape[1], best = 0;
+    tfb_tensor past = {.name = "past the output", .dtype = TFB_DTYPE_F32, .ndim = 1, .shape = {1},
+                       .buf = out->buf, .offset = at};
+    return c->base->upload(c->base_ctx, &past, &(float){1.0f}, 0, sizeof(float));
+}
+
+/* perturb, nondet: the largest element of node n's output altered, after the base ran it. */
+static tfb_status alter(fault_ctx *c, const tfb_graph *g, const tfb_node *n) {
+    bool nondet = c->fault == FAULT_NONDET;
+    if (nondet && c->n_compute % 2 == 0) /* every second compute */
+        return TFB_STATUS_OK;
+    TFB_TRY(c->base->synchronize(c->base_ctx));
+    int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1], best = 0;
     float *x = malloc((size_t)len * sizeof *x);
     if (!x)
         return tfb_error_set(TFB_STATUS_NOMEM, "fault: out of memory");
-    tfb_status s = c->base->download(c->base_ctx, out, x, 0, (size_t)len * sizeof *x);
+    tfb_status s = c->base->download(c->base_ctx, n->out, x, 0, (size_t)len * sizeof *x);
     if (s == TFB_STATUS_OK) {
         for (int64_t k = 1; k < len; k++)
             if (fabsf(x[k]) > fabsf(x[best]))
                 best = k;
         float v = nondet ? nextafterf(x[best], INFINITY) : x[best] * (1.0f + 1e-3f);
-        s = c->base->upload(c->base_ctx, out, &v, (size_t)best * sizeof v, sizeof v);
+        s = c->base->upload(c->base_ctx, n->out, &v, (size_t)best * sizeof v, sizeof v);
     }
     free(x);
-    return s == TFB_STATUS_OK ? c->base->synchronize(c->base_ctx) : s;
+    return s;
 }
 
 static tfb_status fault_compute(void *ctx, tfb_graph *g) {
@@ -478,10 +479,16 @@ static tfb_status fault_compute(void *ctx, tfb_graph *g) {
             s->g.params.pos += 1;
         TFB_TRY(c->base->compute(c->base_ctx, &s->g));
         if (s->write)
-            TFB_TRY(plant_write(c, g, &s->g.nodes[s->g.n_nodes - 1]));
+            TFB_TRY(alter(c, g, &s->g.nodes[s->g.n_nodes - 1]));
+    }
+    if (c->fault == FAULT_OOB) {
+        TFB_TRY(c->base->synchronize(c->base_ctx));
+        for (int i = 0; i < fg->n_nodes; i++)
+            if (overruns(&fg->nodes[i]) && targeted(c, &fg->nodes[i]))
+                TFB_TRY(overrun(c, g, &fg->nodes[i]));
     }
     c->n_compute++;
-    return TFB_STATUS_OK;
+    return TFB_STATUS_OK; /* the writes complete with the base's pending work (synchronize, download) */
 }
 
 static void fault_free(void *ctx) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backends/onednn/onednn.h"
+#include "backends/planted.h"
 
 static bool key_eq(const dnn_key *a, const dnn_key *b) {
     return memcmp(a, b, sizeof *a) == 0;
@@ -70,10 +71,14 @@ tfb_status tfb__dnn_weight_get(dnn_ctx *c, const tfb_tensor *w, const dnnl_memor
         c->cap_wc = cap;
     }
     /* The stored matrix is [N,K] row-major: as the matmul's [K,N] weights that is tag ba. */
+    dnnl_format_tag_t tag = dnnl_ba;
+#ifdef TFB_TEST_FAULTS
+    if (tfb__planted("onednn-layout"))
+        tag = dnnl_ab; /* test builds only: the weights read untransposed */
+#endif
     dnnl_memory_desc_t plain;
     dnnl_dims_t dims = {w->shape[1], w->shape[0]};
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&plain, 2, dims, tfb__dnn_dtype(w->dtype),
-                                            c->fault == 1 ? dnnl_ab : dnnl_ba));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&plain, 2, dims, tfb__dnn_dtype(w->dtype), tag));
     dnn_wcache e = {.src = src, .buf = w->buf, .md = *md};
     if (dnnl_memory_desc_equal(&plain, md)) {
         DNNL_CHECK(dnnl_memory_create(&e.mem, md, c->engine, (void *)src));

@@ -55,7 +55,6 @@ static tfb_status dnn_init(const tfb_backend_opts *opts, void **out) {
     /* Debian's oneDNN runs on OpenMP: its thread count is OpenMP's. */
     c->n_threads = opts->n_threads > 0 ? opts->n_threads : omp_get_num_procs();
     omp_set_num_threads(c->n_threads);
-    c->fault = opts->fault;
     c->cap_prims = 4096;
     c->prims = calloc((size_t)c->cap_prims, sizeof *c->prims);
     if (!c->prims) {

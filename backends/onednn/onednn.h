@@ -62,8 +62,6 @@ typedef struct dnn_ctx {
     dnnl_stream_t stream;
     dnnl_stream_t *tstreams; /* one per thread for attention tasks (made on first use) */
     int n_threads;
-    int fault; /* test-only planted fault: 1 weights read untransposed, 2 no causal mask, 3 eltwise
-                  over all allocated rows, 4 fuse an activation whose input is read elsewhere */
     dnn_prim *prims;
     int n_prims, cap_prims;
     dnn_wcache *wc;

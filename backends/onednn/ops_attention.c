@@ -246,8 +246,7 @@ tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, con
     int64_t p0 = g->params.pos;
     int64_t L = n->mask == TFB_MASK_CROSS ? g->params.n_src : p0 + T;
     TFB_ASSERT(L >= 1 && L <= a.S && T <= a.Tmax);
-    /* Planted fault 2 (tests only): no causal mask, every row sees all L keys. */
-    bool causal = n->mask == TFB_MASK_CAUSAL && c->fault != 2;
+    bool causal = n->mask == TFB_MASK_CAUSAL;
     int64_t n_blocks = (T + ATT_BLOCK - 1) / ATT_BLOCK;
     a.Hg = heads_per_task(a.H, n_blocks, c->n_threads);
     int64_t n_groups = a.H / a.Hg;

@@ -19,7 +19,6 @@ typedef struct tfb_backend_opts {
     const char *device; /* GPU backends: index or name substring; NULL = first */
     const char *isa;    /* simd: force a lower path ("avx2", "scalar"); NULL = best */
     bool profile;       /* enable device timers where offered */
-    int fault;          /* test-only planted-fault backend: which fault (0 = none) */
     /* MATMUL with q8_0/q4_0 weights rounds its activation rows through tfb_quantize_act_q8 first, so
      * the dot products can be integer (llama.cpp's numerics for quantized weights). Off: activations
      * stay f32 and every backend computes the same sums. On: the reference oracle rounds the same way,

@@ -5,12 +5,13 @@
  * Unsupported (op, dtype) is its own verdict and must match what oneDNN says about this CPU.
  *
  *   test_onednn_ops                  every case must pass (exit 0), else exit 1
- *   test_onednn_ops --fault N        planted fault in the backend (1: weights read untransposed,
- *                                    2: no causal mask, 3: eltwise writes every allocated row,
- *                                    4: activation or residual add fused though the matmul's
- *                                    output is read elsewhere):
- *                                    exit 0 only if some case FAILS, so the check is shown to
- *                                    catch it. */
+ *   test_onednn_ops [--backend NAME] [--expect-fail]
+ *     --backend fault: oneDNN through the planted-fault wrapper (test_onednn_ops_faults,
+ *     TFB_FAULT_BASE=onednn, TFB_FAULT=causal: no causal mask; oob: ADD, activations and copies write
+ *     past their rows); --expect-fail: a planted fault is on (that, or TFB_PLANT inside the backend:
+ *     onednn-layout, weights read untransposed; onednn-fuse, an activation or residual add fused
+ *     though the matmul's output is read elsewhere) and the test exits 0 only if some case FAILS, so
+ *     the check is shown to catch it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,18 +459,27 @@ static void *make_input(const tcase *c, int i) {
 }
 
 int main(int argc, char **argv) {
-    int fault = 0;
-    if (argc == 3 && strcmp(argv[1], "--fault") == 0)
-        fault = atoi(argv[2]);
+    const char *name = "onednn";
+    bool expect_fail = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            name = argv[++i];
+        } else if (strcmp(argv[i], "--expect-fail") == 0) {
+            expect_fail = true;
+        } else {
+            fprintf(stderr, "usage: %s [--backend NAME] [--expect-fail]\n", argv[0]);
+            return 2;
+        }
+    }
     tfb_backend *ref = NULL, *dnn = NULL;
     /* Three threads whatever the machine: attention then splits its work into concurrent tasks
      * (query blocks, and head groups of 2 for the 12-head single-row cases), the path a 1-core
      * machine's default would never take. */
-    tfb_backend_opts o = {.fault = fault, .n_threads = 3};
+    tfb_backend_opts o = {.n_threads = 3};
     TFB_ASSERT(tfb_backend_init(tfb_backend_find("reference"), NULL, &ref) == TFB_STATUS_OK);
-    const tfb_backend_i *di = tfb_backend_find("onednn");
+    const tfb_backend_i *di = tfb_backend_find(name);
     if (!di || tfb_backend_init(di, &o, &dnn) != TFB_STATUS_OK) {
-        printf("onednn unavailable: %s\n", tfb_error_last());
+        printf("%s unavailable: %s\n", name, di ? tfb_error_last() : "not compiled in");
         return 1;
     }
     build_cases();
@@ -533,10 +543,11 @@ int main(int argc, char **argv) {
     for (int op = 0; op < TFB_OP_COUNT; op++)
         if (worst[op] > 0)
             printf(" %s %.2e", tfb_op_name((tfb_op)op), worst[op]);
-    printf("\n%d cases: %d ok, %d failed, %d unsupported (fault %d)\n", n_cases, passes, fails, unsup, fault);
+    printf("\n%d cases: %d ok, %d failed, %d unsupported%s\n", n_cases, passes, fails, unsup,
+           expect_fail ? " (a planted fault must be caught)" : "");
     tfb_backend_free(dnn);
     tfb_backend_free(ref);
-    if (fault)
+    if (expect_fail)
         return fails > 0 ? 0 : 1; /* the planted fault must be caught */
     return fails ? 1 : 0;
 }
