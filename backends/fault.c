@@ -64,9 +64,8 @@ static const char *const fault_names[FAULT_COUNT] = {"none", "causal",  "cachepo
 
 /* One run of nodes given to the base as a graph. */
 typedef struct fault_seg {
-    tfb_graph g;    /* the base's graph: nodes [first, first + n) of the rewritten copy; its
-                       backend_data is the base's, kept between calls */
-    int first;
+    tfb_graph g;    /* the base's graph over a run of the rewritten nodes; its backend_data is the
+                       base's, kept between calls */
     bool write;     /* the fault alters the last node's output afterwards (perturb, nondet) */
     bool shifted;   /* a lone KV_WRITE run one row late (cachepos) */
 } fault_seg;
@@ -79,8 +78,8 @@ typedef struct fault_graph {
     fault_seg *segs;
     int n_segs;
     tfb_buffer *wbuf;         /* weight copies on the base (transpose, dropk) [n_nodes] */
-    tfb_tensor *wt;           /* their tensors, and the weights they replace [n_nodes] */
-    const tfb_tensor **wsrc;
+    tfb_tensor *wt;           /* their tensors [n_nodes] */
+    const tfb_tensor **wsrc;  /* the weights they stand for [n_nodes] */
     int n_w;
 } fault_graph;
 
@@ -348,7 +347,6 @@ static void fault_graph_release(void *ctx, tfb_graph *g) {
 
 static void add_seg(fault_graph *fg, int first, int end, bool write, bool shifted) {
     fault_seg *s = &fg->segs[fg->n_segs++];
-    s->first = first;
     s->g.nodes = fg->nodes + first;
     s->g.n_nodes = s->g.cap_nodes = end - first;
     s->write = write;
@@ -367,10 +365,14 @@ static void plan_segments(const fault_ctx *c, fault_graph *fg) {
             write = first_mm;
             first_mm = false;
         }
-        if (alone && i > start)
-            add_seg(fg, start, i, false, false), start = i;
-        if (alone || write)
-            add_seg(fg, start, i + 1, write, alone), start = i + 1;
+        if (alone && i > start) {
+            add_seg(fg, start, i, false, false);
+            start = i;
+        }
+        if (alone || write) {
+            add_seg(fg, start, i + 1, write, alone);
+            start = i + 1;
+        }
     }
     if (start < fg->n_nodes)
         add_seg(fg, start, fg->n_nodes, false, false);
