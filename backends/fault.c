@@ -25,6 +25,15 @@
  *                              tensor's end (a guard overwrite) when they write all of its rows
  *                   nondet     every second compute moves the first matmul's largest output by one
  *                              ulp: within tolerance, so only --determinism can catch it
+ *                   ropepos    ROPE of a one-token decode step rotates at one position past the right one
+ *                              (each ROPE run alone): the prompt's keys are right, the decode's off by one
+ *                   ropelayout ROPE's pairs swapped: rotate-half for interleaved and back
+ *                   kvmap      grouped-query attention: query head h reads kv head h % Hkv instead of
+ *                              h / (H / Hkv) (q's heads permuted before, the output's back after)
+ *                   relsign    the relative position bias with the distance's sign swapped (its
+ *                              per-distance table mirrored: bidirectional buckets read as causal)
+ *                   relenc     the decoder's self-attention adds the encoder's relative bias
+ *                   headscale  SCALE multiplies by 1 (T5's d_model^-0.5 head rescale dropped)
  *                   actq8      matmul activations rounded to 8 bits (act_q8 forced on the base) while
  *                              conform's oracle keeps f32: changes q8_0/q4_0 matmuls only, by ~4e-3 of
  *                              the output's RMS, which the eps*sqrt(K) bound must tell from f32 sums
@@ -57,17 +66,26 @@ enum {
     FAULT_OOB,
     FAULT_NONDET,
     FAULT_ACTQ8,
+    FAULT_ROPEPOS,
+    FAULT_ROPELAYOUT,
+    FAULT_KVMAP,
+    FAULT_RELSIGN,
+    FAULT_RELENC,
+    FAULT_HEADSCALE,
     FAULT_COUNT
 };
 static const char *const fault_names[FAULT_COUNT] = {"none", "causal",  "cachepos", "scale",  "transpose", "bias",
-                                                     "dropk", "perturb", "oob",      "nondet", "actq8"};
+                                                     "dropk", "perturb", "oob",      "nondet", "actq8",
+                                                     "ropepos", "ropelayout", "kvmap", "relsign", "relenc",
+                                                     "headscale"};
 
 /* One run of nodes given to the base as a graph. */
 typedef struct fault_seg {
     tfb_graph g;    /* the base's graph over a run of the rewritten nodes; its backend_data is the
                        base's, kept between calls */
     bool write;     /* the fault alters the last node's output afterwards (perturb, nondet) */
-    bool shifted;   /* a lone KV_WRITE run one row late (cachepos) */
+    bool shifted;   /* a lone KV_WRITE run one row late (cachepos), a lone ROPE one position late (ropepos) */
+    bool permute;   /* a lone grouped-query ATTENTION with q's heads permuted (kvmap) */
 } fault_seg;
 
 /* Per wrapped graph, in its backend_data. */
@@ -91,6 +109,7 @@ typedef struct fault_ctx {
     bool refuse_act_q8; /* act_q8 asked of a base that does not offer it */
     int64_t n_compute;
     fault_graph *graphs;
+    tfb_tensor *enc_bias; /* relenc: the relative bias an encoder's attention adds */
 } fault_ctx;
 
 /* ---- the base and the options ------------------------------------------------------------------ */
@@ -240,7 +259,14 @@ static bool overruns(const tfb_node *n) {
 }
 
 /* An F32 copy of weight w [N,K] on the base: transposed (square w), or with column K-1 zero. */
-static tfb_status weight_copy(fault_ctx *c, fault_graph *fg, const tfb_tensor *w, bool transpose,
+/* How weight_copy alters the copy. */
+typedef enum copy_mode {
+    COPY_TRANSPOSE, /* [N, K] read as its transpose */
+    COPY_DROPK,     /* each row's last column zero: the matmul sums K-1 terms */
+    COPY_MIRROR,    /* each row reversed: a relative position bias with the distance's sign swapped */
+} copy_mode;
+
+static tfb_status weight_copy(fault_ctx *c, fault_graph *fg, const tfb_tensor *w, copy_mode mode,
                               tfb_tensor **out) {
     for (int i = 0; i < fg->n_w; i++)
         if (fg->wsrc[i] == w) {
@@ -261,8 +287,10 @@ static tfb_status weight_copy(fault_ctx *c, fault_graph *fg, const tfb_tensor *w
             tfb_dequantize_row(w->dtype, raw + (size_t)r * rb, dense + r * K, K);
         for (int64_t r = 0; r < N; r++)
             for (int64_t k = 0; k < K; k++)
-                if (transpose)
+                if (mode == COPY_TRANSPOSE)
                     dst[k * N + r] = dense[r * K + k];
+                else if (mode == COPY_MIRROR)
+                    dst[r * K + k] = dense[r * K + (K - 1 - k)];
                 else
                     dst[r * K + k] = k == K - 1 ? 0.0f : dense[r * K + k];
         memset(buf, 0, sizeof *buf);
@@ -304,13 +332,33 @@ static tfb_status rewrite(fault_ctx *c, fault_graph *fg, tfb_node *n, bool *tran
         break;
     case FAULT_TRANSPOSE:
         if (w && !*transposed && w->shape[0] == w->shape[1]) {
-            TFB_TRY(weight_copy(c, fg, w, true, &n->in[1]));
+            TFB_TRY(weight_copy(c, fg, w, COPY_TRANSPOSE, &n->in[1]));
             *transposed = true;
         }
         break;
     case FAULT_DROPK:
         if (w)
-            TFB_TRY(weight_copy(c, fg, w, false, &n->in[1]));
+            TFB_TRY(weight_copy(c, fg, w, COPY_DROPK, &n->in[1]));
+        break;
+    case FAULT_ROPELAYOUT:
+        if (n->op == TFB_OP_ROPE)
+            n->rope_layout = n->rope_layout == TFB_ROPE_HALF ? TFB_ROPE_INTERLEAVED : TFB_ROPE_HALF;
+        break;
+    case FAULT_RELSIGN:
+        if (n->op == TFB_OP_ATTENTION && n->in[3])
+            TFB_TRY(weight_copy(c, fg, n->in[3], COPY_MIRROR, &n->in[3]));
+        break;
+    case FAULT_RELENC:
+        /* The encoder graph is built (first computed) before the decoder's. */
+        if (n->op == TFB_OP_ATTENTION && n->in[3] && n->mask == TFB_MASK_BIDIR)
+            c->enc_bias = n->in[3];
+        else if (n->op == TFB_OP_ATTENTION && n->in[3] && n->mask == TFB_MASK_CAUSAL && c->enc_bias &&
+                 c->enc_bias->shape[0] == n->in[3]->shape[0] && c->enc_bias->shape[1] == n->in[3]->shape[1])
+            n->in[3] = c->enc_bias;
+        break;
+    case FAULT_HEADSCALE:
+        if (n->op == TFB_OP_SCALE)
+            n->scale = 1.0f;
         break;
     default: break;
     }
@@ -345,12 +393,13 @@ static void fault_graph_release(void *ctx, tfb_graph *g) {
     g->backend_data = NULL;
 }
 
-static void add_seg(fault_graph *fg, int first, int end, bool write, bool shifted) {
+static void add_seg(fault_graph *fg, int first, int end, bool write, bool shifted, bool permute) {
     fault_seg *s = &fg->segs[fg->n_segs++];
     s->g.nodes = fg->nodes + first;
     s->g.n_nodes = s->g.cap_nodes = end - first;
     s->write = write;
     s->shifted = shifted;
+    s->permute = permute;
 }
 
 /* Cut the rewritten nodes into segments (see the top of the file). */
@@ -359,23 +408,27 @@ static void plan_segments(const fault_ctx *c, fault_graph *fg) {
     int start = 0;
     for (int i = 0; i < fg->n_nodes; i++) {
         const tfb_node *n = &fg->nodes[i];
-        bool alone = c->fault == FAULT_CACHEPOS && n->op == TFB_OP_KV_WRITE && !n->kv_at_zero && targeted(c, n);
+        bool shift = targeted(c, n) && ((c->fault == FAULT_CACHEPOS && n->op == TFB_OP_KV_WRITE && !n->kv_at_zero) ||
+                                        (c->fault == FAULT_ROPEPOS && n->op == TFB_OP_ROPE));
+        bool perm = c->fault == FAULT_KVMAP && n->op == TFB_OP_ATTENTION && n->n_kv_head > 0 &&
+                    n->n_kv_head < n->n_head && targeted(c, n);
+        bool alone = shift || perm;
         bool write = false;
         if ((c->fault == FAULT_PERTURB || c->fault == FAULT_NONDET) && n->op == TFB_OP_MATMUL && targeted(c, n)) {
             write = first_mm;
             first_mm = false;
         }
         if (alone && i > start) {
-            add_seg(fg, start, i, false, false);
+            add_seg(fg, start, i, false, false, false);
             start = i;
         }
         if (alone || write) {
-            add_seg(fg, start, i + 1, write, alone);
+            add_seg(fg, start, i + 1, write, shift, perm);
             start = i + 1;
         }
     }
     if (start < fg->n_nodes)
-        add_seg(fg, start, fg->n_nodes, false, false);
+        add_seg(fg, start, fg->n_nodes, false, false, false);
 }
 
 static tfb_status graph_build(fault_ctx *c, tfb_graph *g, fault_graph **out) {
@@ -454,6 +507,30 @@ static tfb_status alter(fault_ctx *c, const tfb_graph *g, const tfb_node *n) {
     return s;
 }
 
+/* kvmap: the kernel pairs query head j with kv head j / (H / Hkv). Query head h is moved to
+ * j(h) = (h % Hkv) * (H / Hkv) + h / Hkv, so it is paired with kv head h % Hkv; the output's heads
+ * are moved back after (inverse). In place: q is read by this attention alone. */
+static tfb_status permute_heads(fault_ctx *c, const tfb_graph *g, const tfb_node *n, bool inverse) {
+    tfb_tensor *t = inverse ? n->out : n->in[0];
+    int64_t T = tfb_graph_rows(g, t), HD = t->shape[1], H = n->n_head, Hkv = n->n_kv_head, D = HD / H;
+    size_t bytes = (size_t)(T * HD) * sizeof(float);
+    float *x = malloc(bytes), *y = malloc(bytes); // [T, H*D]
+    tfb_status s = x && y ? c->base->synchronize(c->base_ctx) : tfb_error_set(TFB_STATUS_NOMEM, "fault: out of memory");
+    if (s == TFB_STATUS_OK)
+        s = c->base->download(c->base_ctx, t, x, 0, bytes);
+    for (int64_t r = 0; s == TFB_STATUS_OK && r < T; r++)
+        for (int64_t h = 0; h < H; h++) {
+            int64_t j = (h % Hkv) * (H / Hkv) + h / Hkv;
+            const float *from = x + r * HD + (inverse ? j : h) * D;
+            memcpy(y + r * HD + (inverse ? h : j) * D, from, (size_t)D * sizeof(float));
+        }
+    if (s == TFB_STATUS_OK)
+        s = c->base->upload(c->base_ctx, t, y, 0, bytes);
+    free(x);
+    free(y);
+    return s;
+}
+
 static tfb_status fault_compute(void *ctx, tfb_graph *g) {
     fault_ctx *c = ctx;
     fault_graph *fg = g->backend_data;
@@ -477,9 +554,16 @@ static tfb_status fault_compute(void *ctx, tfb_graph *g) {
         sg.backend_data = s->g.backend_data;
         s->g = sg;
         const tfb_node *n = &s->g.nodes[0];
-        if (s->shifted && s->g.params.pos + tfb_graph_rows(g, n->in[0]) + 1 <= n->out->shape[0])
+        /* ropepos shifts decode steps only: a shift of every call would keep every distance and go
+         * unseen by attention, the classic bug is a decode position off by one against the prompt's. */
+        if (s->shifted && (n->op == TFB_OP_ROPE ? tfb_graph_rows(g, n->in[0]) == 1
+                                                : s->g.params.pos + tfb_graph_rows(g, n->in[0]) + 1 <= n->out->shape[0]))
             s->g.params.pos += 1;
+        if (s->permute)
+            TFB_TRY(permute_heads(c, g, n, false));
         TFB_TRY(c->base->compute(c->base_ctx, &s->g));
+        if (s->permute)
+            TFB_TRY(permute_heads(c, g, n, true));
         if (s->write)
             TFB_TRY(alter(c, g, &s->g.nodes[s->g.n_nodes - 1]));
     }
