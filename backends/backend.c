@@ -32,13 +32,13 @@ void tfb_backend_free(tfb_backend *b) {
 }
 
 /* A MATMUL whose activations act_q8 would round, on a backend that cannot. */
-static bool act_q8_refused(const tfb_backend *b, tfb_op op, tfb_dtype wtype) {
-    return b->opts.act_q8 && !b->iface->act_q8 && op == TFB_OP_MATMUL &&
-           (wtype == TFB_DTYPE_Q8_0 || wtype == TFB_DTYPE_Q4_0);
+static bool act_q8_refused(const tfb_backend *b, const tfb_node *n) {
+    return b->opts.act_q8 && !b->iface->act_q8 && n->op == TFB_OP_MATMUL &&
+           (n->in[1]->dtype == TFB_DTYPE_Q8_0 || n->in[1]->dtype == TFB_DTYPE_Q4_0);
 }
 
-bool tfb_backend_supports(tfb_backend *b, tfb_op op, tfb_dtype wtype) {
-    return !act_q8_refused(b, op, wtype) && b->iface->supports(b->ctx, op, wtype);
+bool tfb_backend_supports(tfb_backend *b, const tfb_node *n) {
+    return tfb_node_well_formed(n) && !act_q8_refused(b, n) && b->iface->supports(b->ctx, n);
 }
 
 tfb_status tfb_backend_buffer_alloc(tfb_backend *b, size_t size, tfb_buffer **out) {
@@ -89,7 +89,7 @@ tfb_status tfb_backend_compute(tfb_backend *b, tfb_graph *g) {
                              (long long)g->params.n_rows, (long long)g->max_rows);
     for (int i = 0; i < g->n_nodes; i++) {
         const tfb_node *n = &g->nodes[i];
-        if (n->op == TFB_OP_MATMUL && act_q8_refused(b, n->op, n->in[1]->dtype))
+        if (n->op == TFB_OP_MATMUL && act_q8_refused(b, n))
             return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: matmul %s: act_q8 (8-bit activations) not offered",
                                  b->iface->name, n->out->name);
     }

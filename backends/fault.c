@@ -196,11 +196,11 @@ static bool quantized(tfb_dtype t) {
     return t == TFB_DTYPE_Q8_0 || t == TFB_DTYPE_Q4_0;
 }
 
-static bool fault_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+static bool fault_supports(void *ctx, const tfb_node *n) {
     fault_ctx *c = ctx;
-    if (c->refuse_act_q8 && op == TFB_OP_MATMUL && quantized(wtype))
+    if (c->refuse_act_q8 && n->op == TFB_OP_MATMUL && quantized(n->in[1]->dtype))
         return false;
-    return c->base->supports(c->base_ctx, op, wtype);
+    return c->base->supports(c->base_ctx, n);
 }
 
 static tfb_status fault_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {

@@ -115,3 +115,84 @@ int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, b
         large = n - 1;
     return (int32_t)(bucket + large);
 }
+
+/* ---- node validation ---------------------------------------------------------------------------- */
+
+static bool is_f32(const tfb_tensor *t) {
+    return t && t->dtype == TFB_DTYPE_F32;
+}
+
+/* The contiguous width: the last dim (a [C] vector's only one). */
+static int64_t cols_of(const tfb_tensor *t) {
+    return t->ndim >= 2 ? t->shape[t->ndim - 1] : t->shape[0];
+}
+
+int64_t tfb_node_head_size(const tfb_node *n) {
+    if ((n->op != TFB_OP_ATTENTION && n->op != TFB_OP_ROPE) || !n->in[0] || n->n_head < 1 ||
+        cols_of(n->in[0]) % n->n_head != 0)
+        return 0;
+    return cols_of(n->in[0]) / n->n_head;
+}
+
+bool tfb_node_attention_plain(const tfb_node *n) {
+    return n->op == TFB_OP_ATTENTION && !n->in[3] && (n->n_kv_head == 0 || n->n_kv_head == n->n_head);
+}
+
+/* Grouped-query attention: kv heads that divide the heads, caches Hkv*D wide; an optional relative
+ * position bias [H, R] with R odd (centred on distance 0). */
+static bool attention_ok(const tfb_node *n) {
+    const tfb_tensor *q = n->in[0], *k = n->in[1], *v = n->in[2], *rb = n->in[3];
+    int64_t D = tfb_node_head_size(n), Hkv = n->n_kv_head ? n->n_kv_head : n->n_head;
+    if (!is_f32(q) || !is_f32(k) || !is_f32(v) || !is_f32(n->out) || D < 1 || Hkv < 1 || n->n_head % Hkv != 0)
+        return false;
+    if (cols_of(k) != Hkv * D || cols_of(v) != Hkv * D || cols_of(n->out) != cols_of(q))
+        return false;
+    if (rb && !(is_f32(rb) && rb->ndim == 2 && rb->shape[0] == n->n_head && rb->shape[1] % 2 == 1))
+        return false;
+    return n->mask == TFB_MASK_CAUSAL || n->mask == TFB_MASK_BIDIR || n->mask == TFB_MASK_CROSS;
+}
+
+bool tfb_node_well_formed(const tfb_node *n) {
+    if (!n || (unsigned)n->op >= TFB_OP_COUNT || !n->out || !n->in[0])
+        return false;
+    const tfb_tensor *x = n->in[0], *o = n->out;
+    switch (n->op) {
+    case TFB_OP_EMBED:
+        return x->dtype == TFB_DTYPE_I32 && is_f32(n->in[1]) && is_f32(o) && cols_of(n->in[1]) == cols_of(o) &&
+               (!n->in[2] || (is_f32(n->in[2]) && cols_of(n->in[2]) == cols_of(o))) &&
+               (!n->in[3] || (is_f32(n->in[3]) && cols_of(n->in[3]) == cols_of(o))) &&
+               (n->pos_kind != TFB_POS_LEARNED || n->in[2]) && (n->pos_kind != TFB_POS_SINUSOIDAL || cols_of(o) % 2 == 0);
+    case TFB_OP_MATMUL: {
+        const tfb_tensor *w = n->in[1];
+        return is_f32(x) && w && w->dtype != TFB_DTYPE_I32 && (unsigned)w->dtype < TFB_DTYPE_COUNT && is_f32(o) &&
+               cols_of(w) == cols_of(x) && w->shape[0] == cols_of(o) && cols_of(x) % tfb_dtype_block_elems(w->dtype) == 0 &&
+               (!n->in[2] || (is_f32(n->in[2]) && cols_of(n->in[2]) == cols_of(o)));
+    }
+    case TFB_OP_ADD:
+    case TFB_OP_MUL:
+        return is_f32(x) && is_f32(n->in[1]) && is_f32(o) && cols_of(n->in[1]) == cols_of(o) && cols_of(x) == cols_of(o);
+    case TFB_OP_LAYERNORM:
+        return is_f32(x) && is_f32(n->in[1]) && is_f32(n->in[2]) && is_f32(o) && cols_of(x) == cols_of(o) &&
+               cols_of(n->in[1]) == cols_of(o) && cols_of(n->in[2]) == cols_of(o);
+    case TFB_OP_RMSNORM:
+        return is_f32(x) && is_f32(n->in[1]) && is_f32(o) && cols_of(x) == cols_of(o) && cols_of(n->in[1]) == cols_of(o);
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_SCALE:
+    case TFB_OP_LAST_ROW:
+        return is_f32(x) && is_f32(o) && cols_of(x) == cols_of(o);
+    case TFB_OP_KV_WRITE:
+        return is_f32(x) && is_f32(o) && cols_of(x) == cols_of(o);
+    case TFB_OP_ATTENTION: return attention_ok(n);
+    case TFB_OP_ROPE:
+        return is_f32(x) && is_f32(o) && cols_of(x) == cols_of(o) && tfb_node_head_size(n) % 2 == 0 &&
+               tfb_node_head_size(n) > 0 && (n->rope_layout == TFB_ROPE_HALF || n->rope_layout == TFB_ROPE_INTERLEAVED);
+    case TFB_OP_ARGMAX:
+        return is_f32(x) && o->dtype == TFB_DTYPE_I32;
+    default:
+        return false; /* an op added to TFB_OP_MAP is malformed until its shape rules are written here */
+    }
+}

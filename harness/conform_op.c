@@ -439,7 +439,7 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
     const char *why = "";
     double tol = tfb__cf_op_tol(c->op, wt, case_k(c), &why);
     r->threshold = c->op == TFB_OP_ARGMAX ? 0.0 : tol * tol;
-    if (!tfb_backend_supports(b, c->op, node_wt)) {
+    if (!tfb_backend_supports(b, node)) {
         r->verdict = TFB_CF_UNSUPPORTED;
         snprintf(r->detail, sizeof r->detail, "%s: %s with %s is not supported%s", b->iface->name,
                  tfb_op_name(c->op), tfb_dtype_name(node_wt),

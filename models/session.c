@@ -19,14 +19,23 @@ static void tensor_like(tfb_tensor *t, const char *name, tfb_dtype dt, int ndim,
         t->shape[i] = shape[i];
 }
 
-/* Every node must be supported: an unsupported (op, dtype) is reported, never worked around. */
+/* Every node must be supported, as built (dtypes, shapes, head size, mask): an unsupported node is
+ * reported before anything runs, never worked around. */
 static tfb_status check_supported(tfb_session *s, const tfb_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         const tfb_node *n = &g->nodes[i];
-        tfb_dtype wt = n->op == TFB_OP_MATMUL ? n->in[1]->dtype : n->in[0]->dtype;
-        if (!tfb_backend_supports(s->b, n->op, wt))
-            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: %s with %s weights is not supported",
-                                 s->b->iface->name, tfb_op_name(n->op), tfb_dtype_name(wt));
+        if (tfb_backend_supports(s->b, n))
+            continue;
+        if (n->op == TFB_OP_MATMUL)
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: %s: matmul with %s weights is not supported",
+                                 s->b->iface->name, n->out->name, tfb_dtype_name(n->in[1]->dtype));
+        if (n->op == TFB_OP_ATTENTION)
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED,
+                                 "%s: %s: attention (%d heads of %lld, %d kv heads%s) is not supported",
+                                 s->b->iface->name, n->out->name, n->n_head, (long long)tfb_node_head_size(n),
+                                 n->n_kv_head ? n->n_kv_head : n->n_head, n->in[3] ? ", relative position bias" : "");
+        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: %s: %s is not supported", s->b->iface->name,
+                             n->out->name, tfb_op_name(n->op));
     }
     return TFB_STATUS_OK;
 }

@@ -121,20 +121,33 @@ static void dnn_device_info(void *vctx, tfb_device_info *info) {
              mode(c->bf16_f32src, c->bf16_bf16src), mode(c->f16_f32src, c->f16_f16src));
 }
 
-static bool dnn_supports(void *vctx, tfb_op op, tfb_dtype wtype) {
+/* What compute.c dispatches: matmul, layernorm, softmax, the eltwise activations, add and attention
+ * (one K/V head per query head, no relative bias) as oneDNN primitives; embed, kv_write, last_row,
+ * argmax and rmsnorm on the host (ops_host.c). No MUL, ROPE or SCALE yet. */
+static bool dnn_supports(void *vctx, const tfb_node *n) {
     dnn_ctx *c = vctx;
-    switch (op) {
+    switch (n->op) {
     case TFB_OP_MATMUL:
-        if (wtype == TFB_DTYPE_F32)
-            return true;
-        if (wtype == TFB_DTYPE_BF16)
-            return c->bf16_f32src;
-        if (wtype == TFB_DTYPE_F16)
-            return c->f16_f32src;
-        return false; /* q8_0 / q4_0: no oneDNN 2.6 primitive takes GGUF blocks */
-    case TFB_OP_EMBED: return wtype == TFB_DTYPE_I32;
-    case TFB_OP_ARGMAX: return wtype == TFB_DTYPE_F32;
-    default: return wtype == TFB_DTYPE_F32;
+        switch (n->in[1]->dtype) {
+        case TFB_DTYPE_F32: return true;
+        case TFB_DTYPE_BF16: return c->bf16_f32src;
+        case TFB_DTYPE_F16: return c->f16_f32src;
+        default: return false; /* q8_0 / q4_0: no oneDNN 2.6 primitive takes GGUF blocks */
+        }
+    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n);
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_ADD:
+    case TFB_OP_EMBED:
+    case TFB_OP_KV_WRITE:
+    case TFB_OP_LAST_ROW:
+    case TFB_OP_ARGMAX:
+    case TFB_OP_RMSNORM: return true;
+    default: return false;
     }
 }
 

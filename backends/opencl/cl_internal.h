@@ -125,7 +125,7 @@ cl_mem tfb__cl_mem(const tfb_tensor *t);
 
 /* ---- ops.c ------------------------------------------------------------------------------------- */
 
-bool tfb__cl_supports(void *ctx, tfb_op op, tfb_dtype wtype);
+bool tfb__cl_supports(void *ctx, const tfb_node *n);
 tfb_status tfb__cl_compute(void *ctx, tfb_graph *g);
 tfb_status tfb__cl_synchronize(void *ctx);
 double tfb__cl_last_device_time(void *ctx);

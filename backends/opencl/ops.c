@@ -7,12 +7,35 @@
 
 #include "cl_internal.h"
 
-bool tfb__cl_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+/* What node() below dispatches, with the kernels' own limits: attention keeps a head's query and
+ * accumulator in private arrays of TFB_CL_ATT_MAXD floats (attention.cl), so wider heads are refused,
+ * and has one K/V head per query head and no relative bias. No MUL, ROPE or SCALE kernels yet. */
+bool tfb__cl_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
-    switch (op) {
-    case TFB_OP_MATMUL: return wtype != TFB_DTYPE_I32 && wtype < TFB_DTYPE_COUNT;
-    case TFB_OP_EMBED: return wtype == TFB_DTYPE_I32 || wtype == TFB_DTYPE_F32; /* ids, or the F32 table */
-    default: return (unsigned)op < TFB_OP_COUNT && wtype == TFB_DTYPE_F32;
+    switch (n->op) {
+    case TFB_OP_MATMUL:
+        switch (n->in[1]->dtype) {
+        case TFB_DTYPE_F32:
+        case TFB_DTYPE_F16:
+        case TFB_DTYPE_BF16:
+        case TFB_DTYPE_Q8_0:
+        case TFB_DTYPE_Q4_0: return true;
+        default: return false;
+        }
+    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n) && tfb_node_head_size(n) <= TFB_CL_ATT_MAXD;
+    case TFB_OP_EMBED:
+    case TFB_OP_ADD:
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM:
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_KV_WRITE:
+    case TFB_OP_LAST_ROW:
+    case TFB_OP_ARGMAX: return true;
+    default: return false;
     }
 }
 

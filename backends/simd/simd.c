@@ -186,11 +186,36 @@ static void simd_device_info(void *ctx, tfb_device_info *info) {
              s->act_q8 ? ", act_q8 (8-bit activations, integer dots for q8_0/q4_0)" : "");
 }
 
-static bool simd_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+/* The ops ops.c and matmul.c have kernels for, at any size (attention falls back from the GEMM tiles
+ * to the row kernel when a head is wider than a K block); matmul takes every weight dtype. Not (yet):
+ * MUL, ROPE, SCALE, and attention with grouped-query kv heads or a relative position bias. */
+static bool simd_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
-    if ((unsigned)op >= TFB_OP_COUNT || (unsigned)wtype >= TFB_DTYPE_COUNT)
-        return false;
-    return wtype != TFB_DTYPE_I32 || op == TFB_OP_EMBED || op == TFB_OP_ARGMAX;
+    switch (n->op) {
+    case TFB_OP_MATMUL:
+        switch (n->in[1]->dtype) {
+        case TFB_DTYPE_F32:
+        case TFB_DTYPE_F16:
+        case TFB_DTYPE_BF16:
+        case TFB_DTYPE_Q8_0:
+        case TFB_DTYPE_Q4_0: return true;
+        default: return false;
+        }
+    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n);
+    case TFB_OP_EMBED:
+    case TFB_OP_ADD:
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM:
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_KV_WRITE:
+    case TFB_OP_LAST_ROW:
+    case TFB_OP_ARGMAX: return true;
+    default: return false;
+    }
 }
 
 /* Buffers of at least this size are mapped on their own and asked for transparent huge pages:

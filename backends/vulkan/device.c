@@ -389,13 +389,42 @@ static void vkb_device_info(void *ctx, tfb_device_info *info) {
     tfb__vk_device_info(ctx, info);
 }
 
-static bool vkb_supports(void *ctx, tfb_op op, tfb_dtype wtype) {
+/* What ops.c records, with its dispatch limits: a call's rows are one grid dimension (at most 65535
+ * workgroups; dyn_rows tensors show their maximum here), a matmul's N/32 column blocks another, and
+ * attention.comp holds a head in 4 accumulators per invocation of 64 (TFB_VK_ATT_MAXD), with one K/V
+ * head per query head and no relative bias. No MUL, ROPE or SCALE shaders yet. */
+static bool vkb_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
-    if (op == TFB_OP_MATMUL)
-        return wtype != TFB_DTYPE_I32;
-    if (op == TFB_OP_EMBED)
-        return wtype == TFB_DTYPE_I32;
-    return wtype == TFB_DTYPE_F32;
+    const tfb_tensor *rows = n->op == TFB_OP_EMBED ? n->out : n->in[0];
+    if (rows->shape[0] > TFB_VK_MAX_GROUPS)
+        return false;
+    switch (n->op) {
+    case TFB_OP_MATMUL:
+        if ((n->in[1]->shape[0] + 31) / 32 > TFB_VK_MAX_GROUPS)
+            return false;
+        switch (n->in[1]->dtype) {
+        case TFB_DTYPE_F32:
+        case TFB_DTYPE_F16:
+        case TFB_DTYPE_BF16:
+        case TFB_DTYPE_Q8_0:
+        case TFB_DTYPE_Q4_0: return true;
+        default: return false;
+        }
+    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n) && tfb_node_head_size(n) <= TFB_VK_ATT_MAXD;
+    case TFB_OP_EMBED:
+    case TFB_OP_ADD:
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM:
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_KV_WRITE:
+    case TFB_OP_LAST_ROW:
+    case TFB_OP_ARGMAX: return true;
+    default: return false;
+    }
 }
 
 static tfb_status vkb_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {

@@ -39,6 +39,9 @@ enum {
 };
 
 #define TFB_VK_BINDINGS 5 /* storage buffers: inputs 0..3, output 4 */
+/* Limits the supports slot declares (ops.c checks them again when it records). */
+#define TFB_VK_MAX_GROUPS 65535 /* workgroups in one grid dimension: rows of a call, a matmul's N/32 */
+#define TFB_VK_ATT_MAXD 256     /* attention.comp: 4 accumulators per invocation x 64 invocations */
 #define TFB_VK_TEXELS 3   /* uniform texel buffers of 32-bit words 5..7: inputs 0..2 of MATMUL and ATTENTION, read by
                            * the CPU-device kernels only */
 

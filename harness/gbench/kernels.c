@@ -165,6 +165,36 @@ static void body(tfb_gb_state *st, void *ctx) {
     tfb_graph_free(&g);
 }
 
+/* Whether b runs the node body() builds for (op, dt, M, K, N): the same dtypes and shapes, asked of the
+ * backend's supports slot before anything is registered, so an unsupported shape is never timed. */
+static bool runs(tfb_backend *b, tfb_op op, tfb_dtype dt, int64_t M, int64_t K, int64_t N) {
+    tfb_tensor x = {.dtype = TFB_DTYPE_F32, .ndim = 2, .shape = {M, K}, .dyn_rows = true};
+    tfb_tensor out = x, w = {.dtype = dt, .ndim = 2, .shape = {N, K}}, w2 = {.dtype = TFB_DTYPE_F32, .ndim = 1};
+    tfb_tensor w3 = w2;
+    tfb_node n = {.op = op, .in = {&x}, .out = &out};
+    switch (op) {
+    case TFB_OP_MATMUL:
+        out.shape[1] = N;
+        n.in[1] = &w;
+        break;
+    case TFB_OP_LAYERNORM:
+        w2.shape[0] = w3.shape[0] = K; /* gamma, beta: [C] */
+        n.in[1] = &w2;
+        n.in[2] = &w3;
+        break;
+    case TFB_OP_ATTENTION:
+        w2.ndim = w3.ndim = 2; /* kcache, vcache: [N, C] */
+        w2.shape[0] = w3.shape[0] = N;
+        w2.shape[1] = w3.shape[1] = K;
+        n.in[1] = &w2;
+        n.in[2] = &w3;
+        n.n_head = 12;
+        break;
+    default: break;
+    }
+    return tfb_backend_supports(b, &n);
+}
+
 /* Every context, freed after the run (Google Benchmark keeps the pointers until then). */
 static kbench *all_ctx[512];
 static int n_ctx;
@@ -191,28 +221,30 @@ static void register_backend(tfb_backend *b, const char *be) {
     static const int64_t mm[][3] = {
         {512, 768, 768}, {512, 3072, 768}, {128, 768, 2304}, {1, 768, 3072}, {1, 768, 50257}};
     for (int d = 0; d < TFB_DTYPE_COUNT; d++) {
-        if (d == TFB_DTYPE_I32 || !tfb_backend_supports(b, TFB_OP_MATMUL, (tfb_dtype)d))
+        if (d == TFB_DTYPE_I32)
             continue;
         if (b->opts.act_q8 && d != TFB_DTYPE_Q8_0 && d != TFB_DTYPE_Q4_0)
             continue; /* act_q8 changes nothing else */
         for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
             char shape[64];
+            if (!runs(b, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2]))
+                continue;
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)mm[i][0], (long long)mm[i][1],
                      (long long)mm[i][2]);
             add(b, be, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2], shape);
         }
     }
-    if (tfb_backend_supports(b, TFB_OP_ATTENTION, TFB_DTYPE_F32)) {
-        static const int64_t ctx[] = {128, 512, 1024};
-        for (size_t i = 0; i < 3; i++) {
+    static const int64_t ctx[] = {128, 512, 1024};
+    for (size_t i = 0; i < 3; i++) {
+        if (runs(b, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i])) {
             char shape[32];
             snprintf(shape, sizeof shape, "ctx%lld", (long long)ctx[i]);
             add(b, be, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i], shape);
         }
     }
-    if (tfb_backend_supports(b, TFB_OP_LAYERNORM, TFB_DTYPE_F32))
+    if (runs(b, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0))
         add(b, be, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0, "512x768");
-    if (tfb_backend_supports(b, TFB_OP_SOFTMAX, TFB_DTYPE_F32))
+    if (runs(b, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0))
         add(b, be, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0, "1536x512");
 }
 

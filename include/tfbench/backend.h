@@ -2,8 +2,8 @@
  *
  * Lifetimes: tfb_backend_init returns a backend the caller frees with tfb_backend_free; buffers it
  * allocates are freed with tfb_backend_buffer_free before the backend is. A backend that cannot run
- * an (op, weight dtype) says so through supports(); callers report that as "unsupported" and never
- * fall back to another backend. */
+ * a node (its op, dtypes, shapes, head size, mask, params) says so through supports(); callers report
+ * that as "unsupported" and never fall back to another backend. */
 #ifndef TFBENCH_BACKEND_H
 #define TFBENCH_BACKEND_H
 
@@ -49,8 +49,12 @@ typedef struct tfb_backend_i {
     void (*free)(void *ctx);
     /* Describe the device, driver, API and library versions. */
     void (*device_info)(void *ctx, tfb_device_info *info);
-    /* Can it run `op` when the op's weight input (MATMUL in[1], else in[0]) has dtype `wtype`? */
-    bool (*supports)(void *ctx, tfb_op op, tfb_dtype wtype);
+    /* Can it run node n as built (op, input/output dtypes and shapes, head size, mask, params)? Every
+     * limit the backend has is declared here, before compute. An allow-list: an op the backend has not
+     * implemented returns false (a `default: return false`), never assumed. The wrapper has already
+     * refused malformed nodes (tfb_node_well_formed) and act_q8 matmuls the backend does not offer.
+     * Rows: dyn_rows tensors show their maximum (shape[0]); a call never has more. */
+    bool (*supports)(void *ctx, const tfb_node *n);
     /* Allocate `size` bytes of device memory into buf (handle, host). */
     tfb_status (*buffer_alloc)(void *ctx, size_t size, tfb_buffer *buf);
     /* Release a buffer. */
@@ -89,7 +93,9 @@ const tfb_backend_i *tfb_backend_find(const char *name);
 /* Wrappers: check arguments, supply defaults for optional slots. */
 tfb_status tfb_backend_init(const tfb_backend_i *iface, const tfb_backend_opts *opts, tfb_backend **out);
 void tfb_backend_free(tfb_backend *b);
-bool tfb_backend_supports(tfb_backend *b, tfb_op op, tfb_dtype wtype);
+/* Can b run node n? False for a malformed node, for a q8_0/q4_0 MATMUL under opts.act_q8 on a backend
+ * without act_q8, and wherever the backend's supports slot says no. */
+bool tfb_backend_supports(tfb_backend *b, const tfb_node *n);
 tfb_status tfb_backend_buffer_alloc(tfb_backend *b, size_t size, tfb_buffer **out);
 void tfb_backend_buffer_free(tfb_backend *b, tfb_buffer *buf);
 tfb_status tfb_backend_upload(tfb_backend *b, tfb_tensor *t, const void *src, size_t off, size_t n);

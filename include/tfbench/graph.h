@@ -136,6 +136,16 @@ typedef struct tfb_graph {
  * _relative_position_bucket: half the buckets exact, the rest logarithmic up to max_distance; the
  * logarithm in float32 as torch computes it). Integer: every backend sees the same buckets. */
 int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional);
+/* Whether n has the tensors its op's semantics above give it: every required input present, activations
+ * and caches F32, ids and the argmax output I32, matching widths, heads that divide the attention and
+ * rope widths, kv heads that divide the heads, a relative bias of [H, odd R]. The MATMUL weight's dtype (in[1]) is not judged: which weight dtypes run
+ * is each backend's choice, declared in its supports slot. A malformed node is supported nowhere. */
+bool tfb_node_well_formed(const tfb_node *n);
+/* Head size of an ATTENTION or ROPE node (query width / n_head); 0 when the heads do not divide it. */
+int64_t tfb_node_head_size(const tfb_node *n);
+/* Whether an ATTENTION node is the plain form: a K/V head per query head (n_kv_head 0 or n_head) and
+ * no relative position bias (in[3]). Backends without grouped-query or biased kernels declare it. */
+bool tfb_node_attention_plain(const tfb_node *n);
 
 /* Rows of t in this call: params.n_rows for dyn_rows tensors, else shape[0]. */
 int64_t tfb_graph_rows(const tfb_graph *g, const tfb_tensor *t);

@@ -107,9 +107,6 @@ static void run_free(tfb_backend *b, run_t *r) {
 /* Runs the case on b with the given host inputs; copies the final output to `out` (rows*cols floats
  * or ints) and reports whether its guard bytes survived. */
 static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], void *out, bool *guard_ok) {
-    tfb_dtype wt = c->op == TFB_OP_MATMUL ? c->in[1].dt : c->in[0].dt;
-    if (!tfb_backend_supports(b, c->op, wt))
-        return TFB_STATUS_UNSUPPORTED;
     run_t r = {0};
     tfb_graph g;
     tfb_graph_init(&g, c->max_rows);
@@ -155,6 +152,14 @@ static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], 
         tfb_tensor *sum = tensor(b, &r, &c->out, "sum");
         tfb_graph_add(&g, TFB_OP_ADD, sum, final, o, NULL, NULL);
         final = sum;
+    }
+    /* Asked of the nodes as built: the supports slot sees dtypes, shapes and params. */
+    for (int i = 0; i < g.n_nodes; i++) {
+        if (!tfb_backend_supports(b, &g.nodes[i])) {
+            tfb_graph_free(&g);
+            run_free(b, &r);
+            return TFB_STATUS_UNSUPPORTED;
+        }
     }
     tfb_status st = tfb_backend_compute(b, &g);
     if (st == TFB_STATUS_OK)
