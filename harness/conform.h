@@ -1,7 +1,9 @@
 /* Internal: the conformance checker behind `tfbench conform` (DESIGN.md, Conformance).
  *
  * conform.c        the subcommand: flags, the backend x model x dtype loop, exit code
- * conform_tol.c    the one tolerance table (op x dtype, model level, quantization bounds), with reasons
+ * opdef.c          the one op definition: op shapes and the op x dtype tolerance table (shared with
+ *                  every backend's op tests; opdef.h)
+ * conform_tol.c    the model-level and quantization bounds, with reasons
  * conform_cmp.c    the comparator: NaN/inf rules, NMSE, per-element atol+rtol, degenerate outputs
  * conform_op.c     op-level cases: single-node graphs on the backend and on the reference
  * conform_model.c  model-level cases: free-running greedy, teacher-forced logits, quantization effects
@@ -33,17 +35,13 @@ bool tfb__cf_verdict_fails(tfb_cf_verdict v);
 
 #define TFB_CF_EPS_F32 1.1920928955078125e-07 /* 2^-23 */
 
-/* Error bound relative to the output's RMS for op `op` with weight dtype `wt` and reduction length
- * k (K of a matmul, C of a norm/softmax, D+L of attention, the largest position of a sinusoidal
- * embedding; 1 where there is none). 0 means bit-exact. `why` gets the table entry's reason. */
-double tfb__cf_op_tol(tfb_op op, tfb_dtype wt, int64_t k, const char **why);
 /* Model level: relative-to-RMS bound for logits/hidden states per position; the near-tie margin
  * is 2 * tol * (rms + |top1|) (a flip needs both logits to move by the per-element bound). */
 /* Model level: the NMSE tolerance (NMSE <= tol^2) and, into *etol, the element bound. */
 double tfb__cf_model_tol(tfb_dtype wt, bool act_q8, double *etol, const char **why);
 /* Quantization effects (backend at wt vs the f32 reference): the least top-1 agreement accepted. */
 double tfb__cf_quant_min_top1(tfb_dtype wt, const char **why);
-/* Print the table (for --tolerances and the docs). */
+/* Print every table: the op level's (opdef.c) and these (for --tolerances and the docs). */
 void tfb__cf_print_tolerances(FILE *f);
 
 /* ---- comparator (conform_cmp.c) ------------------------------------------------------------------- */

@@ -1,5 +1,6 @@
-/* Op-level conformance: every op x weight dtype x shape as a single-node graph, run on the backend
- * and on the reference with identical inputs, compared by conform_cmp.c.
+/* Op-level conformance: every op x weight dtype x shape of the one op definition (opdef.c: the
+ * shapes and the tolerance table) as a single-node graph, run on the backend and on the reference
+ * with identical inputs, compared by conform_cmp.c.
  *
  * Every tensor gets its own buffer with GUARD bytes before and after it, filled with a pattern and
  * downloaded in full afterwards through a view tensor spanning the whole buffer, so out-of-bounds
@@ -12,136 +13,12 @@
 #include <string.h>
 
 #include "conform.h"
+#include "opdef.h"
 
 #define GUARD 256
 #define MAX_T 6 /* tensors of one case */
 
-typedef struct op_case {
-    tfb_op op;
-    const char *tag; /* extra words in the name */
-    int64_t T;       /* rows of this call */
-    int64_t K, N;    /* matmul x [T,K] w [N,K]; others: C = N */
-    int64_t H, D, S, pos, n_src;
-    tfb_mask mask;
-    tfb_pos_kind pos_kind;
-    bool type, bias, kv_at_zero, ties, cache_input;
-    float scale, eps, lo, hi;
-} op_case;
-
-/* ---- the cases ------------------------------------------------------------------------------------- */
-
-#define MM(t, k, n, b)                                                                                       \
-    { .op = TFB_OP_MATMUL, .T = t, .K = k, .N = n, .bias = b, .lo = -1, .hi = 1 }
-#define EW(o, t, c)                                                                                          \
-    { .op = o, .T = t, .N = c, .lo = -4, .hi = 4 }
-#define NORM(o, t, c, e)                                                                                     \
-    { .op = o, .T = t, .N = c, .eps = e, .lo = -1.5f, .hi = 2.5f }
-#define SM(t, c, s)                                                                                          \
-    { .op = TFB_OP_SOFTMAX, .T = t, .N = c, .scale = s, .lo = -4, .hi = 4 }
-#define ATT(tag_, m, t, h, d, s, p, ns)                                                                      \
-    {                                                                                                        \
-        .op = TFB_OP_ATTENTION, .tag = tag_, .mask = m, .T = t, .H = h, .D = d, .N = (h) * (d), .S = s,      \
-        .pos = p, .n_src = ns, .cache_input = (m) != TFB_MASK_BIDIR, .lo = -1, .hi = 1                       \
-    }
-#define KV(t, c, s, p, z)                                                                                    \
-    { .op = TFB_OP_KV_WRITE, .T = t, .N = c, .S = s, .pos = p, .kv_at_zero = z, .lo = -1, .hi = 1 }
-#define EMB(tag_, t, c, p, kind, ty, sc)                                                                     \
-    {                                                                                                        \
-        .op = TFB_OP_EMBED, .tag = tag_, .T = t, .N = c, .pos = p, .pos_kind = kind, .type = ty,             \
-        .scale = sc, .S = 160, .K = 50, .lo = -0.1f, .hi = 0.1f                                              \
-    }
-
-// clang-format off
-/* One line per group of cases reads better than one case per line. */
-static const op_case cases[] = {
-    /* matmul: odd sizes (f32/f16/bf16 take any K; q8_0/q4_0 need K % 32 == 0) and gpt2-124m shapes */
-    MM(1, 32, 7, true), MM(7, 33, 1, false), MM(7, 127, 33, true), MM(33, 64, 127, true),
-    MM(127, 96, 33, false), MM(5, 64, 64, true), MM(1, 768, 2304, true), MM(7, 768, 768, true),
-    MM(3, 768, 3072, true), MM(2, 3072, 768, true), MM(1, 768, 50257, false),
-    /* elementwise */
-    EW(TFB_OP_ADD, 1, 7), EW(TFB_OP_ADD, 7, 33), EW(TFB_OP_ADD, 3, 768),
-    EW(TFB_OP_GELU, 1, 7), EW(TFB_OP_GELU, 7, 33), EW(TFB_OP_GELU, 33, 127), EW(TFB_OP_GELU, 2, 3072),
-    EW(TFB_OP_GELU_TANH, 1, 7), EW(TFB_OP_GELU_TANH, 7, 33), EW(TFB_OP_GELU_TANH, 33, 127),
-    EW(TFB_OP_GELU_TANH, 2, 3072),
-    EW(TFB_OP_RELU, 1, 7), EW(TFB_OP_RELU, 7, 33), EW(TFB_OP_RELU, 2, 3072),
-    EW(TFB_OP_SILU, 1, 7), EW(TFB_OP_SILU, 7, 33), EW(TFB_OP_SILU, 33, 127), EW(TFB_OP_SILU, 2, 3072),
-    /* row-wise */
-    NORM(TFB_OP_LAYERNORM, 1, 7, 1e-5f), NORM(TFB_OP_LAYERNORM, 7, 33, 1e-5f), NORM(TFB_OP_LAYERNORM, 33, 127, 1e-5f),
-    NORM(TFB_OP_LAYERNORM, 3, 768, 1e-5f), NORM(TFB_OP_LAYERNORM, 2, 64, 1e-12f),
-    NORM(TFB_OP_RMSNORM, 1, 7, 1e-5f), NORM(TFB_OP_RMSNORM, 7, 33, 1e-5f), NORM(TFB_OP_RMSNORM, 3, 768, 1e-6f),
-    SM(1, 7, 1.0f), SM(7, 33, 0.125f), SM(33, 127, 1.0f), SM(3, 768, 1.0f),
-    /* KV cache and attention: several positions, row counts and mask kinds */
-    KV(7, 33, 16, 0, false), KV(1, 64, 16, 9, false), KV(3, 768, 8, 5, false), KV(5, 33, 8, 2, true),
-    ATT("causal", TFB_MASK_CAUSAL, 7, 2, 16, 16, 0, 0), ATT("causal", TFB_MASK_CAUSAL, 1, 4, 16, 16, 5, 0),
-    ATT("causal", TFB_MASK_CAUSAL, 7, 3, 7, 20, 9, 0), ATT("causal", TFB_MASK_CAUSAL, 33, 1, 33, 40, 4, 0),
-    ATT("bidir", TFB_MASK_BIDIR, 33, 4, 16, 33, 0, 0), ATT("bidir", TFB_MASK_BIDIR, 1, 2, 8, 1, 0, 0),
-    ATT("cross", TFB_MASK_CROSS, 3, 4, 16, 16, 4, 10), ATT("cross", TFB_MASK_CROSS, 1, 2, 7, 9, 0, 1),
-    ATT("causal", TFB_MASK_CAUSAL, 1, 12, 64, 128, 100, 0), ATT("causal", TFB_MASK_CAUSAL, 7, 12, 64, 16, 0, 0),
-    /* embeddings: learned, learned + type, sinusoidal (scaled), none */
-    EMB("learned", 7, 33, 3, TFB_POS_LEARNED, false, 1.0f), EMB("learned+type", 7, 64, 0, TFB_POS_LEARNED, true, 1.0f),
-    EMB("sinusoidal", 7, 64, 100, TFB_POS_SINUSOIDAL, false, 8.0f),
-    EMB("sinusoidal", 1, 34, 7, TFB_POS_SINUSOIDAL, false, 1.0f), EMB("none", 1, 7, 0, TFB_POS_NONE, false, 1.0f),
-    EMB("learned", 3, 768, 5, TFB_POS_LEARNED, false, 1.0f),
-    /* last row and argmax */
-    {.op = TFB_OP_LAST_ROW, .T = 1, .N = 7, .lo = -1, .hi = 1}, {.op = TFB_OP_LAST_ROW, .T = 7, .N = 33, .lo = -1, .hi = 1},
-    {.op = TFB_OP_LAST_ROW, .T = 5, .N = 768, .lo = -1, .hi = 1},
-    {.op = TFB_OP_ARGMAX, .T = 7, .N = 33, .lo = -1, .hi = 1}, {.op = TFB_OP_ARGMAX, .T = 3, .N = 512, .lo = -1, .hi = 1},
-    {.op = TFB_OP_ARGMAX, .T = 2, .N = 50257, .lo = -1, .hi = 1},
-    {.op = TFB_OP_ARGMAX, .tag = "ties", .T = 7, .N = 33, .ties = true, .lo = -1, .hi = 1},
-};
-// clang-format on
-
-static void case_name(const op_case *c, char *buf, size_t len) {
-    const char *op = tfb_op_name(c->op);
-    switch (c->op) {
-    case TFB_OP_MATMUL:
-        snprintf(buf, len, "%s %lldx%lldx%lld%s", op, (long long)c->T, (long long)c->K, (long long)c->N,
-                 c->bias ? " bias" : "");
-        break;
-    case TFB_OP_ATTENTION:
-        snprintf(buf, len, "%s %s T%lld H%lld D%lld pos%lld%s", op, c->tag, (long long)c->T, (long long)c->H,
-                 (long long)c->D, (long long)c->pos, c->mask == TFB_MASK_CROSS ? " src" : "");
-        if (c->mask == TFB_MASK_CROSS)
-            snprintf(buf + strlen(buf), len - strlen(buf), "%lld", (long long)c->n_src);
-        break;
-    case TFB_OP_KV_WRITE:
-        snprintf(buf, len, "%s %lldx%lld pos%lld%s", op, (long long)c->T, (long long)c->N, (long long)c->pos,
-                 c->kv_at_zero ? " at0" : "");
-        break;
-    case TFB_OP_EMBED:
-        snprintf(buf, len, "%s %s %lldx%lld pos%lld", op, c->tag, (long long)c->T, (long long)c->N,
-                 (long long)c->pos);
-        break;
-    case TFB_OP_SOFTMAX:
-        snprintf(buf, len, "%s %lldx%lld scale%g", op, (long long)c->T, (long long)c->N, (double)c->scale);
-        break;
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_RMSNORM:
-        snprintf(buf, len, "%s %lldx%lld eps%g", op, (long long)c->T, (long long)c->N, (double)c->eps);
-        break;
-    default:
-        snprintf(buf, len, "%s %lldx%lld%s%s", op, (long long)c->T, (long long)c->N, c->tag ? " " : "",
-                 c->tag ? c->tag : "");
-    }
-}
-
-/* Reduction length for the tolerance. */
-static int64_t case_k(const op_case *c) {
-    switch (c->op) {
-    case TFB_OP_MATMUL:
-        return c->K;
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_RMSNORM:
-    case TFB_OP_SOFTMAX:
-        return c->N;
-    case TFB_OP_ATTENTION:
-        return c->D + (c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T);
-    case TFB_OP_EMBED:
-        return c->pos_kind == TFB_POS_SINUSOIDAL ? c->pos + c->T : 1;
-    default:
-        return 1;
-    }
-}
+typedef tfb_opdef_case op_case; /* the shapes: opdef.c, shared with every backend's op tests */
 
 /* ---- one side of a case: graph, tensors, guarded buffers --------------------------------------------- */
 
@@ -437,7 +314,7 @@ static void run_case(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, con
     r->metric_name[0] = 0;
     snprintf(r->metric_name, sizeof r->metric_name, c->op == TFB_OP_ARGMAX ? "wrong" : "nmse");
     const char *why = "";
-    double tol = tfb__cf_op_tol(c->op, wt, case_k(c), &why);
+    double tol = tfb__opdef_node_tol(node, &sb.g.params, &why);
     r->threshold = c->op == TFB_OP_ARGMAX ? 0.0 : tol * tol;
     if (!tfb_backend_supports(b, node)) {
         r->verdict = TFB_CF_UNSUPPORTED;
@@ -524,20 +401,13 @@ done:
     side_free(&sr);
 }
 
-static bool dtype_applies(const op_case *c, tfb_dtype wt) {
-    if (c->op != TFB_OP_MATMUL)
-        return wt == TFB_DTYPE_F32; /* only matmul has a weight dtype; the rest are f32 ops */
-    return tfb_dtype_block_elems(wt) == 1 || c->K % TFB_QK == 0;
-}
-
 void tfb__cf_run_ops(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, tfb_dtype wt,
                      tfb_cf_report *rep) {
-    int n_cases = (int)(sizeof cases / sizeof cases[0]);
-    for (int i = 0; i < n_cases; i++) {
-        const op_case *c = &cases[i];
+    for (int i = 0; i < tfb__opdef_count(); i++) {
+        const op_case *c = tfb__opdef_get(i);
         char name[96];
-        case_name(c, name, sizeof name);
-        if (!dtype_applies(c, wt))
+        tfb__opdef_name(c, name, sizeof name);
+        if (!tfb__opdef_applies(c, wt))
             continue;
         if (a->op && strcmp(a->op, tfb_op_name(c->op)) != 0)
             continue;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conform.h"
+#include "opdef.h"
 
 static int failures;
 
@@ -26,7 +27,7 @@ static void fill(float *x, uint64_t seed) {
 int main(void) {
     float ref[N], x[N];
     tfb_cf_cmp r;
-    double tol = tfb__cf_op_tol(TFB_OP_MATMUL, TFB_DTYPE_F32, 768, NULL);
+    double tol = tfb__opdef_tol(TFB_OP_MATMUL, TFB_DTYPE_F32, 768, NULL);
     EXPECT(tol > 1e-6 && tol < 1e-4);
 
     /* identical: pass */
@@ -107,7 +108,7 @@ int main(void) {
     EXPECT(!tfb__cf_degenerate(ref2, N));
 
     /* exact ops: tolerance 0, a one-ulp change fails */
-    double t0 = tfb__cf_op_tol(TFB_OP_ADD, TFB_DTYPE_F32, 1, NULL);
+    double t0 = tfb__opdef_tol(TFB_OP_ADD, TFB_DTYPE_F32, 1, NULL);
     EXPECT(t0 == 0.0);
     memcpy(x, ref, sizeof x);
     x[11] = nextafterf(x[11], INFINITY);
@@ -135,13 +136,36 @@ int main(void) {
     EXPECT(tfb__cf_guard_first_diff(g, sizeof g, 77) == 300);
     EXPECT(tfb__cf_guard_first_diff(g, sizeof g, 78) != -1); /* seeds differ */
 
-    /* every op has a table entry; the quantized matmul bound equals the f32 one */
+    /* every op has a table entry, matmul one per weight dtype; the quantized matmul bound equals the
+     * f32 one; every op has shapes in the one list, each a well-formed node whose k the table reads */
     for (int op = 0; op < TFB_OP_COUNT; op++) {
         const char *why = NULL;
-        double t = tfb__cf_op_tol((tfb_op)op, TFB_DTYPE_F32, 64, &why);
+        double t = tfb__opdef_tol((tfb_op)op, TFB_DTYPE_F32, 64, &why);
         EXPECT(t >= 0.0 && why && why[0]);
+        int n_cases = 0;
+        for (int i = 0; i < tfb__opdef_count(); i++)
+            n_cases += tfb__opdef_get(i)->op == (tfb_op)op;
+        EXPECT(n_cases > 0);
     }
-    EXPECT(tfb__cf_op_tol(TFB_OP_MATMUL, TFB_DTYPE_Q4_0, 768, NULL) == tol);
+    for (int d = 0; d < TFB_DTYPE_I32; d++) {
+        const char *why = NULL;
+        EXPECT(tfb__opdef_tol(TFB_OP_MATMUL, (tfb_dtype)d, 768, &why) == tol && why && why[0]);
+    }
+    for (int i = 0; i < tfb__opdef_count(); i++) {
+        const tfb_opdef_case *c = tfb__opdef_get(i);
+        for (int d = 0; d < TFB_DTYPE_I32; d++) {
+            if (!tfb__opdef_applies(c, (tfb_dtype)d))
+                continue;
+            tfb_opdef_node on;
+            tfb__opdef_node(c, (tfb_dtype)d, &on);
+            EXPECT(tfb_node_well_formed(&on.node));
+            if (c->op == TFB_OP_MATMUL)
+                EXPECT(tfb__opdef_node_k(&on.node, &on.params) == c->K);
+            if (c->op == TFB_OP_ATTENTION)
+                EXPECT(tfb__opdef_node_k(&on.node, &on.params) ==
+                       c->D + (c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T));
+        }
+    }
 
     /* near-tie: a margin within 2*tol*(rms + |top1|) is a tie, a clear margin is not */
     float logits[8] = {0.1f, -0.3f, 1.0f, 0.2f, 0.4f, -1.0f, 0.0f, 0.5f};
