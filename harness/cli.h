@@ -39,6 +39,12 @@ void tfb_atomic_abort(tfb_atomic_file *af);
 /* NumPy .npy (version 1.0, little-endian float32, C order) of shape [rows, cols]. */
 tfb_status tfb_npy_write(const char *path, const float *data, int64_t rows, int64_t cols, bool force);
 
+/* `tfbench list --ops`: the op x backend coverage matrix, one row per op and weight dtype, one column
+ * per compiled-in backend: yes / no / unavailable, or "some k/n" when the backend's supports slot
+ * takes only k of the n op-definition shapes (opdef.c); derived by asking each backend's supports
+ * slot about those shapes as nodes, never from a written table. */
+void tfb_cli_list_ops(FILE *f, const tfb_backend_opts *opts);
+
 /* Subcommands. argv[0] is the subcommand name. */
 int tfb_cmd_list(int argc, char **argv);
 int tfb_cmd_run(int argc, char **argv);

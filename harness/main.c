@@ -6,7 +6,8 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR] [-o DIR] [--force]   the standard suite\n"
-               "       tfbench list                       backends and devices, available or why not\n"
+               "       tfbench list [--ops]               backends and devices, available or why not; with\n"
+               "                                          --ops the op x backend coverage matrix\n"
                "       tfbench matrix CONFORM.json...     markdown conformance matrix of conform --json files\n"
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
