@@ -1,8 +1,8 @@
 #!/bin/sh
 # Cross-build the SIMD backend's op test for AArch64 (NEON kernels) and run it under qemu-user.
 #
-# The test needs only the core, the reference backend, the registry and the SIMD backend, none of
-# which use cJSON, so it is compiled straight with the cross compiler (no CMake cross build, no
+# The test needs only the core, the reference backend, the registry, the SIMD backend and the one op
+# definition (harness/opdef.c: the op shapes and the tolerance table), none of which use cJSON, so it is compiled straight with the cross compiler (no CMake cross build, no
 # arm64 cJSON package). Exit 77 (the ctest SKIP_RETURN_CODE) when the cross compiler or qemu is
 # missing; any other failure is a failure.
 # usage: ci/neon-test.sh [BUILD_DIR]
@@ -24,12 +24,12 @@ fi
 mkdir -p "$out" || exit 1
 set -e
 flags="-std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation -Werror
-    -D_POSIX_C_SOURCE=200809L -DTFB_WITH_SIMD -I$src/include -I$src"
+    -D_POSIX_C_SOURCE=200809L -DTFB_WITH_SIMD -I$src/include -I$src -I$src/harness"
 lib="$src/core/status.c $src/core/tensor.c $src/core/graph.c
     $src/reference/reference.c $src/reference/ops.c
     $src/backends/registry.c $src/backends/backend.c
     $src/backends/simd/simd.c $src/backends/simd/pool.c $src/backends/simd/matmul.c $src/backends/simd/ops.c
-    $src/kernels/simd/scalar.c $src/kernels/simd/neon.c"
+    $src/kernels/simd/scalar.c $src/kernels/simd/neon.c $src/harness/opdef.c"
 # shellcheck disable=SC2086 # $flags and $lib are word lists (paths without spaces)
 for t in test_simd_ops test_simd_quant; do
     "$cc" $flags $lib "$src/tests/simd/$t.c" -o "$out/$t" -lm -lpthread
