@@ -79,7 +79,8 @@ static void build(const op_case *c, side *s) {
         n = tfb_graph_add(&s->g, c->op, out, x, w, bias, NULL);
         break;
     }
-    case TFB_OP_ADD: {
+    case TFB_OP_ADD:
+    case TFB_OP_MUL: {
         tfb_tensor *a = act_tensor(s, "a", c->N, TFB_DTYPE_F32), *b = act_tensor(s, "b", c->N, TFB_DTYPE_F32);
         out = act_tensor(s, "out", c->N, TFB_DTYPE_F32);
         n = tfb_graph_add(&s->g, c->op, out, a, b, NULL, NULL);
@@ -96,6 +97,7 @@ static void build(const op_case *c, side *s) {
         break;
     }
     case TFB_OP_SOFTMAX:
+    case TFB_OP_SCALE:
     case TFB_OP_GELU:
     case TFB_OP_GELU_TANH:
     case TFB_OP_RELU:
@@ -103,7 +105,16 @@ static void build(const op_case *c, side *s) {
         tfb_tensor *x = act_tensor(s, "x", c->N, TFB_DTYPE_F32);
         out = act_tensor(s, "out", c->N, TFB_DTYPE_F32);
         n = tfb_graph_add(&s->g, c->op, out, x, NULL, NULL, NULL);
-        n->scale = c->op == TFB_OP_SOFTMAX ? c->scale : 1.0f;
+        n->scale = c->op == TFB_OP_SOFTMAX || c->op == TFB_OP_SCALE ? c->scale : 1.0f;
+        break;
+    }
+    case TFB_OP_ROPE: {
+        tfb_tensor *x = act_tensor(s, "x", c->N, TFB_DTYPE_F32);
+        out = act_tensor(s, "out", c->N, TFB_DTYPE_F32);
+        n = tfb_graph_add(&s->g, c->op, out, x, NULL, NULL, NULL);
+        n->n_head = (int)c->H;
+        n->rope_theta = c->rope_theta;
+        n->rope_layout = c->rope_layout;
         break;
     }
     case TFB_OP_KV_WRITE: {
@@ -114,17 +125,20 @@ static void build(const op_case *c, side *s) {
         break;
     }
     case TFB_OP_ATTENTION: {
+        int64_t KD = (c->Hkv ? c->Hkv : c->H) * c->D; /* grouped-query caches are narrower */
         tfb_tensor *q = act_tensor(s, "q", c->N, TFB_DTYPE_F32), *k, *v;
         if (c->cache_input) {
-            k = own_tensor(s, "kcache", TFB_DTYPE_F32, c->S, c->N);
-            v = own_tensor(s, "vcache", TFB_DTYPE_F32, c->S, c->N);
+            k = own_tensor(s, "kcache", TFB_DTYPE_F32, c->S, KD);
+            v = own_tensor(s, "vcache", TFB_DTYPE_F32, c->S, KD);
         } else {
-            k = act_tensor(s, "k", c->N, TFB_DTYPE_F32);
-            v = act_tensor(s, "v", c->N, TFB_DTYPE_F32);
+            k = act_tensor(s, "k", KD, TFB_DTYPE_F32);
+            v = act_tensor(s, "v", KD, TFB_DTYPE_F32);
         }
+        tfb_tensor *rb = c->rel_bias ? own_tensor(s, "relbias", TFB_DTYPE_F32, c->H, 2 * c->S - 1) : NULL;
         out = act_tensor(s, "out", c->N, TFB_DTYPE_F32);
-        n = tfb_graph_add(&s->g, c->op, out, q, k, v, NULL);
+        n = tfb_graph_add(&s->g, c->op, out, q, k, v, rb);
         n->n_head = (int)c->H;
+        n->n_kv_head = (int)c->Hkv;
         n->mask = c->mask;
         n->scale = (float)(1.0 / sqrt((double)c->D));
         break;
@@ -194,7 +208,8 @@ static void make_images(const op_case *c, const side *s, uint64_t seed, images *
         TFB_ASSERT(row != NULL);
         /* Rows a correct kernel never reads: past n_rows of an activation, past the valid cache. */
         int64_t valid = t->dyn_rows ? c->T : rows;
-        if (c->op == TFB_OP_ATTENTION && c->cache_input)
+        bool cache = strcmp(t->name, "kcache") == 0 || strcmp(t->name, "vcache") == 0;
+        if (c->op == TFB_OP_ATTENTION && c->cache_input && cache)
             valid = c->mask == TFB_MASK_CROSS ? c->n_src : c->pos + c->T;
         size_t rb = tfb_dtype_row_bytes(t->dtype, cols);
         const char *nm = t->name;

@@ -42,12 +42,31 @@
     }
 #define ROW(o, t, c)                                                                                         \
     { .op = o, .T = t, .N = c, .lo = -1, .hi = 1 }
+#define SCL(t, c, s)                                                                                         \
+    { .op = TFB_OP_SCALE, .T = t, .N = c, .scale = s, .lo = -4, .hi = 4 }
+#define ROPE(tag_, lay, t, h, d, p, th)                                                                      \
+    {                                                                                                        \
+        .op = TFB_OP_ROPE, .tag = tag_, .rope_layout = lay, .T = t, .H = h, .D = d, .N = (h) * (d), .pos = p, \
+        .rope_theta = th, .lo = -1, .hi = 1                                                                  \
+    }
+/* Grouped-query attention (kv heads hk) and attention with a relative position bias (T5). */
+#define GQA(m, t, h, hk, d, s, p)                                                                            \
+    {                                                                                                        \
+        .op = TFB_OP_ATTENTION, .tag = "gqa", .mask = m, .T = t, .H = h, .Hkv = hk, .D = d, .N = (h) * (d),  \
+        .S = s, .pos = p, .cache_input = true, .lo = -1, .hi = 1                                             \
+    }
+#define RELB(m, t, h, d, s, p)                                                                               \
+    {                                                                                                        \
+        .op = TFB_OP_ATTENTION, .tag = "relbias", .mask = m, .T = t, .H = h, .D = d, .N = (h) * (d), .S = s, \
+        .pos = p, .cache_input = (m) != TFB_MASK_BIDIR, .rel_bias = true, .lo = -1, .hi = 1                  \
+    }
 
 // clang-format off
 /* One line per group of cases reads better than one case per line. Real shapes: gpt2-124m and
  * bert-base (C 768, FFN 3072, 12 heads of 64, vocab 50257), marian-base (C 512, FFN 2048, 8 heads of
- * 64, vocab 58101, sinusoidal positions scaled by sqrt(C)), llama2-7b (C 4096, FFN 11008, 32 heads
- * of 128, vocab 32000, RMS norm, SiLU). */
+ * 64, vocab 58101, sinusoidal positions scaled by sqrt(C)), t5-base (12 heads of 64 with a relative
+ * bias, head input rescaled by 768^-0.5), tinyllama-1.1b (32 heads of 64 over 4 kv heads, FFN 5632),
+ * llama2-7b (C 4096, FFN 11008, 32 heads of 128, vocab 32000, RMS norm, SiLU, rotary positions). */
 static const tfb_opdef_case cases[] = {
     /* matmul: odd sizes (f32/f16/bf16 take any K; q8_0/q4_0 need K % 32 == 0) and real shapes */
     MM(1, 32, 7, true), MM(7, 33, 1, false), MM(7, 127, 33, true), MM(33, 64, 127, true),
@@ -87,6 +106,14 @@ static const tfb_opdef_case cases[] = {
     ROW(TFB_OP_LAST_ROW, 1, 7), ROW(TFB_OP_LAST_ROW, 7, 33), ROW(TFB_OP_LAST_ROW, 5, 768),
     ROW(TFB_OP_ARGMAX, 7, 33), ROW(TFB_OP_ARGMAX, 127, 7), ROW(TFB_OP_ARGMAX, 3, 512), ROW(TFB_OP_ARGMAX, 2, 50257), ROW(TFB_OP_ARGMAX, 1, 32000),
     {.op = TFB_OP_ARGMAX, .tag = "ties", .T = 7, .N = 33, .ties = true, .lo = -1, .hi = 1},
+    /* gated FFN, head rescale, rotary positions (both layouts), grouped-query and biased attention */
+    EW(TFB_OP_MUL, 1, 7), EW(TFB_OP_MUL, 7, 33), EW(TFB_OP_MUL, 2, 5632),
+    SCL(1, 7, 0.125f), SCL(7, 33, 3.0f), SCL(3, 768, 0.036084392f),
+    ROPE("half", TFB_ROPE_HALF, 7, 2, 16, 3, 10000.0f), ROPE("interleaved", TFB_ROPE_INTERLEAVED, 1, 4, 8, 100, 10000.0f),
+    ROPE("half", TFB_ROPE_HALF, 1, 32, 64, 500, 10000.0f), ROPE("half", TFB_ROPE_HALF, 3, 32, 128, 40, 10000.0f),
+    ROPE("interleaved", TFB_ROPE_INTERLEAVED, 7, 3, 34, 0, 500000.0f),
+    GQA(TFB_MASK_CAUSAL, 7, 4, 2, 16, 16, 0), GQA(TFB_MASK_CAUSAL, 1, 6, 1, 7, 20, 9), GQA(TFB_MASK_CAUSAL, 1, 32, 4, 64, 128, 100),
+    RELB(TFB_MASK_BIDIR, 7, 4, 16, 7, 0), RELB(TFB_MASK_CAUSAL, 3, 2, 7, 16, 5), RELB(TFB_MASK_CAUSAL, 1, 12, 64, 40, 30),
 };
 // clang-format on
 
@@ -116,6 +143,8 @@ void tfb__opdef_name(const tfb_opdef_case *c, char *buf, size_t len) {
     case TFB_OP_ATTENTION:
         snprintf(buf, len, "%s %s T%lld H%lld D%lld pos%lld%s", op, c->tag, (long long)c->T, (long long)c->H,
                  (long long)c->D, (long long)c->pos, c->mask == TFB_MASK_CROSS ? " src" : "");
+        if (c->Hkv)
+            snprintf(buf + strlen(buf), len - strlen(buf), " kv%lld", (long long)c->Hkv);
         if (c->mask == TFB_MASK_CROSS)
             snprintf(buf + strlen(buf), len - strlen(buf), "%lld", (long long)c->n_src);
         break;
@@ -128,7 +157,12 @@ void tfb__opdef_name(const tfb_opdef_case *c, char *buf, size_t len) {
                  (long long)c->pos);
         break;
     case TFB_OP_SOFTMAX:
+    case TFB_OP_SCALE:
         snprintf(buf, len, "%s %lldx%lld scale%g", op, (long long)c->T, (long long)c->N, (double)c->scale);
+        break;
+    case TFB_OP_ROPE:
+        snprintf(buf, len, "%s %s T%lld H%lld D%lld pos%lld theta%g", op, c->tag, (long long)c->T, (long long)c->H,
+                 (long long)c->D, (long long)c->pos, (double)c->rope_theta);
         break;
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
@@ -166,8 +200,15 @@ void tfb__opdef_node(const tfb_opdef_case *c, tfb_dtype wt, tfb_opdef_node *o) {
         n->in[2] = c->bias ? shape(o, 2, "bias", TFB_DTYPE_F32, c->N, 0, false) : NULL;
         break;
     case TFB_OP_ADD:
+    case TFB_OP_MUL:
         n->in[0] = shape(o, 0, "a", TFB_DTYPE_F32, R, c->N, true);
         n->in[1] = shape(o, 1, "b", TFB_DTYPE_F32, R, c->N, true);
+        break;
+    case TFB_OP_ROPE:
+        n->in[0] = shape(o, 0, "x", TFB_DTYPE_F32, R, c->N, true);
+        n->n_head = (int)c->H;
+        n->rope_theta = c->rope_theta;
+        n->rope_layout = c->rope_layout;
         break;
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
@@ -181,14 +222,18 @@ void tfb__opdef_node(const tfb_opdef_case *c, tfb_dtype wt, tfb_opdef_node *o) {
         n->out = n->in[1] = shape(o, TFB_MAX_INPUTS, "cache", TFB_DTYPE_F32, c->S, c->N, false);
         n->kv_at_zero = c->kv_at_zero;
         break;
-    case TFB_OP_ATTENTION:
+    case TFB_OP_ATTENTION: {
+        int64_t KD = (c->Hkv ? c->Hkv : c->H) * c->D;
         n->in[0] = shape(o, 0, "q", TFB_DTYPE_F32, R, c->N, true);
-        n->in[1] = shape(o, 1, "kcache", TFB_DTYPE_F32, c->cache_input ? c->S : R, c->N, !c->cache_input);
-        n->in[2] = shape(o, 2, "vcache", TFB_DTYPE_F32, c->cache_input ? c->S : R, c->N, !c->cache_input);
+        n->in[1] = shape(o, 1, "kcache", TFB_DTYPE_F32, c->cache_input ? c->S : R, KD, !c->cache_input);
+        n->in[2] = shape(o, 2, "vcache", TFB_DTYPE_F32, c->cache_input ? c->S : R, KD, !c->cache_input);
+        n->in[3] = c->rel_bias ? shape(o, 3, "relbias", TFB_DTYPE_F32, c->H, 2 * c->S - 1, false) : NULL;
         n->n_head = (int)c->H;
+        n->n_kv_head = (int)c->Hkv;
         n->mask = c->mask;
         n->scale = (float)(1.0 / sqrt((double)c->D));
         break;
+    }
     case TFB_OP_EMBED:
         n->in[0] = shape(o, 0, "ids", TFB_DTYPE_I32, R, 0, true);
         n->in[1] = shape(o, 1, "tok", TFB_DTYPE_F32, c->K, c->N, false);
@@ -205,9 +250,9 @@ void tfb__opdef_node(const tfb_opdef_case *c, tfb_dtype wt, tfb_opdef_node *o) {
         n->in[0] = shape(o, 0, "x", TFB_DTYPE_F32, R, c->N, true);
         n->out = shape(o, TFB_MAX_INPUTS, "out", TFB_DTYPE_I32, R, 0, true);
         break;
-    default: /* SOFTMAX and the activations */
+    default: /* SOFTMAX, SCALE and the activations */
         n->in[0] = shape(o, 0, "x", TFB_DTYPE_F32, R, c->N, true);
-        n->scale = c->op == TFB_OP_SOFTMAX ? c->scale : 1.0f;
+        n->scale = c->op == TFB_OP_SOFTMAX || c->op == TFB_OP_SCALE ? c->scale : 1.0f;
         break;
     }
     o->params = (tfb_graph_params){.n_rows = c->T, .pos = c->pos, .n_src = c->n_src};

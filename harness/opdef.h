@@ -28,7 +28,8 @@ typedef struct tfb_opdef_case {
     const char *tag; /* extra words in the name ("causal", "learned+type", "ties") */
     int64_t T;       /* rows of this call */
     int64_t K, N;    /* matmul x [T,K] w [N,K]; every other op's width C = N; embed: K = vocabulary */
-    int64_t H, D;    /* attention heads and head size (N = H*D) */
+    int64_t H, D;    /* attention / rope heads and head size (N = H*D) */
+    int64_t Hkv;     /* attention: kv heads (0: H); the caches are Hkv*D wide */
     int64_t S;       /* cache rows (kv_write, attention), learned position rows (embed) */
     int64_t pos, n_src;
     tfb_mask mask;
@@ -38,12 +39,15 @@ typedef struct tfb_opdef_case {
     bool kv_at_zero;  /* kv_write */
     bool ties;        /* argmax: the maximum twice in a row, the lower index must win */
     bool cache_input; /* attention: K/V from a cache (not a same-call activation) */
-    float scale, eps; /* softmax / embed scale, norm eps (attention: 1/sqrt(D), set by the builder) */
+    bool rel_bias;    /* attention: a relative position bias in[3] [H, 2S-1] */
+    float scale, eps; /* softmax / embed / scale-op scale, norm eps (attention: 1/sqrt(D), by the builder) */
+    float rope_theta;
+    tfb_rope_layout rope_layout;
     float lo, hi;     /* input range */
 } tfb_opdef_case;
 
 /* The list: odd sizes (1, 7, 33, 127, ...) and the real model shapes (gpt2-124m, bert-base,
- * marian-base, llama2-7b widths, heads and vocabularies). */
+ * marian-base, t5-base, tinyllama-1.1b, llama2-7b widths, heads, kv heads and vocabularies). */
 int tfb__opdef_count(void);
 const tfb_opdef_case *tfb__opdef_get(int i);
 /* Does case c run with weight dtype wt? Only matmul has a weight dtype (every other op is f32, its
@@ -56,7 +60,7 @@ void tfb__opdef_name(const tfb_opdef_case *c, char *buf, size_t len);
  * backend's supports slot (and for `list --ops`). The node points into *out. */
 typedef struct tfb_opdef_node {
     tfb_node node;
-    tfb_tensor t[TFB_MAX_INPUTS + 1];
+    tfb_tensor t[TFB_MAX_INPUTS + 1]; /* inputs, then the output */
     tfb_graph_params params;
 } tfb_opdef_node;
 void tfb__opdef_node(const tfb_opdef_case *c, tfb_dtype wt, tfb_opdef_node *out);
@@ -69,7 +73,7 @@ void tfb__opdef_node(const tfb_opdef_case *c, tfb_dtype wt, tfb_opdef_node *out)
  * NULL) gets the entry's reason. */
 double tfb__opdef_tol(tfb_op op, tfb_dtype wt, int64_t k, const char **why);
 /* The reduction length k of node n run with params p: K of a matmul, C of a norm or softmax, D + L
- * of attention (L the keys it sees), the largest position of a sinusoidal embedding, else 1. */
+ * of attention (L the keys it sees), the largest position of a sinusoidal embedding or a rope, else 1. */
 int64_t tfb__opdef_node_k(const tfb_node *n, const tfb_graph_params *p);
 /* The bound of node n as run: tfb__opdef_tol(op, weight dtype, node k). */
 double tfb__opdef_node_tol(const tfb_node *n, const tfb_graph_params *p, const char **why);
