@@ -17,7 +17,7 @@ static void check_config(const char *text, size_t size) {
         TFB_ASSERT(tfb_error_last()[0] != '\0');
         return;
     }
-    TFB_ASSERT(fam == HF_GPT2 || fam == HF_BERT || fam == HF_MARIAN);
+    TFB_ASSERT(fam == HF_GPT2 || fam == HF_BERT || fam == HF_MARIAN || fam == HF_LLAMA || fam == HF_MISTRAL || fam == HF_T5);
     /* What the session and the graph builders rely on. */
     TFB_ASSERT(c.d_model > 0 && c.n_vocab > 0 && c.n_dec_vocab > 0 && c.n_ctx > 0);
     TFB_ASSERT(c.enc.n_layer > 0 || c.dec.n_layer > 0);
