@@ -1,0 +1,273 @@
+/* The tokenizer.json models: one pre-tokenized word -> ids. BPE (merges by rank, byte fallback),
+ * WordPiece (greedy longest match with the continuation prefix), Unigram (Viterbi over the piece
+ * scores), WordLevel (lookup). Each follows tokenizers 0.19's rules, tie-breaks included. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_impl.h"
+
+static bool push(int32_t **ids, int64_t *n, int64_t *cap, int32_t id) {
+    if (*n == *cap) {
+        int64_t c = *cap ? 2 * *cap : 64;
+        int32_t *p = realloc(*ids, (size_t)c * sizeof *p);
+        if (!p)
+            return false;
+        *ids = p;
+        *cap = c;
+    }
+    (*ids)[(*n)++] = id;
+    return true;
+}
+
+#define NOMEM() tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory")
+
+/* Byte fallback: the <0xXX> tokens of s, all of them or none. */
+static bool byte_tokens(const tt_model *m, const char *s, size_t n, int32_t *out) {
+    for (size_t i = 0; i < n; i++) {
+        char t[8];
+        snprintf(t, sizeof t, "<0x%02X>", (unsigned char)s[i]);
+        if ((out[i] = tt_vocab_find(&m->vocab, t, 6)) < 0)
+            return false;
+    }
+    return true;
+}
+
+/* ---- BPE */
+static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+    if (m->ignore_merges) {
+        int32_t id = tt_vocab_find(&m->vocab, w, n);
+        if (id >= 0)
+            return push(ids, nids, cap, id) ? TFB_STATUS_OK : NOMEM();
+    }
+    int32_t *sym = malloc((n * 4 + 2) * sizeof *sym); /* at most 4 byte tokens per byte: plenty */
+    tt_buf s = {0};
+    if (!sym)
+        return NOMEM();
+    size_t ns = 0;
+    int32_t unk = -1; /* pending unknown run (fused) */
+    bool ok = true;
+    size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0, sl = m->eow_suffix ? strlen(m->eow_suffix) : 0;
+    for (size_t i = 0; ok && i < n;) {
+        uint32_t c;
+        size_t k = tt_utf8_next(w + i, n - i, &c);
+        s.n = 0;
+        ok = tt_buf_add(&s, "", 0);
+        if (ok && i > 0 && pl)
+            ok = tt_buf_add(&s, m->cont_prefix, pl);
+        ok = ok && tt_buf_add(&s, w + i, k);
+        if (ok && i + k == n && sl)
+            ok = tt_buf_add(&s, m->eow_suffix, sl);
+        i += k;
+        if (!ok)
+            break;
+        int32_t id = tt_vocab_find(&m->vocab, s.p, s.n);
+        if (id >= 0) {
+            if (unk >= 0)
+                sym[ns++] = unk;
+            unk = -1;
+            sym[ns++] = id;
+            continue;
+        }
+        if (m->byte_fallback && s.n <= 4 + pl + sl && byte_tokens(m, s.p, s.n, sym + ns)) {
+            ns += s.n;
+            continue;
+        }
+        if (m->unk >= 0) {
+            if (unk >= 0 && !m->fuse_unk)
+                sym[ns++] = unk;
+            unk = m->unk;
+        }
+    }
+    if (unk >= 0)
+        sym[ns++] = unk;
+    /* Merge the lowest-ranked adjacent pair, leftmost first, until none applies. */
+    while (ok && ns > 1) {
+        int32_t best = INT32_MAX, best_id = -1;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < ns; i++) {
+            int32_t r, nid;
+            const tt_vocab *v = &m->vocab;
+            if (tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]], v->tlen[sym[i + 1]], &r,
+                               &nid) && r < best) {
+                best = r;
+                best_id = nid;
+                at = i;
+            }
+        }
+        if (best_id < 0)
+            break;
+        sym[at] = best_id;
+        memmove(sym + at + 1, sym + at + 2, (ns - at - 2) * sizeof *sym);
+        ns--;
+    }
+    for (size_t i = 0; ok && i < ns; i++)
+        ok = push(ids, nids, cap, sym[i]);
+    free(sym);
+    tt_buf_free(&s);
+    return ok ? TFB_STATUS_OK : NOMEM();
+}
+
+/* ---- WordPiece */
+static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)w[i] & 0xC0) != 0x80;
+    int64_t mark = *nids;
+    if ((int64_t)chars > m->max_chars)
+        goto unk;
+    size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0;
+    tt_buf s = {0};
+    for (size_t a = 0; a < n;) {
+        size_t e = n;
+        int32_t id = -1;
+        while (a < e) {
+            s.n = 0;
+            if ((a > 0 && pl && !tt_buf_add(&s, m->cont_prefix, pl)) || !tt_buf_add(&s, w + a, e - a)) {
+                tt_buf_free(&s);
+                return NOMEM();
+            }
+            if ((id = tt_vocab_find(&m->vocab, s.p, s.n)) >= 0)
+                break;
+            do /* drop the last character */
+                e--;
+            while (e > a && ((unsigned char)w[e] & 0xC0) == 0x80);
+        }
+        if (id < 0) {
+            tt_buf_free(&s);
+            *nids = mark;
+            goto unk;
+        }
+        if (!push(ids, nids, cap, id)) {
+            tt_buf_free(&s);
+            return NOMEM();
+        }
+        a = e;
+    }
+    tt_buf_free(&s);
+    return TFB_STATUS_OK;
+unk:
+    if (m->unk < 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "WordPiece: a word is not in the vocabulary and there is no unk_token");
+    return push(ids, nids, cap, m->unk) ? TFB_STATUS_OK : NOMEM();
+}
+
+/* ---- Unigram */
+typedef struct node {
+    double score;
+    int64_t start; /* -1: not reached */
+    int32_t id;
+} node;
+
+static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+    if (m->unk < 0)
+        return tfb_error_set(TFB_STATUS_INPUT, "Unigram: no unk_id");
+    node *best = malloc((n + 1) * sizeof *best);
+    if (!best)
+        return NOMEM();
+    for (size_t i = 0; i <= n; i++)
+        best[i] = (node){0.0, -1, -1};
+    double unk_score = m->min_score - 10.0;
+    for (size_t a = 0; a < n;) {
+        uint32_t c;
+        size_t ml = tt_utf8_next(w + a, n - a, &c);
+        double here = best[a].score;
+        bool single = false;
+        for (size_t len = 1; len <= (size_t)m->max_piece && a + len <= n; len++) {
+            int32_t id = tt_vocab_find(&m->vocab, w + a, len);
+            if (id < 0)
+                continue;
+            double cand = m->score[id] + here;
+            node *t = &best[a + len];
+            if (t->start < 0 || cand > t->score)
+                *t = (node){cand, (int64_t)a, id};
+            if (len == ml)
+                single = true;
+        }
+        if (!single) {
+            node *t = &best[a + ml];
+            double cand = unk_score + here;
+            if (t->start < 0 || cand > t->score)
+                *t = (node){cand, (int64_t)a, m->unk};
+        }
+        a += ml;
+    }
+    /* Back from the end; runs of unknown pieces become one token (fuse_unk). */
+    int64_t cnt = 0;
+    size_t *cut = malloc((n + 1) * sizeof *cut);
+    int32_t *tid = malloc((n + 1) * sizeof *tid);
+    bool ok = cut && tid;
+    for (size_t e = n; ok && e > 0;) {
+        node *x = &best[e];
+        if (x->start < 0) {
+            ok = false;
+            break;
+        }
+        if (x->id == m->unk && cnt > 0 && tid[cnt - 1] == m->unk)
+            cut[cnt - 1] = (size_t)x->start; /* extend the fused run */
+        else {
+            cut[cnt] = (size_t)x->start;
+            tid[cnt++] = x->id;
+        }
+        e = (size_t)x->start;
+    }
+    /* cut[i] is where token i (counted from the end) starts. */
+    for (int64_t i = cnt - 1; ok && i >= 0; i--) {
+        if (tid[i] == m->unk && m->byte_fallback) {
+            size_t e = i > 0 ? cut[i - 1] : n;
+            int32_t *bt = malloc((e - cut[i]) * sizeof *bt);
+            if (bt && byte_tokens(m, w + cut[i], e - cut[i], bt)) {
+                for (size_t k = 0; ok && k < e - cut[i]; k++)
+                    ok = push(ids, nids, cap, bt[k]);
+                free(bt);
+                continue;
+            }
+            free(bt);
+        }
+        ok = push(ids, nids, cap, tid[i]);
+    }
+    bool reached = ok || !cut || !tid;
+    free(best);
+    free(cut);
+    free(tid);
+    if (!ok)
+        return reached ? NOMEM() : tfb_error_set(TFB_STATUS_INTERNAL, "Unigram: no path");
+    return TFB_STATUS_OK;
+}
+
+tfb_status tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+    if (n == 0)
+        return TFB_STATUS_OK;
+    if (n > TT_MAX_WORD && m->kind == TT_BPE) /* merges cost O(n^2) per word: bounded */
+        return tfb_error_set(TFB_STATUS_INPUT, "a pre-tokenized word of %zu bytes (at most %d)", n, TT_MAX_WORD);
+    switch (m->kind) {
+    case TT_BPE:
+        return bpe(m, w, n, ids, nids, cap);
+    case TT_WORDPIECE:
+        return wordpiece(m, w, n, ids, nids, cap);
+    case TT_UNIGRAM:
+        return unigram(m, w, n, ids, nids, cap);
+    case TT_WORDLEVEL: {
+        int32_t id = tt_vocab_find(&m->vocab, w, n);
+        if (id < 0)
+            id = m->unk;
+        if (id < 0)
+            return tfb_error_set(TFB_STATUS_INPUT, "WordLevel: a word is not in the vocabulary and there is no unk_token");
+        return push(ids, nids, cap, id) ? TFB_STATUS_OK : NOMEM();
+    }
+    case TT_SPM:
+        break;
+    }
+    return tfb_error_set(TFB_STATUS_INTERNAL, "model kind %d has no word encoder", (int)m->kind);
+}
+
+void tt_model_free(tt_model *m) {
+    tt_vocab_free(&m->vocab);
+    tt_merges_free(&m->merges);
+    free(m->cont_prefix);
+    free(m->eow_suffix);
+    free(m->score);
+    if (m->spm)
+        tt_spm_free(m->spm);
+    *m = (tt_model){0};
+}
