@@ -33,6 +33,9 @@ const char *tfb_tokenizer_kind(const tfb_tokenizer *t);
  * special tokens when add_special, truncated as the tokenizer file says. */
 tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t len, bool add_special,
                                 int32_t **ids, int64_t *n);
+/* Truncate later encodes to max ids in all, special tokens included (0: no truncation), in place of
+ * what the tokenizer file says (sentence-transformers' max_seq_length does this). */
+void tfb_tokenizer_set_max_length(tfb_tokenizer *t, int64_t max);
 /* Decode ids into a NUL-terminated UTF-8 *text (malloc'ed, the caller frees); special tokens are
  * skipped when skip_special. An id outside the vocabulary is INPUT. */
 tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int64_t n, bool skip_special,

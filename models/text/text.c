@@ -113,6 +113,8 @@ void tfb_tokenizer_free(tfb_tokenizer *t) {
     free(t);
 }
 
+void tfb_tokenizer_set_max_length(tfb_tokenizer *t, int64_t max) { t->trunc_max = max > 0 ? max : 0; }
+
 const char *tfb_tokenizer_kind(const tfb_tokenizer *t) { return t->kind; }
 
 const char *tfb_tokenizer_token(const tfb_tokenizer *t, int32_t id) {
