@@ -153,7 +153,7 @@ static tfb_status normalizer(const ctx *c, const cJSON *o, int depth, tt_norm **
                 return FAIL(c, "normalizer Precompiled: malformed charsmap");
         }
     } else {
-        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: normalizer \"%.64s\" is not supported", c->path, t);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: normalizer \"%.64s\" is not supported", c->path, t);
     }
     if (!n)
         return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", c->path);
@@ -222,7 +222,7 @@ static tfb_status pretokenizer(const ctx *c, const cJSON *o, int depth, tt_preto
         if (!(p = tt_pretok_split(pat, strlen(pat), re, b, flag(o, "invert", false), err, sizeof err)))
             return FAIL(c, "pre_tokenizer Split: pattern \"%.80s\": %s", pat, err);
     } else {
-        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: pre_tokenizer \"%.64s\" is not supported", c->path, t);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: pre_tokenizer \"%.64s\" is not supported", c->path, t);
     }
     if (!p)
         return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", c->path);
@@ -271,7 +271,7 @@ static tfb_status decoder(const ctx *c, const cJSON *o, int depth, tt_decoder **
         if (!p || !with)
             return FAIL(c, "decoder Replace: needs a pattern and a content string");
         if (re)
-            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: decoder \"Replace\" with a Regex pattern is not supported", c->path);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder \"Replace\" with a Regex pattern is not supported", c->path);
         if (!(d = tt_dec_replace(p, strlen(p), with, strlen(with))))
             return FAIL(c, "decoder Replace: empty pattern");
     } else if (strcmp(t, "ByteFallback") == 0) {
@@ -289,7 +289,7 @@ static tfb_status decoder(const ctx *c, const cJSON *o, int depth, tt_decoder **
         const char *s = str(o, "suffix");
         d = tt_dec_bpe(s ? s : "</w>");
     } else {
-        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: decoder \"%.64s\" is not supported", c->path, t);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder \"%.64s\" is not supported", c->path, t);
     }
     if (!d)
         return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", c->path);
@@ -332,7 +332,7 @@ static tfb_status post(const ctx *c, const cJSON *o, int depth, tt_post *p) {
         return TFB_STATUS_OK;
     }
     if (strcmp(t, "TemplateProcessing") != 0)
-        return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: post_processor \"%.64s\" is not supported", c->path, t);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: post_processor \"%.64s\" is not supported", c->path, t);
     const cJSON *single = cJSON_GetObjectItemCaseSensitive(o, "single");
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(o, "special_tokens");
     if (!cJSON_IsArray(single) || cJSON_GetArraySize(single) > TT_MAX_PARTS || !cJSON_IsObject(sp))
@@ -448,7 +448,7 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
         if (strcmp(t, "BPE") == 0) {
             const cJSON *drop = cJSON_GetObjectItemCaseSensitive(o, "dropout");
             if (drop && !cJSON_IsNull(drop) && !(cJSON_IsNumber(drop) && drop->valuedouble == 0))
-                return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: model BPE \"dropout\" is not supported", c->path);
+                return tfb_error_set(TFB_STATUS_INPUT, "%s: model BPE \"dropout\" is not supported", c->path);
             m->kind = TT_BPE;
             m->cont_prefix = opt_dup(str(o, "continuing_subword_prefix"));
             m->eow_suffix = opt_dup(str(o, "end_of_word_suffix"));
@@ -509,7 +509,7 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
         m->byte_fallback = flag(o, "byte_fallback", false);
         return TFB_STATUS_OK;
     }
-    return tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: model \"%.64s\" is not supported", c->path, t);
+    return tfb_error_set(TFB_STATUS_INPUT, "%s: model \"%.64s\" is not supported", c->path, t);
 }
 
 static tfb_status added_tokens(const ctx *c, const cJSON *a, int32_t *max_id) {
@@ -596,7 +596,7 @@ tfb_status tt_load_json(tfb_tokenizer *t, const char *path) {
             goto done;
         }
         if (dir && strcmp(dir, "Right") != 0) {
-            s = tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: truncation direction \"%.32s\" is not supported", path, dir);
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: truncation direction \"%.32s\" is not supported", path, dir);
             goto done;
         }
         t->trunc_max = ml;
@@ -608,7 +608,7 @@ tfb_status tt_load_json(tfb_tokenizer *t, const char *path) {
             goto done;
         }
         if (x->single_word) {
-            s = tfb_error_set(TFB_STATUS_UNSUPPORTED, "%s: added token \"%.64s\": single_word is not supported", path, x->s);
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: added token \"%.64s\": single_word is not supported", path, x->s);
             goto done;
         }
     }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tokenize / detokenize / embed through the CLI on the committed fixtures, and the refusals: each
+# malformed or unsupported tokenizer file (truncated, wrong types, huge counts, unknown model type,
+# an unimplemented component) and each unimplemented sentence-transformers module or pooling mode is
+# one stderr line naming it, exit 2.
+set -u
+tfb=$1 FIX=$2
+. "$(dirname "$0")/../lib.sh"
+BL=$FIX/bytelevel_bpe WP=$FIX/wordpiece
+# ids and tokens; --ids alone; detokenize back
+out=$("$tfb" tokenize --model "$WP" "Hello, world!") || fail "tokenize"
+[ "$(echo "$out" | head -1)" = "$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][1]['ids'])))" "$WP/expected.json")" ] ||
+  fail "tokenize ids: $out"
+echo "$out" | sed -n 2p | grep -q '^\["\[CLS\]",.*"\[SEP\]"\]$' || fail "tokenize tokens: $out"
+[ "$("$tfb" tokenize --model "$WP" --ids "Hello, world!" | wc -l)" = 1 ] || fail "--ids prints more than the ids"
+ids=$("$tfb" tokenize --model "$BL" --ids "café naïve résumé façade")
+[ "$("$tfb" detokenize --model "$BL" "$ids")" = "café naïve résumé façade" ] || fail "detokenize of $ids"
+# invalid UTF-8 on the command line: decoded as errors="replace" (fixture line 28 is "bad \xff byte")
+want=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][27]['ids'])))" "$BL/expected.json")
+[ "$("$tfb" tokenize --model "$BL" --ids $'bad \xff byte')" = "$want" ] || fail "invalid UTF-8 not tokenized as U+FFFD"
+# refusals
+expect_error 2 "no tokenizer" -- tokenize --model "$tmp" "x"
+expect_error 2 "needs a model directory" -- tokenize --model gpt2-tiny "x"
+expect_error 2 "needs a model directory" -- run --model gpt2-tiny --prompt "x"
+expect_error 2 "not in the vocabulary" -- detokenize --model "$WP" 1,999999
+bad() { # NAME PATTERN PYTHON-EDIT: a copy of wordpiece/tokenizer.json changed by the edit must be refused
+  mkdir -p "$tmp/$1"
+  python3 - "$WP/tokenizer.json" "$tmp/$1/tokenizer.json" "$3" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], 'w').write(json.dumps(t))
+PY
+  expect_error 2 "$2" -- tokenize --model "$tmp/$1" "hello"
+}
+mkdir -p "$tmp/truncated"
+head -c 2000 "$WP/tokenizer.json" >"$tmp/truncated/tokenizer.json"
+expect_error 2 "tokenizer.json: not valid JSON" -- tokenize --model "$tmp/truncated" "hello"
+bad model_type 'model "Foo" is not supported' "t['model']['type'] = 'Foo'"
+bad pretok 'pre_tokenizer "UnicodeScripts" is not supported' "t['pre_tokenizer'] = {'type': 'UnicodeScripts'}"
+bad norm 'normalizer "Nmt" is not supported' "t['normalizer'] = {'type': 'Sequence', 'normalizers': [{'type': 'Nmt'}]}"
+bad decoder 'decoder "CTC" is not supported' "t['decoder'] = {'type': 'CTC'}"
+bad post 'post_processor "Foo" is not supported' "t['post_processor'] = {'type': 'Foo'}"
+bad vocab_type 'model WordPiece: "vocab" is not an object' "t['model']['vocab'] = [1, 2]"
+bad vocab_id 'is not an id below' "t['model']['vocab']['hello'] = 'x'"
+bad huge_id 'not an id below' "t['model']['vocab']['hello'] = 10**9"
+bad added_huge 'added_tokens\[0\]' "t['added_tokens'][0]['id'] = 10**12"
+bad added_type '"added_tokens" is not an array' "t['added_tokens'] = {'a': 1}"
+bad model_missing '"model" is not an object' "t['model'] = 3"
+bad regex 'pattern "(": missing closing parenthesis' "t['pre_tokenizer'] = {'type': 'Split', 'pattern': {'Regex': '('}, 'behavior': 'Isolated', 'invert': False}"
+bad seq_deep 'nested deeper' "
+p = {'type': 'BertPreTokenizer'}
+for _ in range(20): p = {'type': 'Sequence', 'pretokenizers': [p]}
+t['pre_tokenizer'] = p"
+bad template 'special token "\[XYZ\]" is not defined' "t['post_processor']['single'][0] = {'SpecialToken': {'id': '[XYZ]', 'type_id': 0}}"
+# embed: modules and pooling modes that are not implemented are named
+mkdir -p "$tmp/st/1_Pooling"
+cp "$WP/tokenizer.json" "$tmp/st/"
+echo '[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
+ {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},
+ {"idx":2,"name":"2","path":"2_Dense","type":"sentence_transformers.models.Dense"}]' >"$tmp/st/modules.json"
+echo '{"word_embedding_dimension": 8, "pooling_mode_mean_tokens": true}' >"$tmp/st/1_Pooling/config.json"
+expect_error 2 'module "sentence_transformers.models.Dense" is not supported' -- embed --model "$tmp/st" "x"
+echo '[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
+ {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}]' >"$tmp/st/modules.json"
+echo '{"word_embedding_dimension": 8, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}' >"$tmp/st/1_Pooling/config.json"
+expect_error 2 'pooling_mode_cls_token is not supported' -- embed --model "$tmp/st" "x"
+finish cli_text
