@@ -95,6 +95,22 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
     return TFB_STATUS_OK;
 }
 
+tfb_status tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out) {
+    tfb_tokenizer *t = calloc(1, sizeof *t);
+    if (!t)
+        return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
+    t->model.unk = -1;
+    tfb_status s = tt_load_json_mem(t, name, data, n);
+    if (s == TFB_STATUS_OK)
+        s = finish(t);
+    if (s != TFB_STATUS_OK) {
+        tfb_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return TFB_STATUS_OK;
+}
+
 void tfb_tokenizer_free(tfb_tokenizer *t) {
     if (!t)
         return;

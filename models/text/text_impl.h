@@ -164,6 +164,9 @@ tt_decoder *tt_dec_seq(tt_decoder **parts, int n);
 
 /* tokenizer.json (tokjson.c) and the older files (legacy.c). */
 tfb_status tt_load_json(tfb_tokenizer *t, const char *path);
+/* tokenizer.json from memory (name is used in messages): the fuzz target's entry. */
+tfb_status tt_load_json_mem(tfb_tokenizer *t, const char *name, const char *data, size_t n);
+tfb_status tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out);
 tfb_status tt_load_vocab_merges(tfb_tokenizer *t, const char *dir);
 tfb_status tt_load_vocab_txt(tfb_tokenizer *t, const char *dir);
 tfb_status tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t->model.vocab */

@@ -550,9 +550,16 @@ tfb_status tt_load_json(tfb_tokenizer *t, const char *path) {
     char *data;
     size_t n;
     TFB_TRY(tt_read_file(path, &data, &n));
-    ctx c = {path, t};
-    cJSON *root = cJSON_ParseWithLength(data, n);
+    tfb_status s = tt_load_json_mem(t, path, data, n);
     free(data);
+    return s;
+}
+
+tfb_status tt_load_json_mem(tfb_tokenizer *t, const char *path, const char *data, size_t n) {
+    ctx c = {path, t};
+    if (n > TT_MAX_FILE)
+        return FAIL(&c, "larger than %u MiB", TT_MAX_FILE >> 20);
+    cJSON *root = cJSON_ParseWithLength(data, n);
     if (!root)
         return FAIL(&c, "not valid JSON");
     tfb_status s = TFB_STATUS_OK;
