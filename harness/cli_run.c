@@ -206,13 +206,13 @@ static int run(run_args *a) {
     }
     if (!enc_only || c->has_lm_head)
         print_result(a, &m, out, n_out, timed ? &times : NULL);
-    if ((a->prompt || a->source) && !a->json && n_out > 0) /* and the generated text after the ids */
-        rc = tfb_cli_text_print(a->model, out, n_out);
     else if (a->json)
         printf("{\"model\":\"%s\",\"hidden\":[%lld,%lld]}\n", c->name, (long long)rows, (long long)c->d_model);
     else
         printf("hidden state [%lld, %lld] (no LM head%s)\n", (long long)rows, (long long)c->d_model,
                a->dump_hidden ? "" : "; --dump-hidden F.npy writes it");
+    if ((a->prompt || a->source) && !a->json && n_out > 0) /* and the generated text after the ids */
+        rc = tfb_cli_text_print(a->model, out, n_out);
 done:
     free(out);
     free(dump);

@@ -18,6 +18,31 @@ ids=$("$tfb" tokenize --model "$BL" --ids "café naïve résumé façade")
 # invalid UTF-8 on the command line: decoded as errors="replace" (fixture line 28 is "bad \xff byte")
 want=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][27]['ids'])))" "$BL/expected.json")
 [ "$("$tfb" tokenize --model "$BL" --ids $'bad \xff byte')" = "$want" ] || fail "invalid UTF-8 not tokenized as U+FFFD"
+# run --prompt / --source on the tiny transformers checkpoints, given a word-level tokenizer over
+# their 96 ids ("w0".."w95"): the prompt's ids are fed as --tokens would be, and the generated ids
+# are printed, then their text, which must be the detokenize of those ids
+HF=$(dirname "$FIX")/../hf/fixtures
+wl() { # DIR: copy of a fixture with a WordLevel tokenizer.json of n ids
+  python3 - "$1" <<'PY'
+import json, sys
+v = {"w%d" % i: i for i in range(96)}
+json.dump({"version": "1.0", "added_tokens": [], "normalizer": None,
+           "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
+           "model": {"type": "WordLevel", "vocab": v, "unk_token": "w3"}}, open(sys.argv[1] + "/tokenizer.json", "w"))
+PY
+}
+for fam in gpt2 marian; do
+  cp -r "$HF/$fam" "$tmp/$fam" && wl "$tmp/$fam"
+done
+"$tfb" run --model "$tmp/gpt2" --prompt "w5 w7 w11 w13" --n-gen 4 >"$tmp/g.out" 2>&1 || fail "run --prompt: $(cat "$tmp/g.out")"
+"$tfb" run --model "$tmp/gpt2" --tokens 5,7,11,13 --n-gen 4 >"$tmp/g.ids" 2>&1 || fail "run --tokens"
+[ "$(head -1 "$tmp/g.out")" = "$(cat "$tmp/g.ids")" ] || fail "run --prompt ids $(head -1 "$tmp/g.out") differ from --tokens $(cat "$tmp/g.ids")"
+[ "$(sed -n 2p "$tmp/g.out")" = "$("$tfb" detokenize --model "$tmp/gpt2" "$(head -1 "$tmp/g.out")")" ] ||
+  fail "run --prompt text '$(sed -n 2p "$tmp/g.out")' is not the text of its ids"
+"$tfb" run --model "$tmp/marian" --source "w5 w7 w11" --n-gen 3 >"$tmp/m.out" 2>&1 || fail "run --source: $(cat "$tmp/m.out")"
+"$tfb" run --model "$tmp/marian" --source-tokens 5,7,11 --n-gen 3 >"$tmp/m.ids" 2>&1 || fail "run --source-tokens"
+[ "$(head -1 "$tmp/m.out")" = "$(cat "$tmp/m.ids")" ] || fail "run --source ids differ from --source-tokens"
+[ "$(wc -l <"$tmp/m.out")" = 2 ] || fail "run --source printed no text: $(cat "$tmp/m.out")"
 # refusals
 expect_error 2 "no tokenizer" -- tokenize --model "$tmp" "x"
 expect_error 2 "needs a model directory" -- tokenize --model gpt2-tiny "x"
