@@ -27,7 +27,7 @@ static tt_decoder *make(enum dkind k, const char *s, size_t sn, const char *w, s
     d->s = malloc(sn + 1);
     d->with = malloc(wn + 1);
     if (!d->s || !d->with) {
-        tt_decoder_free(d);
+        tfb__tt_decoder_free(d);
         return NULL;
     }
     if (sn)
@@ -40,23 +40,23 @@ static tt_decoder *make(enum dkind k, const char *s, size_t sn, const char *w, s
     return d;
 }
 
-void tt_decoder_free(tt_decoder *d) {
+void tfb__tt_decoder_free(tt_decoder *d) {
     if (!d)
         return;
     for (int i = 0; i < d->n_parts; i++)
-        tt_decoder_free(d->parts[i]);
+        tfb__tt_decoder_free(d->parts[i]);
     free(d->parts);
     free(d->s);
     free(d->with);
     free(d);
 }
 
-tt_decoder *tt_dec_bytelevel(void) { return make(D_BYTELEVEL, "", 0, "", 0); }
-tt_decoder *tt_dec_bytefallback(void) { return make(D_BYTEFALLBACK, "", 0, "", 0); }
-tt_decoder *tt_dec_fuse(void) { return make(D_FUSE, "", 0, "", 0); }
-tt_decoder *tt_dec_bpe(const char *suffix) { return make(D_BPE, suffix, strlen(suffix), "", 0); }
+tt_decoder *tfb__tt_dec_bytelevel(void) { return make(D_BYTELEVEL, "", 0, "", 0); }
+tt_decoder *tfb__tt_dec_bytefallback(void) { return make(D_BYTEFALLBACK, "", 0, "", 0); }
+tt_decoder *tfb__tt_dec_fuse(void) { return make(D_FUSE, "", 0, "", 0); }
+tt_decoder *tfb__tt_dec_bpe(const char *suffix) { return make(D_BPE, suffix, strlen(suffix), "", 0); }
 
-tt_decoder *tt_dec_metaspace(uint32_t repl, bool prepend) {
+tt_decoder *tfb__tt_dec_metaspace(uint32_t repl, bool prepend) {
     tt_decoder *d = make(D_METASPACE, "", 0, "", 0);
     if (d) {
         d->repl = repl;
@@ -65,18 +65,18 @@ tt_decoder *tt_dec_metaspace(uint32_t repl, bool prepend) {
     return d;
 }
 
-tt_decoder *tt_dec_wordpiece(const char *prefix, bool cleanup) {
+tt_decoder *tfb__tt_dec_wordpiece(const char *prefix, bool cleanup) {
     tt_decoder *d = make(D_WORDPIECE, prefix, strlen(prefix), "", 0);
     if (d)
         d->cleanup = cleanup;
     return d;
 }
 
-tt_decoder *tt_dec_replace(const char *pat, size_t pn, const char *with, size_t wn) {
+tt_decoder *tfb__tt_dec_replace(const char *pat, size_t pn, const char *with, size_t wn) {
     return pn ? make(D_REPLACE, pat, pn, with, wn) : NULL;
 }
 
-tt_decoder *tt_dec_strip(const char *content, size_t cn, int start, int stop) {
+tt_decoder *tfb__tt_dec_strip(const char *content, size_t cn, int start, int stop) {
     tt_decoder *d = make(D_STRIP, content, cn, "", 0);
     if (d) {
         d->start = start;
@@ -85,10 +85,10 @@ tt_decoder *tt_dec_strip(const char *content, size_t cn, int start, int stop) {
     return d;
 }
 
-tt_decoder *tt_dec_seq(tt_decoder **parts, int n) {
+tt_decoder *tfb__tt_dec_seq(tt_decoder **parts, int n) {
     tt_decoder *d = make(D_SEQ, "", 0, "", 0);
     if (!d || !(d->parts = malloc((size_t)(n ? n : 1) * sizeof *parts))) {
-        tt_decoder_free(d);
+        tfb__tt_decoder_free(d);
         return NULL;
     }
     memcpy(d->parts, parts, (size_t)n * sizeof *parts);
@@ -98,14 +98,14 @@ tt_decoder *tt_dec_seq(tt_decoder **parts, int n) {
 
 /* Replace every occurrence of pat in s (n bytes) by with, into out. */
 static bool replace_all(const char *s, size_t n, const char *pat, size_t pn, const char *with, size_t wn, tt_buf *out) {
-    if (!tt_buf_add(out, "", 0))
+    if (!tfb__tt_buf_add(out, "", 0))
         return false;
     for (size_t i = 0; i < n;) {
         if (pn && n - i >= pn && memcmp(s + i, pat, pn) == 0) {
-            if (!tt_buf_add(out, with, wn))
+            if (!tfb__tt_buf_add(out, with, wn))
                 return false;
             i += pn;
-        } else if (!tt_buf_add(out, s + i++, 1)) {
+        } else if (!tfb__tt_buf_add(out, s + i++, 1)) {
             return false;
         }
     }
@@ -113,7 +113,7 @@ static bool replace_all(const char *s, size_t n, const char *pat, size_t pn, con
 }
 
 static bool set_token(tt_buf *t, tt_buf *nb) {
-    tt_buf_free(t);
+    tfb__tt_buf_free(t);
     *t = *nb;
     return true;
 }
@@ -147,11 +147,11 @@ static bool flush_bytes(tt_list *out, tt_buf *bytes) {
     bool valid = fn == bytes->n && memcmp(fixed, bytes->p, fn) == 0;
     free(fixed);
     if (valid) {
-        ok = tt_list_push(out, bytes->p, bytes->n);
+        ok = tfb__tt_list_push(out, bytes->p, bytes->n);
     } else {
         ok = true;
         for (size_t i = 0; ok && i < bytes->n; i++)
-            ok = tt_list_push(out, "\xef\xbf\xbd", 3);
+            ok = tfb__tt_list_push(out, "\xef\xbf\xbd", 3);
     }
     bytes->n = 0;
     return ok;
@@ -161,54 +161,54 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
     switch (d->kind) {
     case D_BYTELEVEL: {
         tt_buf raw = {0};
-        bool ok = tt_buf_add(&raw, "", 0);
+        bool ok = tfb__tt_buf_add(&raw, "", 0);
         for (size_t i = 0; ok && i < toks->n; i++) {
             const tt_buf *t = &toks->v[i];
             size_t mark = raw.n;
             bool all = true;
             for (size_t j = 0; ok && j < t->n;) {
                 uint32_t c;
-                j += tt_utf8_next(t->p + j, t->n - j, &c);
-                int b = tt_cp_to_byte(c);
+                j += tfb__tt_utf8_next(t->p + j, t->n - j, &c);
+                int b = tfb__tt_cp_to_byte(c);
                 if (b < 0) {
                     all = false;
                     break;
                 }
                 unsigned char ub = (unsigned char)b;
-                ok = tt_buf_add(&raw, &ub, 1);
+                ok = tfb__tt_buf_add(&raw, &ub, 1);
             }
             if (ok && !all) { /* a character outside the table: the token's own bytes */
                 raw.n = mark;
-                ok = tt_buf_add(&raw, t->p, t->n);
+                ok = tfb__tt_buf_add(&raw, t->p, t->n);
             }
         }
         char *s = NULL;
         size_t n = 0;
         ok = ok && tfb_text_utf8_replace(raw.p, raw.n, &s, &n) == TFB_STATUS_OK;
-        tt_buf_free(&raw);
+        tfb__tt_buf_free(&raw);
         if (!ok)
             return false;
-        tt_list_free(toks);
-        ok = tt_list_push(toks, s, n);
+        tfb__tt_list_free(toks);
+        ok = tfb__tt_list_push(toks, s, n);
         free(s);
         return ok;
     }
     case D_METASPACE:
         for (size_t i = 0; i < toks->n; i++) {
             tt_buf nb = {0};
-            bool ok = tt_buf_add(&nb, "", 0);
+            bool ok = tfb__tt_buf_add(&nb, "", 0);
             const tt_buf *t = &toks->v[i];
             for (size_t j = 0; ok && j < t->n;) {
                 uint32_t c;
-                size_t k = tt_utf8_next(t->p + j, t->n - j, &c);
+                size_t k = tfb__tt_utf8_next(t->p + j, t->n - j, &c);
                 if (c != d->repl)
-                    ok = tt_buf_add(&nb, t->p + j, k);
+                    ok = tfb__tt_buf_add(&nb, t->p + j, k);
                 else if (!(i == 0 && d->prepend))
-                    ok = tt_buf_add(&nb, " ", 1);
+                    ok = tfb__tt_buf_add(&nb, " ", 1);
                 j += k;
             }
             if (!ok) {
-                tt_buf_free(&nb);
+                tfb__tt_buf_free(&nb);
                 return false;
             }
             set_token(&toks->v[i], &nb);
@@ -218,13 +218,13 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
         for (size_t i = 0; i < toks->n; i++) {
             tt_buf *t = &toks->v[i];
             tt_buf nb = {0};
-            bool ok = tt_buf_add(&nb, "", 0);
+            bool ok = tfb__tt_buf_add(&nb, "", 0);
             if (i != 0 && t->n >= d->sn && memcmp(t->p, d->s, d->sn) == 0)
-                ok = ok && tt_buf_add(&nb, t->p + d->sn, t->n - d->sn);
+                ok = ok && tfb__tt_buf_add(&nb, t->p + d->sn, t->n - d->sn);
             else
-                ok = ok && (i == 0 || tt_buf_add(&nb, " ", 1)) && tt_buf_add(&nb, t->p, t->n);
+                ok = ok && (i == 0 || tfb__tt_buf_add(&nb, " ", 1)) && tfb__tt_buf_add(&nb, t->p, t->n);
             if (!ok) {
-                tt_buf_free(&nb);
+                tfb__tt_buf_free(&nb);
                 return false;
             }
             set_token(t, &nb);
@@ -239,7 +239,7 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
             const char *with = d->kind == D_BPE ? (i + 1 == toks->n ? "" : " ") : d->with;
             size_t wn = d->kind == D_BPE ? strlen(with) : d->wn;
             if (!replace_all(toks->v[i].p, toks->v[i].n, d->s, d->sn, with, wn, &nb)) {
-                tt_buf_free(&nb);
+                tfb__tt_buf_free(&nb);
                 return false;
             }
             set_token(&toks->v[i], &nb);
@@ -255,25 +255,25 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
             if (t->n == 6 && memcmp(t->p, "<0x", 3) == 0 && t->p[5] == '>' && (hi = hexval(t->p[3])) >= 0 &&
                 (lo = hexval(t->p[4])) >= 0) {
                 unsigned char b = (unsigned char)(hi * 16 + lo);
-                ok = tt_buf_add(&bytes, &b, 1);
+                ok = tfb__tt_buf_add(&bytes, &b, 1);
             } else {
-                ok = flush_bytes(&out, &bytes) && tt_list_push(&out, t->p, t->n);
+                ok = flush_bytes(&out, &bytes) && tfb__tt_list_push(&out, t->p, t->n);
             }
         }
         ok = ok && flush_bytes(&out, &bytes);
-        tt_buf_free(&bytes);
-        tt_list_free(toks);
+        tfb__tt_buf_free(&bytes);
+        tfb__tt_list_free(toks);
         *toks = out;
         return ok;
     }
     case D_FUSE: {
         tt_buf all = {0};
-        bool ok = tt_buf_add(&all, "", 0);
+        bool ok = tfb__tt_buf_add(&all, "", 0);
         for (size_t i = 0; ok && i < toks->n; i++)
-            ok = tt_buf_add(&all, toks->v[i].p, toks->v[i].n);
-        tt_list_free(toks);
-        ok = ok && tt_list_push(toks, all.p, all.n);
-        tt_buf_free(&all);
+            ok = tfb__tt_buf_add(&all, toks->v[i].p, toks->v[i].n);
+        tfb__tt_list_free(toks);
+        ok = ok && tfb__tt_list_push(toks, all.p, all.n);
+        tfb__tt_buf_free(&all);
         return ok;
     }
     case D_STRIP:
@@ -298,6 +298,6 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
     return false;
 }
 
-tfb_status tt_decoder_apply(const tt_decoder *d, tt_list *toks) {
+tfb_status tfb__tt_decoder_apply(const tt_decoder *d, tt_list *toks) {
     return apply(d, toks) ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "decoder: out of memory");
 }

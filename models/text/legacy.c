@@ -11,7 +11,7 @@
 static tfb_status nomem(void) { return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory"); }
 
 static tfb_status add_special(tfb_tokenizer *t, const char *s) {
-    int32_t id = tt_vocab_find(&t->model.vocab, s, strlen(s));
+    int32_t id = tfb__tt_vocab_find(&t->model.vocab, s, strlen(s));
     if (id < 0)
         return TFB_STATUS_OK;
     tt_added *a = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *a);
@@ -28,11 +28,11 @@ static tfb_status add_special(tfb_tokenizer *t, const char *s) {
     return TFB_STATUS_OK;
 }
 
-tfb_status tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
+tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/vocab.json", dir);
-    TFB_TRY(tt_read_file(path, &data, &n));
+    TFB_TRY(tfb__tt_read_file(path, &data, &n));
     cJSON *root = cJSON_ParseWithLength(data, n);
     free(data);
     tfb_status s = TFB_STATUS_OK;
@@ -50,22 +50,22 @@ tfb_status tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
         if ((int64_t)e->valuedouble > max)
             max = (int64_t)e->valuedouble;
     }
-    if ((s = tt_vocab_init(&t->model.vocab, (int32_t)(max + 1))) != TFB_STATUS_OK)
+    if ((s = tfb__tt_vocab_init(&t->model.vocab, (int32_t)(max + 1))) != TFB_STATUS_OK)
         goto done;
     for (const cJSON *e = root->child; e && s == TFB_STATUS_OK; e = e->next)
-        if ((s = tt_vocab_set(&t->model.vocab, (int32_t)e->valuedouble, e->string, strlen(e->string))) != TFB_STATUS_OK)
+        if ((s = tfb__tt_vocab_set(&t->model.vocab, (int32_t)e->valuedouble, e->string, strlen(e->string))) != TFB_STATUS_OK)
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: %s", path, tfb_error_last());
 done:
     cJSON_Delete(root);
     return s;
 }
 
-tfb_status tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
-    TFB_TRY(tt_load_vocab_json(t, dir));
+tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
+    TFB_TRY(tfb__tt_load_vocab_json(t, dir));
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/merges.txt", dir);
-    TFB_TRY(tt_read_file(path, &data, &n));
+    TFB_TRY(tfb__tt_read_file(path, &data, &n));
     tt_model *m = &t->model;
     m->kind = TT_BPE;
     m->unk = -1;
@@ -89,14 +89,14 @@ tfb_status tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
             if (an + bn <= 2 * TT_MAX_TOKEN) {
                 memcpy(joined, line, an);
                 memcpy(joined + an, sp + 1, bn);
-                id = tt_vocab_find(&m->vocab, joined, an + bn);
+                id = tfb__tt_vocab_find(&m->vocab, joined, an + bn);
             }
             if (id < 0) {
                 s = tfb_error_set(TFB_STATUS_INPUT, "%s: merge \"%.*s\" makes a token not in vocab.json", path,
                                   (int)(len > 80 ? 80 : len), line);
                 break;
             }
-            s = tt_merges_add(&m->merges, line, an, sp + 1, bn, rank++, id);
+            s = tfb__tt_merges_add(&m->merges, line, an, sp + 1, bn, rank++, id);
         }
         line += (eol ? (size_t)(eol - line) + 1 : len);
         if (!eol)
@@ -104,7 +104,7 @@ tfb_status tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
     }
     free(data);
     TFB_TRY(s);
-    if (!(t->pretok = tt_pretok_bytelevel(false, true)) || !(t->dec = tt_dec_bytelevel()))
+    if (!(t->pretok = tfb__tt_pretok_bytelevel(false, true)) || !(t->dec = tfb__tt_dec_bytelevel()))
         return nomem();
     TFB_TRY(add_special(t, "<|endoftext|>"));
     t->legacy_cleanup = true;
@@ -117,7 +117,7 @@ static bool lower_case(const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    if (tt_read_file(path, &data, &n) != TFB_STATUS_OK)
+    if (tfb__tt_read_file(path, &data, &n) != TFB_STATUS_OK)
         return true;
     cJSON *root = cJSON_ParseWithLength(data, n);
     free(data);
@@ -127,24 +127,24 @@ static bool lower_case(const char *dir) {
     return r;
 }
 
-tfb_status tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
+tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    TFB_TRY(tt_read_file(path, &data, &n));
+    TFB_TRY(tfb__tt_read_file(path, &data, &n));
     int32_t lines = 0;
     for (size_t i = 0; i < n; i++)
         lines += data[i] == '\n';
     if (n && data[n - 1] != '\n')
         lines++;
     tfb_status s = lines > TT_MAX_VOCAB ? tfb_error_set(TFB_STATUS_INPUT, "%s: more than %d lines", path, TT_MAX_VOCAB)
-                                        : tt_vocab_init(&t->model.vocab, lines);
+                                        : tfb__tt_vocab_init(&t->model.vocab, lines);
     int32_t id = 0;
     for (char *line = data; s == TFB_STATUS_OK && line < data + n; id++) {
         char *eol = memchr(line, '\n', (size_t)(data + n - line));
         size_t len = eol ? (size_t)(eol - line) : (size_t)(data + n - line);
         /* BertTokenizer: token.rstrip("\n"), the file read with universal newlines */
-        s = tt_vocab_set(&t->model.vocab, id, line, len && line[len - 1] == '\r' ? len - 1 : len);
+        s = tfb__tt_vocab_set(&t->model.vocab, id, line, len && line[len - 1] == '\r' ? len - 1 : len);
         if (s != TFB_STATUS_OK)
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: line %d: %s", path, id + 1, tfb_error_last());
         line += len + 1;
@@ -158,8 +158,8 @@ tfb_status tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     if (!m->cont_prefix)
         return nomem();
     memcpy(m->cont_prefix, "##", 3);
-    m->unk = tt_vocab_find(&m->vocab, "[UNK]", 5);
-    int32_t cls = tt_vocab_find(&m->vocab, "[CLS]", 5), sep = tt_vocab_find(&m->vocab, "[SEP]", 5);
+    m->unk = tfb__tt_vocab_find(&m->vocab, "[UNK]", 5);
+    int32_t cls = tfb__tt_vocab_find(&m->vocab, "[CLS]", 5), sep = tfb__tt_vocab_find(&m->vocab, "[SEP]", 5);
     if (m->unk < 0 || cls < 0 || sep < 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: no [UNK], [CLS] or [SEP]", path);
     t->post.pre[t->post.n_pre++] = cls;
@@ -170,13 +170,13 @@ tfb_status tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     /* BasicTokenizer: clean the text, space out CJK, NFC; lower-case and strip accents (when
      * do_lower_case), then split on whitespace and punctuation. */
     bool lower = lower_case(dir);
-    tt_norm *parts[3] = {tt_norm_bert(true, true, 0, false), tt_norm_simple("NFC"), tt_norm_bert(false, false, lower, lower)};
-    if (!parts[0] || !parts[1] || !parts[2] || !(t->norm = tt_norm_seq(parts, 3))) {
+    tt_norm *parts[3] = {tfb__tt_norm_bert(true, true, 0, false), tfb__tt_norm_simple("NFC"), tfb__tt_norm_bert(false, false, lower, lower)};
+    if (!parts[0] || !parts[1] || !parts[2] || !(t->norm = tfb__tt_norm_seq(parts, 3))) {
         for (int i = 0; i < 3; i++)
-            tt_norm_free(parts[i]);
+            tfb__tt_norm_free(parts[i]);
         return nomem();
     }
-    if (!(t->pretok = tt_pretok_bert()) || !(t->dec = tt_dec_wordpiece("##", false)))
+    if (!(t->pretok = tfb__tt_pretok_bert()) || !(t->dec = tfb__tt_dec_wordpiece("##", false)))
         return nomem();
     t->legacy_cleanup = true;
     snprintf(t->kind, sizeof t->kind, "vocab.txt (WordPiece)");

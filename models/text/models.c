@@ -27,7 +27,7 @@ static bool byte_tokens(const tt_model *m, const char *s, size_t n, int32_t *out
     for (size_t i = 0; i < n; i++) {
         char t[8];
         snprintf(t, sizeof t, "<0x%02X>", (unsigned char)s[i]);
-        if ((out[i] = tt_vocab_find(&m->vocab, t, 6)) < 0)
+        if ((out[i] = tfb__tt_vocab_find(&m->vocab, t, 6)) < 0)
             return false;
     }
     return true;
@@ -36,7 +36,7 @@ static bool byte_tokens(const tt_model *m, const char *s, size_t n, int32_t *out
 /* ---- BPE */
 static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
     if (m->ignore_merges) {
-        int32_t id = tt_vocab_find(&m->vocab, w, n);
+        int32_t id = tfb__tt_vocab_find(&m->vocab, w, n);
         if (id >= 0)
             return push(ids, nids, cap, id) ? TFB_STATUS_OK : NOMEM();
     }
@@ -50,18 +50,18 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
     size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0, sl = m->eow_suffix ? strlen(m->eow_suffix) : 0;
     for (size_t i = 0; ok && i < n;) {
         uint32_t c;
-        size_t k = tt_utf8_next(w + i, n - i, &c);
+        size_t k = tfb__tt_utf8_next(w + i, n - i, &c);
         s.n = 0;
-        ok = tt_buf_add(&s, "", 0);
+        ok = tfb__tt_buf_add(&s, "", 0);
         if (ok && i > 0 && pl)
-            ok = tt_buf_add(&s, m->cont_prefix, pl);
-        ok = ok && tt_buf_add(&s, w + i, k);
+            ok = tfb__tt_buf_add(&s, m->cont_prefix, pl);
+        ok = ok && tfb__tt_buf_add(&s, w + i, k);
         if (ok && i + k == n && sl)
-            ok = tt_buf_add(&s, m->eow_suffix, sl);
+            ok = tfb__tt_buf_add(&s, m->eow_suffix, sl);
         i += k;
         if (!ok)
             break;
-        int32_t id = tt_vocab_find(&m->vocab, s.p, s.n);
+        int32_t id = tfb__tt_vocab_find(&m->vocab, s.p, s.n);
         if (id >= 0) {
             if (unk >= 0)
                 sym[ns++] = unk;
@@ -88,7 +88,7 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
         for (size_t i = 0; i + 1 < ns; i++) {
             int32_t r, nid;
             const tt_vocab *v = &m->vocab;
-            if (tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]], v->tlen[sym[i + 1]], &r,
+            if (tfb__tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]], v->tlen[sym[i + 1]], &r,
                                &nid) && r < best) {
                 best = r;
                 best_id = nid;
@@ -104,7 +104,7 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
     for (size_t i = 0; ok && i < ns; i++)
         ok = push(ids, nids, cap, sym[i]);
     free(sym);
-    tt_buf_free(&s);
+    tfb__tt_buf_free(&s);
     return ok ? TFB_STATUS_OK : NOMEM();
 }
 
@@ -123,28 +123,28 @@ static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t 
         int32_t id = -1;
         while (a < e) {
             s.n = 0;
-            if ((a > 0 && pl && !tt_buf_add(&s, m->cont_prefix, pl)) || !tt_buf_add(&s, w + a, e - a)) {
-                tt_buf_free(&s);
+            if ((a > 0 && pl && !tfb__tt_buf_add(&s, m->cont_prefix, pl)) || !tfb__tt_buf_add(&s, w + a, e - a)) {
+                tfb__tt_buf_free(&s);
                 return NOMEM();
             }
-            if ((id = tt_vocab_find(&m->vocab, s.p, s.n)) >= 0)
+            if ((id = tfb__tt_vocab_find(&m->vocab, s.p, s.n)) >= 0)
                 break;
             do /* drop the last character */
                 e--;
             while (e > a && ((unsigned char)w[e] & 0xC0) == 0x80);
         }
         if (id < 0) {
-            tt_buf_free(&s);
+            tfb__tt_buf_free(&s);
             *nids = mark;
             goto unk;
         }
         if (!push(ids, nids, cap, id)) {
-            tt_buf_free(&s);
+            tfb__tt_buf_free(&s);
             return NOMEM();
         }
         a = e;
     }
-    tt_buf_free(&s);
+    tfb__tt_buf_free(&s);
     return TFB_STATUS_OK;
 unk:
     if (m->unk < 0)
@@ -170,11 +170,11 @@ static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **
     double unk_score = m->min_score - 10.0;
     for (size_t a = 0; a < n;) {
         uint32_t c;
-        size_t ml = tt_utf8_next(w + a, n - a, &c);
+        size_t ml = tfb__tt_utf8_next(w + a, n - a, &c);
         double here = best[a].score;
         bool single = false;
         for (size_t len = 1; len <= (size_t)m->max_piece && a + len <= n; len++) {
-            int32_t id = tt_vocab_find(&m->vocab, w + a, len);
+            int32_t id = tfb__tt_vocab_find(&m->vocab, w + a, len);
             if (id < 0)
                 continue;
             double cand = m->score[id] + here;
@@ -235,7 +235,7 @@ static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **
     return TFB_STATUS_OK;
 }
 
-tfb_status tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
     if (n == 0)
         return TFB_STATUS_OK;
     if (n > TT_MAX_WORD && m->kind == TT_BPE) /* merges cost O(n^2) per word: bounded */
@@ -248,7 +248,7 @@ tfb_status tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **i
     case TT_UNIGRAM:
         return unigram(m, w, n, ids, nids, cap);
     case TT_WORDLEVEL: {
-        int32_t id = tt_vocab_find(&m->vocab, w, n);
+        int32_t id = tfb__tt_vocab_find(&m->vocab, w, n);
         if (id < 0)
             id = m->unk;
         if (id < 0)
@@ -261,13 +261,13 @@ tfb_status tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **i
     return tfb_error_set(TFB_STATUS_INTERNAL, "model kind %d has no word encoder", (int)m->kind);
 }
 
-void tt_model_free(tt_model *m) {
-    tt_vocab_free(&m->vocab);
-    tt_merges_free(&m->merges);
+void tfb__tt_model_free(tt_model *m) {
+    tfb__tt_vocab_free(&m->vocab);
+    tfb__tt_merges_free(&m->merges);
     free(m->cont_prefix);
     free(m->eow_suffix);
     free(m->score);
     if (m->spm)
-        tt_spm_free(m->spm);
+        tfb__tt_spm_free(m->spm);
     *m = (tt_model){0};
 }

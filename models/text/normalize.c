@@ -35,11 +35,11 @@ static tt_norm *make(enum nkind k) {
     return n;
 }
 
-void tt_norm_free(tt_norm *n) {
+void tfb__tt_norm_free(tt_norm *n) {
     if (!n)
         return;
     for (int i = 0; i < n->n_parts; i++)
-        tt_norm_free(n->parts[i]);
+        tfb__tt_norm_free(n->parts[i]);
     free(n->parts);
     free(n->s);
     free(n->with);
@@ -48,7 +48,7 @@ void tt_norm_free(tt_norm *n) {
     free(n);
 }
 
-tt_norm *tt_norm_simple(const char *type) {
+tt_norm *tfb__tt_norm_simple(const char *type) {
     static const struct { const char *name; enum nkind k; } t[] = {
         {"NFC", N_NFC}, {"NFD", N_NFD}, {"NFKC", N_NFKC}, {"NFKD", N_NFKD},
         {"Lowercase", N_LOWER}, {"StripAccents", N_STRIP_ACCENTS}};
@@ -58,7 +58,7 @@ tt_norm *tt_norm_simple(const char *type) {
     return NULL;
 }
 
-tt_norm *tt_norm_bert(bool clean, bool chinese, int strip_accents, bool lower) {
+tt_norm *tfb__tt_norm_bert(bool clean, bool chinese, int strip_accents, bool lower) {
     tt_norm *n = make(N_BERT);
     if (n) {
         n->clean = clean;
@@ -78,7 +78,7 @@ static char *dup(const char *s, size_t n) {
     return d;
 }
 
-tt_norm *tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where) {
+tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where) {
     tt_norm *n = make(N_REPLACE);
     if (!n)
         return NULL;
@@ -92,13 +92,13 @@ tt_norm *tt_norm_replace(const char *pat, size_t pn, bool regex, const char *wit
         n->re = pcre2_compile((PCRE2_SPTR)pat, pn, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
     }
     if (!n->s || !n->with || (regex && !n->re) || (!regex && pn == 0)) {
-        tt_norm_free(n);
+        tfb__tt_norm_free(n);
         return NULL;
     }
     return n;
 }
 
-tt_norm *tt_norm_prepend(const char *s, size_t sn) {
+tt_norm *tfb__tt_norm_prepend(const char *s, size_t sn) {
     tt_norm *n = make(N_PREPEND);
     if (n && !(n->s = dup(s, sn))) {
         free(n);
@@ -109,7 +109,7 @@ tt_norm *tt_norm_prepend(const char *s, size_t sn) {
     return n;
 }
 
-tt_norm *tt_norm_strip(bool left, bool right) {
+tt_norm *tfb__tt_norm_strip(bool left, bool right) {
     tt_norm *n = make(N_STRIP);
     if (n) {
         n->left = left;
@@ -118,7 +118,7 @@ tt_norm *tt_norm_strip(bool left, bool right) {
     return n;
 }
 
-tt_norm *tt_norm_seq(tt_norm **parts, int np) {
+tt_norm *tfb__tt_norm_seq(tt_norm **parts, int np) {
     tt_norm *n = make(N_SEQ);
     if (!n)
         return NULL;
@@ -133,7 +133,7 @@ tt_norm *tt_norm_seq(tt_norm **parts, int np) {
 }
 
 /* The charsmap: u32 trie size in bytes, the trie units, then the replacement strings. */
-tt_norm *tt_norm_precompiled(const unsigned char *map, size_t len) {
+tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
     if (len < 4)
         return NULL;
     uint32_t tsize = (uint32_t)map[0] | (uint32_t)map[1] << 8 | (uint32_t)map[2] << 16 | (uint32_t)map[3] << 24;
@@ -147,7 +147,7 @@ tt_norm *tt_norm_precompiled(const unsigned char *map, size_t len) {
     /* Units are little-endian; copy them into aligned storage. */
     uint32_t *units = malloc(tsize);
     if (!units) {
-        tt_norm_free(n);
+        tfb__tt_norm_free(n);
         return NULL;
     }
     for (uint32_t i = 0; i < tsize / 4; i++) {
@@ -162,7 +162,7 @@ tt_norm *tt_norm_precompiled(const unsigned char *map, size_t len) {
     n->trie_n = tsize / 4;
     char *norm = malloc(len - 4 - tsize + 1);
     if (!norm) {
-        tt_norm_free(n);
+        tfb__tt_norm_free(n);
         return NULL;
     }
     memcpy(norm, map + 4 + tsize, len - 4 - tsize);
@@ -205,7 +205,7 @@ static bool precompiled_transform(const tt_norm *n, const char *s, size_t len, t
     size_t e = (size_t)v;
     while (e < n->norm_n && n->normalized[e])
         e++;
-    return tt_buf_add(out, n->normalized + v, e - (size_t)v);
+    return tfb__tt_buf_add(out, n->normalized + v, e - (size_t)v);
 }
 
 /* As tokenizers does: each extended grapheme cluster shorter than 6 bytes is looked up whole; when
@@ -214,11 +214,11 @@ static bool precompiled(const tt_norm *n, const char *s, size_t len, tt_buf *out
     size_t i = 0;
     while (i < len) {
         uint32_t c;
-        size_t e = i + tt_utf8_next(s + i, len - i, &c);
+        size_t e = i + tfb__tt_utf8_next(s + i, len - i, &c);
         utf8proc_int32_t state = 0;
         while (e < len) {
             uint32_t d;
-            size_t k = tt_utf8_next(s + e, len - e, &d);
+            size_t k = tfb__tt_utf8_next(s + e, len - e, &d);
             if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)c, (utf8proc_int32_t)d, &state))
                 break;
             c = d;
@@ -230,8 +230,8 @@ static bool precompiled(const tt_norm *n, const char *s, size_t len, tt_buf *out
         if (!hit) {
             for (size_t j = i; j < e;) {
                 uint32_t d;
-                size_t k = tt_utf8_next(s + j, e - j, &d);
-                if (!precompiled_transform(n, s + j, k, out, &hit) || (!hit && !tt_buf_add(out, s + j, k)))
+                size_t k = tfb__tt_utf8_next(s + j, e - j, &d);
+                if (!precompiled_transform(n, s + j, k, out, &hit) || (!hit && !tfb__tt_buf_add(out, s + j, k)))
                     return false;
                 j += k;
             }
@@ -249,7 +249,7 @@ static bool unicode_form(enum nkind k, const char *s, size_t len, tt_buf *out) {
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &r, opt);
     if (n < 0)
         return false;
-    bool ok = tt_buf_add(out, r, (size_t)n);
+    bool ok = tfb__tt_buf_add(out, r, (size_t)n);
     free(r);
     return ok;
 }
@@ -282,7 +282,7 @@ static bool map_chars(const tt_norm *n, const char *s, size_t len, tt_buf *out) 
     bool strip = n->kind == N_STRIP_ACCENTS;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t k = tt_utf8_next(s + i, len - i, &c);
+        size_t k = tfb__tt_utf8_next(s + i, len - i, &c);
         i += k;
         if (n->kind == N_BERT) {
             if (n->clean && (c == 0 || c == 0xFFFD || is_bert_control(c)))
@@ -290,7 +290,7 @@ static bool map_chars(const tt_norm *n, const char *s, size_t len, tt_buf *out) 
             if (n->clean && is_bert_whitespace(c))
                 c = ' ';
             if (n->chinese && is_chinese(c)) {
-                if (!tt_buf_add(out, " ", 1) || !tt_buf_addc(out, c) || !tt_buf_add(out, " ", 1))
+                if (!tfb__tt_buf_add(out, " ", 1) || !tfb__tt_buf_addc(out, c) || !tfb__tt_buf_add(out, " ", 1))
                     return false;
                 continue;
             }
@@ -301,13 +301,13 @@ static bool map_chars(const tt_norm *n, const char *s, size_t len, tt_buf *out) 
             /* Rust's char::to_lowercase: the full mapping; utf8proc's is the simple one except for
              * U+0130 (the only code point whose full lowercase is two characters). */
             if (c == 0x130) {
-                if (!tt_buf_add(out, "i\xcc\x87", 3))
+                if (!tfb__tt_buf_add(out, "i\xcc\x87", 3))
                     return false;
                 continue;
             }
             c = (uint32_t)utf8proc_tolower((utf8proc_int32_t)c);
         }
-        if (!tt_buf_addc(out, c))
+        if (!tfb__tt_buf_addc(out, c))
             return false;
     }
     return true;
@@ -318,10 +318,10 @@ static bool replace(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
         size_t i = 0;
         while (i < len) {
             if (len - i >= n->sn && memcmp(s + i, n->s, n->sn) == 0) {
-                if (!tt_buf_add(out, n->with, n->wn))
+                if (!tfb__tt_buf_add(out, n->with, n->wn))
                     return false;
                 i += n->sn;
-            } else if (!tt_buf_add(out, s + i++, 1)) {
+            } else if (!tfb__tt_buf_add(out, s + i++, 1)) {
                 return false;
             }
         }
@@ -337,20 +337,20 @@ static bool replace(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
         if (rc < 0)
             break;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        ok = tt_buf_add(out, s + i, ov[0] - i) && tt_buf_add(out, n->with, n->wn);
+        ok = tfb__tt_buf_add(out, s + i, ov[0] - i) && tfb__tt_buf_add(out, n->with, n->wn);
         if (ov[1] == ov[0]) { /* empty match: keep one character and move on */
             if (ov[0] >= len)
                 break;
             uint32_t c;
-            size_t k = tt_utf8_next(s + ov[0], len - ov[0], &c);
-            ok = ok && tt_buf_add(out, s + ov[0], k);
+            size_t k = tfb__tt_utf8_next(s + ov[0], len - ov[0], &c);
+            ok = ok && tfb__tt_buf_add(out, s + ov[0], k);
             i = ov[0] + k;
         } else {
             i = ov[1];
         }
     }
     if (ok && i < len)
-        ok = tt_buf_add(out, s + i, len - i);
+        ok = tfb__tt_buf_add(out, s + i, len - i);
     pcre2_match_data_free(md);
     return ok;
 }
@@ -368,32 +368,32 @@ static bool apply(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
         bool strip = n->strip_accents < 0 ? n->lower : n->strip_accents;
         tt_norm clean = *n;
         clean.lower = false;
-        bool ok = map_chars(&clean, s, len, &a) && tt_buf_add(&a, "", 0);
+        bool ok = map_chars(&clean, s, len, &a) && tfb__tt_buf_add(&a, "", 0);
         if (ok && strip) { /* NFD, then drop the nonspacing marks */
             tt_norm sa = {.kind = N_STRIP_ACCENTS};
-            ok = unicode_form(N_NFD, a.p, a.n, &b) && tt_buf_add(&b, "", 0);
-            tt_buf_free(&a);
-            ok = ok && map_chars(&sa, b.p, b.n, &a) && tt_buf_add(&a, "", 0);
-            tt_buf_free(&b);
+            ok = unicode_form(N_NFD, a.p, a.n, &b) && tfb__tt_buf_add(&b, "", 0);
+            tfb__tt_buf_free(&a);
+            ok = ok && map_chars(&sa, b.p, b.n, &a) && tfb__tt_buf_add(&a, "", 0);
+            tfb__tt_buf_free(&b);
         }
         if (ok && n->lower) {
             tt_norm lo = {.kind = N_LOWER};
             ok = map_chars(&lo, a.p, a.n, out);
         } else if (ok) {
-            ok = tt_buf_add(out, a.p, a.n);
+            ok = tfb__tt_buf_add(out, a.p, a.n);
         }
-        tt_buf_free(&a);
+        tfb__tt_buf_free(&a);
         return ok;
     }
     case N_REPLACE:
         return replace(n, s, len, out);
     case N_PREPEND: /* tokenizers prepends to non-empty strings only */
-        return (len == 0 || tt_buf_add(out, n->s, n->sn)) && tt_buf_add(out, s, len);
+        return (len == 0 || tfb__tt_buf_add(out, n->s, n->sn)) && tfb__tt_buf_add(out, s, len);
     case N_STRIP: {
         size_t a = 0, e = len;
         while (n->left && a < e) {
             uint32_t c;
-            size_t k = tt_utf8_next(s + a, e - a, &c);
+            size_t k = tfb__tt_utf8_next(s + a, e - a, &c);
             if (!is_bert_whitespace(c))
                 break;
             a += k;
@@ -403,34 +403,34 @@ static bool apply(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
             while (k < e - a && ((unsigned char)s[e - k] & 0xC0) == 0x80)
                 k++;
             uint32_t c;
-            tt_utf8_next(s + e - k, k, &c);
+            tfb__tt_utf8_next(s + e - k, k, &c);
             if (!is_bert_whitespace(c))
                 break;
             e -= k;
         }
-        return tt_buf_add(out, s + a, e - a);
+        return tfb__tt_buf_add(out, s + a, e - a);
     }
     case N_PRECOMPILED:
         return precompiled(n, s, len, out);
     case N_SEQ: {
         tt_buf cur = {0};
-        bool ok = tt_buf_add(&cur, s, len);
+        bool ok = tfb__tt_buf_add(&cur, s, len);
         for (int i = 0; ok && i < n->n_parts; i++) {
             tt_buf next = {0};
-            ok = tt_buf_add(&next, "", 0) && apply(n->parts[i], cur.p, cur.n, &next);
-            tt_buf_free(&cur);
+            ok = tfb__tt_buf_add(&next, "", 0) && apply(n->parts[i], cur.p, cur.n, &next);
+            tfb__tt_buf_free(&cur);
             cur = next;
         }
-        ok = ok && tt_buf_add(out, cur.p, cur.n);
-        tt_buf_free(&cur);
+        ok = ok && tfb__tt_buf_add(out, cur.p, cur.n);
+        tfb__tt_buf_free(&cur);
         return ok;
     }
     }
     return false;
 }
 
-tfb_status tt_norm_apply(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
-    if (!tt_buf_add(out, "", 0) || !apply(n, s, len, out))
+tfb_status tfb__tt_norm_apply(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
+    if (!tfb__tt_buf_add(out, "", 0) || !apply(n, s, len, out))
         return tfb_error_set(TFB_STATUS_NOMEM, "normalizer: out of memory");
     return TFB_STATUS_OK;
 }

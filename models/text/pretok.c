@@ -34,11 +34,11 @@ static tt_pretok *make(enum pkind k) {
     return p;
 }
 
-void tt_pretok_free(tt_pretok *p) {
+void tfb__tt_pretok_free(tt_pretok *p) {
     if (!p)
         return;
     for (int i = 0; i < p->n_parts; i++)
-        tt_pretok_free(p->parts[i]);
+        tfb__tt_pretok_free(p->parts[i]);
     free(p->parts);
     pcre2_code_free(p->re);
     free(p->lit);
@@ -57,7 +57,7 @@ static pcre2_code *compile(const char *pat, size_t n, char *err, size_t errn) {
     return re;
 }
 
-tt_pretok *tt_pretok_bytelevel(bool add_prefix_space, bool use_regex) {
+tt_pretok *tfb__tt_pretok_bytelevel(bool add_prefix_space, bool use_regex) {
     tt_pretok *p = make(P_BYTELEVEL);
     if (!p)
         return NULL;
@@ -70,7 +70,7 @@ tt_pretok *tt_pretok_bytelevel(bool add_prefix_space, bool use_regex) {
     return p;
 }
 
-tt_pretok *tt_pretok_metaspace(uint32_t repl, int prepend, bool split) {
+tt_pretok *tfb__tt_pretok_metaspace(uint32_t repl, int prepend, bool split) {
     tt_pretok *p = make(P_METASPACE);
     if (p) {
         p->repl = repl;
@@ -80,9 +80,9 @@ tt_pretok *tt_pretok_metaspace(uint32_t repl, int prepend, bool split) {
     return p;
 }
 
-tt_pretok *tt_pretok_bert(void) { return make(P_BERT); }
+tt_pretok *tfb__tt_pretok_bert(void) { return make(P_BERT); }
 
-tt_pretok *tt_pretok_whitespace(bool split_only) {
+tt_pretok *tfb__tt_pretok_whitespace(bool split_only) {
     tt_pretok *p = make(split_only ? P_WSSPLIT : P_WHITESPACE);
     if (p && !split_only && !(p->re = compile("\\w+|[^\\w\\s]+", 13, NULL, 0))) {
         free(p);
@@ -91,21 +91,21 @@ tt_pretok *tt_pretok_whitespace(bool split_only) {
     return p;
 }
 
-tt_pretok *tt_pretok_punct(int behavior) {
+tt_pretok *tfb__tt_pretok_punct(int behavior) {
     tt_pretok *p = make(P_PUNCT);
     if (p)
         p->behavior = behavior;
     return p;
 }
 
-tt_pretok *tt_pretok_digits(bool individual) {
+tt_pretok *tfb__tt_pretok_digits(bool individual) {
     tt_pretok *p = make(P_DIGITS);
     if (p)
         p->individual = individual;
     return p;
 }
 
-tt_pretok *tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn) {
+tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn) {
     tt_pretok *p = make(P_SPLIT);
     if (!p)
         return NULL;
@@ -126,7 +126,7 @@ tt_pretok *tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior,
     return p;
 }
 
-tt_pretok *tt_pretok_seq(tt_pretok **parts, int n) {
+tt_pretok *tfb__tt_pretok_seq(tt_pretok **parts, int n) {
     tt_pretok *p = make(P_SEQ);
     if (!p || !(p->parts = malloc((size_t)(n ? n : 1) * sizeof *parts))) {
         free(p);
@@ -138,7 +138,7 @@ tt_pretok *tt_pretok_seq(tt_pretok **parts, int n) {
 }
 
 /* ---- GPT-2's bytes <-> code points: printable bytes map to themselves, the others to 256 + k. */
-uint32_t tt_byte_to_cp(unsigned char b) {
+uint32_t tfb__tt_byte_to_cp(unsigned char b) {
     if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE))
         return b;
     int k = 0;
@@ -148,11 +148,11 @@ uint32_t tt_byte_to_cp(unsigned char b) {
     return 256u + (uint32_t)k;
 }
 
-int tt_cp_to_byte(uint32_t cp) {
+int tfb__tt_cp_to_byte(uint32_t cp) {
     if (cp < 256)
-        return tt_byte_to_cp((unsigned char)cp) == cp ? (int)cp : -1;
+        return tfb__tt_byte_to_cp((unsigned char)cp) == cp ? (int)cp : -1;
     for (int b = 0; b < 256; b++)
-        if (tt_byte_to_cp((unsigned char)b) == cp)
+        if (tfb__tt_byte_to_cp((unsigned char)b) == cp)
             return b;
     return -1;
 }
@@ -209,7 +209,7 @@ static bool find_spans(const tt_pretok *p, pcre2_code *re, const char *s, size_t
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[1] == ov[0]) { /* empty match: step over one character */
             uint32_t c;
-            i = ov[0] + (ov[0] < len ? tt_utf8_next(s + ov[0], len - ov[0], &c) : 1);
+            i = ov[0] + (ov[0] < len ? tfb__tt_utf8_next(s + ov[0], len - ov[0], &c) : 1);
             continue;
         }
         ok = span_push(out, last, ov[0], false) && span_push(out, ov[0], ov[1], true);
@@ -228,47 +228,47 @@ static bool combine(const spans *sp, int behavior, bool invert, const char *s, t
         bool m = x.match != invert;
         switch (behavior) {
         case B_REMOVED:
-            if (!m && !tt_list_push(out, s + x.a, x.e - x.a))
+            if (!m && !tfb__tt_list_push(out, s + x.a, x.e - x.a))
                 return false;
             break;
         case B_ISOLATED:
-            if (!tt_list_push(out, s + x.a, x.e - x.a))
+            if (!tfb__tt_list_push(out, s + x.a, x.e - x.a))
                 return false;
             break;
         case B_PREV: /* a match joins the piece before it */
             if (m && out->n > 0 && i > 0) {
-                if (!tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
+                if (!tfb__tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
                     return false;
-            } else if (!tt_list_push(out, s + x.a, x.e - x.a)) {
+            } else if (!tfb__tt_list_push(out, s + x.a, x.e - x.a)) {
                 return false;
             }
             break;
         case B_NEXT: /* a match starts a piece that the following non-match joins */
             if (m) {
-                if (pend && !tt_list_push(out, s + pend_a, pend_e - pend_a))
+                if (pend && !tfb__tt_list_push(out, s + pend_a, pend_e - pend_a))
                     return false;
                 pend = true;
                 pend_a = x.a;
                 pend_e = x.e;
             } else if (pend) {
-                if (!tt_list_push(out, s + pend_a, x.e - pend_a))
+                if (!tfb__tt_list_push(out, s + pend_a, x.e - pend_a))
                     return false;
                 pend = false;
-            } else if (!tt_list_push(out, s + x.a, x.e - x.a)) {
+            } else if (!tfb__tt_list_push(out, s + x.a, x.e - x.a)) {
                 return false;
             }
             break;
         case B_CONTIGUOUS:
             if (m && i > 0 && out->n > 0 && (sp->v[i - 1].match != invert)) {
-                if (!tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
+                if (!tfb__tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
                     return false;
-            } else if (!tt_list_push(out, s + x.a, x.e - x.a)) {
+            } else if (!tfb__tt_list_push(out, s + x.a, x.e - x.a)) {
                 return false;
             }
             break;
         }
     }
-    return !pend || tt_list_push(out, s + pend_a, pend_e - pend_a);
+    return !pend || tfb__tt_list_push(out, s + pend_a, pend_e - pend_a);
 }
 
 /* Character-class splits (BERT's punctuation, digits, whitespace) as spans. */
@@ -290,7 +290,7 @@ static bool class_spans(const char *s, size_t len, bool (*pred)(uint32_t), bool 
     size_t last = 0;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t k = tt_utf8_next(s + i, len - i, &c);
+        size_t k = tfb__tt_utf8_next(s + i, len - i, &c);
         if (pred(c)) {
             if (!span_push(out, last, i, false))
                 return false;
@@ -313,64 +313,64 @@ static tfb_status apply(const tt_pretok *p, const char *s, size_t len, bool firs
     switch (p->kind) {
     case P_BYTELEVEL: {
         tt_buf pre = {0};
-        ok = tt_buf_add(&pre, "", 0);
+        ok = tfb__tt_buf_add(&pre, "", 0);
         if (ok && p->add_prefix_space && (len == 0 || s[0] != ' '))
-            ok = tt_buf_add(&pre, " ", 1);
-        ok = ok && tt_buf_add(&pre, s, len);
+            ok = tfb__tt_buf_add(&pre, " ", 1);
+        ok = ok && tfb__tt_buf_add(&pre, s, len);
         tt_list words = {0};
         if (ok && p->use_regex) {
             ok = find_spans(p, p->re, pre.p, pre.n, &sp) && combine(&sp, B_ISOLATED, false, pre.p, &words);
         } else if (ok && pre.n) {
-            ok = tt_list_push(&words, pre.p, pre.n);
+            ok = tfb__tt_list_push(&words, pre.p, pre.n);
         }
         for (size_t w = 0; ok && w < words.n; w++) {
             tt_buf b = {0};
-            ok = tt_buf_add(&b, "", 0);
+            ok = tfb__tt_buf_add(&b, "", 0);
             for (size_t i = 0; ok && i < words.v[w].n; i++)
-                ok = tt_buf_addc(&b, tt_byte_to_cp((unsigned char)words.v[w].p[i]));
-            ok = ok && tt_list_push(out, b.p, b.n);
-            tt_buf_free(&b);
+                ok = tfb__tt_buf_addc(&b, tfb__tt_byte_to_cp((unsigned char)words.v[w].p[i]));
+            ok = ok && tfb__tt_list_push(out, b.p, b.n);
+            tfb__tt_buf_free(&b);
         }
-        tt_list_free(&words);
-        tt_buf_free(&pre);
+        tfb__tt_list_free(&words);
+        tfb__tt_buf_free(&pre);
         break;
     }
     case P_METASPACE: {
         tt_buf b = {0};
-        ok = tt_buf_add(&b, "", 0);
+        ok = tfb__tt_buf_add(&b, "", 0);
         uint32_t c0 = 0;
         if (len)
-            tt_utf8_next(s, len, &c0);
+            tfb__tt_utf8_next(s, len, &c0);
         if (ok && (p->prepend == 1 || (p->prepend == 2 && first)) && c0 != p->repl && c0 != ' ')
-            ok = tt_buf_addc(&b, p->repl);
+            ok = tfb__tt_buf_addc(&b, p->repl);
         for (size_t i = 0; ok && i < len;) {
             uint32_t c;
-            size_t k = tt_utf8_next(s + i, len - i, &c);
-            ok = c == ' ' ? tt_buf_addc(&b, p->repl) : tt_buf_add(&b, s + i, k);
+            size_t k = tfb__tt_utf8_next(s + i, len - i, &c);
+            ok = c == ' ' ? tfb__tt_buf_addc(&b, p->repl) : tfb__tt_buf_add(&b, s + i, k);
             i += k;
         }
         if (ok && p->split) { /* each replacement character starts a word */
-            size_t last = 0, rl = tt_utf8_len(p->repl);
+            size_t last = 0, rl = tfb__tt_utf8_len(p->repl);
             char r[4];
             tt_buf rb = {.p = r, .cap = 0};
             (void)rb;
             tt_buf tmp = {0};
-            ok = tt_buf_addc(&tmp, p->repl);
+            ok = tfb__tt_buf_addc(&tmp, p->repl);
             if (ok)
                 memcpy(r, tmp.p, rl);
-            tt_buf_free(&tmp);
+            tfb__tt_buf_free(&tmp);
             for (size_t i = 0; ok && i + rl <= b.n; i++) {
                 if (i > last && memcmp(b.p + i, r, rl) == 0) {
-                    ok = tt_list_push(out, b.p + last, i - last);
+                    ok = tfb__tt_list_push(out, b.p + last, i - last);
                     last = i;
                 }
             }
             if (ok && b.n > last)
-                ok = tt_list_push(out, b.p + last, b.n - last);
+                ok = tfb__tt_list_push(out, b.p + last, b.n - last);
         } else if (ok && b.n) {
-            ok = tt_list_push(out, b.p, b.n);
+            ok = tfb__tt_list_push(out, b.p, b.n);
         }
-        tt_buf_free(&b);
+        tfb__tt_buf_free(&b);
         break;
     }
     case P_BERT: { /* whitespace removed, then each punctuation character isolated */
@@ -382,7 +382,7 @@ static tfb_status apply(const tt_pretok *p, const char *s, size_t len, bool firs
                  combine(&ps, B_ISOLATED, false, words.v[w].p, out);
             free(ps.v);
         }
-        tt_list_free(&words);
+        tfb__tt_list_free(&words);
         break;
     }
     case P_WSSPLIT:
@@ -402,17 +402,17 @@ static tfb_status apply(const tt_pretok *p, const char *s, size_t len, bool firs
         break;
     case P_SEQ: {
         tt_list cur = {0};
-        ok = tt_list_push(&cur, s, len);
+        ok = tfb__tt_list_push(&cur, s, len);
         for (int i = 0; ok && i < p->n_parts; i++) {
             tt_list next = {0};
             for (size_t w = 0; ok && w < cur.n; w++)
                 ok = apply(p->parts[i], cur.v[w].p, cur.v[w].n, first && w == 0, &next) == TFB_STATUS_OK;
-            tt_list_free(&cur);
+            tfb__tt_list_free(&cur);
             cur = next;
         }
         for (size_t w = 0; ok && w < cur.n; w++)
-            ok = tt_list_push(out, cur.v[w].p, cur.v[w].n);
-        tt_list_free(&cur);
+            ok = tfb__tt_list_push(out, cur.v[w].p, cur.v[w].n);
+        tfb__tt_list_free(&cur);
         break;
     }
     }
@@ -420,6 +420,6 @@ static tfb_status apply(const tt_pretok *p, const char *s, size_t len, bool firs
     return ok ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "pre-tokenizer: out of memory");
 }
 
-tfb_status tt_pretok_apply(const tt_pretok *p, const char *s, size_t len, bool first, tt_list *out) {
+tfb_status tfb__tt_pretok_apply(const tt_pretok *p, const char *s, size_t len, bool first, tt_list *out) {
     return apply(p, s, len, first, out);
 }

@@ -19,10 +19,10 @@ namespace {
 sentencepiece::SentencePieceProcessor *sp(void *p) { return static_cast<sentencepiece::SentencePieceProcessor *>(p); }
 } // namespace
 
-extern "C" void *tt_spm_load(const char *path, char *err, size_t errn) {
+extern "C" void *tfb__tt_spm_load(const char *path, char *err, size_t errn) {
     char *data = nullptr;
     size_t n = 0;
-    if (tt_read_file(path, &data, &n) != TFB_STATUS_OK) { // bounded read; its error is already set
+    if (tfb__tt_read_file(path, &data, &n) != TFB_STATUS_OK) { // bounded read; its error is already set
         std::snprintf(err, errn, "%s", tfb_error_last());
         return nullptr;
     }
@@ -48,9 +48,9 @@ extern "C" void *tt_spm_load(const char *path, char *err, size_t errn) {
     return p;
 }
 
-extern "C" void tt_spm_free(void *p) { delete sp(p); }
+extern "C" void tfb__tt_spm_free(void *p) { delete sp(p); }
 
-extern "C" int tt_spm_encode(void *p, const char *s, size_t n, int32_t **ids) {
+extern "C" int tfb__tt_spm_encode(void *p, const char *s, size_t n, int32_t **ids) {
     try {
         std::vector<int> v;
         if (!sp(p)->Encode(std::string(s, n), &v).ok())
@@ -66,7 +66,7 @@ extern "C" int tt_spm_encode(void *p, const char *s, size_t n, int32_t **ids) {
     }
 }
 
-extern "C" int tt_spm_encode_pieces(void *p, const char *s, size_t n, char **pieces, size_t *plen) {
+extern "C" int tfb__tt_spm_encode_pieces(void *p, const char *s, size_t n, char **pieces, size_t *plen) {
     try {
         std::vector<std::string> v;
         if (!sp(p)->Encode(std::string(s, n), &v).ok())
@@ -96,7 +96,7 @@ static char *dup(const std::string &s) {
     return r;
 }
 
-extern "C" char *tt_spm_decode(void *p, const int32_t *ids, int n) {
+extern "C" char *tfb__tt_spm_decode(void *p, const int32_t *ids, int n) {
     try {
         std::vector<int> v(ids, ids + n);
         std::string out;
@@ -108,7 +108,7 @@ extern "C" char *tt_spm_decode(void *p, const int32_t *ids, int n) {
     }
 }
 
-extern "C" char *tt_spm_decode_pieces(void *p, const char *pieces, size_t plen, int n) {
+extern "C" char *tfb__tt_spm_decode_pieces(void *p, const char *pieces, size_t plen, int n) {
     try {
         std::vector<std::string> v;
         size_t at = 0;
@@ -126,19 +126,19 @@ extern "C" char *tt_spm_decode_pieces(void *p, const char *pieces, size_t plen, 
     }
 }
 
-extern "C" int tt_spm_size(void *p) { return sp(p)->GetPieceSize(); }
+extern "C" int tfb__tt_spm_size(void *p) { return sp(p)->GetPieceSize(); }
 
-extern "C" const char *tt_spm_piece(void *p, int id) {
+extern "C" const char *tfb__tt_spm_piece(void *p, int id) {
     if (id < 0 || id >= sp(p)->GetPieceSize())
         return nullptr;
     return sp(p)->IdToPiece(id).c_str();
 }
 
-extern "C" int tt_spm_special(void *p, int *bos, int *eos, int *unk) {
+extern "C" int tfb__tt_spm_special(void *p, int *bos, int *eos, int *unk) {
     *bos = sp(p)->bos_id();
     *eos = sp(p)->eos_id();
     *unk = sp(p)->unk_id();
     return 0;
 }
 
-extern "C" bool tt_spm_is_control(void *p, int id) { return sp(p)->IsControl(id); }
+extern "C" bool tfb__tt_spm_is_control(void *p, int id) { return sp(p)->IsControl(id); }

@@ -29,11 +29,11 @@ static tfb_status finish(tfb_tokenizer *t) {
  * ids, as T5Tokenizer and LlamaTokenizer add them). */
 static tfb_status load_spm(tfb_tokenizer *t, const char *path, bool t5) {
     char err[600];
-    if (!(t->model.spm = tt_spm_load(path, err, sizeof err)))
+    if (!(t->model.spm = tfb__tt_spm_load(path, err, sizeof err)))
         return tfb_error_set(TFB_STATUS_INPUT, "%s", err);
     t->model.kind = TT_SPM;
     int bos, eos, unk;
-    tt_spm_special(t->model.spm, &bos, &eos, &unk);
+    tfb__tt_spm_special(t->model.spm, &bos, &eos, &unk);
     if (t5 && eos >= 0)
         t->post.post[t->post.n_post++] = eos;
     if (!t5 && bos >= 0)
@@ -47,14 +47,14 @@ static tfb_status load_marian(tfb_tokenizer *t, const char *dir) {
     char p[4200], err[600];
     if (!exists(dir, "target.spm", p, sizeof p))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: missing", p);
-    if (!(t->marian_tgt = tt_spm_load(p, err, sizeof err)))
+    if (!(t->marian_tgt = tfb__tt_spm_load(p, err, sizeof err)))
         return tfb_error_set(TFB_STATUS_INPUT, "%s", err);
     exists(dir, "source.spm", p, sizeof p);
-    if (!(t->marian_src = tt_spm_load(p, err, sizeof err)))
+    if (!(t->marian_src = tfb__tt_spm_load(p, err, sizeof err)))
         return tfb_error_set(TFB_STATUS_INPUT, "%s", err);
-    TFB_TRY(tt_load_vocab_json(t, dir));
-    int32_t eos = tt_vocab_find(&t->model.vocab, "</s>", 4);
-    t->model.unk = tt_vocab_find(&t->model.vocab, "<unk>", 5);
+    TFB_TRY(tfb__tt_load_vocab_json(t, dir));
+    int32_t eos = tfb__tt_vocab_find(&t->model.vocab, "</s>", 4);
+    t->model.unk = tfb__tt_vocab_find(&t->model.vocab, "<unk>", 5);
     if (eos < 0 || t->model.unk < 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s/vocab.json: no </s> or <unk>", dir);
     t->post.post[t->post.n_post++] = eos;
@@ -71,13 +71,13 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
     char p[4200];
     tfb_status s;
     if (exists(dir, "tokenizer.json", p, sizeof p))
-        s = tt_load_json(t, p);
+        s = tfb__tt_load_json(t, p);
     else if (exists(dir, "source.spm", p, sizeof p))
         s = load_marian(t, dir);
     else if (exists(dir, "vocab.json", p, sizeof p) && exists(dir, "merges.txt", p, sizeof p))
-        s = tt_load_vocab_merges(t, dir);
+        s = tfb__tt_load_vocab_merges(t, dir);
     else if (exists(dir, "vocab.txt", p, sizeof p))
-        s = tt_load_vocab_txt(t, dir);
+        s = tfb__tt_load_vocab_txt(t, dir);
     else if (exists(dir, "spiece.model", p, sizeof p))
         s = load_spm(t, p, true);
     else if (exists(dir, "tokenizer.model", p, sizeof p))
@@ -95,12 +95,12 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
     return TFB_STATUS_OK;
 }
 
-tfb_status tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out) {
+tfb_status tfb__tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out) {
     tfb_tokenizer *t = calloc(1, sizeof *t);
     if (!t)
         return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     t->model.unk = -1;
-    tfb_status s = tt_load_json_mem(t, name, data, n);
+    tfb_status s = tfb__tt_load_json_mem(t, name, data, n);
     if (s == TFB_STATUS_OK)
         s = finish(t);
     if (s != TFB_STATUS_OK) {
@@ -114,18 +114,18 @@ tfb_status tt_tokenizer_from_json(const char *name, const char *data, size_t n, 
 void tfb_tokenizer_free(tfb_tokenizer *t) {
     if (!t)
         return;
-    tt_norm_free(t->norm);
-    tt_pretok_free(t->pretok);
-    tt_decoder_free(t->dec);
-    tt_model_free(&t->model);
+    tfb__tt_norm_free(t->norm);
+    tfb__tt_pretok_free(t->pretok);
+    tfb__tt_decoder_free(t->dec);
+    tfb__tt_model_free(&t->model);
     for (int i = 0; i < t->n_added; i++)
         free(t->added[i].s);
     free(t->added);
     free(t->is_special);
     if (t->marian_src)
-        tt_spm_free(t->marian_src);
+        tfb__tt_spm_free(t->marian_src);
     if (t->marian_tgt)
-        tt_spm_free(t->marian_tgt);
+        tfb__tt_spm_free(t->marian_tgt);
     free(t);
 }
 
@@ -135,7 +135,7 @@ const char *tfb_tokenizer_kind(const tfb_tokenizer *t) { return t->kind; }
 
 const char *tfb_tokenizer_token(const tfb_tokenizer *t, int32_t id) {
     if (t->model.kind == TT_SPM && !t->marian_src)
-        return tt_spm_piece(t->model.spm, id);
+        return tfb__tt_spm_piece(t->model.spm, id);
     if (id < 0 || id >= t->model.vocab.n)
         return NULL;
     if (t->model.vocab.tok[id])
@@ -147,7 +147,7 @@ const char *tfb_tokenizer_token(const tfb_tokenizer *t, int32_t id) {
 }
 
 static int64_t vocab_size(const tfb_tokenizer *t) {
-    return t->model.kind == TT_SPM && !t->marian_src ? tt_spm_size(t->model.spm) : t->model.vocab.n;
+    return t->model.kind == TT_SPM && !t->marian_src ? tfb__tt_spm_size(t->model.spm) : t->model.vocab.n;
 }
 
 /* ---- encode */
@@ -177,13 +177,13 @@ static tfb_status encode_plain(const tfb_tokenizer *t, const char *s, size_t n, 
         if (t->marian_src) {
             char *pieces;
             size_t plen;
-            int k = tt_spm_encode_pieces(t->marian_src, s, n, &pieces, &plen);
+            int k = tfb__tt_spm_encode_pieces(t->marian_src, s, n, &pieces, &plen);
             if (k < 0)
                 return tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: encode failed");
             bool ok = true;
             for (size_t at = 0; ok && at < plen;) {
                 size_t len = strlen(pieces + at);
-                int32_t id = tt_vocab_find(&t->model.vocab, pieces + at, len);
+                int32_t id = tfb__tt_vocab_find(&t->model.vocab, pieces + at, len);
                 ok = id_push(out, id >= 0 ? id : t->model.unk);
                 at += len + 1;
             }
@@ -191,7 +191,7 @@ static tfb_status encode_plain(const tfb_tokenizer *t, const char *s, size_t n, 
             return ok ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
         }
         int32_t *ids = NULL;
-        int k = tt_spm_encode(t->model.spm, s, n, &ids);
+        int k = tfb__tt_spm_encode(t->model.spm, s, n, &ids);
         if (k < 0)
             return tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: encode failed");
         bool ok = true;
@@ -204,19 +204,19 @@ static tfb_status encode_plain(const tfb_tokenizer *t, const char *s, size_t n, 
     tt_list words = {0};
     tfb_status st = TFB_STATUS_OK;
     if (t->norm)
-        st = tt_norm_apply(t->norm, s, n, &norm);
-    else if (!tt_buf_add(&norm, s, n))
+        st = tfb__tt_norm_apply(t->norm, s, n, &norm);
+    else if (!tfb__tt_buf_add(&norm, s, n))
         st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     if (st == TFB_STATUS_OK && norm.n > 0) { /* nothing left after normalizing: no words */
         if (t->pretok)
-            st = tt_pretok_apply(t->pretok, norm.p, norm.n, first, &words);
-        else if (norm.n && !tt_list_push(&words, norm.p, norm.n))
+            st = tfb__tt_pretok_apply(t->pretok, norm.p, norm.n, first, &words);
+        else if (norm.n && !tfb__tt_list_push(&words, norm.p, norm.n))
             st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     }
     for (size_t w = 0; st == TFB_STATUS_OK && w < words.n; w++)
-        st = tt_model_word(&t->model, words.v[w].p, words.v[w].n, &out->v, &out->n, &out->cap);
-    tt_buf_free(&norm);
-    tt_list_free(&words);
+        st = tfb__tt_model_word(&t->model, words.v[w].p, words.v[w].n, &out->v, &out->n, &out->cap);
+    tfb__tt_buf_free(&norm);
+    tfb__tt_list_free(&words);
     return st;
 }
 
@@ -305,17 +305,17 @@ static tfb_status cleanup(char **text) {
         tt_buf b = {0};
         const char *s = *text;
         size_t pn = strlen(rules[r][0]);
-        bool ok = tt_buf_add(&b, "", 0);
+        bool ok = tfb__tt_buf_add(&b, "", 0);
         while (ok && *s) {
             if (strncmp(s, rules[r][0], pn) == 0) {
-                ok = tt_buf_add(&b, rules[r][1], strlen(rules[r][1]));
+                ok = tfb__tt_buf_add(&b, rules[r][1], strlen(rules[r][1]));
                 s += pn;
             } else {
-                ok = tt_buf_add(&b, s++, 1);
+                ok = tfb__tt_buf_add(&b, s++, 1);
             }
         }
         if (!ok) {
-            tt_buf_free(&b);
+            tfb__tt_buf_free(&b);
             return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
         }
         free(*text);
@@ -336,9 +336,9 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
             return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
         int k = 0;
         for (int64_t i = 0; i < n; i++)
-            if (!skip_special || !tt_spm_is_control(t->model.spm, ids[i])) /* <unk> decodes as " ⁇ " */
+            if (!skip_special || !tfb__tt_spm_is_control(t->model.spm, ids[i])) /* <unk> decodes as " ⁇ " */
                 keep[k++] = ids[i];
-        *text = tt_spm_decode(t->model.spm, keep, k);
+        *text = tfb__tt_spm_decode(t->model.spm, keep, k);
         free(keep);
         return *text ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: decode failed");
     }
@@ -351,30 +351,30 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
                                               strcmp(tfb_tokenizer_token(t, ids[i]), "<pad>") == 0))
             continue;
         const char *s = tfb_tokenizer_token(t, ids[i]);
-        ok = tt_list_push(&toks, s, strlen(s));
+        ok = tfb__tt_list_push(&toks, s, strlen(s));
     }
     if (!ok) {
-        tt_list_free(&toks);
+        tfb__tt_list_free(&toks);
         return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     }
     if (t->marian_tgt) {
         tt_buf all = {0};
-        ok = tt_buf_add(&all, "", 0);
+        ok = tfb__tt_buf_add(&all, "", 0);
         for (size_t i = 0; ok && i < toks.n; i++)
-            ok = tt_buf_add(&all, toks.v[i].p, toks.v[i].n + 1);
-        *text = ok ? tt_spm_decode_pieces(t->marian_tgt, all.p, all.n, (int)toks.n) : NULL;
-        tt_buf_free(&all);
-        tt_list_free(&toks);
+            ok = tfb__tt_buf_add(&all, toks.v[i].p, toks.v[i].n + 1);
+        *text = ok ? tfb__tt_spm_decode_pieces(t->marian_tgt, all.p, all.n, (int)toks.n) : NULL;
+        tfb__tt_buf_free(&all);
+        tfb__tt_list_free(&toks);
         return *text ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: decode failed");
     }
-    tfb_status st = t->dec ? tt_decoder_apply(t->dec, &toks) : TFB_STATUS_OK;
+    tfb_status st = t->dec ? tfb__tt_decoder_apply(t->dec, &toks) : TFB_STATUS_OK;
     tt_buf b = {0};
-    ok = st == TFB_STATUS_OK && tt_buf_add(&b, "", 0);
+    ok = st == TFB_STATUS_OK && tfb__tt_buf_add(&b, "", 0);
     for (size_t i = 0; ok && i < toks.n; i++) /* without a decoder tokenizers joins with spaces */
-        ok = (t->dec || i == 0 || tt_buf_add(&b, " ", 1)) && tt_buf_add(&b, toks.v[i].p, toks.v[i].n);
-    tt_list_free(&toks);
+        ok = (t->dec || i == 0 || tfb__tt_buf_add(&b, " ", 1)) && tfb__tt_buf_add(&b, toks.v[i].p, toks.v[i].n);
+    tfb__tt_list_free(&toks);
     if (!ok) {
-        tt_buf_free(&b);
+        tfb__tt_buf_free(&b);
         return st != TFB_STATUS_OK ? st : tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     }
     *text = b.p;

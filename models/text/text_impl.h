@@ -1,5 +1,6 @@
 /* Internal to models/text/: strings with lengths, the vocabulary, and the tokenizer pipeline
- * (normalizers -> pre-tokenizers -> model -> post-processor; decoders back). */
+ * (normalizers -> pre-tokenizers -> model -> post-processor; decoders back). Functions carry the
+ * internal prefix tfb__tt_, types the short tt_. */
 #ifndef TFB_TEXT_IMPL_H
 #define TFB_TEXT_IMPL_H
 
@@ -22,21 +23,21 @@ typedef struct tt_buf {
     char *p;
     size_t n, cap;
 } tt_buf;
-bool tt_buf_add(tt_buf *b, const void *s, size_t n);
-bool tt_buf_addc(tt_buf *b, uint32_t cp); /* one code point as UTF-8 */
-void tt_buf_free(tt_buf *b);
+bool tfb__tt_buf_add(tt_buf *b, const void *s, size_t n);
+bool tfb__tt_buf_addc(tt_buf *b, uint32_t cp); /* one code point as UTF-8 */
+void tfb__tt_buf_free(tt_buf *b);
 
 /* A list of strings (pre-tokenized pieces, tokens). */
 typedef struct tt_list {
     tt_buf *v;
     size_t n, cap;
 } tt_list;
-bool tt_list_push(tt_list *l, const char *s, size_t n);
-void tt_list_free(tt_list *l);
+bool tfb__tt_list_push(tt_list *l, const char *s, size_t n);
+void tfb__tt_list_free(tt_list *l);
 
 /* Decode one UTF-8 code point of valid text at s (n bytes left); returns its length (>= 1). */
-size_t tt_utf8_next(const char *s, size_t n, uint32_t *cp);
-size_t tt_utf8_len(uint32_t cp);
+size_t tfb__tt_utf8_next(const char *s, size_t n, uint32_t *cp);
+size_t tfb__tt_utf8_len(uint32_t cp);
 
 /* A vocabulary: id -> token, token -> id (open addressing). */
 typedef struct tt_vocab {
@@ -46,11 +47,11 @@ typedef struct tt_vocab {
     int32_t *slot;   /* [cap] ids, -1 empty */
     size_t cap;
 } tt_vocab;
-tfb_status tt_vocab_init(tt_vocab *v, int32_t n);
+tfb_status tfb__tt_vocab_init(tt_vocab *v, int32_t n);
 /* Set id -> token; a repeated token keeps the first id for lookups. */
-tfb_status tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n);
-int32_t tt_vocab_find(const tt_vocab *v, const char *s, size_t n); /* -1 when absent */
-void tt_vocab_free(tt_vocab *v);
+tfb_status tfb__tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n);
+int32_t tfb__tt_vocab_find(const tt_vocab *v, const char *s, size_t n); /* -1 when absent */
+void tfb__tt_vocab_free(tt_vocab *v);
 
 /* A string -> (rank, id) map for BPE merges, keyed by "left\x01right". */
 typedef struct tt_merges {
@@ -59,9 +60,9 @@ typedef struct tt_merges {
     int32_t *rank, *id;
     size_t cap, n;
 } tt_merges;
-tfb_status tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id);
-bool tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id);
-void tt_merges_free(tt_merges *m);
+tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id);
+bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id);
+void tfb__tt_merges_free(tt_merges *m);
 
 /* ---- pipeline components */
 typedef struct tt_norm tt_norm;
@@ -118,71 +119,71 @@ struct tfb_tokenizer {
 };
 
 /* Normalizers (normalize.c). */
-void tt_norm_free(tt_norm *n);
-tfb_status tt_norm_apply(const tt_norm *n, const char *s, size_t len, tt_buf *out);
-tt_norm *tt_norm_bert(bool clean, bool chinese, int strip_accents /* -1 follow lowercase */, bool lower);
-tt_norm *tt_norm_simple(const char *type);      /* NFC NFD NFKC NFKD Lowercase StripAccents */
-tt_norm *tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where);
-tt_norm *tt_norm_prepend(const char *s, size_t n);
-tt_norm *tt_norm_strip(bool left, bool right);
-tt_norm *tt_norm_precompiled(const unsigned char *map, size_t n); /* NULL when malformed */
-tt_norm *tt_norm_seq(tt_norm **parts, int n);
+void tfb__tt_norm_free(tt_norm *n);
+tfb_status tfb__tt_norm_apply(const tt_norm *n, const char *s, size_t len, tt_buf *out);
+tt_norm *tfb__tt_norm_bert(bool clean, bool chinese, int strip_accents /* -1 follow lowercase */, bool lower);
+tt_norm *tfb__tt_norm_simple(const char *type);      /* NFC NFD NFKC NFKD Lowercase StripAccents */
+tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where);
+tt_norm *tfb__tt_norm_prepend(const char *s, size_t n);
+tt_norm *tfb__tt_norm_strip(bool left, bool right);
+tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t n); /* NULL when malformed */
+tt_norm *tfb__tt_norm_seq(tt_norm **parts, int n);
 
 /* Pre-tokenizers (pretok.c): split one string into pieces, appended to out. */
-void tt_pretok_free(tt_pretok *p);
-tfb_status tt_pretok_apply(const tt_pretok *p, const char *s, size_t len, bool first, tt_list *out);
-tt_pretok *tt_pretok_bytelevel(bool add_prefix_space, bool use_regex);
-tt_pretok *tt_pretok_metaspace(uint32_t repl, int prepend /* 0 never, 1 always, 2 first */, bool split);
-tt_pretok *tt_pretok_bert(void);
-tt_pretok *tt_pretok_whitespace(bool split_only);
-tt_pretok *tt_pretok_punct(int behavior);
-tt_pretok *tt_pretok_digits(bool individual);
+void tfb__tt_pretok_free(tt_pretok *p);
+tfb_status tfb__tt_pretok_apply(const tt_pretok *p, const char *s, size_t len, bool first, tt_list *out);
+tt_pretok *tfb__tt_pretok_bytelevel(bool add_prefix_space, bool use_regex);
+tt_pretok *tfb__tt_pretok_metaspace(uint32_t repl, int prepend /* 0 never, 1 always, 2 first */, bool split);
+tt_pretok *tfb__tt_pretok_bert(void);
+tt_pretok *tfb__tt_pretok_whitespace(bool split_only);
+tt_pretok *tfb__tt_pretok_punct(int behavior);
+tt_pretok *tfb__tt_pretok_digits(bool individual);
 /* Split: behavior 0 removed, 1 isolated, 2 merged with previous, 3 merged with next, 4 contiguous.
  * err gets the PCRE2 message when the pattern does not compile (NULL returned). */
-tt_pretok *tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn);
-tt_pretok *tt_pretok_seq(tt_pretok **parts, int n);
+tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn);
+tt_pretok *tfb__tt_pretok_seq(tt_pretok **parts, int n);
 /* The GPT-2 byte <-> printable code point table. */
-uint32_t tt_byte_to_cp(unsigned char b);
-int tt_cp_to_byte(uint32_t cp); /* -1 when not in the table */
+uint32_t tfb__tt_byte_to_cp(unsigned char b);
+int tfb__tt_cp_to_byte(uint32_t cp); /* -1 when not in the table */
 
 /* Models (bpe.c, wordpiece.c, unigram.c): one pre-tokenized word -> ids appended to out. */
-tfb_status tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap);
-void tt_model_free(tt_model *m);
+tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap);
+void tfb__tt_model_free(tt_model *m);
 
 /* Decoders (decode.c): tokens -> tokens, then concatenated. */
-void tt_decoder_free(tt_decoder *d);
-tfb_status tt_decoder_apply(const tt_decoder *d, tt_list *toks);
-tt_decoder *tt_dec_bytelevel(void);
-tt_decoder *tt_dec_metaspace(uint32_t repl, bool prepend);
-tt_decoder *tt_dec_wordpiece(const char *prefix, bool cleanup);
-tt_decoder *tt_dec_replace(const char *pat, size_t pn, const char *with, size_t wn);
-tt_decoder *tt_dec_bytefallback(void);
-tt_decoder *tt_dec_fuse(void);
-tt_decoder *tt_dec_strip(const char *content, size_t cn, int start, int stop);
-tt_decoder *tt_dec_bpe(const char *suffix);
-tt_decoder *tt_dec_seq(tt_decoder **parts, int n);
+void tfb__tt_decoder_free(tt_decoder *d);
+tfb_status tfb__tt_decoder_apply(const tt_decoder *d, tt_list *toks);
+tt_decoder *tfb__tt_dec_bytelevel(void);
+tt_decoder *tfb__tt_dec_metaspace(uint32_t repl, bool prepend);
+tt_decoder *tfb__tt_dec_wordpiece(const char *prefix, bool cleanup);
+tt_decoder *tfb__tt_dec_replace(const char *pat, size_t pn, const char *with, size_t wn);
+tt_decoder *tfb__tt_dec_bytefallback(void);
+tt_decoder *tfb__tt_dec_fuse(void);
+tt_decoder *tfb__tt_dec_strip(const char *content, size_t cn, int start, int stop);
+tt_decoder *tfb__tt_dec_bpe(const char *suffix);
+tt_decoder *tfb__tt_dec_seq(tt_decoder **parts, int n);
 
 /* tokenizer.json (tokjson.c) and the older files (legacy.c). */
-tfb_status tt_load_json(tfb_tokenizer *t, const char *path);
+tfb_status tfb__tt_load_json(tfb_tokenizer *t, const char *path);
 /* tokenizer.json from memory (name is used in messages): the fuzz target's entry. */
-tfb_status tt_load_json_mem(tfb_tokenizer *t, const char *name, const char *data, size_t n);
-tfb_status tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out);
-tfb_status tt_load_vocab_merges(tfb_tokenizer *t, const char *dir);
-tfb_status tt_load_vocab_txt(tfb_tokenizer *t, const char *dir);
-tfb_status tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t->model.vocab */
-tfb_status tt_read_file(const char *path, char **data, size_t *n);
+tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *name, const char *data, size_t n);
+tfb_status tfb__tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out);
+tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir);
+tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir);
+tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t->model.vocab */
+tfb_status tfb__tt_read_file(const char *path, char **data, size_t *n);
 
 /* SentencePiece through libsentencepiece (spm_shim.cpp). */
-void *tt_spm_load(const char *path, char *err, size_t errn);
-void tt_spm_free(void *spm);
-int tt_spm_encode(void *spm, const char *s, size_t n, int32_t **ids); /* count, -1 on failure */
+void *tfb__tt_spm_load(const char *path, char *err, size_t errn);
+void tfb__tt_spm_free(void *spm);
+int tfb__tt_spm_encode(void *spm, const char *s, size_t n, int32_t **ids); /* count, -1 on failure */
 /* Pieces of the encoding, each as a NUL-separated list in *pieces: count, -1 on failure. */
-int tt_spm_encode_pieces(void *spm, const char *s, size_t n, char **pieces, size_t *plen);
-char *tt_spm_decode(void *spm, const int32_t *ids, int n);
-char *tt_spm_decode_pieces(void *spm, const char *pieces, size_t plen, int n);
-int tt_spm_size(void *spm);
-const char *tt_spm_piece(void *spm, int id);
-int tt_spm_special(void *spm, int *bos, int *eos, int *unk); /* ids, -1 when absent */
-bool tt_spm_is_control(void *spm, int id);
+int tfb__tt_spm_encode_pieces(void *spm, const char *s, size_t n, char **pieces, size_t *plen);
+char *tfb__tt_spm_decode(void *spm, const int32_t *ids, int n);
+char *tfb__tt_spm_decode_pieces(void *spm, const char *pieces, size_t plen, int n);
+int tfb__tt_spm_size(void *spm);
+const char *tfb__tt_spm_piece(void *spm, int id);
+int tfb__tt_spm_special(void *spm, int *bos, int *eos, int *unk); /* ids, -1 when absent */
+bool tfb__tt_spm_is_control(void *spm, int id);
 
 #endif

@@ -51,7 +51,7 @@ static const char *type_of(const cJSON *o) {
 static uint32_t first_cp(const char *s) {
     uint32_t c = 0;
     if (s && *s)
-        tt_utf8_next(s, strlen(s), &c);
+        tfb__tt_utf8_next(s, strlen(s), &c);
     return c;
 }
 
@@ -109,37 +109,37 @@ static tfb_status normalizer(const ctx *c, const cJSON *o, int depth, tt_norm **
             tfb_status s = normalizer(c, e, depth + 1, &parts[i]);
             if (s != TFB_STATUS_OK) {
                 while (i--)
-                    tt_norm_free(parts[i]);
+                    tfb__tt_norm_free(parts[i]);
                 return s;
             }
         }
-        n = tt_norm_seq(parts, k);
+        n = tfb__tt_norm_seq(parts, k);
         if (!n)
             for (i = 0; i < k; i++)
-                tt_norm_free(parts[i]);
+                tfb__tt_norm_free(parts[i]);
     } else if (strcmp(t, "BertNormalizer") == 0) {
         const cJSON *sa = cJSON_GetObjectItemCaseSensitive(o, "strip_accents");
-        n = tt_norm_bert(flag(o, "clean_text", true), flag(o, "handle_chinese_chars", true),
+        n = tfb__tt_norm_bert(flag(o, "clean_text", true), flag(o, "handle_chinese_chars", true),
                          cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1, flag(o, "lowercase", true));
-    } else if ((n = tt_norm_simple(t))) {
+    } else if ((n = tfb__tt_norm_simple(t))) {
     } else if (strcmp(t, "Replace") == 0) {
         bool re;
         const char *p = pattern(o, &re), *with = str(o, "content");
         if (!p || !with)
             return FAIL(c, "normalizer Replace: needs a pattern and a content string");
-        if (!(n = tt_norm_replace(p, strlen(p), re, with, strlen(with), c->path)))
+        if (!(n = tfb__tt_norm_replace(p, strlen(p), re, with, strlen(with), c->path)))
             return FAIL(c, "normalizer Replace: pattern \"%.80s\" does not compile", p);
     } else if (strcmp(t, "Prepend") == 0) {
         const char *p = str(o, "prepend");
         if (!p)
             return FAIL(c, "normalizer Prepend: \"prepend\" is not a string");
-        n = tt_norm_prepend(p, strlen(p));
+        n = tfb__tt_norm_prepend(p, strlen(p));
     } else if (strcmp(t, "Strip") == 0) {
-        n = tt_norm_strip(flag(o, "strip_left", true), flag(o, "strip_right", true));
+        n = tfb__tt_norm_strip(flag(o, "strip_left", true), flag(o, "strip_right", true));
     } else if (strcmp(t, "Precompiled") == 0) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "precompiled_charsmap");
         if (cJSON_IsNull(m) || (cJSON_IsString(m) && !m->valuestring[0])) {
-            n = tt_norm_seq(NULL, 0); /* no charsmap: the identity, as tokenizers treats it */
+            n = tfb__tt_norm_seq(NULL, 0); /* no charsmap: the identity, as tokenizers treats it */
         } else {
             if (!cJSON_IsString(m))
                 return FAIL(c, "normalizer Precompiled: \"precompiled_charsmap\" is not a string");
@@ -147,7 +147,7 @@ static tfb_status normalizer(const ctx *c, const cJSON *o, int depth, tt_norm **
             if (!raw)
                 return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", c->path);
             size_t rn = b64(m->valuestring, raw);
-            n = tt_norm_precompiled(raw, rn);
+            n = tfb__tt_norm_precompiled(raw, rn);
             free(raw);
             if (!n)
                 return FAIL(c, "normalizer Precompiled: malformed charsmap");
@@ -186,32 +186,32 @@ static tfb_status pretokenizer(const ctx *c, const cJSON *o, int depth, tt_preto
             tfb_status s = pretokenizer(c, e, depth + 1, &parts[i]);
             if (s != TFB_STATUS_OK) {
                 while (i--)
-                    tt_pretok_free(parts[i]);
+                    tfb__tt_pretok_free(parts[i]);
                 return s;
             }
         }
-        if (!(p = tt_pretok_seq(parts, k)))
+        if (!(p = tfb__tt_pretok_seq(parts, k)))
             for (i = 0; i < k; i++)
-                tt_pretok_free(parts[i]);
+                tfb__tt_pretok_free(parts[i]);
     } else if (strcmp(t, "ByteLevel") == 0) {
-        p = tt_pretok_bytelevel(flag(o, "add_prefix_space", true), flag(o, "use_regex", true));
+        p = tfb__tt_pretok_bytelevel(flag(o, "add_prefix_space", true), flag(o, "use_regex", true));
     } else if (strcmp(t, "Metaspace") == 0) {
         const char *r = str(o, "replacement");
         int ps = prepend_scheme(o);
         if (!r || !*r || ps < 0)
             return FAIL(c, "pre_tokenizer Metaspace: bad replacement or prepend_scheme");
-        p = tt_pretok_metaspace(first_cp(r), ps, flag(o, "split", true));
+        p = tfb__tt_pretok_metaspace(first_cp(r), ps, flag(o, "split", true));
     } else if (strcmp(t, "BertPreTokenizer") == 0) {
-        p = tt_pretok_bert();
+        p = tfb__tt_pretok_bert();
     } else if (strcmp(t, "Whitespace") == 0 || strcmp(t, "WhitespaceSplit") == 0) {
-        p = tt_pretok_whitespace(strcmp(t, "WhitespaceSplit") == 0);
+        p = tfb__tt_pretok_whitespace(strcmp(t, "WhitespaceSplit") == 0);
     } else if (strcmp(t, "Punctuation") == 0) {
         int b = behavior(str(o, "behavior") ? str(o, "behavior") : "Isolated");
         if (b < 0)
             return FAIL(c, "pre_tokenizer Punctuation: unknown behavior");
-        p = tt_pretok_punct(b);
+        p = tfb__tt_pretok_punct(b);
     } else if (strcmp(t, "Digits") == 0) {
-        p = tt_pretok_digits(flag(o, "individual_digits", false));
+        p = tfb__tt_pretok_digits(flag(o, "individual_digits", false));
     } else if (strcmp(t, "Split") == 0) {
         bool re;
         const char *pat = pattern(o, &re);
@@ -219,7 +219,7 @@ static tfb_status pretokenizer(const ctx *c, const cJSON *o, int depth, tt_preto
         if (!pat || b < 0)
             return FAIL(c, "pre_tokenizer Split: needs a pattern and a known behavior");
         char err[256] = "";
-        if (!(p = tt_pretok_split(pat, strlen(pat), re, b, flag(o, "invert", false), err, sizeof err)))
+        if (!(p = tfb__tt_pretok_split(pat, strlen(pat), re, b, flag(o, "invert", false), err, sizeof err)))
             return FAIL(c, "pre_tokenizer Split: pattern \"%.80s\": %s", pat, err);
     } else {
         return tfb_error_set(TFB_STATUS_INPUT, "%s: pre_tokenizer \"%.64s\" is not supported", c->path, t);
@@ -247,24 +247,24 @@ static tfb_status decoder(const ctx *c, const cJSON *o, int depth, tt_decoder **
             tfb_status s = decoder(c, e, depth + 1, &parts[i]);
             if (s != TFB_STATUS_OK) {
                 while (i--)
-                    tt_decoder_free(parts[i]);
+                    tfb__tt_decoder_free(parts[i]);
                 return s;
             }
         }
-        if (!(d = tt_dec_seq(parts, k)))
+        if (!(d = tfb__tt_dec_seq(parts, k)))
             for (i = 0; i < k; i++)
-                tt_decoder_free(parts[i]);
+                tfb__tt_decoder_free(parts[i]);
     } else if (strcmp(t, "ByteLevel") == 0) {
-        d = tt_dec_bytelevel();
+        d = tfb__tt_dec_bytelevel();
     } else if (strcmp(t, "Metaspace") == 0) {
         const char *r = str(o, "replacement");
         int ps = prepend_scheme(o);
         if (!r || !*r || ps < 0)
             return FAIL(c, "decoder Metaspace: bad replacement or prepend_scheme");
-        d = tt_dec_metaspace(first_cp(r), ps != 0);
+        d = tfb__tt_dec_metaspace(first_cp(r), ps != 0);
     } else if (strcmp(t, "WordPiece") == 0) {
         const char *p = str(o, "prefix");
-        d = tt_dec_wordpiece(p ? p : "##", flag(o, "cleanup", true));
+        d = tfb__tt_dec_wordpiece(p ? p : "##", flag(o, "cleanup", true));
     } else if (strcmp(t, "Replace") == 0) {
         bool re;
         const char *p = pattern(o, &re), *with = str(o, "content");
@@ -272,22 +272,22 @@ static tfb_status decoder(const ctx *c, const cJSON *o, int depth, tt_decoder **
             return FAIL(c, "decoder Replace: needs a pattern and a content string");
         if (re)
             return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder \"Replace\" with a Regex pattern is not supported", c->path);
-        if (!(d = tt_dec_replace(p, strlen(p), with, strlen(with))))
+        if (!(d = tfb__tt_dec_replace(p, strlen(p), with, strlen(with))))
             return FAIL(c, "decoder Replace: empty pattern");
     } else if (strcmp(t, "ByteFallback") == 0) {
-        d = tt_dec_bytefallback();
+        d = tfb__tt_dec_bytefallback();
     } else if (strcmp(t, "Fuse") == 0) {
-        d = tt_dec_fuse();
+        d = tfb__tt_dec_fuse();
     } else if (strcmp(t, "Strip") == 0) {
         const char *content = str(o, "content");
         int64_t a = 0, e = 0;
         if (!content || !intval(cJSON_GetObjectItemCaseSensitive(o, "start"), 1 << 16, &a) ||
             !intval(cJSON_GetObjectItemCaseSensitive(o, "stop"), 1 << 16, &e))
             return FAIL(c, "decoder Strip: needs content, start and stop");
-        d = tt_dec_strip(content, strlen(content), (int)a, (int)e);
+        d = tfb__tt_dec_strip(content, strlen(content), (int)a, (int)e);
     } else if (strcmp(t, "BPEDecoder") == 0) {
         const char *s = str(o, "suffix");
-        d = tt_dec_bpe(s ? s : "</w>");
+        d = tfb__tt_dec_bpe(s ? s : "</w>");
     } else {
         return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder \"%.64s\" is not supported", c->path, t);
     }
@@ -367,12 +367,12 @@ static tfb_status post(const ctx *c, const cJSON *o, int depth, tt_post *p) {
 
 /* ---- the model */
 static tfb_status vocab_object(const ctx *c, const cJSON *v, int32_t n_ids, tt_vocab *out) {
-    TFB_TRY(tt_vocab_init(out, n_ids));
+    TFB_TRY(tfb__tt_vocab_init(out, n_ids));
     for (const cJSON *e = v->child; e; e = e->next) {
         int64_t id;
         if (!intval(e, n_ids - 1, &id))
             return FAIL(c, "model vocab: \"%.64s\" has no valid id", e->string);
-        tfb_status s = tt_vocab_set(out, (int32_t)id, e->string, strlen(e->string));
+        tfb_status s = tfb__tt_vocab_set(out, (int32_t)id, e->string, strlen(e->string));
         if (s != TFB_STATUS_OK)
             return FAIL(c, "model vocab: %s", tfb_error_last());
     }
@@ -416,11 +416,11 @@ static tfb_status bpe_merges(const ctx *c, const cJSON *merges, tt_model *m) {
         char joined[2 * TT_MAX_TOKEN + 1];
         memcpy(joined, a, an);
         memcpy(joined + an, b, bn);
-        int32_t id = tt_vocab_find(&m->vocab, joined, an + bn);
-        if (tt_vocab_find(&m->vocab, a, an) < 0 || tt_vocab_find(&m->vocab, b, bn) < 0 || id < 0)
+        int32_t id = tfb__tt_vocab_find(&m->vocab, joined, an + bn);
+        if (tfb__tt_vocab_find(&m->vocab, a, an) < 0 || tfb__tt_vocab_find(&m->vocab, b, bn) < 0 || id < 0)
             return FAIL(c, "model merges[%d]: a token of \"%.*s %.*s\" is not in the vocabulary", rank, (int)an, a,
                         (int)bn, b);
-        TFB_TRY(tt_merges_add(&m->merges, a, an, b, bn, rank, id));
+        TFB_TRY(tfb__tt_merges_add(&m->merges, a, an, b, bn, rank, id));
     }
     return TFB_STATUS_OK;
 }
@@ -443,7 +443,7 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
         }
         TFB_TRY(vocab_object(c, v, (int32_t)(max + 1), &m->vocab));
         const char *unk = str(o, "unk_token");
-        if (unk && (m->unk = tt_vocab_find(&m->vocab, unk, strlen(unk))) < 0 && strcmp(t, "BPE") != 0)
+        if (unk && (m->unk = tfb__tt_vocab_find(&m->vocab, unk, strlen(unk))) < 0 && strcmp(t, "BPE") != 0)
             return FAIL(c, "model %s: unk_token \"%.64s\" is not in the vocabulary", t, unk);
         if (strcmp(t, "BPE") == 0) {
             const cJSON *drop = cJSON_GetObjectItemCaseSensitive(o, "dropout");
@@ -479,7 +479,7 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
         if (!cJSON_IsArray(v) || n > TT_MAX_VOCAB)
             return FAIL(c, "model Unigram: \"vocab\" is not an array of at most %d", TT_MAX_VOCAB);
         int32_t total = n > max_added + 1 ? n : max_added + 1;
-        TFB_TRY(tt_vocab_init(&m->vocab, total));
+        TFB_TRY(tfb__tt_vocab_init(&m->vocab, total));
         m->kind = TT_UNIGRAM;
         m->score = calloc((size_t)total + 1, sizeof *m->score);
         if (!m->score)
@@ -491,7 +491,7 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
                 !cJSON_IsNumber(e->child->next))
                 return FAIL(c, "model Unigram: vocab[%d] is not [piece, score]", i);
             const char *p = e->child->valuestring;
-            if (tt_vocab_set(&m->vocab, i, p, strlen(p)) != TFB_STATUS_OK)
+            if (tfb__tt_vocab_set(&m->vocab, i, p, strlen(p)) != TFB_STATUS_OK)
                 return FAIL(c, "model Unigram: vocab[%d]: %s", i, tfb_error_last());
             m->score[i] = e->child->next->valuedouble;
             if (m->score[i] < m->min_score)
@@ -546,16 +546,16 @@ static tfb_status added_tokens(const ctx *c, const cJSON *a, int32_t *max_id) {
     return TFB_STATUS_OK;
 }
 
-tfb_status tt_load_json(tfb_tokenizer *t, const char *path) {
+tfb_status tfb__tt_load_json(tfb_tokenizer *t, const char *path) {
     char *data;
     size_t n;
-    TFB_TRY(tt_read_file(path, &data, &n));
-    tfb_status s = tt_load_json_mem(t, path, data, n);
+    TFB_TRY(tfb__tt_read_file(path, &data, &n));
+    tfb_status s = tfb__tt_load_json_mem(t, path, data, n);
     free(data);
     return s;
 }
 
-tfb_status tt_load_json_mem(tfb_tokenizer *t, const char *path, const char *data, size_t n) {
+tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char *data, size_t n) {
     ctx c = {path, t};
     if (n > TT_MAX_FILE)
         return FAIL(&c, "larger than %u MiB", TT_MAX_FILE >> 20);

@@ -6,7 +6,7 @@
 
 #include "text_impl.h"
 
-bool tt_buf_add(tt_buf *b, const void *s, size_t n) {
+bool tfb__tt_buf_add(tt_buf *b, const void *s, size_t n) {
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 32;
         while (cap < b->n + n + 1)
@@ -24,11 +24,11 @@ bool tt_buf_add(tt_buf *b, const void *s, size_t n) {
     return true;
 }
 
-size_t tt_utf8_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+size_t tfb__tt_utf8_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
-bool tt_buf_addc(tt_buf *b, uint32_t cp) {
+bool tfb__tt_buf_addc(tt_buf *b, uint32_t cp) {
     unsigned char u[4];
-    size_t n = tt_utf8_len(cp);
+    size_t n = tfb__tt_utf8_len(cp);
     if (n == 1) {
         u[0] = (unsigned char)cp;
     } else if (n == 2) {
@@ -44,15 +44,15 @@ bool tt_buf_addc(tt_buf *b, uint32_t cp) {
         u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
         u[3] = (unsigned char)(0x80 | (cp & 0x3F));
     }
-    return tt_buf_add(b, u, n);
+    return tfb__tt_buf_add(b, u, n);
 }
 
-void tt_buf_free(tt_buf *b) {
+void tfb__tt_buf_free(tt_buf *b) {
     free(b->p);
     *b = (tt_buf){0};
 }
 
-bool tt_list_push(tt_list *l, const char *s, size_t n) {
+bool tfb__tt_list_push(tt_list *l, const char *s, size_t n) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         tt_buf *v = realloc(l->v, cap * sizeof *v);
@@ -62,20 +62,20 @@ bool tt_list_push(tt_list *l, const char *s, size_t n) {
         l->cap = cap;
     }
     l->v[l->n] = (tt_buf){0};
-    if (!tt_buf_add(&l->v[l->n], s, n))
+    if (!tfb__tt_buf_add(&l->v[l->n], s, n))
         return false;
     l->n++;
     return true;
 }
 
-void tt_list_free(tt_list *l) {
+void tfb__tt_list_free(tt_list *l) {
     for (size_t i = 0; i < l->n; i++)
-        tt_buf_free(&l->v[i]);
+        tfb__tt_buf_free(&l->v[i]);
     free(l->v);
     *l = (tt_list){0};
 }
 
-size_t tt_utf8_next(const char *s, size_t n, uint32_t *cp) {
+size_t tfb__tt_utf8_next(const char *s, size_t n, uint32_t *cp) {
     const unsigned char *u = (const unsigned char *)s;
     size_t len = u[0] < 0x80 ? 1 : u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : 4;
     if (len > n) /* cannot happen on validated text; be safe anyway */
@@ -93,14 +93,14 @@ size_t tt_utf8_next(const char *s, size_t n, uint32_t *cp) {
 tfb_status tfb_text_utf8_replace(const char *in, size_t n, char **out, size_t *out_n) {
     const unsigned char *u = (const unsigned char *)in;
     tt_buf b = {0};
-    bool ok = tt_buf_add(&b, "", 0);
+    bool ok = tfb__tt_buf_add(&b, "", 0);
     size_t i = 0;
     while (ok && i < n) {
         unsigned char c = u[i];
         size_t need;
         unsigned char lo = 0x80, hi = 0xBF;
         if (c < 0x80) {
-            ok = tt_buf_add(&b, &u[i++], 1);
+            ok = tfb__tt_buf_add(&b, &u[i++], 1);
             continue;
         } else if (c >= 0xC2 && c <= 0xDF) {
             need = 1;
@@ -113,7 +113,7 @@ tfb_status tfb_text_utf8_replace(const char *in, size_t n, char **out, size_t *o
             lo = c == 0xF0 ? 0x90 : 0x80;
             hi = c == 0xF4 ? 0x8F : 0xBF;
         } else {
-            ok = tt_buf_addc(&b, 0xFFFD);
+            ok = tfb__tt_buf_addc(&b, 0xFFFD);
             i++;
             continue;
         }
@@ -124,14 +124,14 @@ tfb_status tfb_text_utf8_replace(const char *in, size_t n, char **out, size_t *o
                 break;
         }
         if (j == need + 1) {
-            ok = tt_buf_add(&b, &u[i], need + 1);
+            ok = tfb__tt_buf_add(&b, &u[i], need + 1);
         } else {
-            ok = tt_buf_addc(&b, 0xFFFD);
+            ok = tfb__tt_buf_addc(&b, 0xFFFD);
         }
         i += j;
     }
     if (!ok) {
-        tt_buf_free(&b);
+        tfb__tt_buf_free(&b);
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory for %zu bytes of text", n);
     }
     *out = b.p;
@@ -147,7 +147,7 @@ static uint64_t hash(const char *s, size_t n) {
     return h;
 }
 
-tfb_status tt_vocab_init(tt_vocab *v, int32_t n) {
+tfb_status tfb__tt_vocab_init(tt_vocab *v, int32_t n) {
     *v = (tt_vocab){0};
     if (n < 0 || n > TT_MAX_VOCAB)
         return tfb_error_set(TFB_STATUS_INPUT, "vocabulary of %d entries (at most %d)", n, TT_MAX_VOCAB);
@@ -159,14 +159,14 @@ tfb_status tt_vocab_init(tt_vocab *v, int32_t n) {
     v->tlen = calloc((size_t)n + 1, sizeof *v->tlen);
     v->slot = malloc(v->cap * sizeof *v->slot);
     if (!v->tok || !v->tlen || !v->slot) {
-        tt_vocab_free(v);
+        tfb__tt_vocab_free(v);
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory for a vocabulary of %d", n);
     }
     memset(v->slot, 0xff, v->cap * sizeof *v->slot);
     return TFB_STATUS_OK;
 }
 
-tfb_status tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n) {
+tfb_status tfb__tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n) {
     if (id < 0 || id >= v->n)
         return tfb_error_set(TFB_STATUS_INPUT, "token id %d outside the vocabulary of %d", id, v->n);
     if (n > TT_MAX_TOKEN)
@@ -190,7 +190,7 @@ tfb_status tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n) {
     return TFB_STATUS_OK;
 }
 
-int32_t tt_vocab_find(const tt_vocab *v, const char *s, size_t n) {
+int32_t tfb__tt_vocab_find(const tt_vocab *v, const char *s, size_t n) {
     if (!v->cap)
         return -1;
     size_t i = hash(s, n) & (v->cap - 1);
@@ -203,7 +203,7 @@ int32_t tt_vocab_find(const tt_vocab *v, const char *s, size_t n) {
     return -1;
 }
 
-void tt_vocab_free(tt_vocab *v) {
+void tfb__tt_vocab_free(tt_vocab *v) {
     if (v->tok)
         for (int32_t i = 0; i < v->n; i++)
             free(v->tok[i]);
@@ -226,7 +226,7 @@ static size_t merge_slot(const tt_merges *m, const char *a, size_t an, const cha
     return i;
 }
 
-tfb_status tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id) {
+tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id) {
     if (an > TT_MAX_TOKEN || bn > TT_MAX_TOKEN)
         return tfb_error_set(TFB_STATUS_INPUT, "merge %d: token too long", rank);
     if (2 * (m->n + 1) > m->cap) {
@@ -236,7 +236,7 @@ tfb_status tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, 
         g.rank = calloc(g.cap, sizeof *g.rank);
         g.id = calloc(g.cap, sizeof *g.id);
         if (!g.key || !g.klen || !g.rank || !g.id) {
-            tt_merges_free(&g);
+            tfb__tt_merges_free(&g);
             return tfb_error_set(TFB_STATUS_NOMEM, "out of memory for merges");
         }
         for (size_t i = 0; i < m->cap; i++) {
@@ -275,7 +275,7 @@ tfb_status tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, 
     return TFB_STATUS_OK;
 }
 
-bool tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id) {
+bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id) {
     if (!m->cap)
         return false;
     size_t s = merge_slot(m, a, an, b, bn);
@@ -286,7 +286,7 @@ bool tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b,
     return true;
 }
 
-void tt_merges_free(tt_merges *m) {
+void tfb__tt_merges_free(tt_merges *m) {
     for (size_t i = 0; m->key && i < m->cap; i++)
         free(m->key[i]);
     free(m->key);
@@ -296,7 +296,7 @@ void tt_merges_free(tt_merges *m) {
     *m = (tt_merges){0};
 }
 
-tfb_status tt_read_file(const char *path, char **data, size_t *n) {
+tfb_status tfb__tt_read_file(const char *path, char **data, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return tfb_error_set(TFB_STATUS_IO, "%s: %s", path, strerror(errno));
@@ -306,19 +306,19 @@ tfb_status tt_read_file(const char *path, char **data, size_t *n) {
     while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (b.n + r > TT_MAX_FILE) {
             fclose(f);
-            tt_buf_free(&b);
+            tfb__tt_buf_free(&b);
             return tfb_error_set(TFB_STATUS_INPUT, "%s: larger than %u MiB", path, TT_MAX_FILE >> 20);
         }
-        if (!tt_buf_add(&b, chunk, r)) {
+        if (!tfb__tt_buf_add(&b, chunk, r)) {
             fclose(f);
-            tt_buf_free(&b);
+            tfb__tt_buf_free(&b);
             return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", path);
         }
     }
     bool err = ferror(f);
     fclose(f);
-    if (err || !tt_buf_add(&b, "", 0)) {
-        tt_buf_free(&b);
+    if (err || !tfb__tt_buf_add(&b, "", 0)) {
+        tfb__tt_buf_free(&b);
         return tfb_error_set(TFB_STATUS_IO, "%s: read error", path);
     }
     *data = b.p;

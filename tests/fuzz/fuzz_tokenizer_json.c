@@ -30,7 +30,7 @@ static void roundtrip(const tfb_tokenizer *t, const char *text, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tfb_tokenizer *t = NULL;
-    if (tt_tokenizer_from_json("tokenizer.json", (const char *)data, size, &t) != TFB_STATUS_OK) {
+    if (tfb__tt_tokenizer_from_json("tokenizer.json", (const char *)data, size, &t) != TFB_STATUS_OK) {
         TFB_ASSERT(t == NULL && tfb_error_last()[0] != '\0');
         return 0;
     }
