@@ -47,9 +47,12 @@ int tfb_cli_text_print(const char *model, const int32_t *ids, int64_t n) {
     if (rc)
         return rc;
     char *text = NULL;
-    tfb_status s = tfb_tokenizer_decode(t, ids, n, true, &text);
-    if (s == TFB_STATUS_OK)
-        printf("%s\n", text);
+    size_t len = 0;
+    tfb_status s = tfb_tokenizer_decode(t, ids, n, true, &text, &len);
+    if (s == TFB_STATUS_OK) {
+        fwrite(text, 1, len, stdout);
+        printf("\n");
+    }
     free(text);
     tfb_tokenizer_free(t);
     return s == TFB_STATUS_OK ? 0 : tfb_cli_fail(s, "decode");

@@ -36,10 +36,11 @@ tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t
 /* Truncate later encodes to max ids in all, special tokens included (0: no truncation), in place of
  * what the tokenizer file says (sentence-transformers' max_seq_length does this). */
 void tfb_tokenizer_set_max_length(tfb_tokenizer *t, int64_t max);
-/* Decode ids into a NUL-terminated UTF-8 *text (malloc'ed, the caller frees); special tokens are
- * skipped when skip_special. An id outside the vocabulary is INPUT. */
+/* Decode ids into UTF-8 *text (malloc'ed, NUL-terminated, the caller frees) of *len bytes (len may
+ * be NULL; the text may hold U+0000, so *len is the length); special tokens are skipped when
+ * skip_special. An id outside the vocabulary is INPUT. */
 tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int64_t n, bool skip_special,
-                                char **text);
+                                char **text, size_t *len);
 /* The token string of id (owned by t, NUL-terminated), NULL when id is out of range. */
 const char *tfb_tokenizer_token(const tfb_tokenizer *t, int32_t id);
 

@@ -10,7 +10,7 @@
 
 static tfb_status nomem(void) { return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory"); }
 
-static tfb_status add_special(tfb_tokenizer *t, const char *s) {
+tfb_status tfb__tt_add_special(tfb_tokenizer *t, const char *s) {
     int32_t id = tfb__tt_vocab_find(&t->model.vocab, s, strlen(s));
     if (id < 0)
         return TFB_STATUS_OK;
@@ -106,7 +106,7 @@ tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
     TFB_TRY(s);
     if (!(t->pretok = tfb__tt_pretok_bytelevel(false, true)) || !(t->dec = tfb__tt_dec_bytelevel()))
         return nomem();
-    TFB_TRY(add_special(t, "<|endoftext|>"));
+    TFB_TRY(tfb__tt_add_special(t, "<|endoftext|>"));
     t->legacy_cleanup = true;
     snprintf(t->kind, sizeof t->kind, "vocab.json + merges.txt (byte-level BPE)");
     return TFB_STATUS_OK;
@@ -166,7 +166,7 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     t->post.post[t->post.n_post++] = sep;
     static const char *const specials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
     for (size_t i = 0; i < 5; i++)
-        TFB_TRY(add_special(t, specials[i]));
+        TFB_TRY(tfb__tt_add_special(t, specials[i]));
     /* BasicTokenizer: clean the text, space out CJK, NFC; lower-case and strip accents (when
      * do_lower_case), then split on whitespace and punctuation. */
     bool lower = lower_case(dir);

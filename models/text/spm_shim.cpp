@@ -87,8 +87,9 @@ extern "C" int tfb__tt_spm_encode_pieces(void *p, const char *s, size_t n, char 
     }
 }
 
-static char *dup(const std::string &s) {
+static char *dup(const std::string &s, size_t *len) {
     char *r = static_cast<char *>(std::malloc(s.size() + 1));
+    *len = s.size();
     if (r) {
         std::memcpy(r, s.data(), s.size());
         r[s.size()] = 0;
@@ -96,19 +97,19 @@ static char *dup(const std::string &s) {
     return r;
 }
 
-extern "C" char *tfb__tt_spm_decode(void *p, const int32_t *ids, int n) {
+extern "C" char *tfb__tt_spm_decode(void *p, const int32_t *ids, int n, size_t *len) {
     try {
         std::vector<int> v(ids, ids + n);
         std::string out;
         if (!sp(p)->Decode(v, &out).ok())
             return nullptr;
-        return dup(out);
+        return dup(out, len);
     } catch (...) {
         return nullptr;
     }
 }
 
-extern "C" char *tfb__tt_spm_decode_pieces(void *p, const char *pieces, size_t plen, int n) {
+extern "C" char *tfb__tt_spm_decode_pieces(void *p, const char *pieces, size_t plen, int n, size_t *len) {
     try {
         std::vector<std::string> v;
         size_t at = 0;
@@ -120,7 +121,7 @@ extern "C" char *tfb__tt_spm_decode_pieces(void *p, const char *pieces, size_t p
         std::string out;
         if (!sp(p)->Decode(v, &out).ok())
             return nullptr;
-        return dup(out);
+        return dup(out, len);
     } catch (...) {
         return nullptr;
     }

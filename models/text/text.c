@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 #include "text_impl.h"
 
@@ -59,6 +60,10 @@ static tfb_status load_marian(tfb_tokenizer *t, const char *dir) {
         return tfb_error_set(TFB_STATUS_INPUT, "%s/vocab.json: no </s> or <unk>", dir);
     t->post.post[t->post.n_post++] = eos;
     t->model.kind = TT_SPM;
+    /* MarianTokenizer splits its special tokens out of the text before SentencePiece sees it. */
+    TFB_TRY(tfb__tt_add_special(t, "</s>"));
+    TFB_TRY(tfb__tt_add_special(t, "<unk>"));
+    TFB_TRY(tfb__tt_add_special(t, "<pad>"));
     snprintf(t->kind, sizeof t->kind, "Marian source.spm + vocab.json");
     return TFB_STATUS_OK;
 }
@@ -250,7 +255,7 @@ tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t
     bool first = true;
     while (st == TFB_STATUS_OK && i <= sn) {
         size_t at = sn;
-        int k = t->model.kind == TT_SPM ? -1 : find_added(t, s, sn, i, &at);
+        int k = t->model.kind == TT_SPM && !t->marian_src ? -1 : find_added(t, s, sn, i, &at);
         size_t end = at, next = sn + 1;
         if (k >= 0) {
             const tt_added *x = &t->added[k];
@@ -297,17 +302,17 @@ tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t
 
 /* ---- decode */
 /* transformers' clean_up_tokenization, which its slow tokenizers apply on decode. */
-static tfb_status cleanup(char **text) {
+static tfb_status cleanup(char **text, size_t *len) {
     static const char *const rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
                                            {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"},
                                            {" 're", "'re"}};
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         tt_buf b = {0};
-        const char *s = *text;
+        const char *s = *text, *end = *text + *len;
         size_t pn = strlen(rules[r][0]);
         bool ok = tfb__tt_buf_add(&b, "", 0);
-        while (ok && *s) {
-            if (strncmp(s, rules[r][0], pn) == 0) {
+        while (ok && s < end) {
+            if ((size_t)(end - s) >= pn && memcmp(s, rules[r][0], pn) == 0) {
                 ok = tfb__tt_buf_add(&b, rules[r][1], strlen(rules[r][1]));
                 s += pn;
             } else {
@@ -320,12 +325,47 @@ static tfb_status cleanup(char **text) {
         }
         free(*text);
         *text = b.p;
+        *len = b.n;
     }
     return TFB_STATUS_OK;
 }
 
+/* Python's str.strip(): the characters str.isspace() calls whitespace, at both ends, in place. */
+static bool py_space(uint32_t c) {
+    int cat = utf8proc_category((utf8proc_int32_t)c);
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || cat == UTF8PROC_CATEGORY_ZS ||
+           cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
+}
+
+static void py_strip(char *s, size_t *len) {
+    size_t a = 0, e = *len;
+    while (a < e) {
+        uint32_t c;
+        size_t k = tfb__tt_utf8_next(s + a, e - a, &c);
+        if (!py_space(c))
+            break;
+        a += k;
+    }
+    while (e > a) {
+        size_t k = 1;
+        while (k < e - a && ((unsigned char)s[e - k] & 0xC0) == 0x80)
+            k++;
+        uint32_t c;
+        tfb__tt_utf8_next(s + e - k, k, &c);
+        if (!py_space(c))
+            break;
+        e -= k;
+    }
+    memmove(s, s + a, e - a);
+    s[e - a] = 0;
+    *len = e - a;
+}
+
 tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int64_t n, bool skip_special,
-                                char **text) {
+                                char **text, size_t *len) {
+    size_t dummy;
+    if (!len)
+        len = &dummy;
     int64_t V = vocab_size(t);
     for (int64_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= V || !tfb_tokenizer_token(t, ids[i]))
@@ -338,7 +378,7 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
         for (int64_t i = 0; i < n; i++)
             if (!skip_special || !tfb__tt_spm_is_control(t->model.spm, ids[i])) /* <unk> decodes as " ⁇ " */
                 keep[k++] = ids[i];
-        *text = tfb__tt_spm_decode(t->model.spm, keep, k);
+        *text = tfb__tt_spm_decode(t->model.spm, keep, k, len);
         free(keep);
         return *text ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: decode failed");
     }
@@ -362,10 +402,13 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
         ok = tfb__tt_buf_add(&all, "", 0);
         for (size_t i = 0; ok && i < toks.n; i++)
             ok = tfb__tt_buf_add(&all, toks.v[i].p, toks.v[i].n + 1);
-        *text = ok ? tfb__tt_spm_decode_pieces(t->marian_tgt, all.p, all.n, (int)toks.n) : NULL;
+        *text = ok ? tfb__tt_spm_decode_pieces(t->marian_tgt, all.p, all.n, (int)toks.n, len) : NULL;
         tfb__tt_buf_free(&all);
         tfb__tt_list_free(&toks);
-        return *text ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: decode failed");
+        if (!*text)
+            return tfb_error_set(TFB_STATUS_INTERNAL, "sentencepiece: decode failed");
+        py_strip(*text, len); /* MarianTokenizer: out_string.strip(), then clean_up_tokenization */
+        return cleanup(text, len);
     }
     tfb_status st = t->dec ? tfb__tt_decoder_apply(t->dec, &toks) : TFB_STATUS_OK;
     tt_buf b = {0};
@@ -378,7 +421,8 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
         return st != TFB_STATUS_OK ? st : tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     }
     *text = b.p;
+    *len = b.n;
     if (t->legacy_cleanup)
-        return cleanup(text);
+        return cleanup(text, len);
     return TFB_STATUS_OK;
 }

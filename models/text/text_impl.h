@@ -170,6 +170,8 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *name, const char 
 tfb_status tfb__tt_tokenizer_from_json(const char *name, const char *data, size_t n, tfb_tokenizer **out);
 tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir);
 tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir);
+/* Add s (when in the vocabulary) as a special added token, matched in the text. */
+tfb_status tfb__tt_add_special(tfb_tokenizer *t, const char *s);
 tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t->model.vocab */
 tfb_status tfb__tt_read_file(const char *path, char **data, size_t *n);
 
@@ -179,8 +181,8 @@ void tfb__tt_spm_free(void *spm);
 int tfb__tt_spm_encode(void *spm, const char *s, size_t n, int32_t **ids); /* count, -1 on failure */
 /* Pieces of the encoding, each as a NUL-separated list in *pieces: count, -1 on failure. */
 int tfb__tt_spm_encode_pieces(void *spm, const char *s, size_t n, char **pieces, size_t *plen);
-char *tfb__tt_spm_decode(void *spm, const int32_t *ids, int n);
-char *tfb__tt_spm_decode_pieces(void *spm, const char *pieces, size_t plen, int n);
+char *tfb__tt_spm_decode(void *spm, const int32_t *ids, int n, size_t *len);
+char *tfb__tt_spm_decode_pieces(void *spm, const char *pieces, size_t plen, int n, size_t *len);
 int tfb__tt_spm_size(void *spm);
 const char *tfb__tt_spm_piece(void *spm, int id);
 int tfb__tt_spm_special(void *spm, int *bos, int *eos, int *unk); /* ids, -1 when absent */

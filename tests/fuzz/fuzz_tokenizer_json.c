@@ -21,7 +21,7 @@ static void roundtrip(const tfb_tokenizer *t, const char *text, size_t n) {
     for (int64_t i = 0; i < k; i++)
         known = known && tfb_tokenizer_token(t, ids[i]) != NULL;
     char *back = NULL;
-    tfb_status s = tfb_tokenizer_decode(t, ids, k, true, &back);
+    tfb_status s = tfb_tokenizer_decode(t, ids, k, true, &back, NULL);
     /* Every id encode gives is decodable unless the file's template names an id with no token. */
     TFB_ASSERT(s == TFB_STATUS_OK ? back != NULL : !known || tfb_error_last()[0] != '\0');
     free(back);

@@ -26,7 +26,8 @@ Fixtures (each a model directory as a checkpoint carries it, plus expected.json)
   marian/          source.spm + target.spm (spm_bpe's model) + vocab.json (transformers' MarianTokenizer)
 texts.bin holds the test lines, one per line as raw bytes (some are not valid UTF-8).
 expected.json: for each line, the ids (with the post-processor's special tokens), the tokens, and
-the reference library's decode of those ids (skipping special tokens).
+the reference library's decode of those ids (skipping special tokens), also as UTF-8 hex (decode_hex:
+a decode may hold U+0000).
 """
 import json
 import os
@@ -116,7 +117,7 @@ def main():
         rows = []
         for i, t in enumerate(texts):
             e = tok.encode(t)
-            rows.append({"ids": e.ids, "tokens": e.tokens, "decode": tok.decode(e.ids)})
+            rows.append(row(e.ids, e.tokens, tok.decode(e.ids)))
         with open(os.path.join(d, "expected.json"), "w") as f:
             json.dump({"kind": kind, "library": "tokenizers 0.19.1", "lines": rows}, f, ensure_ascii=False, indent=0)
 
@@ -185,10 +186,10 @@ def main():
         p = spm_pypi.SentencePieceProcessor(model_file=os.path.join(d, fname))
         rows = []
         for t, r in zip(texts, deb):
-            row = {"ids": r["ids"], "tokens": r["pieces"], "decode": r["decode"]}
+            x = row(r["ids"], r["pieces"], r["decode"])
             if p.encode(t) != r["ids"]:
-                row["pypi_ids"] = p.encode(t)
-            rows.append(row)
+                x["pypi_ids"] = p.encode(t)
+            rows.append(x)
         json.dump({"kind": name, "library": "Debian libsentencepiece 0.1.97 (raw EncodeAsIds, no bos/eos);"
                    " pypi_ids: PyPI sentencepiece %s where it differs" % spm_pypi.__version__, "lines": rows},
                   open(os.path.join(d, "expected.json"), "w"), ensure_ascii=False, indent=0)
@@ -221,12 +222,16 @@ def main():
     legacy_expected(d, "marian", m, texts, "transformers 4.40.2 MarianTokenizer")
 
 
+def row(ids, tokens, decode):
+    # decode_hex: the decode's UTF-8 bytes, for readers whose JSON strings stop at U+0000
+    return {"ids": ids, "tokens": tokens, "decode": decode, "decode_hex": decode.encode("utf-8").hex()}
+
+
 def legacy_expected(d, kind, tok, texts, library):
     rows = []
     for t in texts:
         ids = tok(t)["input_ids"]
-        rows.append({"ids": ids, "tokens": tok.convert_ids_to_tokens(ids),
-                     "decode": tok.decode(ids, skip_special_tokens=True)})
+        rows.append(row(ids, tok.convert_ids_to_tokens(ids), tok.decode(ids, skip_special_tokens=True)))
     with open(os.path.join(d, "expected.json"), "w") as f:
         json.dump({"kind": kind, "library": library, "lines": rows}, f, ensure_ascii=False, indent=0)
 
