@@ -18,8 +18,8 @@ static int load(const char *model, tfb_tokenizer **t) {
     return s == TFB_STATUS_OK ? 0 : tfb_cli_fail(s, NULL);
 }
 
-int tfb_cli_text_args(const char *model, const char *prompt, int32_t **tokens, int64_t *n_tokens, const char *source,
-                      int32_t **src, int64_t *n_src) {
+int tfb_cli_text_args(const char *model, const char *prompt, int32_t **tokens, int64_t *n_tokens,
+                      const char *source, int32_t **src, int64_t *n_src) {
     if (!prompt && !source)
         return 0;
     tfb_tokenizer *t;
@@ -166,14 +166,15 @@ static int embed_plan_read(const char *dir, embed_plan *p) {
             rc = tfb_cli_usage(path, "a module without type or path");
         } else if (strcmp(type, "sentence_transformers.models.Transformer") == 0) {
             if (sub[0])
-                rc = tfb_cli_usage(path, "a Transformer module in '%s' (only the top directory is read)", sub);
+                rc =
+                    tfb_cli_usage(path, "a Transformer module in '%s' (only the top directory is read)", sub);
         } else if (strcmp(type, "sentence_transformers.models.Pooling") == 0) {
             char pdir[4200], ppath[8400];
             snprintf(pdir, sizeof pdir, "%s/%s", dir, sub);
             cJSON *pc = read_json(pdir, "config.json", ppath, sizeof ppath);
-            static const char *const refused[] = {"pooling_mode_cls_token", "pooling_mode_max_tokens",
-                                                  "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                                                  "pooling_mode_lasttoken"};
+            static const char *const refused[] = {
+                "pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
             if (!cJSON_IsObject(pc))
                 rc = tfb_cli_usage(ppath, "missing or not a JSON object");
             for (size_t k = 0; !rc && k < sizeof refused / sizeof refused[0]; k++)
@@ -182,8 +183,8 @@ static int embed_plan_read(const char *dir, embed_plan *p) {
             if (!rc && !cJSON_IsTrue(cJSON_GetObjectItem(pc, "pooling_mode_mean_tokens")))
                 rc = tfb_cli_usage(ppath, "pooling_mode_mean_tokens is not true (mean pooling only)");
             for (const cJSON *e = pc ? pc->child : NULL; !rc && e; e = e->next)
-                if (strcmp(e->string, "word_embedding_dimension") != 0 && strcmp(e->string, "pooling_mode_mean_tokens") != 0 &&
-                    cJSON_IsTrue(e))
+                if (strcmp(e->string, "word_embedding_dimension") != 0 &&
+                    strcmp(e->string, "pooling_mode_mean_tokens") != 0 && cJSON_IsTrue(e))
                     rc = tfb_cli_usage(ppath, "%s is not supported", e->string);
             pooling = true;
             cJSON_Delete(pc);

@@ -6,7 +6,17 @@
 
 #include "text_impl.h"
 
-enum dkind { D_BYTELEVEL, D_METASPACE, D_WORDPIECE, D_REPLACE, D_BYTEFALLBACK, D_FUSE, D_STRIP, D_BPE, D_SEQ };
+enum dkind {
+    D_BYTELEVEL,
+    D_METASPACE,
+    D_WORDPIECE,
+    D_REPLACE,
+    D_BYTEFALLBACK,
+    D_FUSE,
+    D_STRIP,
+    D_BPE,
+    D_SEQ
+};
 
 struct tt_decoder {
     enum dkind kind;
@@ -51,10 +61,18 @@ void tfb__tt_decoder_free(tt_decoder *d) {
     free(d);
 }
 
-tt_decoder *tfb__tt_dec_bytelevel(void) { return make(D_BYTELEVEL, "", 0, "", 0); }
-tt_decoder *tfb__tt_dec_bytefallback(void) { return make(D_BYTEFALLBACK, "", 0, "", 0); }
-tt_decoder *tfb__tt_dec_fuse(void) { return make(D_FUSE, "", 0, "", 0); }
-tt_decoder *tfb__tt_dec_bpe(const char *suffix) { return make(D_BPE, suffix, strlen(suffix), "", 0); }
+tt_decoder *tfb__tt_dec_bytelevel(void) {
+    return make(D_BYTELEVEL, "", 0, "", 0);
+}
+tt_decoder *tfb__tt_dec_bytefallback(void) {
+    return make(D_BYTEFALLBACK, "", 0, "", 0);
+}
+tt_decoder *tfb__tt_dec_fuse(void) {
+    return make(D_FUSE, "", 0, "", 0);
+}
+tt_decoder *tfb__tt_dec_bpe(const char *suffix) {
+    return make(D_BPE, suffix, strlen(suffix), "", 0);
+}
 
 tt_decoder *tfb__tt_dec_metaspace(uint32_t repl, bool prepend) {
     tt_decoder *d = make(D_METASPACE, "", 0, "", 0);
@@ -97,7 +115,8 @@ tt_decoder *tfb__tt_dec_seq(tt_decoder **parts, int n) {
 }
 
 /* Replace every occurrence of pat in s (n bytes) by with, into out. */
-static bool replace_all(const char *s, size_t n, const char *pat, size_t pn, const char *with, size_t wn, tt_buf *out) {
+static bool replace_all(const char *s, size_t n, const char *pat, size_t pn, const char *with, size_t wn,
+                        tt_buf *out) {
     if (!tfb__tt_buf_add(out, "", 0))
         return false;
     for (size_t i = 0; i < n;) {
@@ -119,9 +138,9 @@ static bool set_token(tt_buf *t, tt_buf *nb) {
 }
 
 static bool wordpiece_cleanup(tt_buf *t) {
-    static const char *const rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                                           {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
-                                           {" 've", "'ve"}, {" 're", "'re"}};
+    static const char *const rules[][2] = {
+        {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
+        {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         tt_buf nb = {0};
         if (!replace_all(t->p, t->n, rules[r][0], strlen(rules[r][0]), rules[r][1], strlen(rules[r][1]), &nb))
@@ -132,7 +151,10 @@ static bool wordpiece_cleanup(tt_buf *t) {
 }
 
 static int hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 static bool flush_bytes(tt_list *out, tt_buf *bytes) {
@@ -280,9 +302,11 @@ static bool apply(const tt_decoder *d, tt_list *toks) {
         for (size_t i = 0; i < toks->n; i++) {
             tt_buf *t = &toks->v[i];
             size_t a = 0, e = t->n;
-            for (int k = 0; k < d->start && e - a >= d->sn && d->sn && memcmp(t->p + a, d->s, d->sn) == 0; k++)
+            for (int k = 0; k < d->start && e - a >= d->sn && d->sn && memcmp(t->p + a, d->s, d->sn) == 0;
+                 k++)
                 a += d->sn;
-            for (int k = 0; k < d->stop && e - a >= d->sn && d->sn && memcmp(t->p + e - d->sn, d->s, d->sn) == 0; k++)
+            for (int k = 0;
+                 k < d->stop && e - a >= d->sn && d->sn && memcmp(t->p + e - d->sn, d->s, d->sn) == 0; k++)
                 e -= d->sn;
             memmove(t->p, t->p + a, e - a);
             t->n = e - a;

@@ -8,7 +8,9 @@
 
 #include "text_impl.h"
 
-static tfb_status nomem(void) { return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory"); }
+static tfb_status nomem(void) {
+    return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
+}
 
 tfb_status tfb__tt_add_special(tfb_tokenizer *t, const char *s) {
     int32_t id = tfb__tt_vocab_find(&t->model.vocab, s, strlen(s));
@@ -42,9 +44,10 @@ tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
     }
     int64_t max = -1, cnt = 0;
     for (const cJSON *e = root->child; e; e = e->next, cnt++) {
-        if (cnt >= TT_MAX_VOCAB || !cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= TT_MAX_VOCAB ||
-            e->valuedouble != (double)(int64_t)e->valuedouble) {
-            s = tfb_error_set(TFB_STATUS_INPUT, "%s: entry %lld is not an id below %d", path, (long long)cnt, TT_MAX_VOCAB);
+        if (cnt >= TT_MAX_VOCAB || !cJSON_IsNumber(e) || e->valuedouble < 0 ||
+            e->valuedouble >= TT_MAX_VOCAB || e->valuedouble != (double)(int64_t)e->valuedouble) {
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: entry %lld is not an id below %d", path, (long long)cnt,
+                              TT_MAX_VOCAB);
             goto done;
         }
         if ((int64_t)e->valuedouble > max)
@@ -53,7 +56,8 @@ tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
     if ((s = tfb__tt_vocab_init(&t->model.vocab, (int32_t)(max + 1))) != TFB_STATUS_OK)
         goto done;
     for (const cJSON *e = root->child; e && s == TFB_STATUS_OK; e = e->next)
-        if ((s = tfb__tt_vocab_set(&t->model.vocab, (int32_t)e->valuedouble, e->string, strlen(e->string))) != TFB_STATUS_OK)
+        if ((s = tfb__tt_vocab_set(&t->model.vocab, (int32_t)e->valuedouble, e->string, strlen(e->string))) !=
+            TFB_STATUS_OK)
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: %s", path, tfb_error_last());
 done:
     cJSON_Delete(root);
@@ -92,8 +96,8 @@ tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
                 id = tfb__tt_vocab_find(&m->vocab, joined, an + bn);
             }
             if (id < 0) {
-                s = tfb_error_set(TFB_STATUS_INPUT, "%s: merge \"%.*s\" makes a token not in vocab.json", path,
-                                  (int)(len > 80 ? 80 : len), line);
+                s = tfb_error_set(TFB_STATUS_INPUT, "%s: merge \"%.*s\" makes a token not in vocab.json",
+                                  path, (int)(len > 80 ? 80 : len), line);
                 break;
             }
             s = tfb__tt_merges_add(&m->merges, line, an, sp + 1, bn, rank++, id);
@@ -137,8 +141,9 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
         lines += data[i] == '\n';
     if (n && data[n - 1] != '\n')
         lines++;
-    tfb_status s = lines > TT_MAX_VOCAB ? tfb_error_set(TFB_STATUS_INPUT, "%s: more than %d lines", path, TT_MAX_VOCAB)
-                                        : tfb__tt_vocab_init(&t->model.vocab, lines);
+    tfb_status s = lines > TT_MAX_VOCAB
+                       ? tfb_error_set(TFB_STATUS_INPUT, "%s: more than %d lines", path, TT_MAX_VOCAB)
+                       : tfb__tt_vocab_init(&t->model.vocab, lines);
     int32_t id = 0;
     for (char *line = data; s == TFB_STATUS_OK && line < data + n; id++) {
         char *eol = memchr(line, '\n', (size_t)(data + n - line));
@@ -170,7 +175,8 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     /* BasicTokenizer: clean the text, space out CJK, NFC; lower-case and strip accents (when
      * do_lower_case), then split on whitespace and punctuation. */
     bool lower = lower_case(dir);
-    tt_norm *parts[3] = {tfb__tt_norm_bert(true, true, 0, false), tfb__tt_norm_simple("NFC"), tfb__tt_norm_bert(false, false, lower, lower)};
+    tt_norm *parts[3] = {tfb__tt_norm_bert(true, true, 0, false), tfb__tt_norm_simple("NFC"),
+                         tfb__tt_norm_bert(false, false, lower, lower)};
     if (!parts[0] || !parts[1] || !parts[2] || !(t->norm = tfb__tt_norm_seq(parts, 3))) {
         for (int i = 0; i < 3; i++)
             tfb__tt_norm_free(parts[i]);

@@ -34,7 +34,8 @@ static bool byte_tokens(const tt_model *m, const char *s, size_t n, int32_t *out
 }
 
 /* ---- BPE */
-static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
+                      int64_t *cap) {
     if (m->ignore_merges) {
         int32_t id = tfb__tt_vocab_find(&m->vocab, w, n);
         if (id >= 0)
@@ -88,8 +89,9 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
         for (size_t i = 0; i + 1 < ns; i++) {
             int32_t r, nid;
             const tt_vocab *v = &m->vocab;
-            if (tfb__tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]], v->tlen[sym[i + 1]], &r,
-                               &nid) && r < best) {
+            if (tfb__tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]],
+                                    v->tlen[sym[i + 1]], &r, &nid) &&
+                r < best) {
                 best = r;
                 best_id = nid;
                 at = i;
@@ -109,7 +111,8 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
 }
 
 /* ---- WordPiece */
-static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
+                            int64_t *cap) {
     size_t chars = 0;
     for (size_t i = 0; i < n; i++)
         chars += ((unsigned char)w[i] & 0xC0) != 0x80;
@@ -123,7 +126,8 @@ static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t 
         int32_t id = -1;
         while (a < e) {
             s.n = 0;
-            if ((a > 0 && pl && !tfb__tt_buf_add(&s, m->cont_prefix, pl)) || !tfb__tt_buf_add(&s, w + a, e - a)) {
+            if ((a > 0 && pl && !tfb__tt_buf_add(&s, m->cont_prefix, pl)) ||
+                !tfb__tt_buf_add(&s, w + a, e - a)) {
                 tfb__tt_buf_free(&s);
                 return NOMEM();
             }
@@ -148,7 +152,8 @@ static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t 
     return TFB_STATUS_OK;
 unk:
     if (m->unk < 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "WordPiece: a word is not in the vocabulary and there is no unk_token");
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "WordPiece: a word is not in the vocabulary and there is no unk_token");
     return push(ids, nids, cap, m->unk) ? TFB_STATUS_OK : NOMEM();
 }
 
@@ -159,7 +164,8 @@ typedef struct node {
     int32_t id;
 } node;
 
-static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
+                          int64_t *cap) {
     if (m->unk < 0)
         return tfb_error_set(TFB_STATUS_INPUT, "Unigram: no unk_id");
     node *best = malloc((n + 1) * sizeof *best);
@@ -235,11 +241,13 @@ static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **
     return TFB_STATUS_OK;
 }
 
-tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap) {
+tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
+                              int64_t *cap) {
     if (n == 0)
         return TFB_STATUS_OK;
     if (n > TT_MAX_WORD && m->kind == TT_BPE) /* merges cost O(n^2) per word: bounded */
-        return tfb_error_set(TFB_STATUS_INPUT, "a pre-tokenized word of %zu bytes (at most %d)", n, TT_MAX_WORD);
+        return tfb_error_set(TFB_STATUS_INPUT, "a pre-tokenized word of %zu bytes (at most %d)", n,
+                             TT_MAX_WORD);
     switch (m->kind) {
     case TT_BPE:
         return bpe(m, w, n, ids, nids, cap);
@@ -252,7 +260,8 @@ tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_
         if (id < 0)
             id = m->unk;
         if (id < 0)
-            return tfb_error_set(TFB_STATUS_INPUT, "WordLevel: a word is not in the vocabulary and there is no unk_token");
+            return tfb_error_set(TFB_STATUS_INPUT,
+                                 "WordLevel: a word is not in the vocabulary and there is no unk_token");
         return push(ids, nids, cap, id) ? TFB_STATUS_OK : NOMEM();
     }
     case TT_SPM:

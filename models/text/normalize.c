@@ -9,8 +9,20 @@
 
 #include "text_impl.h"
 
-enum nkind { N_NFC, N_NFD, N_NFKC, N_NFKD, N_LOWER, N_STRIP_ACCENTS, N_BERT, N_REPLACE, N_PREPEND, N_STRIP,
-             N_PRECOMPILED, N_SEQ };
+enum nkind {
+    N_NFC,
+    N_NFD,
+    N_NFKC,
+    N_NFKD,
+    N_LOWER,
+    N_STRIP_ACCENTS,
+    N_BERT,
+    N_REPLACE,
+    N_PREPEND,
+    N_STRIP,
+    N_PRECOMPILED,
+    N_SEQ
+};
 
 struct tt_norm {
     enum nkind kind;
@@ -49,9 +61,11 @@ void tfb__tt_norm_free(tt_norm *n) {
 }
 
 tt_norm *tfb__tt_norm_simple(const char *type) {
-    static const struct { const char *name; enum nkind k; } t[] = {
-        {"NFC", N_NFC}, {"NFD", N_NFD}, {"NFKC", N_NFKC}, {"NFKD", N_NFKD},
-        {"Lowercase", N_LOWER}, {"StripAccents", N_STRIP_ACCENTS}};
+    static const struct {
+        const char *name;
+        enum nkind k;
+    } t[] = {{"NFC", N_NFC},   {"NFD", N_NFD},         {"NFKC", N_NFKC},
+             {"NFKD", N_NFKD}, {"Lowercase", N_LOWER}, {"StripAccents", N_STRIP_ACCENTS}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(type, t[i].name) == 0)
             return make(t[i].k);
@@ -78,7 +92,8 @@ static char *dup(const char *s, size_t n) {
     return d;
 }
 
-tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where) {
+tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn,
+                              const char *where) {
     tt_norm *n = make(N_REPLACE);
     if (!n)
         return NULL;
@@ -136,7 +151,8 @@ tt_norm *tfb__tt_norm_seq(tt_norm **parts, int np) {
 tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
     if (len < 4)
         return NULL;
-    uint32_t tsize = (uint32_t)map[0] | (uint32_t)map[1] << 8 | (uint32_t)map[2] << 16 | (uint32_t)map[3] << 24;
+    uint32_t tsize =
+        (uint32_t)map[0] | (uint32_t)map[1] << 8 | (uint32_t)map[2] << 16 | (uint32_t)map[3] << 24;
     if (tsize % 4 || tsize == 0 || tsize > len - 4)
         return NULL;
     tt_norm *n = make(N_PRECOMPILED);
@@ -231,7 +247,8 @@ static bool precompiled(const tt_norm *n, const char *s, size_t len, tt_buf *out
             for (size_t j = i; j < e;) {
                 uint32_t d;
                 size_t k = tfb__tt_utf8_next(s + j, e - j, &d);
-                if (!precompiled_transform(n, s + j, k, out, &hit) || (!hit && !tfb__tt_buf_add(out, s + j, k)))
+                if (!precompiled_transform(n, s + j, k, out, &hit) ||
+                    (!hit && !tfb__tt_buf_add(out, s + j, k)))
                     return false;
                 j += k;
             }
@@ -243,8 +260,10 @@ static bool precompiled(const tt_norm *n, const char *s, size_t len, tt_buf *out
 
 static bool unicode_form(enum nkind k, const char *s, size_t len, tt_buf *out) {
     utf8proc_option_t opt = UTF8PROC_STABLE;
-    opt |= k == N_NFC ? UTF8PROC_COMPOSE : k == N_NFD ? UTF8PROC_DECOMPOSE
-         : k == N_NFKC ? UTF8PROC_COMPOSE | UTF8PROC_COMPAT : UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
+    opt |= k == N_NFC    ? UTF8PROC_COMPOSE
+           : k == N_NFD  ? UTF8PROC_DECOMPOSE
+           : k == N_NFKC ? UTF8PROC_COMPOSE | UTF8PROC_COMPAT
+                         : UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
     utf8proc_uint8_t *r = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &r, opt);
     if (n < 0)
@@ -272,8 +291,8 @@ static bool is_bert_control(uint32_t c) {
 
 static bool is_chinese(uint32_t c) {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
-           (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
-           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+           (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) ||
+           (c >= 0x2B920 && c <= 0x2CEAF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
 /* Per-character rewrites: lowercase (full mapping where utf8proc has one), drop Mn, BERT's cleaning. */
@@ -290,7 +309,8 @@ static bool map_chars(const tt_norm *n, const char *s, size_t len, tt_buf *out) 
             if (n->clean && is_bert_whitespace(c))
                 c = ' ';
             if (n->chinese && is_chinese(c)) {
-                if (!tfb__tt_buf_add(out, " ", 1) || !tfb__tt_buf_addc(out, c) || !tfb__tt_buf_add(out, " ", 1))
+                if (!tfb__tt_buf_add(out, " ", 1) || !tfb__tt_buf_addc(out, c) ||
+                    !tfb__tt_buf_add(out, " ", 1))
                     return false;
                 continue;
             }
@@ -357,7 +377,10 @@ static bool replace(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
 
 static bool apply(const tt_norm *n, const char *s, size_t len, tt_buf *out) {
     switch (n->kind) {
-    case N_NFC: case N_NFD: case N_NFKC: case N_NFKD:
+    case N_NFC:
+    case N_NFD:
+    case N_NFKC:
+    case N_NFKD:
         return unicode_form(n->kind, s, len, out);
     case N_LOWER:
         return map_chars(n, s, len, out);

@@ -10,7 +10,8 @@
 #include "text_impl.h"
 
 /* GPT-2's split pattern, as tokenizers' ByteLevel pre-tokenizer uses it. */
-static const char gpt2_re[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+static const char gpt2_re[] =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 enum pkind { P_BYTELEVEL, P_METASPACE, P_BERT, P_WHITESPACE, P_WSSPLIT, P_PUNCT, P_DIGITS, P_SPLIT, P_SEQ };
 enum { B_REMOVED, B_ISOLATED, B_PREV, B_NEXT, B_CONTIGUOUS };
@@ -80,7 +81,9 @@ tt_pretok *tfb__tt_pretok_metaspace(uint32_t repl, int prepend, bool split) {
     return p;
 }
 
-tt_pretok *tfb__tt_pretok_bert(void) { return make(P_BERT); }
+tt_pretok *tfb__tt_pretok_bert(void) {
+    return make(P_BERT);
+}
 
 tt_pretok *tfb__tt_pretok_whitespace(bool split_only) {
     tt_pretok *p = make(split_only ? P_WSSPLIT : P_WHITESPACE);
@@ -105,7 +108,8 @@ tt_pretok *tfb__tt_pretok_digits(bool individual) {
     return p;
 }
 
-tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn) {
+tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err,
+                                size_t errn) {
     tt_pretok *p = make(P_SPLIT);
     if (!p)
         return NULL;
@@ -305,7 +309,9 @@ static bool class_spans(const char *s, size_t len, bool (*pred)(uint32_t), bool 
     return span_push(out, last, len, false);
 }
 
-static bool is_digit(uint32_t c) { return utf8proc_category((utf8proc_int32_t)c) == UTF8PROC_CATEGORY_ND; }
+static bool is_digit(uint32_t c) {
+    return utf8proc_category((utf8proc_int32_t)c) == UTF8PROC_CATEGORY_ND;
+}
 
 static tfb_status apply(const tt_pretok *p, const char *s, size_t len, bool first, tt_list *out) {
     spans sp = {0};

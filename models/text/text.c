@@ -25,7 +25,7 @@ static tfb_status finish(tfb_tokenizer *t) {
         if (x->special)
             t->is_special[x->id] = true;
         x->normalized = x->normalized && t->norm; /* without a normalizer both kinds match the raw text */
-        if (x->normalized) { /* matched in normalized text, so in its normalized form */
+        if (x->normalized) {                      /* matched in normalized text, so in its normalized form */
             tt_buf b = {0};
             TFB_TRY(tfb__tt_norm_apply(t->norm, x->s, x->n, &b));
             x->ns = b.p;
@@ -102,8 +102,10 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
     else if (exists(dir, "tokenizer.model", p, sizeof p))
         s = load_spm(t, p, false);
     else
-        s = tfb_error_set(TFB_STATUS_INPUT, "%s: no tokenizer (tokenizer.json, vocab.json + merges.txt, vocab.txt, "
-                                            "spiece.model, tokenizer.model or source.spm)", dir);
+        s = tfb_error_set(TFB_STATUS_INPUT,
+                          "%s: no tokenizer (tokenizer.json, vocab.json + merges.txt, vocab.txt, "
+                          "spiece.model, tokenizer.model or source.spm)",
+                          dir);
     if (s == TFB_STATUS_OK)
         s = finish(t);
     if (s != TFB_STATUS_OK) {
@@ -151,9 +153,13 @@ void tfb_tokenizer_free(tfb_tokenizer *t) {
     free(t);
 }
 
-void tfb_tokenizer_set_max_length(tfb_tokenizer *t, int64_t max) { t->trunc_max = max > 0 ? max : 0; }
+void tfb_tokenizer_set_max_length(tfb_tokenizer *t, int64_t max) {
+    t->trunc_max = max > 0 ? max : 0;
+}
 
-const char *tfb_tokenizer_kind(const tfb_tokenizer *t) { return t->kind; }
+const char *tfb_tokenizer_kind(const tfb_tokenizer *t) {
+    return t->kind;
+}
 
 const char *tfb_tokenizer_token(const tfb_tokenizer *t, int32_t id) {
     if (t->model.kind == TT_SPM && !t->marian_src)
@@ -258,8 +264,8 @@ static tfb_status encode_words(const tfb_tokenizer *t, const char *s, size_t n, 
 /* Rust's char::is_whitespace (the White_Space property), for lstrip / rstrip of added tokens. */
 static bool white_space(uint32_t c) {
     int cat = utf8proc_category((utf8proc_int32_t)c);
-    return (c >= 0x09 && c <= 0x0D) || c == 0x85 || cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
-           cat == UTF8PROC_CATEGORY_ZP;
+    return (c >= 0x09 && c <= 0x0D) || c == 0x85 || cat == UTF8PROC_CATEGORY_ZS ||
+           cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
 }
 
 /* Bytes of whitespace ending at s + e (going left, not before a), or starting at s + b. */
@@ -292,7 +298,8 @@ static size_t space_after(const char *s, size_t b, size_t n) {
 
 /* The leftmost, then longest, added token of the given kind (normalized or not) at or after i;
  * normalized tokens are compared in their normalized form. */
-static int find_added(const tfb_tokenizer *t, const char *s, size_t n, size_t i, bool normalized, size_t *at) {
+static int find_added(const tfb_tokenizer *t, const char *s, size_t n, size_t i, bool normalized,
+                      size_t *at) {
     for (size_t p = i; p < n; p++) {
         if (!t->added_first[(unsigned char)s[p]])
             continue;
@@ -379,9 +386,9 @@ tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t
 /* ---- decode */
 /* transformers' clean_up_tokenization, which its slow tokenizers apply on decode. */
 static tfb_status cleanup(char **text, size_t *len) {
-    static const char *const rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                                           {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"},
-                                           {" 're", "'re"}};
+    static const char *const rules[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},   {" ,", ","},
+                                           {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
+                                           {" 've", "'ve"}, {" 're", "'re"}};
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         tt_buf b = {0};
         const char *s = *text, *end = *text + *len;
@@ -445,7 +452,8 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
     int64_t V = vocab_size(t);
     for (int64_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= V || !tfb_tokenizer_token(t, ids[i]))
-            return tfb_error_set(TFB_STATUS_INPUT, "token id %d is not in the vocabulary (%lld ids)", ids[i], (long long)V);
+            return tfb_error_set(TFB_STATUS_INPUT, "token id %d is not in the vocabulary (%lld ids)", ids[i],
+                                 (long long)V);
     if (t->model.kind == TT_SPM && !t->marian_src) {
         int32_t *keep = malloc((size_t)(n + 1) * sizeof *keep);
         if (!keep)
@@ -463,8 +471,9 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
     for (int64_t i = 0; ok && i < n; i++) {
         if (skip_special && t->is_special[ids[i]])
             continue;
-        if (t->marian_src && skip_special && (ids[i] == t->post.post[0] || ids[i] == t->model.unk ||
-                                              strcmp(tfb_tokenizer_token(t, ids[i]), "<pad>") == 0))
+        if (t->marian_src && skip_special &&
+            (ids[i] == t->post.post[0] || ids[i] == t->model.unk ||
+             strcmp(tfb_tokenizer_token(t, ids[i]), "<pad>") == 0))
             continue;
         const char *s = tfb_tokenizer_token(t, ids[i]);
         ok = tfb__tt_list_push(&toks, s, strlen(s));
@@ -490,7 +499,8 @@ tfb_status tfb_tokenizer_decode(const tfb_tokenizer *t, const int32_t *ids, int6
     tt_buf b = {0};
     ok = st == TFB_STATUS_OK && tfb__tt_buf_add(&b, "", 0);
     for (size_t i = 0; ok && i < toks.n; i++) /* without a decoder tokenizers joins with spaces */
-        ok = (t->dec || i == 0 || tfb__tt_buf_add(&b, " ", 1)) && tfb__tt_buf_add(&b, toks.v[i].p, toks.v[i].n);
+        ok = (t->dec || i == 0 || tfb__tt_buf_add(&b, " ", 1)) &&
+             tfb__tt_buf_add(&b, toks.v[i].p, toks.v[i].n);
     tfb__tt_list_free(&toks);
     if (!ok) {
         tfb__tt_buf_free(&b);

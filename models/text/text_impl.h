@@ -11,12 +11,12 @@
 #include "tfbench/text.h"
 
 /* Limits on untrusted tokenizer files. */
-#define TT_MAX_FILE (64u << 20)    /* bytes of one tokenizer file */
-#define TT_MAX_VOCAB (1 << 22)     /* entries in a vocabulary or merges list */
-#define TT_MAX_TOKEN 1024          /* bytes of one vocabulary entry */
-#define TT_MAX_DEPTH 8             /* nesting of Sequence components */
-#define TT_MAX_PARTS 64            /* components in one Sequence, template items */
-#define TT_MAX_WORD 4096           /* bytes of one pre-tokenized word given to a model */
+#define TT_MAX_FILE  (64u << 20) /* bytes of one tokenizer file */
+#define TT_MAX_VOCAB (1 << 22)   /* entries in a vocabulary or merges list */
+#define TT_MAX_TOKEN 1024        /* bytes of one vocabulary entry */
+#define TT_MAX_DEPTH 8           /* nesting of Sequence components */
+#define TT_MAX_PARTS 64          /* components in one Sequence, template items */
+#define TT_MAX_WORD  4096        /* bytes of one pre-tokenized word given to a model */
 
 /* A growable byte string (may hold U+0000: always with its length). */
 typedef struct tt_buf {
@@ -41,10 +41,10 @@ size_t tfb__tt_utf8_len(uint32_t cp);
 
 /* A vocabulary: id -> token, token -> id (open addressing). */
 typedef struct tt_vocab {
-    char **tok;      /* [n] NUL-terminated (NULL for an unused id) */
-    uint32_t *tlen;  /* [n] */
+    char **tok;     /* [n] NUL-terminated (NULL for an unused id) */
+    uint32_t *tlen; /* [n] */
     int32_t n;
-    int32_t *slot;   /* [cap] ids, -1 empty */
+    int32_t *slot; /* [cap] ids, -1 empty */
     size_t cap;
 } tt_vocab;
 tfb_status tfb__tt_vocab_init(tt_vocab *v, int32_t n);
@@ -60,8 +60,10 @@ typedef struct tt_merges {
     int32_t *rank, *id;
     size_t cap, n;
 } tt_merges;
-tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id);
-bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id);
+tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank,
+                              int32_t id);
+bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn,
+                         int32_t *rank, int32_t *id);
 void tfb__tt_merges_free(tt_merges *m);
 
 /* ---- pipeline components */
@@ -73,7 +75,7 @@ enum tt_model_kind { TT_BPE, TT_WORDPIECE, TT_UNIGRAM, TT_WORDLEVEL, TT_SPM };
 typedef struct tt_model {
     enum tt_model_kind kind;
     tt_vocab vocab;
-    int32_t unk;              /* -1 none */
+    int32_t unk; /* -1 none */
     /* BPE */
     tt_merges merges;
     char *cont_prefix, *eow_suffix; /* continuing_subword_prefix / end_of_word_suffix, or NULL */
@@ -81,9 +83,9 @@ typedef struct tt_model {
     /* WordPiece */
     int max_chars;
     /* Unigram */
-    double *score;            /* [vocab.n] */
+    double *score; /* [vocab.n] */
     double min_score;
-    int max_piece;            /* bytes of the longest piece */
+    int max_piece; /* bytes of the longest piece */
     /* SentencePiece (.model) through the C++ shim */
     void *spm;
 } tt_model;
@@ -97,7 +99,7 @@ typedef struct tt_post {
 /* Added tokens: normalized: false ones matched in the raw text, normalized: true ones after the
  * normalizer, in their normalized form (tokenizers' AddedVocabulary). */
 typedef struct tt_added {
-    char *s, *ns;   /* the content; ns: what is matched (normalized when normalized, else s) */
+    char *s, *ns; /* the content; ns: what is matched (normalized when normalized, else s) */
     size_t n, nn;
     int32_t id;
     bool special, lstrip, rstrip, single_word, normalized;
@@ -112,10 +114,10 @@ struct tfb_tokenizer {
     tt_post post;
     tt_added *added;
     int n_added;
-    bool added_first[256];    /* first bytes of the matched forms: a quick reject */
-    bool *is_special;         /* [vocab.n] */
-    int64_t trunc_max;        /* 0 = none */
-    bool legacy_cleanup;      /* transformers' clean_up_tokenization after decode (slow tokenizers) */
+    bool added_first[256]; /* first bytes of the matched forms: a quick reject */
+    bool *is_special;      /* [vocab.n] */
+    int64_t trunc_max;     /* 0 = none */
+    bool legacy_cleanup;   /* transformers' clean_up_tokenization after decode (slow tokenizers) */
     /* Marian: pieces of the source .spm mapped through vocab.json; </s> appended */
     void *marian_src, *marian_tgt;
 };
@@ -124,8 +126,9 @@ struct tfb_tokenizer {
 void tfb__tt_norm_free(tt_norm *n);
 tfb_status tfb__tt_norm_apply(const tt_norm *n, const char *s, size_t len, tt_buf *out);
 tt_norm *tfb__tt_norm_bert(bool clean, bool chinese, int strip_accents /* -1 follow lowercase */, bool lower);
-tt_norm *tfb__tt_norm_simple(const char *type);      /* NFC NFD NFKC NFKD Lowercase StripAccents */
-tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn, const char *where);
+tt_norm *tfb__tt_norm_simple(const char *type); /* NFC NFD NFKC NFKD Lowercase StripAccents */
+tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char *with, size_t wn,
+                              const char *where);
 tt_norm *tfb__tt_norm_prepend(const char *s, size_t n);
 tt_norm *tfb__tt_norm_strip(bool left, bool right);
 tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t n); /* NULL when malformed */
@@ -142,14 +145,16 @@ tt_pretok *tfb__tt_pretok_punct(int behavior);
 tt_pretok *tfb__tt_pretok_digits(bool individual);
 /* Split: behavior 0 removed, 1 isolated, 2 merged with previous, 3 merged with next, 4 contiguous.
  * err gets the PCRE2 message when the pattern does not compile (NULL returned). */
-tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err, size_t errn);
+tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err,
+                                size_t errn);
 tt_pretok *tfb__tt_pretok_seq(tt_pretok **parts, int n);
 /* The GPT-2 byte <-> printable code point table. */
 uint32_t tfb__tt_byte_to_cp(unsigned char b);
 int tfb__tt_cp_to_byte(uint32_t cp); /* -1 when not in the table */
 
 /* Models (bpe.c, wordpiece.c, unigram.c): one pre-tokenized word -> ids appended to out. */
-tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids, int64_t *cap);
+tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
+                              int64_t *cap);
 void tfb__tt_model_free(tt_model *m);
 
 /* Decoders (decode.c): tokens -> tokens, then concatenated. */

@@ -66,7 +66,8 @@ static const char *pattern(const cJSON *o, bool *regex) {
 }
 
 static int behavior(const char *b) {
-    static const char *const names[] = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"};
+    static const char *const names[] = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext",
+                                        "Contiguous"};
     for (int i = 0; b && i < 5; i++)
         if (strcmp(b, names[i]) == 0)
             return i;
@@ -78,8 +79,12 @@ static size_t b64(const char *s, unsigned char *out) {
     uint32_t acc = 0;
     int bits = 0;
     for (; *s; s++) {
-        int v = *s >= 'A' && *s <= 'Z' ? *s - 'A' : *s >= 'a' && *s <= 'z' ? *s - 'a' + 26
-              : *s >= '0' && *s <= '9' ? *s - '0' + 52 : *s == '+' ? 62 : *s == '/' ? 63 : -1;
+        int v = *s >= 'A' && *s <= 'Z'   ? *s - 'A'
+                : *s >= 'a' && *s <= 'z' ? *s - 'a' + 26
+                : *s >= '0' && *s <= '9' ? *s - '0' + 52
+                : *s == '+'              ? 62
+                : *s == '/'              ? 63
+                                         : -1;
         if (v < 0)
             continue; /* '=' padding */
         acc = acc << 6 | (uint32_t)v;
@@ -102,7 +107,8 @@ static tfb_status normalizer(const ctx *c, const cJSON *o, int depth, tt_norm **
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "normalizers");
         int k = cJSON_GetArraySize(a);
         if (!cJSON_IsArray(a) || k > TT_MAX_PARTS)
-            return FAIL(c, "normalizer Sequence: \"normalizers\" is not an array of at most %d", TT_MAX_PARTS);
+            return FAIL(c, "normalizer Sequence: \"normalizers\" is not an array of at most %d",
+                        TT_MAX_PARTS);
         tt_norm *parts[TT_MAX_PARTS];
         int i = 0;
         for (const cJSON *e = a->child; e; e = e->next, i++) {
@@ -120,7 +126,7 @@ static tfb_status normalizer(const ctx *c, const cJSON *o, int depth, tt_norm **
     } else if (strcmp(t, "BertNormalizer") == 0) {
         const cJSON *sa = cJSON_GetObjectItemCaseSensitive(o, "strip_accents");
         n = tfb__tt_norm_bert(flag(o, "clean_text", true), flag(o, "handle_chinese_chars", true),
-                         cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1, flag(o, "lowercase", true));
+                              cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1, flag(o, "lowercase", true));
     } else if ((n = tfb__tt_norm_simple(t))) {
     } else if (strcmp(t, "Replace") == 0) {
         bool re;
@@ -179,7 +185,8 @@ static tfb_status pretokenizer(const ctx *c, const cJSON *o, int depth, tt_preto
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "pretokenizers");
         int k = cJSON_GetArraySize(a);
         if (!cJSON_IsArray(a) || k > TT_MAX_PARTS)
-            return FAIL(c, "pre_tokenizer Sequence: \"pretokenizers\" is not an array of at most %d", TT_MAX_PARTS);
+            return FAIL(c, "pre_tokenizer Sequence: \"pretokenizers\" is not an array of at most %d",
+                        TT_MAX_PARTS);
         tt_pretok *parts[TT_MAX_PARTS];
         int i = 0;
         for (const cJSON *e = a->child; e; e = e->next, i++) {
@@ -271,7 +278,8 @@ static tfb_status decoder(const ctx *c, const cJSON *o, int depth, tt_decoder **
         if (!p || !with)
             return FAIL(c, "decoder Replace: needs a pattern and a content string");
         if (re)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: decoder \"Replace\" with a Regex pattern is not supported", c->path);
+            return tfb_error_set(TFB_STATUS_INPUT,
+                                 "%s: decoder \"Replace\" with a Regex pattern is not supported", c->path);
         if (!(d = tfb__tt_dec_replace(p, strlen(p), with, strlen(with))))
             return FAIL(c, "decoder Replace: empty pattern");
     } else if (strcmp(t, "ByteFallback") == 0) {
@@ -317,7 +325,8 @@ static tfb_status post(const ctx *c, const cJSON *o, int depth, tt_post *p) {
     if (strcmp(t, "Sequence") == 0) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "processors");
         if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > TT_MAX_PARTS)
-            return FAIL(c, "post_processor Sequence: \"processors\" is not an array of at most %d", TT_MAX_PARTS);
+            return FAIL(c, "post_processor Sequence: \"processors\" is not an array of at most %d",
+                        TT_MAX_PARTS);
         for (const cJSON *e = a->child; e; e = e->next)
             TFB_TRY(post(c, e, depth + 1, p));
         return TFB_STATUS_OK;
@@ -351,7 +360,8 @@ static tfb_status post(const ctx *c, const cJSON *o, int depth, tt_post *p) {
         const cJSON *def = name ? cJSON_GetObjectItemCaseSensitive(sp, name) : NULL;
         const cJSON *ids = cJSON_GetObjectItemCaseSensitive(def, "ids");
         if (!cJSON_IsArray(ids))
-            return FAIL(c, "post_processor TemplateProcessing: special token \"%.64s\" is not defined", name ? name : "?");
+            return FAIL(c, "post_processor TemplateProcessing: special token \"%.64s\" is not defined",
+                        name ? name : "?");
         for (const cJSON *i = ids->child; i; i = i->next) {
             int64_t v;
             int *np = seen_a ? &p->n_post : &p->n_pre;
@@ -418,8 +428,8 @@ static tfb_status bpe_merges(const ctx *c, const cJSON *merges, tt_model *m) {
         memcpy(joined + an, b, bn);
         int32_t id = tfb__tt_vocab_find(&m->vocab, joined, an + bn);
         if (tfb__tt_vocab_find(&m->vocab, a, an) < 0 || tfb__tt_vocab_find(&m->vocab, b, bn) < 0 || id < 0)
-            return FAIL(c, "model merges[%d]: a token of \"%.*s %.*s\" is not in the vocabulary", rank, (int)an, a,
-                        (int)bn, b);
+            return FAIL(c, "model merges[%d]: a token of \"%.*s %.*s\" is not in the vocabulary", rank,
+                        (int)an, a, (int)bn, b);
         TFB_TRY(tfb__tt_merges_add(&m->merges, a, an, b, bn, rank, id));
     }
     return TFB_STATUS_OK;
@@ -527,9 +537,10 @@ static tfb_status added_tokens(const ctx *c, const cJSON *a, int32_t *max_id) {
         tt_added *x = &t->added[t->n_added];
         const char *s = str(e, "content");
         int64_t id;
-        if (!s || !*s || strlen(s) > TT_MAX_TOKEN || !intval(cJSON_GetObjectItemCaseSensitive(e, "id"), TT_MAX_VOCAB - 1, &id))
-            return FAIL(c, "added_tokens[%d]: needs a content string (1 to %d bytes) and an id below %d", t->n_added,
-                        TT_MAX_TOKEN, TT_MAX_VOCAB);
+        if (!s || !*s || strlen(s) > TT_MAX_TOKEN ||
+            !intval(cJSON_GetObjectItemCaseSensitive(e, "id"), TT_MAX_VOCAB - 1, &id))
+            return FAIL(c, "added_tokens[%d]: needs a content string (1 to %d bytes) and an id below %d",
+                        t->n_added, TT_MAX_TOKEN, TT_MAX_VOCAB);
         if (!(x->s = opt_dup(s)))
             return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", c->path);
         t->n_added++;
@@ -569,7 +580,8 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
         s = FAIL(&c, "not a JSON object");
         goto done;
     }
-    if ((s = added_tokens(&c, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), &max_added)) != TFB_STATUS_OK)
+    if ((s = added_tokens(&c, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), &max_added)) !=
+        TFB_STATUS_OK)
         goto done;
     o = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!cJSON_IsObject(o)) {
@@ -579,15 +591,15 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
     if ((s = model(&c, o, max_added, &t->model)) != TFB_STATUS_OK)
         goto done;
     snprintf(t->kind, sizeof t->kind, "tokenizer.json (%s)", type_of(o));
-#define COMPONENT(key, fn, dst)                                                            \
-    o = cJSON_GetObjectItemCaseSensitive(root, key);                                       \
-    if (o && !cJSON_IsNull(o)) {                                                           \
-        if (!cJSON_IsObject(o)) {                                                          \
-            s = FAIL(&c, "\"%s\" is not an object", key);                                  \
-            goto done;                                                                     \
-        }                                                                                  \
-        if ((s = fn(&c, o, 0, dst)) != TFB_STATUS_OK)                                      \
-            goto done;                                                                     \
+#define COMPONENT(key, fn, dst)                                                                              \
+    o = cJSON_GetObjectItemCaseSensitive(root, key);                                                         \
+    if (o && !cJSON_IsNull(o)) {                                                                             \
+        if (!cJSON_IsObject(o)) {                                                                            \
+            s = FAIL(&c, "\"%s\" is not an object", key);                                                    \
+            goto done;                                                                                       \
+        }                                                                                                    \
+        if ((s = fn(&c, o, 0, dst)) != TFB_STATUS_OK)                                                        \
+            goto done;                                                                                       \
     }
     COMPONENT("normalizer", normalizer, &t->norm)
     COMPONENT("pre_tokenizer", pretokenizer, &t->pretok)
@@ -603,7 +615,8 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
             goto done;
         }
         if (dir && strcmp(dir, "Right") != 0) {
-            s = tfb_error_set(TFB_STATUS_INPUT, "%s: truncation direction \"%.32s\" is not supported", path, dir);
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: truncation direction \"%.32s\" is not supported", path,
+                              dir);
             goto done;
         }
         t->trunc_max = ml;
@@ -615,7 +628,8 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
             goto done;
         }
         if (x->single_word) {
-            s = tfb_error_set(TFB_STATUS_INPUT, "%s: added token \"%.64s\": single_word is not supported", path, x->s);
+            s = tfb_error_set(TFB_STATUS_INPUT, "%s: added token \"%.64s\": single_word is not supported",
+                              path, x->s);
             goto done;
         }
     }

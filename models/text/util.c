@@ -24,7 +24,9 @@ bool tfb__tt_buf_add(tt_buf *b, const void *s, size_t n) {
     return true;
 }
 
-size_t tfb__tt_utf8_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+size_t tfb__tt_utf8_len(uint32_t cp) {
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
 
 bool tfb__tt_buf_addc(tt_buf *b, uint32_t cp) {
     unsigned char u[4];
@@ -170,7 +172,8 @@ tfb_status tfb__tt_vocab_set(tt_vocab *v, int32_t id, const char *s, size_t n) {
     if (id < 0 || id >= v->n)
         return tfb_error_set(TFB_STATUS_INPUT, "token id %d outside the vocabulary of %d", id, v->n);
     if (n > TT_MAX_TOKEN)
-        return tfb_error_set(TFB_STATUS_INPUT, "token %d is %zu bytes long (at most %d)", id, n, TT_MAX_TOKEN);
+        return tfb_error_set(TFB_STATUS_INPUT, "token %d is %zu bytes long (at most %d)", id, n,
+                             TT_MAX_TOKEN);
     if (v->tok[id])
         return tfb_error_set(TFB_STATUS_INPUT, "token id %d given twice", id);
     v->tok[id] = malloc(n + 1);
@@ -219,14 +222,16 @@ static size_t merge_slot(const tt_merges *m, const char *a, size_t an, const cha
     size_t i = h & (m->cap - 1);
     while (m->key[i]) {
         const char *k = m->key[i];
-        if (m->klen[i] == an + bn + 1 && memcmp(k, a, an) == 0 && k[an] == '\x01' && memcmp(k + an + 1, b, bn) == 0)
+        if (m->klen[i] == an + bn + 1 && memcmp(k, a, an) == 0 && k[an] == '\x01' &&
+            memcmp(k + an + 1, b, bn) == 0)
             return i;
         i = (i + 1) & (m->cap - 1);
     }
     return i;
 }
 
-tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank, int32_t id) {
+tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t rank,
+                              int32_t id) {
     if (an > TT_MAX_TOKEN || bn > TT_MAX_TOKEN)
         return tfb_error_set(TFB_STATUS_INPUT, "merge %d: token too long", rank);
     if (2 * (m->n + 1) > m->cap) {
@@ -244,7 +249,8 @@ tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char
                 continue;
             uint32_t k = m->klen[i];
             const char *sep = memchr(m->key[i], '\x01', k);
-            size_t s = merge_slot(&g, m->key[i], (size_t)(sep - m->key[i]), sep + 1, k - (size_t)(sep - m->key[i]) - 1);
+            size_t s = merge_slot(&g, m->key[i], (size_t)(sep - m->key[i]), sep + 1,
+                                  k - (size_t)(sep - m->key[i]) - 1);
             g.key[s] = m->key[i];
             g.klen[s] = k;
             g.rank[s] = m->rank[i];
@@ -275,7 +281,8 @@ tfb_status tfb__tt_merges_add(tt_merges *m, const char *a, size_t an, const char
     return TFB_STATUS_OK;
 }
 
-bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn, int32_t *rank, int32_t *id) {
+bool tfb__tt_merges_find(const tt_merges *m, const char *a, size_t an, const char *b, size_t bn,
+                         int32_t *rank, int32_t *id) {
     if (!m->cap)
         return false;
     size_t s = merge_slot(m, a, an, b, bn);

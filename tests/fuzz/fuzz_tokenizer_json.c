@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TFB_ASSERT(t == NULL && tfb_error_last()[0] != '\0');
         return 0;
     }
-    static const char *const texts[] = {"", " ", "Hello, world!", "  café\tnaïve  ", "東京 😀 2024", "a\x00b",
-                                        "bad \xff\xfe \xe6\x97 end"};
+    static const char *const texts[] = {
+        "", " ", "Hello, world!", "  café\tnaïve  ", "東京 😀 2024", "a\x00b", "bad \xff\xfe \xe6\x97 end"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         roundtrip(t, texts[i], i == 5 ? 3 : strlen(texts[i]));
     roundtrip(t, (const char *)data, size < 256 ? size : 256);

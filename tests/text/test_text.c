@@ -110,7 +110,8 @@ int main(int argc, char **argv) {
                 planted_dec = 1;
             }
             if (tl != dl || memcmp(text, want_dec, dl) != 0)
-                printf("line %d: decode differs\n  want \"%s\"\n  got  \"%s\"\n", n_lines + 1, want_dec, text);
+                printf("line %d: decode differs\n  want \"%s\"\n  got  \"%s\"\n", n_lines + 1, want_dec,
+                       text);
             else
                 ok_dec++;
         }
@@ -120,14 +121,15 @@ int main(int argc, char **argv) {
         free(want);
         line = eol + 1;
     }
-    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", dir, ok_ids, n_lines, ok_dec, n_lines,
-           tfb_tokenizer_kind(t));
+    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", dir, ok_ids, n_lines, ok_dec,
+           n_lines, tfb_tokenizer_kind(t));
     tfb_tokenizer_free(t);
     cJSON_Delete(root);
     free(texts);
     free(exp);
     if (plant) {
-        bool caught = ok_ids == n_lines - planted_id && ok_dec == n_lines - planted_dec && planted_id && planted_dec;
+        bool caught =
+            ok_ids == n_lines - planted_id && ok_dec == n_lines - planted_dec && planted_id && planted_dec;
         printf("planted: one changed id and one changed decode %s\n", caught ? "caught" : "NOT caught");
         return caught ? 0 : 1;
     }
