@@ -33,6 +33,102 @@ static bool byte_tokens(const tt_model *m, const char *s, size_t n, int32_t *out
     return true;
 }
 
+/* ---- BPE merges: a min-heap of candidate pairs by (rank, position) over a linked list of symbols,
+ * as tokenizers' Word::merge_all: a popped pair that no longer exists as it was is skipped. */
+typedef struct mcand {
+    int32_t rank, id;
+    size_t pos;
+} mcand;
+
+static bool cand_less(const mcand *a, const mcand *b) {
+    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+}
+
+static bool heap_push(mcand **h, size_t *n, size_t *cap, mcand c) {
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        mcand *p = realloc(*h, nc * sizeof *p);
+        if (!p)
+            return false;
+        *h = p;
+        *cap = nc;
+    }
+    size_t i = (*n)++;
+    while (i > 0 && cand_less(&c, &(*h)[(i - 1) / 2])) {
+        (*h)[i] = (*h)[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    (*h)[i] = c;
+    return true;
+}
+
+static mcand heap_pop(mcand *h, size_t *n) {
+    mcand top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && cand_less(&h[c + 1], &h[c]))
+            c++;
+        if (!cand_less(&h[c], &last))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+/* The merge of symbols a and b: its rank and id, false when there is none. */
+static bool pair(const tt_model *m, int32_t a, int32_t b, int32_t *rank, int32_t *id) {
+    const tt_vocab *v = &m->vocab;
+    return tfb__tt_merges_find(&m->merges, v->tok[a], v->tlen[a], v->tok[b], v->tlen[b], rank, id);
+}
+
+static bool merge_all(const tt_model *m, int32_t *sym, size_t *ns) {
+    size_t n = *ns, hn = 0, hcap = 0;
+    int64_t *prev = malloc(n * sizeof *prev), *next = malloc(n * sizeof *next);
+    bool *gone = calloc(n, sizeof *gone);
+    mcand *heap = NULL;
+    bool ok = prev && next && gone;
+    for (size_t i = 0; ok && i < n; i++) {
+        prev[i] = (int64_t)i - 1;
+        next[i] = i + 1 < n ? (int64_t)i + 1 : -1;
+        int32_t r, id;
+        if (i + 1 < n && pair(m, sym[i], sym[i + 1], &r, &id))
+            ok = heap_push(&heap, &hn, &hcap, (mcand){r, id, i});
+    }
+    while (ok && hn > 0) {
+        mcand c = heap_pop(heap, &hn);
+        int32_t r, id;
+        if (gone[c.pos] || next[c.pos] < 0 || !pair(m, sym[c.pos], sym[next[c.pos]], &r, &id) || id != c.id)
+            continue; /* stale: one side was merged away since */
+        size_t right = (size_t)next[c.pos];
+        sym[c.pos] = c.id;
+        gone[right] = true;
+        next[c.pos] = next[right];
+        if (next[right] >= 0)
+            prev[next[right]] = (int64_t)c.pos;
+        if (prev[c.pos] >= 0 && pair(m, sym[prev[c.pos]], sym[c.pos], &r, &id))
+            ok = heap_push(&heap, &hn, &hcap, (mcand){r, id, (size_t)prev[c.pos]});
+        if (ok && next[c.pos] >= 0 && pair(m, sym[c.pos], sym[next[c.pos]], &r, &id))
+            ok = heap_push(&heap, &hn, &hcap, (mcand){r, id, c.pos});
+    }
+    size_t k = 0;
+    for (size_t i = 0; ok && i < n; i++)
+        if (!gone[i])
+            sym[k++] = sym[i];
+    if (ok)
+        *ns = k;
+    free(prev);
+    free(next);
+    free(gone);
+    free(heap);
+    return ok;
+}
+
 /* ---- BPE */
 static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids, int64_t *nids,
                       int64_t *cap) {
@@ -41,14 +137,16 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
         if (id >= 0)
             return push(ids, nids, cap, id) ? TFB_STATUS_OK : NOMEM();
     }
-    int32_t *sym = malloc((n * 4 + 2) * sizeof *sym); /* at most 4 byte tokens per byte: plenty */
+    size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0, sl = m->eow_suffix ? strlen(m->eow_suffix) : 0;
+    /* A character of k bytes gives at most k + pl + sl symbols (its byte tokens with the prefix and
+     * suffix), plus one pending unknown at the end. */
+    int32_t *sym = malloc((n * (1 + pl + sl) + 2) * sizeof *sym);
     tt_buf s = {0};
     if (!sym)
         return NOMEM();
     size_t ns = 0;
     int32_t unk = -1; /* pending unknown run (fused) */
     bool ok = true;
-    size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0, sl = m->eow_suffix ? strlen(m->eow_suffix) : 0;
     for (size_t i = 0; ok && i < n;) {
         uint32_t c;
         size_t k = tfb__tt_utf8_next(w + i, n - i, &c);
@@ -83,26 +181,8 @@ static tfb_status bpe(const tt_model *m, const char *w, size_t n, int32_t **ids,
     if (unk >= 0)
         sym[ns++] = unk;
     /* Merge the lowest-ranked adjacent pair, leftmost first, until none applies. */
-    while (ok && ns > 1) {
-        int32_t best = INT32_MAX, best_id = -1;
-        size_t at = 0;
-        for (size_t i = 0; i + 1 < ns; i++) {
-            int32_t r, nid;
-            const tt_vocab *v = &m->vocab;
-            if (tfb__tt_merges_find(&m->merges, v->tok[sym[i]], v->tlen[sym[i]], v->tok[sym[i + 1]],
-                                    v->tlen[sym[i + 1]], &r, &nid) &&
-                r < best) {
-                best = r;
-                best_id = nid;
-                at = i;
-            }
-        }
-        if (best_id < 0)
-            break;
-        sym[at] = best_id;
-        memmove(sym + at + 1, sym + at + 2, (ns - at - 2) * sizeof *sym);
-        ns--;
-    }
+    if (ok && ns > 1)
+        ok = merge_all(m, sym, &ns);
     for (size_t i = 0; ok && i < ns; i++)
         ok = push(ids, nids, cap, sym[i]);
     free(sym);
@@ -245,7 +325,7 @@ tfb_status tfb__tt_model_word(const tt_model *m, const char *w, size_t n, int32_
                               int64_t *cap) {
     if (n == 0)
         return TFB_STATUS_OK;
-    if (n > TT_MAX_WORD && m->kind == TT_BPE) /* merges cost O(n^2) per word: bounded */
+    if (n > TT_MAX_WORD) /* bounded work per word */
         return tfb_error_set(TFB_STATUS_INPUT, "a pre-tokenized word of %zu bytes (at most %d)", n,
                              TT_MAX_WORD);
     switch (m->kind) {

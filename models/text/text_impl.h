@@ -16,7 +16,7 @@
 #define TT_MAX_TOKEN 1024        /* bytes of one vocabulary entry */
 #define TT_MAX_DEPTH 8           /* nesting of Sequence components */
 #define TT_MAX_PARTS 64          /* components in one Sequence, template items */
-#define TT_MAX_WORD  4096        /* bytes of one pre-tokenized word given to a model */
+#define TT_MAX_WORD  (1 << 20)   /* bytes of one pre-tokenized word given to a model */
 
 /* A growable byte string (may hold U+0000: always with its length). */
 typedef struct tt_buf {
