@@ -27,4 +27,4 @@ run() { # target dict seed-dir...
 run fuzz_safetensors safetensors.dict "$seeds"
 # tests/fuzz/regress: inputs that once failed (kept so they are tried first on every run).
 run fuzz_hf_json hf_json.dict "$seeds/json" tests/fuzz/regress
-run fuzz_tokenizer_json tokenizer_json.dict "$seeds/tokenizer"
+run fuzz_tokenizer_json tokenizer_json.dict "$seeds/tokenizer" tests/fuzz/regress-tok

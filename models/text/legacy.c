@@ -12,6 +12,16 @@ static tfb_status nomem(void) {
     return tfb_error_set(TFB_STATUS_NOMEM, "tokenizer: out of memory");
 }
 
+/* A text file: bounded, and valid UTF-8 as Python's open() requires. */
+static tfb_status read_text(const char *path, char **data, size_t *n) {
+    TFB_TRY(tfb__tt_read_file(path, data, n));
+    if (!tfb__tt_utf8_valid(*data, *n)) {
+        free(*data);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: not valid UTF-8", path);
+    }
+    return TFB_STATUS_OK;
+}
+
 tfb_status tfb__tt_add_special(tfb_tokenizer *t, const char *s) {
     int32_t id = tfb__tt_vocab_find(&t->model.vocab, s, strlen(s));
     if (id < 0)
@@ -34,7 +44,7 @@ tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/vocab.json", dir);
-    TFB_TRY(tfb__tt_read_file(path, &data, &n));
+    TFB_TRY(read_text(path, &data, &n));
     cJSON *root = cJSON_ParseWithLength(data, n);
     free(data);
     tfb_status s = TFB_STATUS_OK;
@@ -69,7 +79,7 @@ tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/merges.txt", dir);
-    TFB_TRY(tfb__tt_read_file(path, &data, &n));
+    TFB_TRY(read_text(path, &data, &n));
     tt_model *m = &t->model;
     m->kind = TT_BPE;
     m->unk = -1;
@@ -135,7 +145,7 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    TFB_TRY(tfb__tt_read_file(path, &data, &n));
+    TFB_TRY(read_text(path, &data, &n));
     int32_t lines = 0;
     for (size_t i = 0; i < n; i++)
         lines += data[i] == '\n';

@@ -27,7 +27,11 @@ static tfb_status finish(tfb_tokenizer *t) {
         x->normalized = x->normalized && t->norm; /* without a normalizer both kinds match the raw text */
         if (x->normalized) {                      /* matched in normalized text, so in its normalized form */
             tt_buf b = {0};
-            TFB_TRY(tfb__tt_norm_apply(t->norm, x->s, x->n, &b));
+            tfb_status s = tfb__tt_norm_apply(t->norm, x->s, x->n, &b);
+            if (s != TFB_STATUS_OK) {
+                tfb__tt_buf_free(&b);
+                return s;
+            }
             x->ns = b.p;
             x->nn = b.n;
         } else {

@@ -38,6 +38,9 @@ void tfb__tt_list_free(tt_list *l);
 /* Decode one UTF-8 code point of valid text at s (n bytes left); returns its length (>= 1). */
 size_t tfb__tt_utf8_next(const char *s, size_t n, uint32_t *cp);
 size_t tfb__tt_utf8_len(uint32_t cp);
+/* Whether n bytes at s are valid UTF-8 (tokenizer files are read as text: serde_json and Python's
+ * open() refuse anything else, so tfbench does too). */
+bool tfb__tt_utf8_valid(const char *s, size_t n);
 
 /* A vocabulary: id -> token, token -> id (open addressing). */
 typedef struct tt_vocab {

@@ -570,6 +570,8 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
     ctx c = {path, t};
     if (n > TT_MAX_FILE)
         return FAIL(&c, "larger than %u MiB", TT_MAX_FILE >> 20);
+    if (!tfb__tt_utf8_valid(data, n))
+        return FAIL(&c, "not valid UTF-8");
     cJSON *root = cJSON_ParseWithLength(data, n);
     if (!root)
         return FAIL(&c, "not valid JSON");

@@ -141,6 +141,38 @@ tfb_status tfb_text_utf8_replace(const char *in, size_t n, char **out, size_t *o
     return TFB_STATUS_OK;
 }
 
+bool tfb__tt_utf8_valid(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (n - i <= need)
+            return false;
+        for (size_t j = 1; j <= need; j++)
+            if (u[i + j] < (j == 1 ? lo : 0x80) || u[i + j] > (j == 1 ? hi : 0xBF))
+                return false;
+        i += need + 1;
+    }
+    return true;
+}
+
 /* ---- vocabulary */
 static uint64_t hash(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
