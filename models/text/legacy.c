@@ -168,6 +168,9 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
     TFB_TRY(s);
     tt_model *m = &t->model;
     m->kind = TT_WORDPIECE;
+    for (int32_t i = 0; i < m->vocab.n; i++) /* bounds the longest-match search */
+        if ((int)m->vocab.tlen[i] > m->max_piece)
+            m->max_piece = (int)m->vocab.tlen[i];
     m->max_chars = 100;
     m->cont_prefix = malloc(3);
     if (!m->cont_prefix)

@@ -202,7 +202,11 @@ static tfb_status wordpiece(const tt_model *m, const char *w, size_t n, int32_t 
     size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0;
     tt_buf s = {0};
     for (size_t a = 0; a < n;) {
-        size_t e = n;
+        /* No entry is longer than max_piece bytes: start there (on a character boundary), so a long
+         * word costs O(n * max_piece) lookups, not O(n^2). */
+        size_t e = n - a > (size_t)m->max_piece ? a + (size_t)m->max_piece : n;
+        while (e < n && e > a && ((unsigned char)w[e] & 0xC0) == 0x80)
+            e--;
         int32_t id = -1;
         while (a < e) {
             s.n = 0;
@@ -282,11 +286,12 @@ static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **
     int64_t cnt = 0;
     size_t *cut = malloc((n + 1) * sizeof *cut);
     int32_t *tid = malloc((n + 1) * sizeof *tid);
-    bool ok = cut && tid;
+    bool ok = cut && tid, nopath = false;
     for (size_t e = n; ok && e > 0;) {
         node *x = &best[e];
-        if (x->start < 0) {
+        if (x->start < 0) { /* cannot happen: every character is a piece or an unknown */
             ok = false;
+            nopath = true;
             break;
         }
         if (x->id == m->unk && cnt > 0 && tid[cnt - 1] == m->unk)
@@ -312,12 +317,11 @@ static tfb_status unigram(const tt_model *m, const char *w, size_t n, int32_t **
         }
         ok = push(ids, nids, cap, tid[i]);
     }
-    bool reached = ok || !cut || !tid;
     free(best);
     free(cut);
     free(tid);
     if (!ok)
-        return reached ? NOMEM() : tfb_error_set(TFB_STATUS_INTERNAL, "Unigram: no path");
+        return nopath ? tfb_error_set(TFB_STATUS_INTERNAL, "Unigram: no path") : NOMEM();
     return TFB_STATUS_OK;
 }
 

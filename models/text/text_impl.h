@@ -88,7 +88,7 @@ typedef struct tt_model {
     /* Unigram */
     double *score; /* [vocab.n] */
     double min_score;
-    int max_piece; /* bytes of the longest piece */
+    int max_piece; /* Unigram, WordPiece: bytes of the longest vocabulary entry */
     /* SentencePiece (.model) through the C++ shim */
     void *spm;
 } tt_model;

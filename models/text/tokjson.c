@@ -476,6 +476,9 @@ static tfb_status model(const ctx *c, const cJSON *o, int32_t max_added, tt_mode
             if (x && !intval(x, 1 << 20, &mc))
                 return FAIL(c, "model WordPiece: bad max_input_chars_per_word");
             m->kind = TT_WORDPIECE;
+            for (int32_t i = 0; i < m->vocab.n; i++) /* bounds the longest-match search */
+                if ((int)m->vocab.tlen[i] > m->max_piece)
+                    m->max_piece = (int)m->vocab.tlen[i];
             m->max_chars = (int)mc;
             const char *p = str(o, "continuing_subword_prefix");
             m->cont_prefix = opt_dup(p ? p : "##");
