@@ -18,7 +18,7 @@ import json, os, random, shutil, sys
 from tokenizers import Tokenizer
 FIX = sys.argv[1]; OUT = sys.argv[2]; seed = int(sys.argv[3])
 rng = random.Random(seed)
-pool = list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?'-\"()  \t\n\r") + ["é", "ñ", "ü", "ß", "İ", "ﬁ", "東", "京", "語", "😀", "👍🏽", "🇫🇷", "\u0301", "\u200b", "\u00a0", "\u3000", "①", "Ⅻ", "ｶ", "\x00", "\x07", "\x7f", "\u2581", "[CLS]", "[SEP]", "[UNK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "##", "don't", "  ", "   ", "<0x41>", "\ufffd", "\u0130", "ǅ", "ﬀ", "Σ", "ς", "Hello", "hello", "HELLO", "newtok", "NEWTOK", "[MARK]", " [MARK] ", "Ｈｅｌｌｏ"]
+pool = list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?'-\"()  \t\n\r") + ["é", "ñ", "ü", "ß", "İ", "ﬁ", "東", "京", "語", "😀", "👍🏽", "🇫🇷", "\u0301", "\u200b", "\u00a0", "\u3000", "①", "Ⅻ", "ｶ", "\x00", "\x07", "\x7f", "\u2581", "[CLS]", "[SEP]", "[UNK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "##", "don't", "  ", "   ", "<0x41>", "\ufffd", "\u0130", "ǅ", "ﬀ", "Σ", "ς", "👨‍👩‍👧", "각", "क्षि", "ไทย", "مَرْحَبًا", "１２３", "ﬃ", "ⓐ", "㍿", "ｱﾞ", "ガ", "\u0308", "e\u0301\u0302", "\u00ad", "\ufeff", "\u2028", "Hello", "hello", "HELLO", "newtok", "NEWTOK", "[MARK]", " [MARK] ", "Ｈｅｌｌｏ"]
 lines = []
 for _ in range(400):
     lines.append("".join(rng.choice(pool) for _ in range(rng.randint(0, 25))))
