@@ -65,3 +65,17 @@ shutil.copy(M, d)
 tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json")); tok.no_padding()
 rows = [{"ids": tok.encode(l).ids, "decode": tok.decode(tok.encode(l).ids)} for l in lines]
 json.dump({"kind": "minilm", "lines": hexed(rows)}, open(os.path.join(d, "expected.json"), "w"))
+
+# the older files through transformers' slow tokenizers (GPT2Tokenizer, BertTokenizer, MarianTokenizer)
+from transformers import GPT2Tokenizer, BertTokenizer, MarianTokenizer
+for kind, mk in [("gpt2_legacy", lambda d: GPT2Tokenizer(d + "/vocab.json", d + "/merges.txt")),
+                 ("bert_legacy", lambda d: BertTokenizer(d + "/vocab.txt")),
+                 ("marian", lambda d: MarianTokenizer(d + "/source.spm", d + "/target.spm", d + "/vocab.json"))]:
+    d = os.path.join(OUT, kind)
+    shutil.copytree(os.path.join(FIX, kind), d, dirs_exist_ok=True)
+    tok = mk(d)
+    rows = []
+    for l in lines:
+        ids = tok(l)["input_ids"]
+        rows.append({"ids": ids, "decode": tok.decode(ids, skip_special_tokens=True)})
+    json.dump({"kind": kind, "lines": hexed(rows)}, open(os.path.join(d, "expected.json"), "w"))
