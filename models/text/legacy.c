@@ -126,17 +126,17 @@ tfb_status tfb__tt_load_vocab_merges(tfb_tokenizer *t, const char *dir) {
     return TFB_STATUS_OK;
 }
 
-/* do_lower_case from tokenizer_config.json (BertTokenizer's default: true). */
-static bool lower_case(const char *dir) {
+/* A boolean of tokenizer_config.json (def when the file or the key is absent). */
+bool tfb__tt_config_flag(const char *dir, const char *key, bool def) {
     char path[4200], *data;
     size_t n;
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     if (tfb__tt_read_file(path, &data, &n) != TFB_STATUS_OK)
-        return true;
+        return def;
     cJSON *root = cJSON_ParseWithLength(data, n);
     free(data);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "do_lower_case");
-    bool r = cJSON_IsBool(v) ? cJSON_IsTrue(v) : true;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    bool r = cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
     cJSON_Delete(root);
     return r;
 }
@@ -187,7 +187,7 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir) {
         TFB_TRY(tfb__tt_add_special(t, specials[i]));
     /* BasicTokenizer: clean the text, space out CJK, NFC; lower-case and strip accents (when
      * do_lower_case), then split on whitespace and punctuation. */
-    bool lower = lower_case(dir);
+    bool lower = tfb__tt_config_flag(dir, "do_lower_case", true);
     tt_norm *parts[3] = {tfb__tt_norm_bert(true, true, 0, false), tfb__tt_norm_simple("NFC"),
                          tfb__tt_norm_bert(false, false, lower, lower)};
     if (!parts[0] || !parts[1] || !parts[2] || !(t->norm = tfb__tt_norm_seq(parts, 3))) {

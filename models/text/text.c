@@ -45,18 +45,21 @@ static tfb_status finish(tfb_tokenizer *t) {
 }
 
 /* SentencePiece .model alone (T5's spiece.model: ids then </s>; Llama's tokenizer.model: <s> then
- * ids, as T5Tokenizer and LlamaTokenizer add them). */
-static tfb_status load_spm(tfb_tokenizer *t, const char *path, bool t5) {
+ * ids, or as tokenizer_config.json's add_bos_token / add_eos_token say, as T5Tokenizer and
+ * LlamaTokenizer add them). */
+static tfb_status load_spm(tfb_tokenizer *t, const char *dir, const char *path, bool t5) {
     char err[600];
     if (!(t->model.spm = tfb__tt_spm_load(path, err, sizeof err)))
         return tfb_error_set(TFB_STATUS_INPUT, "%s", err);
     t->model.kind = TT_SPM;
     int bos, eos, unk;
     tfb__tt_spm_special(t->model.spm, &bos, &eos, &unk);
-    if (t5 && eos >= 0)
-        t->post.post[t->post.n_post++] = eos;
-    if (!t5 && bos >= 0)
+    bool add_bos = !t5 && tfb__tt_config_flag(dir, "add_bos_token", true);
+    bool add_eos = t5 || tfb__tt_config_flag(dir, "add_eos_token", false);
+    if (add_bos && bos >= 0)
         t->post.pre[t->post.n_pre++] = bos;
+    if (add_eos && eos >= 0)
+        t->post.post[t->post.n_post++] = eos;
     snprintf(t->kind, sizeof t->kind, "SentencePiece %s", t5 ? "spiece.model" : "tokenizer.model");
     return TFB_STATUS_OK;
 }
@@ -102,9 +105,9 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
     else if (exists(dir, "vocab.txt", p, sizeof p))
         s = tfb__tt_load_vocab_txt(t, dir);
     else if (exists(dir, "spiece.model", p, sizeof p))
-        s = load_spm(t, p, true);
+        s = load_spm(t, dir, p, true);
     else if (exists(dir, "tokenizer.model", p, sizeof p))
-        s = load_spm(t, p, false);
+        s = load_spm(t, dir, p, false);
     else
         s = tfb_error_set(TFB_STATUS_INPUT,
                           "%s: no tokenizer (tokenizer.json, vocab.json + merges.txt, vocab.txt, "

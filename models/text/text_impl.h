@@ -183,6 +183,7 @@ tfb_status tfb__tt_load_vocab_txt(tfb_tokenizer *t, const char *dir);
 /* Add s (when in the vocabulary) as a special added token, matched in the text. */
 tfb_status tfb__tt_add_special(tfb_tokenizer *t, const char *s);
 tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t->model.vocab */
+bool tfb__tt_config_flag(const char *dir, const char *key, bool def);
 tfb_status tfb__tt_read_file(const char *path, char **data, size_t *n);
 
 /* SentencePiece through libsentencepiece (spm_shim.cpp). */

@@ -15,6 +15,13 @@ echo "$out" | sed -n 2p | grep -q '^\["\[CLS\]",.*"\[SEP\]"\]$' || fail "tokeniz
 [ "$("$tfb" tokenize --model "$WP" --ids "Hello, world!" | wc -l)" = 1 ] || fail "--ids prints more than the ids"
 ids=$("$tfb" tokenize --model "$BL" --ids "café naïve résumé façade")
 [ "$("$tfb" detokenize --model "$BL" "$ids")" = "café naïve résumé façade" ] || fail "detokenize of $ids"
+# tokenizer.model alone: <s> first (LlamaTokenizer), or as tokenizer_config.json's add_bos_token /
+# add_eos_token say
+mkdir -p "$tmp/llama" && cp "$FIX/spm_bpe/tokenizer.model" "$tmp/llama/"
+raw=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][1]['ids'])))" "$FIX/spm_bpe/expected.json")
+[ "$("$tfb" tokenize --model "$tmp/llama" --ids "Hello, world!")" = "1,$raw" ] || fail "tokenizer.model: not <s> + ids"
+echo '{"add_bos_token": false, "add_eos_token": true}' >"$tmp/llama/tokenizer_config.json"
+[ "$("$tfb" tokenize --model "$tmp/llama" --ids "Hello, world!")" = "$raw,2" ] || fail "tokenizer.model: add_bos/eos_token ignored"
 # invalid UTF-8 on the command line: decoded as errors="replace" (fixture line 28 is "bad \xff byte")
 want=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][27]['ids'])))" "$BL/expected.json")
 [ "$("$tfb" tokenize --model "$BL" --ids $'bad \xff byte')" = "$want" ] || fail "invalid UTF-8 not tokenized as U+FFFD"
