@@ -74,6 +74,9 @@ static tfb_status load_marian(tfb_tokenizer *t, const char *dir) {
     exists(dir, "source.spm", p, sizeof p);
     if (!(t->marian_src = tfb__tt_spm_load(p, err, sizeof err)))
         return tfb_error_set(TFB_STATUS_INPUT, "%s", err);
+    if (exists(dir, "target_vocab.json", p, sizeof p)) /* MarianTokenizer(separate_vocabs=True) */
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: separate source and target vocabularies are not supported", p);
     TFB_TRY(tfb__tt_load_vocab_json(t, dir));
     int32_t eos = tfb__tt_vocab_find(&t->model.vocab, "</s>", 4);
     t->model.unk = tfb__tt_vocab_find(&t->model.vocab, "<unk>", 5);
@@ -366,6 +369,8 @@ tfb_status tfb_tokenizer_encode(const tfb_tokenizer *t, const char *text, size_t
         int64_t room = t->trunc_max - (add_special ? t->post.n_pre + t->post.n_post : 0);
         if (room < 0)
             room = 0;
+        if (body.n > room && t->trunc_left)
+            memmove(body.v, body.v + (body.n - room), (size_t)room * sizeof *body.v);
         if (body.n > room)
             body.n = room;
     }

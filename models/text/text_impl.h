@@ -120,6 +120,7 @@ struct tfb_tokenizer {
     bool added_first[256]; /* first bytes of the matched forms: a quick reject */
     bool *is_special;      /* [vocab.n] */
     int64_t trunc_max;     /* 0 = none */
+    bool trunc_left;       /* truncation direction Left: keep the last ids */
     bool legacy_cleanup;   /* transformers' clean_up_tokenization after decode (slow tokenizers) */
     /* Marian: pieces of the source .spm mapped through vocab.json; </s> appended */
     void *marian_src, *marian_tgt;

@@ -619,12 +619,13 @@ tfb_status tfb__tt_load_json_mem(tfb_tokenizer *t, const char *path, const char 
             s = FAIL(&c, "truncation: max_length is not a positive integer");
             goto done;
         }
-        if (dir && strcmp(dir, "Right") != 0) {
+        if (dir && strcmp(dir, "Right") != 0 && strcmp(dir, "Left") != 0) {
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: truncation direction \"%.32s\" is not supported", path,
                               dir);
             goto done;
         }
         t->trunc_max = ml;
+        t->trunc_left = dir && strcmp(dir, "Left") == 0;
     }
     for (int i = 0; i < t->n_added; i++) {
         const tt_added *x = &t->added[i];

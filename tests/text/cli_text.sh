@@ -50,6 +50,19 @@ done
 "$tfb" run --model "$tmp/marian" --source-tokens 5,7,11 --n-gen 3 >"$tmp/m.ids" 2>&1 || fail "run --source-tokens"
 [ "$(head -1 "$tmp/m.out")" = "$(cat "$tmp/m.ids")" ] || fail "run --source ids differ from --source-tokens"
 [ "$(wc -l <"$tmp/m.out")" = 2 ] || fail "run --source printed no text: $(cat "$tmp/m.out")"
+# truncation as the file says, either direction (ids from tokenizers with enable_truncation(6))
+python3 - "$WP/tokenizer.json" "$tmp" <<'PY'
+import json, os, sys
+for d in ("Right", "Left"):
+    t = json.load(open(sys.argv[1]))
+    t["truncation"] = {"direction": d, "max_length": 6, "strategy": "LongestFirst", "stride": 0}
+    os.makedirs(os.path.join(sys.argv[2], "trunc" + d), exist_ok=True)
+    json.dump(t, open(os.path.join(sys.argv[2], "trunc" + d, "tokenizer.json"), "w"))
+PY
+[ "$("$tfb" tokenize --model "$tmp/truncRight" --ids "the quick brown fox jumps over the lazy dog")" = 2,316,269,400,363,3 ] ||
+  fail "truncation Right: $("$tfb" tokenize --model "$tmp/truncRight" --ids "the quick brown fox jumps over the lazy dog")"
+[ "$("$tfb" tokenize --model "$tmp/truncLeft" --ids "the quick brown fox jumps over the lazy dog")" = 2,399,316,323,249,3 ] ||
+  fail "truncation Left: $("$tfb" tokenize --model "$tmp/truncLeft" --ids "the quick brown fox jumps over the lazy dog")"
 # refusals
 expect_error 2 "no tokenizer" -- tokenize --model "$tmp" "x"
 expect_error 2 "needs a model directory" -- tokenize --model gpt2-tiny "x"
@@ -68,9 +81,12 @@ PY
 mkdir -p "$tmp/truncated"
 head -c 2000 "$WP/tokenizer.json" >"$tmp/truncated/tokenizer.json"
 expect_error 2 "tokenizer.json: not valid JSON" -- tokenize --model "$tmp/truncated" "hello"
+cp -r "$FIX/marian" "$tmp/marian_sep" && cp "$FIX/marian/vocab.json" "$tmp/marian_sep/target_vocab.json"
+expect_error 2 "target_vocab.json: separate source and target vocabularies are not supported" -- tokenize --model "$tmp/marian_sep" "x"
 mkdir -p "$tmp/notutf8"
 printf '{"model": {"type": "WordLevel", "vocab": {"\xff": 0}}}' >"$tmp/notutf8/tokenizer.json"
 expect_error 2 "tokenizer.json: not valid UTF-8" -- tokenize --model "$tmp/notutf8" "hello"
+bad trunc_dir 'truncation direction "Up" is not supported' "t['truncation'] = {'max_length': 4, 'strategy': 'LongestFirst', 'stride': 0, 'direction': 'Up'}"
 bad model_type 'model "Foo" is not supported' "t['model']['type'] = 'Foo'"
 bad pretok 'pre_tokenizer "UnicodeScripts" is not supported' "t['pre_tokenizer'] = {'type': 'UnicodeScripts'}"
 bad norm 'normalizer "Nmt" is not supported' "t['normalizer'] = {'type': 'Sequence', 'normalizers': [{'type': 'Nmt'}]}"
