@@ -25,7 +25,7 @@ echo '{"add_bos_token": false, "add_eos_token": true}' >"$tmp/llama/tokenizer_co
 # invalid UTF-8 on the command line: decoded as errors="replace" (fixture line 28 is "bad \xff byte")
 want=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['lines'][27]['ids'])))" "$BL/expected.json")
 [ "$("$tfb" tokenize --model "$BL" --ids $'bad \xff byte')" = "$want" ] || fail "invalid UTF-8 not tokenized as U+FFFD"
-# run --prompt / --source on the tiny transformers checkpoints, given a word-level tokenizer over
+# run --prompt / --source on the tiny transformers checkpoints (GPT-2, Llama, Marian), given a word-level tokenizer over
 # their 96 ids ("w0".."w95"): the prompt's ids are fed as --tokens would be, and the generated ids
 # are printed, then their text, which must be the detokenize of those ids
 HF=$(dirname "$FIX")/../hf/fixtures
@@ -38,14 +38,17 @@ json.dump({"version": "1.0", "added_tokens": [], "normalizer": None,
            "model": {"type": "WordLevel", "vocab": v, "unk_token": "w3"}}, open(sys.argv[1] + "/tokenizer.json", "w"))
 PY
 }
-for fam in gpt2 marian; do
+for fam in gpt2 llama_gqa marian; do
   cp -r "$HF/$fam" "$tmp/$fam" && wl "$tmp/$fam"
 done
-"$tfb" run --model "$tmp/gpt2" --prompt "w5 w7 w11 w13" --n-gen 4 >"$tmp/g.out" 2>&1 || fail "run --prompt: $(cat "$tmp/g.out")"
-"$tfb" run --model "$tmp/gpt2" --tokens 5,7,11,13 --n-gen 4 >"$tmp/g.ids" 2>&1 || fail "run --tokens"
-[ "$(head -1 "$tmp/g.out")" = "$(cat "$tmp/g.ids")" ] || fail "run --prompt ids $(head -1 "$tmp/g.out") differ from --tokens $(cat "$tmp/g.ids")"
-[ "$(sed -n 2p "$tmp/g.out")" = "$("$tfb" detokenize --model "$tmp/gpt2" "$(head -1 "$tmp/g.out")")" ] ||
-  fail "run --prompt text '$(sed -n 2p "$tmp/g.out")' is not the text of its ids"
+for fam in gpt2 llama_gqa; do
+  "$tfb" run --model "$tmp/$fam" --prompt "w5 w7 w11 w13" --n-gen 4 >"$tmp/g.out" 2>&1 || fail "$fam run --prompt: $(cat "$tmp/g.out")"
+  "$tfb" run --model "$tmp/$fam" --tokens 5,7,11,13 --n-gen 4 >"$tmp/g.ids" 2>&1 || fail "$fam run --tokens"
+  [ "$(head -1 "$tmp/g.out")" = "$(cat "$tmp/g.ids")" ] ||
+    fail "$fam run --prompt ids $(head -1 "$tmp/g.out") differ from --tokens $(cat "$tmp/g.ids")"
+  [ "$(sed -n 2p "$tmp/g.out")" = "$("$tfb" detokenize --model "$tmp/$fam" "$(head -1 "$tmp/g.out")")" ] ||
+    fail "$fam run --prompt text '$(sed -n 2p "$tmp/g.out")' is not the text of its ids"
+done
 "$tfb" run --model "$tmp/marian" --source "w5 w7 w11" --n-gen 3 >"$tmp/m.out" 2>&1 || fail "run --source: $(cat "$tmp/m.out")"
 "$tfb" run --model "$tmp/marian" --source-tokens 5,7,11 --n-gen 3 >"$tmp/m.ids" 2>&1 || fail "run --source-tokens"
 [ "$(head -1 "$tmp/m.out")" = "$(cat "$tmp/m.ids")" ] || fail "run --source ids differ from --source-tokens"
