@@ -87,7 +87,7 @@ tt_pretok *tfb__tt_pretok_bert(void) {
 
 tt_pretok *tfb__tt_pretok_whitespace(bool split_only) {
     tt_pretok *p = make(split_only ? P_WSSPLIT : P_WHITESPACE);
-    if (p && !split_only && !(p->re = compile("\\w+|[^\\w\\s]+", 13, NULL, 0))) {
+    if (p && !split_only && !(p->re = compile("\\w+|[^\\w\\s]+", PCRE2_ZERO_TERMINATED, NULL, 0))) {
         free(p);
         return NULL;
     }
@@ -239,8 +239,8 @@ static bool combine(const spans *sp, int behavior, bool invert, const char *s, t
             if (!tfb__tt_list_push(out, s + x.a, x.e - x.a))
                 return false;
             break;
-        case B_PREV: /* a match joins the piece before it */
-            if (m && out->n > 0 && i > 0) {
+        case B_PREV: /* a match joins the piece before it, when that one is not a match */
+            if (m && i > 0 && sp->v[i - 1].match == invert) {
                 if (!tfb__tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
                     return false;
             } else if (!tfb__tt_list_push(out, s + x.a, x.e - x.a)) {
@@ -262,8 +262,8 @@ static bool combine(const spans *sp, int behavior, bool invert, const char *s, t
                 return false;
             }
             break;
-        case B_CONTIGUOUS:
-            if (m && i > 0 && out->n > 0 && (sp->v[i - 1].match != invert)) {
+        case B_CONTIGUOUS: /* a span joins the one before it when both match or both do not */
+            if (i > 0 && m == (sp->v[i - 1].match != invert)) {
                 if (!tfb__tt_buf_add(&out->v[out->n - 1], s + x.a, x.e - x.a))
                     return false;
             } else if (!tfb__tt_list_push(out, s + x.a, x.e - x.a)) {
