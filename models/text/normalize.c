@@ -104,7 +104,11 @@ tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char
     if (regex) {
         int code;
         PCRE2_SIZE off;
-        n->re = pcre2_compile((PCRE2_SPTR)pat, pn, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+        size_t on;
+        char *onig = tfb__tt_regex_onig(pat, pn, &on); /* \\w as Oniguruma means it */
+        if (onig)
+            n->re = pcre2_compile((PCRE2_SPTR)onig, on, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+        free(onig);
     }
     if (!n->s || !n->with || (regex && !n->re) || (!regex && pn == 0)) {
         tfb__tt_norm_free(n);

@@ -46,10 +46,61 @@ void tfb__tt_pretok_free(tt_pretok *p) {
     free(p);
 }
 
-static pcre2_code *compile(const char *pat, size_t n, char *err, size_t errn) {
+/* tokenizers compiles its patterns with Oniguruma, whose Unicode \w is Letter | Mark | Number |
+ * Connector_Punctuation; PCRE2 10.42's (UCP) is Letter | Number | '_'. \w is rewritten to the
+ * Oniguruma class (inside a bracket class too), \W outside one to its complement; other text is
+ * copied. NULL when out of memory. */
+char *tfb__tt_regex_onig(const char *pat, size_t n, size_t *out_n) {
+    static const char word[] = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+    tt_buf b = {0};
+    bool ok = tfb__tt_buf_add(&b, "", 0), in_class = false;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (pat[i] == '\\' && i + 1 < n) {
+            char e = pat[i + 1];
+            if (e == 'w')
+                ok = (in_class || tfb__tt_buf_add(&b, "[", 1)) &&
+                     tfb__tt_buf_add(&b, word, sizeof word - 1) && (in_class || tfb__tt_buf_add(&b, "]", 1));
+            else if (e == 'W' && !in_class)
+                ok = tfb__tt_buf_add(&b, "[^", 2) && tfb__tt_buf_add(&b, word, sizeof word - 1) &&
+                     tfb__tt_buf_add(&b, "]", 1);
+            else
+                ok = tfb__tt_buf_add(&b, pat + i, 2);
+            i++;
+            continue;
+        }
+        if (!in_class && pat[i] == '[') { /* a leading ']' or '^]' is a literal inside the class */
+            in_class = true;
+            ok = tfb__tt_buf_add(&b, pat + i, 1);
+            if (ok && i + 1 < n && pat[i + 1] == '^')
+                ok = tfb__tt_buf_add(&b, pat + ++i, 1);
+            if (ok && i + 1 < n && pat[i + 1] == ']')
+                ok = tfb__tt_buf_add(&b, pat + ++i, 1);
+            continue;
+        }
+        if (in_class && pat[i] == ']')
+            in_class = false;
+        ok = tfb__tt_buf_add(&b, pat + i, 1);
+    }
+    if (!ok) {
+        tfb__tt_buf_free(&b);
+        return NULL;
+    }
+    *out_n = b.n;
+    return b.p;
+}
+
+static pcre2_code *compile(const char *pat0, size_t n0, char *err, size_t errn) {
     int code;
     PCRE2_SIZE off;
+    size_t n;
+    char *pat = tfb__tt_regex_onig(pat0, n0, &n);
+    if (!pat) {
+        if (err)
+            snprintf(err, errn, "out of memory");
+        return NULL;
+    }
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, n, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+    free(pat);
     if (!re && err) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
@@ -87,7 +138,7 @@ tt_pretok *tfb__tt_pretok_bert(void) {
 
 tt_pretok *tfb__tt_pretok_whitespace(bool split_only) {
     tt_pretok *p = make(split_only ? P_WSSPLIT : P_WHITESPACE);
-    if (p && !split_only && !(p->re = compile("\\w+|[^\\w\\s]+", PCRE2_ZERO_TERMINATED, NULL, 0))) {
+    if (p && !split_only && !(p->re = compile("\\w+|[^\\w\\s]+", 12, NULL, 0))) {
         free(p);
         return NULL;
     }

@@ -152,6 +152,8 @@ tt_pretok *tfb__tt_pretok_digits(bool individual);
 tt_pretok *tfb__tt_pretok_split(const char *pat, size_t pn, bool regex, int behavior, bool invert, char *err,
                                 size_t errn);
 tt_pretok *tfb__tt_pretok_seq(tt_pretok **parts, int n);
+/* A tokenizer.json regex rewritten for PCRE2 as Oniguruma reads it (\\w, \\W); malloc'ed. */
+char *tfb__tt_regex_onig(const char *pat, size_t n, size_t *out_n);
 /* The GPT-2 byte <-> printable code point table. */
 uint32_t tfb__tt_byte_to_cp(unsigned char b);
 int tfb__tt_cp_to_byte(uint32_t cp); /* -1 when not in the table */

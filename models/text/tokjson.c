@@ -423,10 +423,13 @@ static tfb_status bpe_merges(const ctx *c, const cJSON *merges, tt_model *m) {
         }
         if (an + bn > TT_MAX_TOKEN)
             return FAIL(c, "model merges[%d]: tokens too long", rank);
+        /* tokenizers: the merged token is a + b without b's first len(continuing_subword_prefix)
+         * bytes (b carries the prefix when it continues a word). */
+        size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0, cut = pl <= bn ? pl : bn;
         char joined[2 * TT_MAX_TOKEN + 1];
         memcpy(joined, a, an);
-        memcpy(joined + an, b, bn);
-        int32_t id = tfb__tt_vocab_find(&m->vocab, joined, an + bn);
+        memcpy(joined + an, b + cut, bn - cut);
+        int32_t id = tfb__tt_vocab_find(&m->vocab, joined, an + bn - cut);
         if (tfb__tt_vocab_find(&m->vocab, a, an) < 0 || tfb__tt_vocab_find(&m->vocab, b, bn) < 0 || id < 0)
             return FAIL(c, "model merges[%d]: a token of \"%.*s %.*s\" is not in the vocabulary", rank,
                         (int)an, a, (int)bn, b);

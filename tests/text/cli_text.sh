@@ -67,14 +67,14 @@ PY
 [ "$("$tfb" tokenize --model "$tmp/truncLeft" --ids "the quick brown fox jumps over the lazy dog")" = 2,399,316,323,249,3 ] ||
   fail "truncation Left: $("$tfb" tokenize --model "$tmp/truncLeft" --ids "the quick brown fox jumps over the lazy dog")"
 # pre-tokenizer split behaviors (pieces as tokenizers 0.19's pre_tokenize_str gives them), through
-# a word-level vocabulary of every string over "ab .1" up to 5 characters
+# a word-level vocabulary of every string over "ab .1" and U+0301 up to 5 characters
 pt() { # NAME PRE_TOKENIZER_JSON TEXT WANT_TOKENS_JSON
   mkdir -p "$tmp/pt_$1"
   python3 - "$tmp/pt_$1/tokenizer.json" "$2" <<'PY'
 import itertools, json, sys
 v = {"[UNK]": 0}
 for n in range(1, 6):
-    for t in itertools.product("ab .1", repeat=n):
+    for t in itertools.product("ab .1\u0301", repeat=n):
         v.setdefault("".join(t), len(v))
 json.dump({"version": "1.0", "added_tokens": [], "normalizer": None, "pre_tokenizer": json.loads(sys.argv[2]),
            "post_processor": None, "decoder": None, "model": {"type": "WordLevel", "vocab": v, "unk_token": "[UNK]"}},
@@ -84,6 +84,7 @@ PY
   [ "$got" = "$4" ] || fail "pre-tokenizer $1 on '$3': $got, tokenizers gives $4"
 }
 pt whitespace '{"type": "Whitespace"}' "a. .b" '["a",".",".","b"]'
+pt whitespace_mark '{"type": "Whitespace"}' $'a\xcc\x81b.b 1' $'["a\xcc\x81b",".","b","1"]'
 pt whitespace2 '{"type": "Whitespace"}' "..a" '["..","a"]'
 pt prev '{"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": false}' "a  b" '["a "," ","b"]'
 pt next '{"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithNext", "invert": false}' "a  b" '["a"," "," b"]'
