@@ -10,6 +10,9 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   # JSON (config.json, safetensors headers, results files)
   libcjson-dev
+  # tokenizers (models/text): split regexes (PCRE2 with UTF/UCP), Unicode normalization and categories
+  # (utf8proc), SentencePiece .model files (libsentencepiece 0.1.97, through a C++ shim)
+  libpcre2-dev libutf8proc-dev libsentencepiece-dev
   # sanitizers and fuzzing (clang's libFuzzer and runtimes)
   clang libclang-rt-14-dev
   # SIMD on Arm, proven under emulation

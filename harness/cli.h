@@ -90,5 +90,15 @@ int tfb_cmd_matrix(int argc, char **argv);
 /* `tfbench conform` (conform.c). */
 int tfb_cmd_conform(int argc, char **argv);
 
+/* Text (cli_text.c): tokenize / detokenize / embed, and for `run`: --prompt and --source encoded by
+ * the model directory's tokenizer into *tokens / *src (replacing them; either text may be NULL), and
+ * ids printed as text. Both return an exit code (0 ok) after printing any error. */
+int tfb_cmd_tokenize(int argc, char **argv);
+int tfb_cmd_detokenize(int argc, char **argv);
+int tfb_cmd_embed(int argc, char **argv);
+int tfb_cli_text_args(const char *model, const char *prompt, int32_t **tokens, int64_t *n_tokens, const char *source,
+                      int32_t **src, int64_t *n_src);
+int tfb_cli_text_print(const char *model, const int32_t *ids, int64_t n);
+
 /* Monotonic wall clock in seconds. */
 double tfb_now(void);

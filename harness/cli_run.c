@@ -8,7 +8,7 @@
 #include "cli.h"
 
 typedef struct run_args {
-    const char *model, *backend, *dump, *dump_hidden;
+    const char *model, *backend, *dump, *dump_hidden, *prompt, *source; /* text: cli_text.c */
     tfb_dtype dtype;
     int32_t *tokens, *src;
     int64_t n_tokens, n_src, n_gen, seed, ctx;
@@ -45,6 +45,10 @@ static int parse(int argc, char **argv, run_args *a) {
             free(a->src);
             if (!tfb_cli_parse_ints(v, &a->src, &a->n_src))
                 return tfb_cli_usage("--source-tokens", "expected comma-separated token ids, got '%s'", v);
+        } else if (MATCH("--prompt")) {
+            a->prompt = v;
+        } else if (MATCH("--source")) {
+            a->source = v;
         } else if (MATCH("--n-gen")) {
             if (!tfb_cli_parse_int(v, 1, 1 << 20, &a->n_gen))
                 return tfb_cli_usage("--n-gen", "expected a positive count, got '%s'", v);
@@ -114,6 +118,9 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
 }
 
 static int run(run_args *a) {
+    int text_rc = tfb_cli_text_args(a->model, a->prompt, &a->tokens, &a->n_tokens, a->source, &a->src, &a->n_src);
+    if (text_rc)
+        return text_rc;
     tfb_model m;
     tfb_config plan;
     tfb_status s = tfb_model_config(a->model, &plan);
@@ -204,6 +211,8 @@ static int run(run_args *a) {
     else
         printf("hidden state [%lld, %lld] (no LM head%s)\n", (long long)rows, (long long)c->d_model,
                a->dump_hidden ? "" : "; --dump-hidden F.npy writes it");
+    if ((a->prompt || a->source) && !a->json && n_out > 0) /* and the generated text after the ids */
+        rc = tfb_cli_text_print(a->model, out, n_out);
 done:
     free(out);
     free(dump);

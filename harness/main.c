@@ -12,6 +12,10 @@ static void usage(FILE *f) {
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
                "                   [--act f32|q8]\n"
+               "       tfbench run ... --prompt TEXT | --source TEXT   text through the model directory's tokenizer\n"
+               "       tfbench tokenize --model DIR [--ids] TEXT    ids (and tokens) of the directory's tokenizer\n"
+               "       tfbench detokenize --model DIR 1,2,3         text of ids\n"
+               "       tfbench embed --model DIR TEXT...            sentence-transformers embeddings (mean pooling)\n"
                "       tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
                "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
                "       tfbench conform --backend B|all --model M|all --dtype D|all [--json F] [--junit F]\n"
@@ -44,6 +48,12 @@ int main(int argc, char **argv) {
         return tfb_cmd_compare(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "report") == 0)
         return tfb_cmd_report(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "tokenize") == 0)
+        return tfb_cmd_tokenize(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "detokenize") == 0)
+        return tfb_cmd_detokenize(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "embed") == 0)
+        return tfb_cmd_embed(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "matrix") == 0)
         return tfb_cmd_matrix(argc - 1, argv + 1);
     if (argc >= 2 && argv[1][0] != '-')

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Write small seed corpora: safetensors files for fuzz_safetensors into DIR, and config.json /
-index JSON for fuzz_hf_json into DIR/json. usage: python3 make_seeds.py DIR"""
+"""Write small seed corpora: safetensors files for fuzz_safetensors into DIR, config.json /
+index JSON for fuzz_hf_json into DIR/json, and small tokenizer.json files (one per model kind, with
+the components tfbench implements) for fuzz_tokenizer_json into DIR/tokenizer.
+usage: python3 make_seeds.py DIR"""
 import json
 import os
 import struct
@@ -82,6 +84,68 @@ def main():
     for name, obj in configs.items():
         with open(os.path.join(jdir, name + ".json"), "w") as fp:
             json.dump(obj, fp, indent=2)
+
+    tok_seeds(os.path.join(out, "tokenizer"))
+
+
+def tok_seeds(tdir):
+    os.makedirs(tdir, exist_ok=True)
+    chars = ["a", "b", "c", "d", "e", " ", "\u0120", "\u2581", "##b", "##c", "[UNK]", "[CLS]", "[SEP]", "<0x41>", "<0xC3>",
+             "<0xA9>", "ab", "abc", "\u0120a", "\u2581a"]
+    vocab = {t: i for i, t in enumerate(chars)}
+    added = [{"id": 10, "content": "[UNK]", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+              "special": True},
+             {"id": 11, "content": "[CLS]", "single_word": False, "lstrip": True, "rstrip": False, "normalized": False,
+              "special": True}]
+    template = {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                                                         {"Sequence": {"id": "A", "type_id": 0}},
+                                                         {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+                "pair": [], "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [11], "tokens": ["[CLS]"]},
+                                               "[SEP]": {"id": "[SEP]", "ids": [12], "tokens": ["[SEP]"]}}}
+    seeds = {
+        "bytelevel": {"normalizer": {"type": "NFC"}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": True},
+                      "model": {"type": "BPE", "vocab": vocab, "merges": ["a b", "ab c", "\u0120 a"]},
+                      "decoder": {"type": "ByteLevel"}, "post_processor": {"type": "ByteLevel"}},
+        "llama": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                                     {"type": "Replace", "pattern": {"String": " "},
+                                                                      "content": "\u2581"}]},
+                  "model": {"type": "BPE", "vocab": vocab, "merges": [["a", "b"], ["\u2581", "a"]], "byte_fallback": True,
+                            "fuse_unk": True, "unk_token": "[UNK]"},
+                  "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"},
+                                                                "content": " "}, {"type": "ByteFallback"},
+                                                               {"type": "Fuse"},
+                                                               {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+                  "post_processor": template},
+        "wordpiece": {"normalizer": {"type": "BertNormalizer", "lowercase": True, "strip_accents": None,
+                                     "clean_text": True, "handle_chinese_chars": True},
+                      "pre_tokenizer": {"type": "BertPreTokenizer"},
+                      "model": {"type": "WordPiece", "vocab": vocab, "unk_token": "[UNK]",
+                                "continuing_subword_prefix": "##", "max_input_chars_per_word": 100},
+                      "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+                      "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 12], "cls": ["[CLS]", 11]},
+                      "truncation": {"max_length": 8, "strategy": "LongestFirst", "stride": 0}},
+        "unigram": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Strip",
+                                                                        "strip_left": False, "strip_right": True},
+                                                                       {"type": "Replace", "pattern": {"Regex": " {2,}"},
+                                                                        "content": "\u2581"}]},
+                    "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+                                      "split": True},
+                    "model": {"type": "Unigram", "unk_id": 10, "vocab": [[t, -float(i) / 3] for i, t in enumerate(chars)]},
+                    "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always"},
+                    "post_processor": template},
+        "wordlevel": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                          {"type": "WhitespaceSplit"}, {"type": "Digits", "individual_digits": True},
+                          {"type": "Punctuation", "behavior": "Isolated"},
+                          {"type": "Split", "pattern": {"Regex": "\\p{L}+"}, "behavior": "MergedWithNext",
+                           "invert": False}]},
+                      "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}},
+    }
+    for name, t in seeds.items():
+        doc = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
+               "pre_tokenizer": None, "post_processor": None, "decoder": None}
+        doc.update(t)
+        with open(os.path.join(tdir, name + ".json"), "w") as fp:
+            json.dump(doc, fp, ensure_ascii=False)
 
 
 if __name__ == "__main__":
