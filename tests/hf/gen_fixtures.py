@@ -20,6 +20,9 @@ exactly the saved (rounded) weights:
   fixtures/llama_gqa/     LlamaForCausalLM  grouped-query (4 heads, 2 kv heads), hidden 64, own lm_head
   fixtures/llama_tied/    LlamaForCausalLM  tied head, rope_theta 500000, attention_bias (q, k, v, o biases)
   fixtures/mistral/       MistralForCausalLM  multi-query (1 kv head), sliding_window null, own lm_head
+  fixtures/t5_v1/         T5ForConditionalGeneration  v1.0: relu, tied head (d_model^-0.5), 8 buckets, max distance 20
+  fixtures/t5_v11/        T5ForConditionalGeneration  v1.1: gated-gelu, own lm_head, 2 enc + 1 dec layer, 16 buckets,
+                                            max distance 32 (both: 40-token source, 24 greedy steps)
 
 and, from the real all-MiniLM-L6-v2 checkpoint that ci/install-deps.sh unpacks (not committed):
 
