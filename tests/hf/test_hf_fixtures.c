@@ -424,6 +424,18 @@ static bool is_llama_config(const cJSON *j) {
     return cJSON_IsString(t) && (strcmp(t->valuestring, "llama") == 0 || strcmp(t->valuestring, "mistral") == 0);
 }
 
+/* A T5ForConditionalGeneration config.json (model_type t5). */
+static bool is_t5_config(const cJSON *j) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "model_type");
+    return cJSON_IsString(t) && strcmp(t->valuestring, "t5") == 0;
+}
+
+/* A string field of config.json, or def. */
+static const char *json_str(const cJSON *j, const char *key, const char *def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsString(v) ? v->valuestring : def;
+}
+
 /* rope_theta as LlamaConfig reads it: top level, or (newer files) under rope_parameters; 10000 absent. */
 static double rope_theta_of(const cJSON *j) {
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(j, "rope_parameters");
@@ -439,7 +451,7 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
     struct {
         const char *what;
         double got, want;
-    } f[40];
+    } f[48];
     int n = 0;
 #define CK(w, g, v) (f[n].what = (w), f[n].got = (double)(g), f[n].want = (double)(v), n++)
     const bool tied = json_num(j, "tie_word_embeddings", 1) != 0;
@@ -509,6 +521,46 @@ static void check_config(const char *name, const tfb_config *c, const cJSON *j, 
         CK("has_lm_head (logits.npy present)", c->has_lm_head, !headless);
         if (!headless)
             CK("head is its own matrix (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, !tied);
+    } else if (is_t5_config(j)) {
+        /* T5Config defaults: num_decoder_layers = num_layers, 32 buckets, max distance 128, relu,
+         * tie_word_embeddings true (head input rescaled by d_model^-0.5), eps 1e-6, pad 0, eos 1. */
+        const char *ffp = json_str(j, "feed_forward_proj", "relu");
+        const bool gated = strncmp(ffp, "gated-", 6) == 0;
+        const double C = json_num(j, "d_model", -1), L = json_num(j, "num_layers", -1);
+        CK("encoder-decoder", tfb_config_has_cross(c), 1);
+        CK("n_vocab", c->n_vocab, json_num(j, "vocab_size", -1));
+        CK("n_dec_vocab", c->n_dec_vocab, json_num(j, "vocab_size", -1));
+        CK("d_model", c->d_model, C);
+        CK("n_head (num_heads)", c->dec.n_head, json_num(j, "num_heads", -1));
+        CK("n_enc_head (num_heads)", c->enc.n_head, json_num(j, "num_heads", -1));
+        CK("head width (d_kv)", C / (double)c->dec.n_head, json_num(j, "d_kv", -1));
+        CK("n_enc_layer (num_layers)", c->enc.n_layer, L);
+        CK("n_layer (num_decoder_layers)", c->dec.n_layer, json_num(j, "num_decoder_layers", L));
+        CK("d_ff", c->dec.d_ff, json_num(j, "d_ff", -1));
+        CK("enc d_ff", c->enc.d_ff, json_num(j, "d_ff", -1));
+        CK("relative positions", c->pos == TFB_POS_RELATIVE, 1);
+        CK("rel_buckets (relative_attention_num_buckets)", c->rel_buckets,
+           json_num(j, "relative_attention_num_buckets", 32));
+        CK("rel_max_distance (relative_attention_max_distance)", c->rel_max_distance,
+           json_num(j, "relative_attention_max_distance", 128));
+        CK("norm is RMSNorm (T5LayerNorm)", c->norm == TFB_NORM_RMS, 1);
+        CK("norm before each block (pre-norm)", c->norm_place == TFB_NORM_PRE, 1);
+        CK("final norm closing each stack", c->final_norm, 1);
+        CK("eps (layer_norm_epsilon)", c->eps, (float)json_num(j, "layer_norm_epsilon", 1e-6));
+        CK("attn_scaled (T5: no 1/sqrt(d))", c->attn_scaled, 0);
+        CK("attn_bias", c->attn_bias, 0);
+        CK("ffn_bias", c->ffn_bias, 0);
+        CK("gated FFN (feed_forward_proj gated-*)", c->ffn_gated, gated);
+        CK("act (feed_forward_proj / dense_act_fn)", c->act,
+           strcmp(ffp, "gated-gelu") == 0 ? TFB_ACT_GELU_TANH : act_of(j, "dense_act_fn"));
+        CK("head is lm_head (tie_word_embeddings false)", c->head == TFB_HEAD_OWN, !tied);
+        CK("head is shared (tie_word_embeddings true)", c->head == TFB_HEAD_TOK_EMB, tied);
+        CK("head_scale (d_model^-0.5 when tied)", c->head_scale, tied ? (float)(1.0 / sqrt(C)) : 1.0f);
+        CK("head_bias", c->head_bias, 0);
+        CK("dec_own_emb", c->dec_own_emb, 0);
+        CK("eos_id", c->eos_id, json_num(j, "eos_token_id", 1));
+        CK("pad_id", c->pad_id, json_num(j, "pad_token_id", 0));
+        CK("decoder_start_id", c->decoder_start_id, json_num(j, "decoder_start_token_id", 0));
     } else {
         const bool shared = json_num(j, "share_encoder_decoder_embeddings", 1) != 0;
         CK("encoder-decoder", tfb_config_has_cross(c), 1);
