@@ -8,7 +8,8 @@
 
 #include "conform.h"
 
-static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny"};
+static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny", "llama-tiny", "t5-tiny"};
+#define N_DEFAULT_MODELS ((int)(sizeof default_models / sizeof default_models[0]))
 static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0,
                                        TFB_DTYPE_Q4_0};
 
@@ -18,7 +19,8 @@ static void usage(FILE *f) {
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
            "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
-           "  --model all = gpt2-tiny, bert-tiny, marian-tiny; any preset or a Hugging Face directory\n"
+           "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset or a Hugging Face\n"
+           "              directory\n"
            "  --dtype all = f32, f16, bf16, q8_0, q4_0; or a list (q8_0,q4_0)\n"
            "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits on the backend and the\n"
            "            reference alike (shown as q8_0/a8); backends without it report them unsupported\n"
@@ -202,7 +204,7 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
         for (int d = 0; d < n_dt; d++)
             tfb__cf_run_ops(a, b, ref, dts[d], rep);
     if (!a->op_only) {
-        int n_models = strcmp(a->model, "all") == 0 ? 3 : 1;
+        int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];
             for (int d = 0; d < n_dt; d++)
