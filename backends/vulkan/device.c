@@ -378,6 +378,7 @@ static void vkb_free(void *ctx) {
                         (long long)vk->op_calls[op], vk->op_time[op] * 1e3);
     while (vk->graphs)
         tfb__vk_graph_release(vk, vk->graphs->g);
+    tfb__vk_rope_free(vk);
     tfb__vk_pipelines_free(vk);
     tfb__vk_memory_free(vk);
     tfb__vk_device_free(vk);
@@ -391,8 +392,9 @@ static void vkb_device_info(void *ctx, tfb_device_info *info) {
 
 /* What ops.c records, with its dispatch limits: a call's rows are one grid dimension (at most 65535
  * workgroups; dyn_rows tensors show their maximum here), a matmul's N/32 column blocks another, and
- * attention.comp holds a head in 4 accumulators per invocation of 64 (TFB_VK_ATT_MAXD), with one K/V
- * head per query head and no relative bias. No MUL, ROPE or SCALE shaders yet. */
+ * attention.comp holds a head in 4 accumulators per invocation of 64 (TFB_VK_ATT_MAXD); grouped-query
+ * K/V heads and a relative position bias are read by both attention kernels. ROPE takes either
+ * layout and any theta (host tables, rope.c); tfb_node_well_formed has checked an even head size. */
 static bool vkb_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
     const tfb_tensor *rows = n->op == TFB_OP_EMBED ? n->out : n->in[0];
@@ -410,7 +412,8 @@ static bool vkb_supports(void *ctx, const tfb_node *n) {
         case TFB_DTYPE_Q4_0: return true;
         default: return false;
         }
-    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n) && tfb_node_head_size(n) <= TFB_VK_ATT_MAXD;
+    case TFB_OP_ATTENTION: return tfb_node_head_size(n) <= TFB_VK_ATT_MAXD;
+    case TFB_OP_ROPE: return n->rope_theta > 0.0f;
     case TFB_OP_EMBED:
     case TFB_OP_ADD:
     case TFB_OP_LAYERNORM:
@@ -422,7 +425,9 @@ static bool vkb_supports(void *ctx, const tfb_node *n) {
     case TFB_OP_SILU:
     case TFB_OP_KV_WRITE:
     case TFB_OP_LAST_ROW:
-    case TFB_OP_ARGMAX: return true;
+    case TFB_OP_ARGMAX:
+    case TFB_OP_MUL:
+    case TFB_OP_SCALE: return true;
     default: return false;
     }
 }

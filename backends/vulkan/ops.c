@@ -40,6 +40,8 @@ static int64_t rows_per_part(const tfb_vk *vk, const tfb_node *n) {
  * slot and for unused inputs. */
 static tfb_vk_binding binding_of(const tfb_vk *vk, const tfb_node *n, int i, int part, int64_t rpp) {
     const tfb_tensor *t = i < TFB_MAX_INPUTS && n->in[i] ? n->in[i] : n->out;
+    if (n->op == TFB_OP_ROPE && i == 1) /* the node's cos/sin table (rope.c), prepared before */
+        t = tfb__vk_rope_table(vk, n);
     VkDeviceSize lo = t->offset, hi = t->offset + tfb_tensor_nbytes(t);
     if (rpp > 0 && t == splittable(n) && i == 1) {
         size_t rb = tfb_dtype_row_bytes(t->dtype, t->shape[1]);
@@ -219,16 +221,20 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
             for (int p = 0; p < gs->parts[i]; p++)
                 TFB_TRY(write_set(vk, gs, &g->nodes[i], i, p));
     } else {
-        /* Tensors may have been given other storage since (tests do); rewrite those sets only. */
+        /* Tensors may have been given other storage since (tests do); rewrite those sets only. A
+         * rotary table reallocated since may reuse a freed buffer's handle: rewrite ROPE's then. */
+        bool ropes = gs->rope_gen != vk->rope_gen;
         for (int i = 0; i < g->n_nodes; i++)
             for (int p = 0; p < gs->parts[i]; p++)
                 for (int b = 0; b < TFB_VK_BINDINGS; b++)
-                    if (!same_binding(gs->bound[gs->first[i] + p][b],
+                    if ((ropes && g->nodes[i].op == TFB_OP_ROPE) ||
+                        !same_binding(gs->bound[gs->first[i] + p][b],
                                       binding_of(vk, &g->nodes[i], b, p, gs->part_rows[i]))) {
                         TFB_TRY(write_set(vk, gs, &g->nodes[i], i, p));
                         break;
                     }
     }
+    gs->rope_gen = vk->rope_gen;
     *out = gs;
     return TFB_STATUS_OK;
 }
@@ -442,9 +448,28 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         break;
     }
     case TFB_OP_ADD:
+    case TFB_OP_MUL:
         pc.cols = (uint32_t)n->out->shape[1];
+        pc.mode = n->op == TFB_OP_MUL ? TFB_VK_BIN_MUL : TFB_VK_BIN_ADD;
         dispatch_1d(r, TFB_VK_P_ADD, &pc, (int64_t)pc.rows * n->out->shape[1]);
         break;
+    case TFB_OP_SCALE:
+        pc.cols = (uint32_t)x->shape[1];
+        pc.mode = TFB_VK_ACT_SCALE;
+        dispatch_1d(r, TFB_VK_P_ACT, &pc, T * x->shape[1]);
+        break;
+    case TFB_OP_ROPE: {
+        int64_t HD = x->shape[1], H = n->n_head;
+        const tfb_tensor *tab = tfb__vk_rope_table(r->vk, n);
+        if (!tab || tab->shape[0] < (g->params.pos + T) * (HD / H))
+            return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: rope: no table for positions up to %lld",
+                                 (long long)(g->params.pos + T));
+        pc.n = (uint32_t)HD;
+        pc.heads = (uint32_t)H;
+        pc.mode = n->rope_layout == TFB_ROPE_HALF ? TFB_VK_ROPE_HALF : TFB_VK_ROPE_INTERLEAVED;
+        dispatch_1d(r, TFB_VK_P_ROPE, &pc, T * HD / 2);
+        break;
+    }
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
         pc.cols = (uint32_t)x->shape[1];
@@ -485,9 +510,25 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         if (L < 1 || L > n->in[1]->shape[0])
             return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: attention: %lld keys, cache holds %lld", (long long)L,
                                  (long long)n->in[1]->shape[0]);
+        int64_t Hkv = n->n_kv_head ? n->n_kv_head : H;
+        if (Hkv < 1 || H % Hkv != 0 || n->in[1]->shape[1] != Hkv * (HD / H))
+            return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: attention: %lld kv heads for %lld heads, K/V rows of %lld",
+                                 (long long)Hkv, (long long)H, (long long)n->in[1]->shape[1]);
+        if (n->in[3]) {
+            /* Every visible key's distance j - (pos + t) must index the bias: |distance| <= (R-1)/2. */
+            int64_t R = n->in[3]->shape[1], reach = (R - 1) / 2, p0 = g->params.pos;
+            if (p0 + T - 1 > reach || L - 1 - p0 > reach)
+                return tfb_error_set(TFB_STATUS_INTERNAL,
+                                     "vulkan: attention: a relative bias of %lld distances for keys 0..%lld at rows "
+                                     "%lld..%lld",
+                                     (long long)R, (long long)(L - 1), (long long)p0, (long long)(p0 + T - 1));
+            pc.blen = (uint32_t)R;
+        }
         pc.n = (uint32_t)HD;
         pc.heads = (uint32_t)H;
         pc.len = (uint32_t)L;
+        pc.kvw = (uint32_t)(Hkv * (HD / H));
+        pc.group = (uint32_t)(H / Hkv);
         pc.mode = n->mask == TFB_MASK_CAUSAL ? TFB_VK_MASK_CAUSAL
                   : n->mask == TFB_MASK_BIDIR ? TFB_VK_MASK_BIDIR
                                               : TFB_VK_MASK_CROSS;
@@ -543,6 +584,7 @@ tfb_status tfb__vk_read_timestamps(tfb_vk *vk) {
 tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g) {
     TFB_TRY(tfb__vk_wait(vk));
     tfb_vk_graph *gs = NULL;
+    TFB_TRY(tfb__vk_rope_prepare(vk, g));
     TFB_TRY(graph_state(vk, g, &gs));
     bool per_node = (vk->profile || vk->op_prof) && vk->ts_ok && (uint32_t)g->n_nodes + 2 <= vk->q_cap;
     if (per_node && vk->n_node_times < g->n_nodes) {

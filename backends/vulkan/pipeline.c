@@ -1,6 +1,6 @@
 /* Shader modules and compute pipelines, created once at init from the embedded SPIR-V: one
  * descriptor set layout (5 storage buffers, then 3 uniform texel buffers that only the CPU-device
- * kernels read) and one pipeline layout (64 bytes of push constants) serve every pipeline. */
+ * kernels read) and one pipeline layout (80 bytes of push constants) serve every pipeline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +74,7 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
     TFB_TRY(make_pipeline(vk, "add", &vk->pipes[TFB_VK_P_ADD]));
     TFB_TRY(make_pipeline(vk, "act", &vk->pipes[TFB_VK_P_ACT]));
     TFB_TRY(make_pipeline(vk, "argmax", &vk->pipes[TFB_VK_P_ARGMAX]));
+    TFB_TRY(make_pipeline(vk, "rope", &vk->pipes[TFB_VK_P_ROPE]));
     snprintf(name, sizeof name, "norm%s", sg);
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_NORM]));
     snprintf(name, sizeof name, "softmax%s", sg);

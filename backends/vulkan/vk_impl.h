@@ -35,6 +35,7 @@ enum {
     TFB_VK_P_ATTENTION_CPU = TFB_VK_P_GEMV_CPU + 5, /* CPU devices, head size 64: a query row per invocation */
     TFB_VK_P_MATMUL_CPU4, /* f32 weights with 16-byte aligned rows: 128-bit texels */
     TFB_VK_P_GEMV_CPU4,
+    TFB_VK_P_ROPE,
     TFB_VK_P_COUNT,
 };
 
@@ -69,9 +70,21 @@ typedef struct tfb_vk_graph {
     int *first, *parts;                      /* [n_nodes] */
     int64_t *part_rows;                      /* [n_nodes] weight rows per part, 0 = not split */
     int n_nodes, n_sets;
+    uint64_t rope_gen;         /* vk->rope_gen when the sets were written (ROPE binds a table) */
     struct tfb_vk_graph *next; /* the backend's list, so free() releases graphs nobody released */
     tfb_graph *g;
 } tfb_vk_graph;
+
+/* A rotary table (rope.c): cos and sin of p * theta^(-2i/D) for positions p < cap and pairs
+ * i < D/2, computed in double on the host, f32 [cap][D/2][cos, sin] on the device. */
+#define TFB_VK_ROPE_TABLES 8
+typedef struct tfb_vk_rope {
+    float theta;
+    int64_t d;      /* head size D */
+    int64_t cap;    /* positions held; 0 = slot free */
+    tfb_buffer buf;
+    tfb_tensor t;   /* the whole table, F32 [cap * D] in buf */
+} tfb_vk_rope;
 
 /* A pending host->device copy out of the staging buffer. */
 typedef struct tfb_vk_copy {
@@ -142,6 +155,10 @@ typedef struct tfb_vk {
 
     int64_t mem_used;
     tfb_vk_graph *graphs;
+
+    tfb_vk_rope ropes[TFB_VK_ROPE_TABLES];
+    int rope_next;     /* the slot replaced next when all are taken */
+    uint64_t rope_gen; /* bumped whenever a table is (re)allocated: descriptor sets must be rewritten */
 } tfb_vk;
 
 /* device.c */
@@ -170,6 +187,14 @@ void tfb__vk_pipelines_free(tfb_vk *vk);
 tfb_status tfb__vk_compute(tfb_vk *vk, tfb_graph *g);
 void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g);
 tfb_status tfb__vk_read_timestamps(tfb_vk *vk);
+
+/* rope.c */
+/* Makes sure every ROPE node of g has a table covering positions < params.pos + n_rows; the uploads
+ * are recorded by the next graph command buffer. */
+tfb_status tfb__vk_rope_prepare(tfb_vk *vk, const tfb_graph *g);
+/* The table of a ROPE node (theta, head size), or NULL when none was prepared. */
+const tfb_tensor *tfb__vk_rope_table(const tfb_vk *vk, const tfb_node *n);
+void tfb__vk_rope_free(tfb_vk *vk);
 
 static inline VkBuffer tfb__vk_handle(const tfb_tensor *t) {
     return ((const tfb_vk_buf *)t->buf->handle)->buf;

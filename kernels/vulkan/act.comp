@@ -1,5 +1,6 @@
 #version 450
-// Elementwise activations: GELU (erf), GELU (tanh), ReLU, SiLU; the kind is pc.mode.
+// Elementwise activations: GELU (erf), GELU (tanh), ReLU, SiLU, and SCALE (pc.scale * x); the kind is
+// pc.mode.
 #define WG 256
 #include "common.glsl"
 layout(local_size_x = WG) in;
@@ -31,6 +32,8 @@ void main() {
         y = 0.5 * x * (1.0 + tanh(u));
     } else if (pc.mode == TFB_VK_ACT_RELU) {
         y = max(x, 0.0);
+    } else if (pc.mode == TFB_VK_ACT_SCALE) {
+        y = pc.scale * x; // one correctly rounded product, as the reference's
     } else {
         y = x / (1.0 + exp(-x));
     }

@@ -5,6 +5,8 @@
 // (running max and sum, rescaling the partial output) over its visible keys: no shared memory, no
 // barrier, no cross-lane reduction. Q, K and V are read through uniform texel buffers of 32-bit
 // texels (bindings 5, 6, 7), a gather on lavapipe where a storage-buffer load is a per-lane loop.
+// Grouped-query attention: K/V rows are pc.kvw = Hkv*D wide and head h reads K/V head h / pc.group.
+// With pc.blen = R > 0, score += bias[h, j - (pos + t) + (R-1)/2] from input 3 ([H, R], binding 3).
 #define WG 64
 #define D 64
 #extension GL_EXT_control_flow_attributes : require
@@ -13,6 +15,7 @@ layout(local_size_x = WG) in;
 layout(binding = 5) uniform usamplerBuffer Qt;
 layout(binding = 6) uniform usamplerBuffer Kt;
 layout(binding = 7) uniform usamplerBuffer Vt;
+layout(std430, binding = 3) readonly buffer BB { float Bias[]; };
 layout(std430, binding = 4) writeonly buffer BO { float O[]; };
 
 void main() {
@@ -22,7 +25,10 @@ void main() {
     if (h >= H)
         return;
     uint qo = (pc.off0 >> 2) + t * HD + h * D;
-    uint ko = (pc.off1 >> 2) + h * D, vo = (pc.off2 >> 2) + h * D;
+    uint KW = pc.kvw, kvh = h / pc.group;
+    uint ko = (pc.off1 >> 2) + kvh * D, vo = (pc.off2 >> 2) + kvh * D;
+    // Bias of key j at bo + j (ops.c checks that every visible key's distance lies within R).
+    uint bo = (pc.off3 >> 2) + h * pc.blen + (pc.blen - 1u) / 2u - (pc.pos + t);
     float q[D], acc[D];
     [[unroll]] for (uint d = 0u; d < D; d++) {
         q[d] = uintBitsToFloat(texelFetch(Qt, int(qo + d)).x);
@@ -31,11 +37,13 @@ void main() {
     uint visible = pc.mode == TFB_VK_MASK_CAUSAL ? pc.pos + t + 1u : pc.len;
     float m = -1.0 / 0.0, l = 0.0;
     for (uint j = 0u; j < visible; j++) {
-        uint kj = ko + j * HD, vj = vo + j * HD;
+        uint kj = ko + j * KW, vj = vo + j * KW;
         float dot = 0.0;
         [[unroll]] for (uint d = 0u; d < D; d++)
             dot += q[d] * uintBitsToFloat(texelFetch(Kt, int(kj + d)).x);
         float s = pc.scale * dot;
+        if (pc.blen != 0u)
+            s += Bias[bo + j];
         float mnew = max(m, s);
         float corr = exp(m - mnew); // 0 for the first key (m = -inf)
         float p = exp(s - mnew);

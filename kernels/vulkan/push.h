@@ -27,15 +27,19 @@ TFB_PUSH_BEGIN
     TFB_U32 offo;  /* output (binding 4) */
     TFB_U32 rows;  /* T: rows of this call */
     TFB_U32 cols;  /* C, or K for MATMUL */
-    TFB_U32 n;     /* N for MATMUL; H*D for ATTENTION */
+    TFB_U32 n;     /* N for MATMUL; H*D for ATTENTION and ROPE */
     TFB_U32 pos;   /* params.pos */
     TFB_U32 len;   /* ATTENTION: keys L */
-    TFB_U32 heads; /* ATTENTION: H */
+    TFB_U32 heads; /* ATTENTION, ROPE: H */
     TFB_U32 mode;  /* op variant: activation kind, mask kind, norm kind, embed flags */
     TFB_F32 eps;
     TFB_F32 scale;
     TFB_U32 nbase;  /* MATMUL: first weight row (output column) of this part; EMBED: first token row */
     TFB_U32 ncount; /* rows of the weight (token table) bound in this part */
+    TFB_U32 kvw;    /* ATTENTION: width of a K/V cache row, Hkv*D (grouped-query: narrower than n) */
+    TFB_U32 group;  /* ATTENTION: query heads per K/V head, H/Hkv; head h reads K/V head h/group */
+    TFB_U32 blen;   /* ATTENTION: R of the relative position bias [H, R] (input 3), 0 = no bias */
+    TFB_U32 pad0;
 TFB_PUSH_END
 
 /* A weight larger than maxStorageBufferRange (lavapipe: 128 MiB; GPT-2's f32 LM head is 147 MiB)
@@ -47,6 +51,11 @@ TFB_PUSH_END
 #define TFB_VK_ACT_GELU_TANH 1u
 #define TFB_VK_ACT_RELU 2u
 #define TFB_VK_ACT_SILU 3u
+#define TFB_VK_ACT_SCALE 4u /* SCALE: scale * x */
+#define TFB_VK_BIN_ADD 0u
+#define TFB_VK_BIN_MUL 1u
+#define TFB_VK_ROPE_HALF 0u        /* pairs (i, i + D/2) */
+#define TFB_VK_ROPE_INTERLEAVED 1u /* pairs (2i, 2i + 1) */
 #define TFB_VK_NORM_LAYER 0u
 #define TFB_VK_NORM_RMS 1u
 #define TFB_VK_MASK_CAUSAL 0u
@@ -58,7 +67,7 @@ TFB_PUSH_END
 #define TFB_VK_MATMUL_BIAS 1u
 
 #ifndef TFB_GLSL
-_Static_assert(sizeof(tfb_vk_push) == 64, "push constants are 64 bytes (<= the 128 every device offers)");
+_Static_assert(sizeof(tfb_vk_push) == 80, "push constants are 80 bytes (<= the 128 every device offers)");
 #endif
 
 #endif
