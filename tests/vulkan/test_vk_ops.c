@@ -174,6 +174,9 @@ static tfb_status run(tfb_backend *b, ocase *c, unsigned char **res, size_t *res
         n->eps = c->node.eps;
         n->scale = c->node.scale;
         n->n_head = c->node.n_head;
+        n->n_kv_head = c->node.n_kv_head;
+        n->rope_theta = c->node.rope_theta;
+        n->rope_layout = c->node.rope_layout;
         n->mask = c->node.mask;
         n->pos_kind = c->node.pos_kind;
         n->kv_at_zero = c->node.kv_at_zero;
@@ -282,7 +285,7 @@ static void rowwise(tfb_backend *ref, tfb_backend *vk, tfb_op op, int64_t T, int
     ocase c = {.node = {.op = op, .eps = eps, .scale = scale}, .out = &out, .max_rows = maxr,
                .params = {.n_rows = T}};
     c.in[0] = &x;
-    if (op == TFB_OP_ADD)
+    if (op == TFB_OP_ADD || op == TFB_OP_MUL)
         c.in[1] = &y;
     if (op == TFB_OP_LAYERNORM || op == TFB_OP_RMSNORM)
         c.in[1] = &gam;
@@ -355,27 +358,62 @@ static void kv_write(tfb_backend *ref, tfb_backend *vk, int64_t T, int64_t C, in
     free_tin(&src), free_tin(&cache);
 }
 
-static void attention(tfb_backend *ref, tfb_backend *vk, int64_t T, int64_t H, int64_t D, int64_t p0, tfb_mask mask,
-                      int64_t S, int64_t n_src) {
-    tin q, k, v, out;
+/* Hkv: K/V heads (0: H; fewer: grouped-query); R > 0: a relative position bias [H, R] as input 3,
+ * with scale 1 as T5 has it. */
+static void attention_gqa(tfb_backend *ref, tfb_backend *vk, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t p0,
+                          tfb_mask mask, int64_t S, int64_t n_src, int64_t R) {
+    tin q, k, v, rb, out;
+    int64_t KD = (Hkv ? Hkv : H) * D;
     make(&q, "q", TFB_DTYPE_F32, T + 1, H * D, true);
-    make(&k, "k", TFB_DTYPE_F32, S, H * D, false);
-    make(&v, "v", TFB_DTYPE_F32, S, H * D, false);
+    make(&k, "k", TFB_DTYPE_F32, S, KD, false);
+    make(&v, "v", TFB_DTYPE_F32, S, KD, false);
+    make(&rb, "relbias", TFB_DTYPE_F32, H, R > 0 ? R : 1, false);
     for (int64_t i = 0; i < (T + 1) * H * D; i++) /* peakier softmax than uniform noise */
         ((float *)q.data)[i] *= 3.0f;
+    for (int64_t i = 0; i < H * R; i++) /* a bias that moves the weights as much as the scores do */
+        ((float *)rb.data)[i] *= 3.0f;
     make(&out, "out", TFB_DTYPE_F32, T + 1, H * D, true);
     free(out.data);
     out.data = NULL;
-    ocase c = {.node = {.op = TFB_OP_ATTENTION, .n_head = (int)H, .mask = mask, .scale = 1.0f / sqrtf((float)D)},
+    float scale = R > 0 ? 1.0f : 1.0f / sqrtf((float)D);
+    ocase c = {.node = {.op = TFB_OP_ATTENTION, .n_head = (int)H, .n_kv_head = (int)Hkv, .mask = mask, .scale = scale},
                .out = &out, .max_rows = T + 1, .params = {.n_rows = T, .pos = p0, .n_src = n_src}};
     c.in[0] = &q;
     c.in[1] = &k;
     c.in[2] = &v;
-    char label[128];
+    c.in[3] = R > 0 ? &rb : NULL;
+    char label[160];
     snprintf(label, sizeof label, "attention T=%lld H=%lld D=%lld pos=%lld mask=%d n_src=%lld", (long long)T,
              (long long)H, (long long)D, (long long)p0, (int)mask, (long long)n_src);
+    if (Hkv)
+        snprintf(label + strlen(label), sizeof label - strlen(label), " kv=%lld", (long long)Hkv);
+    if (R > 0)
+        snprintf(label + strlen(label), sizeof label - strlen(label), " relbias R=%lld", (long long)R);
     check(ref, vk, &c, label);
-    free_tin(&q), free_tin(&k), free_tin(&v), free_tin(&out);
+    free_tin(&q), free_tin(&k), free_tin(&v), free_tin(&rb), free_tin(&out);
+}
+
+static void attention(tfb_backend *ref, tfb_backend *vk, int64_t T, int64_t H, int64_t D, int64_t p0, tfb_mask mask,
+                      int64_t S, int64_t n_src) {
+    attention_gqa(ref, vk, T, H, 0, D, p0, mask, S, n_src, 0);
+}
+
+static void rope(tfb_backend *ref, tfb_backend *vk, tfb_rope_layout lay, int64_t T, int64_t H, int64_t D, int64_t p0,
+                 float theta, bool in_place) {
+    tin x, out;
+    make(&x, "x", TFB_DTYPE_F32, T + 2, H * D, true);
+    make(&out, "out", TFB_DTYPE_F32, T + 2, H * D, true);
+    free(out.data);
+    out.data = NULL;
+    ocase c = {.node = {.op = TFB_OP_ROPE, .n_head = (int)H, .rope_theta = theta, .rope_layout = lay},
+               .out = in_place ? &x : &out, .max_rows = T + 2, .params = {.n_rows = T, .pos = p0}};
+    c.in[0] = &x;
+    char label[128];
+    snprintf(label, sizeof label, "rope %s T=%lld H=%lld D=%lld pos=%lld theta=%g%s",
+             lay == TFB_ROPE_HALF ? "half" : "interleaved", (long long)T, (long long)H, (long long)D, (long long)p0,
+             (double)theta, in_place ? " in place" : "");
+    check(ref, vk, &c, label);
+    free_tin(&x), free_tin(&out);
 }
 
 int main(int argc, char **argv) {
@@ -427,8 +465,10 @@ int main(int argc, char **argv) {
                 break;
             case TFB_OP_KV_WRITE: kv_write(ref, vk, o->T, o->N, o->S, o->pos, o->kv_at_zero); break;
             case TFB_OP_ATTENTION:
-                attention(ref, vk, o->T, o->H, o->D, o->pos, o->mask, o->cache_input ? o->S : o->T, o->n_src);
+                attention_gqa(ref, vk, o->T, o->H, o->Hkv, o->D, o->pos, o->mask, o->cache_input ? o->S : o->T,
+                              o->n_src, o->rel_bias ? 2 * o->S - 1 : 0);
                 break;
+            case TFB_OP_ROPE: rope(ref, vk, o->rope_layout, o->T, o->H, o->D, o->pos, o->rope_theta, false); break;
             default: rowwise(ref, vk, o->op, o->T, o->N, o->eps > 0.0f ? o->eps : 1e-5f, o->scale); break;
             }
         }
@@ -436,7 +476,8 @@ int main(int argc, char **argv) {
 
     /* This backend's own boundaries. Rows: the GPT-2 logits, many workgroup strides wide. */
     static const tfb_op rw_ops[] = {TFB_OP_ADD, TFB_OP_LAYERNORM, TFB_OP_RMSNORM, TFB_OP_SOFTMAX, TFB_OP_GELU,
-                                    TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU, TFB_OP_LAST_ROW, TFB_OP_ARGMAX};
+                                    TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU, TFB_OP_LAST_ROW, TFB_OP_ARGMAX,
+                                    TFB_OP_MUL, TFB_OP_SCALE};
     for (size_t o = 0; o < sizeof rw_ops / sizeof rw_ops[0]; o++)
         rowwise(ref, vk, rw_ops[o], 1, 50257, 1e-5f, 0.7f);
     /* Matmul: the GEMV/tile switch (T = 4 / 5) with odd and blocked K, and a prefill tile of 64 rows. */
@@ -462,6 +503,22 @@ int main(int argc, char **argv) {
     attention(ref, vk, 7, 2, 64, 0, TFB_MASK_BIDIR, 7, 0);
     attention(ref, vk, 5, 3, 64, 9, TFB_MASK_CROSS, 80, 70);
     attention(ref, vk, 33, 3, 64, 100, TFB_MASK_CAUSAL, 140, 0);
+    /* Grouped-query attention and the relative position bias on both kernels (head size 64 and not),
+     * keys over several chunks, the bias exactly as wide as the distances need (R = 2(pos+T)-1). */
+    attention_gqa(ref, vk, 33, 8, 2, 64, 100, TFB_MASK_CAUSAL, 140, 0, 0);
+    attention_gqa(ref, vk, 5, 6, 3, 33, 70, TFB_MASK_CAUSAL, 80, 0, 0);
+    attention_gqa(ref, vk, 1, 32, 4, 128, 200, TFB_MASK_CAUSAL, 256, 0, 0); /* llama2-style width */
+    attention_gqa(ref, vk, 33, 3, 0, 64, 0, TFB_MASK_BIDIR, 33, 0, 65);
+    attention_gqa(ref, vk, 7, 2, 0, 64, 90, TFB_MASK_CAUSAL, 97, 0, 193);
+    attention_gqa(ref, vk, 70, 4, 0, 16, 0, TFB_MASK_BIDIR, 70, 0, 139);
+    attention_gqa(ref, vk, 3, 4, 2, 64, 40, TFB_MASK_CAUSAL, 43, 0, 85); /* both at once */
+    /* Rotary positions deep into a context (the angle p*freq must come from the host's double
+     * table), in place as well (each invocation reads its pair before writing it). */
+    rope(ref, vk, TFB_ROPE_HALF, 3, 4, 128, 4000, 10000.0f, false);
+    rope(ref, vk, TFB_ROPE_INTERLEAVED, 2, 3, 64, 2047, 500000.0f, false);
+    rope(ref, vk, TFB_ROPE_HALF, 7, 2, 16, 3, 10000.0f, true);
+    rope(ref, vk, TFB_ROPE_INTERLEAVED, 33, 5, 6, 300, 10000.0f, true);
+    rope(ref, vk, TFB_ROPE_HALF, 1, 2, 16, 0, 10000.0f, false);
 
     tfb_backend_free(vk);
     tfb_backend_free(ref);
