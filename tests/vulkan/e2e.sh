@@ -7,7 +7,7 @@ set -u
 cli=$1 model=$2 dtype=$3
 plant=${4:-}
 src=""
-case $model in marian*) src="--source-tokens 3,17,99,240,5,61,7" ;; esac
+case $model in marian* | t5*) src="--source-tokens 3,17,99,240,5,61,7" ;; esac
 toks=5,7,9,11,200,300,17,42,101,7,33,127
 ref=$("$cli" run --model "$model" --dtype "$dtype" --tokens $toks --n-gen 16 $src) || exit 1
 if [ "$plant" = "--plant" ]; then

@@ -416,6 +416,79 @@ static void rope(tfb_backend *ref, tfb_backend *vk, tfb_rope_layout lay, int64_t
     free_tin(&x), free_tin(&out);
 }
 
+/* One ROPE graph computed again and again at growing positions on both backends: the rotary table
+ * grows (is reallocated) between calls, and between two calls `evict` other (theta, D) pairs take
+ * every table slot, so the graph's cached descriptor set must follow its table each time. */
+static void rope_graph_reused(tfb_backend *ref, tfb_backend *vk, void (*evict)(tfb_backend *, tfb_backend *)) {
+    static const int64_t at[] = {3, 300, 300, 1000, 5000, 7};
+    enum { N_AT = sizeof at / sizeof at[0], T = 2, H = 2, D = 16, C = H * D };
+    float *res[2][N_AT] = {{0}};
+    tin x;
+    make(&x, "x", TFB_DTYPE_F32, T, C, false);
+    tfb_backend *bs[2] = {ref, vk};
+    int bad = 0;
+    n_case++;
+    for (int bi = 0; bi < 2; bi++) {
+        tfb_backend *b = bs[bi];
+        tfb_buffer *buf = NULL;
+        tfb_tensor xt = x.t, ot = x.t;
+        snprintf(ot.name, sizeof ot.name, "out");
+        tfb_status s = tfb_backend_buffer_alloc(b, 2 * tfb_tensor_nbytes(&xt), &buf);
+        xt.buf = ot.buf = buf;
+        xt.offset = 0;
+        ot.offset = tfb_tensor_nbytes(&xt);
+        if (s == TFB_STATUS_OK)
+            s = tfb_backend_upload(b, &xt, x.data, 0, tfb_tensor_nbytes(&xt));
+        tfb_graph g;
+        tfb_graph_init(&g, T);
+        tfb_node *n = tfb_graph_add(&g, TFB_OP_ROPE, &ot, &xt, NULL, NULL, NULL);
+        n->n_head = H;
+        n->rope_theta = 7777.0f;
+        n->rope_layout = TFB_ROPE_HALF;
+        for (int i = 0; i < N_AT && s == TFB_STATUS_OK; i++) {
+            if (i == 2 && bi == 1)
+                evict(ref, vk);
+            g.params = (tfb_graph_params){.n_rows = T, .pos = at[i]};
+            res[bi][i] = malloc(tfb_tensor_nbytes(&ot));
+            s = tfb_backend_compute(b, &g);
+            if (s == TFB_STATUS_OK)
+                s = tfb_backend_synchronize(b);
+            if (s == TFB_STATUS_OK)
+                s = tfb_backend_download(b, &ot, res[bi][i], 0, tfb_tensor_nbytes(&ot));
+        }
+        if (s != TFB_STATUS_OK) {
+            fprintf(stderr, "  rope graph reused: %s\n", tfb_error_last());
+            bad = 1;
+        }
+        if (g.backend_data && b->iface->graph_release)
+            b->iface->graph_release(b->ctx, &g);
+        tfb_graph_free(&g);
+        tfb_backend_buffer_free(b, buf);
+    }
+    for (int i = 0; i < N_AT && !bad; i++) {
+        tfb_node n = {.op = TFB_OP_ROPE, .n_head = H, .in = {&x.t}, .out = &x.t};
+        tfb_graph_params p = {.n_rows = T, .pos = at[i]};
+        double tol = tfb__opdef_node_tol(&n, &p, NULL);
+        char label[64];
+        snprintf(label, sizeof label, "rope graph reused pos=%lld", (long long)at[i]);
+        bad |= compare(label, res[1][i], res[0][i], T * C, tol, tol * tol);
+    }
+    for (int bi = 0; bi < 2; bi++)
+        for (int i = 0; i < N_AT; i++)
+            free(res[bi][i]);
+    free_tin(&x);
+    if (bad) {
+        n_fail++;
+        fprintf(stderr, "FAIL rope graph reused\n");
+    }
+}
+
+/* Ten (theta, D) pairs in a row: more than the backend keeps tables for. */
+static void rope_many_thetas(tfb_backend *ref, tfb_backend *vk) {
+    for (int k = 0; k < 10; k++)
+        rope(ref, vk, TFB_ROPE_HALF, 2, 2, 16, 40, 1000.0f + 100.0f * (float)k, false);
+}
+
 int main(int argc, char **argv) {
     int fails = selftest();
     const char *name = "vulkan";
@@ -519,6 +592,7 @@ int main(int argc, char **argv) {
     rope(ref, vk, TFB_ROPE_HALF, 7, 2, 16, 3, 10000.0f, true);
     rope(ref, vk, TFB_ROPE_INTERLEAVED, 33, 5, 6, 300, 10000.0f, true);
     rope(ref, vk, TFB_ROPE_HALF, 1, 2, 16, 0, 10000.0f, false);
+    rope_graph_reused(ref, vk, rope_many_thetas);
 
     tfb_backend_free(vk);
     tfb_backend_free(ref);

@@ -10,7 +10,7 @@ set -u
 cli=$1 model=$2 dtype=$3
 plant=${4:-}
 src=""
-case $model in marian*) src="--source-tokens 3,17,99,240,5,61,7" ;; esac
+case $model in marian* | t5*) src="--source-tokens 3,17,99,240,5,61,7" ;; esac
 err=$(mktemp)
 TFB_VK_VALIDATION=1 TFB_PLANT=$plant "$cli" run --model "$model" --dtype "$dtype" --backend vulkan \
   --tokens 5,7,9,11,200,300,17,42 --n-gen 8 $src 2>"$err"
