@@ -512,8 +512,9 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
                                  (long long)n->in[1]->shape[0]);
         int64_t Hkv = n->n_kv_head ? n->n_kv_head : H;
         if (Hkv < 1 || H % Hkv != 0 || n->in[1]->shape[1] != Hkv * (HD / H))
-            return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: attention: %lld kv heads for %lld heads, K/V rows of %lld",
-                                 (long long)Hkv, (long long)H, (long long)n->in[1]->shape[1]);
+            return tfb_error_set(TFB_STATUS_INTERNAL,
+                                 "vulkan: attention: %lld kv heads for %lld heads, K/V rows of %lld", (long long)Hkv,
+                                 (long long)H, (long long)n->in[1]->shape[1]);
         if (n->in[3]) {
             /* Every visible key's distance j - (pos + t) must index the bias: |distance| <= (R-1)/2. */
             int64_t R = n->in[3]->shape[1], reach = (R - 1) / 2, p0 = g->params.pos;

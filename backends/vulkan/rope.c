@@ -88,7 +88,8 @@ tfb_status tfb__vk_rope_prepare(tfb_vk *vk, const tfb_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         const tfb_node *n = &g->nodes[i];
         if (n->op == TFB_OP_ROPE && !find(vk, n))
-            return tfb_error_set(TFB_STATUS_UNSUPPORTED, "vulkan: rope: more than %d (theta, head size) pairs in one graph",
+            return tfb_error_set(TFB_STATUS_UNSUPPORTED,
+                                 "vulkan: rope: more than %d (theta, head size) pairs in one graph",
                                  TFB_VK_ROPE_TABLES);
     }
     return TFB_STATUS_OK;
