@@ -166,31 +166,43 @@ static void softmax_rows(void *arg, int chunk, int n_chunks, int tid) {
 
 /* ---- attention: one task per (query row, head) -------------------------------------------------- */
 
+/* Grouped-query attention: query head h reads kv head h / (H / Hkv) of caches Hkv*D wide. With a
+ * relative position bias (in[3], [H, R]) each score is scale*q.k + bias, then a softmax at scale 1
+ * (the same f32 product as the unbiased path, so nothing else changes). */
 static void attention_rows(void *arg, int chunk, int n_chunks, int tid) {
     const row_job *j = arg;
     const tfb_node *n = j->n;
     const tfb__simd_kern *k = j->s->k;
     int64_t T = j->rows, HD = n->in[0]->shape[1], H = n->n_head, D = HD / H;
+    int64_t Hkv = n->n_kv_head ? n->n_kv_head : H, KD = Hkv * D, group = H / Hkv;
     int64_t p0 = j->g->params.pos;
     int64_t L = n->mask == TFB_MASK_CROSS ? j->g->params.n_src : p0 + T;
-    const float *q = F32(n->in[0]); // [T, H*D]
-    const float *kc = F32(n->in[1]); // [S, H*D], rows < L valid
-    const float *vc = F32(n->in[2]); // [S, H*D]
-    float *out = F32(n->out);       // [T, H*D]
+    const float *q = F32(n->in[0]);  // [T, H*D]
+    const float *kc = F32(n->in[1]); // [S, Hkv*D], rows < L valid
+    const float *vc = F32(n->in[2]); // [S, Hkv*D]
+    const float *rb = n->in[3] ? F32(n->in[3]) : NULL; // [H, R] relative position bias, or none
+    int64_t R = n->in[3] ? n->in[3]->shape[1] : 0;
+    float *out = F32(n->out);          // [T, H*D]
     float *score = j->s->scratch[tid]; // [L], this thread's
     int64_t i0, i1;
     range(T * H, chunk, n_chunks, &i0, &i1);
     for (int64_t i = i0; i < i1; i++) {
-        int64_t t = i / H, h = i % H;
+        int64_t t = i / H, h = i % H, kvh = h / group;
         int64_t visible = n->mask == TFB_MASK_CAUSAL ? p0 + t + 1 : L;
         const float *qh = q + t * HD + h * D; // [D]
+        const float *kh = kc + kvh * D, *vh = vc + kvh * D;
         for (int64_t s = 0; s < visible; s++)
-            score[s] = k->dot_f32(qh, kc + s * HD + h * D, D);
-        softmax_row(score, n->scale, score, visible);
+            score[s] = k->dot_f32(qh, kh + s * KD, D);
+        if (rb) {
+            const float *b = rb + h * R + (R - 1) / 2 - (p0 + t); // b[s]: the bias of key s
+            for (int64_t s = 0; s < visible; s++)
+                score[s] = n->scale * score[s] + b[s];
+        }
+        softmax_row(score, rb ? 1.0f : n->scale, score, visible);
         float *o = out + t * HD + h * D; // [D]
         memset(o, 0, (size_t)D * sizeof *o);
         for (int64_t s = 0; s < visible; s++)
-            k->axpy_f32(score[s], vc + s * HD + h * D, o, D);
+            k->axpy_f32(score[s], vh + s * KD, o, D);
     }
 }
 
@@ -207,21 +219,25 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
     const tfb_node *n = j->n;
     const tfb__simd_kern *k = j->s->k;
     int64_t T = j->rows, HD = n->in[0]->shape[1], H = n->n_head, D = HD / H, nr = k->nr, mr = k->mr;
+    int64_t Hkv = n->n_kv_head ? n->n_kv_head : H, KD = Hkv * D, group = H / Hkv;
     int64_t p0 = j->g->params.pos;
+    const float *rb = n->in[3] ? F32(n->in[3]) : NULL; // [H, R] relative position bias, or none
+    int64_t R = n->in[3] ? n->in[3]->shape[1] : 0;
     bool causal = n->mask == TFB_MASK_CAUSAL;
     int64_t L = n->mask == TFB_MASK_CROSS ? j->g->params.n_src : p0 + T;
     const float *q = F32(n->in[0]);  // [T, H*D]
-    const float *kc = F32(n->in[1]); // [S, H*D], rows < L valid
-    const float *vc = F32(n->in[2]); // [S, H*D]
+    const float *kc = F32(n->in[1]); // [S, Hkv*D], rows < L valid
+    const float *vc = F32(n->in[2]); // [S, Hkv*D]
     float *out = F32(n->out);        // [T, H*D]
     float *S = j->s->scratch[tid];   // [T, L]
     float *panel = S + T * L;        // [TFB_SIMD_KC, nr]
     int64_t h0, h1;
     range(H, chunk, n_chunks, &h0, &h1);
     for (int64_t h = h0; h < h1; h++) {
+        int64_t kvo = h / group * D; // offset of this head's kv head in a cache row
         for (int64_t c0 = 0; c0 < L; c0 += nr) { // 1. scores
             int nv = L - c0 < nr ? (int)(L - c0) : (int)nr;
-            k->pack_b(TFB_DTYPE_F32, kc + c0 * HD + h * D, (size_t)HD * sizeof(float), nv, 0, D, panel);
+            k->pack_b(TFB_DTYPE_F32, kc + c0 * KD + kvo, (size_t)KD * sizeof(float), nv, 0, D, panel);
             int64_t t_first = causal && c0 > p0 ? c0 - p0 : 0; // the first row that sees key c0
             for (int64_t t0 = t_first; t0 < T; t0 += mr) {
                 int mv = T - t0 < mr ? (int)(T - t0) : (int)mr;
@@ -234,7 +250,13 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
             int64_t vis = causal ? p0 + t + 1 : L;
             int64_t t_end = (t / mr + 1) * mr < T ? (t / mr + 1) * mr : T; // this row's tile in pass 3
             int64_t reach = causal ? p0 + t_end : L;
-            softmax_row(S + t * L, n->scale, S + t * L, vis);
+            float *st = S + t * L;
+            if (rb) {
+                const float *b = rb + h * R + (R - 1) / 2 - (p0 + t); // b[c]: the bias of key c
+                for (int64_t c = 0; c < vis; c++)
+                    st[c] = n->scale * st[c] + b[c];
+            }
+            softmax_row(st, rb ? 1.0f : n->scale, st, vis);
             memset(S + t * L + vis, 0, (size_t)(reach - vis) * sizeof(float));
         }
         for (int64_t d0 = 0; d0 < D; d0 += nr) { // 3. output
@@ -242,7 +264,7 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
             for (int64_t k0 = 0; k0 < L; k0 += TFB_SIMD_KC) {
                 int64_t kb = L - k0 < TFB_SIMD_KC ? L - k0 : TFB_SIMD_KC;
                 for (int64_t i = 0; i < kb; i++) {
-                    memcpy(panel + i * nr, vc + (k0 + i) * HD + h * D + d0, (size_t)nv * sizeof(float));
+                    memcpy(panel + i * nr, vc + (k0 + i) * KD + kvo + d0, (size_t)nv * sizeof(float));
                     memset(panel + i * nr + nv, 0, (size_t)(nr - nv) * sizeof(float));
                 }
                 for (int64_t t0 = (k0 > p0 && causal ? (k0 - p0) / mr * mr : 0); t0 < T; t0 += mr) {
@@ -285,6 +307,71 @@ static tfb_status attention(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     int64_t chunks = nth > 1 ? 4 * (int64_t)nth : 1;
     tfb__pool_run(s->pool, (int)(chunks < tasks ? chunks : tasks), attention_rows, &j);
     return TFB_STATUS_OK;
+}
+
+/* ---- gated FFN, rescale, rotary positions --------------------------------------------------------- */
+
+static void mul_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const row_job *j = arg;
+    int64_t r0, r1;
+    range(j->rows, chunk, n_chunks, &r0, &r1);
+    const float *a = F32(j->n->in[0]) + r0 * j->cols, *b = F32(j->n->in[1]) + r0 * j->cols; // [T, C]
+    float *out = F32(j->n->out) + r0 * j->cols;                                                // [T, C]
+    int64_t len = (r1 - r0) * j->cols;
+    for (int64_t i = 0; i < len; i++)
+        out[i] = a[i] * b[i];
+}
+
+static void scale_rows(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const row_job *j = arg;
+    int64_t r0, r1;
+    range(j->rows, chunk, n_chunks, &r0, &r1);
+    const float *x = F32(j->n->in[0]) + r0 * j->cols; // [T, C]
+    float *out = F32(j->n->out) + r0 * j->cols;       // [T, C]
+    int64_t len = (r1 - r0) * j->cols;
+    float sc = j->n->scale;
+    for (int64_t i = 0; i < len; i++)
+        out[i] = sc * x[i];
+}
+
+/* Each row's cos/sin table [D/2] comes from an angle formed in double (p * theta^(-2i/D), p up to
+ * the context length: an f32 angle would be off by ~p ulps of its frequency) and is then used for
+ * every head of the row, so the libm calls cost D per row, not H*D. The pairs (a, b) are (i, i+D/2)
+ * (HALF) or (2i, 2i+1) (INTERLEAVED); both loops are unit-stride over i in the HALF layout. */
+static void rope_rows(void *arg, int chunk, int n_chunks, int tid) {
+    const row_job *j = arg;
+    const tfb_node *n = j->n;
+    int64_t r0, r1, HD = j->cols, H = n->n_head, D = HD / H, half = D / 2;
+    range(j->rows, chunk, n_chunks, &r0, &r1);
+    float *cs = j->s->scratch[tid], *sn = cs + half; // [D/2] cos, [D/2] sin
+    bool inter = n->rope_layout == TFB_ROPE_INTERLEAVED;
+    for (int64_t t = r0; t < r1; t++) {
+        double p = (double)(j->g->params.pos + t);
+        for (int64_t i = 0; i < half; i++) {
+            double angle = p * pow((double)n->rope_theta, -2.0 * (double)i / (double)D);
+            cs[i] = (float)cos(angle);
+            sn[i] = (float)sin(angle);
+        }
+        for (int64_t h = 0; h < H; h++) {
+            const float *x = F32(n->in[0]) + t * HD + h * D; // [D]
+            float *o = F32(n->out) + t * HD + h * D;         // [D]
+            if (inter) {
+                for (int64_t i = 0; i < half; i++) {
+                    float xa = x[2 * i], xb = x[2 * i + 1];
+                    o[2 * i] = xa * cs[i] - xb * sn[i];
+                    o[2 * i + 1] = xa * sn[i] + xb * cs[i];
+                }
+            } else {
+                for (int64_t i = 0; i < half; i++) {
+                    float xa = x[i], xb = x[i + half];
+                    o[i] = xa * cs[i] - xb * sn[i];
+                    o[i + half] = xa * sn[i] + xb * cs[i];
+                }
+            }
+        }
+    }
 }
 
 /* ---- the rest ------------------------------------------------------------------------------------ */
@@ -337,6 +424,12 @@ tfb_status tfb__simd_node(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
         break;
     }
     case TFB_OP_ARGMAX: argmax(g, n); break;
+    case TFB_OP_MUL: par_rows(s, g, n, rows, cols, 1, mul_rows); break;
+    case TFB_OP_SCALE: par_rows(s, g, n, rows, cols, 1, scale_rows); break;
+    case TFB_OP_ROPE:
+        TFB_TRY(tfb__simd_scratch(s, (size_t)(cols / n->n_head)));
+        par_rows(s, g, n, rows, cols, 8, rope_rows);
+        break;
     default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "simd: op %s", tfb_op_name(n->op));
     }
     return TFB_STATUS_OK;

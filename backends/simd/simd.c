@@ -187,8 +187,8 @@ static void simd_device_info(void *ctx, tfb_device_info *info) {
 }
 
 /* The ops ops.c and matmul.c have kernels for, at any size (attention falls back from the GEMM tiles
- * to the row kernel when a head is wider than a K block); matmul takes every weight dtype. Not (yet):
- * MUL, ROPE, SCALE, and attention with grouped-query kv heads or a relative position bias. */
+ * to the row kernel when a head is wider than a K block; grouped-query kv heads and a relative
+ * position bias in both); matmul takes every weight dtype; rope needs an even head size (its pairs). */
 static bool simd_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
     switch (n->op) {
@@ -201,7 +201,13 @@ static bool simd_supports(void *ctx, const tfb_node *n) {
         case TFB_DTYPE_Q4_0: return true;
         default: return false;
         }
-    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n);
+    case TFB_OP_ATTENTION: return tfb_node_well_formed(n); /* plain, grouped-query, relative bias */
+    case TFB_OP_ROPE: {
+        int64_t D = tfb_node_head_size(n);
+        return D >= 2 && D % 2 == 0 && (n->rope_layout == TFB_ROPE_HALF || n->rope_layout == TFB_ROPE_INTERLEAVED);
+    }
+    case TFB_OP_MUL:
+    case TFB_OP_SCALE:
     case TFB_OP_EMBED:
     case TFB_OP_ADD:
     case TFB_OP_LAYERNORM:

@@ -50,7 +50,11 @@ typedef struct tcase {
     int64_t T, max_rows; /* rows of this call and of the dyn tensors */
     int64_t K, N;        /* MATMUL; N is also the column count of row-wise ops */
     bool bias;
-    int64_t H, D, S;     /* ATTENTION / KV_WRITE: heads, head size, cache rows */
+    int64_t H, D, S;     /* ATTENTION / KV_WRITE / ROPE: heads, head size, cache rows */
+    int64_t Hkv;         /* ATTENTION: kv heads (0: H); the caches are Hkv*D wide */
+    bool rel_bias;       /* ATTENTION: a relative position bias [H, 2S-1] */
+    float rope_theta;    /* ROPE */
+    tfb_rope_layout rope_layout;
     int64_t pos, n_src;
     tfb_mask mask;
     tfb_pos_kind pos_kind;
@@ -141,6 +145,7 @@ static tfb_status build(tfb_backend *be, const tcase *c, built *b) {
         b->out = tfb_graph_new_act(g, "out", 0, c->N, TFB_DTYPE_F32);
         break;
     case TFB_OP_ADD:
+    case TFB_OP_MUL:
         in[0] = tfb_graph_new_act(g, "a", 0, C, TFB_DTYPE_F32);
         in[1] = tfb_graph_new_act(g, "b", 0, C, TFB_DTYPE_F32);
         b->out = tfb_graph_new_act(g, "out", 0, C, TFB_DTYPE_F32);
@@ -159,8 +164,10 @@ static tfb_status build(tfb_backend *be, const tcase *c, built *b) {
         break;
     case TFB_OP_ATTENTION:
         in[0] = tfb_graph_new_act(g, "q", 0, HD, TFB_DTYPE_F32);
-        in[1] = fixed_tensor(b, "kcache", TFB_DTYPE_F32, c->S, HD);
-        in[2] = fixed_tensor(b, "vcache", TFB_DTYPE_F32, c->S, HD);
+        in[1] = fixed_tensor(b, "kcache", TFB_DTYPE_F32, c->S, (c->Hkv ? c->Hkv : c->H) * c->D);
+        in[2] = fixed_tensor(b, "vcache", TFB_DTYPE_F32, c->S, (c->Hkv ? c->Hkv : c->H) * c->D);
+        if (c->rel_bias)
+            in[3] = fixed_tensor(b, "relbias", TFB_DTYPE_F32, c->H, 2 * c->S - 1);
         b->out = tfb_graph_new_act(g, "out", 0, HD, TFB_DTYPE_F32);
         break;
     case TFB_OP_LAST_ROW:
@@ -181,6 +188,9 @@ static tfb_status build(tfb_backend *be, const tcase *c, built *b) {
     n->scale = c->scale;
     n->eps = c->eps;
     n->n_head = (int)c->H;
+    n->n_kv_head = (int)c->Hkv;
+    n->rope_theta = c->rope_theta;
+    n->rope_layout = c->rope_layout;
     n->mask = c->mask;
     n->pos_kind = c->pos_kind;
     n->kv_at_zero = c->kv_at_zero;
@@ -423,12 +433,14 @@ static void add_opdef_cases(void) {
             c->lo = o->lo, c->hi = o->hi;
             if (o->eps > 0.0f)
                 c->eps = o->eps;
-            if (o->op == TFB_OP_SOFTMAX || o->op == TFB_OP_EMBED)
+            if (o->op == TFB_OP_SOFTMAX || o->op == TFB_OP_EMBED || o->op == TFB_OP_SCALE)
                 c->scale = o->scale;
+            if (o->op == TFB_OP_ROPE)
+                c->H = o->H, c->D = o->D, c->rope_theta = o->rope_theta, c->rope_layout = o->rope_layout;
             if (o->op == TFB_OP_KV_WRITE) /* kv_write's width here is H*D */
                 c->H = 1, c->D = o->N;
             if (o->op == TFB_OP_ATTENTION) {
-                c->H = o->H, c->D = o->D;
+                c->H = o->H, c->D = o->D, c->Hkv = o->Hkv, c->rel_bias = o->rel_bias;
                 c->S = o->cache_input ? o->S : o->T + 3; /* bidir: keys of this call, from a cache here */
                 c->scale = 1.0f / sqrtf((float)o->D);
             }
@@ -478,6 +490,23 @@ static void make_cases(void) {
         c->scale = 1.0f / sqrtf((float)c->D);
         c->lo = -2.0f, c->hi = 2.0f;
     }
+    /* Grouped-query kv heads and a relative position bias (T5: scale 1) on the GEMM-tile path too,
+     * and a rope past one thousand positions (the angle must stay accurate there). */
+    static const struct { tfb_mask m; int64_t T, H, Hkv, D, pos; bool rb; } gq[] = {
+        {TFB_MASK_CAUSAL, 40, 8, 2, 64, 5, false}, {TFB_MASK_CAUSAL, 17, 6, 3, 16, 0, false},
+        {TFB_MASK_BIDIR, 33, 4, 0, 16, 0, true},   {TFB_MASK_CAUSAL, 20, 3, 0, 24, 10, true},
+        {TFB_MASK_CAUSAL, 1, 4, 2, 32, 30, true},
+    };
+    for (size_t i = 0; i < sizeof gq / sizeof gq[0]; i++) {
+        tcase *c = add(TFB_OP_ATTENTION, gq[i].T, 0);
+        c->mask = gq[i].m, c->H = gq[i].H, c->Hkv = gq[i].Hkv, c->D = gq[i].D, c->pos = gq[i].pos;
+        c->rel_bias = gq[i].rb, c->S = c->pos + c->T + 3;
+        c->scale = gq[i].rb ? 1.0f : 1.0f / sqrtf((float)c->D);
+        c->lo = -1.0f, c->hi = 1.0f;
+    }
+    tcase *r = add(TFB_OP_ROPE, 5, 4 * 64);
+    r->H = 4, r->D = 64, r->pos = 2040, r->rope_theta = 10000.0f, r->rope_layout = TFB_ROPE_HALF;
+    r->lo = -1.0f, r->hi = 1.0f;
 }
 
 /* The act_q8 comparisons above would pass vacuously if 8-bit activations changed nothing measurable:
