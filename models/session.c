@@ -169,6 +169,17 @@ static tfb_status alloc_caches(tfb_session *s) {
     return TFB_STATUS_OK;
 }
 
+/* Rows one decoder graph call takes. Longer inputs run in chunks, the KV cache carrying the earlier
+ * ones (as llama.cpp's micro-batches do): a graph holds every activation of every layer for its
+ * rows, which at the whole context would be tens of GB for llama2-7b. Encoder graphs (bidirectional
+ * attention over the whole source) keep the whole context. */
+#ifndef TFB_DEC_CHUNK
+#define TFB_DEC_CHUNK 256
+#endif
+static int64_t dec_rows(const tfb_session *s) {
+    return s->n_ctx < TFB_DEC_CHUNK ? s->n_ctx : TFB_DEC_CHUNK;
+}
+
 static tfb_status build_graphs(tfb_session *s) {
     const tfb_config *c = &s->m->cfg;
     if (tfb_config_has_encoder(c)) {
@@ -177,7 +188,7 @@ static tfb_status build_graphs(tfb_session *s) {
         TFB_TRY(graph_alloc(s, &s->enc));
     }
     if (tfb_config_has_decoder(c)) {
-        tfb_graph_init(&s->dec_last.g, s->n_ctx);
+        tfb_graph_init(&s->dec_last.g, dec_rows(s));
         tfb__build_decoder(s, &s->dec_last, false);
         TFB_TRY(graph_alloc(s, &s->dec_last));
     }
@@ -274,25 +285,33 @@ tfb_status tfb_session_decode(tfb_session *s, const int32_t *tokens, int64_t n, 
     tfb_sgraph *sg = &s->dec_last;
     if (all_rows) {
         if (!s->dec_all.built) {
-            tfb_graph_init(&s->dec_all.g, s->n_ctx);
+            tfb_graph_init(&s->dec_all.g, dec_rows(s));
             tfb__build_decoder(s, &s->dec_all, true);
             TFB_TRY(graph_alloc(s, &s->dec_all));
         }
         sg = &s->dec_all;
     }
-    TFB_TRY(run_graph(s, sg, tokens, n, pos));
+    int64_t V = s->m->cfg.n_dec_vocab, chunk = dec_rows(s);
+    for (int64_t off = 0; off < n; off += chunk) {
+        int64_t c = n - off < chunk ? n - off : chunk;
+        TFB_TRY(run_graph(s, sg, tokens + off, c, pos + off));
+        if (logits && all_rows) /* each chunk's rows before the next call overwrites them */
+            TFB_TRY(tfb_backend_download(s->b, sg->g.output, logits + off * V, 0, (size_t)(c * V) * sizeof *logits));
+    }
     if (!logits)
         return tfb_backend_synchronize(s->b);
-    int64_t rows = all_rows ? n : 1;
-    return tfb_backend_download(s->b, sg->g.output, logits, 0,
-                                (size_t)(rows * s->m->cfg.n_dec_vocab) * sizeof *logits);
+    if (all_rows)
+        return TFB_STATUS_OK;
+    return tfb_backend_download(s->b, sg->g.output, logits, 0, (size_t)V * sizeof *logits);
 }
 
 tfb_status tfb_session_decode_argmax(tfb_session *s, const int32_t *tokens, int64_t n, int64_t pos,
                                      int32_t *next) {
     TFB_TRY(decoder_ready(s));
     TFB_TRY(check_tokens(s, tokens, n, pos, s->m->cfg.n_vocab));
-    TFB_TRY(run_graph(s, &s->dec_last, tokens, n, pos));
+    int64_t chunk = dec_rows(s);
+    for (int64_t off = 0; off < n; off += chunk)
+        TFB_TRY(run_graph(s, &s->dec_last, tokens + off, n - off < chunk ? n - off : chunk, pos + off));
     return tfb_backend_download(s->b, s->dec_last.argmax, next, 0, sizeof *next);
 }
 
