@@ -228,6 +228,48 @@ static void test_kv_cache(tfb_backend *b) {
     tfb_model_free(&m);
 }
 
+/* Inputs longer than a decoder graph's rows (256) run in chunks: 300 prompt rows in one decode call
+ * (chunks of 256 and 44) give the logits of 300 single-token calls, for a decoder with learned
+ * positions and for Llama (rotary positions, grouped-query attention); a planted change of one
+ * logit must be seen. */
+static void test_chunked_prefill(tfb_backend *b) {
+    const char *names[] = {"gpt2-tiny", "llama-tiny"};
+    for (int mi = 0; mi < 2; mi++) {
+        tfb_config c = *tfb_preset_find(names[mi]);
+        c.n_ctx = 320;
+        tfb_model m;
+        CHECK(tfb_model_synthetic(&c, 7, TFB_DTYPE_F32, &m) == TFB_STATUS_OK, "%s: %s", names[mi], tfb_error_last());
+        tfb_session *s1 = NULL, *s2 = NULL;
+        CHECK(tfb_session_init(b, &m, 0, &s1) == TFB_STATUS_OK && tfb_session_init(b, &m, 0, &s2) == TFB_STATUS_OK,
+              "%s sessions: %s", names[mi], tfb_error_last());
+        int64_t T = 300, V = c.n_dec_vocab;
+        int32_t *tok = malloc((size_t)T * sizeof *tok);
+        float *all = malloc((size_t)(T * V) * sizeof *all), *steps = malloc((size_t)(T * V) * sizeof *steps);
+        TFB_ASSERT(tok && all && steps);
+        for (int64_t t = 0; t < T; t++)
+            tok[t] = (int32_t)((t * 37 + 11) % c.n_vocab);
+        CHECK(tfb_session_decode(s1, tok, T, 0, true, all) == TFB_STATUS_OK, "chunked decode: %s", tfb_error_last());
+        for (int64_t t = 0; t < T; t++)
+            CHECK(tfb_session_decode(s2, tok + t, 1, t, true, steps + t * V) == TFB_STATUS_OK, "step %lld", (long long)t);
+        double worst = 0.0;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1)
+                steps[(T - 1) * V + 3] += 1e-3f * (fabsf(steps[(T - 1) * V + 3]) + 1.0f); /* planted */
+            worst = 0.0;
+            for (int64_t i = 0; i < T * V; i++)
+                worst = fmax(worst, fabs((double)all[i] - steps[i]) / (fabs((double)steps[i]) + 1.0));
+            if (pass == 0)
+                CHECK(worst <= 1e-6, "%s: chunked prefill differs from single steps by %g", names[mi], worst);
+            else
+                CHECK(worst > 1e-6, "%s: a planted logit change went unseen", names[mi]);
+        }
+        free(tok), free(all), free(steps);
+        tfb_session_free(s1);
+        tfb_session_free(s2);
+        tfb_model_free(&m);
+    }
+}
+
 int main(void) {
     test_f16();
     test_quant();
@@ -236,6 +278,7 @@ int main(void) {
     test_ref_ops(b);
     test_synthetic_and_determinism(b);
     test_kv_cache(b);
+    test_chunked_prefill(b);
     tfb_backend_free(b);
     printf("%s: %d failure(s)\n", __FILE__, failures);
     return failures ? 1 : 0;
