@@ -1,5 +1,7 @@
-/* ATTENTION as two batched oneDNN matmuls around a oneDNN softmax, heads as the batch dimension,
- * over blocks of at most ATT_BLOCK query rows:
+/* ATTENTION as two batched oneDNN matmuls around a oneDNN softmax, heads as the batch dimensions
+ * ([kv heads, query heads per kv head]: K and V are broadcast over a kv head's query heads, which
+ * is grouped-query attention; one query head per kv head otherwise), over blocks of at most
+ * ATT_BLOCK query rows:
  *   scores[h, t, j] = scale * q[t, h*D:] . k[j, h*D:]     matmul, scale as its output scale
  *   scores[h, t, j] = -inf for keys j a query may not see  plain C (the mask)
  *   p = softmax(scores) along j                           softmax primitive
@@ -85,7 +87,8 @@ static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, d
     TFB_TRY(md4(&sc, sd, ss));
     dnnl_matmul_desc_t d;
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &q, &k, NULL, &sc));
-    /* The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
+    /* A relative position bias (T5) is added in C to the scaled scores, where the mask is written.
+     * The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
      * its alpha instead of making a second pass over the scores (measured 17% off QK + PV). */
     dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)B1, (int)B2, (int)D, (int)HD, (int)KD}, .f = n->scale};
     TFB_TRY(get_prim(c, &key, &d, n->scale, qk));
@@ -179,9 +182,9 @@ static dnnl_status_t task_run(const att_run *r, const att_task *t, dnnl_stream_t
                 int64_t vis = r->causal ? r->p0 + t->t0 + i + 1 : r->L;
                 float *row = sc + (h * bt + i) * W; // [W]
                 if (r->rb) { /* scale*q.k (the matmul's output scale) + bias[h, j - (p0+t) + (R-1)/2] */
-                    const float *b = r->rb + (t->h0 + h) * r->R + (r->R - 1) / 2 - (r->p0 + t->t0 + i);
+                    int64_t off = (t->h0 + h) * r->R + (r->R - 1) / 2 - (r->p0 + t->t0 + i);
                     for (int64_t j = 0; j < vis; j++)
-                        row[j] += b[j];
+                        row[j] += r->rb[off + j];
                 }
                 for (int64_t j = vis; j < W; j++)
                     row[j] = -INFINITY;
