@@ -155,13 +155,16 @@ tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g) {
         case TFB_OP_GELU_TANH:
         case TFB_OP_RELU:
         case TFB_OP_SILU: TFB_TRY(tfb__dnn_eltwise(c, g, n, s)); break;
-        case TFB_OP_ADD: TFB_TRY(tfb__dnn_add(c, g, n, s)); break;
+        case TFB_OP_SCALE: TFB_TRY(tfb__dnn_eltwise(c, g, n, s)); break;
+        case TFB_OP_ADD:
+        case TFB_OP_MUL: TFB_TRY(tfb__dnn_binary(c, g, n, s)); break;
         case TFB_OP_ATTENTION: TFB_TRY(tfb__dnn_attention(c, g, dg, n)); break;
         case TFB_OP_EMBED:
         case TFB_OP_KV_WRITE:
         case TFB_OP_LAST_ROW:
         case TFB_OP_ARGMAX:
         case TFB_OP_RMSNORM:
+        case TFB_OP_ROPE:
             /* Host code reads what the primitives before it wrote. */
             DNNL_CHECK(dnnl_stream_wait(c->stream));
             tfb__dnn_host_node(g, n);

@@ -121,9 +121,9 @@ static void dnn_device_info(void *vctx, tfb_device_info *info) {
              mode(c->bf16_f32src, c->bf16_bf16src), mode(c->f16_f32src, c->f16_f16src));
 }
 
-/* What compute.c dispatches: matmul, layernorm, softmax, the eltwise activations, add and attention
- * (one K/V head per query head, no relative bias) as oneDNN primitives; embed, kv_write, last_row,
- * argmax and rmsnorm on the host (ops_host.c). No MUL, ROPE or SCALE yet. */
+/* What compute.c dispatches: matmul, layernorm, softmax, the eltwise activations, scale, add, mul
+ * and attention (grouped-query kv heads and a relative position bias too) as oneDNN primitives;
+ * embed, kv_write, last_row, argmax, rmsnorm and rope (even head sizes) on the host (ops_host.c). */
 static bool dnn_supports(void *vctx, const tfb_node *n) {
     dnn_ctx *c = vctx;
     switch (n->op) {
@@ -134,7 +134,13 @@ static bool dnn_supports(void *vctx, const tfb_node *n) {
         case TFB_DTYPE_F16: return c->f16_f32src;
         default: return false; /* q8_0 / q4_0: no oneDNN 2.6 primitive takes GGUF blocks */
         }
-    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n);
+    case TFB_OP_ATTENTION: return tfb_node_well_formed(n); /* plain, grouped-query, relative bias */
+    case TFB_OP_ROPE: {
+        int64_t D = tfb_node_head_size(n);
+        return D >= 2 && D % 2 == 0 && (n->rope_layout == TFB_ROPE_HALF || n->rope_layout == TFB_ROPE_INTERLEAVED);
+    }
+    case TFB_OP_MUL:
+    case TFB_OP_SCALE:
     case TFB_OP_LAYERNORM:
     case TFB_OP_SOFTMAX:
     case TFB_OP_GELU:

@@ -33,13 +33,14 @@ typedef struct dnn_key {
 
 enum dnn_kind {
     DNN_MATMUL = 1,  /* ints: T, K, N, wdtype, bias, post-op alg, src dtype */
-    DNN_ATT_QK,      /* ints: heads per task, D, H*D (runtime rows and keys); f: scale */
+    DNN_ATT_QK,      /* ints: kv heads per task, query heads per kv head, D, H*D, Hkv*D (runtime rows and
+                        keys); f: scale */
     DNN_ATT_PV,
     DNN_ATT_SOFTMAX, /* ints: rows, width (user scratchpad: run concurrently by attention tasks) */
     DNN_SOFTMAX,     /* ints: rows, width, row stride */
     DNN_LAYERNORM,   /* ints: T, C; f: eps */
     DNN_ELTWISE,     /* ints: T*C, alg; f: alpha */
-    DNN_BINARY,      /* ints: T*C */
+    DNN_BINARY,      /* ints: T*C, alg (add, mul) */
 };
 
 typedef struct dnn_prim {
@@ -122,7 +123,7 @@ tfb_status tfb__dnn_matmul_probe(dnn_ctx *c, dnnl_data_type_t src, dnnl_data_typ
 tfb_status tfb__dnn_layernorm(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
 tfb_status tfb__dnn_softmax(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
 tfb_status tfb__dnn_eltwise(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
-tfb_status tfb__dnn_add(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
+tfb_status tfb__dnn_binary(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s);
 int tfb__dnn_act_alg(tfb_op op, float *alpha);
 tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, const tfb_node *n);
 void tfb__dnn_host_node(const tfb_graph *g, const tfb_node *n);

@@ -1,5 +1,7 @@
-/* ATTENTION as two batched oneDNN matmuls around a oneDNN softmax, heads as the batch dimension,
- * over blocks of at most ATT_BLOCK query rows:
+/* ATTENTION as two batched oneDNN matmuls around a oneDNN softmax, heads as the batch dimensions
+ * ([kv heads, query heads per kv head]: K and V are broadcast over a kv head's query heads, which
+ * is grouped-query attention; one query head per kv head otherwise), over blocks of at most
+ * ATT_BLOCK query rows:
  *   scores[h, t, j] = scale * q[t, h*D:] . k[j, h*D:]     matmul, scale as its output scale
  *   scores[h, t, j] = -inf for keys j a query may not see  plain C (the mask)
  *   p = softmax(scores) along j                           softmax primitive
@@ -37,14 +39,19 @@
 #define RT DNNL_RUNTIME_DIM_VAL
 #define ATT_BLOCK 64 /* query rows per block (measured: 64 beats 128 and dense at T = 512) */
 
-static tfb_status md3(dnnl_memory_desc_t *md, int64_t a, int64_t b, int64_t c, int64_t sa, int64_t sb, int64_t sc) {
-    dnnl_dims_t dims = {a, b, c}, strides = {sa, sb, sc};
-    DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_f32, strides));
+/* 4-D tensors [kv heads, query heads per kv head, rows, columns]: the K and V operands have 1 in the
+ * second dimension and are broadcast over a kv head's query heads (grouped-query attention). */
+static tfb_status md4(dnnl_memory_desc_t *md, const int64_t d[4], const int64_t st[4]) {
+    dnnl_dims_t dims = {d[0], d[1], d[2], d[3]}, strides = {st[0], st[1], st[2], st[3]};
+    DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, 4, dims, dnnl_f32, strides));
     return TFB_STATUS_OK;
 }
 
+/* A task's Hg query heads are B1 kv heads x B2 query heads each (B2 = the group when a task spans
+ * whole groups, else B1 = 1 and B2 = Hg within one group). */
 typedef struct att_shape {
     int64_t H, Hg, D, HD, Tmax, S; /* Hg: heads per task */
+    int64_t group, KD, B1, B2;     /* query heads per kv head, cache row width, task split */
 } att_shape;
 
 /* Attributes with a user scratchpad, and the output scale when scale != 1. */
@@ -69,22 +76,27 @@ static tfb_status get_prim(dnn_ctx *c, const dnn_key *key, const_dnnl_op_desc_t 
 }
 
 static tfb_status att_prims(dnn_ctx *c, const tfb_node *n, const att_shape *a, dnn_prim **qk, dnn_prim **pv) {
-    int64_t Hg = a->Hg, D = a->D, HD = a->HD;
+    int64_t B1 = a->B1, B2 = a->B2, D = a->D, HD = a->HD, KD = a->KD;
     dnnl_memory_desc_t q, k, sc, p, v, o;
-    TFB_TRY(md3(&q, Hg, RT, D, D, HD, 1));
-    TFB_TRY(md3(&k, Hg, D, RT, D, 1, HD));
-    TFB_TRY(md3(&sc, Hg, RT, RT, RT, RT, 1));
+    const int64_t qd[4] = {B1, B2, RT, D}, qs[4] = {B2 * D, D, HD, 1};
+    const int64_t kd[4] = {B1, 1, D, RT}, ks[4] = {D, D, 1, KD};
+    const int64_t sd[4] = {B1, B2, RT, RT}, ss[4] = {RT, RT, RT, 1};
+    const int64_t vd[4] = {B1, 1, RT, D}, vs[4] = {D, D, KD, 1};
+    TFB_TRY(md4(&q, qd, qs));
+    TFB_TRY(md4(&k, kd, ks));
+    TFB_TRY(md4(&sc, sd, ss));
     dnnl_matmul_desc_t d;
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &q, &k, NULL, &sc));
-    /* The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
+    /* A relative position bias (T5) is added in C to the scaled scores, where the mask is written.
+     * The scale as an output scale, not an eltwise post-op: the gemm-based matmul folds it into
      * its alpha instead of making a second pass over the scores (measured 17% off QK + PV). */
-    dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)Hg, (int)D, (int)HD}, .f = n->scale};
+    dnn_key key = {.kind = DNN_ATT_QK, .ints = {(int)B1, (int)B2, (int)D, (int)HD, (int)KD}, .f = n->scale};
     TFB_TRY(get_prim(c, &key, &d, n->scale, qk));
-    TFB_TRY(md3(&p, Hg, RT, RT, RT, RT, 1));
-    TFB_TRY(md3(&v, Hg, RT, D, D, HD, 1));
-    TFB_TRY(md3(&o, Hg, RT, D, D, HD, 1));
+    TFB_TRY(md4(&p, sd, ss));
+    TFB_TRY(md4(&v, vd, vs));
+    TFB_TRY(md4(&o, qd, qs));
     DNNL_CHECK(dnnl_matmul_desc_init(&d, &p, &v, NULL, &o));
-    dnn_key key2 = {.kind = DNN_ATT_PV, .ints = {(int)Hg, (int)D, (int)HD}};
+    dnn_key key2 = {.kind = DNN_ATT_PV, .ints = {(int)B1, (int)B2, (int)D, (int)HD, (int)KD}};
     return get_prim(c, &key2, &d, 1.0f, pv);
 }
 
@@ -105,18 +117,19 @@ typedef struct att_task {
 typedef struct att_run {
     dnnl_engine_t engine;
     const att_shape *a;
-    const float *q, *k, *v; // [T, H*D], [S, H*D], [S, H*D]
+    const float *q, *k, *v; // [T, H*D], [S, Hkv*D], [S, Hkv*D]
+    const float *rb;        // [H, R] relative position bias, or NULL
     float *out;             // [T, H*D]
-    int64_t p0, L;
+    int64_t p0, L, R;
     bool causal;
     dnn_prim *qk, *pv;
 } att_run;
 
-static dnnl_status_t mem3(const att_run *r, dnnl_memory_t *m, int64_t a, int64_t b, int64_t cc, int64_t sa,
-                          int64_t sb, int64_t sc, const float *p) {
-    dnnl_dims_t dims = {a, b, cc}, strides = {sa, sb, sc};
+static dnnl_status_t mem4(const att_run *r, dnnl_memory_t *m, int64_t a, int64_t b, int64_t cc, int64_t dd,
+                          int64_t sa, int64_t sb, int64_t sc, int64_t sd, const float *p) {
+    dnnl_dims_t dims = {a, b, cc, dd}, strides = {sa, sb, sc, sd};
     dnnl_memory_desc_t md;
-    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&md, 3, dims, dnnl_f32, strides);
+    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&md, 4, dims, dnnl_f32, strides);
     return st == dnnl_success ? dnnl_memory_create(m, &md, r->engine, (void *)p) : st;
 }
 
@@ -141,21 +154,22 @@ static dnnl_status_t exec(const att_run *r, const dnn_prim *p, dnnl_stream_t s, 
 /* Runs on any thread: only oneDNN calls that touch objects of this task, its stream and scratch. */
 static dnnl_status_t task_run(const att_run *r, const att_task *t, dnnl_stream_t s, float *sc, void *scratch) {
     const att_shape *a = r->a;
-    int64_t Hg = a->Hg, D = a->D, HD = a->HD, bt = t->bt, Lb = t->Lb, W = t->W;
-    const float *q = r->q + t->t0 * HD + t->h0 * D; // [bt, Hg*D] of q
-    const float *k = r->k + t->h0 * D;              // [Lb, Hg*D] of the key cache
-    const float *v = r->v + t->h0 * D;              // [Lb, Hg*D] of the value cache
-    float *out = r->out + t->t0 * HD + t->h0 * D;   // [bt, Hg*D] of out
+    int64_t Hg = a->Hg, D = a->D, HD = a->HD, KD = a->KD, B1 = a->B1, B2 = a->B2;
+    int64_t bt = t->bt, Lb = t->Lb, W = t->W;
+    const float *q = r->q + t->t0 * HD + t->h0 * D;  // [bt, Hg*D] of q
+    const float *k = r->k + t->h0 / a->group * D;    // [Lb, B1*D] of the key cache
+    const float *v = r->v + t->h0 / a->group * D;    // [Lb, B1*D] of the value cache
+    float *out = r->out + t->t0 * HD + t->h0 * D;    // [bt, Hg*D] of out
     dnnl_memory_t m[6] = {0};
-    dnnl_status_t st = mem3(r, &m[0], Hg, bt, D, D, HD, 1, q);
+    dnnl_status_t st = mem4(r, &m[0], B1, B2, bt, D, B2 * D, D, HD, 1, q);
     if (st == dnnl_success)
-        st = mem3(r, &m[1], Hg, D, Lb, D, 1, HD, k);
+        st = mem4(r, &m[1], B1, 1, D, Lb, D, D, 1, KD, k);
     if (st == dnnl_success)
-        st = mem3(r, &m[2], Hg, bt, Lb, bt * W, W, 1, sc);
+        st = mem4(r, &m[2], B1, B2, bt, Lb, B2 * bt * W, bt * W, W, 1, sc);
     if (st == dnnl_success)
-        st = mem3(r, &m[3], Hg, Lb, D, D, HD, 1, v);
+        st = mem4(r, &m[3], B1, 1, Lb, D, D, D, KD, 1, v);
     if (st == dnnl_success)
-        st = mem3(r, &m[4], Hg, bt, D, D, HD, 1, out);
+        st = mem4(r, &m[4], B1, B2, bt, D, B2 * D, D, HD, 1, out);
     if (st == dnnl_success)
         st = dnnl_memory_create(&m[5], dnnl_primitive_desc_query_md(t->sm->pd, dnnl_query_src_md, 0), r->engine, sc);
     if (st == dnnl_success) {
@@ -167,6 +181,11 @@ static dnnl_status_t task_run(const att_run *r, const att_task *t, dnnl_stream_t
             for (int64_t i = 0; i < bt; i++) {
                 int64_t vis = r->causal ? r->p0 + t->t0 + i + 1 : r->L;
                 float *row = sc + (h * bt + i) * W; // [W]
+                if (r->rb) { /* scale*q.k (the matmul's output scale) + bias[h, j - (p0+t) + (R-1)/2] */
+                    int64_t off = (t->h0 + h) * r->R + (r->R - 1) / 2 - (r->p0 + t->t0 + i);
+                    for (int64_t j = 0; j < vis; j++)
+                        row[j] += r->rb[off + j];
+                }
                 for (int64_t j = vis; j < W; j++)
                     row[j] = -INFINITY;
             }
@@ -184,12 +203,13 @@ static dnnl_status_t task_run(const att_run *r, const att_task *t, dnnl_stream_t
 }
 
 /* Heads per task: all of them, unless the blocks are too few to give every thread two tasks; then
- * the smallest divisor of H that does (a bounded set of primitive shapes per graph). */
-static int64_t heads_per_task(int64_t H, int64_t n_blocks, int n_threads) {
+ * the smallest divisor of H that does (a bounded set of primitive shapes per graph) and that covers
+ * whole kv groups or lies within one (a multiple or a divisor of the group). */
+static int64_t heads_per_task(int64_t H, int64_t group, int64_t n_blocks, int n_threads) {
     if (n_threads <= 1 || n_blocks >= 2 * n_threads)
         return H;
     for (int64_t g = 2; g < H; g++)
-        if (H % g == 0 && n_blocks * g >= 2 * n_threads)
+        if (H % g == 0 && n_blocks * g >= 2 * n_threads && ((H / g) % group == 0 || group % (H / g) == 0))
             return H / g;
     return 1;
 }
@@ -242,13 +262,17 @@ static tfb_status att_storage(dnn_ctx *c, dnn_graph *dg, size_t scores_per_threa
 tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, const tfb_node *n) {
     att_shape a = {.H = n->n_head, .HD = n->in[0]->shape[1], .Tmax = n->in[0]->shape[0], .S = n->in[1]->shape[0]};
     a.D = a.HD / a.H;
+    a.KD = n->in[1]->shape[1];
+    a.group = a.H / (n->n_kv_head ? n->n_kv_head : a.H);
     int64_t T = tfb_graph_rows(g, n->in[0]);
     int64_t p0 = g->params.pos;
     int64_t L = n->mask == TFB_MASK_CROSS ? g->params.n_src : p0 + T;
     TFB_ASSERT(L >= 1 && L <= a.S && T <= a.Tmax);
     bool causal = n->mask == TFB_MASK_CAUSAL;
     int64_t n_blocks = (T + ATT_BLOCK - 1) / ATT_BLOCK;
-    a.Hg = heads_per_task(a.H, n_blocks, c->n_threads);
+    a.Hg = heads_per_task(a.H, a.group, n_blocks, c->n_threads);
+    a.B2 = a.Hg % a.group == 0 ? a.group : a.Hg;
+    a.B1 = a.Hg / a.B2;
     int64_t n_groups = a.H / a.Hg;
     int n_tasks = (int)(n_blocks * n_groups);
 
@@ -286,6 +310,7 @@ tfb_status tfb__dnn_attention(dnn_ctx *c, const tfb_graph *g, dnn_graph *dg, con
 
     att_run r = {.engine = c->engine, .a = &a, .q = tfb_tensor_host(n->in[0]), .k = tfb_tensor_host(n->in[1]),
                  .v = tfb_tensor_host(n->in[2]), .out = tfb_tensor_host(n->out), .p0 = p0, .L = L,
+                 .rb = n->in[3] ? tfb_tensor_host(n->in[3]) : NULL, .R = n->in[3] ? n->in[3]->shape[1] : 0,
                  .causal = causal, .qk = qk, .pv = pv};
     float *scores_all = dg->scores;
     char *scratch_all = dg->scratch;

@@ -1,5 +1,6 @@
 /* Row-wise and elementwise ops on oneDNN primitives: LAYERNORM (scale + shift), SOFTMAX (with its
- * scale applied first by an eltwise linear), GELU/GELU_TANH/RELU/SILU (eltwise), ADD (binary).
+ * scale applied first by an eltwise linear), GELU/GELU_TANH/RELU/SILU (eltwise), SCALE (eltwise
+ * linear, alpha = scale, beta = 0), ADD and MUL (binary add / mul).
  * Primitives are keyed on the row count; memory objects are rebuilt only when it changes. */
 #include "backends/onednn/onednn.h"
 
@@ -49,8 +50,8 @@ tfb_status tfb__dnn_eltwise(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, d
     int64_t T = tfb_graph_rows(g, n->out), C = n->out->shape[1];
     if (s->rows != T) {
         tfb__dnn_node_reset(s);
-        float alpha;
-        int alg = tfb__dnn_act_alg(n->op, &alpha);
+        float alpha = n->scale;
+        int alg = n->op == TFB_OP_SCALE ? (int)dnnl_eltwise_linear : tfb__dnn_act_alg(n->op, &alpha);
         TFB_TRY(eltwise_prim(c, T * C, alg, alpha, &s->p));
         TFB_TRY(mem2(c, &s->mem[0], 1, T * C, tfb_tensor_host(n->in[0])));
         TFB_TRY(mem2(c, &s->mem[1], 1, T * C, tfb_tensor_host(n->out)));
@@ -91,15 +92,16 @@ tfb_status tfb__dnn_softmax(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, d
     return TFB_STATUS_OK;
 }
 
-tfb_status tfb__dnn_add(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s) {
+tfb_status tfb__dnn_binary(dnn_ctx *c, const tfb_graph *g, const tfb_node *n, dnn_node *s) {
     int64_t T = tfb_graph_rows(g, n->out), C = n->out->shape[1];
+    dnnl_alg_kind_t alg = n->op == TFB_OP_MUL ? dnnl_binary_mul : dnnl_binary_add;
     if (s->rows != T) {
         tfb__dnn_node_reset(s);
         dnnl_memory_desc_t md;
         TFB_TRY(tfb__dnn_md2(&md, 1, T * C, dnnl_f32));
         dnnl_binary_desc_t d;
-        DNNL_CHECK(dnnl_binary_desc_init(&d, dnnl_binary_add, &md, &md, &md));
-        dnn_key key = {.kind = DNN_BINARY, .ints = {(int)(T * C)}};
+        DNNL_CHECK(dnnl_binary_desc_init(&d, alg, &md, &md, &md));
+        dnn_key key = {.kind = DNN_BINARY, .ints = {(int)(T * C), (int)alg}};
         TFB_TRY(tfb__dnn_prim_get(c, &key, &d, NULL, &s->p));
         TFB_TRY(mem2(c, &s->mem[0], 1, T * C, tfb_tensor_host(n->in[0])));
         TFB_TRY(mem2(c, &s->mem[1], 1, T * C, tfb_tensor_host(n->in[1])));

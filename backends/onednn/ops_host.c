@@ -1,7 +1,8 @@
 /* Ops with no oneDNN primitive, in plain C on the host tensors: EMBED (gather + positions),
  * KV_WRITE (a row copy), LAST_ROW (a row copy), ARGMAX, RMSNORM (oneDNN 2.6 has no RMS variant of
- * layer normalization). Semantics: include/tfbench/graph.h. */
+ * layer normalization), ROPE (no rotary primitive). Semantics: include/tfbench/graph.h. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/onednn/onednn.h"
@@ -49,6 +50,36 @@ static void rmsnorm(const tfb_graph *g, const tfb_node *n) {
     }
 }
 
+/* Each row's cos/sin of p * theta^(-2i/D) from an angle in double (p up to the context length:
+ * an f32 angle would be off by ~p ulps of its frequency), then applied to every head of the row. */
+static void rope(const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->out), HD = n->out->shape[1], H = n->n_head, D = HD / H, half = D / 2;
+    const float *x = F32(n->in[0]); // [T, H*D]
+    float *out = F32(n->out);       // [T, H*D]
+    float *cs = malloc((size_t)D * sizeof *cs), *sn = cs ? cs + half : NULL; // [D/2] cos, [D/2] sin
+    TFB_ASSERT(cs != NULL);
+    bool inter = n->rope_layout == TFB_ROPE_INTERLEAVED;
+    for (int64_t t = 0; t < T; t++) {
+        double p = (double)(g->params.pos + t);
+        for (int64_t i = 0; i < half; i++) {
+            double angle = p * pow((double)n->rope_theta, -2.0 * (double)i / (double)D);
+            cs[i] = (float)cos(angle);
+            sn[i] = (float)sin(angle);
+        }
+        for (int64_t h = 0; h < H; h++) {
+            const float *xh = x + t * HD + h * D; // [D]
+            float *oh = out + t * HD + h * D;     // [D]
+            for (int64_t i = 0; i < half; i++) {
+                int64_t a = inter ? 2 * i : i, b = inter ? 2 * i + 1 : i + half;
+                float xa = xh[a], xb = xh[b];
+                oh[a] = xa * cs[i] - xb * sn[i];
+                oh[b] = xa * sn[i] + xb * cs[i];
+            }
+        }
+    }
+    free(cs);
+}
+
 void tfb__dnn_host_node(const tfb_graph *g, const tfb_node *n) {
     switch (n->op) {
     case TFB_OP_EMBED: embed(g, n); break;
@@ -78,6 +109,7 @@ void tfb__dnn_host_node(const tfb_graph *g, const tfb_node *n) {
         break;
     }
     case TFB_OP_RMSNORM: rmsnorm(g, n); break;
+    case TFB_OP_ROPE: rope(g, n); break;
     default: TFB_ASSERT(!"not a host op");
     }
 }

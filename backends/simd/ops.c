@@ -194,9 +194,9 @@ static void attention_rows(void *arg, int chunk, int n_chunks, int tid) {
         for (int64_t s = 0; s < visible; s++)
             score[s] = k->dot_f32(qh, kh + s * KD, D);
         if (rb) {
-            const float *b = rb + h * R + (R - 1) / 2 - (p0 + t); // b[s]: the bias of key s
+            int64_t off = h * R + (R - 1) / 2 - (p0 + t); // rb[off + s]: the bias of key s
             for (int64_t s = 0; s < visible; s++)
-                score[s] = n->scale * score[s] + b[s];
+                score[s] = n->scale * score[s] + rb[off + s];
         }
         softmax_row(score, rb ? 1.0f : n->scale, score, visible);
         float *o = out + t * HD + h * D; // [D]
@@ -252,9 +252,9 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
             int64_t reach = causal ? p0 + t_end : L;
             float *st = S + t * L;
             if (rb) {
-                const float *b = rb + h * R + (R - 1) / 2 - (p0 + t); // b[c]: the bias of key c
+                int64_t off = h * R + (R - 1) / 2 - (p0 + t); // rb[off + c]: the bias of key c
                 for (int64_t c = 0; c < vis; c++)
-                    st[c] = n->scale * st[c] + b[c];
+                    st[c] = n->scale * st[c] + rb[off + c];
             }
             softmax_row(st, rb ? 1.0f : n->scale, st, vis);
             memset(S + t * L + vis, 0, (size_t)(reach - vis) * sizeof(float));

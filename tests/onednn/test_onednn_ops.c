@@ -41,7 +41,9 @@ typedef struct tcase {
     tspec out;
     int64_t T, pos, n_src, max_rows;
     float eps, scale;
-    int n_head;
+    int n_head, n_kv_head;
+    float rope_theta;
+    tfb_rope_layout rope_layout;
     tfb_mask mask;
     tfb_pos_kind pk;
     bool kv0;
@@ -119,6 +121,9 @@ static tfb_status run_case(tfb_backend *b, const tcase *c, void *const host[4], 
     n->eps = c->eps;
     n->scale = c->scale;
     n->n_head = c->n_head;
+    n->n_kv_head = c->n_kv_head;
+    n->rope_theta = c->rope_theta;
+    n->rope_layout = c->rope_layout;
     n->mask = c->mask;
     n->pos_kind = c->pk;
     n->kv_at_zero = c->kv0;
@@ -262,22 +267,30 @@ static void matmul_cases(tfb_dtype wt, int64_t T, int64_t K, int64_t N, bool bia
     }
 }
 
-static void attention_case(tfb_mask mask, int64_t T, int64_t pos, int64_t H, int64_t D, int64_t S, int64_t n_src) {
+/* Hkv: kv heads (0: H; the caches are Hkv*D wide); rb: a relative position bias [H, 2*rows-1]. */
+static void attention_case(tfb_mask mask, int64_t T, int64_t pos, int64_t H, int64_t D, int64_t S, int64_t n_src,
+                           int64_t Hkv, bool rb) {
     static const char *mn[] = {"causal", "bidir", "cross"};
     char name[96];
-    snprintf(name, sizeof name, "attention %s T=%lld pos=%lld H=%lld D=%lld S=%lld", mn[mask], (long long)T,
-             (long long)pos, (long long)H, (long long)D, (long long)S);
+    snprintf(name, sizeof name, "attention %s T=%lld pos=%lld H=%lld D=%lld S=%lld%s%s", mn[mask], (long long)T,
+             (long long)pos, (long long)H, (long long)D, (long long)S, Hkv ? " gqa" : "", rb ? " relbias" : "");
     tcase *c = add(name, TFB_OP_ATTENTION, T);
+    int64_t KD = (Hkv ? Hkv : H) * D;
     c->in[0] = act(c, H * D);
     if (mask == TFB_MASK_BIDIR) {
-        c->in[1] = act(c, H * D);
-        c->in[2] = act(c, H * D);
+        c->in[1] = act(c, KD);
+        c->in[2] = act(c, KD);
     } else {
-        c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = H * D, .fill = 3};
-        c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = H * D};
+        c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = KD, .fill = 3};
+        c->in[2] = (tspec){.dt = TFB_DTYPE_F32, .rows = S, .cols = KD};
     }
     c->in[0].fill = 3;
     c->n_in = 3;
+    c->n_kv_head = (int)Hkv;
+    if (rb) {
+        c->in[3] = (tspec){.dt = TFB_DTYPE_F32, .rows = H, .cols = 2 * (mask == TFB_MASK_BIDIR ? c->max_rows : S) - 1};
+        c->n_in = 4;
+    }
     c->out = act(c, H * D);
     c->pos = pos;
     c->n_src = n_src;
@@ -295,7 +308,7 @@ static void opdef_case(const tfb_opdef_case *o, tfb_dtype wt) {
         return;
     }
     if (o->op == TFB_OP_ATTENTION) {
-        attention_case(o->mask, o->T, o->pos, o->H, o->D, o->cache_input ? o->S : 0, o->n_src);
+        attention_case(o->mask, o->T, o->pos, o->H, o->D, o->cache_input ? o->S : 0, o->n_src, o->Hkv, o->rel_bias);
         return;
     }
     snprintf(name, sizeof name, "%s", base);
@@ -307,10 +320,20 @@ static void opdef_case(const tfb_opdef_case *o, tfb_dtype wt) {
     c->out = act(c, C);
     switch (o->op) {
     case TFB_OP_ADD:
+    case TFB_OP_MUL:
         c->in[1] = act(c, C);
+        c->in[1].fill = 3;
         c->n_in = 2;
         break;
-    case TFB_OP_SOFTMAX: c->scale = o->scale; break;
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_SCALE: c->scale = o->scale; break;
+    case TFB_OP_ROPE:
+        c->in[0].fill = 0;
+        c->n_head = (int)o->H;
+        c->rope_theta = o->rope_theta;
+        c->rope_layout = o->rope_layout;
+        c->pos = o->pos;
+        break;
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
         c->in[1] = (tspec){.dt = TFB_DTYPE_F32, .rows = 1, .cols = C, .fill = 2};
@@ -389,13 +412,21 @@ static void build_cases(tfb_backend *dnn) {
     /* Attention as tasks: several 64-row query blocks past position 0 (the last one partial, score
      * widths capped at S), decode at the end of the cache, head groups of 12-head single rows, and
      * long cross-attention blocks. */
-    attention_case(TFB_MASK_CAUSAL, 150, 7, 4, 16, 160, 0);
-    attention_case(TFB_MASK_CAUSAL, 127, 0, 4, 16, 160, 0);
-    attention_case(TFB_MASK_CAUSAL, 1, 158, 4, 16, 160, 0);
-    attention_case(TFB_MASK_CAUSAL, 64, 0, 12, 64, 256, 0);
-    attention_case(TFB_MASK_BIDIR, 127, 0, 4, 16, 0, 0);
-    attention_case(TFB_MASK_CROSS, 33, 2, 8, 64, 128, 127);
-    attention_case(TFB_MASK_CROSS, 100, 0, 4, 16, 160, 150);
+    attention_case(TFB_MASK_CAUSAL, 150, 7, 4, 16, 160, 0, 0, false);
+    attention_case(TFB_MASK_CAUSAL, 127, 0, 4, 16, 160, 0, 0, false);
+    attention_case(TFB_MASK_CAUSAL, 1, 158, 4, 16, 160, 0, 0, false);
+    attention_case(TFB_MASK_CAUSAL, 64, 0, 12, 64, 256, 0, 0, false);
+    attention_case(TFB_MASK_BIDIR, 127, 0, 4, 16, 0, 0, 0, false);
+    attention_case(TFB_MASK_CROSS, 33, 2, 8, 64, 128, 127, 0, false);
+    attention_case(TFB_MASK_CROSS, 100, 0, 4, 16, 160, 150, 0, false);
+    /* Grouped-query kv heads and relative position biases over several blocks and head splits (a
+     * group of 3 forces a task split that stays within or spans whole groups). */
+    attention_case(TFB_MASK_CAUSAL, 150, 7, 8, 16, 160, 0, 2, false);
+    attention_case(TFB_MASK_CAUSAL, 1, 40, 6, 16, 48, 0, 2, false);
+    attention_case(TFB_MASK_CAUSAL, 3, 40, 6, 16, 48, 0, 3, false);
+    attention_case(TFB_MASK_CAUSAL, 100, 7, 4, 16, 160, 0, 0, true);
+    attention_case(TFB_MASK_BIDIR, 70, 0, 6, 16, 0, 0, 0, true);
+    attention_case(TFB_MASK_CAUSAL, 1, 100, 12, 64, 128, 0, 0, true);
 }
 
 /* ---- main ------------------------------------------------------------------------------------------ */
