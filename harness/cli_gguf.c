@@ -34,15 +34,25 @@ static void put_value(FILE *o, const tfb__gguf_value *v) {
     case TFB_GGUF_UINT8:
     case TFB_GGUF_UINT16:
     case TFB_GGUF_UINT32:
-    case TFB_GGUF_UINT64: fprintf(o, "%" PRIu64, v->u); break;
+    case TFB_GGUF_UINT64:
+        fprintf(o, "%" PRIu64, v->u);
+        break;
     case TFB_GGUF_INT8:
     case TFB_GGUF_INT16:
     case TFB_GGUF_INT32:
-    case TFB_GGUF_INT64: fprintf(o, "%" PRId64, v->i); break;
+    case TFB_GGUF_INT64:
+        fprintf(o, "%" PRId64, v->i);
+        break;
     case TFB_GGUF_FLOAT32:
-    case TFB_GGUF_FLOAT64: fprintf(o, "%.9g", v->f); break;
-    case TFB_GGUF_BOOL: fputs(v->u ? "true" : "false", o); break;
-    case TFB_GGUF_STRING: put_str(o, &v->str, GGUF_INFO_STR); break;
+    case TFB_GGUF_FLOAT64:
+        fprintf(o, "%.9g", v->f);
+        break;
+    case TFB_GGUF_BOOL:
+        fputs(v->u ? "true" : "false", o);
+        break;
+    case TFB_GGUF_STRING:
+        put_str(o, &v->str, GGUF_INFO_STR);
+        break;
     case TFB_GGUF_ARRAY:
         fputc('[', o);
         for (uint64_t i = 0; i < v->arr.n && i < GGUF_INFO_SHOWN; i++) {
@@ -53,7 +63,9 @@ static void put_value(FILE *o, const tfb__gguf_value *v) {
             fprintf(o, ", ... %" PRIu64 " in all", v->arr.n);
         fputc(']', o);
         break;
-    default: fputs("?", o); break;
+    default:
+        fputs("?", o);
+        break;
     }
 }
 
@@ -78,8 +90,9 @@ int tfb_cmd_gguf_info(int argc, char **argv) {
         return tfb_cli_exit_code(s);
     }
     FILE *o = stdout;
-    fprintf(o, "%s: GGUF version %u, alignment %u, %" PRId64 " metadata keys, %" PRId64
-               " tensors, data section at byte %" PRIu64 " (%" PRIu64 " bytes)\n",
+    fprintf(o,
+            "%s: GGUF version %u, alignment %u, %" PRId64 " metadata keys, %" PRId64
+            " tensors, data section at byte %" PRIu64 " (%" PRIu64 " bytes)\n",
             argv[1], f.version, f.alignment, f.n_kv, f.n_t, f.data_start, f.data_size);
     fprintf(o, "\nmetadata:\n");
     for (int64_t i = 0; i < f.n_kv; i++) {
@@ -103,9 +116,9 @@ int tfb_cmd_gguf_info(int argc, char **argv) {
         bool ok = tfb__gguf_ggml_dtype(t->ggml_type, &dt);
         fputs("  ", o);
         put_str(o, &t->name, 64);
-        fprintf(o, "%*s %-8s %-28s %12" PRIu64 " %12" PRIu64 "  %s\n", t->name.len < 38 ? (int)(38 - t->name.len) : 0,
-                "", tfb__gguf_ggml_name(t->ggml_type), dims, t->offset, t->nbytes,
-                ok ? tfb_dtype_name(dt) : "(needs conversion)");
+        fprintf(o, "%*s %-8s %-28s %12" PRIu64 " %12" PRIu64 "  %s\n",
+                t->name.len < 38 ? (int)(38 - t->name.len) : 0, "", tfb__gguf_ggml_name(t->ggml_type), dims,
+                t->offset, t->nbytes, ok ? tfb_dtype_name(dt) : "(needs conversion)");
     }
     tfb__gguf_close(&f);
     return TFB_EXIT_OK;

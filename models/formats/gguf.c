@@ -13,8 +13,8 @@
 /* ---- types ------------------------------------------------------------------------------------- */
 
 static const char *const g_type_names[TFB_GGUF_TYPE_COUNT] = {
-    "UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
-    "BOOL",  "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64",
+    "UINT8", "INT8",   "UINT16", "INT16",  "UINT32", "INT32",   "FLOAT32",
+    "BOOL",  "STRING", "ARRAY",  "UINT64", "INT64",  "FLOAT64",
 };
 /* Bytes of a scalar value (0 for STRING and ARRAY). */
 static const int g_type_size[TFB_GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
@@ -28,16 +28,16 @@ static const struct {
     const char *name;
     int block, bytes;
 } g_ggml[] = {
-    [0] = {"F32", 1, 4},         [1] = {"F16", 1, 2},        [2] = {"Q4_0", 32, 18},
-    [3] = {"Q4_1", 32, 20},      [6] = {"Q5_0", 32, 22},     [7] = {"Q5_1", 32, 24},
-    [8] = {"Q8_0", 32, 34},      [9] = {"Q8_1", 32, 36},     [10] = {"Q2_K", 256, 84},
-    [11] = {"Q3_K", 256, 110},   [12] = {"Q4_K", 256, 144},  [13] = {"Q5_K", 256, 176},
-    [14] = {"Q6_K", 256, 210},   [15] = {"Q8_K", 256, 292},  [16] = {"IQ2_XXS", 256, 66},
+    [0] = {"F32", 1, 4},         [1] = {"F16", 1, 2},         [2] = {"Q4_0", 32, 18},
+    [3] = {"Q4_1", 32, 20},      [6] = {"Q5_0", 32, 22},      [7] = {"Q5_1", 32, 24},
+    [8] = {"Q8_0", 32, 34},      [9] = {"Q8_1", 32, 36},      [10] = {"Q2_K", 256, 84},
+    [11] = {"Q3_K", 256, 110},   [12] = {"Q4_K", 256, 144},   [13] = {"Q5_K", 256, 176},
+    [14] = {"Q6_K", 256, 210},   [15] = {"Q8_K", 256, 292},   [16] = {"IQ2_XXS", 256, 66},
     [17] = {"IQ2_XS", 256, 74},  [18] = {"IQ3_XXS", 256, 98}, [19] = {"IQ1_S", 256, 50},
-    [20] = {"IQ4_NL", 32, 18},   [21] = {"IQ3_S", 256, 110}, [22] = {"IQ2_S", 256, 82},
-    [23] = {"IQ4_XS", 256, 136}, [24] = {"I8", 1, 1},        [25] = {"I16", 1, 2},
-    [26] = {"I32", 1, 4},        [27] = {"I64", 1, 8},       [28] = {"F64", 1, 8},
-    [29] = {"IQ1_M", 256, 56},   [30] = {"BF16", 1, 2},      [34] = {"TQ1_0", 256, 54},
+    [20] = {"IQ4_NL", 32, 18},   [21] = {"IQ3_S", 256, 110},  [22] = {"IQ2_S", 256, 82},
+    [23] = {"IQ4_XS", 256, 136}, [24] = {"I8", 1, 1},         [25] = {"I16", 1, 2},
+    [26] = {"I32", 1, 4},        [27] = {"I64", 1, 8},        [28] = {"F64", 1, 8},
+    [29] = {"IQ1_M", 256, 56},   [30] = {"BF16", 1, 2},       [34] = {"TQ1_0", 256, 54},
     [35] = {"TQ2_0", 256, 66},   [39] = {"MXFP4", 32, 17},
 };
 #define G_GGML_COUNT (sizeof g_ggml / sizeof g_ggml[0])
@@ -55,13 +55,26 @@ int tfb__gguf_ggml_block(uint32_t t, int *block_bytes) {
 
 bool tfb__gguf_ggml_dtype(uint32_t t, tfb_dtype *out) {
     switch (t) {
-    case 0: *out = TFB_DTYPE_F32; return true;
-    case 1: *out = TFB_DTYPE_F16; return true;
-    case 30: *out = TFB_DTYPE_BF16; return true;
-    case 8: *out = TFB_DTYPE_Q8_0; return true;
-    case 2: *out = TFB_DTYPE_Q4_0; return true;
-    case 26: *out = TFB_DTYPE_I32; return true;
-    default: return false;
+    case 0:
+        *out = TFB_DTYPE_F32;
+        return true;
+    case 1:
+        *out = TFB_DTYPE_F16;
+        return true;
+    case 30:
+        *out = TFB_DTYPE_BF16;
+        return true;
+    case 8:
+        *out = TFB_DTYPE_Q8_0;
+        return true;
+    case 2:
+        *out = TFB_DTYPE_Q4_0;
+        return true;
+    case 26:
+        *out = TFB_DTYPE_I32;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -89,8 +102,9 @@ static tfb_status g_bytes(g_rd *r, void *dst, uint64_t n, const char *what) {
     } else if (n > 0) {
         size_t got = fread(dst, 1, (size_t)n, r->fp);
         if (got != n)
-            return tfb_error_set(TFB_STATUS_IO, "%s: read error in %s at byte %llu (expected %llu bytes, got %zu)",
-                                 r->label, what, (unsigned long long)r->pos, (unsigned long long)n, got);
+            return tfb_error_set(TFB_STATUS_IO,
+                                 "%s: read error in %s at byte %llu (expected %llu bytes, got %zu)", r->label,
+                                 what, (unsigned long long)r->pos, (unsigned long long)n, got);
     }
     r->pos += n;
     return TFB_STATUS_OK;
@@ -117,14 +131,14 @@ static tfb_status g_str(g_rd *r, tfb__gguf_str *out, uint64_t max, const char *w
     uint64_t at = r->pos, len;
     TFB_TRY(g_u64(r, &len, what));
     if (len > g_left(r))
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: %s at byte %llu: string length %llu past the end of the file (%llu bytes left)",
-                             r->label, what, (unsigned long long)at, (unsigned long long)len,
-                             (unsigned long long)g_left(r));
+        return tfb_error_set(
+            TFB_STATUS_INPUT,
+            "%s: %s at byte %llu: string length %llu past the end of the file (%llu bytes left)", r->label,
+            what, (unsigned long long)at, (unsigned long long)len, (unsigned long long)g_left(r));
     if (len > max)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: string length %llu over the %llu-byte limit",
-                             r->label, what, (unsigned long long)at, (unsigned long long)len,
-                             (unsigned long long)max);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: %s at byte %llu: string length %llu over the %llu-byte limit", r->label,
+                             what, (unsigned long long)at, (unsigned long long)len, (unsigned long long)max);
     char *s = malloc((size_t)len + 1);
     if (!s)
         return tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory for a %llu-byte string", r->label,
@@ -163,10 +177,18 @@ static tfb_status g_value(g_rd *r, tfb__gguf_type t, tfb__gguf_value *v, const c
         for (int i = g_type_size[t] - 1; i >= 0; i--)
             u = (u << 8) | b[i];
         switch (t) {
-        case TFB_GGUF_INT8: v->i = (int8_t)u; break;
-        case TFB_GGUF_INT16: v->i = (int16_t)u; break;
-        case TFB_GGUF_INT32: v->i = (int32_t)u; break;
-        case TFB_GGUF_INT64: v->i = (int64_t)u; break;
+        case TFB_GGUF_INT8:
+            v->i = (int8_t)u;
+            break;
+        case TFB_GGUF_INT16:
+            v->i = (int16_t)u;
+            break;
+        case TFB_GGUF_INT32:
+            v->i = (int32_t)u;
+            break;
+        case TFB_GGUF_INT64:
+            v->i = (int64_t)u;
+            break;
         case TFB_GGUF_FLOAT32: {
             uint32_t w = (uint32_t)u;
             float x;
@@ -174,20 +196,24 @@ static tfb_status g_value(g_rd *r, tfb__gguf_type t, tfb__gguf_value *v, const c
             v->f = x;
             break;
         }
-        case TFB_GGUF_FLOAT64: memcpy(&v->f, &u, 8); break;
+        case TFB_GGUF_FLOAT64:
+            memcpy(&v->f, &u, 8);
+            break;
         case TFB_GGUF_BOOL:
             if (u > 1)
                 return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: bool value %llu is not 0 or 1",
                                      r->label, key, (unsigned long long)(r->pos - 1), (unsigned long long)u);
             v->u = u;
             break;
-        default: v->u = u; break;
+        default:
+            v->u = u;
+            break;
         }
         return TFB_STATUS_OK;
     }
     if (depth >= TFB_GGUF_MAX_DEPTH)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: arrays nested deeper than %d", r->label, key,
-                             (unsigned long long)r->pos, TFB_GGUF_MAX_DEPTH);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: arrays nested deeper than %d", r->label,
+                             key, (unsigned long long)r->pos, TFB_GGUF_MAX_DEPTH);
     uint64_t at = r->pos, n;
     uint32_t et;
     TFB_TRY(g_u32(r, &et, key));
@@ -199,12 +225,12 @@ static tfb_status g_value(g_rd *r, tfb__gguf_type t, tfb__gguf_value *v, const c
      * cannot hold is refused before anything is allocated. */
     uint64_t min = et == TFB_GGUF_STRING ? 8 : et == TFB_GGUF_ARRAY ? 12 : (uint64_t)g_type_size[et];
     if (n > g_left(r) / min)
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: %s at byte %llu: array of %llu %s needs at least %llu bytes per element, only "
-                             "%llu bytes left in the file",
-                             r->label, key, (unsigned long long)at, (unsigned long long)n,
-                             tfb__gguf_type_name((tfb__gguf_type)et), (unsigned long long)min,
-                             (unsigned long long)g_left(r));
+        return tfb_error_set(
+            TFB_STATUS_INPUT,
+            "%s: %s at byte %llu: array of %llu %s needs at least %llu bytes per element, only "
+            "%llu bytes left in the file",
+            r->label, key, (unsigned long long)at, (unsigned long long)n,
+            tfb__gguf_type_name((tfb__gguf_type)et), (unsigned long long)min, (unsigned long long)g_left(r));
     v->arr.type = (tfb__gguf_type)et;
     v->arr.n = 0;
     v->arr.v = n ? calloc((size_t)n, sizeof *v->arr.v) : NULL;
@@ -258,9 +284,9 @@ static tfb_status g_index(const char *label, const void *base, size_t stride, in
     for (int64_t i = 1; i < n; i++) {
         if (g_strcmp(g_at(ix[i - 1]), g_at(ix[i])) == 0) {
             char nb[96];
-            tfb_status s = tfb_error_set(TFB_STATUS_INPUT, "%s: %s '%s' appears twice (entries %lld and %lld)",
-                                         label, what, tfb__st_clean(g_at(ix[i])->s, nb, sizeof nb),
-                                         (long long)ix[i - 1], (long long)ix[i]);
+            tfb_status s = tfb_error_set(
+                TFB_STATUS_INPUT, "%s: %s '%s' appears twice (entries %lld and %lld)", label, what,
+                tfb__st_clean(g_at(ix[i])->s, nb, sizeof nb), (long long)ix[i - 1], (long long)ix[i]);
             free(ix);
             return s;
         }
@@ -326,8 +352,8 @@ static tfb_status g_read_kv(g_rd *r, tfb__gguf_file *f, uint64_t n_kv) {
         uint32_t t;
         TFB_TRY(g_u32(r, &t, where));
         if (t >= TFB_GGUF_TYPE_COUNT)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: unknown value type %u", r->label, where,
-                                 (unsigned long long)at, t);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: unknown value type %u", r->label,
+                                 where, (unsigned long long)at, t);
         TFB_TRY(g_value(r, (tfb__gguf_type)t, &kv->val, where, 0));
     }
     return g_index(r->label, f->kv, sizeof *f->kv, f->n_kv, "key", &f->kv_sorted);
@@ -370,11 +396,12 @@ static tfb_status g_read_tensors(g_rd *r, tfb__gguf_file *f, uint64_t n_t) {
         TFB_TRY(g_u32(r, &t->ggml_type, where));
         int bbytes, blk = tfb__gguf_ggml_block(t->ggml_type, &bbytes);
         if (!blk)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: unknown ggml type %u", r->label, where,
-                                 (unsigned long long)at, t->ggml_type);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: %s at byte %llu: unknown ggml type %u", r->label,
+                                 where, (unsigned long long)at, t->ggml_type);
         const char *tn = tfb__gguf_ggml_name(t->ggml_type);
         if (t->ne[0] % blk != 0)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: %s: row of %lld elements is not a whole number of %s blocks of %d",
+            return tfb_error_set(TFB_STATUS_INPUT,
+                                 "%s: %s: row of %lld elements is not a whole number of %s blocks of %d",
                                  r->label, where, (long long)t->ne[0], tn, blk);
         /* Bytes = blocks per row * block bytes * rows, each product bounded by the file size (a
          * tensor cannot hold more bytes than the file), so none can overflow. */
@@ -397,10 +424,11 @@ static tfb_status g_read_tensors(g_rd *r, tfb__gguf_file *f, uint64_t n_t) {
         TFB_TRY(g_u64(r, &t->offset, where));
         continue;
     too_big:
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: %s: dims [%lld, %lld, %lld, %lld] of %s hold more bytes than the %llu-byte file",
-                             r->label, where, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-                             (long long)t->ne[3], tn, (unsigned long long)r->size);
+        return tfb_error_set(
+            TFB_STATUS_INPUT,
+            "%s: %s: dims [%lld, %lld, %lld, %lld] of %s hold more bytes than the %llu-byte file", r->label,
+            where, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], tn,
+            (unsigned long long)r->size);
     }
     return g_index(r->label, f->t, sizeof *f->t, f->n_t, "tensor", &f->t_sorted);
 }
@@ -422,10 +450,13 @@ static tfb_status g_parse(g_rd *r, tfb__gguf_file *f) {
     uint32_t ver;
     TFB_TRY(g_u32(r, &ver, "version"));
     if (ver == 0x02000000u || ver == 0x03000000u)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: big-endian GGUF file (version %u byte-swapped); only "
-                             "little-endian files are supported", r->label, ver >> 24);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: big-endian GGUF file (version %u byte-swapped); only "
+                             "little-endian files are supported",
+                             r->label, ver >> 24);
     if (ver != 2 && ver != 3)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: GGUF version %u is not supported (2 and 3 are)", r->label, ver);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: GGUF version %u is not supported (2 and 3 are)", r->label,
+                             ver);
     f->version = ver;
     uint64_t n_t, n_kv;
     TFB_TRY(g_u64(r, &n_t, "tensor count"));
@@ -436,8 +467,8 @@ static tfb_status g_parse(g_rd *r, tfb__gguf_file *f) {
     const tfb__gguf_kv *al = tfb__gguf_find_key(f, "general.alignment");
     if (al) {
         if (al->val.type != TFB_GGUF_UINT32)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: key 'general.alignment' is %s, expected UINT32", r->label,
-                                 tfb__gguf_type_name(al->val.type));
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: key 'general.alignment' is %s, expected UINT32",
+                                 r->label, tfb__gguf_type_name(al->val.type));
         uint64_t a = al->val.u;
         if (a == 0 || (a & (a - 1)) != 0 || a > TFB_GGUF_MAX_ALIGNMENT)
             return tfb_error_set(TFB_STATUS_INPUT,
@@ -452,9 +483,10 @@ static tfb_status g_parse(g_rd *r, tfb__gguf_file *f) {
     uint64_t start = (r->pos + f->alignment - 1) / f->alignment * f->alignment;
     if (start > r->size) {
         if (f->n_t > 0)
-            return tfb_error_set(TFB_STATUS_INPUT,
-                                 "%s: truncated: the data section would start at byte %llu of a %llu-byte file",
-                                 r->label, (unsigned long long)start, (unsigned long long)r->size);
+            return tfb_error_set(
+                TFB_STATUS_INPUT,
+                "%s: truncated: the data section would start at byte %llu of a %llu-byte file", r->label,
+                (unsigned long long)start, (unsigned long long)r->size);
         start = r->size;
     }
     f->data_start = start;
@@ -463,15 +495,17 @@ static tfb_status g_parse(g_rd *r, tfb__gguf_file *f) {
         const tfb__gguf_tensor *t = &f->t[i];
         char nb[96];
         if (t->offset % f->alignment != 0)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: tensor '%s': offset %llu is not a multiple of the alignment %u",
-                                 r->label, tfb__st_clean(t->name.s, nb, sizeof nb), (unsigned long long)t->offset,
-                                 f->alignment);
-        if (t->offset > f->data_size || t->nbytes > f->data_size - t->offset)
             return tfb_error_set(TFB_STATUS_INPUT,
-                                 "%s: tensor '%s': %llu bytes at offset %llu past the end of the %llu-byte data "
-                                 "section (file truncated?)",
-                                 r->label, tfb__st_clean(t->name.s, nb, sizeof nb), (unsigned long long)t->nbytes,
-                                 (unsigned long long)t->offset, (unsigned long long)f->data_size);
+                                 "%s: tensor '%s': offset %llu is not a multiple of the alignment %u",
+                                 r->label, tfb__st_clean(t->name.s, nb, sizeof nb),
+                                 (unsigned long long)t->offset, f->alignment);
+        if (t->offset > f->data_size || t->nbytes > f->data_size - t->offset)
+            return tfb_error_set(
+                TFB_STATUS_INPUT,
+                "%s: tensor '%s': %llu bytes at offset %llu past the end of the %llu-byte data "
+                "section (file truncated?)",
+                r->label, tfb__st_clean(t->name.s, nb, sizeof nb), (unsigned long long)t->nbytes,
+                (unsigned long long)t->offset, (unsigned long long)f->data_size);
     }
     return TFB_STATUS_OK;
 }
@@ -557,7 +591,8 @@ static tfb_status g_get(const tfb__gguf_file *f, const char *key, const tfb__ggu
     return TFB_STATUS_OK;
 }
 
-static tfb_status g_mismatch(const tfb__gguf_file *f, const char *key, const tfb__gguf_value *v, const char *want) {
+static tfb_status g_mismatch(const tfb__gguf_file *f, const char *key, const tfb__gguf_value *v,
+                             const char *want) {
     return tfb_error_set(TFB_STATUS_INPUT, "%s: key '%s' is %s, expected %s", f->label, key,
                          tfb__gguf_type_name(v->type), want);
 }
@@ -578,8 +613,8 @@ tfb_status tfb__gguf_get_u64(const tfb__gguf_file *f, const char *key, uint64_t 
     } else if (g_is_signed(v->type) && v->i >= 0) {
         *out = (uint64_t)v->i;
     } else if (g_is_signed(v->type)) {
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: key '%s' is %lld, expected a non-negative integer", f->label,
-                             key, (long long)v->i);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: key '%s' is %lld, expected a non-negative integer",
+                             f->label, key, (long long)v->i);
     } else {
         return g_mismatch(f, key, v, "an unsigned integer");
     }
@@ -666,7 +701,8 @@ tfb_status tfb__gguf_read(tfb__gguf_file *f, const tfb__gguf_tensor *t, void *ds
     size_t got = fread(dst, 1, (size_t)t->nbytes, f->fp);
     if (got != t->nbytes)
         return tfb_error_set(ferror(f->fp) ? TFB_STATUS_IO : TFB_STATUS_INPUT,
-                             "%s: tensor '%s': short read (expected %llu bytes, got %zu; file changed?)", f->label,
-                             tfb__st_clean(t->name.s, nb, sizeof nb), (unsigned long long)t->nbytes, got);
+                             "%s: tensor '%s': short read (expected %llu bytes, got %zu; file changed?)",
+                             f->label, tfb__st_clean(t->name.s, nb, sizeof nb), (unsigned long long)t->nbytes,
+                             got);
     return TFB_STATUS_OK;
 }

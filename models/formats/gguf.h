@@ -20,7 +20,7 @@
 
 #include "tfbench/tensor.h"
 
-#define TFB_GGUF_MAX_DIMS 4
+#define TFB_GGUF_MAX_DIMS          4
 #define TFB_GGUF_DEFAULT_ALIGNMENT 32u
 /* general.alignment above this is refused (llama.cpp writes 32; 64 KiB leaves room for page alignment). */
 #define TFB_GGUF_MAX_ALIGNMENT 65536u

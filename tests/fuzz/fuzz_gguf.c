@@ -40,13 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     TFB_ASSERT(f.data_start <= size && f.data_start + f.data_size == size);
     volatile uint64_t sink = 0;
     for (int64_t i = 0; i < f.n_kv; i++) {
-        TFB_ASSERT(tfb__gguf_find_key(&f, f.kv[i].key.s) == &f.kv[i] || memchr(f.kv[i].key.s, 0, f.kv[i].key.len));
+        TFB_ASSERT(tfb__gguf_find_key(&f, f.kv[i].key.s) == &f.kv[i] ||
+                   memchr(f.kv[i].key.s, 0, f.kv[i].key.len));
         sink += walk(&f.kv[i].val, 0);
     }
     for (int64_t i = 0; i < f.n_t; i++) {
         const tfb__gguf_tensor *t = &f.t[i];
         TFB_ASSERT(t->n_dims >= 1 && t->n_dims <= TFB_GGUF_MAX_DIMS);
-        TFB_ASSERT(t->offset % f.alignment == 0 && t->offset <= f.data_size && t->nbytes <= f.data_size - t->offset);
+        TFB_ASSERT(t->offset % f.alignment == 0 && t->offset <= f.data_size &&
+                   t->nbytes <= f.data_size - t->offset);
         TFB_ASSERT(tfb__gguf_ggml_name(t->ggml_type) != NULL);
         TFB_ASSERT(tfb__gguf_find_tensor(&f, t->name.s) == t || memchr(t->name.s, 0, t->name.len));
         uint8_t *x = malloc((size_t)t->nbytes + 1);

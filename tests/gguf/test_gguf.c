@@ -16,14 +16,14 @@
 #include "models/formats/gguf.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                 \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            failures++;                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                \
-            fputc('\n', stderr);                                         \
-        }                                                                \
+#define CHECK(cond, ...)                                                                                     \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            failures++;                                                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                  \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fputc('\n', stderr);                                                                             \
+        }                                                                                                    \
     } while (0)
 
 /* ---- sha256 (FIPS 180-4), for the tensor bytes --------------------------------------------------- */
@@ -45,7 +45,8 @@ static uint32_t ror(uint32_t x, int n) {
 static void sha256_block(uint32_t h[8], const uint8_t *p) {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+               p[4 * i + 3];
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -61,7 +62,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
 }
 
 static void sha256_hex(const uint8_t *p, size_t n, char out[65]) {
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
         sha256_block(h, p + i);
@@ -107,34 +109,45 @@ static void check_value(const char *key, const tfb__gguf_value *v, const cJSON *
     case TFB_GGUF_UINT8:
     case TFB_GGUF_UINT16:
     case TFB_GGUF_UINT32:
-    case TFB_GGUF_UINT64: CHECK(cJSON_IsNumber(j) && (double)v->u == j->valuedouble, "%s: %" PRIu64, key, v->u); break;
+    case TFB_GGUF_UINT64:
+        CHECK(cJSON_IsNumber(j) && (double)v->u == j->valuedouble, "%s: %" PRIu64, key, v->u);
+        break;
     case TFB_GGUF_INT8:
     case TFB_GGUF_INT16:
     case TFB_GGUF_INT32:
-    case TFB_GGUF_INT64: CHECK(cJSON_IsNumber(j) && (double)v->i == j->valuedouble, "%s: %" PRId64, key, v->i); break;
+    case TFB_GGUF_INT64:
+        CHECK(cJSON_IsNumber(j) && (double)v->i == j->valuedouble, "%s: %" PRId64, key, v->i);
+        break;
     case TFB_GGUF_FLOAT32:
-    case TFB_GGUF_FLOAT64: CHECK(cJSON_IsNumber(j) && v->f == j->valuedouble, "%s: %.17g", key, v->f); break;
-    case TFB_GGUF_BOOL: CHECK(cJSON_IsBool(j) && (v->u != 0) == cJSON_IsTrue(j), "%s", key); break;
+    case TFB_GGUF_FLOAT64:
+        CHECK(cJSON_IsNumber(j) && v->f == j->valuedouble, "%s: %.17g", key, v->f);
+        break;
+    case TFB_GGUF_BOOL:
+        CHECK(cJSON_IsBool(j) && (v->u != 0) == cJSON_IsTrue(j), "%s", key);
+        break;
     case TFB_GGUF_STRING:
-        CHECK(cJSON_IsString(j) && strlen(j->valuestring) == v->str.len && strcmp(j->valuestring, v->str.s) == 0,
+        CHECK(cJSON_IsString(j) && strlen(j->valuestring) == v->str.len &&
+                  strcmp(j->valuestring, v->str.s) == 0,
               "%s: '%s'", key, v->str.s);
         break;
     case TFB_GGUF_ARRAY:
-        CHECK(cJSON_IsArray(j) && (uint64_t)cJSON_GetArraySize(j) == v->arr.n, "%s: %" PRIu64 " elements", key,
-              v->arr.n);
+        CHECK(cJSON_IsArray(j) && (uint64_t)cJSON_GetArraySize(j) == v->arr.n, "%s: %" PRIu64 " elements",
+              key, v->arr.n);
         if (cJSON_IsArray(j) && (uint64_t)cJSON_GetArraySize(j) == v->arr.n)
             for (uint64_t i = 0; i < v->arr.n; i++) {
                 CHECK(v->arr.v[i].type == v->arr.type, "%s[%" PRIu64 "] type", key, i);
                 check_value(key, &v->arr.v[i], cJSON_GetArrayItem(j, (int)i));
             }
         break;
-    default: CHECK(0, "%s: type %d", key, (int)v->type);
+    default:
+        CHECK(0, "%s: type %d", key, (int)v->type);
     }
 }
 
 static void check_fixture(tfb__gguf_file *f, const cJSON *e) {
     CHECK(f->version == 3, "version %u", f->version);
-    CHECK(f->alignment == (uint32_t)cJSON_GetObjectItem(e, "alignment")->valuedouble, "alignment %u", f->alignment);
+    CHECK(f->alignment == (uint32_t)cJSON_GetObjectItem(e, "alignment")->valuedouble, "alignment %u",
+          f->alignment);
     CHECK(f->data_start == (uint64_t)cJSON_GetObjectItem(e, "data_start")->valuedouble, "data_start %" PRIu64,
           f->data_start);
     const cJSON *kvs = cJSON_GetObjectItem(e, "kv"), *ts = cJSON_GetObjectItem(e, "tensors");
@@ -145,9 +158,11 @@ static void check_fixture(tfb__gguf_file *f, const cJSON *e) {
         const tfb__gguf_kv *kv = &f->kv[i]; /* iteration is in file order */
         CHECK(strcmp(kv->key.s, key) == 0, "key %" PRId64 " '%s' vs '%s'", i, kv->key.s, key);
         CHECK(tfb__gguf_find_key(f, key) == kv, "find_key '%s'", key);
-        CHECK(strcmp(tfb__gguf_type_name(kv->val.type), cJSON_GetObjectItem(j, "type")->valuestring) == 0, "%s type", key);
+        CHECK(strcmp(tfb__gguf_type_name(kv->val.type), cJSON_GetObjectItem(j, "type")->valuestring) == 0,
+              "%s type", key);
         if (kv->val.type == TFB_GGUF_ARRAY)
-            CHECK(strcmp(tfb__gguf_type_name(kv->val.arr.type), cJSON_GetObjectItem(j, "elem")->valuestring) == 0,
+            CHECK(strcmp(tfb__gguf_type_name(kv->val.arr.type),
+                         cJSON_GetObjectItem(j, "elem")->valuestring) == 0,
                   "%s elem", key);
         check_value(key, &kv->val, cJSON_GetObjectItem(j, "value"));
     }
@@ -164,16 +179,21 @@ static void check_fixture(tfb__gguf_file *f, const cJSON *e) {
     CHECK(tfb__gguf_get_u64(f, "test.i8", &u) == TFB_STATUS_INPUT, "negative as u64");
     CHECK(tfb__gguf_get_f64(f, "test.f32", &d) == TFB_STATUS_OK && d == (double)0.1f, "f32");
     CHECK(tfb__gguf_get_bool(f, "test.bool_t", &b) == TFB_STATUS_OK && b, "bool");
-    CHECK(tfb__gguf_get_str(f, "test.str", &s) == TFB_STATUS_OK && strcmp(s->s, "h\xc3\xa9llo \"gguf\"") == 0, "str");
-    CHECK(tfb__gguf_get_str(f, "test.u8", &s) == TFB_STATUS_INPUT && strstr(tfb_error_last(), "'test.u8' is UINT8"),
+    CHECK(tfb__gguf_get_str(f, "test.str", &s) == TFB_STATUS_OK && strcmp(s->s, "h\xc3\xa9llo \"gguf\"") == 0,
+          "str");
+    CHECK(tfb__gguf_get_str(f, "test.u8", &s) == TFB_STATUS_INPUT &&
+              strstr(tfb_error_last(), "'test.u8' is UINT8"),
           "mismatch: %s", tfb_error_last());
-    CHECK(tfb__gguf_get_u64(f, "no.such", &u) == TFB_STATUS_INPUT && strstr(tfb_error_last(), "'no.such' is missing"),
+    CHECK(tfb__gguf_get_u64(f, "no.such", &u) == TFB_STATUS_INPUT &&
+              strstr(tfb_error_last(), "'no.such' is missing"),
           "missing: %s", tfb_error_last());
     uint64_t n;
     const tfb__gguf_value *v;
     CHECK(tfb__gguf_get_arr(f, "test.arr_str", TFB_GGUF_STRING, &n, &v) == TFB_STATUS_OK && n == 4 &&
-              strcmp(v[3].str.s, "\xe2\x96\x81x") == 0, "arr_str");
-    CHECK(tfb__gguf_get_arr(f, "test.arr_str", TFB_GGUF_INT32, &n, &v) == TFB_STATUS_INPUT, "arr elem mismatch");
+              strcmp(v[3].str.s, "\xe2\x96\x81x") == 0,
+          "arr_str");
+    CHECK(tfb__gguf_get_arr(f, "test.arr_str", TFB_GGUF_INT32, &n, &v) == TFB_STATUS_INPUT,
+          "arr elem mismatch");
 
     CHECK(f->n_t == cJSON_GetArraySize(ts), "%" PRId64 " tensors", f->n_t);
     for (int64_t i = 0; i < f->n_t && i < cJSON_GetArraySize(ts); i++) {
@@ -184,16 +204,18 @@ static void check_fixture(tfb__gguf_file *f, const cJSON *e) {
         if (!t)
             continue;
         CHECK(t->ggml_type == (uint32_t)cJSON_GetObjectItem(j, "ggml_type")->valuedouble, "%s type", name);
-        CHECK(strcmp(tfb__gguf_ggml_name(t->ggml_type), cJSON_GetObjectItem(j, "type")->valuestring) == 0, "%s name", name);
+        CHECK(strcmp(tfb__gguf_ggml_name(t->ggml_type), cJSON_GetObjectItem(j, "type")->valuestring) == 0,
+              "%s name", name);
         const cJSON *dims = cJSON_GetObjectItem(j, "dims");
         CHECK(t->n_dims == cJSON_GetArraySize(dims), "%s n_dims %d", name, t->n_dims);
         for (int k = 0; k < t->n_dims && k < cJSON_GetArraySize(dims); k++)
             CHECK(t->ne[k] == (int64_t)cJSON_GetArrayItem(dims, k)->valuedouble, "%s dim %d", name, k);
         CHECK(t->offset == (uint64_t)cJSON_GetObjectItem(j, "offset")->valuedouble, "%s offset", name);
-        CHECK(t->nbytes == (uint64_t)cJSON_GetObjectItem(j, "nbytes")->valuedouble, "%s nbytes %" PRIu64, name,
-              t->nbytes);
+        CHECK(t->nbytes == (uint64_t)cJSON_GetObjectItem(j, "nbytes")->valuedouble, "%s nbytes %" PRIu64,
+              name, t->nbytes);
         uint8_t *buf = malloc((size_t)t->nbytes + 1);
-        CHECK(tfb__gguf_read(f, t, buf, (size_t)t->nbytes) == TFB_STATUS_OK, "%s read: %s", name, tfb_error_last());
+        CHECK(tfb__gguf_read(f, t, buf, (size_t)t->nbytes) == TFB_STATUS_OK, "%s read: %s", name,
+              tfb_error_last());
         char hex[65];
         sha256_hex(buf, (size_t)t->nbytes, hex);
         CHECK(strcmp(hex, cJSON_GetObjectItem(j, "sha256")->valuestring) == 0, "%s sha256 %s", name, hex);
@@ -345,12 +367,15 @@ static void check_bad(const char *dir, int k) {
         tfb_status s = from_file ? tfb__gguf_open(path, &f) : tfb__gguf_open_mem(path, m, o.n, &f);
         free(m);
         const char *e = tfb_error_last();
-        CHECK(s == TFB_STATUS_INPUT, "%s (%s): status %d: %s", bad_kinds[k].kind, from_file ? "file" : "mem", (int)s, e);
+        CHECK(s == TFB_STATUS_INPUT, "%s (%s): status %d: %s", bad_kinds[k].kind, from_file ? "file" : "mem",
+              (int)s, e);
         CHECK(strncmp(e, path, strlen(path)) == 0 && e[strlen(path)] == ':', "%s: not naming the file: %s",
               bad_kinds[k].kind, e);
-        CHECK(strstr(e, bad_kinds[k].msg) != NULL, "%s: '%s' not in: %s", bad_kinds[k].kind, bad_kinds[k].msg, e);
+        CHECK(strstr(e, bad_kinds[k].msg) != NULL, "%s: '%s' not in: %s", bad_kinds[k].kind, bad_kinds[k].msg,
+              e);
         CHECK(strchr(e, '\n') == NULL, "%s: more than one line", bad_kinds[k].kind);
-        CHECK(f.kv == NULL && f.t == NULL && f.label == NULL && f.fp == NULL, "%s: left open", bad_kinds[k].kind);
+        CHECK(f.kv == NULL && f.t == NULL && f.label == NULL && f.fp == NULL, "%s: left open",
+              bad_kinds[k].kind);
     }
 }
 
