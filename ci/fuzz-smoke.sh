@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 cmake --preset fuzz
-cmake --build --preset fuzz -j "$(nproc)" --target fuzz_safetensors fuzz_hf_json fuzz_tokenizer_json
+cmake --build --preset fuzz -j "$(nproc)" --target fuzz_safetensors fuzz_hf_json fuzz_tokenizer_json fuzz_gguf
 seeds=build-fuzz/seeds
 python3 tests/fuzz/make_seeds.py "$seeds"
 run() { # target dict seed-dir...
@@ -28,3 +28,4 @@ run fuzz_safetensors safetensors.dict "$seeds"
 # tests/fuzz/regress: inputs that once failed (kept so they are tried first on every run).
 run fuzz_hf_json hf_json.dict "$seeds/json" tests/fuzz/regress
 run fuzz_tokenizer_json tokenizer_json.dict "$seeds/tokenizer" tests/fuzz/regress-tok
+run fuzz_gguf gguf.dict "$seeds/gguf"

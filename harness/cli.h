@@ -51,6 +51,7 @@ int tfb_cmd_run(int argc, char **argv);
 int tfb_cmd_bench(int argc, char **argv);
 int tfb_cmd_compare(int argc, char **argv);
 int tfb_cmd_report(int argc, char **argv);
+int tfb_cmd_gguf_info(int argc, char **argv);
 
 #endif
 

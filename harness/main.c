@@ -19,6 +19,7 @@ static void usage(FILE *f) {
                "       tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
                "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
                "       tfbench conform --backend B|all --model M|all --dtype D|all [--json F] [--junit F]\n"
+               "       tfbench gguf-info FILE.gguf            a GGUF file's metadata and tensor table\n"
                "       tfbench compare BASE.json NEW.json [--threshold 5]\n"
                "       tfbench report RESULTS.json... -o DIR [--format png,svg,pdf] [--force]\n"
                "every subcommand that runs a backend also takes [--threads N] [--device D] [--isa X] and\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv) {
         return tfb_cmd_detokenize(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "embed") == 0)
         return tfb_cmd_embed(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "gguf-info") == 0)
+        return tfb_cmd_gguf_info(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "matrix") == 0)
         return tfb_cmd_matrix(argc - 1, argv + 1);
     if (argc >= 2 && argv[1][0] != '-')

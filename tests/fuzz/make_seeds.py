@@ -2,9 +2,11 @@
 """Write small seed corpora: safetensors files for fuzz_safetensors into DIR, config.json /
 index JSON for fuzz_hf_json into DIR/json, and small tokenizer.json files (one per model kind, with
 the components tfbench implements) for fuzz_tokenizer_json into DIR/tokenizer.
+GGUF files for fuzz_gguf (the committed fixtures of tests/gguf) go into DIR/gguf.
 usage: python3 make_seeds.py DIR"""
 import json
 import os
+import shutil
 import struct
 import sys
 
@@ -86,6 +88,12 @@ def main():
             json.dump(obj, fp, indent=2)
 
     tok_seeds(os.path.join(out, "tokenizer"))
+    gdir = os.path.join(out, "gguf")
+    os.makedirs(gdir, exist_ok=True)
+    fix = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gguf", "fixtures")
+    for name in sorted(os.listdir(fix)):
+        if name.endswith(".gguf"):
+            shutil.copyfile(os.path.join(fix, name), os.path.join(gdir, name))
 
 
 def tok_seeds(tdir):
