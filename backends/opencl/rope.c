@@ -58,14 +58,14 @@ static tfb_status fill(tfb_cl *cl, tfb_cl_rope *r, float theta, int64_t d, int64
 }
 
 tfb_status tfb__cl_rope_prepare(tfb_cl *cl, const tfb_graph *g) {
-    int64_t need = g->params.pos + g->params.n_rows;
-    int64_t cap = 256;
-    while (cap < need)
-        cap *= 2;
     for (int i = 0; i < g->n_nodes; i++) {
         const tfb_node *n = &g->nodes[i];
         if (n->op != TFB_OP_ROPE)
             continue;
+        int64_t need = g->params.pos + tfb_graph_rows(g, n->in[0]);
+        int64_t cap = 256;
+        while (cap < need)
+            cap *= 2;
         tfb_cl_rope *r = find(cl, n);
         if (r && r->cap >= need)
             continue;
