@@ -210,6 +210,10 @@ tfb_status tfb_results_read(const char *path, tfb_results *out) {
         st = tfb_error_set(TFB_STATUS_INPUT, "%s: no \"results\" array", path);
         goto done;
     }
+    /* The manifest travels with the rows (import stores it in the results database). */
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
+    if (cJSON_IsObject(env))
+        out->env = cJSON_Duplicate(env, true);
     int idx = 0;
     const cJSON *o;
     cJSON_ArrayForEach(o, rows) {
