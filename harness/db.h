@@ -88,4 +88,14 @@ tfb_status tfb_db_load(tfb_db *db, const int64_t *ids, size_t n, tfb_results *ou
 /* Pooled rows of every run at ref (on machine, when given); INPUT when no run matches. */
 tfb_status tfb_db_load_ref(tfb_db *db, const char *ref, const char *machine, tfb_results *out);
 
+/* For compare: arg is a results file when one exists at that path, else (or with "db:" in front) a
+ * REF pooled from the database at url (on machine when given). */
+tfb_status tfb_db_read_selector(const char *arg, const char *url, const char *machine, tfb_results *out);
+
+/* For report --db: the runs at refs (none: the newest bench run of each machine) written as results
+ * files into a new folder made from the template dir ("/tmp/tfbench-report-XXXXXX", changed in place).
+ * *paths (n of them) and the folder are removed by tfb_db_export_free, also after an error. */
+tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths, int *n);
+void tfb_db_export_free(char *dir, char **paths, int n);
+
 #endif

@@ -231,3 +231,22 @@ tfb_status tfb_db_load_ref(tfb_db *db, const char *ref, const char *machine, tfb
     free(ids);
     return st;
 }
+
+tfb_status tfb_db_read_selector(const char *arg, const char *url, const char *machine, tfb_results *out) {
+    bool forced = strncmp(arg, "db:", 3) == 0;
+    FILE *f = forced ? NULL : fopen(arg, "rb");
+    if (f || (!forced && !url)) {
+        if (f)
+            fclose(f);
+        return tfb_results_read(arg, out); /* a file (or, without a database, its error) */
+    }
+    if (!url)
+        return tfb_error_set(TFB_STATUS_USAGE, "%s: a database selector needs --db URL or TFBENCH_DB", arg);
+    tfb_db *db;
+    tfb_status st = tfb_db_open(url, false, &db);
+    if (st != TFB_STATUS_OK)
+        return st;
+    st = tfb_db_load_ref(db, forced ? arg + 3 : arg, machine, out);
+    tfb_db_close(db);
+    return st;
+}

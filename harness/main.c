@@ -20,7 +20,7 @@ static void usage(FILE *f) {
                "                   [--dtype f32,q8_0] [--threads 1,2] [-r N] [-o F.json] [--csv F] [--kv-reuse] ...\n"
                "       tfbench conform --backend B|all --model M|all --dtype D|all [--json F] [--junit F]\n"
                "       tfbench gguf-info FILE.gguf            a GGUF file's metadata and tensor table\n"
-               "       tfbench compare BASE.json NEW.json [--threshold 5]\n"
+               "       tfbench compare BASE NEW [--threshold 5] [--db URL [--machine H]]   files or database REFs\n"
                "       tfbench report RESULTS.json... -o DIR [--format png,svg,pdf] [--force]\n"
                "       tfbench import [--db URL] RESULTS.json...    results files into the results database\n"
                "       tfbench history [--db URL] [--machine H] [--backend B] [--model M] [--metric X] [--plot F.png]\n"
