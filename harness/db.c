@@ -69,14 +69,19 @@ static tfb_status labelled(const tfb_db *db, tfb_status st) {
     return tfb_error_set(st == TFB_STATUS_NOMEM ? st : TFB_STATUS_INPUT, "%s: %s", db->label, what);
 }
 
+tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params, const char *types,
+                               tfb_db_rows *rows) {
+    return labelled(db, db->drv->query(db->ctx, sql, n, params, types, rows));
+}
+
 tfb_status tfb__db_query(tfb_db *db, const char *sql, int n, const char *const *params, tfb_db_rows *rows) {
-    return labelled(db, db->drv->query(db->ctx, sql, n, params, rows));
+    return tfb__db_query_typed(db, sql, n, params, NULL, rows);
 }
 
 static void rollback(tfb_db *db) {
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", tfb_error_last()); /* keep the error that caused it */
-    db->drv->query(db->ctx, "ROLLBACK", 0, NULL, NULL);
+    db->drv->query(db->ctx, "ROLLBACK", 0, NULL, NULL, NULL);
     tfb_error_set(TFB_STATUS_INPUT, "%s", saved);
 }
 
@@ -201,9 +206,10 @@ static const char *env_str(const cJSON *env, const char *k) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static tfb_status insert_id(tfb_db *db, const char *sql, int n, const char *const *p, int64_t *id) {
+static tfb_status insert_id(tfb_db *db, const char *sql, int n, const char *const *p, const char *types,
+                            int64_t *id) {
     tfb_db_rows r;
-    tfb_status st = tfb__db_query(db, sql, n, p, &r);
+    tfb_status st = tfb__db_query_typed(db, sql, n, p, types, &r);
     if (st != TFB_STATUS_OK)
         return st;
     if (r.n_rows != 1 || !tfb_db_at(&r, 0, 0))
@@ -250,7 +256,7 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
                               "INSERT INTO tfb_runs (kind, started, stored, machine, cpu_model, cores, os, "
                               "git_commit, version, compiler, cflags, build_type, command_line, act, manifest) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                              15, p, run_id);
+                              15, p, NULL, run_id);
     free(manifest);
     if (st != TFB_STATUS_OK)
         return st;
@@ -273,7 +279,7 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
 /* The samples of one row, up to 100 a statement. */
 static tfb_status store_samples(tfb_db *db, int64_t result_id, const tfb_result_row *w) {
     enum { CHUNK = 100 };
-    char sql[CHUNK * 16 + 128], vals[CHUNK][3][32], rid[24];
+    char sql[CHUNK * 16 + 128], vals[CHUNK][3][32], rid[24], types[CHUNK * 4 + 1];
     const char *p[CHUNK * 4];
     snprintf(rid, sizeof rid, "%lld", (long long)result_id);
     for (size_t k0 = 0; k0 < w->n_samples; k0 += CHUNK) {
@@ -291,8 +297,10 @@ static tfb_status store_samples(tfb_db *db, int64_t result_id, const tfb_result_
             p[4 * j + 1] = vals[j][0];
             p[4 * j + 2] = vals[j][1];
             p[4 * j + 3] = dev ? vals[j][2] : NULL;
+            memcpy(types + 4 * j, "ttff", 4);
         }
-        tfb_status st = tfb__db_query(db, sql, (int)(4 * m), p, NULL);
+        types[4 * m] = '\0';
+        tfb_status st = tfb__db_query_typed(db, sql, (int)(4 * m), p, types, NULL);
         if (st != TFB_STATUS_OK)
             return st;
     }
@@ -320,7 +328,7 @@ static tfb_status store_rows(tfb_db *db, int64_t run_id, const tfb_results *r) {
                                   "INSERT INTO tfb_results (run_id, backend, model, dtype, act, threads, test, kind, "
                                   "n_prompt, n_gen, depth, metric, unit, higher_is_better, mean_kind, n, median) "
                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                  17, p, &id);
+                                  17, p, "tttttttttttttttttf", &id);
         if (st == TFB_STATUS_OK)
             st = store_samples(db, id, w);
         if (st != TFB_STATUS_OK)
@@ -352,10 +360,10 @@ static tfb_status store_conform(tfb_db *db, int64_t run_id, const cJSON *cases) 
                            val[0] ? val : NULL,
                            thr[0] ? thr : NULL,
                            env_str(o, "detail")};
-        tfb_status st = tfb__db_query(db,
+        tfb_status st = tfb__db_query_typed(db,
                                       "INSERT INTO tfb_conform (run_id, backend, kind, name, dtype, act, verdict, "
                                       "metric, value, threshold, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      11, p, NULL);
+                                      11, p, "ttttttttfft", NULL);
         if (st != TFB_STATUS_OK)
             return st;
     }

@@ -40,8 +40,11 @@ typedef struct tfb__db_driver {
     void (*close)(void *ctx);
     /* Start a write transaction that serialises schema creation between concurrent writers. */
     tfb_status (*begin_write)(void *ctx);
-    /* Run sql with params; rows (optional) gets the result set. */
-    tfb_status (*query)(void *ctx, const char *sql, int n_params, const char *const *params, tfb_db_rows *rows);
+    /* Run sql with params; rows (optional) gets the result set. types (may be NULL: all text) has
+     * one letter per parameter, 'f' for a double: SQLite binds those as doubles, exactly (its text
+     * to REAL conversion is not correctly rounded), and returns REAL columns with 17 digits. */
+    tfb_status (*query)(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
+                        tfb_db_rows *rows);
     /* Names of the tables in the database (the current schema on PostgreSQL), for the foreign check. */
     tfb_status (*tables)(void *ctx, tfb_db_rows *rows);
     /* The column type of an auto-incrementing primary key. */
@@ -65,6 +68,9 @@ const char *tfb_db_label(const tfb_db *db);
 
 /* Internal to db*.c: run sql on db (errors already "<url>: <what>"). */
 tfb_status tfb__db_query(tfb_db *db, const char *sql, int n, const char *const *params, tfb_db_rows *rows);
+/* The same with parameter types (tfb__db_driver.query). */
+tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params, const char *types,
+                               tfb_db_rows *rows);
 
 /* Append one run in one transaction: the manifest (r->env), every row with its samples; kind is
  * "bench" or "conform". conform (may be NULL) is a JSON array of conform cases stored beside it.

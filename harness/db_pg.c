@@ -79,7 +79,9 @@ static char *number_params(const char *sql) {
     return out;
 }
 
-static tfb_status pg_query(void *ctx, const char *sql, int n_params, const char *const *params, tfb_db_rows *rows) {
+static tfb_status pg_query(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
+                           tfb_db_rows *rows) {
+    (void)types; /* text parameters: PostgreSQL reads and writes float8 exactly */
     PGconn *c = ctx;
     if (rows)
         memset(rows, 0, sizeof *rows);
@@ -114,13 +116,13 @@ static tfb_status pg_query(void *ctx, const char *sql, int n_params, const char 
 }
 
 static tfb_status pg_begin_write(void *ctx) {
-    tfb_status st = pg_query(ctx, "BEGIN", 0, NULL, NULL);
+    tfb_status st = pg_query(ctx, "BEGIN", 0, NULL, NULL, NULL);
     if (st != TFB_STATUS_OK)
         return st;
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", TFB_PG_LOCK_KEY);
     tfb_db_rows r;
-    st = pg_query(ctx, sql, 0, NULL, &r);
+    st = pg_query(ctx, sql, 0, NULL, NULL, &r);
     if (st == TFB_STATUS_OK)
         tfb_db_rows_free(&r);
     return st;
@@ -129,7 +131,7 @@ static tfb_status pg_begin_write(void *ctx) {
 static tfb_status pg_tables(void *ctx, tfb_db_rows *rows) {
     return pg_query(ctx,
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()", 0,
-                    NULL, rows);
+                    NULL, NULL, rows);
 }
 
 const tfb__db_driver tfb__db_pg = {

@@ -42,7 +42,8 @@ static void sq_close(void *ctx) {
     sqlite3_close((sqlite3 *)ctx);
 }
 
-static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char *const *params, tfb_db_rows *rows) {
+static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
+                           tfb_db_rows *rows) {
     sqlite3 *db = ctx;
     sqlite3_stmt *stmt = NULL;
     if (rows)
@@ -50,8 +51,9 @@ static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char 
     if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
         return fail(db, NULL);
     for (int i = 0; i < n_params; i++) {
-        int rc = params[i] ? sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT)
-                           : sqlite3_bind_null(stmt, i + 1);
+        int rc = !params[i]                  ? sqlite3_bind_null(stmt, i + 1)
+                 : types && types[i] == 'f' ? sqlite3_bind_double(stmt, i + 1, strtod(params[i], NULL))
+                                            : sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
         if (rc != SQLITE_OK) {
             sqlite3_finalize(stmt);
             return fail(db, NULL);
@@ -74,8 +76,13 @@ static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char 
         }
         rows->n_cols = n_cols;
         for (size_t c = 0; c < n_cols; c++) {
-            const unsigned char *t = sqlite3_column_text(stmt, (int)c);
-            rows->val[rows->n_rows * n_cols + c] = t ? strdup((const char *)t) : NULL;
+            char num[32];
+            const char *t = num;
+            if (sqlite3_column_type(stmt, (int)c) == SQLITE_FLOAT) /* all 17 digits, not SQLite's 15 */
+                snprintf(num, sizeof num, "%.17g", sqlite3_column_double(stmt, (int)c));
+            else
+                t = (const char *)sqlite3_column_text(stmt, (int)c);
+            rows->val[rows->n_rows * n_cols + c] = t ? strdup(t) : NULL;
         }
         rows->n_rows++;
     }
@@ -93,12 +100,12 @@ static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char 
 static tfb_status sq_begin_write(void *ctx) {
     /* IMMEDIATE takes the write lock now (waiting up to the busy timeout), so two writers creating
      * the schema at once are serialised rather than one failing at its first write. */
-    return sq_query(ctx, "BEGIN IMMEDIATE", 0, NULL, NULL);
+    return sq_query(ctx, "BEGIN IMMEDIATE", 0, NULL, NULL, NULL);
 }
 
 static tfb_status sq_tables(void *ctx, tfb_db_rows *rows) {
     return sq_query(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", 0, NULL,
-                    rows);
+                    NULL, rows);
 }
 
 const tfb__db_driver tfb__db_sqlite = {
