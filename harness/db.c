@@ -35,7 +35,7 @@ static bool is_pg(const char *url) {
 }
 
 /* "postgresql://user:secret@host/db?password=x" -> "postgresql://user:***@host/db?password=***". */
-static void mask_url(const char *url, char *out, size_t len) {
+void tfb_db_mask_url(const char *url, char *out, size_t len) {
     snprintf(out, len, "%s", url);
     char *scheme = strstr(out, "://");
     if (scheme) {
@@ -179,7 +179,7 @@ tfb_status tfb_db_open(const char *url, bool for_write, tfb_db **out) {
     tfb_db *db = calloc(1, sizeof *db);
     if (!db)
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
-    mask_url(url, db->label, sizeof db->label);
+    tfb_db_mask_url(url, db->label, sizeof db->label);
     db->drv = is_pg(url) ? &tfb__db_pg : &tfb__db_sqlite;
     tfb_status st = labelled(db, db->drv->open(url, for_write, &db->ctx));
     if (st == TFB_STATUS_OK && !for_write && (st = check_schema(db, false)) != TFB_STATUS_OK)

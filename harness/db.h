@@ -63,6 +63,9 @@ const char *tfb_db_url(const char *flag);
  * a schema newer than TFB_DB_SCHEMA_VERSION, tables of another tool. The caller frees with tfb_db_close. */
 tfb_status tfb_db_open(const char *url, bool for_write, tfb_db **out);
 void tfb_db_close(tfb_db *db);
+/* url with any password ("user:PASS@", "password=PASS") replaced by *** into out (messages, and the
+ * command line the manifest records). */
+void tfb_db_mask_url(const char *url, char *out, size_t len);
 /* The URL with any password masked, for messages. */
 const char *tfb_db_label(const tfb_db *db);
 
