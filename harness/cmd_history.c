@@ -64,8 +64,22 @@ int tfb_cmd_import(int argc, char **argv) {
 
 /* ---- history ---------------------------------------------------------------------------------- */
 
-enum { H_MACHINE, H_BACKEND, H_MODEL, H_DTYPE, H_ACT, H_THREADS, H_TEST, H_METRIC, H_COMMIT, H_STARTED,
-       H_RUN, H_MEDIAN, H_N, H_UNIT };
+enum {
+    H_MACHINE,
+    H_BACKEND,
+    H_MODEL,
+    H_DTYPE,
+    H_ACT,
+    H_THREADS,
+    H_TEST,
+    H_METRIC,
+    H_COMMIT,
+    H_STARTED,
+    H_RUN,
+    H_MEDIAN,
+    H_N,
+    H_UNIT
+};
 
 static bool same_series(const tfb_db_rows *r, size_t a, size_t b) {
     for (int c = H_MACHINE; c <= H_METRIC; c++) {
@@ -80,7 +94,9 @@ static bool same_series(const tfb_db_rows *r, size_t a, size_t b) {
  * line per series. Data and script beside the output, rendered by tfb_rep_gnuplot. */
 static tfb_status plot(const tfb_db_rows *r, const char *out) {
     const char *dot = strrchr(out, '.');
-    const char *fmt = dot && strcmp(dot, ".svg") == 0 ? "svg" : dot && strcmp(dot, ".png") == 0 ? "png" : NULL;
+    const char *fmt = dot && strcmp(dot, ".svg") == 0   ? "svg"
+                      : dot && strcmp(dot, ".png") == 0 ? "png"
+                                                        : NULL;
     if (!fmt)
         return tfb_error_set(TFB_STATUS_USAGE, "--plot: %s: expected a .png or .svg file name", out);
     char dir[4096] = ".", base[1024];
@@ -109,35 +125,48 @@ static tfb_status plot(const tfb_db_rows *r, const char *out) {
             runs[k] = runs[k - 1];
             runs[k - 1] = t;
         }
-    tfb_sbuf_printf(&gp, "set title \"tfbench history\"\nset key outside right\nset grid\n");
-    tfb_sbuf_printf(&gp, "set xlabel \"run (commit)\"\nset ylabel \"median\"\nset xtics rotate by -30\n");
-    tfb_sbuf_printf(&gp, "set terminal %s size 1200,700 enhanced font \"Sans,11\"\nset output \"%s.%s\"\n",
+    /* noenhanced: test and metric names have '_' and '@', which enhanced text would typeset. */
+    bool one_unit = true;
+    for (size_t i = 1; i < r->n_rows && one_unit; i++)
+        one_unit = strcmp(tfb_db_at(r, i, H_UNIT) ? tfb_db_at(r, i, H_UNIT) : "",
+                          tfb_db_at(r, 0, H_UNIT) ? tfb_db_at(r, 0, H_UNIT) : "") == 0;
+    tfb_sbuf_printf(&gp, "set title \"tfbench history\" noenhanced\nset key below noenhanced\nset grid\n");
+    tfb_sbuf_printf(&gp, "set xlabel \"run (commit #id)\"\nset ylabel \"median%s%s%s\" noenhanced\n",
+                    one_unit ? " (" : "", one_unit ? tfb_db_at(r, 0, H_UNIT) : "", one_unit ? ")" : "");
+    tfb_sbuf_printf(&gp, "set xtics rotate by -30 noenhanced\nset offsets 0.3, 0.3, 0, 0\n");
+    tfb_sbuf_printf(&gp, "set terminal %s size 1200,700 noenhanced font \"Sans,11\"\nset output \"%s.%s\"\n",
                     strcmp(fmt, "png") == 0 ? "pngcairo" : "svg", base, fmt);
     int series = 0;
     for (size_t i = 0; i < r->n_rows; i++) {
         if (i == 0 || !same_series(r, i, i - 1)) {
             if (i)
                 tfb_sbuf_printf(&dat, "\n\n");
-            tfb_sbuf_printf(&gp, "%s \"%s.dat\" index %d using 1:2 with linespoints title \"%s %s %s%s%s %s %s\"",
-                            series ? ", \\\n    " : "plot ", base, series, tfb_db_at(r, i, H_MACHINE),
-                            tfb_db_at(r, i, H_BACKEND), tfb_db_at(r, i, H_MODEL), tfb_db_at(r, i, H_DTYPE),
-                            tfb_db_at(r, i, H_ACT)[0] ? "/a8" : "", tfb_db_at(r, i, H_TEST),
-                            tfb_db_at(r, i, H_METRIC));
+            const char *th = tfb_db_at(r, i, H_THREADS);
+            bool dflt = strcmp(th, "0") == 0;
+            tfb_sbuf_printf(
+                &gp,
+                "%s \"%s.dat\" index %d using 1:2 with linespoints title \"%s %s %s %s%s%s%s%s %s "
+                "%s\"",
+                series ? ", \\\n    " : "plot ", base, series, tfb_db_at(r, i, H_MACHINE),
+                tfb_db_at(r, i, H_BACKEND), tfb_db_at(r, i, H_MODEL), tfb_db_at(r, i, H_DTYPE),
+                tfb_db_at(r, i, H_ACT)[0] ? "/a8" : "", dflt ? "" : " ", dflt ? "" : th, dflt ? "" : "t",
+                tfb_db_at(r, i, H_TEST), tfb_db_at(r, i, H_METRIC));
             series++;
         }
         int64_t id = atoll(tfb_db_at(r, i, H_RUN));
         size_t x = 0;
         while (runs[x] != id)
             x++;
-        tfb_sbuf_printf(&dat, "%zu %s\n", x + 1, tfb_db_at(r, i, H_MEDIAN) ? tfb_db_at(r, i, H_MEDIAN) : "NaN");
+        tfb_sbuf_printf(&dat, "%zu %s\n", x + 1,
+                        tfb_db_at(r, i, H_MEDIAN) ? tfb_db_at(r, i, H_MEDIAN) : "NaN");
     }
     tfb_sbuf_printf(&gp, "\n");
     for (size_t x = 0; x < n_runs; x++)
         for (size_t i = 0; i < r->n_rows; i++)
             if (atoll(tfb_db_at(r, i, H_RUN)) == runs[x]) {
                 const char *c = tfb_db_at(r, i, H_COMMIT);
-                tfb_sbuf_printf(&tics, "%s\"%.10s #%lld\" %zu", x ? ", " : "", c ? c : "?", (long long)runs[x],
-                                x + 1);
+                tfb_sbuf_printf(&tics, "%s\"%.10s #%lld\" %zu", x ? ", " : "", c ? c : "?",
+                                (long long)runs[x], x + 1);
                 break;
             }
     free(runs);
@@ -164,7 +193,8 @@ static tfb_status plot(const tfb_db_rows *r, const char *out) {
     snprintf(path, sizeof path, "%s.gp", base);
     int rc = tfb_rep_gnuplot(dir, path);
     if (rc == 127)
-        return tfb_error_set(TFB_STATUS_IO, "--plot: gnuplot not found; render with: cd %s && gnuplot %s", dir, path);
+        return tfb_error_set(TFB_STATUS_IO, "--plot: gnuplot not found; render with: cd %s && gnuplot %s",
+                             dir, path);
     if (rc != 0)
         return tfb_error_set(TFB_STATUS_INTERNAL, "--plot: gnuplot %s failed (exit %d)", path, rc);
     return TFB_STATUS_OK;
@@ -172,6 +202,7 @@ static tfb_status plot(const tfb_db_rows *r, const char *out) {
 
 int tfb_cmd_history(int argc, char **argv) {
     const char *url = NULL, *out = NULL;
+    bool force = false;
     /* Filters, in the order of the columns they narrow. */
     static const char *const flags[] = {"--machine", "--backend", "--model", "--dtype", "--test", "--metric"};
     static const char *const cols[] = {"u.machine", "r.backend", "r.model", "r.dtype", "r.test", "r.metric"};
@@ -194,13 +225,20 @@ int tfb_cmd_history(int argc, char **argv) {
             return TFB_EXIT_USAGE;
         if (known)
             continue;
+        if (strcmp(argv[i], "--force") == 0) {
+            force = true;
+            continue;
+        }
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("usage: tfbench history [--db URL] [--machine H] [--backend B] [--model M] [--dtype D] "
-                   "[--test T] [--metric X] [--plot out.png|svg]\n");
+                   "[--test T] [--metric X] [--plot out.png|svg [--force]]\n");
             return TFB_EXIT_OK;
         }
         return tfb_cli_usage("history", "unknown argument '%s'", argv[i]);
     }
+    struct stat sb;
+    if (out && !force && stat(out, &sb) == 0)
+        return tfb_cli_usage("--plot", "%s: exists (use --force to overwrite)", out);
     if (!(url = tfb_db_url(url)))
         return tfb_cli_usage("history", "no database: give --db URL or set TFBENCH_DB");
     char sql[2048];
@@ -216,7 +254,8 @@ int tfb_cmd_history(int argc, char **argv) {
             params[n_params++] = filter[k];
         }
     snprintf(sql + len, sizeof sql - (size_t)len,
-             " ORDER BY u.machine, r.backend, r.model, r.dtype, r.act, r.threads, r.test, r.metric, u.started, u.id");
+             " ORDER BY u.machine, r.backend, r.model, r.dtype, r.act, r.threads, r.test, r.metric, "
+             "u.started, u.id");
     tfb_db *db;
     tfb_status st = tfb_db_open(url, false, &db);
     if (st != TFB_STATUS_OK)
@@ -230,17 +269,18 @@ int tfb_cmd_history(int argc, char **argv) {
         tfb_db_rows_free(&r);
         return tfb_cli_usage("history", "no stored results match the filters");
     }
-    printf("| machine | backend | model | dtype | threads | test | metric | run | commit | started | median | n |\n");
+    printf("| machine | backend | model | dtype | threads | test | metric | run | commit | started | median "
+           "| n |\n");
     printf("| --- | --- | --- | --- | ---: | --- | --- | ---: | --- | --- | ---: | ---: |\n");
     for (size_t i = 0; i < r.n_rows; i++) {
         const char *th = tfb_db_at(&r, i, H_THREADS), *c = tfb_db_at(&r, i, H_COMMIT);
         const char *med = tfb_db_at(&r, i, H_MEDIAN);
-        printf("| %s | %s | %s | %s%s | %s | %s | %s | %s | %.12s | %s | %.5g %s | %s |\n", tfb_db_at(&r, i, H_MACHINE),
-               tfb_db_at(&r, i, H_BACKEND), tfb_db_at(&r, i, H_MODEL), tfb_db_at(&r, i, H_DTYPE),
-               tfb_db_at(&r, i, H_ACT)[0] ? "/a8" : "", strcmp(th, "0") == 0 ? "default" : th,
-               tfb_db_at(&r, i, H_TEST), tfb_db_at(&r, i, H_METRIC), tfb_db_at(&r, i, H_RUN), c ? c : "",
-               tfb_db_at(&r, i, H_STARTED), med ? atof(med) : NAN, tfb_db_at(&r, i, H_UNIT) ? tfb_db_at(&r, i, H_UNIT) : "",
-               tfb_db_at(&r, i, H_N));
+        printf("| %s | %s | %s | %s%s | %s | %s | %s | %s | %.12s | %s | %.5g %s | %s |\n",
+               tfb_db_at(&r, i, H_MACHINE), tfb_db_at(&r, i, H_BACKEND), tfb_db_at(&r, i, H_MODEL),
+               tfb_db_at(&r, i, H_DTYPE), tfb_db_at(&r, i, H_ACT)[0] ? "/a8" : "",
+               strcmp(th, "0") == 0 ? "default" : th, tfb_db_at(&r, i, H_TEST), tfb_db_at(&r, i, H_METRIC),
+               tfb_db_at(&r, i, H_RUN), c ? c : "", tfb_db_at(&r, i, H_STARTED), med ? atof(med) : NAN,
+               tfb_db_at(&r, i, H_UNIT) ? tfb_db_at(&r, i, H_UNIT) : "", tfb_db_at(&r, i, H_N));
     }
     int rc = 0;
     if (out && (st = plot(&r, out)) != TFB_STATUS_OK)

@@ -69,8 +69,8 @@ static tfb_status labelled(const tfb_db *db, tfb_status st) {
     return tfb_error_set(st == TFB_STATUS_NOMEM ? st : TFB_STATUS_INPUT, "%s: %s", db->label, what);
 }
 
-tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params, const char *types,
-                               tfb_db_rows *rows) {
+tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params,
+                               const char *types, tfb_db_rows *rows) {
     return labelled(db, db->drv->query(db->ctx, sql, n, params, types, rows));
 }
 
@@ -97,10 +97,13 @@ static const char *const schema_v1[] = {
     "CREATE INDEX tfb_runs_machine ON tfb_runs (machine, started)",
     "CREATE TABLE tfb_devices (run_id BIGINT NOT NULL REFERENCES tfb_runs (id), backend TEXT NOT NULL, "
     "device TEXT, driver TEXT, api TEXT, library TEXT)",
-    "CREATE TABLE tfb_results (id %s, run_id BIGINT NOT NULL REFERENCES tfb_runs (id), backend TEXT NOT NULL, "
-    "model TEXT NOT NULL, dtype TEXT NOT NULL, act TEXT NOT NULL, threads INTEGER NOT NULL, test TEXT NOT NULL, "
+    "CREATE TABLE tfb_results (id %s, run_id BIGINT NOT NULL REFERENCES tfb_runs (id), backend TEXT NOT "
+    "NULL, "
+    "model TEXT NOT NULL, dtype TEXT NOT NULL, act TEXT NOT NULL, threads INTEGER NOT NULL, test TEXT NOT "
+    "NULL, "
     "kind TEXT NOT NULL, n_prompt BIGINT, n_gen BIGINT, depth BIGINT, metric TEXT NOT NULL, unit TEXT, "
-    "higher_is_better INTEGER NOT NULL, mean_kind TEXT NOT NULL, n INTEGER NOT NULL, median DOUBLE PRECISION)",
+    "higher_is_better INTEGER NOT NULL, mean_kind TEXT NOT NULL, n INTEGER NOT NULL, median DOUBLE "
+    "PRECISION)",
     "CREATE INDEX tfb_results_run ON tfb_results (run_id)",
     "CREATE TABLE tfb_samples (result_id BIGINT NOT NULL REFERENCES tfb_results (id), idx INTEGER NOT NULL, "
     "value DOUBLE PRECISION NOT NULL, device_s DOUBLE PRECISION, PRIMARY KEY (result_id, idx))",
@@ -147,7 +150,8 @@ static tfb_status check_schema(tfb_db *db, bool create) {
                              "creates its tables only in an empty database)",
                              db->label, other);
     if (!ours && !create)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: an empty database: no tfbench runs stored yet", db->label);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: an empty database: no tfbench runs stored yet",
+                             db->label);
     if (!ours)
         return run_script(db, schema_v1);
     tfb_db_rows v;
@@ -231,7 +235,7 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
     cJSON_ArrayForEach(arg, cl) if (cJSON_IsString(arg) && n < sizeof cmdline) n +=
         (size_t)snprintf(cmdline + n, sizeof cmdline - n, "%s%s", n ? " " : "", arg->valuestring);
     /* The machine: the manifest's hostname (what tells two machines' files apart), else the CPU. */
-    const char *machine = env_str(env, "hostname") ? env_str(env, "hostname")
+    const char *machine = env_str(env, "hostname")    ? env_str(env, "hostname")
                           : env_str(env, "cpu_model") ? env_str(env, "cpu_model")
                                                       : "unknown";
     char *manifest = cJSON_PrintUnformatted(env);
@@ -252,11 +256,12 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
                        cmdline,
                        env_str(env, "act") ? env_str(env, "act") : "f32",
                        manifest};
-    tfb_status st = insert_id(db,
-                              "INSERT INTO tfb_runs (kind, started, stored, machine, cpu_model, cores, os, "
-                              "git_commit, version, compiler, cflags, build_type, command_line, act, manifest) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                              15, p, NULL, run_id);
+    tfb_status st =
+        insert_id(db,
+                  "INSERT INTO tfb_runs (kind, started, stored, machine, cpu_model, cores, os, "
+                  "git_commit, version, compiler, cflags, build_type, command_line, act, manifest) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  15, p, NULL, run_id);
     free(manifest);
     if (st != TFB_STATUS_OK)
         return st;
@@ -264,7 +269,11 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
     snprintf(rid, sizeof rid, "%lld", (long long)*run_id);
     const cJSON *be = cJSON_GetObjectItemCaseSensitive(env, "backends"), *b;
     cJSON_ArrayForEach(b, be) {
-        const char *q[] = {rid, b->string, env_str(b, "device"), env_str(b, "driver"), env_str(b, "api"),
+        const char *q[] = {rid,
+                           b->string,
+                           env_str(b, "device"),
+                           env_str(b, "driver"),
+                           env_str(b, "api"),
                            env_str(b, "library")};
         st = tfb__db_query(db,
                            "INSERT INTO tfb_devices (run_id, backend, device, driver, api, library) "
@@ -284,7 +293,8 @@ static tfb_status store_samples(tfb_db *db, int64_t result_id, const tfb_result_
     snprintf(rid, sizeof rid, "%lld", (long long)result_id);
     for (size_t k0 = 0; k0 < w->n_samples; k0 += CHUNK) {
         size_t m = w->n_samples - k0 < CHUNK ? w->n_samples - k0 : CHUNK;
-        int len = snprintf(sql, sizeof sql, "INSERT INTO tfb_samples (result_id, idx, value, device_s) VALUES ");
+        int len =
+            snprintf(sql, sizeof sql, "INSERT INTO tfb_samples (result_id, idx, value, device_s) VALUES ");
         for (size_t j = 0; j < m; j++) {
             size_t k = k0 + j;
             len += snprintf(sql + len, sizeof sql - (size_t)len, "%s(?, ?, ?, ?)", j ? ", " : "");
@@ -319,16 +329,30 @@ static tfb_status store_rows(tfb_db *db, int64_t run_id, const tfb_results *r) {
         snprintf(dp, sizeof dp, "%lld", (long long)w->depth);
         snprintf(n, sizeof n, "%zu", w->n_samples);
         snprintf(med, sizeof med, "%.17g", w->st.median);
-        const char *p[] = {rid,       w->backend, w->model, w->dtype, w->act,  th,
-                           w->test,   w->kind,    np,       ng,       dp,      w->metric,
-                           w->unit,   w->higher_is_better ? "1" : "0", w->rate ? "harmonic" : "arithmetic",
-                           n,         w->n_samples ? med : NULL};
+        const char *p[] = {rid,
+                           w->backend,
+                           w->model,
+                           w->dtype,
+                           w->act,
+                           th,
+                           w->test,
+                           w->kind,
+                           np,
+                           ng,
+                           dp,
+                           w->metric,
+                           w->unit,
+                           w->higher_is_better ? "1" : "0",
+                           w->rate ? "harmonic" : "arithmetic",
+                           n,
+                           w->n_samples ? med : NULL};
         int64_t id = 0;
-        tfb_status st = insert_id(db,
-                                  "INSERT INTO tfb_results (run_id, backend, model, dtype, act, threads, test, kind, "
-                                  "n_prompt, n_gen, depth, metric, unit, higher_is_better, mean_kind, n, median) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                  17, p, "tttttttttttttttttf", &id);
+        tfb_status st =
+            insert_id(db,
+                      "INSERT INTO tfb_results (run_id, backend, model, dtype, act, threads, test, kind, "
+                      "n_prompt, n_gen, depth, metric, unit, higher_is_better, mean_kind, n, median) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                      17, p, "tttttttttttttttttf", &id);
         if (st == TFB_STATUS_OK)
             st = store_samples(db, id, w);
         if (st != TFB_STATUS_OK)
@@ -360,17 +384,19 @@ static tfb_status store_conform(tfb_db *db, int64_t run_id, const cJSON *cases) 
                            val[0] ? val : NULL,
                            thr[0] ? thr : NULL,
                            env_str(o, "detail")};
-        tfb_status st = tfb__db_query_typed(db,
-                                      "INSERT INTO tfb_conform (run_id, backend, kind, name, dtype, act, verdict, "
-                                      "metric, value, threshold, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      11, p, "ttttttttfft", NULL);
+        tfb_status st =
+            tfb__db_query_typed(db,
+                                "INSERT INTO tfb_conform (run_id, backend, kind, name, dtype, act, verdict, "
+                                "metric, value, threshold, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                11, p, "ttttttttfft", NULL);
         if (st != TFB_STATUS_OK)
             return st;
     }
     return TFB_STATUS_OK;
 }
 
-tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform, int64_t *run_id) {
+tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform,
+                        int64_t *run_id) {
     cJSON *own_env = r->env ? NULL : cJSON_CreateObject();
     const cJSON *env = r->env ? r->env : own_env;
     tfb_status st = labelled(db, db->drv->begin_write(db->ctx));
@@ -378,8 +404,10 @@ tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, cons
         cJSON_Delete(own_env);
         return st;
     }
-    if ((st = check_schema(db, true)) == TFB_STATUS_OK && (st = store_run(db, kind, env, run_id)) == TFB_STATUS_OK &&
-        (st = store_rows(db, *run_id, r)) == TFB_STATUS_OK && (!conform || (st = store_conform(db, *run_id, conform)) == TFB_STATUS_OK))
+    if ((st = check_schema(db, true)) == TFB_STATUS_OK &&
+        (st = store_run(db, kind, env, run_id)) == TFB_STATUS_OK &&
+        (st = store_rows(db, *run_id, r)) == TFB_STATUS_OK &&
+        (!conform || (st = store_conform(db, *run_id, conform)) == TFB_STATUS_OK))
         st = tfb__db_query(db, "COMMIT", 0, NULL, NULL);
     if (st != TFB_STATUS_OK)
         rollback(db);

@@ -43,8 +43,8 @@ typedef struct tfb__db_driver {
     /* Run sql with params; rows (optional) gets the result set. types (may be NULL: all text) has
      * one letter per parameter, 'f' for a double: SQLite binds those as doubles, exactly (its text
      * to REAL conversion is not correctly rounded), and returns REAL columns with 17 digits. */
-    tfb_status (*query)(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
-                        tfb_db_rows *rows);
+    tfb_status (*query)(void *ctx, const char *sql, int n_params, const char *const *params,
+                        const char *types, tfb_db_rows *rows);
     /* Names of the tables in the database (the current schema on PostgreSQL), for the foreign check. */
     tfb_status (*tables)(void *ctx, tfb_db_rows *rows);
     /* The column type of an auto-incrementing primary key. */
@@ -72,13 +72,14 @@ const char *tfb_db_label(const tfb_db *db);
 /* Internal to db*.c: run sql on db (errors already "<url>: <what>"). */
 tfb_status tfb__db_query(tfb_db *db, const char *sql, int n, const char *const *params, tfb_db_rows *rows);
 /* The same with parameter types (tfb__db_driver.query). */
-tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params, const char *types,
-                               tfb_db_rows *rows);
+tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *const *params,
+                               const char *types, tfb_db_rows *rows);
 
 /* Append one run in one transaction: the manifest (r->env), every row with its samples; kind is
  * "bench" or "conform". conform (may be NULL) is a JSON array of conform cases stored beside it.
  * *run_id gets the new run's id. Nothing is written when anything fails. */
-tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform, int64_t *run_id);
+tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform,
+                        int64_t *run_id);
 
 /* Open url for writing, store, close; prints the one error line itself and returns an exit code
  * (0 ok, 2 on any database error). what: "bench" / "conform" for the stderr note. */
@@ -104,7 +105,8 @@ tfb_status tfb_db_read_selector(const char *arg, const char *url, const char *ma
 /* For report --db: the runs at refs (none: the newest bench run of each machine) written as results
  * files into a new folder made from the template dir ("/tmp/tfbench-report-XXXXXX", changed in place).
  * *paths (n of them) and the folder are removed by tfb_db_export_free, also after an error. */
-tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths, int *n);
+tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths,
+                         int *n);
 void tfb_db_export_free(char *dir, char **paths, int n);
 
 #endif

@@ -105,7 +105,8 @@ tfb_status tfb_db_machines(tfb_db *db, const int64_t *ids, size_t n, tfb_db_rows
     memset(out, 0, sizeof *out);
     if (!n)
         return TFB_STATUS_OK;
-    return query_ids(db, "SELECT DISTINCT machine FROM tfb_runs WHERE id IN (%s) ORDER BY machine", ids, n, out);
+    return query_ids(db, "SELECT DISTINCT machine FROM tfb_runs WHERE id IN (%s) ORDER BY machine", ids, n,
+                     out);
 }
 
 /* One pooled key while loading. */
@@ -131,7 +132,8 @@ static tfb_status pool_add(pooled *p, double v) {
 static bool same_key(const tfb_result_row *a, const tfb_result_row *b) {
     return strcmp(a->backend, b->backend) == 0 && strcmp(a->model, b->model) == 0 &&
            strcmp(a->dtype, b->dtype) == 0 && strcmp(a->act, b->act) == 0 && a->threads == b->threads &&
-           strcmp(a->test, b->test) == 0 && strcmp(a->kind, b->kind) == 0 && strcmp(a->metric, b->metric) == 0;
+           strcmp(a->test, b->test) == 0 && strcmp(a->kind, b->kind) == 0 &&
+           strcmp(a->metric, b->metric) == 0;
 }
 
 static void row_from(const tfb_db_rows *r, size_t i, tfb_result_row *w) {
@@ -162,12 +164,13 @@ tfb_status tfb_db_load(tfb_db *db, const int64_t *ids, size_t n, tfb_results *ou
     if (!n)
         return TFB_STATUS_OK;
     tfb_db_rows r;
-    tfb_status st = query_ids(db,
-                              "SELECT r.backend, r.model, r.dtype, r.act, r.threads, r.test, r.kind, r.n_prompt, "
-                              "r.n_gen, r.depth, r.metric, r.unit, r.higher_is_better, r.mean_kind, s.value "
-                              "FROM tfb_results r JOIN tfb_samples s ON s.result_id = r.id "
-                              "WHERE r.run_id IN (%s) ORDER BY r.run_id, r.id, s.idx",
-                              ids, n, &r);
+    tfb_status st =
+        query_ids(db,
+                  "SELECT r.backend, r.model, r.dtype, r.act, r.threads, r.test, r.kind, r.n_prompt, "
+                  "r.n_gen, r.depth, r.metric, r.unit, r.higher_is_better, r.mean_kind, s.value "
+                  "FROM tfb_results r JOIN tfb_samples s ON s.result_id = r.id "
+                  "WHERE r.run_id IN (%s) ORDER BY r.run_id, r.id, s.idx",
+                  ids, n, &r);
     if (st != TFB_STATUS_OK)
         return st;
     pooled *keys = NULL;
@@ -205,7 +208,8 @@ tfb_status tfb_db_load(tfb_db *db, const int64_t *ids, size_t n, tfb_results *ou
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)ids[n - 1]);
         const char *p[] = {id};
-        if ((st = tfb__db_query(db, "SELECT manifest FROM tfb_runs WHERE id = ?", 1, p, &r)) == TFB_STATUS_OK) {
+        if ((st = tfb__db_query(db, "SELECT manifest FROM tfb_runs WHERE id = ?", 1, p, &r)) ==
+            TFB_STATUS_OK) {
             if (r.n_rows == 1 && tfb_db_at(&r, 0, 0))
                 out->env = cJSON_Parse(tfb_db_at(&r, 0, 0));
             tfb_db_rows_free(&r);

@@ -79,8 +79,8 @@ static char *number_params(const char *sql) {
     return out;
 }
 
-static tfb_status pg_query(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
-                           tfb_db_rows *rows) {
+static tfb_status pg_query(void *ctx, const char *sql, int n_params, const char *const *params,
+                           const char *types, tfb_db_rows *rows) {
     (void)types; /* text parameters: PostgreSQL reads and writes float8 exactly */
     PGconn *c = ctx;
     if (rows)
@@ -130,8 +130,8 @@ static tfb_status pg_begin_write(void *ctx) {
 
 static tfb_status pg_tables(void *ctx, tfb_db_rows *rows) {
     return pg_query(ctx,
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()", 0,
-                    NULL, NULL, rows);
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+                    0, NULL, NULL, rows);
 }
 
 const tfb__db_driver tfb__db_pg = {
@@ -147,7 +147,8 @@ const tfb__db_driver tfb__db_pg = {
 #else
 
 static tfb_status pg_open(const char *url, bool create, void **ctx) {
-    return tfb_error_set(TFB_STATUS_INPUT, "PostgreSQL support is not compiled in (install libpq-dev and rebuild)");
+    return tfb_error_set(TFB_STATUS_INPUT,
+                         "PostgreSQL support is not compiled in (install libpq-dev and rebuild)");
 }
 
 const tfb__db_driver tfb__db_pg = {.name = "postgresql", .open = pg_open};

@@ -42,8 +42,8 @@ static void sq_close(void *ctx) {
     sqlite3_close((sqlite3 *)ctx);
 }
 
-static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char *const *params, const char *types,
-                           tfb_db_rows *rows) {
+static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char *const *params,
+                           const char *types, tfb_db_rows *rows) {
     sqlite3 *db = ctx;
     sqlite3_stmt *stmt = NULL;
     if (rows)
@@ -51,7 +51,7 @@ static tfb_status sq_query(void *ctx, const char *sql, int n_params, const char 
     if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
         return fail(db, NULL);
     for (int i = 0; i < n_params; i++) {
-        int rc = !params[i]                  ? sqlite3_bind_null(stmt, i + 1)
+        int rc = !params[i]                 ? sqlite3_bind_null(stmt, i + 1)
                  : types && types[i] == 'f' ? sqlite3_bind_double(stmt, i + 1, strtod(params[i], NULL))
                                             : sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT);
         if (rc != SQLITE_OK) {
@@ -104,8 +104,8 @@ static tfb_status sq_begin_write(void *ctx) {
 }
 
 static tfb_status sq_tables(void *ctx, tfb_db_rows *rows) {
-    return sq_query(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", 0, NULL,
-                    NULL, rows);
+    return sq_query(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                    0, NULL, NULL, rows);
 }
 
 const tfb__db_driver tfb__db_sqlite = {
@@ -121,7 +121,8 @@ const tfb__db_driver tfb__db_sqlite = {
 #else
 
 static tfb_status sq_open(const char *url, bool create, void **ctx) {
-    return tfb_error_set(TFB_STATUS_INPUT, "SQLite support is not compiled in (install libsqlite3-dev and rebuild)");
+    return tfb_error_set(TFB_STATUS_INPUT,
+                         "SQLite support is not compiled in (install libsqlite3-dev and rebuild)");
 }
 
 const tfb__db_driver tfb__db_sqlite = {.name = "sqlite", .open = sq_open};

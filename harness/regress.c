@@ -14,15 +14,16 @@
 static bool same_key(const tfb_result_row *a, const tfb_result_row *b) {
     return strcmp(a->backend, b->backend) == 0 && strcmp(a->model, b->model) == 0 &&
            strcmp(a->dtype, b->dtype) == 0 && strcmp(a->act, b->act) == 0 && a->threads == b->threads &&
-           strcmp(a->test, b->test) == 0 && strcmp(a->kind, b->kind) == 0 && strcmp(a->metric, b->metric) == 0;
+           strcmp(a->test, b->test) == 0 && strcmp(a->kind, b->kind) == 0 &&
+           strcmp(a->metric, b->metric) == 0;
 }
 
 typedef struct regress_counts {
     int pairs, regressed, improved, unchanged, insufficient;
 } regress_counts;
 
-static void compare_machine(const char *machine, const tfb_results *base, const tfb_results *cur, double threshold,
-                            regress_counts *c) {
+static void compare_machine(const char *machine, const tfb_results *base, const tfb_results *cur,
+                            double threshold, regress_counts *c) {
     const double alpha = 0.05;
     for (size_t i = 0; i < base->n; i++) {
         const tfb_result_row *a = &base->rows[i], *b = NULL;
@@ -58,9 +59,10 @@ static void compare_machine(const char *machine, const tfb_results *base, const 
         snprintf(th, sizeof th, "%d", a->threads);
         if (isfinite(p))
             snprintf(ps, sizeof ps, "%.3g", p);
-        printf("| %s | %s | %s | %s | %s | %s | %s | %.4g (%zu) | %.4g (%zu) | %+.1f%% | %s | %s |\n", machine,
-               a->backend, a->model, tfb_result_dtype_label(a, dt, sizeof dt), a->threads ? th : "default", a->test,
-               a->metric, a->st.median, a->n_samples, b->st.median, b->n_samples, 100.0 * change, ps, verdict);
+        printf("| %s | %s | %s | %s | %s | %s | %s | %.4g (%zu) | %.4g (%zu) | %+.1f%% | %s | %s |\n",
+               machine, a->backend, a->model, tfb_result_dtype_label(a, dt, sizeof dt),
+               a->threads ? th : "default", a->test, a->metric, a->st.median, a->n_samples, b->st.median,
+               b->n_samples, 100.0 * change, ps, verdict);
     }
 }
 
@@ -90,7 +92,8 @@ int tfb_cmd_regress(int argc, char **argv) {
             return TFB_EXIT_USAGE;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("usage: tfbench regress [--db URL] --base REF --new REF [--threshold 5] [--machine H]\n"
-                   "  REF: a run id (N or run:N), a date prefix (2026-12-06), or a commit prefix (commit:abc)\n");
+                   "  REF: a run id (N or run:N), a date prefix (2026-12-06), or a commit prefix "
+                   "(commit:abc)\n");
             return TFB_EXIT_OK;
         } else {
             return tfb_cli_usage("regress", "unknown argument '%s'", argv[i]);
@@ -120,7 +123,8 @@ int tfb_cmd_regress(int argc, char **argv) {
         tfb_db_close(db);
         return tfb_cli_fail(st, "regress");
     }
-    printf("| machine | backend | model | dtype | threads | test | metric | base (n) | new (n) | change | p | verdict |\n");
+    printf("| machine | backend | model | dtype | threads | test | metric | base (n) | new (n) | change | p "
+           "| verdict |\n");
     printf("| --- | --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |\n");
     regress_counts c = {0};
     for (size_t m = 0; m < machines.n_rows && st == TFB_STATUS_OK; m++) {
@@ -145,8 +149,9 @@ int tfb_cmd_regress(int argc, char **argv) {
     if (st != TFB_STATUS_OK)
         return tfb_cli_fail(st, "regress");
     if (c.pairs == 0)
-        return tfb_cli_usage("regress", "no (machine, backend, model, dtype, test, metric) is stored at both '%s' and '%s'",
-                             base_ref, new_ref);
+        return tfb_cli_usage(
+            "regress", "no (machine, backend, model, dtype, test, metric) is stored at both '%s' and '%s'",
+            base_ref, new_ref);
     printf("\nregress: %d compared: %d regressed, %d improved, %d no change, %d insufficient samples "
            "(Mann-Whitney p < 0.05 and median moved > %.1f%%)\n",
            c.pairs, c.regressed, c.improved, c.unchanged, c.insufficient, 100 * threshold);

@@ -27,7 +27,8 @@ static tfb_status export_run(tfb_db *db, int64_t id, const char *dir, char **pat
     return st;
 }
 
-tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths, int *n) {
+tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths,
+                         int *n) {
     *paths = NULL;
     *n = 0;
     tfb_db *db;
@@ -38,9 +39,9 @@ tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, c
     size_t n_ids = 0;
     if (n_refs == 0) { /* the newest bench run of every machine */
         tfb_db_rows r;
-        st = tfb__db_query(db,
-                           "SELECT MAX(id) FROM tfb_runs WHERE kind = 'bench' GROUP BY machine ORDER BY MAX(id)", 0,
-                           NULL, &r);
+        st = tfb__db_query(
+            db, "SELECT MAX(id) FROM tfb_runs WHERE kind = 'bench' GROUP BY machine ORDER BY MAX(id)", 0,
+            NULL, &r);
         if (st == TFB_STATUS_OK) {
             ids = malloc((r.n_rows ? r.n_rows : 1) * sizeof *ids);
             for (size_t i = 0; ids && i < r.n_rows; i++)

@@ -51,6 +51,8 @@ check_run "$tmp/r1.json" 4
 [ "$(grep -c '| pp32 | tokens_per_s |' "$tmp/hist")" -eq 3 ] || fail "history: expected 3 runs of pp32: $(cat "$tmp/hist")"
 grep -q '<svg' "$tmp/hist.svg" 2>/dev/null || fail "history --plot wrote no SVG"
 expect_error 2 "no stored results match" -- history --db "$db" --model no-such-model
+err_prefix="--plot: " expect_error 2 "exists (use --force to overwrite)" -- history --db "$db" --plot "$tmp/hist.svg"
+"$tfb" history --db "$db" --test pp32 --plot "$tmp/hist.svg" --force >/dev/null 2>&1 || fail "history --plot --force"
 
 # regress between runs 1 and 2 (same build, so whatever noise says, exit 0 or 1 with a table), and
 # the one-sample rows (load, memory) are "insufficient samples", never "no change".
