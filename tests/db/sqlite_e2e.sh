@@ -74,6 +74,12 @@ grep -q "6 rows matched (6 in base, 6 in new); 0 significantly better, 0 signifi
 "$tfb" report --db "$db" --ref 1 --ref 2 -o "$tmp/rep2" >/dev/null 2>&1 || fail "report --db --ref"
 grep -q "db-run-2.json" "$tmp/rep2/report.md" || fail "report --ref 2 missing"
 
+# The standard suite passes --db to its conform and bench steps: two runs more.
+"$tfb" --backend reference --model gpt2-tiny -r 1 -o "$tmp/suite" --db "$tmp/suite.sqlite" >"$tmp/suite.log" 2>&1 ||
+  fail "suite --db: $(tail -3 "$tmp/suite.log")"
+py 'db = sqlite3.connect(sys.argv[1]); k = [r[0] for r in db.execute("SELECT kind FROM tfb_runs ORDER BY id")]; assert k == ["conform", "bench"], k' \
+  "$tmp/suite.sqlite" || fail "the suite did not store its conform and bench runs"
+
 # Bad databases: one line, exit 2, the database file unchanged, results.json still written.
 bad_db() { # NAME PATTERN: bench into $tmp/NAME, which the caller has prepared
   local f=$tmp/$1 before
