@@ -232,8 +232,10 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
     snprintf(cores, sizeof cores, "%d", cJSON_IsNumber(c) ? c->valueint : -1);
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(env, "command_line"), *arg;
     size_t n = 0;
-    cJSON_ArrayForEach(arg, cl) if (cJSON_IsString(arg) && n < sizeof cmdline) n +=
-        (size_t)snprintf(cmdline + n, sizeof cmdline - n, "%s%s", n ? " " : "", arg->valuestring);
+    cJSON_ArrayForEach(arg, cl) {
+        if (cJSON_IsString(arg) && n < sizeof cmdline)
+            n += (size_t)snprintf(cmdline + n, sizeof cmdline - n, "%s%s", n ? " " : "", arg->valuestring);
+    }
     /* The machine: the manifest's hostname (what tells two machines' files apart), else the CPU. */
     const char *machine = env_str(env, "hostname")    ? env_str(env, "hostname")
                           : env_str(env, "cpu_model") ? env_str(env, "cpu_model")
