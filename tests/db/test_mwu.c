@@ -1,7 +1,7 @@
 /* The Mann-Whitney test regress uses, against known values. scipy.stats.mannwhitneyu's documentation
  * gives the first example (males vs females: U = 17, method="exact" p = 0.1111111111111111,
  * method="asymptotic" p = 0.11134688653314041); the other exact p-values were enumerated over every
- * arrangement of the pooled ranks in Python (tests/db/README: the script), which is what scipy's
+ * arrangement of the pooled ranks in Python (the script is in tests/db/README.md), which is what scipy's
  * exact method computes. A test that cannot fail is a defect: each value is checked to 1e-12. */
 #include <math.h>
 #include <stdio.h>
