@@ -50,8 +50,11 @@ int tfb_cmd_import(int argc, char **argv) {
         rc = tfb_cli_fail(st, "--db");
     for (int i = 0; rc == 0 && i < n_files; i++) {
         int64_t id = 0;
-        if ((st = tfb_db_store(db, "bench", &res[i], NULL, &id)) != TFB_STATUS_OK)
+        bool dup = false;
+        if ((st = tfb_db_import(db, &res[i], &id, &dup)) != TFB_STATUS_OK)
             rc = tfb_cli_fail(st, "--db");
+        else if (dup)
+            printf("import: %s: already stored as run %lld, skipped\n", files[i], (long long)id);
         else
             printf("import: %s: stored as run %lld (%zu rows)\n", files[i], (long long)id, res[i].n);
     }

@@ -224,7 +224,10 @@ static tfb_status insert_id(tfb_db *db, const char *sql, int n, const char *cons
     return st;
 }
 
-static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int64_t *run_id) {
+/* The run's row and devices. With dedupe, a run of the same kind, machine, start time and command
+ * line already stored is taken as this one: *dup set, *run_id its id, nothing written. */
+static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, bool dedupe, bool *dup,
+                            int64_t *run_id) {
     char started[40], stored[40], cores[24], cmdline[4096] = "";
     tfb_env_timestamp(stored, sizeof stored);
     snprintf(started, sizeof started, "%s", env_str(env, "timestamp") ? env_str(env, "timestamp") : stored);
@@ -240,6 +243,23 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, int6
     const char *machine = env_str(env, "hostname")    ? env_str(env, "hostname")
                           : env_str(env, "cpu_model") ? env_str(env, "cpu_model")
                                                       : "unknown";
+    if (dedupe) {
+        const char *q[] = {kind, machine, started, cmdline};
+        tfb_db_rows r;
+        tfb_status st =
+            tfb__db_query(db,
+                          "SELECT MIN(id) FROM tfb_runs WHERE kind = ? AND machine = ? AND started = ? "
+                          "AND command_line = ?",
+                          4, q, &r);
+        if (st != TFB_STATUS_OK)
+            return st;
+        *dup = r.n_rows == 1 && tfb_db_at(&r, 0, 0);
+        if (*dup)
+            *run_id = atoll(tfb_db_at(&r, 0, 0));
+        tfb_db_rows_free(&r);
+        if (*dup)
+            return TFB_STATUS_OK;
+    }
     char *manifest = cJSON_PrintUnformatted(env);
     if (!manifest)
         return tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
@@ -397,8 +417,9 @@ static tfb_status store_conform(tfb_db *db, int64_t run_id, const cJSON *cases) 
     return TFB_STATUS_OK;
 }
 
-tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform,
-                        int64_t *run_id) {
+static tfb_status store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform, bool dedupe,
+                        bool *dup, int64_t *run_id) {
+    *dup = false;
     cJSON *own_env = r->env ? NULL : cJSON_CreateObject();
     const cJSON *env = r->env ? r->env : own_env;
     tfb_status st = labelled(db, db->drv->begin_write(db->ctx));
@@ -407,14 +428,26 @@ tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, cons
         return st;
     }
     if ((st = check_schema(db, true)) == TFB_STATUS_OK &&
-        (st = store_run(db, kind, env, run_id)) == TFB_STATUS_OK &&
+        (st = store_run(db, kind, env, dedupe, dup, run_id)) == TFB_STATUS_OK && !*dup &&
         (st = store_rows(db, *run_id, r)) == TFB_STATUS_OK &&
         (!conform || (st = store_conform(db, *run_id, conform)) == TFB_STATUS_OK))
+        st = tfb__db_query(db, "COMMIT", 0, NULL, NULL);
+    else if (st == TFB_STATUS_OK) /* a duplicate: nothing was written */
         st = tfb__db_query(db, "COMMIT", 0, NULL, NULL);
     if (st != TFB_STATUS_OK)
         rollback(db);
     cJSON_Delete(own_env);
     return st;
+}
+
+tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform,
+                        int64_t *run_id) {
+    bool dup;
+    return store(db, kind, r, conform, false, &dup, run_id);
+}
+
+tfb_status tfb_db_import(tfb_db *db, const tfb_results *r, int64_t *run_id, bool *dup) {
+    return store(db, "bench", r, NULL, true, dup, run_id);
 }
 
 int tfb_db_store_cli(const char *url, const char *kind, const tfb_results *r, const cJSON *conform) {

@@ -81,6 +81,11 @@ tfb_status tfb__db_query_typed(tfb_db *db, const char *sql, int n, const char *c
 tfb_status tfb_db_store(tfb_db *db, const char *kind, const tfb_results *r, const cJSON *conform,
                         int64_t *run_id);
 
+/* tfb_db_store of a results file's run (kind bench), unless a run of the same machine, start time
+ * and command line is stored already: then *dup is set, *run_id is that run and nothing is written
+ * (importing a file twice would count its samples twice). */
+tfb_status tfb_db_import(tfb_db *db, const tfb_results *r, int64_t *run_id, bool *dup);
+
 /* Open url for writing, store, close; prints the one error line itself and returns an exit code
  * (0 ok, 2 on any database error). what: "bench" / "conform" for the stderr note. */
 int tfb_db_store_cli(const char *url, const char *kind, const tfb_results *r, const cJSON *conform);

@@ -40,10 +40,15 @@ check_run "$tmp/r2.json" 2
 py 'db = sqlite3.connect(sys.argv[1]); n = db.execute("SELECT COUNT(*) FROM tfb_conform c JOIN tfb_runs r ON r.id = c.run_id WHERE r.kind = ? AND c.verdict = ?", ("conform", "pass")).fetchone()[0]; assert n >= 1, n' "$db" ||
   fail "conform cases not stored"
 
-# import: the same file again is a new run with the same samples.
+# import: a file already stored (bench --db wrote it) is skipped; a copy of it from "another
+# start time" is a new run with the same samples.
 "$tfb" import --db "$db" "$tmp/r1.json" >"$tmp/imp" 2>&1 || fail "import: $(cat "$tmp/imp")"
-grep -q "stored as run 4" "$tmp/imp" || fail "import: $(cat "$tmp/imp")"
-check_run "$tmp/r1.json" 4
+grep -q "r1.json: already stored as run 1, skipped" "$tmp/imp" || fail "import of a stored run: $(cat "$tmp/imp")"
+py 'd = json.load(open(sys.argv[1])); d["environment"]["timestamp"] = "2026-01-02T03:04:05Z"; json.dump(d, open(sys.argv[2], "w"))' \
+  "$tmp/r1.json" "$tmp/r1b.json"
+"$tfb" import --db "$db" "$tmp/r1b.json" >"$tmp/imp" 2>&1 || fail "import: $(cat "$tmp/imp")"
+grep -q "r1b.json: stored as run 4" "$tmp/imp" || fail "import: $(cat "$tmp/imp")"
+check_run "$tmp/r1b.json" 4
 
 # history: one line per run of the series, and a plot through gnuplot.
 "$tfb" history --db "$db" --backend reference --model gpt2-tiny --metric tokens_per_s --test pp32 \
