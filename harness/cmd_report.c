@@ -64,21 +64,21 @@ int tfb_cmd_report(int argc, char **argv) {
             return tfb_cli_usage("--format", "'%.*s' is not one of png, svg, pdf", (int)n, p);
         p += n + (p[n] == ',');
     }
-    /* Database runs become results files in a scratch folder, rendered like any other input. */
-    char dir[] = "/tmp/tfbench-report-XXXXXX";
+    /* Database runs become results files in DIR/db-runs/, kept as the report's inputs and rendered
+     * like any other file. */
     char **exported = NULL;
     int n_exp = 0;
     tfb_status st = TFB_STATUS_OK;
-    if (url && (st = tfb_db_export(url, refs, n_refs, dir, &exported, &n_exp)) != TFB_STATUS_OK) {
-        tfb_db_export_free(dir, exported, n_exp);
-        return tfb_cli_fail(st, "--db");
+    if (url && (st = tfb_db_export(url, refs, n_refs, o.dir, o.force, &exported, &n_exp)) != TFB_STATUS_OK) {
+        tfb_db_export_free(exported, n_exp);
+        return tfb_cli_fail(st, "report");
     }
     for (int i = 0; i < n_exp && n_in < 256; i++)
         inputs[n_in++] = exported[i];
     o.inputs = inputs;
     o.n_inputs = n_in;
     st = tfb_report_write(&o);
-    tfb_db_export_free(dir, exported, n_exp);
+    tfb_db_export_free(exported, n_exp);
     if (st == TFB_STATUS_OK)
         return TFB_EXIT_OK;
     return tfb_cli_fail(st, NULL);

@@ -108,10 +108,10 @@ tfb_status tfb_db_load_ref(tfb_db *db, const char *ref, const char *machine, tfb
 tfb_status tfb_db_read_selector(const char *arg, const char *url, const char *machine, tfb_results *out);
 
 /* For report --db: the runs at refs (none: the newest bench run of each machine) written as results
- * files into a new folder made from the template dir ("/tmp/tfbench-report-XXXXXX", changed in place).
- * *paths (n of them) and the folder are removed by tfb_db_export_free, also after an error. */
-tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths,
-                         int *n);
-void tfb_db_export_free(char *dir, char **paths, int n);
+ * files OUT/db-runs/db-run-N.json (an existing one only with force); *paths (n of them, freed by
+ * tfb_db_export_free, also after an error) name them. */
+tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, const char *out, bool force,
+                         char ***paths, int *n);
+void tfb_db_export_free(char **paths, int n);
 
 #endif

@@ -1,13 +1,16 @@
-/* report --db: runs of the results database exported as results files into a scratch folder, so the
- * report layer renders them exactly as it renders files (one file per run, named db-run-N.json). */
+/* report --db: runs of the results database written as results files into DIR/db-runs/ (one per
+ * run, db-run-N.json, kept beside the report as its inputs), which the report layer then renders
+ * exactly as it renders any file. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
+#include "cli.h"
 #include "db.h"
 
-static tfb_status export_run(tfb_db *db, int64_t id, const char *dir, char **path) {
+static tfb_status export_run(tfb_db *db, int64_t id, const char *dir, bool force, char **path) {
     tfb_results r;
     tfb_status st = tfb_db_load(db, &id, 1, &r);
     if (st != TFB_STATUS_OK)
@@ -16,19 +19,25 @@ static tfb_status export_run(tfb_db *db, int64_t id, const char *dir, char **pat
     snprintf(p, sizeof p, "%s/db-run-%lld.json", dir, (long long)id);
     char *json = tfb_results_to_json(&r);
     tfb_results_free(&r);
-    FILE *f = json ? fopen(p, "w") : NULL;
-    if (!f || fputs(json, f) < 0)
-        st = tfb_error_set(TFB_STATUS_IO, "%s: cannot write", p);
-    if (f && fclose(f) != 0 && st == TFB_STATUS_OK)
-        st = tfb_error_set(TFB_STATUS_IO, "%s: cannot write", p);
+    if (!json)
+        return tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
+    tfb_atomic_file af;
+    if ((st = tfb_atomic_open(&af, p, force)) == TFB_STATUS_OK) {
+        if (fputs(json, af.f) < 0 || fputc('\n', af.f) < 0) {
+            tfb_atomic_abort(&af);
+            st = tfb_error_set(TFB_STATUS_IO, "%s: write failed", p);
+        } else {
+            st = tfb_atomic_commit(&af);
+        }
+    }
     free(json);
     if (st == TFB_STATUS_OK && !(*path = strdup(p)))
         st = tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
     return st;
 }
 
-tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, char *dir, char ***paths,
-                         int *n) {
+tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, const char *out, bool force,
+                         char ***paths, int *n) {
     *paths = NULL;
     *n = 0;
     tfb_db *db;
@@ -68,22 +77,21 @@ tfb_status tfb_db_export(const char *url, const char *const *refs, int n_refs, c
         st = tfb_error_set(TFB_STATUS_INPUT, "%s: no bench runs stored", tfb_db_label(db));
     if (st == TFB_STATUS_OK && (!ids || !(*paths = calloc(n_ids, sizeof **paths))))
         st = tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
-    if (st == TFB_STATUS_OK && !mkdtemp(dir))
-        st = tfb_error_set(TFB_STATUS_IO, "%s: cannot create a scratch folder", dir);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/db-runs", out);
+    if (st == TFB_STATUS_OK &&
+        ((mkdir(out, 0777) != 0 && errno != EEXIST) || (mkdir(dir, 0777) != 0 && errno != EEXIST)))
+        st = tfb_error_set(TFB_STATUS_IO, "%s: cannot create directory: %s", dir, strerror(errno));
     for (size_t i = 0; i < n_ids && st == TFB_STATUS_OK; i++)
-        if ((st = export_run(db, ids[i], dir, &(*paths)[*n])) == TFB_STATUS_OK)
+        if ((st = export_run(db, ids[i], dir, force, &(*paths)[*n])) == TFB_STATUS_OK)
             (*n)++;
     free(ids);
     tfb_db_close(db);
     return st;
 }
 
-void tfb_db_export_free(char *dir, char **paths, int n) {
-    for (int i = 0; i < n; i++) {
-        unlink(paths[i]);
+void tfb_db_export_free(char **paths, int n) {
+    for (int i = 0; i < n; i++)
         free(paths[i]);
-    }
     free(paths);
-    if (dir && !strstr(dir, "XXXXXX"))
-        rmdir(dir);
 }

@@ -75,7 +75,10 @@ grep -q "6 rows matched (6 in base, 6 in new); 0 significantly better, 0 signifi
 
 # report --db: the newest run per machine, rendered like files.
 "$tfb" report --db "$db" -o "$tmp/rep" >"$tmp/rep.out" 2>&1 || fail "report --db: $(cat "$tmp/rep.out")"
-[ -s "$tmp/rep/report.md" ] && grep -q "db-run-4.json" "$tmp/rep/report.md" || fail "report --db: no report.md of run 4"
+[ -s "$tmp/rep/report.md" ] && grep -q "rep/db-runs/db-run-4.json" "$tmp/rep/report.md" || fail "report --db: no report.md of run 4"
+[ -s "$tmp/rep/db-runs/db-run-4.json" ] || fail "report --db did not keep its input"
+err_prefix="report: " expect_error 2 "db-run-4.json: exists (use --force" -- report --db "$db" -o "$tmp/rep"
+"$tfb" report --db "$db" -o "$tmp/rep" --force >/dev/null 2>&1 || fail "report --db --force"
 "$tfb" report --db "$db" --ref 1 --ref 2 -o "$tmp/rep2" >/dev/null 2>&1 || fail "report --db --ref"
 grep -q "db-run-2.json" "$tmp/rep2/report.md" || fail "report --ref 2 missing"
 
