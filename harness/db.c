@@ -239,8 +239,10 @@ static tfb_status store_run(tfb_db *db, const char *kind, const cJSON *env, bool
         if (cJSON_IsString(arg) && n < sizeof cmdline)
             n += (size_t)snprintf(cmdline + n, sizeof cmdline - n, "%s%s", n ? " " : "", arg->valuestring);
     }
-    /* The machine: the manifest's hostname (what tells two machines' files apart), else the CPU. */
-    const char *machine = env_str(env, "hostname")    ? env_str(env, "hostname")
+    /* The machine: TFBENCH_MACHINE as the manifest recorded it, else the hostname (what tells two
+     * machines' files apart), else the CPU. */
+    const char *machine = env_str(env, "machine")     ? env_str(env, "machine")
+                          : env_str(env, "hostname")  ? env_str(env, "hostname")
                           : env_str(env, "cpu_model") ? env_str(env, "cpu_model")
                                                       : "unknown";
     if (dedupe) {

@@ -100,6 +100,11 @@ cJSON *tfb_env_manifest(void) {
     } else {
         cJSON_AddStringToObject(o, "os", "unknown");
     }
+    /* CI runners get a new hostname every job: TFBENCH_MACHINE names the machine for the results
+     * database (and the file), so runs of one machine line up across jobs. */
+    const char *machine = getenv("TFBENCH_MACHINE");
+    if (machine && *machine)
+        cJSON_AddStringToObject(o, "machine", machine);
     cJSON *cmd = cJSON_AddArrayToObject(o, "command_line");
     for (int i = 0; i < cmd_argc; i++) { /* a --db URL's password never goes into a file or database */
         char masked[1024];

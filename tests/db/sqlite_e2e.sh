@@ -15,6 +15,10 @@ bench -o "$tmp/r1.json" --db "$db" >"$tmp/out1" 2>"$tmp/err1" || fail "bench 1: 
 grep -q "^bench: stored as run 1 in $db" "$tmp/out1" || fail "bench 1 did not say where it stored: $(tail -1 "$tmp/out1")"
 TFBENCH_DB=$db bench -o "$tmp/r2.json" >"$tmp/out2" 2>&1 || fail "bench 2 (TFBENCH_DB): $(cat "$tmp/out2")"
 grep -q "stored as run 2" "$tmp/out2" || fail "TFBENCH_DB was not used"
+# TFBENCH_MACHINE names the machine in the manifest and the database.
+TFBENCH_MACHINE=ci-runner-a bench -o "$tmp/m.json" --db "$tmp/m.sqlite" >/dev/null 2>&1 || fail "bench with TFBENCH_MACHINE"
+py 'db = sqlite3.connect(sys.argv[1]); m = db.execute("SELECT machine FROM tfb_runs").fetchall(); assert m == [("ci-runner-a",)], m; assert json.load(open(sys.argv[2]))["environment"]["machine"] == "ci-runner-a"' \
+  "$tmp/m.sqlite" "$tmp/m.json" || fail "TFBENCH_MACHINE not recorded"
 
 # Every row and every raw sample of each results.json is in the database, in order.
 check_run() { py '
