@@ -6,11 +6,14 @@
 # regress, compare and report read it; a wrong password, a port nobody listens on, another tool's
 # tables and a newer schema each fail in one line with exit 2, the password masked, nothing
 # written, results.json still written.
-# Skips (77) only when the PostgreSQL server binaries are absent (ci/install-deps.sh installs them).
+# Skips (77) only when the PostgreSQL server binaries are absent (ci/install-deps.sh installs them;
+# TFB_PG_BINDIR points elsewhere).
 # usage: postgres_e2e.sh TFBENCH TESTS_DB_DIR
 tfb=$1
 . "$2/../lib.sh"
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+# The server binaries: TFB_PG_BINDIR, else Debian's newest /usr/lib/postgresql/N/bin, else initdb on PATH.
+bindir=${TFB_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+if [ -z "$bindir" ] && command -v initdb >/dev/null; then bindir=$(dirname "$(command -v initdb)"); fi
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ] || [ ! -x "$bindir/psql" ]; then
   echo "SKIP: PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)"
   exit 77
@@ -28,6 +31,7 @@ cleanup() {
   rm -rf "$pgdir" "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP # a ctest timeout still stops the server and removes the cluster
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 pw=s3cret-pw
