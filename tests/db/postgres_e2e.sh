@@ -77,6 +77,12 @@ unset PGPASSWORD
 [ "$(grep -c '| pp32 | tokens_per_s |' "$tmp/h")" -eq 2 ] || fail "history: $(cat "$tmp/h")"
 "$tfb" regress --db "$url" --base 1 --new 2 >"$tmp/r" 2>&1
 [ $? -le 1 ] && grep -q '^regress: 6 compared' "$tmp/r" || fail "regress: $(cat "$tmp/r")"
+# REFs as a commit prefix and a date (LIKE with a text parameter): both runs pooled on each side.
+commit=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["environment"]["git_commit"][:7])' "$tmp/a.json")
+day=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["environment"]["timestamp"][:10])' "$tmp/a.json")
+"$tfb" regress --db "$url" --base "commit:$commit" --new "$day" >"$tmp/r" 2>&1
+[ $? -eq 0 ] && grep -q '| pp32 | tokens_per_s | .* (10) | .* (10) | +0.0% | 1 | no change |' "$tmp/r" ||
+  fail "regress of the same pooled runs: $(cat "$tmp/r")"
 TFBENCH_DB=$url "$tfb" compare 1 2 >"$tmp/c" 2>&1 || fail "compare (TFBENCH_DB): $(cat "$tmp/c")"
 "$tfb" import --db "$url" "$tmp/a.json" >"$tmp/i" 2>&1 || fail "import: $(cat "$tmp/i")"
 "$tfb" report --db "$url" -o "$tmp/rep" >"$tmp/rep.out" 2>&1 || fail "report --db: $(cat "$tmp/rep.out")"
