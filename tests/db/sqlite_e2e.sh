@@ -1,6 +1,6 @@
 #!/bin/bash
 # The results database on SQLite, end to end: bench --quick on gpt2-tiny twice into a file (every
-# raw sample of results.json stored), TFBENCH_DB, conform --db, import, history (+ --plot), regress,
+# raw sample of results.json stored), TFBENCH_DB, TFBENCH_MACHINE, conform --db, import, history (+ --plot), regress,
 # compare on REFs, report --db; bad databases (another tool's tables, a newer schema, not a
 # database, a lock held past the busy timeout) fail in one line with exit 2, leave the database as
 # it was and still write results.json; a lock released within the busy timeout is waited for.
@@ -85,12 +85,6 @@ err_prefix="report: " expect_error 2 "db-run-4.json: exists (use --force" -- rep
 "$tfb" report --db "$db" -o "$tmp/rep" --force >/dev/null 2>&1 || fail "report --db --force"
 "$tfb" report --db "$db" --ref 1 --ref 2 -o "$tmp/rep2" >/dev/null 2>&1 || fail "report --db --ref"
 grep -q "db-run-2.json" "$tmp/rep2/report.md" || fail "report --ref 2 missing"
-
-# The standard suite passes --db to its conform and bench steps: two runs more.
-"$tfb" --backend reference --model gpt2-tiny -r 1 -o "$tmp/suite" --db "$tmp/suite.sqlite" >"$tmp/suite.log" 2>&1 ||
-  fail "suite --db: $(tail -3 "$tmp/suite.log")"
-py 'db = sqlite3.connect(sys.argv[1]); k = [r[0] for r in db.execute("SELECT kind FROM tfb_runs ORDER BY id")]; assert k == ["conform", "bench"], k' \
-  "$tmp/suite.sqlite" || fail "the suite did not store its conform and bench runs"
 
 # Bad databases: one line, exit 2, the database file unchanged, results.json still written.
 bad_db() { # NAME PATTERN: bench into $tmp/NAME, which the caller has prepared
