@@ -1,6 +1,6 @@
 /* The exact null distribution of the Mann-Whitney U statistic, and the test as regress runs it:
- * exact when there are no ties and one side has at most 8 samples, else the normal approximation
- * (stats.c) — scipy.stats.mannwhitneyu's method="auto". */
+ * exact when there are no ties and one side has at most 8 samples (and na*nb <= 4000), else the
+ * normal approximation (stats.c) — scipy.stats.mannwhitneyu's method="auto". */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +54,11 @@ double tfb_mann_whitney_min_p(size_t n1, size_t n2) {
     return p < 1.0 ? p : 1.0;
 }
 
+static int cmp_double(const void *pa, const void *pb) {
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
 static bool has_ties(const double *a, size_t na, const double *b, size_t nb) {
     size_t n = na + nb;
     double *x = malloc((n ? n : 1) * sizeof *x);
@@ -61,17 +66,19 @@ static bool has_ties(const double *a, size_t na, const double *b, size_t nb) {
         return true;
     memcpy(x, a, na * sizeof *x);
     memcpy(x + na, b, nb * sizeof *x);
+    qsort(x, n, sizeof *x, cmp_double);
     bool tie = false;
-    for (size_t i = 0; i < n && !tie; i++)
-        for (size_t j = i + 1; j < n && !tie; j++)
-            tie = x[i] == x[j];
+    for (size_t i = 1; i < n && !tie; i++)
+        tie = x[i] == x[i - 1];
     free(x);
     return tie;
 }
 
 double tfb_mann_whitney_auto(const double *a, size_t na, const double *b, size_t nb, double *u, bool *exact) {
     double p = tfb_mann_whitney(a, na, b, nb, u);
-    bool ex = na && nb && (na <= 8 || nb <= 8) && !has_ties(a, na, b, nb);
+    /* The table costs (na*nb)^2 steps: beyond na*nb = 4000 (8 against 500) the normal approximation
+     * is as good and scipy's faster exact algorithm is not worth its code here. */
+    bool ex = na && nb && (na <= 8 || nb <= 8) && na * nb <= 4000 && !has_ties(a, na, b, nb);
     if (ex)
         p = tfb_mann_whitney_exact_p(na, nb, *u);
     if (exact)

@@ -36,7 +36,8 @@ double tfb_mann_whitney_exact_p(size_t n1, size_t n2, double u);
  * it is 0.05 or more (3 samples a side: 0.1) no result can be significant: "insufficient samples". */
 double tfb_mann_whitney_min_p(size_t n1, size_t n2);
 /* scipy.stats.mannwhitneyu(method="auto"): exact when there are no ties and one side has at most 8
- * samples, else the normal approximation of tfb_mann_whitney. *u as there; *exact (may be NULL) says
+ * samples (and na*nb <= 4000, where the table stays cheap), else the normal approximation of
+ * tfb_mann_whitney. *u as there; *exact (may be NULL) says
  * which was used. */
 double tfb_mann_whitney_auto(const double *a, size_t na, const double *b, size_t nb, double *u, bool *exact);
 

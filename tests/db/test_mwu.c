@@ -53,6 +53,14 @@ int main(void) {
     tfb_mann_whitney_auto(t1, 5, t2, 5, &u, &exact);
     if (exact)
         printf("FAIL ties must use the normal approximation\n"), failures++;
+    /* 8 against 1000 without ties: past the exact table's bound, the normal approximation (and fast). */
+    static double big[1000];
+    for (int i = 0; i < 1000; i++)
+        big[i] = 0.5 + i;
+    tfb_mann_whitney_auto(a8, 8, big, 1000, &u, &exact);
+    if (exact)
+        printf("FAIL 8 vs 1000 must use the normal approximation\n"), failures++;
+    near("min p 8v1000 tiny", tfb_mann_whitney_min_p(8, 1000) < 1e-15, 1, 0);
     printf("test_mwu: %d failure(s)\n", failures);
     return failures != 0;
 }
