@@ -22,6 +22,7 @@ static void usage(FILE *f) {
                "       tfbench gguf-info FILE.gguf            a GGUF file's metadata and tensor table\n"
                "       tfbench compare BASE NEW [--threshold 5] [--db URL [--machine H]]   files or database REFs\n"
                "       tfbench report RESULTS.json... -o DIR [--format png,svg,pdf] [--force]\n"
+               "       tfbench report --db URL [--ref REF]... -o DIR ...   runs of the results database\n"
                "       tfbench import [--db URL] RESULTS.json...    results files into the results database\n"
                "       tfbench history [--db URL] [--machine H] [--backend B] [--model M] [--metric X] [--plot F.png]\n"
                "       tfbench regress [--db URL] --base REF --new REF [--threshold 5]   exit 1 on a regression\n"
