@@ -126,8 +126,17 @@ static tfb_dtype expected_dtype(const tfb_model *m, tfb_wkind kind) {
     return kind == TFB_WKIND_MATRIX ? m->wtype : TFB_DTYPE_F32;
 }
 
+/* A matrix of a per-tensor model may be in any weight dtype whose blocks tile its rows. */
+static bool dtype_ok(const tfb_model *m, const tfb_weight *w, tfb_wkind kind) {
+    if (!m->per_tensor || kind != TFB_WKIND_MATRIX)
+        return w->dtype == expected_dtype(m, kind);
+    if (w->dtype == TFB_DTYPE_I32 || w->dtype >= TFB_DTYPE_COUNT)
+        return false;
+    return w->shape[w->ndim - 1] % tfb_dtype_block_elems(w->dtype) == 0;
+}
+
 tfb_status tfb_model_validate(const tfb_model *m) {
-    TFB_TRY(check_config(&m->cfg, m->wtype));
+    TFB_TRY(check_config(&m->cfg, m->per_tensor ? TFB_DTYPE_F32 : m->wtype));
     int n = tfb__model_expect(&m->cfg, NULL, 0);
     tfb_wexpect *e = calloc((size_t)n, sizeof *e);
     if (!e)
@@ -148,7 +157,7 @@ tfb_status tfb_model_validate(const tfb_model *m) {
                               m->cfg.name, w->name, (long long)w->shape[0], w->ndim > 1 ? "," : "",
                               w->ndim > 1 ? (long long)w->shape[1] : 0LL, (long long)e[i].shape[0],
                               e[i].ndim > 1 ? "," : "", e[i].ndim > 1 ? (long long)e[i].shape[1] : 0LL);
-        else if (w->dtype != expected_dtype(m, e[i].kind))
+        else if (!dtype_ok(m, w, e[i].kind))
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: tensor %s is %s, expected %s", m->cfg.name, w->name,
                               tfb_dtype_name(w->dtype), tfb_dtype_name(expected_dtype(m, e[i].kind)));
     }
@@ -262,7 +271,10 @@ tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out) {
     struct stat st;
     if (stat(name_or_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return tfb__hf_load_config(name_or_dir, out);
-    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset nor a directory", name_or_dir);
+    if (stat(name_or_dir, &st) == 0 && S_ISREG(st.st_mode))
+        return tfb__gguf_load_config(name_or_dir, out);
+    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset, a directory nor a GGUF file",
+                         name_or_dir);
 }
 
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out) {
@@ -273,5 +285,41 @@ tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtyp
     struct stat st;
     if (stat(name_or_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return tfb_model_load_dir(name_or_dir, wtype, out);
-    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset nor a directory", name_or_dir);
+    if (stat(name_or_dir, &st) == 0 && S_ISREG(st.st_mode))
+        return tfb_model_load_gguf(name_or_dir, false, out);
+    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset, a directory nor a GGUF file",
+                         name_or_dir);
+}
+
+const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n) {
+    if (!m->per_tensor) {
+        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
+        return buf;
+    }
+    int count[TFB_DTYPE_COUNT] = {0}, kinds = 0;
+    int ne = tfb__model_expect(&m->cfg, NULL, 0);
+    tfb_wexpect *e = calloc((size_t)(ne ? ne : 1), sizeof *e);
+    if (!e) {
+        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
+        return buf;
+    }
+    tfb__model_expect(&m->cfg, e, ne);
+    for (int i = 0; i < ne; i++) {
+        const tfb_weight *w = e[i].kind == TFB_WKIND_MATRIX ? tfb_model_find(m, e[i].name) : NULL;
+        if (w && w->dtype < TFB_DTYPE_COUNT && count[w->dtype]++ == 0)
+            kinds++;
+    }
+    free(e);
+    if (kinds <= 1) {
+        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
+        return buf;
+    }
+    size_t k = (size_t)snprintf(buf, n, "mixed (");
+    for (int d = 0; d < TFB_DTYPE_COUNT && k < n; d++)
+        if (count[d])
+            k += (size_t)snprintf(buf + k, n - k, "%s%s %d", k > 7 ? ", " : "", tfb_dtype_name((tfb_dtype)d),
+                                  count[d]);
+    if (k < n)
+        snprintf(buf + k, n - k, ")");
+    return buf;
 }

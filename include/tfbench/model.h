@@ -148,7 +148,9 @@ typedef struct tfb_weight {
 /* Immutable after load: config and host weights. */
 typedef struct tfb_model {
     tfb_config cfg;
-    tfb_dtype wtype; /* dtype of the weight matrices */
+    tfb_dtype wtype; /* dtype of the weight matrices; with per_tensor, the most common of them */
+    bool per_tensor; /* each matrix keeps the dtype its file stores (GGUF): any weight dtype, one
+                        per tensor; a tied head then reads the F32 embedding itself */
     tfb_weight *w;
     int n_w, cap_w;
 } tfb_model;
@@ -164,10 +166,21 @@ tfb_status tfb_model_synthetic(const tfb_config *cfg, uint64_t seed, tfb_dtype w
 /* A Hugging Face style directory: config.json + model.safetensors (or an index of shards).
  * Matrices are quantized to wtype at load. */
 tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out);
-/* PRESET or DIR: a preset name gives synthetic weights from seed. */
+/* A GGUF file (llama.cpp's format; architectures llama, gpt2). Matrices keep the types stored
+ * (F32, F16, BF16, Q8_0, Q4_0; per_tensor set), no requantization; any other type is refused naming
+ * the tensor. A quantized or half token embedding is dequantized exactly into the F32 table EMBED
+ * gathers from, and a head tied to it gets the stored tensor as lm_head. f32_twin: every matrix
+ * dequantized exactly to F32 instead (the f32 twin of the same values). The caller frees with
+ * tfb_model_free. */
+tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out);
+/* The weight types of m for labels: "q8_0", or "mixed (f32 2, q4_0 14)" with the count of each
+ * matrix dtype when they differ. Returns buf. */
+const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n);
+/* PRESET, DIR or FILE.gguf: a preset name gives synthetic weights from seed; a GGUF file keeps its
+ * stored types whatever wtype says. */
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out);
 void tfb_model_free(tfb_model *m);
-/* Only the description of PRESET or DIR (a directory's config.json), nothing allocated: for
+/* Only the description of PRESET, DIR (a directory's config.json) or FILE.gguf, nothing allocated: for
  * planning before a model is loaded. */
 tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out);
 /* Bytes of cfg's weights held once at weight dtype wtype (with the head's quantized copy of a tied

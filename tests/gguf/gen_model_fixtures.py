@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""GGUF model fixtures converted by llama.cpp's own convert-hf-to-gguf.py from the safetensors fixtures
+of tests/hf/fixtures (the same weights), so the tensor names, the hyper-parameter keys and the Q/K row
+permutation are llama.cpp's, not tfbench's:
+
+  fixtures/models/llama_gqa.f32.gguf   converter --outtype f32
+  fixtures/models/llama_gqa.q8_0.gguf  converter --outtype q8_0 (the converter's Q8_0 of the gguf package)
+  fixtures/models/llama_gqa.q4_0.gguf  the f32 file with every 2-D matrix (token_embd and output too)
+                                       requantized to Q4_0 by the gguf package (llama-quantize --pure style)
+  fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
+  fixtures/models/gpt2.f32.gguf        converter --outtype f32 (output.weight: its copy of token_embd)
+  fixtures/models/gpt2.q8_0.gguf       converter --outtype q8_0
+
+The converter comes from the llama-cpp-python sdist on PyPI and is run from a temporary directory,
+never vendored. The current converter needs torch >= 2.1 (float8 dtypes); the newest sdist tried whose
+converter runs on Debian's python3-torch 1.13 and transformers 4.40.2 is llama-cpp-python 0.2.76 (llama.cpp
+of May 2024, gguf-py 0.9.x), with gguf 0.9.1 from PyPI:
+
+    apt-get install python3-torch python3-venv
+    /usr/bin/python3 -m venv --system-site-packages /tmp/conv
+    /tmp/conv/bin/pip install transformers==4.40.2 gguf==0.9.1
+    pip download llama-cpp-python==0.2.76 --no-deps --no-binary :all: -d /tmp/sdist
+    /tmp/conv/bin/python tests/gguf/gen_model_fixtures.py convert /tmp/sdist/llama_cpp_python-0.2.76.tar.gz
+    # then the Q4_0 twin, with the gguf package of gen_fixtures.py (0.19.0: quantize Q4_0):
+    /tmp/hfvenv/bin/python tests/gguf/gen_model_fixtures.py q4_0
+
+The tiny fixtures ship no tokenizer files, so the converter's set_vocab is replaced by a synthetic
+vocabulary (tokens "<tN>", the config's bos/eos ids), and GPT-2's config.json gets the n_ctx key this
+converter reads (= n_positions; transformers 4.40 no longer writes it): tfbench's GGUF model loader does not read the
+tokenizer metadata yet. Everything else is the converter's own code path. Deterministic: rerunning gives
+the same bytes.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HF = os.path.join(HERE, "..", "hf", "fixtures")
+OUT = os.path.join(HERE, "fixtures", "models")
+
+CONVERT = [("llama_gqa", "f32"), ("llama_gqa", "q8_0"), ("mistral", "f32"), ("gpt2", "f32"), ("gpt2", "q8_0")]
+
+
+def synthetic_vocab(self):
+    import gguf
+    hp = self.hparams
+    n = hp["vocab_size"]
+    w = self.gguf_writer
+    w.add_tokenizer_model("llama")
+    w.add_token_list([("<t%d>" % i).encode() for i in range(n)])
+    w.add_token_scores([0.0] * n)
+    w.add_token_types([int(gguf.TokenType.NORMAL)] * n)
+    for key, add in (("bos_token_id", w.add_bos_token_id), ("eos_token_id", w.add_eos_token_id)):
+        if hp.get(key) is not None:
+            add(int(hp[key]))
+
+
+def convert(sdist):
+    tmp = tempfile.mkdtemp(prefix="tfb-gguf-conv-")
+    try:
+        with tarfile.open(sdist) as tf:
+            members = [m for m in tf.getmembers()
+                       if m.name.count("/") == 3 and m.name.endswith(".py") and "/vendor/llama.cpp/" in m.name]
+            tf.extractall(tmp, members=members)
+        script = [os.path.join(tmp, m.name) for m in members if m.name.endswith("convert-hf-to-gguf.py")][0]
+        sys.path.insert(0, os.path.dirname(script))
+        os.environ["NO_LOCAL_GGUF"] = "1"  # the gguf package from PyPI, not the sdist's copy
+        spec = importlib.util.spec_from_file_location("tfb_convert_hf", script)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        mod.LlamaModel.set_vocab = synthetic_vocab
+        mod.GPT2Model.set_vocab = synthetic_vocab
+        os.makedirs(OUT, exist_ok=True)
+        for name, outtype in CONVERT:
+            src = os.path.join(tmp, "%s.%s" % (name, outtype))
+            shutil.copytree(os.path.join(HF, name), src)
+            cfg_path = os.path.join(src, "config.json")
+            with open(cfg_path) as f:
+                cfg = json.load(f)
+            if cfg.get("model_type") == "gpt2" and "n_ctx" not in cfg:
+                # This converter reads GPT-2's n_ctx, which transformers 4.40 no longer writes (n_positions).
+                cfg["n_ctx"] = cfg["n_positions"]
+                with open(cfg_path, "w") as f:
+                    json.dump(cfg, f)  # the converter may write next to its input
+            dst = os.path.join(OUT, "%s.%s.gguf" % (name, outtype))
+            sys.argv = ["convert-hf-to-gguf.py", src, "--outfile", dst, "--outtype", outtype]
+            mod.main()
+    finally:
+        shutil.rmtree(tmp)
+
+
+def requantize_q4_0():
+    import numpy as np
+    import gguf
+    from gguf import GGMLQuantizationType as QT
+    from gguf.quants import quantize
+
+    src = os.path.join(OUT, "llama_gqa.f32.gguf")
+    dst = os.path.join(OUT, "llama_gqa.q4_0.gguf")
+    r = gguf.GGUFReader(src)
+    arch = bytes(r.fields["general.architecture"].parts[-1]).decode()
+    w = gguf.GGUFWriter(dst, arch)
+    for f in r.fields.values():
+        if f.name.startswith("GGUF.") or f.name == "general.architecture":
+            continue
+        vt = f.types[0]
+        if vt == gguf.GGUFValueType.ARRAY:
+            et = f.types[1]
+            vals = [bytes(f.parts[i]).decode() if et == gguf.GGUFValueType.STRING else f.parts[i].tolist()[0]
+                    for i in f.data]
+            w.add_key_value(f.name, vals, vt, sub_type=et)
+        elif vt == gguf.GGUFValueType.STRING:
+            w.add_key_value(f.name, bytes(f.parts[-1]).decode(), vt)
+        else:
+            w.add_key_value(f.name, f.parts[-1].tolist()[0], vt)
+    for t in r.tensors:
+        data = np.array(t.data, dtype=np.float32).reshape(list(reversed([int(x) for x in t.shape])))
+        if data.ndim == 2:
+            w.add_tensor(t.name, quantize(data, QT.Q4_0), raw_dtype=QT.Q4_0)
+        else:
+            w.add_tensor(t.name, data)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "convert":
+        convert(sys.argv[2])
+    elif len(sys.argv) == 2 and sys.argv[1] == "q4_0":
+        requantize_q4_0()
+    else:
+        sys.exit(__doc__)
