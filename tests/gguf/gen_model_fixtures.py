@@ -7,6 +7,9 @@ permutation are llama.cpp's, not tfbench's:
   fixtures/models/llama_gqa.q8_0.gguf  converter --outtype q8_0 (the converter's Q8_0 of the gguf package)
   fixtures/models/llama_gqa.q4_0.gguf  the f32 file with every 2-D matrix (token_embd and output too)
                                        requantized to Q4_0 by the gguf package (llama-quantize --pure style)
+  fixtures/models/llama_gqa.q4_0_tied.gguf  the same without output.weight: a head tied to a Q4_0 table
+  fixtures/models/dequant.json         sha256 of the gguf package's dequantization of every tensor of the
+                                       q8_0 and q4_0 files
   fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
   fixtures/models/gpt2.f32.gguf        converter --outtype f32 (output.weight: its copy of token_embd)
   fixtures/models/gpt2.q8_0.gguf       converter --outtype q8_0
@@ -30,6 +33,7 @@ converter reads (= n_positions; transformers 4.40 no longer writes it): tfbench'
 tokenizer metadata yet. Everything else is the converter's own code path. Deterministic: rerunning gives
 the same bytes.
 """
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -94,13 +98,38 @@ def convert(sdist):
 
 
 def requantize_q4_0():
+    write_q4_0("llama_gqa.q4_0.gguf", keep_output=True)
+    write_q4_0("llama_gqa.q4_0_tied.gguf", keep_output=False)
+    write_dequant()
+
+
+def write_dequant():
+    """dequant.json: per quantized file, per tensor, the sha256 of the gguf package's dequantization
+    (float32 little-endian, row-major), which tfbench's f32 twin must reproduce bit for bit."""
+    import hashlib
+    import numpy as np
+    import gguf
+    from gguf.quants import dequantize
+
+    out = {"gguf": importlib.metadata.version("gguf")}
+    for name in ("llama_gqa.q8_0.gguf", "llama_gqa.q4_0.gguf"):
+        r = gguf.GGUFReader(os.path.join(OUT, name))
+        out[name] = {t.name: hashlib.sha256(np.ascontiguousarray(
+            dequantize(np.asarray(t.data), t.tensor_type), dtype="<f4").tobytes()).hexdigest()
+            for t in r.tensors}
+    with open(os.path.join(OUT, "dequant.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def write_q4_0(dst_name, keep_output):
     import numpy as np
     import gguf
     from gguf import GGMLQuantizationType as QT
     from gguf.quants import quantize
 
     src = os.path.join(OUT, "llama_gqa.f32.gguf")
-    dst = os.path.join(OUT, "llama_gqa.q4_0.gguf")
+    dst = os.path.join(OUT, dst_name)
     r = gguf.GGUFReader(src)
     arch = bytes(r.fields["general.architecture"].parts[-1]).decode()
     w = gguf.GGUFWriter(dst, arch)
@@ -118,6 +147,8 @@ def requantize_q4_0():
         else:
             w.add_key_value(f.name, f.parts[-1].tolist()[0], vt)
     for t in r.tensors:
+        if t.name == "output.weight" and not keep_output:
+            continue
         data = np.array(t.data, dtype=np.float32).reshape(list(reversed([int(x) for x in t.shape])))
         if data.ndim == 2:
             w.add_tensor(t.name, quantize(data, QT.Q4_0), raw_dtype=QT.Q4_0)

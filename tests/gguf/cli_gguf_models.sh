@@ -1,0 +1,28 @@
+#!/bin/sh
+# usage: cli_gguf_models.sh TEST_GGUF_MODELS TFBENCH GGUF_FIXTURES HF_FIXTURES SCRATCH
+# `tfbench run --model FILE.gguf` on the GGUF model fixtures: a good file generates (exit 0) the
+# tokens its Hugging Face twin generates; each malformed mapping (written by TEST_GGUF_MODELS into
+# SCRATCH) exits 2 with exactly one stderr line "tfbench: FILE: ...".
+set -u
+gen=$1 cli=$2 fx=$3 hf=$4 dir=$5
+mkdir -p "$dir"
+"$gen" "$fx" "$hf" "$dir" >/dev/null || { echo "FAIL: $gen"; exit 1; }
+fail=0
+want=$("$cli" run --model "$hf/llama_gqa" --tokens 1,17,42,3,88 --n-gen 8 2>&1)
+got=$("$cli" run --model "$fx/llama_gqa.f32.gguf" --tokens 1,17,42,3,88 --n-gen 8 2>&1)
+echo "safetensors: $want"
+echo "gguf:        $got"
+[ -n "$want" ] && [ "$want" = "$got" ] || { echo "FAIL: llama_gqa.f32.gguf generates unlike its safetensors twin"; fail=1; }
+for f in "$dir"/unknown-arch.gguf "$dir"/missing-tensor.gguf "$dir"/rope-scaling.gguf "$dir"/unsupported-type.gguf \
+         "$fx"/gpt2.f32.gguf; do
+    "$cli" run --model "$f" --tokens 1,2 --n-gen 2 >/dev/null 2>"$dir/stderr"
+    rc=$?
+    echo "$(basename "$f"): exit $rc: $(cat "$dir/stderr")"
+    [ $rc -eq 2 ] || { echo "FAIL: expected exit 2"; fail=1; }
+    [ "$(wc -l <"$dir/stderr")" -eq 1 ] || { echo "FAIL: expected exactly one line on stderr"; fail=1; }
+    case "$(cat "$dir/stderr")" in
+        "tfbench: $f: "*) ;;
+        *) echo "FAIL: stderr is not 'tfbench: $f: ...'"; fail=1 ;;
+    esac
+done
+exit $fail
