@@ -5,14 +5,19 @@ permutation are llama.cpp's, not tfbench's:
 
   fixtures/models/llama_gqa.f32.gguf   converter --outtype f32
   fixtures/models/llama_gqa.q8_0.gguf  converter --outtype q8_0 (the converter's Q8_0 of the gguf package)
-  fixtures/models/llama_gqa.q4_0.gguf  the f32 file with every 2-D matrix (token_embd and output too)
-                                       requantized to Q4_0 by the gguf package (llama-quantize --pure style)
+  fixtures/models/llama_gqa.q4_0.gguf  the f32 file with every 2-D matrix (token_embd too) requantized to
+                                       Q4_0 by the gguf package, output.weight to Q8_0 (a mixed file, as
+                                       llama-quantize without --pure writes them)
   fixtures/models/llama_gqa.q4_0_tied.gguf  the same without output.weight: a head tied to a Q4_0 table
   fixtures/models/dequant.json         sha256 of the gguf package's dequantization of every tensor of the
                                        q8_0 and q4_0 files
   fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
-  fixtures/models/gpt2.f32.gguf        converter --outtype f32 (output.weight: its copy of token_embd)
-  fixtures/models/gpt2.q8_0.gguf       converter --outtype q8_0
+  fixtures/models/gpt2.f32.gguf        converter --outtype f32: refused, the converter writes feed_forward_length
+                                       4 * n_embd though this fixture's n_inner is 64 (llama.cpp refuses it too)
+  fixtures/models/gpt2_ff4/            a tiny GPT2LMHeadModel with n_inner unset, saved by transformers here
+                                       (the only weights not from tests/hf: see make_gpt2_ff4)
+  fixtures/models/gpt2_ff4.f32.gguf    converter --outtype f32 (output.weight: its copy of token_embd)
+  fixtures/models/gpt2_ff4.q8_0.gguf   converter --outtype q8_0
 
 The converter comes from the llama-cpp-python sdist on PyPI and is run from a temporary directory,
 never vendored. The current converter needs torch >= 2.1 (float8 dtypes); the newest sdist tried whose
@@ -46,7 +51,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HF = os.path.join(HERE, "..", "hf", "fixtures")
 OUT = os.path.join(HERE, "fixtures", "models")
 
-CONVERT = [("llama_gqa", "f32"), ("llama_gqa", "q8_0"), ("mistral", "f32"), ("gpt2", "f32"), ("gpt2", "q8_0")]
+CONVERT = [("llama_gqa", "f32"), ("llama_gqa", "q8_0"), ("mistral", "f32"), ("gpt2", "f32"), ("gpt2_ff4", "f32"),
+           ("gpt2_ff4", "q8_0")]
+
+
+def make_gpt2_ff4():
+    """fixtures/models/gpt2_ff4/: a GPT2LMHeadModel with n_inner unset (4 * n_embd), which is all
+    llama.cpp's GPT-2 converter writes as feed_forward_length: every tests/hf GPT-2 fixture sets
+    n_inner, so their conversions are refused (the file's metadata contradicts its tensors)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(18)
+    cfg = GPT2Config(vocab_size=96, n_positions=32, n_embd=32, n_layer=2, n_head=4, bos_token_id=1,
+                     eos_token_id=1, attn_pdrop=0.0, embd_pdrop=0.0, resid_pdrop=0.0)
+    model = GPT2LMHeadModel(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():  # every tensor perturbed, biases and norms included
+            p.add_(torch.randn_like(p) * 0.1)
+    dst = os.path.join(OUT, "gpt2_ff4")
+    model.save_pretrained(dst, safe_serialization=True)
+    return dst
 
 
 def synthetic_vocab(self):
@@ -79,9 +104,10 @@ def convert(sdist):
         mod.LlamaModel.set_vocab = synthetic_vocab
         mod.GPT2Model.set_vocab = synthetic_vocab
         os.makedirs(OUT, exist_ok=True)
+        make_gpt2_ff4()
         for name, outtype in CONVERT:
             src = os.path.join(tmp, "%s.%s" % (name, outtype))
-            shutil.copytree(os.path.join(HF, name), src)
+            shutil.copytree(os.path.join(OUT if name == "gpt2_ff4" else HF, name), src)
             cfg_path = os.path.join(src, "config.json")
             with open(cfg_path) as f:
                 cfg = json.load(f)
@@ -151,7 +177,10 @@ def write_q4_0(dst_name, keep_output):
             continue
         data = np.array(t.data, dtype=np.float32).reshape(list(reversed([int(x) for x in t.shape])))
         if data.ndim == 2:
-            w.add_tensor(t.name, quantize(data, QT.Q4_0), raw_dtype=QT.Q4_0)
+            # llama-quantize without --pure keeps the output matrix at a higher precision (Q6_K
+            # there); Q8_0 stands in, making the file mixed.
+            qt = QT.Q8_0 if t.name == "output.weight" else QT.Q4_0
+            w.add_tensor(t.name, quantize(data, qt), raw_dtype=qt)
         else:
             w.add_tensor(t.name, data)
     w.write_header_to_file()

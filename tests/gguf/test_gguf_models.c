@@ -4,7 +4,8 @@
  *
  * GGUF_FIXTURES is tests/gguf/fixtures/models (gen_model_fixtures.py: llama.cpp's converter run on
  * the weights of tests/hf/fixtures), HF_FIXTURES tests/hf/fixtures. On the reference backend:
- *   - f32: the GGUF file and the Hugging Face directory of the same weights give the same logits
+ *   - f32 (llama_gqa, mistral, gpt2_ff4): the GGUF file and the Hugging Face directory of the same
+ *     weights give the same logits
  *     (teacher-forced, every row) within 1e-6 of the largest |logit| (llama.cpp's permuted Q/K rows
  *     with the interleaved rope against rotate-half on the original rows), and rotate-half on the
  *     permuted rows, planted, fails it;
@@ -103,29 +104,31 @@ static bool load_gguf(const char *name, bool twin, tfb_model *m) {
 }
 
 /* The GGUF file against the Hugging Face directory it was converted from. */
-static void test_f32_twin_of_hf(const char *gguf, const char *hf) {
+static void test_f32_twin_of_hf(const char *gguf, const char *root, const char *hf) {
     char p[1024];
     tfb_model mg, mh;
     if (!load_gguf(gguf, false, &mg))
         return;
-    tfb_status s = tfb_model_load_dir(path2(p, sizeof p, hf_dir, hf), TFB_DTYPE_F32, &mh);
+    tfb_status s = tfb_model_load_dir(path2(p, sizeof p, root, hf), TFB_DTYPE_F32, &mh);
     CHECK(s == TFB_STATUS_OK, "%s: %s", hf, tfb_error_last());
     if (s == TFB_STATUS_OK) {
-        CHECK(mg.cfg.rope_layout == TFB_ROPE_INTERLEAVED && mh.cfg.rope_layout == TFB_ROPE_HALF,
+        bool rotary = mg.cfg.pos == TFB_POS_ROTARY;
+        CHECK(!rotary || (mg.cfg.rope_layout == TFB_ROPE_INTERLEAVED && mh.cfg.rope_layout == TFB_ROPE_HALF),
               "%s: rope layouts", gguf);
         CHECK(mg.cfg.dec.n_kv_head == mh.cfg.dec.n_kv_head && mg.cfg.eps == mh.cfg.eps &&
                   mg.cfg.rope_theta == mh.cfg.rope_theta && mg.cfg.n_ctx == mh.cfg.n_ctx,
               "%s: description differs from %s's", gguf, hf);
         double r = compare_models(&mg, &mh);
-        printf("%-28s vs tests/hf/fixtures/%-10s max-relative logit difference %.3g (limit 1e-6)\n", gguf, hf,
-               r);
+        printf("%-28s vs %-10s max-relative logit difference %.3g (limit 1e-6)\n", gguf, hf, r);
         CHECK(r <= 1e-6, "%s vs %s: %.3g", gguf, hf, r);
         /* The check can fail: the permuted rows under rotate-half are another model. */
-        mg.cfg.rope_layout = TFB_ROPE_HALF;
-        double planted = compare_models(&mg, &mh);
-        printf("%-28s planted: rotate-half on llama.cpp's rows gives %.3g, must exceed 1e-3\n", gguf,
-               planted);
-        CHECK(planted > 1e-3, "%s: the planted rope layout went unnoticed (%.3g)", gguf, planted);
+        if (rotary) {
+            mg.cfg.rope_layout = TFB_ROPE_HALF;
+            double planted = compare_models(&mg, &mh);
+            printf("%-28s planted: rotate-half on llama.cpp's rows gives %.3g, must exceed 1e-3\n", gguf,
+                   planted);
+            CHECK(planted > 1e-3, "%s: the planted rope layout went unnoticed (%.3g)", gguf, planted);
+        }
         tfb_model_free(&mh);
     }
     tfb_model_free(&mg);
@@ -156,7 +159,8 @@ static bool llama_canon(const char *g, char *out, size_t n) {
 
 /* Every quantized matrix is the file's bytes; every tensor of the f32 twin hashes to the gguf
  * package's dequantization. */
-static void test_stored_and_dequant(const char *name, const cJSON *hashes, tfb_dtype want) {
+static void test_stored_and_dequant(const char *name, const cJSON *hashes, tfb_dtype want,
+                                    const char *want_label) {
     char p[1024];
     tfb_model m, t;
     if (!load_gguf(name, false, &m))
@@ -202,7 +206,7 @@ static void test_stored_and_dequant(const char *name, const cJSON *hashes, tfb_d
     }
     printf("%-28s %d matrices kept as stored (%s), %d/%lld tensors of the f32 twin bit-identical to gguf's "
            "dequantize\n",
-           name, n_bytes_eq, tfb_dtype_name(want), n_hash_eq, (long long)f.n_t);
+           name, n_bytes_eq, label, n_hash_eq, (long long)f.n_t);
     tfb__gguf_close(&f);
     if (want == TFB_DTYPE_Q4_0) {
         double r = compare_models(&m, &t);
@@ -342,12 +346,13 @@ int main(int argc, char **argv) {
     free(text);
     CHECK(dq != NULL, "%s unreadable", p);
 
-    test_f32_twin_of_hf("llama_gqa.f32.gguf", "llama_gqa");
-    test_f32_twin_of_hf("mistral.f32.gguf", "mistral");
+    test_f32_twin_of_hf("llama_gqa.f32.gguf", hf_dir, "llama_gqa");
+    test_f32_twin_of_hf("mistral.f32.gguf", hf_dir, "mistral");
+    test_f32_twin_of_hf("gpt2_ff4.f32.gguf", gg_dir, "gpt2_ff4");
     test_stored_and_dequant("llama_gqa.q8_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q8_0.gguf"),
-                            TFB_DTYPE_Q8_0);
+                            TFB_DTYPE_Q8_0, "q8_0");
     test_stored_and_dequant("llama_gqa.q4_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"),
-                            TFB_DTYPE_Q4_0);
+                            TFB_DTYPE_Q4_0, "mixed (q8_0 1, q4_0 14)");
     test_tied_quantized(cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"));
     test_refusals();
     cJSON_Delete(dq);
