@@ -171,8 +171,8 @@ static void test_stored_and_dequant(const char *name, const cJSON *hashes, tfb_d
     }
     char label[128];
     CHECK(m.per_tensor && m.wtype == want && !t.per_tensor && t.wtype == TFB_DTYPE_F32, "%s: dtypes", name);
-    CHECK(strcmp(tfb_model_dtype_label(&m, label, sizeof label), tfb_dtype_name(want)) == 0, "%s: label %s",
-          name, label);
+    CHECK(strcmp(tfb_model_dtype_label(&m, label, sizeof label), want_label) == 0, "%s: label %s", name,
+          label);
     tfb__gguf_file f;
     tfb_status s = tfb__gguf_open(path2(p, sizeof p, gg_dir, name), &f);
     CHECK(s == TFB_STATUS_OK, "%s", tfb_error_last());
