@@ -23,7 +23,9 @@
 
 typedef struct gg_loader {
     tfb__gguf_file f;
-    const char *path;
+    const char *path; /* the file, or the label of a memory buffer */
+    const void *mem;  /* memory-backed (the fuzz target): the whole file; NULL: read path */
+    size_t mem_size;
     char arch[32];
     bool *used;   /* [f.n_t]: read into the model */
     tfb_model *m; /* NULL when only the config is wanted */
@@ -439,11 +441,101 @@ static tfb_status gpt2_tensors(gg_loader *L) {
     return gg_head(L);
 }
 
+/* ---- bert (headless: llama.cpp's converter drops the MLM head and the pooler) ------------------ */
+
+static const char *const bert_keys[] = {
+    "context_length",       "embedding_length",
+    "block_count",          "feed_forward_length",
+    "attention.head_count", "attention.layer_norm_epsilon",
+    "attention.causal",     "pooling_type", /* how llama.cpp pools embeddings; no effect on hidden states */
+    "vocab_size",           NULL};
+
+static tfb_status bert_config(gg_loader *L) {
+    tfb_config *c = L->c;
+    const int64_t BIG = INT64_C(1) << 24;
+    *c = tfb__family_bert(false);
+    TFB_TRY(gg_int(L, "embedding_length", true, 0, 1, BIG, &c->d_model));
+    TFB_TRY(gg_int(L, "block_count", true, 0, 1, 4096, &c->enc.n_layer));
+    TFB_TRY(gg_int(L, "context_length", true, 0, 1, BIG, &c->n_ctx));
+    TFB_TRY(gg_int(L, "feed_forward_length", true, 0, 1, BIG, &c->enc.d_ff));
+    TFB_TRY(gg_int(L, "attention.head_count", true, 0, 1, c->d_model, &c->enc.n_head));
+    TFB_TRY(gg_float(L, "attention.layer_norm_epsilon", true, 0.0, &c->eps));
+    char k[GG_NB];
+    bool causal = false;
+    if (tfb__gguf_find_key(&L->f, gg_key(L, k, "attention.causal")))
+        TFB_TRY(tfb__gguf_get_bool(&L->f, k, &causal));
+    if (causal)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: %s is true: a causal BERT is not modelled by tfbench",
+                             L->path, k);
+    int64_t types = 2;
+    if (tfb__gguf_find_key(&L->f, "tokenizer.ggml.token_type_count"))
+        TFB_TRY(tfb__gguf_get_i64(&L->f, "tokenizer.ggml.token_type_count", &types));
+    if (types < 1 || types > 16)
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: tokenizer.ggml.token_type_count = %lld, outside [1, 16]",
+                             L->path, (long long)types);
+    c->n_type = types;
+    TFB_TRY(gg_vocab(L));
+    TFB_TRY(gg_token_id(L, "cls", 0, &c->bos_id));
+    TFB_TRY(gg_token_id(L, "seperator", 0, &c->eos_id)); /* llama.cpp's spelling */
+    TFB_TRY(gg_token_id(L, "padding", 0, &c->pad_id));
+    c->decoder_start_id = c->pad_id;
+    return TFB_STATUS_OK;
+}
+
+/* <gguf>.weight as a matrix [out, in] and <gguf>.bias [out]. */
+static tfb_status gg_linear(gg_loader *L, const char *canon, const char *gguf, int64_t out, int64_t in) {
+    char cn[GG_NB], gn[GG_NB];
+    snprintf(gn, sizeof gn, "%s.weight", gguf);
+    TFB_TRY(gg_take(L, canon, gn, GG_MATRIX, out, in));
+    snprintf(cn, sizeof cn, "%s.bias", canon);
+    snprintf(gn, sizeof gn, "%s.bias", gguf);
+    return gg_take(L, cn, gn, GG_VEC, out, 0);
+}
+
+/* A LayerNorm: <gguf>.weight, .bias -> <canon>.g, .b. */
+static tfb_status gg_layernorm(gg_loader *L, const char *canon, const char *gguf, int64_t C) {
+    char cn[GG_NB], gn[GG_NB];
+    snprintf(cn, sizeof cn, "%s.g", canon);
+    snprintf(gn, sizeof gn, "%s.weight", gguf);
+    TFB_TRY(gg_take(L, cn, gn, GG_VEC, C, 0));
+    snprintf(cn, sizeof cn, "%s.b", canon);
+    snprintf(gn, sizeof gn, "%s.bias", gguf);
+    return gg_take(L, cn, gn, GG_VEC, C, 0);
+}
+
+static tfb_status bert_tensors(gg_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->enc.d_ff;
+    char cn[GG_NB], gn[GG_NB];
+    TFB_TRY(gg_take(L, "tok_emb", "token_embd.weight", GG_TABLE, c->n_vocab, C));
+    TFB_TRY(gg_take(L, "pos_emb", "position_embd.weight", GG_TABLE, c->n_ctx, C));
+    TFB_TRY(gg_take(L, "type_emb", "token_types.weight", GG_TABLE, c->n_type, C));
+    TFB_TRY(gg_layernorm(L, "emb_ln", "token_embd_norm", C));
+    static const struct {
+        const char *gguf, *canon;
+        bool out_f, in_f;
+    } lin[] = {{"attn_q", "attn.wq", false, false}, {"attn_k", "attn.wk", false, false},
+               {"attn_v", "attn.wv", false, false}, {"attn_output", "attn.wo", false, false},
+               {"ffn_up", "ffn.w1", true, false},   {"ffn_down", "ffn.w2", false, true}};
+    for (int i = 0; i < (int)c->enc.n_layer; i++) {
+        for (size_t k = 0; k < sizeof lin / sizeof lin[0]; k++)
+            TFB_TRY(gg_linear(L, gg_fmt(cn, "enc.%d.%s", i, lin[k].canon),
+                              gg_fmt(gn, "blk.%d.%s", i, lin[k].gguf), lin[k].out_f ? F : C,
+                              lin[k].in_f ? F : C));
+        TFB_TRY(gg_layernorm(L, gg_fmt(cn, "enc.%d.%s", i, "ln1"),
+                             gg_fmt(gn, "blk.%d.%s", i, "attn_output_norm"), C));
+        TFB_TRY(gg_layernorm(L, gg_fmt(cn, "enc.%d.%s", i, "ln2"),
+                             gg_fmt(gn, "blk.%d.%s", i, "layer_output_norm"), C));
+    }
+    return TFB_STATUS_OK;
+}
+
 /* ---- entry points ------------------------------------------------------------------------------ */
 
 static const gg_arch gg_archs[] = {
     {"llama", llama_keys, llama_config, llama_tensors},
     {"gpt2", gpt2_keys, gpt2_config, gpt2_tensors},
+    {"bert", bert_keys, bert_config, bert_tensors},
 };
 
 /* The config's name: the file's last path component, cut to fit. */
@@ -454,7 +546,8 @@ static void gg_set_name(tfb_config *c, const char *path) {
 
 /* Open path and map its description into *c (L->m NULL: config only). */
 static tfb_status gg_open_config(gg_loader *L, const gg_arch **arch) {
-    TFB_TRY(tfb__gguf_open(L->path, &L->f));
+    TFB_TRY(L->mem ? tfb__gguf_open_mem(L->path, L->mem, L->mem_size, &L->f)
+                   : tfb__gguf_open(L->path, &L->f));
     const tfb__gguf_str *a;
     if (!tfb__gguf_find_key(&L->f, "general.architecture"))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: missing key general.architecture", L->path);
@@ -470,7 +563,7 @@ static tfb_status gg_open_config(gg_loader *L, const gg_arch **arch) {
             shown[n++] = a->s[i] >= 0x20 && a->s[i] < 0x7f ? a->s[i] : '?';
         shown[n] = '\0';
         return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: architecture '%s' is not modelled by tfbench (llama, gpt2)", L->path,
+                             "%s: architecture '%s' is not modelled by tfbench (llama, gpt2, bert)", L->path,
                              shown);
     }
     snprintf(L->arch, sizeof L->arch, "%s", (*arch)->name);
@@ -479,6 +572,8 @@ static tfb_status gg_open_config(gg_loader *L, const gg_arch **arch) {
     tfb__family_finish(L->c);
     gg_set_name(L->c, L->path);
     /* The head's source follows from the tensors present. */
+    if (!L->c->has_lm_head)
+        return TFB_STATUS_OK;
     tfb_model *m = L->m;
     L->m = NULL;
     tfb_status s = gg_head(L);
@@ -495,22 +590,20 @@ tfb_status tfb__gguf_load_config(const char *path, tfb_config *out) {
     return s;
 }
 
-tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out) {
-    if (!path || !out)
-        return tfb_error_set(TFB_STATUS_USAGE, "tfb_model_load_gguf: NULL argument");
-    memset(out, 0, sizeof *out);
-    gg_loader L = {.path = path, .m = out, .c = &out->cfg, .f32_twin = f32_twin};
+static tfb_status gg_load(gg_loader *L) {
+    tfb_model *out = L->m;
+    const char *path = L->path;
     const gg_arch *arch = NULL;
-    tfb_status s = gg_open_config(&L, &arch);
-    if (s == TFB_STATUS_OK && !(L.used = calloc((size_t)(L.f.n_t ? L.f.n_t : 1), sizeof *L.used)))
+    tfb_status s = gg_open_config(L, &arch);
+    if (s == TFB_STATUS_OK && !(L->used = calloc((size_t)(L->f.n_t ? L->f.n_t : 1), sizeof *L->used)))
         s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", path);
     if (s == TFB_STATUS_OK)
-        s = arch->tensors(&L);
-    for (int64_t i = 0; s == TFB_STATUS_OK && i < L.f.n_t; i++)
-        if (!L.used[i])
+        s = arch->tensors(L);
+    for (int64_t i = 0; s == TFB_STATUS_OK && i < L->f.n_t; i++)
+        if (!L->used[i])
             s = tfb_error_set(TFB_STATUS_INPUT,
                               "%s: unexpected tensor '%s' (the %s description has no use for it)", path,
-                              L.f.t[i].name.s, arch->name);
+                              L->f.t[i].name.s, arch->name);
     if (s == TFB_STATUS_OK) {
         /* The label dtype: the most common among the matrices. */
         int count[TFB_DTYPE_COUNT] = {0};
@@ -522,14 +615,30 @@ tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out) 
         for (int d = 0; d < TFB_DTYPE_COUNT; d++)
             if (count[d] > count[out->wtype])
                 out->wtype = (tfb_dtype)d;
-        out->per_tensor = !f32_twin;
+        out->per_tensor = !L->f32_twin;
         s = tfb_model_validate(out);
     }
-    tfb__gguf_close(&L.f);
-    free(L.used);
+    tfb__gguf_close(&L->f);
+    free(L->used);
     if (s != TFB_STATUS_OK) {
         tfb_model_free(out);
         memset(out, 0, sizeof *out);
     }
     return s;
+}
+
+tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out) {
+    if (!path || !out)
+        return tfb_error_set(TFB_STATUS_USAGE, "tfb_model_load_gguf: NULL argument");
+    memset(out, 0, sizeof *out);
+    gg_loader L = {.path = path, .m = out, .c = &out->cfg, .f32_twin = f32_twin};
+    return gg_load(&L);
+}
+
+tfb_status tfb__gguf_load_mem(const char *label, const void *buf, size_t size, bool f32_twin,
+                              tfb_model *out) {
+    memset(out, 0, sizeof *out);
+    gg_loader L = {
+        .path = label, .mem = buf, .mem_size = size, .m = out, .c = &out->cfg, .f32_twin = f32_twin};
+    return gg_load(&L);
 }

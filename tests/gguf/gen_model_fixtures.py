@@ -9,6 +9,7 @@ permutation are llama.cpp's, not tfbench's:
                                        Q4_0 by the gguf package, output.weight to Q8_0 (a mixed file, as
                                        llama-quantize without --pure writes them)
   fixtures/models/llama_gqa.q4_0_tied.gguf  the same without output.weight: a head tied to a Q4_0 table
+  fixtures/models/bert_model.f32.gguf  converter --outtype f32 (BertModel; the converter drops the pooler)
   fixtures/models/dequant.json         sha256 of the gguf package's dequantization of every tensor of the
                                        q8_0 and q4_0 files
   fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
@@ -52,7 +53,7 @@ HF = os.path.join(HERE, "..", "hf", "fixtures")
 OUT = os.path.join(HERE, "fixtures", "models")
 
 CONVERT = [("llama_gqa", "f32"), ("llama_gqa", "q8_0"), ("mistral", "f32"), ("gpt2", "f32"), ("gpt2_ff4", "f32"),
-           ("gpt2_ff4", "q8_0")]
+           ("gpt2_ff4", "q8_0"), ("bert_model", "f32")]
 
 
 def make_gpt2_ff4():
@@ -79,7 +80,10 @@ def synthetic_vocab(self):
     hp = self.hparams
     n = hp["vocab_size"]
     w = self.gguf_writer
-    w.add_tokenizer_model("llama")
+    bert = self.model_arch == gguf.MODEL_ARCH.BERT
+    if bert:
+        w.add_token_type_count(2)  # what the converter's BERT set_vocab adds besides the vocabulary
+    w.add_tokenizer_model("bert" if bert else "llama")
     w.add_token_list([("<t%d>" % i).encode() for i in range(n)])
     w.add_token_scores([0.0] * n)
     w.add_token_types([int(gguf.TokenType.NORMAL)] * n)
@@ -103,6 +107,7 @@ def convert(sdist):
         spec.loader.exec_module(mod)
         mod.LlamaModel.set_vocab = synthetic_vocab
         mod.GPT2Model.set_vocab = synthetic_vocab
+        mod.BertModel.set_vocab = synthetic_vocab
         os.makedirs(OUT, exist_ok=True)
         make_gpt2_ff4()
         for name, outtype in CONVERT:

@@ -4,8 +4,8 @@
  *
  * GGUF_FIXTURES is tests/gguf/fixtures/models (gen_model_fixtures.py: llama.cpp's converter run on
  * the weights of tests/hf/fixtures), HF_FIXTURES tests/hf/fixtures. On the reference backend:
- *   - f32 (llama_gqa, mistral, gpt2_ff4): the GGUF file and the Hugging Face directory of the same
- *     weights give the same logits
+ *   - f32 (llama_gqa, mistral, gpt2_ff4, bert_model): the GGUF file and the Hugging Face directory
+ *     of the same weights give the same logits (BertModel: hidden states)
  *     (teacher-forced, every row) within 1e-6 of the largest |logit| (llama.cpp's permuted Q/K rows
  *     with the interleaved rope against rotate-half on the original rows), and rotate-half on the
  *     permuted rows, planted, fails it;
@@ -48,7 +48,8 @@ static const char *path2(char *buf, size_t n, const char *dir, const char *name)
 
 /* ---- logits on the reference backend ------------------------------------------------------------ */
 
-/* Teacher-forced logits [n, V] of tokens; NULL (a failure counted) if anything fails. */
+/* Teacher-forced logits [n, V] of tokens, or an encoder's hidden states [n, C] (BertModel has no
+ * head); NULL (a failure counted) if anything fails. */
 static float *logits_of(const tfb_model *m, const int32_t *tokens, int64_t n) {
     const tfb_backend_i *iface = tfb_backend_find("reference");
     tfb_backend *b = NULL;
@@ -56,12 +57,17 @@ static float *logits_of(const tfb_model *m, const int32_t *tokens, int64_t n) {
     tfb_backend_opts opts;
     memset(&opts, 0, sizeof opts);
     opts.n_threads = 1;
-    float *out = malloc((size_t)(n * m->cfg.n_dec_vocab) * sizeof *out);
+    float *out = malloc((size_t)(n * tfb_config_out_width(&m->cfg)) * sizeof *out);
     tfb_status st = iface && out ? tfb_backend_init(iface, &opts, &b) : TFB_STATUS_NOMEM;
     if (st == TFB_STATUS_OK)
         st = tfb_session_init(b, m, 0, &s);
-    if (st == TFB_STATUS_OK)
+    if (st == TFB_STATUS_OK && tfb_config_encoder_only(&m->cfg)) {
+        st = tfb_session_encode(s, tokens, n, NULL);
+        if (st == TFB_STATUS_OK)
+            st = tfb_session_hidden(s, out);
+    } else if (st == TFB_STATUS_OK) {
         st = tfb_session_decode(s, tokens, n, 0, true, out);
+    }
     CHECK(st == TFB_STATUS_OK, "%s: %s", m->cfg.name, tfb_error_last());
     tfb_session_free(s);
     if (b)
@@ -87,10 +93,10 @@ static const int32_t TOKENS[] = {1, 17, 42, 3, 88, 61, 29, 5, 70, 11, 0, 95, 64,
 #define N_TOKENS ((int64_t)(sizeof TOKENS / sizeof TOKENS[0]))
 
 static double compare_models(const tfb_model *a, const tfb_model *b) {
-    CHECK(a->cfg.n_dec_vocab == b->cfg.n_dec_vocab, "%s vs %s: vocabularies differ", a->cfg.name,
-          b->cfg.name);
+    int64_t w = tfb_config_out_width(&a->cfg);
+    CHECK(w == tfb_config_out_width(&b->cfg), "%s vs %s: output widths differ", a->cfg.name, b->cfg.name);
     float *la = logits_of(a, TOKENS, N_TOKENS), *lb = logits_of(b, TOKENS, N_TOKENS);
-    double r = la && lb ? max_rel(la, lb, N_TOKENS * a->cfg.n_dec_vocab) : INFINITY;
+    double r = la && lb ? max_rel(la, lb, N_TOKENS * w) : INFINITY;
     free(la);
     free(lb);
     return r;
@@ -116,10 +122,11 @@ static void test_f32_twin_of_hf(const char *gguf, const char *root, const char *
         CHECK(!rotary || (mg.cfg.rope_layout == TFB_ROPE_INTERLEAVED && mh.cfg.rope_layout == TFB_ROPE_HALF),
               "%s: rope layouts", gguf);
         CHECK(mg.cfg.dec.n_kv_head == mh.cfg.dec.n_kv_head && mg.cfg.eps == mh.cfg.eps &&
+                  mg.cfg.has_lm_head == mh.cfg.has_lm_head && mg.cfg.n_type == mh.cfg.n_type &&
                   mg.cfg.rope_theta == mh.cfg.rope_theta && mg.cfg.n_ctx == mh.cfg.n_ctx,
               "%s: description differs from %s's", gguf, hf);
         double r = compare_models(&mg, &mh);
-        printf("%-28s vs %-10s max-relative logit difference %.3g (limit 1e-6)\n", gguf, hf, r);
+        printf("%-28s vs %-10s max-relative output difference %.3g (limit 1e-6)\n", gguf, hf, r);
         CHECK(r <= 1e-6, "%s vs %s: %.3g", gguf, hf, r);
         /* The check can fail: the permuted rows under rotate-half are another model. */
         if (rotary) {
@@ -349,6 +356,7 @@ int main(int argc, char **argv) {
     test_f32_twin_of_hf("llama_gqa.f32.gguf", hf_dir, "llama_gqa");
     test_f32_twin_of_hf("mistral.f32.gguf", hf_dir, "mistral");
     test_f32_twin_of_hf("gpt2_ff4.f32.gguf", gg_dir, "gpt2_ff4");
+    test_f32_twin_of_hf("bert_model.f32.gguf", hf_dir, "bert_model");
     test_stored_and_dequant("llama_gqa.q8_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q8_0.gguf"),
                             TFB_DTYPE_Q8_0, "q8_0");
     test_stored_and_dequant("llama_gqa.q4_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"),
