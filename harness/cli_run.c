@@ -98,7 +98,10 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", m->cfg.name);
         cJSON_AddStringToObject(o, "backend", a->backend);
-        cJSON_AddStringToObject(o, "dtype", tfb_dtype_name(a->dtype));
+        char label[128];
+        /* A GGUF file runs in its stored types: "q4_0", or "mixed (q8_0 1, q4_0 14)". */
+        cJSON_AddStringToObject(o, "dtype", m->per_tensor ? tfb_model_dtype_label(m, label, sizeof label)
+                                                          : tfb_dtype_name(a->dtype));
         if (tfb_cli_act_applies(&a->opts, a->dtype)) /* as in results files: absent = f32 activations */
             cJSON_AddStringToObject(o, "act", "q8");
         cJSON *t = cJSON_AddArrayToObject(o, "tokens");

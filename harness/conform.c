@@ -164,8 +164,9 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
     int rc = parse_dtypes(a);
     if (rc != 0)
         return rc;
-    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
-        return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
+    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model) &&
+        !tfb_model_stored_dtypes(a->model))
+        return tfb_cli_usage("--model", "'%s' is neither a preset, a directory nor a GGUF file", a->model);
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
         char known[256] = "";
         for (int i = 0; i < tfb_backend_count(); i++) {
@@ -207,7 +208,8 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
         int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];
-            for (int d = 0; d < n_dt; d++)
+            /* A GGUF file runs once, in its stored types (tfb__cf_run_model labels it). */
+            for (int d = 0; d < (tfb_model_stored_dtypes(model) ? 1 : n_dt); d++)
                 tfb__cf_run_model(a, b, ref, model, dts[d], rep);
         }
     }

@@ -174,8 +174,14 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out);
  * tfb_model_free. */
 tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out);
 /* The weight types of m for labels: "q8_0", or "mixed (f32 2, q4_0 14)" with the count of each
- * matrix dtype when they differ. Returns buf. */
+ * matrix dtype when they differ ("mixed" alone when n is too small for the counts). Returns buf. */
 const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n);
+/* True when name is a model file whose matrices keep their stored dtypes (GGUF): a weight dtype
+ * asked of tfb_model_open does not apply to it. */
+bool tfb_model_stored_dtypes(const char *name_or_dir);
+/* The f32 version of what tfb_model_open gives (quantization effects are measured against it):
+ * presets and directories at F32, a GGUF file's f32 twin (every matrix dequantized exactly). */
+tfb_status tfb_model_open_f32(const char *name_or_dir, uint64_t seed, tfb_model *out);
 /* PRESET, DIR or FILE.gguf: a preset name gives synthetic weights from seed; a GGUF file keeps its
  * stored types whatever wtype says. */
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out);
