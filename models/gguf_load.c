@@ -530,12 +530,107 @@ static tfb_status bert_tensors(gg_loader *L) {
     return TFB_STATUS_OK;
 }
 
+/* ---- t5 (enc. / dec. prefixes; relative positions' max distance 128: no key holds it) ---------- */
+
+static const char *const t5_keys[] = {"context_length",
+                                      "embedding_length",
+                                      "feed_forward_length",
+                                      "block_count",
+                                      "attention.head_count",
+                                      "attention.key_length",
+                                      "attention.value_length",
+                                      "attention.layer_norm_epsilon",
+                                      "attention.layer_norm_rms_epsilon",
+                                      "attention.relative_buckets_count",
+                                      "decoder_start_token_id",
+                                      "vocab_size",
+                                      NULL};
+
+static tfb_status t5_config(gg_loader *L) {
+    tfb_config *c = L->c;
+    const int64_t BIG = INT64_C(1) << 24;
+    /* v1.1 (gated-gelu) when the file has a gate, v1.0 (relu) otherwise, as llama.cpp decides. */
+    *c = tfb__family_t5(gg_find(L, "enc.blk.0.ffn_gate.weight") != NULL);
+    int64_t H;
+    TFB_TRY(gg_int(L, "embedding_length", true, 0, 1, BIG, &c->d_model));
+    TFB_TRY(gg_int(L, "block_count", true, 0, 1, 4096, &c->enc.n_layer));
+    TFB_TRY(gg_int(L, "context_length", true, 0, 1, BIG, &c->n_ctx));
+    TFB_TRY(gg_int(L, "feed_forward_length", true, 0, 1, BIG, &c->enc.d_ff));
+    TFB_TRY(gg_int(L, "attention.head_count", true, 0, 1, c->d_model, &H));
+    TFB_TRY(gg_float(L, "attention.layer_norm_rms_epsilon", true, 0.0, &c->eps));
+    TFB_TRY(gg_int(L, "attention.relative_buckets_count", true, 0, 2, 4096, &c->rel_buckets));
+    if (c->d_model % H != 0)
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: embedding_length %lld is not a multiple of head_count %lld", L->path,
+                             (long long)c->d_model, (long long)H);
+    TFB_TRY(gg_same(L, "attention.key_length", c->d_model / H));
+    TFB_TRY(gg_same(L, "attention.value_length", c->d_model / H));
+    c->enc.n_head = H;
+    c->dec = c->enc; /* one block_count: as many decoder as encoder layers */
+    c->rel_max_distance = 128;
+    TFB_TRY(gg_vocab(L));
+    /* Tied (no output.weight): transformers scales the head's input by d_model^-0.5. */
+    if (!gg_find(L, "output.weight"))
+        c->head_scale = (float)(1.0 / sqrt((double)c->d_model));
+    TFB_TRY(gg_int(L, "decoder_start_token_id", false, 0, 0, c->n_vocab - 1, &c->decoder_start_id));
+    TFB_TRY(gg_token_id(L, "padding", 0, &c->pad_id));
+    TFB_TRY(gg_token_id(L, "eos", c->n_vocab > 1 ? 1 : 0, &c->eos_id));
+    c->bos_id = c->eos_id; /* T5 has no BOS */
+    return TFB_STATUS_OK;
+}
+
+static tfb_status t5_tensors(gg_loader *L) {
+    const tfb_config *c = L->c;
+    int64_t C = c->d_model, F = c->enc.d_ff;
+    char cn[GG_NB], gn[GG_NB];
+    TFB_TRY(gg_take(L, "tok_emb", "token_embd.weight", GG_TABLE, c->n_vocab, C));
+    static const char *const proj[4][2] = {{"q", "wq"}, {"k", "wk"}, {"v", "wv"}, {"o", "wo"}};
+    for (int side = 0; side < 2; side++) {
+        const char *gs = side ? "dec" : "enc";
+        snprintf(gn, sizeof gn, "%s.blk.0.attn_rel_b.weight", gs);
+        snprintf(cn, sizeof cn, "%s.rel_bias", gs);
+        TFB_TRY(gg_take(L, cn, gn, GG_TABLE, c->rel_buckets, c->enc.n_head));
+        for (int i = 0; i < (int)c->enc.n_layer; i++) {
+            for (int x = 0; x < (side ? 2 : 1); x++)
+                for (int k = 0; k < 4; k++) {
+                    snprintf(cn, sizeof cn, "%s.%d.%s.%s", gs, i, x ? "xattn" : "attn", proj[k][1]);
+                    snprintf(gn, sizeof gn, "%s.blk.%d.%s_%s.weight", gs, i, x ? "cross_attn" : "attn",
+                             proj[k][0]);
+                    TFB_TRY(gg_take(L, cn, gn, GG_MATRIX, C, C));
+                }
+            static const struct {
+                const char *gguf, *canon;
+                int out, in; /* 0: C, 1: F */
+                bool gate, cross;
+            } t[] = {{"attn_norm.weight", "ln1.g", 0, -1, false, false},
+                     {"cross_attn_norm.weight", "ln_x.g", 0, -1, false, true},
+                     {"ffn_norm.weight", "ln2.g", 0, -1, false, false},
+                     {"ffn_up.weight", "ffn.w1", 1, 0, false, false},
+                     {"ffn_gate.weight", "ffn.wg", 1, 0, true, false},
+                     {"ffn_down.weight", "ffn.w2", 0, 1, false, false}};
+            for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+                if ((t[k].cross && !side) || (t[k].gate && !c->ffn_gated))
+                    continue;
+                int64_t dims[2] = {C, F};
+                snprintf(cn, sizeof cn, "%s.%d.%s", gs, i, t[k].canon);
+                snprintf(gn, sizeof gn, "%s.blk.%d.%s", gs, i, t[k].gguf);
+                TFB_TRY(t[k].in < 0 ? gg_take(L, cn, gn, GG_VEC, C, 0)
+                                    : gg_take(L, cn, gn, GG_MATRIX, dims[t[k].out], dims[t[k].in]));
+            }
+        }
+        snprintf(gn, sizeof gn, "%s.output_norm.weight", gs);
+        TFB_TRY(gg_take(L, side ? "final_ln.g" : "enc_final_ln.g", gn, GG_VEC, C, 0));
+    }
+    return gg_head(L);
+}
+
 /* ---- entry points ------------------------------------------------------------------------------ */
 
 static const gg_arch gg_archs[] = {
     {"llama", llama_keys, llama_config, llama_tensors},
     {"gpt2", gpt2_keys, gpt2_config, gpt2_tensors},
     {"bert", bert_keys, bert_config, bert_tensors},
+    {"t5", t5_keys, t5_config, t5_tensors},
 };
 
 /* The config's name: the file's last path component, cut to fit. */
@@ -563,8 +658,8 @@ static tfb_status gg_open_config(gg_loader *L, const gg_arch **arch) {
             shown[n++] = a->s[i] >= 0x20 && a->s[i] < 0x7f ? a->s[i] : '?';
         shown[n] = '\0';
         return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: architecture '%s' is not modelled by tfbench (llama, gpt2, bert)", L->path,
-                             shown);
+                             "%s: architecture '%s' is not modelled by tfbench (llama, gpt2, bert, t5)",
+                             L->path, shown);
     }
     snprintf(L->arch, sizeof L->arch, "%s", (*arch)->name);
     TFB_TRY(gg_check_keys(L, *arch));

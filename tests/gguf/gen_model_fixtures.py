@@ -10,27 +10,38 @@ permutation are llama.cpp's, not tfbench's:
                                        llama-quantize without --pure writes them)
   fixtures/models/llama_gqa.q4_0_tied.gguf  the same without output.weight: a head tied to a Q4_0 table
   fixtures/models/bert_model.f32.gguf  converter --outtype f32 (BertModel; the converter drops the pooler)
+  fixtures/models/t5_d128/, t5_d128_gated/  tiny T5ForConditionalGeneration saved by transformers here
+                                       (see make_t5), and their .f32.gguf conversions
   fixtures/models/dequant.json         sha256 of the gguf package's dequantization of every tensor of the
                                        q8_0 and q4_0 files
   fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
   fixtures/models/gpt2.f32.gguf        converter --outtype f32: refused, the converter writes feed_forward_length
                                        4 * n_embd though this fixture's n_inner is 64 (llama.cpp refuses it too)
   fixtures/models/gpt2_ff4/            a tiny GPT2LMHeadModel with n_inner unset, saved by transformers here
-                                       (the only weights not from tests/hf: see make_gpt2_ff4)
+                                       (weights not from tests/hf: see make_gpt2_ff4)
   fixtures/models/gpt2_ff4.f32.gguf    converter --outtype f32 (output.weight: its copy of token_embd)
   fixtures/models/gpt2_ff4.q8_0.gguf   converter --outtype q8_0
 
 The converter comes from the llama-cpp-python sdist on PyPI and is run from a temporary directory,
-never vendored. The current converter needs torch >= 2.1 (float8 dtypes); the newest sdist tried whose
-converter runs on Debian's python3-torch 1.13 and transformers 4.40.2 is llama-cpp-python 0.2.76 (llama.cpp
-of May 2024, gguf-py 0.9.x), with gguf 0.9.1 from PyPI:
+never vendored. The current converter needs torch >= 2.1 at import (float8 dtypes); on Debian's
+python3-torch 1.13 with transformers 4.40.2 two older ones run, each with the PyPI gguf release that
+matches its gguf-py:
+  - llama-cpp-python 0.2.76 (llama.cpp of May 2024, convert-hf-to-gguf.py) with gguf 0.9.1: every
+    file but T5's, which it predates;
+  - llama-cpp-python 0.2.85 (July 2024, convert_hf_to_gguf.py, the first with T5) with gguf 0.10.0
+    (0.9.1, its nominal version, lacks a writer method it calls; 0.10.0 lacks the Q8_0 helpers its
+    --outtype q8_0 calls, so only f32 files come from it): the T5 files. It names float8 dtypes in a
+    table of safetensors dtype names, so torch 1.13 gets placeholder attributes for the two names (no
+    tensor here is float8).
 
     apt-get install python3-torch python3-venv
-    /usr/bin/python3 -m venv --system-site-packages /tmp/conv
-    /tmp/conv/bin/pip install transformers==4.40.2 gguf==0.9.1
+    /usr/bin/python3 -m venv --system-site-packages /tmp/conv76 && /tmp/conv76/bin/pip install transformers==4.40.2 gguf==0.9.1
+    /usr/bin/python3 -m venv --system-site-packages /tmp/conv85 && /tmp/conv85/bin/pip install transformers==4.40.2 gguf==0.10.0
     pip download llama-cpp-python==0.2.76 --no-deps --no-binary :all: -d /tmp/sdist
-    /tmp/conv/bin/python tests/gguf/gen_model_fixtures.py convert /tmp/sdist/llama_cpp_python-0.2.76.tar.gz
-    # then the Q4_0 twin, with the gguf package of gen_fixtures.py (0.19.0: quantize Q4_0):
+    pip download llama-cpp-python==0.2.85 --no-deps --no-binary :all: -d /tmp/sdist
+    /tmp/conv76/bin/python tests/gguf/gen_model_fixtures.py convert /tmp/sdist/llama_cpp_python-0.2.76.tar.gz
+    /tmp/conv85/bin/python tests/gguf/gen_model_fixtures.py convert /tmp/sdist/llama_cpp_python-0.2.85.tar.gz
+    # then the Q4_0 files and dequant.json, with the gguf package of gen_fixtures.py (0.19.0):
     /tmp/hfvenv/bin/python tests/gguf/gen_model_fixtures.py q4_0
 
 The tiny fixtures ship no tokenizer files, so the converter's set_vocab is replaced by a synthetic
@@ -53,7 +64,29 @@ HF = os.path.join(HERE, "..", "hf", "fixtures")
 OUT = os.path.join(HERE, "fixtures", "models")
 
 CONVERT = [("llama_gqa", "f32"), ("llama_gqa", "q8_0"), ("mistral", "f32"), ("gpt2", "f32"), ("gpt2_ff4", "f32"),
-           ("gpt2_ff4", "q8_0"), ("bert_model", "f32")]
+           ("gpt2_ff4", "q8_0"), ("bert_model", "f32"), ("t5_d128", "f32"), ("t5_d128_gated", "f32")]
+MADE_HERE = ("gpt2_ff4", "t5_d128", "t5_d128_gated")
+
+
+def make_t5(name, gated):
+    """fixtures/models/t5_d128{,_gated}/: T5ForConditionalGeneration with the relative positions'
+    max distance at 128, the only one a GGUF file can describe (it has no key for it), and as many
+    decoder as encoder layers (block_count is one number): tests/hf's T5 fixtures have 20 and 32,
+    and t5_v11 one decoder layer. t5_d128: v1.0 (relu, head tied and scaled by d_model^-0.5);
+    t5_d128_gated: v1.1 (gated-gelu, own lm_head)."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(20 if gated else 19)
+    cfg = T5Config(vocab_size=96, d_model=32, d_kv=8, d_ff=48 if gated else 64, num_layers=2, num_decoder_layers=2,
+                   num_heads=4, relative_attention_num_buckets=16, relative_attention_max_distance=128,
+                   dropout_rate=0.0, feed_forward_proj="gated-gelu" if gated else "relu",
+                   tie_word_embeddings=not gated, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    model = T5ForConditionalGeneration(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    model.save_pretrained(os.path.join(OUT, name), safe_serialization=True)
 
 
 def make_gpt2_ff4():
@@ -99,7 +132,14 @@ def convert(sdist):
             members = [m for m in tf.getmembers()
                        if m.name.count("/") == 3 and m.name.endswith(".py") and "/vendor/llama.cpp/" in m.name]
             tf.extractall(tmp, members=members)
-        script = [os.path.join(tmp, m.name) for m in members if m.name.endswith("convert-hf-to-gguf.py")][0]
+        scripts = [os.path.join(tmp, m.name) for m in members
+                   if m.name.endswith(("/convert_hf_to_gguf.py", "/convert-hf-to-gguf.py"))]
+        script = scripts[0]
+        t5_converter = script.endswith("convert_hf_to_gguf.py")
+        import torch
+        for name in ("float8_e4m3fn", "float8_e5m2"):  # named in a dtype table only (see above)
+            if not hasattr(torch, name):
+                setattr(torch, name, torch.uint8)
         sys.path.insert(0, os.path.dirname(script))
         os.environ["NO_LOCAL_GGUF"] = "1"  # the gguf package from PyPI, not the sdist's copy
         spec = importlib.util.spec_from_file_location("tfb_convert_hf", script)
@@ -108,11 +148,19 @@ def convert(sdist):
         mod.LlamaModel.set_vocab = synthetic_vocab
         mod.GPT2Model.set_vocab = synthetic_vocab
         mod.BertModel.set_vocab = synthetic_vocab
+        if t5_converter:
+            mod.T5Model.set_vocab = synthetic_vocab
         os.makedirs(OUT, exist_ok=True)
-        make_gpt2_ff4()
+        if t5_converter:
+            make_t5("t5_d128", gated=False)
+            make_t5("t5_d128_gated", gated=True)
+        else:
+            make_gpt2_ff4()
         for name, outtype in CONVERT:
+            if name.startswith("t5") != t5_converter:
+                continue
             src = os.path.join(tmp, "%s.%s" % (name, outtype))
-            shutil.copytree(os.path.join(OUT if name == "gpt2_ff4" else HF, name), src)
+            shutil.copytree(os.path.join(OUT if name in MADE_HERE else HF, name), src)
             cfg_path = os.path.join(src, "config.json")
             with open(cfg_path) as f:
                 cfg = json.load(f)

@@ -4,8 +4,9 @@
  *
  * GGUF_FIXTURES is tests/gguf/fixtures/models (gen_model_fixtures.py: llama.cpp's converter run on
  * the weights of tests/hf/fixtures), HF_FIXTURES tests/hf/fixtures. On the reference backend:
- *   - f32 (llama_gqa, mistral, gpt2_ff4, bert_model): the GGUF file and the Hugging Face directory
- *     of the same weights give the same logits (BertModel: hidden states)
+ *   - f32 (llama_gqa, mistral, gpt2_ff4, bert_model, t5_d128 v1.0 tied, t5_d128_gated v1.1): the
+ *     GGUF file and the Hugging Face directory of the same weights give the same logits (BertModel:
+ *     hidden states; T5: the tokens encoded, then fed to the decoder)
  *     (teacher-forced, every row) within 1e-6 of the largest |logit| (llama.cpp's permuted Q/K rows
  *     with the interleaved rope against rotate-half on the original rows), and rotate-half on the
  *     permuted rows, planted, fails it;
@@ -66,7 +67,11 @@ static float *logits_of(const tfb_model *m, const int32_t *tokens, int64_t n) {
         if (st == TFB_STATUS_OK)
             st = tfb_session_hidden(s, out);
     } else if (st == TFB_STATUS_OK) {
-        st = tfb_session_decode(s, tokens, n, 0, true, out);
+        /* An encoder-decoder (T5) encodes the tokens, then the decoder is fed them too. */
+        if (tfb_config_has_cross(&m->cfg))
+            st = tfb_session_encode(s, tokens, n, NULL);
+        if (st == TFB_STATUS_OK)
+            st = tfb_session_decode(s, tokens, n, 0, true, out);
     }
     CHECK(st == TFB_STATUS_OK, "%s: %s", m->cfg.name, tfb_error_last());
     tfb_session_free(s);
@@ -135,6 +140,14 @@ static void test_f32_twin_of_hf(const char *gguf, const char *root, const char *
             printf("%-28s planted: rotate-half on llama.cpp's rows gives %.3g, must exceed 1e-3\n", gguf,
                    planted);
             CHECK(planted > 1e-3, "%s: the planted rope layout went unnoticed (%.3g)", gguf, planted);
+        }
+        if (mg.cfg.pos == TFB_POS_RELATIVE) {
+            /* The max distance no GGUF key holds: 128 is what the check rests on. */
+            mg.cfg.rel_max_distance = 9;
+            double planted = compare_models(&mg, &mh);
+            printf("%-28s planted: relative max distance 9 instead of 128 gives %.3g, must exceed 1e-3\n",
+                   gguf, planted);
+            CHECK(planted > 1e-3, "%s: the planted max distance went unnoticed (%.3g)", gguf, planted);
         }
         tfb_model_free(&mh);
     }
@@ -357,6 +370,8 @@ int main(int argc, char **argv) {
     test_f32_twin_of_hf("mistral.f32.gguf", hf_dir, "mistral");
     test_f32_twin_of_hf("gpt2_ff4.f32.gguf", gg_dir, "gpt2_ff4");
     test_f32_twin_of_hf("bert_model.f32.gguf", hf_dir, "bert_model");
+    test_f32_twin_of_hf("t5_d128.f32.gguf", gg_dir, "t5_d128");
+    test_f32_twin_of_hf("t5_d128_gated.f32.gguf", gg_dir, "t5_d128_gated");
     test_stored_and_dequant("llama_gqa.q8_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q8_0.gguf"),
                             TFB_DTYPE_Q8_0, "q8_0");
     test_stored_and_dequant("llama_gqa.q4_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"),
