@@ -324,19 +324,22 @@ const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n) {
             kinds++;
     }
     free(e);
-    if (kinds <= 1) {
-        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
-        return buf;
-    }
     char full[160];
-    size_t k = (size_t)snprintf(full, sizeof full, "mixed (");
-    for (int d = 0; d < TFB_DTYPE_COUNT && k < sizeof full; d++)
-        if (count[d])
-            k += (size_t)snprintf(full + k, sizeof full - k, "%s%s %d", k > 7 ? ", " : "",
-                                  tfb_dtype_name((tfb_dtype)d), count[d]);
-    if (k < sizeof full)
-        snprintf(full + k, sizeof full - k, ")");
-    snprintf(buf, n, "%s", strlen(full) < n ? full : "mixed");
+    size_t k = 0;
+    if (kinds <= 1) {
+        k = (size_t)snprintf(full, sizeof full, "%s", tfb_dtype_name(m->wtype));
+    } else {
+        k = (size_t)snprintf(full, sizeof full, "mixed (");
+        for (int d = 0; d < TFB_DTYPE_COUNT && k < sizeof full; d++)
+            if (count[d])
+                k += (size_t)snprintf(full + k, sizeof full - k, "%s%s %d", k > 7 ? ", " : "",
+                                      tfb_dtype_name((tfb_dtype)d), count[d]);
+        if (k < sizeof full)
+            k += (size_t)snprintf(full + k, sizeof full - k, ")");
+    }
+    if (m->n_converted > 0 && k < sizeof full)
+        snprintf(full + k, sizeof full - k, "; %d converted", m->n_converted);
+    snprintf(buf, n, "%s", strlen(full) < n ? full : kinds > 1 ? "mixed" : tfb_dtype_name(m->wtype));
     return buf;
 }
 

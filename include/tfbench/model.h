@@ -151,6 +151,7 @@ typedef struct tfb_model {
     tfb_dtype wtype; /* dtype of the weight matrices; with per_tensor, the most common of them */
     bool per_tensor; /* each matrix keeps the dtype its file stores (GGUF): any weight dtype, one
                         per tensor; a tied head then reads the F32 embedding itself */
+    int n_converted; /* GGUF tensors of other types converted at load (tfb_model_set_gguf_convert) */
     tfb_weight *w;
     int n_w, cap_w;
 } tfb_model;
@@ -173,8 +174,14 @@ tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out);
  * dequantized exactly to F32 instead (the f32 twin of the same values). The caller frees with
  * tfb_model_free. */
 tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out);
+/* What GGUF loads do with tensors of a type tfbench does not run: TFB_DTYPE_COUNT (the default)
+ * refuses them naming tensor and type; TFB_DTYPE_Q8_0 or TFB_DTYPE_F16 converts Q4_1, Q5_0, Q5_1,
+ * Q4_K, Q5_K and Q6_K at load (ggml's reference dequantization, then tfbench's quantizer; tables
+ * stay F32). Process-wide: the harness sets it once from --gguf-convert. */
+void tfb_model_set_gguf_convert(tfb_dtype to);
 /* The weight types of m for labels: "q8_0", or "mixed (f32 2, q4_0 14)" with the count of each
- * matrix dtype when they differ ("mixed" alone when n is too small for the counts). Returns buf. */
+ * matrix dtype when they differ, then "; 3 converted" when tensors were converted at load ("mixed"
+ * or the dtype alone when n is too small for the rest). Returns buf. */
 const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n);
 /* True when name is a model file whose matrices keep their stored dtypes (GGUF): a weight dtype
  * asked of tfb_model_open does not apply to it. */
