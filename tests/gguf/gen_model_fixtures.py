@@ -12,8 +12,9 @@ permutation are llama.cpp's, not tfbench's:
   fixtures/models/bert_model.f32.gguf  converter --outtype f32 (BertModel; the converter drops the pooler)
   fixtures/models/t5_d128/, t5_d128_gated/  tiny T5ForConditionalGeneration saved by transformers here
                                        (see make_t5), and their .f32.gguf conversions
+  fixtures/models/kquants.gguf         random blocks of Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (--gguf-convert)
   fixtures/models/dequant.json         sha256 of the gguf package's dequantization of every tensor of the
-                                       q8_0 and q4_0 files
+                                       q8_0, q4_0 and kquants files
   fixtures/models/mistral.f32.gguf     converter --outtype f32 (multi-query: one kv head)
   fixtures/models/gpt2.f32.gguf        converter --outtype f32: refused, the converter writes feed_forward_length
                                        4 * n_embd though this fixture's n_inner is 64 (llama.cpp refuses it too)
@@ -179,7 +180,34 @@ def convert(sdist):
 def requantize_q4_0():
     write_q4_0("llama_gqa.q4_0.gguf", keep_output=True)
     write_q4_0("llama_gqa.q4_0_tied.gguf", keep_output=False)
+    write_kquants()
     write_dequant()
+
+
+def write_kquants():
+    """kquants.gguf: random blocks of each type --gguf-convert dequantizes (tfbench cannot quantize
+    to them and the gguf package does not quantize k-quants, but any bytes are valid blocks once
+    their fp16 scales are finite): per type a [2, 512] tensor named after it."""
+    import numpy as np
+    import gguf
+    from gguf import GGMLQuantizationType as QT
+
+    rng = np.random.default_rng(18)
+    w = gguf.GGUFWriter(os.path.join(OUT, "kquants.gguf"), "tfbtest")
+    # type: byte offsets of its fp16 scales within a block
+    for qt, scales in ((QT.Q4_1, (0, 2)), (QT.Q5_0, (0,)), (QT.Q5_1, (0, 2)), (QT.Q4_K, (0, 2)),
+                       (QT.Q5_K, (0, 2)), (QT.Q6_K, (208,))):
+        per, nb = gguf.GGML_QUANT_SIZES[qt]
+        rows, cols = 2, 512
+        blocks = rng.integers(0, 256, size=(rows * cols // per, nb), dtype=np.uint8)
+        for off in scales:
+            d = rng.uniform(0.001, 0.1, size=blocks.shape[0]).astype(np.float16)
+            blocks[:, off:off + 2] = d.view(np.uint8).reshape(-1, 2)
+        w.add_tensor(qt.name, blocks.reshape(rows, cols // per * nb), raw_dtype=qt)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def write_dequant():
@@ -191,7 +219,7 @@ def write_dequant():
     from gguf.quants import dequantize
 
     out = {"gguf": importlib.metadata.version("gguf")}
-    for name in ("llama_gqa.q8_0.gguf", "llama_gqa.q4_0.gguf"):
+    for name in ("llama_gqa.q8_0.gguf", "llama_gqa.q4_0.gguf", "kquants.gguf"):
         r = gguf.GGUFReader(os.path.join(OUT, name))
         out[name] = {t.name: hashlib.sha256(np.ascontiguousarray(
             dequantize(np.asarray(t.data), t.tensor_type), dtype="<f4").tobytes()).hexdigest()

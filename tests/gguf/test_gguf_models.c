@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/formats/ggml_dequant.h"
 #include "models/formats/gguf.h"
 #include "tests/gguf/test_util.h"
 #include "tfbench/model.h"
@@ -266,6 +267,82 @@ static void test_tied_quantized(const cJSON *q4_hashes) {
     tfb_model_free(&m);
 }
 
+/* ---- --gguf-convert: ggml's dequantization, bit for bit ----------------------------------------- */
+
+/* Every tensor of kquants.gguf (random blocks of Q4_1 ... Q6_K) dequantizes as the gguf package does. */
+static void test_kquants(const cJSON *hashes) {
+    char p[1024];
+    tfb__gguf_file f;
+    tfb_status s = tfb__gguf_open(path2(p, sizeof p, gg_dir, "kquants.gguf"), &f);
+    CHECK(s == TFB_STATUS_OK, "%s", tfb_error_last());
+    if (s != TFB_STATUS_OK)
+        return;
+    int same = 0;
+    for (int64_t i = 0; i < f.n_t; i++) {
+        const tfb__gguf_tensor *t = &f.t[i];
+        int64_t cols = t->ne[0], rows = t->ne[1];
+        uint8_t *raw = malloc((size_t)t->nbytes);
+        float *x = malloc((size_t)(cols * rows) * sizeof *x);
+        bool ok = raw && x && tfb__gguf_read(&f, t, raw, (size_t)t->nbytes) == TFB_STATUS_OK;
+        for (int64_t r = 0; ok && r < rows; r++)
+            ok = tfb__ggml_dequantize_row(t->ggml_type, raw + (size_t)r * ((size_t)t->nbytes / (size_t)rows),
+                                          x + r * cols, cols);
+        char hex[65] = "";
+        if (ok)
+            sha256_hex((const uint8_t *)x, (size_t)(cols * rows) * sizeof *x, hex);
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(hashes, t->name.s);
+        bool eq = ok && cJSON_IsString(h) && strcmp(h->valuestring, hex) == 0;
+        CHECK(eq, "kquants.gguf: %s dequantizes unlike the gguf package", t->name.s);
+        same += eq;
+        free(raw);
+        free(x);
+    }
+    printf("%-28s %d/%lld types (Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K) bit-identical to gguf's dequantize\n",
+           "kquants.gguf", same, (long long)f.n_t);
+    tfb__gguf_close(&f);
+}
+
+/* A Q5_0 matrix (the unsupported-type file) loads under --gguf-convert q8_0 as tfbench's Q8_0 of
+ * ggml's dequantization, counted in the label; without it the refusal names the option. */
+static void test_convert(const char *path) {
+    tfb_model m;
+    tfb_model_set_gguf_convert(TFB_DTYPE_Q8_0);
+    tfb_status s = tfb_model_load_gguf(path, false, &m);
+    tfb_model_set_gguf_convert(TFB_DTYPE_COUNT);
+    CHECK(s == TFB_STATUS_OK, "--gguf-convert q8_0: %s", tfb_error_last());
+    if (s != TFB_STATUS_OK)
+        return;
+    tfb__gguf_file f;
+    const tfb_weight *w = tfb_model_find(&m, "dec.0.attn.wq");
+    CHECK(tfb__gguf_open(path, &f) == TFB_STATUS_OK, "%s", tfb_error_last());
+    const tfb__gguf_tensor *t = tfb__gguf_find_tensor(&f, "blk.0.attn_q.weight");
+    int64_t C = 64;
+    uint8_t *raw = malloc((size_t)t->nbytes);
+    float *x = malloc((size_t)(C * C) * sizeof *x);
+    size_t rb = tfb_dtype_row_bytes(TFB_DTYPE_Q8_0, C);
+    uint8_t *q = malloc(rb * (size_t)C);
+    bool ok = w && w->dtype == TFB_DTYPE_Q8_0 && raw && x && q &&
+              tfb__gguf_read(&f, t, raw, (size_t)t->nbytes) == TFB_STATUS_OK;
+    for (int64_t r = 0; ok && r < C; r++) {
+        ok = tfb__ggml_dequantize_row(t->ggml_type, raw + (size_t)r * ((size_t)t->nbytes / (size_t)C),
+                                      x + r * C, C);
+        tfb_quantize_row(TFB_DTYPE_Q8_0, x + r * C, q + (size_t)r * rb, C);
+    }
+    ok = ok && memcmp(q, w->data, rb * (size_t)C) == 0;
+    char label[128];
+    tfb_model_dtype_label(&m, label, sizeof label);
+    CHECK(ok && m.n_converted == 1 && strstr(label, "; 1 converted"),
+          "--gguf-convert q8_0: wq not converted (%s)", label);
+    if (ok)
+        printf("--gguf-convert q8_0: blk.0.attn_q.weight (Q5_0) loaded as tfbench's Q8_0 of ggml's "
+               "dequantization; "
+               "label '%s'\n",
+               label);
+    free(raw), free(x), free(q);
+    tfb__gguf_close(&f);
+    tfb_model_free(&m);
+}
+
 /* ---- mapping refusals -------------------------------------------------------------------------- */
 
 /* buf with the first `from` replaced by `to` (no longer than from), the lost bytes given back as
@@ -347,8 +424,11 @@ static void test_refusals(void) {
     memcpy(a + na, b + na, 20);
     ty = 0;
     memcpy(a + na + 20, &ty, 4);
-    if (write_patched(buf, n, ds, a, na + 24, b, na + 24, "unsupported-type.gguf", p, sizeof p))
-        expect_refused(p, "tensor 'blk.0.attn_q.weight' is of type Q5_0, which tfbench does not run");
+    if (write_patched(buf, n, ds, a, na + 24, b, na + 24, "unsupported-type.gguf", p, sizeof p)) {
+        expect_refused(
+            p, "tensor 'blk.0.attn_q.weight' is of type Q5_0, which tfbench does not run (--gguf-convert");
+        test_convert(p);
+    }
     free(buf);
     expect_refused(path2(p, sizeof p, gg_dir, "gpt2.f32.gguf"),
                    "tensor 'blk.0.ffn_up.weight' has shape [64,32], the metadata implies [128,32]");
@@ -377,6 +457,7 @@ int main(int argc, char **argv) {
     test_stored_and_dequant("llama_gqa.q4_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"),
                             TFB_DTYPE_Q4_0, "mixed (q8_0 1, q4_0 14)");
     test_tied_quantized(cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"));
+    test_kquants(cJSON_GetObjectItem(dq, "kquants.gguf"));
     test_refusals();
     cJSON_Delete(dq);
     if (failures) {
