@@ -167,6 +167,13 @@ static tfb_status gg_convert(gg_loader *L, const tfb__gguf_tensor *t, bool to_f3
         if (!tfb__ggml_dequantize_row(t->ggml_type, (const char *)raw + (size_t)r * rb, x + r * cols, cols))
             s = tfb_error_set(TFB_STATUS_INTERNAL, "%s: tensor '%s': cannot dequantize", L->path, t->name.s);
     free(raw);
+    /* Scales are the file's fp16 bits: a NaN or inf would reach the quantizer (whose int8 cast it
+     * would make undefined), and no trained weight holds one. */
+    for (int64_t i = 0; s == TFB_STATUS_OK && i < cols * rows; i++)
+        if (!isfinite(x[i]))
+            s = tfb_error_set(TFB_STATUS_INPUT,
+                              "%s: tensor '%s' (%s) dequantizes to a non-finite value at element %lld",
+                              L->path, t->name.s, tn ? tn : "?", (long long)i);
     if (s != TFB_STATUS_OK) {
         free(x);
         return s;

@@ -427,7 +427,29 @@ static void test_refusals(void) {
     if (write_patched(buf, n, ds, a, na + 24, b, na + 24, "unsupported-type.gguf", p, sizeof p)) {
         expect_refused(
             p, "tensor 'blk.0.attn_q.weight' is of type Q5_0, which tfbench does not run (--gguf-convert");
-        test_convert(p);
+        /* The F32 bytes read as Q5_0 blocks have arbitrary fp16 scales (NaN among them): converting
+         * refuses them, one line. Then valid blocks (scale 0.01, patterned quants) convert. */
+        tfb_model_set_gguf_convert(TFB_DTYPE_Q8_0);
+        expect_refused(p, "dequantizes to a non-finite value");
+        tfb_model_set_gguf_convert(TFB_DTYPE_COUNT);
+        tfb__gguf_file g;
+        FILE *fp = NULL;
+        bool ok = tfb__gguf_open(p, &g) == TFB_STATUS_OK;
+        const tfb__gguf_tensor *t = ok ? tfb__gguf_find_tensor(&g, "blk.0.attn_q.weight") : NULL;
+        if (t && (fp = fopen(p, "r+b")) && fseek(fp, (long)(g.data_start + t->offset), SEEK_SET) == 0) {
+            for (uint64_t k = 0; ok && k < t->nbytes / 22; k++) {
+                uint8_t blk[22] = {0x1F, 0x21}; /* fp16 0.01 */
+                for (int j = 2; j < 22; j++)
+                    blk[j] = (uint8_t)(k * 31 + (uint64_t)j * 17);
+                ok = fwrite(blk, 1, sizeof blk, fp) == sizeof blk;
+            }
+        }
+        ok = t && fp && fclose(fp) == 0 && ok;
+        if (t)
+            tfb__gguf_close(&g);
+        CHECK(ok, "%s: cannot write valid Q5_0 blocks", p);
+        if (ok)
+            test_convert(p);
     }
     free(buf);
     expect_refused(path2(p, sizeof p, gg_dir, "gpt2.f32.gguf"),
