@@ -127,8 +127,11 @@ static int run(run_args *a) {
     tfb_model m;
     tfb_config plan;
     tfb_status s = tfb_model_config(a->model, &plan);
+    tfb_dtype plan_dt = a->dtype; /* a GGUF file is planned in its own types */
+    if (s == TFB_STATUS_OK && tfb_model_stored_dtypes(a->model))
+        s = tfb_model_stored_dtype(a->model, &plan_dt);
     if (s == TFB_STATUS_OK) /* the host model and the backend's copy, and the KV cache */
-        s = tfb_cli_check_fit(&plan, a->dtype, 2, "2 copies: host and backend, plus the KV cache",
+        s = tfb_cli_check_fit(&plan, plan_dt, 2, "2 copies: host and backend, plus the KV cache",
                               tfb_config_kv_bytes(&plan, a->ctx > 0 && a->ctx < plan.n_ctx ? a->ctx : plan.n_ctx));
     if (s == TFB_STATUS_OK)
         s = tfb_model_open(a->model, (uint64_t)a->seed, a->dtype, &m);

@@ -355,6 +355,8 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
      * with their KV caches, and for a quantized dtype the f32 twin (host and reference). */
     tfb_config plan;
     tfb_status st = tfb_model_config(model, &plan);
+    if (st == TFB_STATUS_OK && tfb_model_stored_dtypes(model)) /* a GGUF file: its own types */
+        st = tfb_model_stored_dtype(model, &wt);
     if (st == TFB_STATUS_OK)
         st = tfb_cli_check_fit(&plan, wt, 3, "3 copies: host, backend and reference, the KV caches and an f32 twin",
                                2 * tfb_config_kv_bytes(&plan, plan.n_ctx) +

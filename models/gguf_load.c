@@ -334,6 +334,27 @@ static tfb_status gg_open_config(gg_loader *L, const gg_arch **arch) {
     return s;
 }
 
+tfb_status tfb_model_stored_dtype(const char *path, tfb_dtype *out) {
+    tfb__gguf_file f;
+    *out = TFB_DTYPE_F32;
+    TFB_TRY(tfb__gguf_open(path, &f));
+    /* The most common type among the 2-D tensors; a type to be converted counts as its target. */
+    int count[TFB_DTYPE_COUNT] = {0};
+    for (int64_t i = 0; i < f.n_t; i++) {
+        tfb_dtype dt;
+        if (f.t[i].n_dims != 2)
+            continue;
+        if (!tfb__gguf_ggml_dtype(f.t[i].ggml_type, &dt) || dt == TFB_DTYPE_I32)
+            dt = gg_convert_to == TFB_DTYPE_COUNT ? TFB_DTYPE_Q8_0 : gg_convert_to;
+        count[dt]++;
+    }
+    for (int d = 0; d < TFB_DTYPE_COUNT; d++)
+        if (count[d] > count[*out])
+            *out = (tfb_dtype)d;
+    tfb__gguf_close(&f);
+    return TFB_STATUS_OK;
+}
+
 tfb_status tfb__gguf_load_config(const char *path, tfb_config *out) {
     gg_loader L = {.path = path, .c = out, .convert = gg_convert_to};
     const gg_arch *arch;

@@ -189,6 +189,9 @@ bool tfb_model_stored_dtypes(const char *name_or_dir);
 /* The f32 version of what tfb_model_open gives (quantization effects are measured against it):
  * presets and directories at F32, a GGUF file's f32 twin (every matrix dequantized exactly). */
 tfb_status tfb_model_open_f32(const char *name_or_dir, uint64_t seed, tfb_model *out);
+/* The most common matrix dtype of a GGUF file, from its tensor table (nothing loaded): for planning
+ * memory before tfb_model_open, where --dtype does not apply. */
+tfb_status tfb_model_stored_dtype(const char *path, tfb_dtype *out);
 /* PRESET, DIR or FILE.gguf: a preset name gives synthetic weights from seed; a GGUF file keeps its
  * stored types whatever wtype says. */
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out);
