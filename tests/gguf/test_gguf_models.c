@@ -155,6 +155,44 @@ static void test_f32_twin_of_hf(const char *gguf, const char *root, const char *
     tfb_model_free(&mg);
 }
 
+/* A converter-quantized GPT-2 (attn_qkv split by rows, blocks kept) against the safetensors twin
+ * quantized by tfbench: the gguf package's Q8_0 and tfbench's give the same blocks for every matrix
+ * (so the split is right); the logits differ by the converter's Q8_0 token embedding, which the file
+ * holds quantized and tfbench gathers dequantized, where the safetensors table is f32. */
+static void test_gpt2_q8_0(void) {
+    char p[1024];
+    tfb_model mg, mh;
+    if (!load_gguf("gpt2_ff4.q8_0.gguf", false, &mg))
+        return;
+    tfb_status s = tfb_model_load_dir(path2(p, sizeof p, gg_dir, "gpt2_ff4"), TFB_DTYPE_Q8_0, &mh);
+    CHECK(s == TFB_STATUS_OK, "gpt2_ff4 at q8_0: %s", tfb_error_last());
+    if (s == TFB_STATUS_OK) {
+        const tfb_weight *wq = tfb_model_find(&mg, "dec.1.attn.wv");
+        CHECK(mg.per_tensor && mg.wtype == TFB_DTYPE_Q8_0 && wq && wq->dtype == TFB_DTYPE_Q8_0,
+              "gpt2_ff4.q8_0 dtypes");
+        int same = 0, total = 0;
+        for (int i = 0; i < mg.n_w; i++) {
+            const tfb_weight *a = &mg.w[i], *b = tfb_model_find(&mh, a->name);
+            if (a->dtype != TFB_DTYPE_Q8_0 || !b || b->dtype != a->dtype)
+                continue;
+            total++;
+            same += memcmp(a->data, b->data,
+                           tfb_dtype_row_bytes(a->dtype, a->shape[1]) * (size_t)a->shape[0]) == 0;
+        }
+        printf("%-28s %d/%d Q8_0 matrices bit-identical to tfbench's own quantization of the safetensors\n",
+               "gpt2_ff4.q8_0.gguf", same, total);
+        CHECK(total == 12 && same == total, "gpt2_ff4.q8_0.gguf: %d/%d matrices as tfbench quantizes them",
+              same, total);
+        double r = compare_models(&mg, &mh);
+        printf("%-28s vs gpt2_ff4 quantized to q8_0 by tfbench: max-relative logit difference %.3g (limit "
+               "1e-2)\n",
+               "gpt2_ff4.q8_0.gguf", r);
+        CHECK(r <= 1e-2, "gpt2_ff4.q8_0.gguf vs tfbench's q8_0: %.3g", r);
+        tfb_model_free(&mh);
+    }
+    tfb_model_free(&mg);
+}
+
 /* ---- stored bytes and the gguf package's dequantization ----------------------------------------- */
 
 /* tfbench's canonical name of a llama GGUF tensor. */
@@ -479,6 +517,7 @@ int main(int argc, char **argv) {
     test_stored_and_dequant("llama_gqa.q4_0.gguf", cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"),
                             TFB_DTYPE_Q4_0, "mixed (q8_0 1, q4_0 14)");
     test_tied_quantized(cJSON_GetObjectItem(dq, "llama_gqa.q4_0.gguf"));
+    test_gpt2_q8_0();
     test_kquants(cJSON_GetObjectItem(dq, "kquants.gguf"));
     test_refusals();
     cJSON_Delete(dq);
