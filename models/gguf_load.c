@@ -19,6 +19,7 @@
 #include "models/formats/ggml_dequant.h"
 #include "models/formats/gguf.h"
 #include "models/gguf_load.h"
+#include "models/safetensors.h" /* tfb__st_clean: names from the file in messages */
 #include "tfbench/model.h"
 
 /* tfb_model_set_gguf_convert's setting: process-wide, set once by the harness from --gguf-convert. */
@@ -105,17 +106,20 @@ tfb_status tfb__gg_token_id(gg_loader *L, const char *which, int64_t def, int64_
 /* Every `<arch>.` key is one the description models; split files are refused. */
 static tfb_status gg_check_keys(gg_loader *L, const gg_arch *a) {
     size_t n = strlen(L->arch);
+    char kb[96];
     for (int64_t i = 0; i < L->f.n_kv; i++) {
         const char *k = L->f.kv[i].key.s;
         if (strncmp(k, "split.", 6) == 0)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: split GGUF files (%s) are not supported", L->path, k);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: split GGUF files (%s) are not supported", L->path,
+                                 tfb__st_clean(k, kb, sizeof kb));
         if (strncmp(k, L->arch, n) != 0 || k[n] != '.')
             continue;
         bool known = false;
         for (const char *const *s = a->keys; *s && !known; s++)
             known = strcmp(k + n + 1, *s) == 0;
         if (!known)
-            return tfb_error_set(TFB_STATUS_INPUT, "%s: key %s is not modelled by tfbench", L->path, k);
+            return tfb_error_set(TFB_STATUS_INPUT, "%s: key %s is not modelled by tfbench", L->path,
+                                 tfb__st_clean(k, kb, sizeof kb));
     }
     return TFB_STATUS_OK;
 }
@@ -373,11 +377,12 @@ static tfb_status gg_load(gg_loader *L) {
         s = tfb_error_set(TFB_STATUS_NOMEM, "%s: out of memory", path);
     if (s == TFB_STATUS_OK)
         s = arch->tensors(L);
+    char nb[96];
     for (int64_t i = 0; s == TFB_STATUS_OK && i < L->f.n_t; i++)
         if (!L->used[i])
             s = tfb_error_set(TFB_STATUS_INPUT,
                               "%s: unexpected tensor '%s' (the %s description has no use for it)", path,
-                              L->f.t[i].name.s, arch->name);
+                              tfb__st_clean(L->f.t[i].name.s, nb, sizeof nb), arch->name);
     if (s == TFB_STATUS_OK) {
         /* The label dtype: the most common among the matrices. */
         int count[TFB_DTYPE_COUNT] = {0};
