@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "db.h"
 #include <unistd.h>
 
 #include "env.h"
@@ -14,7 +15,7 @@ static void usage_text(void) {
     fprintf(stderr,
             "usage: tfbench bench --backend B[,B2|all] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
             "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
-            "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
+            "                     [--db URL] [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
             "                     [--device D] [--isa X] [--act f32|q8]\n"
             "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits (rows carry \"act\": \"q8\",\n"
             "            tables show q4_0/a8); backends without it skip those dtypes\n");
@@ -124,6 +125,8 @@ static int parse(int argc, char **argv, tfb_bench_args *a) {
             a->out = v;
         } else if (MATCH("--csv")) {
             a->csv = v;
+        } else if (MATCH("--db")) {
+            a->db = v;
         } else if (bad) {
             return TFB_EXIT_USAGE;
         } else if (strcmp(argv[i], "--force") == 0) {
@@ -471,6 +474,9 @@ static int run(tfb_bench_args *a, int argc, char **argv) {
             rc = tfb_cli_fail(st, "-o");
         if (rc == 0 && a->csv && (st = tfb_atomic_commit(&csv)) != TFB_STATUS_OK)
             rc = tfb_cli_fail(st, "--csv");
+        /* After the files: a database that cannot take the run never costs the results.json. */
+        if (rc == 0 && tfb_db_url(a->db))
+            rc = tfb_db_store_cli(tfb_db_url(a->db), "bench", &res, NULL);
     }
     tfb_atomic_abort(&out);
     tfb_atomic_abort(&csv);

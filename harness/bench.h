@@ -17,6 +17,7 @@ typedef struct tfb_bench_args {
     int n_dtypes;
     int64_t reps, warmup, prefix, requests, seed;
     const char *out, *csv;
+    const char *db; /* --db URL (or $TFBENCH_DB): the run is appended to the results database */
     bool force, kv_reuse, scaling, quick;
     tfb_backend_opts opts; /* --device, --isa */
 } tfb_bench_args;

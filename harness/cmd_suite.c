@@ -23,6 +23,7 @@ typedef struct suite_args {
     const char *backend, *model, *out, *reps;
     bool force;
     const char *threads, *device; /* passed through as given */
+    const char *db;               /* --db URL, passed to conform and bench (which also read $TFBENCH_DB) */
 } suite_args;
 
 /* A subcommand's argv, built up one argument at a time (v[0] is the subcommand's name). */
@@ -43,12 +44,14 @@ static void push_all(argv_buf *a, const char *const *args, size_t n) {
         push(a, args[i]);
 }
 
-/* The options every step passes through: --threads and --device when given. */
+/* The options every step passes through: --threads, --device and --db when given. */
 static void push_common(argv_buf *a, const suite_args *s) {
     if (s->threads)
         push(a, "--threads"), push(a, s->threads);
     if (s->device)
         push(a, "--device"), push(a, s->device);
+    if (s->db)
+        push(a, "--db"), push(a, s->db);
 }
 
 /* Run a subcommand with stdout sent to `log` (the suite prints its own summary). */
@@ -243,6 +246,8 @@ static int parse(int argc, char **argv, suite_args *a) {
             a->threads = v;
         } else if (tfb_cli_opt(argc, argv, &i, "--device", &v, &bad))
             a->device = v;
+        else if (tfb_cli_opt(argc, argv, &i, "--db", &v, &bad))
+            a->db = v;
         else if (bad)
             return TFB_EXIT_USAGE;
         else if (strcmp(argv[i], "--force") == 0)

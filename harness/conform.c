@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "db.h"
 
 static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny", "llama-tiny", "t5-tiny"};
 #define N_DEFAULT_MODELS ((int)(sizeof default_models / sizeof default_models[0]))
@@ -16,6 +17,7 @@ static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_B
 static void usage(FILE *f) {
     fprintf(
         f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
+           "                       [--db URL]\n"
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
            "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
@@ -125,6 +127,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
             a->dtype = v;
         else if (MATCH("--json"))
             a->json = v;
+        else if (MATCH("--db"))
+            a->db = v;
         else if (MATCH("--junit"))
             a->junit = v;
         else if (MATCH("--op"))
@@ -270,6 +274,11 @@ int tfb_cmd_conform(int argc, char **argv) {
         rc = tfb_cli_fail(st, "--json");
     if (a.junit && (st = tfb__cf_write_junit(a.junit, a.force, &a, &rep)) != TFB_STATUS_OK)
         rc = tfb_cli_fail(st, "--junit");
+    if (tfb_db_url(a.db)) { /* after the files, so a database error never costs them */
+        int db_rc = tfb__cf_store_db(tfb_db_url(a.db), &a, &rep);
+        if (db_rc)
+            rc = db_rc;
+    }
     tfb__cf_report_free(&rep);
     return rc;
 }
