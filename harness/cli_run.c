@@ -102,7 +102,8 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         /* A GGUF file runs in its stored types: "q4_0", or "mixed (q8_0 1, q4_0 14)". */
         cJSON_AddStringToObject(o, "dtype", m->per_tensor ? tfb_model_dtype_label(m, label, sizeof label)
                                                           : tfb_dtype_name(a->dtype));
-        if (tfb_cli_act_applies(&a->opts, a->dtype)) /* as in results files: absent = f32 activations */
+        /* as in results files: absent = f32 activations (a GGUF file: its main dtype decides) */
+        if (tfb_cli_act_applies(&a->opts, m->per_tensor ? m->wtype : a->dtype))
             cJSON_AddStringToObject(o, "act", "q8");
         cJSON *t = cJSON_AddArrayToObject(o, "tokens");
         for (int64_t i = 0; i < n_out; i++)
@@ -153,7 +154,7 @@ static int run(run_args *a) {
     if ((rc = tfb_cli_backend_open(a->backend, &a->opts, &b)) != 0)
         goto done;
     if ((s = tfb_session_init(b, &m, a->ctx, &sess)) != TFB_STATUS_OK) {
-        rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, a->dtype), a->backend);
+        rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, m.per_tensor ? m.wtype : a->dtype), a->backend);
         goto done;
     }
     if (a->dump && !c->has_lm_head) {
