@@ -18,7 +18,8 @@
  *   enc.rel_bias, dec.rel_bias [rel_buckets, n_head] (pos RELATIVE: T5's layer-0 bias tables)
  * Matrices are stored [out, in] (Conv1D weights of GPT-2 are transposed at load).
  * Weight matrices (MATMUL in[1], lm_head, and an embedding when the head is tied to it) take the
- * model's weight dtype; embeddings used by EMBED, norms and biases stay F32. */
+ * model's weight dtype (or, for a GGUF file, per_tensor: each its stored dtype); embeddings used by
+ * EMBED, norms and biases stay F32. */
 #ifndef TFBENCH_MODEL_H
 #define TFBENCH_MODEL_H
 
