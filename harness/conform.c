@@ -21,8 +21,9 @@ static void usage(FILE *f) {
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
            "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
-           "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset or a Hugging Face\n"
-           "              directory\n"
+           "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset, a Hugging Face\n"
+           "              directory, or a GGUF file (run once in its stored types; --gguf-convert q8_0|f16\n"
+           "              converts the types tfbench does not run)\n"
            "  --dtype all = f32, f16, bf16, q8_0, q4_0; or a list (q8_0,q4_0)\n"
            "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits on the backend and the\n"
            "            reference alike (shown as q8_0/a8); backends without it report them unsupported\n"
@@ -168,8 +169,9 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
     int rc = parse_dtypes(a);
     if (rc != 0)
         return rc;
-    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
-        return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
+    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model) &&
+        !tfb_model_stored_dtypes(a->model))
+        return tfb_cli_usage("--model", "'%s' is neither a preset, a directory nor a GGUF file", a->model);
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
         char known[256] = "";
         for (int i = 0; i < tfb_backend_count(); i++) {
@@ -211,7 +213,8 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
         int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];
-            for (int d = 0; d < n_dt; d++)
+            /* A GGUF file runs once, in its stored types (tfb__cf_run_model labels it). */
+            for (int d = 0; d < (tfb_model_stored_dtypes(model) ? 1 : n_dt); d++)
                 tfb__cf_run_model(a, b, ref, model, dts[d], rep);
         }
     }

@@ -31,6 +31,9 @@ static void usage(FILE *f) {
                "every subcommand that runs a backend also takes [--threads N] [--device D] [--isa X] and\n"
                "  [--act f32|q8]: q8 rounds the activations of q8_0/q4_0 matmuls to 8 bits first (llama.cpp's\n"
                "  integer dot products; the reference rounds the same way); default f32\n"
+               "--model M: a preset, a Hugging Face directory, or a GGUF file (FILE.gguf: run in its stored\n"
+               "  types whatever --dtype says; [--gguf-convert q8_0|f16] converts the types tfbench does not\n"
+               "  run, Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K, at load instead of refusing them)\n"
                "presets:");
     for (int i = 0; i < tfb_preset_count(); i++)
         fprintf(f, " %s", tfb_preset_get(i)->name);
