@@ -14,15 +14,66 @@
 #include "bench.h"
 #include "quant_metrics.h"
 
-void tfb_bench_progress(const char *fmt, ...) {
-    if (!isatty(2))
+/* ---- progress ------------------------------------------------------------------------------- */
+
+/* One count of steps, possibly over several bench runs (the suite's). The eta is the remaining
+ * work units at the rate measured so far: each step's units are an estimate of its cost (tokens x
+ * millions of parameters, decode tokens weighted), so the rate self-calibrates as steps complete. */
+static struct {
+    bool open, print;
+    int done, total;
+    double units_done, units_total, cur_units, t0;
+} prog;
+
+void tfb_bench_progress_open(int steps, double units, bool force) {
+    prog.open = true;
+    prog.print = force || isatty(2);
+    prog.done = 0, prog.total = steps;
+    prog.units_done = 0, prog.units_total = units, prog.cur_units = 0;
+    prog.t0 = tfb_now();
+}
+
+bool tfb_bench_progress_is_open(void) {
+    return prog.open;
+}
+
+void tfb_bench_progress_close(void) {
+    prog.open = false;
+}
+
+void tfb_bench_progress_advance(int steps, double units) {
+    prog.done += steps;
+    prog.units_done += units;
+}
+
+void tfb_bench_progress_where(int *steps, double *units) {
+    *steps = prog.done;
+    *units = prog.units_done;
+}
+
+static void fmt_clock(char *out, size_t len, double s) {
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* A step begins: "[bench 7/24] simd gpt2-124m q8_0 tg64@d512 ... eta 2:10". */
+static void progress_step(const char *what, double units) {
+    if (!prog.open)
         return;
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\r\033[K[bench] %s", msg);
+    prog.done++;
+    prog.units_done += units;
+    if (!prog.print)
+        return;
+    double el = tfb_now() - prog.t0, before = prog.units_done - units;
+    char eta[32] = "?";
+    if (before > 0) /* the rate of the steps completed so far */
+        fmt_clock(eta, sizeof eta, el / before * (prog.units_total - before));
+    char elapsed[32];
+    fmt_clock(elapsed, sizeof elapsed, el);
+    fprintf(stderr, "[bench %d/%d] %s ... elapsed %s, eta %s\n", prog.done, prog.total, what, elapsed, eta);
     fflush(stderr);
 }
 
@@ -38,7 +89,36 @@ typedef struct bctx {
     int32_t *seq;         /* [n_ctx + 1] a fixed token sequence: prompts and depth fills */
     int32_t *work;        /* [n_ctx + 1] recompute: seq up to the depth, then the generated tokens */
     double dev;           /* device seconds summed over the current sample; <0 once any compute lacked it */
+    bool dry;             /* count steps and their units, measure nothing (x->s is NULL) */
+    int dry_steps;
+    double dry_units, mparams; /* mparams: millions of parameters, the unit of work per token */
 } bctx;
+
+/* Work units of one decode token relative to one prefill token: a decode step streams every weight
+ * for one row, which on the CPU backends costs about as much as 8 prefill rows. */
+#define DECODE_WEIGHT 8.0
+/* Work units of loading a model (synthesising or reading, quantizing, uploading), per parameter. */
+#define LOAD_WEIGHT 2000.0
+
+/* A measurement begins: counted (dry) or announced. Returns true when it must not run (dry). */
+static bool step(bctx *x, const char *what, double tokens) {
+    double units = tokens * x->mparams;
+    if (x->dry) {
+        x->dry_steps++;
+        x->dry_units += units;
+        return true;
+    }
+    char line[256];
+    snprintf(line, sizeof line, "%s %s %s%s %s", x->proto.backend, x->proto.model, x->proto.dtype,
+             x->proto.act[0] ? "/a8" : "", what);
+    progress_step(line, units);
+    return false;
+}
+
+/* Recorded and unrecorded runs of one measurement. */
+static double runs(const bctx *x) {
+    return (double)(x->a->warmup + x->a->reps);
+}
 
 /* A fixed, spread-out token sequence (the same for every backend and dtype). */
 static void fill_prompt(int32_t *t, int64_t n, int64_t V, int64_t salt) {
@@ -163,7 +243,12 @@ static tfb_status body_encode(bctx *x, void *arg, double *value) {
 static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, bool seconds) {
     char test[48];
     snprintf(test, sizeof test, "pp%lld", (long long)n);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    bool scale = strcmp(kind, "scale_pp") == 0;
+    char what[96];
+    snprintf(what, sizeof what, "%s%s%s%s", strcmp(kind, "pp") ? kind : "", strcmp(kind, "pp") ? " " : "", test,
+             seconds ? " (s)" : "");
+    if (step(x, what, (runs(x) + scale) * (double)n))
+        return TFB_STATUS_OK;
     double *smp = new_samples(x), *dev = new_samples(x);
     bool have_dev = false;
     pp_arg p = {n, seconds};
@@ -174,7 +259,7 @@ static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, 
                                      !seconds, !seconds);
         w.n_prompt = n;
         st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
-        if (st == TFB_STATUS_OK && strcmp(kind, "scale_pp") == 0)
+        if (st == TFB_STATUS_OK && scale)
             st = attention_share(x, &w, encode ? body_encode : body_prefill, &p);
     }
     free(smp);
@@ -256,7 +341,11 @@ static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool 
 static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth, double *median_out) {
     char test[48];
     snprintf(test, sizeof test, "tg%lld@d%lld", (long long)n, (long long)depth);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    bool scale = strcmp(kind, "scale_tg") == 0;
+    char what[96];
+    snprintf(what, sizeof what, "%s%s%s", scale ? kind : "", scale ? " " : "", test);
+    if (step(x, what, (double)depth + (runs(x) + scale) * (double)n * DECODE_WEIGHT))
+        return TFB_STATUS_OK;
     TFB_TRY(fill_depth(x, depth));
     double *smp = new_samples(x), *dev = new_samples(x);
     tg_arg g = {.depth = depth, .n = n, .lat = malloc((size_t)(x->a->reps * n) * sizeof(double))};
@@ -267,7 +356,6 @@ static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth
     else
         tfb_error_set(st, "bench: out of memory");
     if (st == TFB_STATUS_OK) {
-        bool scale = strcmp(kind, "scale_tg") == 0;
         if (scale) /* ms per token: a time, averaged arithmetically */
             for (int64_t i = 0; i < x->a->reps; i++)
                 smp[i] = 1000.0 / smp[i];
@@ -329,7 +417,8 @@ static tfb_status body_e2e(bctx *x, void *arg, double *value) {
 static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
     char test[48];
     snprintf(test, sizeof test, "pp%lld+tg%lld", (long long)n_prompt, (long long)n_gen);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    if (step(x, test, runs(x) * ((double)n_prompt + (double)n_gen * DECODE_WEIGHT)))
+        return TFB_STATUS_OK;
     size_t r = (size_t)x->a->reps;
     double *ttft = calloc(r, sizeof *ttft), *tpot = calloc(r, sizeof *tpot);
     if (!ttft || !tpot) {
@@ -371,7 +460,13 @@ static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
 static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_t depth, bool reencode) {
     char test[48];
     snprintf(test, sizeof test, "tg%lld@d%lld", (long long)n, (long long)depth);
-    tfb_bench_progress("%s %s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, kind, test);
+    /* The recomputing side prefills depth + i + 1 rows for token i, or reruns the encoder. */
+    double other = reencode ? (double)n * ((double)x->plan->pp[0] + DECODE_WEIGHT)
+                            : (double)n * (double)depth + (double)n * (double)(n + 1) / 2;
+    char what[96];
+    snprintf(what, sizeof what, "%s %s", kind, test);
+    if (step(x, what, 2.0 * depth + runs(x) * ((double)n * DECODE_WEIGHT + other)))
+        return TFB_STATUS_OK;
     double *smp[2] = {new_samples(x), new_samples(x)}, *dev = new_samples(x);
     tfb_status st = TFB_STATUS_OK;
     if (!smp[0] || !smp[1] || !dev)
@@ -442,7 +537,8 @@ static tfb_status body_prefix(bctx *x, void *arg, double *value) {
 static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
     char test[48];
     snprintf(test, sizeof test, "prefix%lld+%lldx%lld", (long long)P, (long long)S, (long long)K);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    if (step(x, test, runs(x) * (double)(P + K * S + K * (P + S))))
+        return TFB_STATUS_OK;
     int64_t L = P + S;
     prefix_arg p = {P, S, K, malloc((size_t)(K * L) * sizeof(int32_t)), malloc(tfb_session_kv_bytes(x->s, P)), false};
     double *smp[2] = {new_samples(x), new_samples(x)}, *dev = new_samples(x);
@@ -500,7 +596,10 @@ static tfb_status teacher_logits(tfb_session *s, const int32_t *seq, int64_t T, 
 
 static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
     int64_t T = x->plan->pp[0] < 64 ? x->plan->pp[0] : 64, V = tfb_config_out_width(x->c);
-    tfb_bench_progress("%s %s %s quant", x->proto.backend, x->proto.model, x->proto.dtype);
+    char what[64];
+    snprintf(what, sizeof what, "quant teacher%lld (and an f32 twin)", (long long)T);
+    if (step(x, what, LOAD_WEIGHT + 2.0 * (double)T))
+        return TFB_STATUS_OK;
     float *ref = malloc((size_t)(T * V) * sizeof *ref), *q = malloc((size_t)(T * V) * sizeof *q);
     if (!ref || !q) {
         free(ref), free(q);
@@ -547,22 +646,23 @@ static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
 
 /* ---- context scaling ------------------------------------------------------------------------ */
 
-/* Powers of two, then the limit itself: 1, 2, 4, ..., 64, 100. */
+/* Powers of two, then the limit itself: 1, 2, 4, ..., 64, 100. Lengths up to --scale-max (default
+ * the context), decode depths up to it less the --scale-tg tokens generated at each. */
 static int64_t next_point(int64_t v, int64_t limit) {
     return v * 2 < limit ? v * 2 : limit;
 }
 
 static tfb_status measure_scaling(bctx *x) {
-    int64_t n_ctx = tfb_session_n_ctx(x->s), tg = x->plan->tg[0];
+    int64_t n_ctx = x->plan->scale_max, tg = x->plan->scale_tg;
     bool enc = tfb_config_has_encoder(x->c);
-    for (int64_t len = 1;; len = next_point(len, n_ctx)) {
+    for (int64_t len = 1; x->a->kinds & TFB_BENCH_SCALE_PP; len = next_point(len, n_ctx)) {
         TFB_TRY(measure_pp(x, "scale_pp", len, enc, false));
         if (len == n_ctx)
             break;
     }
-    if (tfb_config_encoder_only(x->c))
+    if (tfb_config_encoder_only(x->c) || !(x->a->kinds & TFB_BENCH_SCALE_TG))
         return TFB_STATUS_OK;
-    if (tfb_config_has_cross(x->c))
+    if (tfb_config_has_cross(x->c) && !x->dry)
         TFB_TRY(tfb_session_encode(x->s, x->seq, x->plan->pp[0], NULL));
     int64_t last = n_ctx - tg;
     for (int64_t d = 0;; d = d == 0 ? 1 : next_point(d, last)) {
@@ -581,52 +681,69 @@ static tfb_status run_all(bctx *x, const char *model, tfb_dtype dtype, bool quan
     const tfb_bench_args *a = x->a;
     const tfb_bench_plan *pl = x->plan;
     const tfb_config *c = x->c;
-    if (tfb_config_encoder_only(c)) {
-        for (int i = 0; i < pl->n_pp; i++)
+    unsigned k = a->kinds;
+    for (int i = 0; i < pl->n_pp && (k & TFB_BENCH_PP); i++) {
+        if (tfb_config_encoder_only(c)) {
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
-    } else if (tfb_config_has_cross(c)) {
-        for (int i = 0; i < pl->n_pp; i++) {
+        } else if (tfb_config_has_cross(c)) {
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, true));
-        }
-    } else {
-        for (int i = 0; i < pl->n_pp; i++)
+        } else {
             TFB_TRY(measure_pp(x, "pp", pl->pp[i], false, false));
+        }
     }
     if (tfb_config_has_decoder(c)) {
-        for (int i = 0; i < pl->n_pp; i++)
+        for (int i = 0; i < pl->n_pp && (k & TFB_BENCH_E2E); i++)
             TFB_TRY(measure_e2e(x, pl->pp[i], pl->tg[0]));
         /* The decoder side of an encoder-decoder attends to the source of pp[0] tokens. */
-        if (tfb_config_has_cross(c))
+        if (tfb_config_has_cross(c) && !x->dry)
             TFB_TRY(tfb_session_encode(x->s, x->seq, pl->pp[0], NULL));
-        for (int j = 0; j < pl->n_tg; j++) {
-            for (int d = 0; d < pl->n_depth; d++) {
+        for (int d = 0; d < pl->n_depth; d++) {
+            for (int j = 0; j < pl->n_tg && (k & TFB_BENCH_TG); j++)
                 TFB_TRY(measure_tg(x, "tg", pl->tg[j], pl->depth[d], NULL));
-                if (a->kv_reuse && j == 0)
-                    TFB_TRY(measure_recompute(x, "kv", pl->tg[0], pl->depth[d], false));
-                if (a->kv_reuse && j == 0 && d == 0 && tfb_config_has_cross(c))
-                    TFB_TRY(measure_recompute(x, "xattn", pl->tg[0], 0, true));
-            }
+            if (k & TFB_BENCH_KV)
+                TFB_TRY(measure_recompute(x, "kv", pl->kv_tg, pl->depth[d], false));
         }
-        if (a->prefix > 0 && !tfb_config_has_encoder(c))
-            TFB_TRY(measure_prefix(x, a->prefix, pl->tg[0], a->requests));
+        if ((k & TFB_BENCH_XATTN) && tfb_config_has_cross(c))
+            TFB_TRY(measure_recompute(x, "xattn", pl->kv_tg, 0, true));
+        if ((k & TFB_BENCH_PREFIX) && !tfb_config_has_encoder(c))
+            TFB_TRY(measure_prefix(x, pl->prefix, pl->tg[0], a->requests));
     }
-    if (a->scaling)
+    if (k & (TFB_BENCH_SCALE_PP | TFB_BENCH_SCALE_TG))
         TFB_TRY(measure_scaling(x));
     if (quant)
         TFB_TRY(measure_quant(x, model, dtype));
     return TFB_STATUS_OK;
 }
 
+static void proto_init(bctx *x, const char *backend, const tfb_backend_opts *opts, const tfb_config *c,
+                       tfb_dtype dtype, int threads) {
+    snprintf(x->proto.backend, sizeof x->proto.backend, "%s", backend);
+    snprintf(x->proto.model, sizeof x->proto.model, "%s", c->name);
+    snprintf(x->proto.dtype, sizeof x->proto.dtype, "%s", tfb_dtype_name(dtype));
+    if (tfb_cli_act_applies(opts, dtype)) /* only the rows whose numerics --act q8 changed */
+        snprintf(x->proto.act, sizeof x->proto.act, "q8");
+    x->proto.threads = threads;
+    x->mparams = (double)tfb_config_weight_bytes(c, TFB_DTYPE_F32) / 4e6;
+}
+
+void tfb_bench_count_one(const tfb_bench_args *a, const tfb_bench_plan *plan, const tfb_config *c, bool quant,
+                         int *steps, double *units) {
+    bctx x = {.a = a, .plan = plan, .c = c, .dry = true};
+    proto_init(&x, "", &a->opts, c, TFB_DTYPE_F32, 0);
+    step(&x, "load", LOAD_WEIGHT);
+    run_all(&x, c->name, TFB_DTYPE_F32, quant); /* dry: no session is touched */
+    *steps = x.dry_steps;
+    *units = x.dry_units;
+}
+
 tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tfb_backend *b, const char *model,
                          tfb_dtype dtype, int threads, bool quant, tfb_results *res) {
     bctx x = {.a = a, .plan = plan, .b = b, .res = res};
-    snprintf(x.proto.backend, sizeof x.proto.backend, "%s", b->iface->name);
-    snprintf(x.proto.dtype, sizeof x.proto.dtype, "%s", tfb_dtype_name(dtype));
-    if (tfb_cli_act_applies(&b->opts, dtype)) /* only the rows whose numerics --act q8 changed */
-        snprintf(x.proto.act, sizeof x.proto.act, "q8");
-    x.proto.threads = threads;
-    tfb_bench_progress("%s %s %s load", b->iface->name, model, tfb_dtype_name(dtype));
+    tfb_config cfg;
+    TFB_TRY(tfb_model_config(model, &cfg));
+    proto_init(&x, b->iface->name, &b->opts, &cfg, dtype, threads);
+    step(&x, "load", LOAD_WEIGHT);
     /* Model load time: open (read or synthesise, quantize) plus session init (upload, graphs). */
     tfb_model m;
     double t0 = tfb_now();
