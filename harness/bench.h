@@ -72,4 +72,36 @@ void tfb_bench_progress_where(int *steps, double *units);
  * its bench runs this way before the first). Returns an exit code (2 on bad usage). */
 int tfb_bench_count(int argc, char **argv, int *steps, double *units);
 
+/* ---- the standard suite's benchmark plan (bench_suite.c) ------------------------------------ */
+
+typedef enum tfb_suite_profile {
+    TFB_SUITE_QUICK,   /* CI: the tiny presets, two repetitions, every family at toy sizes */
+    TFB_SUITE_DEFAULT, /* about 15 minutes on the 2-core development machine */
+    TFB_SUITE_FULL,    /* for papers: every family on every backend at the documented sizes */
+} tfb_suite_profile;
+
+/* One `tfbench bench` run of the suite. */
+typedef struct tfb_suite_job {
+    char name[64];  /* file stem of its outputs: "03-simd-quant-gpt2-124m" */
+    char what[128]; /* one line for the progress and the README: "simd gpt2-124m: quantization" */
+    char *argv[64]; /* argv[0] = "bench"; pointers into buf */
+    int argc;
+    char buf[2048];
+} tfb_suite_job;
+
+typedef struct tfb_suite_opts {
+    tfb_suite_profile profile;
+    const char *cpu;           /* the backend that runs every family (the fastest CPU one) */
+    const char *others[8];     /* backends that run throughput, KV reuse and scaling */
+    int n_others;
+    const char *models[16];    /* NULL entries: the profile's default models */
+    int n_models;
+    const char *reps;          /* -r override, or NULL */
+    const char *threads, *device;
+    bool progress;
+} tfb_suite_opts;
+
+/* The jobs of a suite run, in order (at most cap); returns how many. */
+int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap);
+
 #endif
