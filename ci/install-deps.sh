@@ -25,8 +25,9 @@ pkgs=(
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers vulkan-tools
   # kernel microbenchmarks and reports
   libbenchmark-dev gnuplot-nox
-  # test tooling
-  python3
+  # test tooling; headless Chromium renders the suite's report.html in tests/report (as root it
+  # needs --no-sandbox)
+  python3 chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

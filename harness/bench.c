@@ -16,12 +16,15 @@ static void usage_text(void) {
             "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
             "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
             "                     [--device D] [--isa X] [--act f32|q8] [--kinds pp,tg,...] [--kv-tg N]\n"
-            "                     [--scale-max N] [--scale-tg N] [--progress] [--dry-run]\n"
+            "                     [--scale-max N] [--scale-tg N] [--max-reps N] [--progress] [--dry-run]\n"
             "  defaults: --pp 512 --tg 64 --depth 0 (--quick: 32, 8), scaled down to fit the model's context\n"
             "  --kinds: pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg (default pp,e2e,tg, plus kv and xattn\n"
             "           with --kv-reuse, prefix with --prefix, scale_* with --scaling, quant for quantized dtypes)\n"
             "  --kv-tg N: tokens per kv/xattn comparison; --scale-tg N: tokens per scaling depth (default: --tg);\n"
             "  --scale-max N: longest prefill / deepest decode of the scaling runs (default: the context)\n"
+            "  decode (tg, scale_tg, kv cached): warm-up past --warmup (2 more at most) until two runs agree\n"
+            "           within 5%%, repetitions past -r (to --max-reps, default 2x -r) until the 95%% CI is\n"
+            "           within 5%% of the median\n"
             "  --progress: a line per step on stderr even when it is not a terminal; --dry-run: list the steps\n"
             "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits (rows carry \"act\": \"q8\",\n"
             "            tables show q4_0/a8); backends without it skip those dtypes\n");
@@ -140,6 +143,9 @@ static int parse(int argc, char **argv, tfb_bench_args *a) {
             if (!tfb_cli_parse_int(v, 1, 100000, &a->reps))
                 return tfb_cli_usage("-r", "expected a positive number of repetitions, got '%s'", v);
             reps_set = true;
+        } else if (MATCH("--max-reps")) {
+            if (!tfb_cli_parse_int(v, 1, 100000, &a->max_reps))
+                return tfb_cli_usage("--max-reps", "expected a positive number of repetitions, got '%s'", v);
         } else if (MATCH("--warmup")) {
             if (!tfb_cli_parse_int(v, 0, 100000, &a->warmup))
                 return tfb_cli_usage("--warmup", "expected a non-negative count, got '%s'", v);
@@ -197,6 +203,10 @@ static int parse(int argc, char **argv, tfb_bench_args *a) {
         if (!warmup_set)
             a->warmup = 0;
     }
+    if (a->max_reps == 0) /* decode: up to twice the repetitions while its interval is wide */
+        a->max_reps = a->quick ? a->reps : 2 * a->reps;
+    if (a->max_reps < a->reps)
+        return tfb_cli_usage("--max-reps", "%lld is fewer than -r %lld", (long long)a->max_reps, (long long)a->reps);
     if (a->n_backends == 0) { /* the fastest CPU backend available, else the reference */
         const tfb_backend_i *simd = tfb_backend_find("simd");
         char why[256];

@@ -29,6 +29,7 @@ typedef struct tfb_bench_args {
     tfb_dtype dtypes[TFB_DTYPE_COUNT];
     int n_dtypes;
     int64_t reps, warmup, prefix, requests, seed;
+    int64_t max_reps; /* decode repeats past reps, up to this, until its 95% CI is within 5% */
     const char *out, *csv;
     bool force, kv_reuse, scaling, quick;
     unsigned kinds;                      /* TFB_BENCH_* to measure */
@@ -67,6 +68,8 @@ void tfb_bench_progress_close(void);
 void tfb_bench_progress_advance(int steps, double units);
 /* The progress position, to advance past a configuration's remaining steps. */
 void tfb_bench_progress_where(int *steps, double *units);
+/* A step of `units` work begins (bench_run.c): counted, and its line printed when lines are on. */
+void tfb__bench_progress_step(const char *what, double units);
 
 /* `tfbench bench` arguments -> their total steps and work units, running nothing (the suite sums
  * its bench runs this way before the first). Returns an exit code (2 on bad usage). */

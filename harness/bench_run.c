@@ -1,6 +1,7 @@
 /* The measurements of `tfbench bench` for one (backend, model, dtype, threads).
  *
- * Every figure: `warmup` unrecorded runs, then `reps` recorded ones. The clock stops only after
+ * Every figure: `warmup` unrecorded runs, then `reps` recorded ones; decode more of both where
+ * needed (run_decode). The clock stops only after
  * the backend has synchronized (tfb_session_decode with NULL logits synchronizes; the argmax and
  * logits paths download, which completes pending work). Device time, where the backend reports it,
  * is summed over the computes of a sample and kept beside the wall time. */
@@ -13,69 +14,6 @@
 
 #include "bench.h"
 #include "quant_metrics.h"
-
-/* ---- progress ------------------------------------------------------------------------------- */
-
-/* One count of steps, possibly over several bench runs (the suite's). The eta is the remaining
- * work units at the rate measured so far: each step's units are an estimate of its cost (tokens x
- * millions of parameters, decode tokens weighted), so the rate self-calibrates as steps complete. */
-static struct {
-    bool open, print;
-    int done, total;
-    double units_done, units_total, cur_units, t0;
-} prog;
-
-void tfb_bench_progress_open(int steps, double units, bool force) {
-    prog.open = true;
-    prog.print = force || isatty(2);
-    prog.done = 0, prog.total = steps;
-    prog.units_done = 0, prog.units_total = units, prog.cur_units = 0;
-    prog.t0 = tfb_now();
-}
-
-bool tfb_bench_progress_is_open(void) {
-    return prog.open;
-}
-
-void tfb_bench_progress_close(void) {
-    prog.open = false;
-}
-
-void tfb_bench_progress_advance(int steps, double units) {
-    prog.done += steps;
-    prog.units_done += units;
-}
-
-void tfb_bench_progress_where(int *steps, double *units) {
-    *steps = prog.done;
-    *units = prog.units_done;
-}
-
-static void fmt_clock(char *out, size_t len, double s) {
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* A step begins: "[bench 7/24] simd gpt2-124m q8_0 tg64@d512 ... eta 2:10". */
-static void progress_step(const char *what, double units) {
-    if (!prog.open)
-        return;
-    prog.done++;
-    prog.units_done += units;
-    if (!prog.print)
-        return;
-    double el = tfb_now() - prog.t0, before = prog.units_done - units;
-    char eta[32] = "?";
-    if (before > 0) /* the rate of the steps completed so far */
-        fmt_clock(eta, sizeof eta, el / before * (prog.units_total - before));
-    char elapsed[32];
-    fmt_clock(elapsed, sizeof elapsed, el);
-    fprintf(stderr, "[bench %d/%d] %s ... elapsed %s, eta %s\n", prog.done, prog.total, what, elapsed, eta);
-    fflush(stderr);
-}
 
 /* One (backend, model, dtype, threads) being measured. */
 typedef struct bctx {
@@ -111,7 +49,7 @@ static bool step(bctx *x, const char *what, double tokens) {
     char line[256];
     snprintf(line, sizeof line, "%s %s %s%s %s", x->proto.backend, x->proto.model, x->proto.dtype,
              x->proto.act[0] ? "/a8" : "", what);
-    progress_step(line, units);
+    tfb__bench_progress_step(line, units);
     return false;
 }
 
@@ -208,8 +146,9 @@ static tfb_status attention_share(bctx *x, const tfb_result_row *like, body_fn b
     return add_row(x, &w, &share, 1, NULL);
 }
 
+/* Room for the samples of one measurement: decode may repeat up to --max-reps times. */
 static double *new_samples(const bctx *x) {
-    return calloc((size_t)x->a->reps, sizeof(double));
+    return calloc((size_t)(x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps), sizeof(double));
 }
 
 /* ---- prefill / encode -------------------------------------------------------------------------- */
@@ -317,23 +256,46 @@ static tfb_status body_decode(bctx *x, void *arg, double *value) {
     return TFB_STATUS_OK;
 }
 
-/* Decode n tokens at depth, `reps` times; the tokens/s samples into smp (reps), latencies kept. */
-static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool *have_dev) {
+/* How decode is measured (issue 19): the first steps of a session fault in weights and grow its
+ * caches, so warm-up goes on past --warmup (by up to WARMUP_MORE runs) until two runs in a row
+ * agree within STABLE; and the recorded repetitions go on past -r (up to --max-reps) until the 95%
+ * CI half-width is within TARGET_CI of the median. */
+#define WARMUP_MORE 2
+#define STABLE 0.05
+#define TARGET_CI 0.05
+
+/* Decode n tokens at depth, `reps` times or more (adaptive: only for the cached path, whose runs are
+ * cheap); the tokens/s samples into smp, *n_out of them, latencies kept. */
+static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool *have_dev, int64_t *n_out) {
     /* Warm-up without recording latencies, then the recorded repetitions. */
     g->lat_on = false;
-    double v;
-    for (int64_t i = 0; i < x->a->warmup; i++)
+    bool adaptive = !g->recompute && !g->reencode;
+    double v, prev = NAN;
+    int64_t most = x->a->warmup + (adaptive && x->a->warmup > 0 ? WARMUP_MORE : 0);
+    for (int64_t i = 0; i < most; i++) {
         TFB_TRY(body_decode(x, g, &v));
+        if (i + 1 >= x->a->warmup && isfinite(prev) && fabs(v - prev) <= STABLE * prev)
+            break;
+        prev = v;
+    }
     g->lat_on = true;
     g->n_lat = 0;
     *have_dev = true;
-    for (int64_t i = 0; i < x->a->reps; i++) {
+    int64_t max = adaptive && x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps, i;
+    for (i = 0; i < max; i++) {
+        if (i >= x->a->reps) { /* enough when the interval is tight */
+            tfb_stats st;
+            tfb_stats_compute(smp, (size_t)i, true, &st);
+            if (isfinite(st.ci95) && st.ci95 <= TARGET_CI * st.median)
+                break;
+        }
         dev_reset(x);
         TFB_TRY(body_decode(x, g, &smp[i]));
         dev[i] = x->dev;
         if (x->dev < 0)
             *have_dev = false;
     }
+    *n_out = i;
     return TFB_STATUS_OK;
 }
 
@@ -348,16 +310,17 @@ static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth
         return TFB_STATUS_OK;
     TFB_TRY(fill_depth(x, depth));
     double *smp = new_samples(x), *dev = new_samples(x);
-    tg_arg g = {.depth = depth, .n = n, .lat = malloc((size_t)(x->a->reps * n) * sizeof(double))};
+    int64_t most = x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps, n_smp = 0;
+    tg_arg g = {.depth = depth, .n = n, .lat = malloc((size_t)(most * n) * sizeof(double))};
     tfb_status st = TFB_STATUS_NOMEM;
     bool have_dev = false;
     if (smp && dev && g.lat)
-        st = run_decode(x, &g, smp, dev, &have_dev);
+        st = run_decode(x, &g, smp, dev, &have_dev, &n_smp);
     else
         tfb_error_set(st, "bench: out of memory");
     if (st == TFB_STATUS_OK) {
         if (scale) /* ms per token: a time, averaged arithmetically */
-            for (int64_t i = 0; i < x->a->reps; i++)
+            for (int64_t i = 0; i < n_smp; i++)
                 smp[i] = 1000.0 / smp[i];
         tfb_result_row w = proto_for(x, kind, test, scale ? "ms_per_token" : "tokens_per_s", scale ? "ms" : "tokens/s",
                                      !scale, !scale);
@@ -366,7 +329,7 @@ static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth
         w.p50 = tfb_percentile(g.lat, (size_t)g.n_lat, 50);
         w.p90 = tfb_percentile(g.lat, (size_t)g.n_lat, 90);
         w.p99 = tfb_percentile(g.lat, (size_t)g.n_lat, 99);
-        st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
+        st = add_row(x, &w, smp, (size_t)n_smp, have_dev ? dev : NULL);
         if (st == TFB_STATUS_OK && median_out)
             *median_out = x->res->rows[x->res->n - 1].st.median;
         g.lat_on = false;
@@ -473,18 +436,19 @@ static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_
         st = tfb_error_set(TFB_STATUS_NOMEM, "bench: out of memory");
     static const char *metric[2] = {"cached_tokens_per_s", "recompute_tokens_per_s"};
     double med[2] = {0, 0};
+    int64_t n_smp[2] = {0, 0};
     for (int rec = 0; rec < 2 && st == TFB_STATUS_OK; rec++) {
         tg_arg g = {.depth = depth, .n = n, .recompute = rec && !reencode, .reencode = rec && reencode};
         bool have_dev = false;
         st = fill_depth(x, depth);
         if (st == TFB_STATUS_OK)
-            st = run_decode(x, &g, smp[rec], dev, &have_dev);
+            st = run_decode(x, &g, smp[rec], dev, &have_dev, &n_smp[rec]);
         if (st != TFB_STATUS_OK)
             break;
         tfb_result_row w = proto_for(x, kind, test, metric[rec], "tokens/s", true, true);
         w.n_gen = n;
         w.depth = depth;
-        st = add_row(x, &w, smp[rec], (size_t)x->a->reps, have_dev ? dev : NULL);
+        st = add_row(x, &w, smp[rec], (size_t)n_smp[rec], have_dev ? dev : NULL);
         med[rec] = x->res->rows[x->res->n - 1].st.median;
     }
     if (st == TFB_STATUS_OK) {
@@ -493,7 +457,7 @@ static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_
         tfb_result_row w = proto_for(x, kind, test, "speedup", "x", true, false);
         w.n_gen = n;
         w.depth = depth;
-        tfb_ratio_ci(smp[0], (size_t)x->a->reps, smp[1], (size_t)x->a->reps, &w.ratio_lo, &w.ratio_hi);
+        tfb_ratio_ci(smp[0], (size_t)n_smp[0], smp[1], (size_t)n_smp[1], &w.ratio_lo, &w.ratio_hi);
         st = add_row(x, &w, &speedup, 1, NULL);
     }
     free(smp[0]), free(smp[1]), free(dev);

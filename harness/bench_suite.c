@@ -50,7 +50,7 @@ static sizes sizes_for(tfb_suite_profile p, const tfb_config *c, bool cpu) {
     else if (!cpu) /* the slow devices: seconds per token at worst */
         s = (sizes){64, 8, 32, 4, 64, 4, 3, 1, "f32"};
     else if (mp < 200)
-        s = (sizes){128, 32, 256, 8, 512, 8, 5, 1, "f32"};
+        s = (sizes){128, 32, 128, 4, 512, 8, 5, 1, "f32"};
     else if (mp < 500)
         s = (sizes){128, 16, 128, 4, 256, 4, 5, 1, "f32"};
     else
@@ -156,7 +156,8 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         if (tfb_model_config(models[mi], &c) != TFB_STATUS_OK)
             continue; /* bench reports it when run */
         sizes s = sizes_for(o->profile, &c, true);
-        bool large = (double)tfb_config_weight_bytes(&c, TFB_DTYPE_F32) / 4e6 >= 500;
+        double mp = (double)tfb_config_weight_bytes(&c, TFB_DTYPE_F32) / 4e6;
+        bool small = mp < 200, full = o->profile == TFB_SUITE_FULL;
         /* Every family, quantization effects included when the model runs quantized. */
         tfb_suite_job *j = job(jobs, &n, cap, c.name, o->cpu);
         if (!j)
@@ -176,12 +177,11 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         arg(j, "%d", s.scale_tg);
         arg(j, "--requests");
         arg(j, "2");
-        /* Speed beside accuracy for the other weight dtypes (the f32 twin is loaded for each); a
-         * large model only at its 4-bit format outside --full (its f16/bf16 copies cost minutes). */
+        /* Speed beside accuracy for the other weight dtypes (each loads the model and its f32 twin);
+         * outside --full the larger models only at q8_0 and q4_0 (their f16/bf16 loads cost minutes). */
         char dts[64] = "";
         for (size_t d = 0; d < sizeof quant_dtypes / sizeof quant_dtypes[0]; d++) {
-            bool pick = strcmp(quant_dtypes[d], s.dtype) != 0 &&
-                        (!large || o->profile == TFB_SUITE_FULL || strcmp(quant_dtypes[d], "q4_0") == 0);
+            bool pick = strcmp(quant_dtypes[d], s.dtype) != 0 && (small || full || quant_dtypes[d][0] == 'q');
             if (pick)
                 snprintf(dts + strlen(dts), sizeof dts - strlen(dts), "%s%s", dts[0] ? "," : "", quant_dtypes[d]);
         }
@@ -193,8 +193,9 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
             arg(j, "--dtype"), arg(j, "%s", dts);
             arg(j, "--kinds"), arg(j, "pp,tg,quant");
         }
-        /* And with 8-bit activations where the backend offers them (llama.cpp's numerics). */
-        if (act && (!large || o->profile == TFB_SUITE_FULL) && (j = job(jobs, &n, cap, "act-q8", o->cpu))) {
+        /* And with 8-bit activations where the backend offers them (llama.cpp's numerics): the first
+         * model only (gpt2-124m, which TARGETS.md compares with llama.cpp) outside --full. */
+        if (act && (mi == 0 || full) && (j = job(jobs, &n, cap, "act-q8", o->cpu))) {
             snprintf(j->what, sizeof j->what, "%s %s q8_0,q4_0 --act q8: quantization", o->cpu, c.name);
             snprintf(j->name + strlen(j->name), sizeof j->name - strlen(j->name), "-%s", c.name);
             common(j, o, &s, models[mi]);

@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "report.h"
 
 #define SUITE_MAX 16
 
@@ -531,29 +532,42 @@ int tfb_cmd_suite(int argc, char **argv) {
     if (!merged || run_step(tfb_cmd_report, p_log, rp.n, rp.v) != 0)
         failed = true;
 
+    /* The summary: on stdout, in summary.md, and with the figures in report.html. */
     cJSON *conform = read_json(p_conform), *results = read_json(p_results);
-    tfb_atomic_file af;
-    st = tfb_atomic_open(&af, p_summary, true);
-    if (st != TFB_STATUS_OK) {
+    char *md = NULL;
+    size_t md_len = 0;
+    FILE *mf = open_memstream(&md, &md_len);
+    if (!mf) {
         cJSON_Delete(conform);
         cJSON_Delete(results);
-        return tfb_cli_fail(st, "-o");
+        return tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "suite: out of memory"), "-o");
     }
-    FILE *outs[2] = {stdout, af.f};
-    for (int k = 0; k < 2; k++) {
-        fprintf(outs[k], "# tfbench standard suite: %s\n", failed ? "FAILED" : "passed");
-        if (conform)
-            print_matrix(outs[k], &conform, 1);
-        if (results)
-            print_headlines(outs[k], results);
-        fprintf(outs[k],
-                "\nOutputs in %s/: conform.json, junit.xml, results.json (bench/: each run's JSON and table), "
-                "report/report.md, summary.md\n",
-                a.out);
+    fprintf(mf, "# tfbench standard suite: %s\n", failed ? "FAILED" : "passed");
+    if (conform)
+        print_matrix(mf, &conform, 1);
+    if (results)
+        print_headlines(mf, results);
+    fprintf(mf, "\nOutputs in %s/: report.html, conform.json, junit.xml, results.json (bench/: each run's JSON and "
+                "table), report/report.md, summary.md\n",
+            a.out);
+    fclose(mf);
+    fputs(md, stdout);
+    tfb_atomic_file af;
+    st = tfb_atomic_open(&af, p_summary, true);
+    if (st == TFB_STATUS_OK && fputs(md, af.f) < 0) {
+        tfb_atomic_abort(&af);
+        st = tfb_error_set(TFB_STATUS_IO, "%s: write failed", p_summary);
+    } else if (st == TFB_STATUS_OK) {
+        st = tfb_atomic_commit(&af);
     }
+    char p_html[4200];
+    snprintf(p_html, sizeof p_html, "%s/report.html", a.out);
+    if (st == TFB_STATUS_OK)
+        st = tfb_report_html(p_html, md, p_report, conform, results);
+    free(md);
     cJSON_Delete(conform);
     cJSON_Delete(results);
-    if ((st = tfb_atomic_commit(&af)) != TFB_STATUS_OK)
+    if (st != TFB_STATUS_OK)
         return tfb_cli_fail(st, "-o");
     return failed ? TFB_EXIT_FAIL : TFB_EXIT_OK;
 }

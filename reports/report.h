@@ -104,4 +104,18 @@ typedef struct tfb_report_opts {
  * scripts are written); INPUT/IO on a bad input or an existing output without force (nothing written). */
 tfb_status tfb_report_write(const tfb_report_opts *opts);
 
+/* report.html (html.c): one self-contained page at path: conformance failures first (conform may be
+ * NULL), the summary's markdown (headings, tables, paragraphs) as HTML, every report_dir/NAME.svg
+ * inlined with a caption naming the machine, commit and date (from results' environment, may be
+ * NULL), and the environment manifest. Written atomically; IO when a figure cannot be read. */
+tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir, const cJSON *conform,
+                           const cJSON *results);
+
+/* report.html (html.c): one self-contained page at path: conformance failures first (conform may be
+ * NULL), the summary's markdown (headings, tables, paragraphs) as HTML, every report_dir/NAME.svg
+ * inlined with a caption naming the machine, commit and date (from results' environment, may be
+ * NULL), and the environment manifest. Written atomically; IO when a figure cannot be read. */
+tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir, const cJSON *conform,
+                           const cJSON *results);
+
 #endif
