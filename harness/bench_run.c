@@ -32,9 +32,11 @@ typedef struct bctx {
     double dry_units, mparams; /* mparams: millions of parameters, the unit of work per token */
 } bctx;
 
-/* Work units of one decode token relative to one prefill token: a decode step streams every weight
- * for one row, which on the CPU backends costs about as much as 8 prefill rows. */
-#define DECODE_WEIGHT 8.0
+/* Work units of one forward call beyond its rows, and so of one decode token: a call streams every
+ * weight once, which costs about as much as 7 more prefill rows on the CPU backends (more on the
+ * devices, where the eta then calibrates). */
+#define CALL_WEIGHT 7.0
+#define DECODE_WEIGHT (1.0 + CALL_WEIGHT)
 /* Work units of loading a model (synthesising or reading, quantizing, uploading), per parameter. */
 #define LOAD_WEIGHT 2000.0
 
@@ -186,7 +188,7 @@ static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, 
     char what[96];
     snprintf(what, sizeof what, "%s%s%s%s", strcmp(kind, "pp") ? kind : "", strcmp(kind, "pp") ? " " : "", test,
              seconds ? " (s)" : "");
-    if (step(x, what, (runs(x) + scale) * (double)n))
+    if (step(x, what, (runs(x) + scale) * ((double)n + CALL_WEIGHT)))
         return TFB_STATUS_OK;
     double *smp = new_samples(x), *dev = new_samples(x);
     bool have_dev = false;
@@ -380,7 +382,7 @@ static tfb_status body_e2e(bctx *x, void *arg, double *value) {
 static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
     char test[48];
     snprintf(test, sizeof test, "pp%lld+tg%lld", (long long)n_prompt, (long long)n_gen);
-    if (step(x, test, runs(x) * ((double)n_prompt + (double)n_gen * DECODE_WEIGHT)))
+    if (step(x, test, runs(x) * ((double)n_prompt + CALL_WEIGHT + (double)(n_gen - 1) * DECODE_WEIGHT)))
         return TFB_STATUS_OK;
     size_t r = (size_t)x->a->reps;
     double *ttft = calloc(r, sizeof *ttft), *tpot = calloc(r, sizeof *tpot);
@@ -425,7 +427,7 @@ static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_
     snprintf(test, sizeof test, "tg%lld@d%lld", (long long)n, (long long)depth);
     /* The recomputing side prefills depth + i + 1 rows for token i, or reruns the encoder. */
     double other = reencode ? (double)n * ((double)x->plan->pp[0] + DECODE_WEIGHT)
-                            : (double)n * (double)depth + (double)n * (double)(n + 1) / 2;
+                            : (double)n * ((double)depth + CALL_WEIGHT) + (double)n * (double)(n + 1) / 2;
     char what[96];
     snprintf(what, sizeof what, "%s %s", kind, test);
     if (step(x, what, 2.0 * depth + runs(x) * ((double)n * DECODE_WEIGHT + other)))
@@ -501,7 +503,7 @@ static tfb_status body_prefix(bctx *x, void *arg, double *value) {
 static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
     char test[48];
     snprintf(test, sizeof test, "prefix%lld+%lldx%lld", (long long)P, (long long)S, (long long)K);
-    if (step(x, test, runs(x) * (double)(P + K * S + K * (P + S))))
+    if (step(x, test, runs(x) * ((double)(P + K * S + K * (P + S)) + (1.0 + 2.0 * (double)K) * CALL_WEIGHT)))
         return TFB_STATUS_OK;
     int64_t L = P + S;
     prefix_arg p = {P, S, K, malloc((size_t)(K * L) * sizeof(int32_t)), malloc(tfb_session_kv_bytes(x->s, P)), false};

@@ -84,6 +84,8 @@ typedef struct tfb_rep_out {
     int n_figs;
     const char *formats[3]; /* "png", "svg", "pdf" as requested */
     int n_formats;
+    int width, height; /* canvas of the next figure in pixels, 0: 1200 x 700 */
+    char caption[320]; /* under every figure's title: machine, commit, date of the first results file */
 } tfb_rep_out;
 
 /* A new in-memory file; returns its buffer. */
