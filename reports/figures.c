@@ -307,9 +307,9 @@ static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row
     return ser->n;
 }
 
-static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one) {
-    /* times and rates are positive: a wide CI must not drag the axis below zero */
-    tfb_sbuf_printf(g, "  set yrange [0:*]\n  plot ");
+static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one, bool log_y) {
+    /* times and rates are positive: a wide CI must not drag the axis below zero (or a log axis to 0) */
+    tfb_sbuf_printf(g, "  %s\n  plot ", log_y ? "set yrange [*:*]" : "set yrange [0:*]");
     for (int s = 0; s < ser->n; s++) {
         /* the backend's colour (the label's first word, after "host / "); point type and dash tell
          * a backend's series apart */
@@ -326,46 +326,91 @@ static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_
 
 /* ---- the figures ------------------------------------------------------------------------------ */
 
+/* The panels of fig_context: rows of one model (lines_dat takes a predicate, not a model). */
+static const char *ctx_model;
+static row_pred ctx_base_tg, ctx_base_pp;
+static bool ctx_tg(const tfb_rep_row *r) {
+    return ctx_base_tg(r) && strcmp(r->model, ctx_model) == 0;
+}
+static bool ctx_pp(const tfb_rep_row *r) {
+    return ctx_base_pp(r) && strcmp(r->model, ctx_model) == 0;
+}
+
+/* Does a panel's y span more than 10x (then its axis is logarithmic)? ms: as ms/token. */
+static bool wide(const tfb_rep_data *d, row_pred p, bool ms) {
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *r = &d->rows[i];
+        double y = ms && tfb__rep_is_rate(r) ? 1000.0 / r->median : r->median;
+        if (p(r) && y > 0)
+            lo = fmin(lo, y), hi = fmax(hi, y);
+    }
+    return hi > 10 * lo;
+}
+
+/* Scaling per model: decode ms/token against depth (top), prefill tokens/s against length (below). */
 static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Context-length scaling";
-    row_pred ptg = tfb__rep_count_rows(d, is_scale_tg) ? is_scale_tg : tfb__rep_is_tg;
-    row_pred ppp = tfb__rep_count_rows(d, is_scale_pp) ? is_scale_pp : tfb__rep_is_pp;
-    labels st, sp;
-    int nt = lines_dat(d, o, "context_decode.dat", ptg, x_depth, true, true, false, 2,
-                       "decode ms/token by depth", &st);
-    int np = lines_dat(d, o, "context_prefill.dat", ppp, x_prompt, false, true, false, 2,
-                       "prefill tokens/s by prompt length", &sp);
-    if (!nt && !np) {
+    ctx_base_tg = tfb__rep_count_rows(d, is_scale_tg) ? is_scale_tg : tfb__rep_is_tg;
+    ctx_base_pp = tfb__rep_count_rows(d, is_scale_pp) ? is_scale_pp : tfb__rep_is_pp;
+    labels models = {0};
+    for (size_t i = 0; i < d->n_rows; i++)
+        if (ctx_base_tg(&d->rows[i]) || ctx_base_pp(&d->rows[i]))
+            tfb__rep_label_index(&models, d->rows[i].model);
+    int cols = models.n > 6 ? 6 : models.n, any_t = 0, any_p = 0, nt[6], np[6];
+    static labels st[6], sp[6];
+    for (int m = 0; m < cols; m++) {
+        char dt[64], dp[64];
+        snprintf(dt, sizeof dt, "context_decode_%d.dat", m);
+        snprintf(dp, sizeof dp, "context_prefill_%d.dat", m);
+        ctx_model = models.s[m];
+        nt[m] = lines_dat(d, o, dt, ctx_tg, x_depth, true, true, false, 2, "decode ms/token by depth", &st[m]);
+        np[m] = lines_dat(d, o, dp, ctx_pp, x_prompt, false, true, false, 2, "prefill tokens/s by prompt length",
+                          &sp[m]);
+        any_t += nt[m] > 0, any_p += np[m] > 0;
+    }
+    if (!any_t && !any_p) {
         tfb__rep_md_skip(o, title, "no series with two or more context depths or prompt lengths");
         return;
     }
+    o->width = 400 * (cols > 2 ? cols : 2);
+    o->height = 420 * ((any_t > 0) + (any_p > 0)) + 80;
     tfb_sbuf *g = tfb__rep_gp_begin(o, "context", title);
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout 1,%d title \"Context-length scaling (error bars: 95%% CI)\\n\".caption "
-        "noenhanced\n"
-        "  set logscale x 2\n",
-        (nt > 0) + (np > 0));
-    if (nt) {
-        /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
-        tfb_sbuf_printf(g, "  set title \"Decode\"\n  set ylabel \"time per token (ms)\"\n");
-        tfb_sbuf_printf(g, "  set xlabel \"context depth (tokens, log scale; 0 drawn at 1)\"\n");
-        gp_lines(g, "context_decode.dat", &st, true);
-    }
-    if (np) {
-        tfb_sbuf_printf(g, "  set title \"Prefill\"\n  set xlabel \"prompt length (tokens, log scale)\"\n"
-                           "  set ylabel \"prefill throughput (tokens/s)\"\n");
-        gp_lines(g, "context_prefill.dat", &sp, false);
+    o->width = o->height = 0;
+    tfb_sbuf_printf(g,
+                    "  unset title\n  set multiplot layout %d,%d title \"Context-length scaling per model (error "
+                    "bars: 95%% CI)\\n\".caption noenhanced\n  set logscale x 2\n  set key font \",8\"\n",
+                    (any_t > 0) + (any_p > 0), cols);
+    for (int row = 0; row < 2; row++) {
+        if ((row == 0 && !any_t) || (row == 1 && !any_p))
+            continue;
+        for (int m = 0; m < cols; m++) {
+            char dat[64];
+            ctx_model = models.s[m];
+            snprintf(dat, sizeof dat, "context_%s_%d.dat", row ? "prefill" : "decode", m);
+            if (!(row ? np[m] : nt[m])) {
+                tfb_sbuf_printf(g, "  set multiplot next\n");
+                continue;
+            }
+            tfb_sbuf_printf(g, "  set title \"%s: %s\" noenhanced\n", models.s[m], row ? "prefill" : "decode");
+            /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
+            tfb_sbuf_printf(g, "  set xlabel \"%s\"\n  set ylabel \"%s\"\n  %s logscale y\n",
+                            row ? "prompt length (tokens, log scale)" : "context depth (tokens, log; 0 at 1)",
+                            row ? "prefill throughput (tokens/s)" : "time per token (ms)",
+                            wide(d, row ? ctx_pp : ctx_tg, !row) ? "set" : "unset");
+            gp_lines(g, dat, row ? &sp[m] : &st[m], !row, wide(d, row ? ctx_pp : ctx_tg, !row));
+        }
     }
     tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "context", title,
-              "Decode time per token against context depth and prefill tokens/s against prompt "
-              "length (log-scale x).");
-    if (nt)
-        tfb__rep_tables_rows(d, o, ptg, "Decode time per token by depth", true);
-    if (np)
-        tfb__rep_tables_rows(d, o, ppp, "Prefill throughput by prompt length", false);
+                       "One panel per model: decode time per token against context depth (top) and prefill "
+                       "tokens/s against prompt length (below), log-scale x; a log y where a panel spans more than "
+                       "10x.");
+    if (any_t)
+        tfb__rep_tables_rows(d, o, ctx_base_tg, "Decode time per token by depth", true);
+    if (any_p)
+        tfb__rep_tables_rows(d, o, ctx_base_pp, "Prefill throughput by prompt length", false);
 }
 
 static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
@@ -382,7 +427,7 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb_sbuf_printf(g,
                     "  set xlabel \"context depth (tokens)\"\n  set ylabel \"speedup of cached decode over "
                     "recomputation (x)\"\n  set yrange [0:*]\n");
-    gp_lines(g, "kv_reuse.dat", &s, false);
+    gp_lines(g, "kv_reuse.dat", &s, false, false);
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "kv_reuse", title,
               "Decode with the KV cache against recomputing the whole sequence, per depth.");
@@ -496,7 +541,7 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb_sbuf *g = tfb__rep_gp_begin(o, "threads", title);
     tfb_sbuf_printf(g, "  set xlabel \"threads\"\n  set ylabel \"throughput (tokens/s)\"\n"
                        "  set xtics 1\n  set offsets graph 0.05, graph 0.05, 0, 0\n");
-    gp_lines(g, "threads.dat", &s, false);
+    gp_lines(g, "threads.dat", &s, false, false);
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "threads", title, "Prefill (pp) and decode (tg) tokens/s against the thread count.");
     tfb__rep_tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);

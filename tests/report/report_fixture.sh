@@ -23,7 +23,7 @@ for fig in throughput context kv_reuse prefix_reuse quant_tradeoff threads roofl
     grep -q '<svg' "$out/$fig.svg" || fail "$fig.svg is not SVG"
     grep -q "($fig.png)" "$out/report.md" || fail "report.md does not show $fig.png"
 done
-for f in report.md tables.tex throughput_prefill_0.dat throughput_decode_0.dat context_decode.dat context_prefill.dat \
+for f in report.md tables.tex throughput_prefill_0.dat throughput_decode_0.dat context_decode_0.dat context_prefill_0.dat \
          kv_reuse.dat prefix_reuse.dat quant_tradeoff.dat threads.dat roofline.dat; do
     [ -s "$out/$f" ] || fail "$f missing"
 done
@@ -45,8 +45,8 @@ has throughput.gp 'caption = "Fixture CPU 9000'                     # machine, c
 has kv_reuse.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
 has prefix_reuse.dat '"reference q8_0 2t" 1.7 0.05'   # threads 0 (default) is the manifest's 2 cores
 has quant_tradeoff.dat '^0.00456 0.0001 5250.5 210 tg4@d0$'       # simd q8_0 at 2 threads (default), depth 0
-has context_decode.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
-has context_prefill.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
+has context_decode_0.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
+has context_prefill_0.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
 has threads.dat '^2 14000.2 280$'                                 # simd f32 pp16 at 2 threads
 has roofline.dat '^4.26673 2.0971 0 0.4915 matmul/reference/f32/64x64x64$'
 grep -q 'roof: 42 GB/s, 321 GFLOP/s' "$out/roofline.gp" || fail "roofline.gp lacks the probe's roof"
