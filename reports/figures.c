@@ -455,44 +455,63 @@ static bool is_kl(const tfb_rep_row *r) {
     return strcmp(r->kind, "quant") == 0 && strncmp(r->metric, "kl_mean", 7) == 0;
 }
 
+/* The speed of k's source/backend/model/threads at dtype: decode at the smallest depth (the longest
+ * prompt for prefill). */
+static const tfb_rep_row *speed_of(const tfb_rep_data *d, const tfb_rep_row *k, const char *dtype,
+                                   const char *kind) {
+    const tfb_rep_row *best = NULL;
+    for (size_t j = 0; j < d->n_rows; j++) {
+        const tfb_rep_row *r = &d->rows[j];
+        if (r->src == k->src && strcmp(r->kind, kind) == 0 && tfb__rep_is_rate(r) && !strcmp(r->backend, k->backend) &&
+            !strcmp(r->model, k->model) && !strcmp(r->dtype, dtype) && r->threads == k->threads &&
+            (!best || r->depth < best->depth || (r->depth == best->depth && r->n_prompt > best->n_prompt)))
+            best = r;
+    }
+    return best;
+}
+
 static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Quantization trade-off";
     tfb_sbuf *b = NULL;
     labels s = {0};
+    char colour[64][8];
     const char *speed_kind = tfb__rep_count_rows(d, tfb__rep_is_tg) ? "tg" : "pp";
-    for (size_t i = 0; i < d->n_rows; i++) {
-        const tfb_rep_row *k = &d->rows[i];
-        if (!is_kl(k))
-            continue;
-        /* the speed of the same source/backend/model/dtype/threads: decode at the smallest depth */
-        const tfb_rep_row *best = NULL;
-        for (size_t j = 0; j < d->n_rows; j++) {
-            const tfb_rep_row *r = &d->rows[j];
-            if (r->src == k->src && strcmp(r->kind, speed_kind) == 0 && tfb__rep_is_rate(r) &&
-                !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) &&
-                !strcmp(r->dtype, k->dtype) && r->threads == k->threads &&
-                (!best || r->depth < best->depth ||
-                 (r->depth == best->depth && r->n_prompt > best->n_prompt)))
-                best = r;
+    /* Each quantized dtype at its KL; then each configuration's f32 model at KL 0, its own reference. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < d->n_rows; i++) {
+            const tfb_rep_row *k = &d->rows[i];
+            if (!is_kl(k))
+                continue;
+            if (pass == 1) { /* once per source/backend/model/threads */
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++) {
+                    const tfb_rep_row *e = &d->rows[j];
+                    seen = is_kl(e) && e->src == k->src && !strcmp(e->backend, k->backend) &&
+                           !strcmp(e->model, k->model) && e->threads == k->threads;
+                }
+                if (seen)
+                    continue;
+            }
+            const tfb_rep_row *best = speed_of(d, k, pass ? "f32" : k->dtype, speed_kind);
+            if (!best || s.n == 64)
+                continue;
+            if (!b) {
+                b = tfb_rep_file(o, "quant_tradeoff.dat");
+                tfb_sbuf_printf(b,
+                                "# quantization trade-off: one block per (backend, dtype); f32 at KL 0\n"
+                                "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
+                                speed_kind);
+            }
+            char lab[128];
+            tfb_rep_series_label(d, best, true, lab, sizeof lab);
+            tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab, pass ? 0.0 : k->median);
+            tfb__rep_dat_num(b, pass || !isfinite(k->ci95) ? 0 : k->ci95);
+            tfb__rep_dat_num(b, best->median);
+            tfb__rep_dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
+            tfb_sbuf_printf(b, " %s\n", best->test);
+            snprintf(colour[s.n], sizeof colour[0], "%s", tfb__rep_backend_colour(k->backend));
+            tfb__rep_label_index(&s, lab);
         }
-        if (!best)
-            continue;
-        if (!b) {
-            b = tfb_rep_file(o, "quant_tradeoff.dat");
-            tfb_sbuf_printf(b,
-                            "# quantization trade-off: one block per (backend, dtype)\n"
-                            "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
-                            speed_kind);
-        }
-        char lab[128];
-        tfb_rep_series_label(d, k, true, lab, sizeof lab);
-        tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab, k->median);
-        tfb__rep_dat_num(b, isfinite(k->ci95) ? k->ci95 : 0);
-        tfb__rep_dat_num(b, best->median);
-        tfb__rep_dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
-        tfb_sbuf_printf(b, " %s\n", best->test);
-        tfb__rep_label_index(&s, lab);
-    }
     if (!s.n) {
         tfb__rep_md_skip(o, title, "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
         return;
@@ -505,8 +524,9 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
         speed_kind[0] == 't' ? "decode" : "prefill");
     for (int i = 0; i < s.n; i++) {
         tfb_sbuf_printf(g,
-                        "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars pt 7 ps 1.5 title ",
-                        i ? ", " : "", i);
+                        "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
+                        "ps 1.5 title ",
+                        i ? ", " : "", i, colour[i], 5 + i % 9);
         tfb__rep_gp_str(g, s.s[i]);
     }
     tfb_sbuf_printf(g, "\n");

@@ -45,6 +45,7 @@ has throughput.gp 'caption = "Fixture CPU 9000'                     # machine, c
 has kv_reuse.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
 has prefix_reuse.dat '"reference q8_0 2t" 1.7 0.05'   # threads 0 (default) is the manifest's 2 cores
 has quant_tradeoff.dat '^0.00456 0.0001 5250.5 210 tg4@d0$'       # simd q8_0 at 2 threads (default), depth 0
+has quant_tradeoff.dat '^0 0 [0-9.]* [0-9.]* tg4@d0$'                      # the f32 model at KL 0
 has context_decode_0.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
 has context_prefill_0.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
 has threads.dat '^2 14000.2 280$'                                 # simd f32 pp16 at 2 threads
