@@ -206,6 +206,7 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
     tfb_sbuf_printf(&o->tex,
                     "}\n\\begin{tabular}{llrl}\n\\toprule\nSeries & Test & Median $\\pm$ CI95 & Unit \\\\\n"
                     "\\midrule\n");
+    int n_high = 0;
     for (size_t i = 0; i < d->n_rows; i++) {
         const tfb_rep_row *r = &d->rows[i];
         if (!p(r))
@@ -220,18 +221,27 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
             unit = "ms/token";
         }
         fmt_ci(v, sizeof v, m, ci);
-        tfb_sbuf_printf(&o->md, "| %s | %s | %s | %s |\n", lab, r->test, v, unit);
+        /* A spread over 5% of the mean is more than noise a median hides: the table says so. */
+        bool high = isfinite(r->cv) && r->cv > 0.05;
+        n_high += high;
+        tfb_sbuf_printf(&o->md, "| %s | %s | %s%s | %s |\n", lab, r->test, v, high ? " (high CV)" : "", unit);
         tex_escape(&o->tex, lab);
         tfb_sbuf_printf(&o->tex, " & ");
         tex_escape(&o->tex, r->test);
         if (isfinite(ci))
-            tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g & ", m, ci);
+            tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g%s & ", m, ci, high ? "$^\\dagger$" : "");
         else
-            tfb_sbuf_printf(&o->tex, " & %.4g & ", m);
+            tfb_sbuf_printf(&o->tex, " & %.4g%s & ", m, high ? "$^\\dagger$" : "");
         tex_escape(&o->tex, unit);
         tfb_sbuf_printf(&o->tex, " \\\\\n");
     }
-    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
+    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n");
+    if (n_high) {
+        tfb_sbuf_printf(&o->tex, "\\par\\footnotesize $^\\dagger$ coefficient of variation over 5\\%%\n");
+        tfb_sbuf_printf(&o->md, "\n*%d figure%s marked (high CV): the samples' coefficient of variation is over "
+                                "5%%; a busy machine or too short a run.*\n\n", n_high, n_high == 1 ? "" : "s");
+    }
+    tfb_sbuf_printf(&o->tex, "\\end{table}\n\n");
 }
 
 /* ---- lines: x numeric, one line per series ---------------------------------------------------- */

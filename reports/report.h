@@ -30,6 +30,7 @@ typedef struct tfb_rep_row { /* one row of a tfbench results file */
     int threads; /* 0 (backend default) resolved to the manifest's core count when known */
     int64_t n_prompt, n_gen, depth;
     double median, ci95; /* ci95 NAN when unknown */
+    double cv;           /* coefficient of variation of the samples, NAN when unknown or one sample */
 } tfb_rep_row;
 
 typedef struct tfb_rep_kernel { /* one Google Benchmark entry (iteration run or mean aggregate) */
