@@ -79,7 +79,8 @@ static size_t used(const tfb_suite_job *j) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void arg(tfb_suite_job *j, const char *fmt, ...) {
+static void
+arg(tfb_suite_job *j, const char *fmt, ...) {
     size_t at = used(j);
     TFB_ASSERT(j->argc < (int)(sizeof j->argv / sizeof j->argv[0]) - 1 && at < sizeof j->buf);
     va_list ap;
@@ -137,7 +138,8 @@ static void sized(tfb_suite_job *j, const sizes *s, bool depths) {
 
 /* ---- the plan ------------------------------------------------------------------------------- */
 
-static const char *const default_models[] = {"gpt2-124m", "bert-base", "marian-base", "tinyllama-1.1b", "t5-base"};
+static const char *const default_models[] = {"gpt2-124m", "bert-base", "marian-base", "tinyllama-1.1b",
+                                             "t5-base"};
 static const char *const quick_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny", "llama-tiny", "t5-tiny"};
 static const char *const quant_dtypes[] = {"f16", "bf16", "q8_0", "q4_0"};
 
@@ -183,7 +185,8 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         for (size_t d = 0; d < sizeof quant_dtypes / sizeof quant_dtypes[0]; d++) {
             bool pick = strcmp(quant_dtypes[d], s.dtype) != 0 && (small || full || quant_dtypes[d][0] == 'q');
             if (pick)
-                snprintf(dts + strlen(dts), sizeof dts - strlen(dts), "%s%s", dts[0] ? "," : "", quant_dtypes[d]);
+                snprintf(dts + strlen(dts), sizeof dts - strlen(dts), "%s%s", dts[0] ? "," : "",
+                         quant_dtypes[d]);
         }
         if (dts[0] && (j = job(jobs, &n, cap, "quant", o->cpu))) {
             snprintf(j->what, sizeof j->what, "%s %s %s: quantization", o->cpu, c.name, dts);
@@ -223,7 +226,9 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
             arg(j, "--dtype");
             arg(j, "%s", full ? "f32,f16,bf16,q8_0,q4_0" : s.dtype);
             arg(j, "--kinds");
-            arg(j, "%s", full ? "pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg" : "pp,tg,kv,xattn,scale_pp,scale_tg");
+            arg(j, "%s",
+                full ? "pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg"
+                     : "pp,tg,kv,xattn,scale_pp,scale_tg");
             arg(j, "--kv-tg"), arg(j, "%d", s.kv_tg);
             arg(j, "--scale-max"), arg(j, "%d", s.scale_max);
             arg(j, "--scale-tg"), arg(j, "%d", s.scale_tg);

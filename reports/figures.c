@@ -90,7 +90,6 @@ void tfb__rep_md_skip(tfb_rep_out *o, const char *title, const char *why) {
     tfb_sbuf_printf(&o->md, "\n## %s\n\n*Skipped: %s.*\n", title, why);
 }
 
-
 int tfb__rep_label_index(labels *l, const char *s) {
     for (int i = 0; i < l->n; i++)
         if (strcmp(l->s[i], s) == 0)
@@ -114,7 +113,8 @@ static bool is_scale_pp(const tfb_rep_row *r) {
     return strcmp(r->kind, "scale_pp") == 0 && tfb__rep_is_rate(r);
 }
 static bool is_scale_tg(const tfb_rep_row *r) {
-    return strcmp(r->kind, "scale_tg") == 0 && (tfb__rep_is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
+    return strcmp(r->kind, "scale_tg") == 0 &&
+           (tfb__rep_is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
 }
 static bool is_ratio(const tfb_rep_row *r) {
     return strcmp(r->unit, "ratio") == 0 || strstr(r->metric, "speedup") || strstr(r->metric, "gain");
@@ -199,7 +199,7 @@ static void gp_bars(tfb_sbuf *g, const char *dat, const labels *tests, const cha
 
 /* Table rows for md and tex from the same rows. */
 void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const char *caption,
-                        bool transform_ms) {
+                          bool transform_ms) {
     tfb_sbuf_printf(&o->md, "| series | test | median ± 95%% CI | unit |\n|---|---|---|---|\n");
     tfb_sbuf_printf(&o->tex, "\\begin{table}[htbp]\n\\centering\n\\caption{");
     tex_escape(&o->tex, caption);
@@ -238,8 +238,10 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
     tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n");
     if (n_high) {
         tfb_sbuf_printf(&o->tex, "\\par\\footnotesize $^\\dagger$ coefficient of variation over 5\\%%\n");
-        tfb_sbuf_printf(&o->md, "\n*%d figure%s marked (high CV): the samples' coefficient of variation is over "
-                                "5%%; a busy machine or too short a run.*\n\n", n_high, n_high == 1 ? "" : "s");
+        tfb_sbuf_printf(&o->md,
+                        "\n*%d figure%s marked (high CV): the samples' coefficient of variation is over "
+                        "5%%; a busy machine or too short a run.*\n\n",
+                        n_high, n_high == 1 ? "" : "s");
     }
     tfb_sbuf_printf(&o->tex, "\\end{table}\n\n");
 }
@@ -326,9 +328,10 @@ static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_
         const char *lab = strstr(ser->s[s], " / ") ? strstr(ser->s[s], " / ") + 3 : ser->s[s];
         char backend[32];
         snprintf(backend, sizeof backend, "%.*s", (int)strcspn(lab, " "), lab);
-        tfb_sbuf_printf(g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lc rgb \"%s\" pt %d dt %d ps 0.9 title ",
-                        s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1",
-                        tfb__rep_backend_colour(backend), 4 + s % 9, 1 + s / 8 % 4);
+        tfb_sbuf_printf(
+            g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lc rgb \"%s\" pt %d dt %d ps 0.9 title ",
+            s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1", tfb__rep_backend_colour(backend),
+            4 + s % 9, 1 + s / 8 % 4);
         tfb__rep_gp_str(g, ser->s[s]);
     }
     tfb_sbuf_printf(g, "\n");
@@ -374,9 +377,10 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         snprintf(dt, sizeof dt, "context_decode_%d.dat", m);
         snprintf(dp, sizeof dp, "context_prefill_%d.dat", m);
         ctx_model = models.s[m];
-        nt[m] = lines_dat(d, o, dt, ctx_tg, x_depth, true, true, false, 2, "decode ms/token by depth", &st[m]);
-        np[m] = lines_dat(d, o, dp, ctx_pp, x_prompt, false, true, false, 2, "prefill tokens/s by prompt length",
-                          &sp[m]);
+        nt[m] =
+            lines_dat(d, o, dt, ctx_tg, x_depth, true, true, false, 2, "decode ms/token by depth", &st[m]);
+        np[m] = lines_dat(d, o, dp, ctx_pp, x_prompt, false, true, false, 2,
+                          "prefill tokens/s by prompt length", &sp[m]);
         any_t += nt[m] > 0, any_p += np[m] > 0;
     }
     if (!any_t && !any_p) {
@@ -387,10 +391,11 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
     o->height = 420 * ((any_t > 0) + (any_p > 0)) + 80;
     tfb_sbuf *g = tfb__rep_gp_begin(o, "context", title);
     o->width = o->height = 0;
-    tfb_sbuf_printf(g,
-                    "  unset title\n  set multiplot layout %d,%d title \"Context-length scaling per model (error "
-                    "bars: 95%% CI)\\n\".caption noenhanced\n  set logscale x 2\n  set key font \",8\"\n",
-                    (any_t > 0) + (any_p > 0), cols);
+    tfb_sbuf_printf(
+        g,
+        "  unset title\n  set multiplot layout %d,%d title \"Context-length scaling per model (error "
+        "bars: 95%% CI)\\n\".caption noenhanced\n  set logscale x 2\n  set key font \",8\"\n",
+        (any_t > 0) + (any_p > 0), cols);
     for (int row = 0; row < 2; row++) {
         if ((row == 0 && !any_t) || (row == 1 && !any_p))
             continue;
@@ -402,7 +407,8 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
                 tfb_sbuf_printf(g, "  set multiplot next\n");
                 continue;
             }
-            tfb_sbuf_printf(g, "  set title \"%s: %s\" noenhanced\n", models.s[m], row ? "prefill" : "decode");
+            tfb_sbuf_printf(g, "  set title \"%s: %s\" noenhanced\n", models.s[m],
+                            row ? "prefill" : "decode");
             /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
             tfb_sbuf_printf(g, "  set xlabel \"%s\"\n  set ylabel \"%s\"\n  %s logscale y\n",
                             row ? "prompt length (tokens, log scale)" : "context depth (tokens, log; 0 at 1)",
@@ -413,10 +419,11 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
     }
     tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "context", title,
-                       "One panel per model: decode time per token against context depth (top) and prefill "
-                       "tokens/s against prompt length (below), log-scale x; a log y where a panel spans more than "
-                       "10x.");
+    tfb__rep_md_figure(
+        o, "context", title,
+        "One panel per model: decode time per token against context depth (top) and prefill "
+        "tokens/s against prompt length (below), log-scale x; a log y where a panel spans more than "
+        "10x.");
     if (any_t)
         tfb__rep_tables_rows(d, o, ctx_base_tg, "Decode time per token by depth", true);
     if (any_p)
@@ -440,7 +447,7 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     gp_lines(g, "kv_reuse.dat", &s, false, false);
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "kv_reuse", title,
-              "Decode with the KV cache against recomputing the whole sequence, per depth.");
+                       "Decode with the KV cache against recomputing the whole sequence, per depth.");
     tfb__rep_tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
 }
 
@@ -457,7 +464,7 @@ static void fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
     gp_bars(g, "prefix_reuse.dat", &t, "gain from reusing the shared prefix's K/V (x)");
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "prefix_reuse", title,
-              "Requests sharing a prefix, with against without reusing its cached K/V.");
+                       "Requests sharing a prefix, with against without reusing its cached K/V.");
     tfb__rep_tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
 }
 
@@ -472,8 +479,9 @@ static const tfb_rep_row *speed_of(const tfb_rep_data *d, const tfb_rep_row *k, 
     const tfb_rep_row *best = NULL;
     for (size_t j = 0; j < d->n_rows; j++) {
         const tfb_rep_row *r = &d->rows[j];
-        if (r->src == k->src && strcmp(r->kind, kind) == 0 && tfb__rep_is_rate(r) && !strcmp(r->backend, k->backend) &&
-            !strcmp(r->model, k->model) && !strcmp(r->dtype, dtype) && r->threads == k->threads &&
+        if (r->src == k->src && strcmp(r->kind, kind) == 0 && tfb__rep_is_rate(r) &&
+            !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) && !strcmp(r->dtype, dtype) &&
+            r->threads == k->threads &&
             (!best || r->depth < best->depth || (r->depth == best->depth && r->n_prompt > best->n_prompt)))
             best = r;
     }
@@ -514,7 +522,8 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
             }
             char lab[128];
             tfb_rep_series_label(d, best, true, lab, sizeof lab);
-            tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab, pass ? 0.0 : k->median);
+            tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab,
+                            pass ? 0.0 : k->median);
             tfb__rep_dat_num(b, pass || !isfinite(k->ci95) ? 0 : k->ci95);
             tfb__rep_dat_num(b, best->median);
             tfb__rep_dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
@@ -523,7 +532,8 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
             tfb__rep_label_index(&s, lab);
         }
     if (!s.n) {
-        tfb__rep_md_skip(o, title, "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
+        tfb__rep_md_skip(o, title,
+                         "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
         return;
     }
     tfb_sbuf *g = tfb__rep_gp_begin(o, "quant_tradeoff", title);
@@ -533,15 +543,17 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
         "  set ylabel \"%s throughput (tokens/s)\"\n  set yrange [0:*]\n  set xrange [0:*]\n  plot ",
         speed_kind[0] == 't' ? "decode" : "prefill");
     for (int i = 0; i < s.n; i++) {
-        tfb_sbuf_printf(g,
-                        "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
-                        "ps 1.5 title ",
-                        i ? ", " : "", i, colour[i], 5 + i % 9);
+        tfb_sbuf_printf(
+            g,
+            "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
+            "ps 1.5 title ",
+            i ? ", " : "", i, colour[i], 5 + i % 9);
         tfb__rep_gp_str(g, s.s[i]);
     }
     tfb_sbuf_printf(g, "\n");
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "quant_tradeoff", title, "Speed against accuracy, one point per backend and weight dtype.");
+    tfb__rep_md_figure(o, "quant_tradeoff", title,
+                       "Speed against accuracy, one point per backend and weight dtype.");
     tfb_sbuf_printf(&o->md, "| series | mean KL (nats) | test |\n|---|---|---|\n");
     for (size_t i = 0; i < d->n_rows; i++) {
         const tfb_rep_row *k = &d->rows[i];
@@ -565,7 +577,8 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
     labels s;
     if (!lines_dat(d, o, "threads.dat", is_pp_tg, x_threads, false, false, true, 2,
                    "tokens/s by thread count", &s)) {
-        tfb__rep_md_skip(o, title, "every series was measured at one thread count (run bench with --threads 1,2,...)");
+        tfb__rep_md_skip(o, title,
+                         "every series was measured at one thread count (run bench with --threads 1,2,...)");
         return;
     }
     tfb_sbuf *g = tfb__rep_gp_begin(o, "threads", title);
@@ -573,7 +586,8 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
                        "  set xtics 1\n  set offsets graph 0.05, graph 0.05, 0, 0\n");
     gp_lines(g, "threads.dat", &s, false, false);
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "threads", title, "Prefill (pp) and decode (tg) tokens/s against the thread count.");
+    tfb__rep_md_figure(o, "threads", title,
+                       "Prefill (pp) and decode (tg) tokens/s against the thread count.");
     tfb__rep_tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);
 }
 
@@ -606,8 +620,8 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
     }
     if (!any_point || !any_roof) {
         tfb__rep_md_skip(o, title,
-                !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
-                           : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
+                         !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
+                                    : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
         return;
     }
     tfb_sbuf *b = tfb_rep_file(o, "roofline.dat");

@@ -12,8 +12,8 @@ typedef struct labels {
     int n;
 } labels;
 
-void tfb__rep_dat_num(tfb_sbuf *b, double v);      /* " 1.5" or " NaN" */
-void tfb__rep_gp_str(tfb_sbuf *b, const char *s);  /* a double-quoted gnuplot string */
+void tfb__rep_dat_num(tfb_sbuf *b, double v);     /* " 1.5" or " NaN" */
+void tfb__rep_gp_str(tfb_sbuf *b, const char *s); /* a double-quoted gnuplot string */
 /* NAME.gp's prologue (a loop over the formats, the title with o->caption under it) and its end. */
 tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title);
 void tfb__rep_gp_end(tfb_sbuf *g);

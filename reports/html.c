@@ -92,8 +92,8 @@ static void failures(tfb_sbuf *b, const cJSON *conform) {
         if (n++ == 0)
             tfb_sbuf_printf(b, "<table class=\"fail\">\n<tr><th>backend</th><th>case</th><th>dtype</th>"
                                "<th>verdict</th><th>detail</th><th>repro</th></tr>\n");
-        const char *cells[] = {jstr(r, "backend"), jstr(r, "case"), jstr(r, "dtype"),
-                               v,                  jstr(r, "detail"), jstr(r, "repro")};
+        const char *cells[] = {jstr(r, "backend"), jstr(r, "case"), jstr(r, "dtype"), v,
+                               jstr(r, "detail"),  jstr(r, "repro")};
         tfb_sbuf_printf(b, "<tr>");
         for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
             tfb_sbuf_printf(b, i == 5 ? "<td><code>" : "<td>");
@@ -140,8 +140,8 @@ static tfb_status figures(tfb_sbuf *b, const char *dir, const char *caption) {
             (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
             buf[len] = '\0';
             char *svg = strstr(buf, "<svg");
-            tfb_sbuf_printf(b, "<figure class=\"tfb-fig\" id=\"fig-%.*s\">\n%s\n<figcaption>", (int)strlen(names[i]) - 4,
-                            names[i], svg ? svg : "");
+            tfb_sbuf_printf(b, "<figure class=\"tfb-fig\" id=\"fig-%.*s\">\n%s\n<figcaption>",
+                            (int)strlen(names[i]) - 4, names[i], svg ? svg : "");
             esc(b, names[i], strlen(names[i]) - 4);
             tfb_sbuf_printf(b, ": %s</figcaption>\n</figure>\n", caption);
         } else {
@@ -196,15 +196,17 @@ static const char style[] =
     "figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;display:block}"
     "figcaption{font-size:90%;color:#444}code{font-size:85%}";
 
-tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir, const cJSON *conform,
-                           const cJSON *results) {
+tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir,
+                           const cJSON *conform, const cJSON *results) {
     const cJSON *env = results ? cJSON_GetObjectItemCaseSensitive(results, "environment") : NULL;
     char caption[1024];
     snprintf(caption, sizeof caption, "%s (%s), tfbench %s, %s", env ? jstr(env, "cpu_model") : "?",
-             env ? jstr(env, "hostname") : "?", env ? jstr(env, "git_commit") : "?", env ? jstr(env, "timestamp") : "?");
+             env ? jstr(env, "hostname") : "?", env ? jstr(env, "git_commit") : "?",
+             env ? jstr(env, "timestamp") : "?");
     tfb_sbuf b = {0};
-    tfb_sbuf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                        "<title>tfbench standard suite</title>\n<style>%s</style>\n</head>\n<body>\n",
+    tfb_sbuf_printf(&b,
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<title>tfbench standard suite</title>\n<style>%s</style>\n</head>\n<body>\n",
                     style);
     tfb_sbuf_printf(&b, "<p>Machine: ");
     esc(&b, caption, strlen(caption));

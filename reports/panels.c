@@ -11,7 +11,7 @@
 const char *tfb__rep_backend_colour(const char *backend) {
     static const struct {
         const char *name, *rgb;
-    } fixed[] = {{"reference", "#555555"}, {"simd", "#1f77b4"},  {"onednn", "#ff7f0e"},
+    } fixed[] = {{"reference", "#555555"}, {"simd", "#1f77b4"},   {"onednn", "#ff7f0e"},
                  {"opencl", "#2ca02c"},    {"vulkan", "#d62728"}, {"fault", "#9467bd"}};
     static const char *const spare[] = {"#8c564b", "#e377c2", "#17becf", "#bcbd22"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -35,7 +35,8 @@ typedef struct varies {
 } varies;
 
 static void series_label(const tfb_rep_data *d, const tfb_rep_row *r, varies v, char *out, size_t len) {
-    snprintf(out, len, "%s%s%s %s", v.hosts ? d->src[r->src].host : "", v.hosts ? " / " : "", r->backend, r->dtype);
+    snprintf(out, len, "%s%s%s %s", v.hosts ? d->src[r->src].host : "", v.hosts ? " / " : "", r->backend,
+             r->dtype);
     if (v.threads)
         snprintf(out + strlen(out), len - strlen(out), " %dt", r->threads);
 }
@@ -110,9 +111,9 @@ static void panel_plot(tfb_sbuf *g, const char *dat, const char *title, const pa
         int same = 0; /* a backend's second dtype gets a lighter fill */
         for (int k = 0; k < s; k++)
             same += strcmp(pn->backend[k], pn->backend[s]) == 0;
-        tfb_sbuf_printf(g, "%s\"%s\" using %d:%d%s lc rgb \"%s\" fs solid %.2f border -1 title ", s ? ", " : "", dat,
-                        2 + 2 * s, 3 + 2 * s, s ? "" : ":xtic(1)", tfb__rep_backend_colour(pn->backend[s]),
-                        same ? fmax(0.25, 0.85 - 0.2 * same) : 0.85);
+        tfb_sbuf_printf(g, "%s\"%s\" using %d:%d%s lc rgb \"%s\" fs solid %.2f border -1 title ",
+                        s ? ", " : "", dat, 2 + 2 * s, 3 + 2 * s, s ? "" : ":xtic(1)",
+                        tfb__rep_backend_colour(pn->backend[s]), same ? fmax(0.25, 0.85 - 0.2 * same) : 0.85);
         tfb__rep_gp_str(g, pn->series.s[s]);
     }
     tfb_sbuf_printf(g, "\n");
@@ -141,13 +142,14 @@ void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
     o->height = 420 * rows + 80;
     tfb_sbuf *g = tfb__rep_gp_begin(o, "throughput", title);
     o->width = o->height = 0;
-    tfb_sbuf_printf(g,
-                    "  unset title\n  set multiplot layout %d,%d title \"%s (median; error bars: 95%% CI)\\n\".caption "
-                    "noenhanced\n"
-                    "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
-                    "  set boxwidth 0.9\n  set xtics rotate by -30 noenhanced font \",8\"\n"
-                    "  set key noenhanced font \",8\"\n  set ylabel \"tokens/s\"\n",
-                    rows, cols, title);
+    tfb_sbuf_printf(
+        g,
+        "  unset title\n  set multiplot layout %d,%d title \"%s (median; error bars: 95%% CI)\\n\".caption "
+        "noenhanced\n"
+        "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
+        "  set boxwidth 0.9\n  set xtics rotate by -30 noenhanced font \",8\"\n"
+        "  set key noenhanced font \",8\"\n  set ylabel \"tokens/s\"\n",
+        rows, cols, title);
     for (int ph = 0; ph < rows; ph++)
         for (int m = 0; m < cols; m++) {
             if (!have[ph][m]) {
@@ -161,10 +163,11 @@ void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
         }
     tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "throughput", title,
-                       "Prefill (top) and decode (bottom) tokens/s, one panel per model, reported separately; "
-                       "one colour per backend in every figure, a log axis where a panel spans more than 10x, "
-                       "error bars are 95% CIs.");
+    tfb__rep_md_figure(
+        o, "throughput", title,
+        "Prefill (top) and decode (bottom) tokens/s, one panel per model, reported separately; "
+        "one colour per backend in every figure, a log axis where a panel spans more than 10x, "
+        "error bars are 95% CIs.");
     if (tfb__rep_count_rows(d, tfb__rep_is_pp))
         tfb__rep_tables_rows(d, o, tfb__rep_is_pp, "Prefill throughput", false);
     if (rows > 1)
