@@ -16,7 +16,8 @@ static void usage_text(void) {
             "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
             "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
             "                     [--device D] [--isa X] [--act f32|q8] [--kinds pp,tg,...] [--kv-tg N]\n"
-            "                     [--scale-max N] [--scale-tg N] [--max-reps N] [--progress] [--dry-run]\n"
+            "                     [--scale-max N] [--scale-tg N] [--max-reps N] [--interleave] [--progress]\n"
+            "                     [--dry-run]\n"
             "  defaults: --pp 512 --tg 64 --depth 0 (--quick: 32, 8), scaled down to fit the model's context\n"
             "  --kinds: pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg (default pp,e2e,tg, plus kv and xattn\n"
             "           with --kv-reuse, prefix with --prefix, scale_* with --scaling, quant for quantized dtypes)\n"
@@ -25,6 +26,8 @@ static void usage_text(void) {
             "  decode (tg, scale_tg, kv cached): warm-up past --warmup (2 more at most) until two runs agree\n"
             "           within 5%%, repetitions past -r (to --max-reps, default 2x -r) until the 95%% CI is\n"
             "           within 5%% of the median\n"
+            "  --interleave: a model's configurations (backends, dtypes, threads) take turns at every step and\n"
+            "           repetition (A B A B), all loaded at once, so drifting load hits them alike\n"
             "  --progress: a line per step on stderr even when it is not a terminal; --dry-run: list the steps\n"
             "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits (rows carry \"act\": \"q8\",\n"
             "            tables show q4_0/a8); backends without it skip those dtypes\n");
@@ -189,6 +192,8 @@ static int parse(int argc, char **argv, tfb_bench_args *a) {
             a->progress = true;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             a->dry_run = true;
+        } else if (strcmp(argv[i], "--interleave") == 0) {
+            a->interleave = true;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage_text();
             return TFB_EXIT_USAGE;
@@ -565,6 +570,91 @@ static int finish(const tfb_bench_args *a, tfb_results *res, int rc, tfb_atomic_
     return rc;
 }
 
+/* One configuration of a run, as a thread of --interleave takes it. */
+typedef struct bench_job {
+    const tfb_bench_args *a;
+    tfb_results *res;
+    const tfb_backend_i *iface;
+    const tfb_bench_plan *plan;
+    const tfb_config *mc;
+    int mi, bi;
+    tfb_dtype dt;
+    int64_t ti;
+    bool quant;
+} bench_job;
+
+static int job_main(void *p) {
+    bench_job *j = p;
+    int rc = run_config(j->a, j->res, j->iface, j->plan, j->mc, j->mi, j->dt, j->ti, j->quant);
+    return rc == RC_NEXT_BACKEND ? 0 : rc;
+}
+
+/* The job a row came from (by backend and dtype; thread counts keep their measured order). */
+static int job_of(const bench_job *jobs, int n, const tfb_result_row *w) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(jobs[i].iface->name, w->backend) == 0 && strcmp(tfb_dtype_name(jobs[i].dt), w->dtype) == 0)
+            return i;
+    return n;
+}
+
+/* Interleaved rows back into one group per configuration (a stable insertion sort from `first`). */
+static void group_rows(const bench_job *jobs, int n, size_t first) {
+    tfb_results *r = jobs[0].res;
+    for (size_t i = first + 1; i < r->n; i++) {
+        tfb_result_row w = r->rows[i];
+        int key = job_of(jobs, n, &w);
+        size_t k = i;
+        while (k > first && job_of(jobs, n, &r->rows[k - 1]) > key) {
+            r->rows[k] = r->rows[k - 1];
+            k--;
+        }
+        r->rows[k] = w;
+    }
+}
+
+/* A model's configurations: one after another, or with --interleave taking turns at every step and
+ * repetition. Whatever happens to a configuration, progress ends past its counted steps. */
+static int run_jobs(const tfb_bench_args *a, bench_job *jobs, int n) {
+    int at_steps, total_steps = 0, rc = 0;
+    double at_units, total_units = 0;
+    tfb_bench_progress_where(&at_steps, &at_units);
+    for (int i = 0; i < n; i++) {
+        int s;
+        double u;
+        tfb_bench_count_one(a, jobs[i].plan, jobs[i].mc, jobs[i].quant, &s, &u);
+        total_steps += s, total_units += u;
+    }
+    if (a->interleave && n > 1) {
+        void *args[256];
+        int rcs[256];
+        for (int i = 0; i < n; i++)
+            args[i] = &jobs[i];
+        size_t first = jobs[0].res->n;
+        tfb__bench_interleave(n, job_main, args, rcs);
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = rcs[i];
+        group_rows(jobs, n, first);
+    } else {
+        for (int i = 0; i < n && rc == 0; i++) {
+            if (jobs[i].ti < 0) /* a backend whose other thread counts do not apply (not a CPU one) */
+                continue;
+            rc = run_config(a, jobs[i].res, jobs[i].iface, jobs[i].plan, jobs[i].mc, jobs[i].mi, jobs[i].dt,
+                            jobs[i].ti, jobs[i].quant);
+            if (rc == RC_NEXT_BACKEND) {
+                rc = 0;
+                for (int k = i + 1; k < n; k++) /* the same backend and dtype at other thread counts */
+                    if (jobs[k].bi == jobs[i].bi && jobs[k].dt == jobs[i].dt)
+                        jobs[k].ti = -1;
+            }
+        }
+    }
+    int now_steps;
+    double now_units;
+    tfb_bench_progress_where(&now_steps, &now_units);
+    tfb_bench_progress_advance(at_steps + total_steps - now_steps, at_units + total_units - now_units);
+    return rc;
+}
+
 static int run(tfb_bench_args *a, bench_count *counting) {
     /* Every usage check comes before the first measurement, and before any file exists. */
     const tfb_backend_i *chosen[32];
@@ -625,9 +715,10 @@ static int run(tfb_bench_args *a, bench_count *counting) {
     cJSON_AddStringToObject(res.env, "act", a->opts.act_q8 ? "q8" : "f32");
     int rc = 0;
     for (int mi = 0; mi < a->n_models && rc == 0; mi++) {
-        const tfb_config mc = cfgs[mi];
+        /* The model's configurations, dtype-major as listed; unavailable backends skipped here. */
+        static bench_job jobs[256];
+        int n_jobs = 0;
         for (int d = 0; d < a->n_dtypes && rc == 0; d++) {
-            tfb_dtype dt = a->dtypes[d];
             for (int bi = 0; bi < n_chosen && rc == 0; bi++) {
                 const tfb_backend_i *iface = chosen[bi];
                 char why[256] = "";
@@ -637,29 +728,16 @@ static int run(tfb_bench_args *a, bench_count *counting) {
                                           "--backend");
                         break;
                     }
-                    skip(&res, a, iface->name, a->models[mi], dt, why);
+                    skip(&res, a, iface->name, a->models[mi], a->dtypes[d], why);
                     continue;
                 }
-                int64_t n_th = a->n_threads ? a->n_threads : 1;
-                for (int64_t ti = 0; ti < n_th && rc == 0; ti++) {
-                    /* Whatever happens to this configuration, progress ends past its steps. */
-                    int cfg_steps, at_steps;
-                    double cfg_units, at_units;
-                    bool quant = any_quant && ti == 0 && dt != TFB_DTYPE_F32;
-                    tfb_bench_count_one(a, &plans[mi], &mc, quant, &cfg_steps, &cfg_units);
-                    tfb_bench_progress_where(&at_steps, &at_units);
-                    rc = run_config(a, &res, iface, &plans[mi], &mc, mi, dt, ti, quant);
-                    int now_steps;
-                    double now_units;
-                    tfb_bench_progress_where(&now_steps, &now_units);
-                    tfb_bench_progress_advance(at_steps + cfg_steps - now_steps, at_units + cfg_units - now_units);
-                    if (rc == RC_NEXT_BACKEND) {
-                        rc = 0;
-                        break;
-                    }
-                }
+                for (int64_t ti = 0; ti < (a->n_threads ? a->n_threads : 1) && n_jobs < 256; ti++)
+                    jobs[n_jobs++] = (bench_job){a,  &res, iface, &plans[mi], &cfgs[mi], mi, bi, a->dtypes[d], ti,
+                                                 any_quant && ti == 0 && a->dtypes[d] != TFB_DTYPE_F32};
             }
         }
+        if (rc == 0)
+            rc = run_jobs(a, jobs, n_jobs);
     }
     if (own_progress)
         tfb_bench_progress_close();

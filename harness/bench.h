@@ -35,6 +35,7 @@ typedef struct tfb_bench_args {
     unsigned kinds;                      /* TFB_BENCH_* to measure */
     int64_t kv_tg, scale_tg, scale_max;  /* 0: the plan's default */
     bool progress, dry_run;              /* --progress: lines even when stderr is no terminal */
+    bool interleave;                     /* --interleave: a model's configurations A B A B */
     tfb_backend_opts opts; /* --device, --isa */
 } tfb_bench_args;
 
@@ -70,6 +71,14 @@ void tfb_bench_progress_advance(int steps, double units);
 void tfb_bench_progress_where(int *steps, double *units);
 /* A step of `units` work begins (bench_run.c): counted, and its line printed when lines are on. */
 void tfb__bench_progress_step(const char *what, double units);
+
+/* Interleaving (bench_turns.c): run fn(args[i]) for i < n on threads that take turns, one running
+ * at a time; each passes the turn on at tfb__bench_turn (every step and repetition), so the
+ * configurations are measured A B A B. rcs[i] gets each return value (TFB_EXIT_FAIL where no
+ * thread could start). Returns how many threads started. */
+int tfb__bench_interleave(int n, int (*fn)(void *), void *const *args, int *rcs);
+/* Pass the turn on and wait for it again; nothing outside tfb__bench_interleave. */
+void tfb__bench_turn(void);
 
 /* `tfbench bench` arguments -> their total steps and work units, running nothing (the suite sums
  * its bench runs this way before the first). Returns an exit code (2 on bad usage). */

@@ -43,6 +43,8 @@ typedef struct bctx {
 /* A measurement begins: counted (dry) or announced. Returns true when it must not run (dry). */
 static bool step(bctx *x, const char *what, double tokens) {
     double units = tokens * x->mparams;
+    if (!x->dry)
+        tfb__bench_turn(); /* --interleave: the other configurations' turn first */
     if (x->dry) {
         x->dry_steps++;
         x->dry_units += units;
@@ -113,10 +115,13 @@ typedef tfb_status (*body_fn)(bctx *x, void *arg, double *value);
 
 static tfb_status repeat(bctx *x, body_fn body, void *arg, double *samples, double *dev, bool *have_dev) {
     double v;
-    for (int64_t i = 0; i < x->a->warmup; i++)
+    for (int64_t i = 0; i < x->a->warmup; i++) {
+        tfb__bench_turn();
         TFB_TRY(body(x, arg, &v));
+    }
     *have_dev = true;
     for (int64_t i = 0; i < x->a->reps; i++) {
+        tfb__bench_turn();
         dev_reset(x);
         TFB_TRY(body(x, arg, &samples[i]));
         dev[i] = x->dev;
@@ -275,6 +280,7 @@ static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool 
     double v, prev = NAN;
     int64_t most = x->a->warmup + (adaptive && x->a->warmup > 0 ? WARMUP_MORE : 0);
     for (int64_t i = 0; i < most; i++) {
+        tfb__bench_turn();
         TFB_TRY(body_decode(x, g, &v));
         if (i + 1 >= x->a->warmup && isfinite(prev) && fabs(v - prev) <= STABLE * prev)
             break;
@@ -291,6 +297,7 @@ static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool 
             if (isfinite(st.ci95) && st.ci95 <= TARGET_CI * st.median)
                 break;
         }
+        tfb__bench_turn();
         dev_reset(x);
         TFB_TRY(body_decode(x, g, &smp[i]));
         dev[i] = x->dev;
@@ -393,9 +400,12 @@ static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
     e2e_arg e = {n_prompt, n_gen, 0, 0};
     double v;
     tfb_status st = TFB_STATUS_OK;
-    for (int64_t i = 0; i < x->a->warmup && st == TFB_STATUS_OK; i++)
+    for (int64_t i = 0; i < x->a->warmup && st == TFB_STATUS_OK; i++) {
+        tfb__bench_turn();
         st = body_e2e(x, &e, &v);
+    }
     for (size_t i = 0; i < r && st == TFB_STATUS_OK; i++) {
+        tfb__bench_turn();
         st = body_e2e(x, &e, &v);
         ttft[i] = e.ttft;
         tpot[i] = e.tpot;

@@ -195,6 +195,7 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
             sized(j, &s, false);
             arg(j, "--dtype"), arg(j, "%s", dts);
             arg(j, "--kinds"), arg(j, "pp,tg,quant");
+            arg(j, "--interleave"); /* the dtypes' repetitions alternate */
         }
         /* And with 8-bit activations where the backend offers them (llama.cpp's numerics): the first
          * model only (gpt2-124m, which TARGETS.md compares with llama.cpp) outside --full. */
@@ -206,33 +207,40 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
             arg(j, "--dtype"), arg(j, "q8_0,q4_0");
             arg(j, "--act"), arg(j, "q8");
             arg(j, "--kinds"), arg(j, "pp,tg,quant");
+            arg(j, "--interleave");
         }
     }
-    /* The other backends: throughput, KV reuse and scaling on the first model (every model with --full). */
-    for (int bi = 0; bi < o->n_others; bi++) {
-        for (int mi = 0; mi < (o->profile == TFB_SUITE_FULL ? n_models : 1); mi++) {
-            tfb_config c;
-            if (tfb_model_config(models[mi], &c) != TFB_STATUS_OK)
-                continue;
-            sizes s = sizes_for(o->profile, &c, false);
-            tfb_suite_job *j = job(jobs, &n, cap, c.name, o->others[bi]);
-            if (!j)
-                return n;
-            bool full = o->profile == TFB_SUITE_FULL;
-            snprintf(j->what, sizeof j->what, "%s %s %s: %s", o->others[bi], c.name, s.dtype,
-                     full ? "every family" : "throughput, KV reuse, scaling");
-            common(j, o, &s, models[mi]);
-            sized(j, &s, true);
-            arg(j, "--dtype");
-            arg(j, "%s", full ? "f32,f16,bf16,q8_0,q4_0" : s.dtype);
-            arg(j, "--kinds");
-            arg(j, "%s",
-                full ? "pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg"
-                     : "pp,tg,kv,xattn,scale_pp,scale_tg");
-            arg(j, "--kv-tg"), arg(j, "%d", s.kv_tg);
-            arg(j, "--scale-max"), arg(j, "%d", s.scale_max);
-            arg(j, "--scale-tg"), arg(j, "%d", s.scale_tg);
-        }
+    /* The other backends together (one run, --interleave: their repetitions alternate, so drifting
+     * load hits them alike): throughput, KV reuse and scaling on the first model; with --full every
+     * family, dtype and model. */
+    char others[256] = "";
+    for (int bi = 0; bi < o->n_others; bi++)
+        snprintf(others + strlen(others), sizeof others - strlen(others), "%s%s", bi ? "," : "",
+                 o->others[bi]);
+    bool full = o->profile == TFB_SUITE_FULL;
+    for (int mi = 0; o->n_others && mi < (full ? n_models : 1); mi++) {
+        tfb_config c;
+        if (tfb_model_config(models[mi], &c) != TFB_STATUS_OK)
+            continue;
+        sizes s = sizes_for(o->profile, &c, false);
+        tfb_suite_job *j = job(jobs, &n, cap, c.name, o->n_others > 1 ? "others" : others);
+        if (!j)
+            return n;
+        j->argc = 2; /* "bench --backend": the whole list, where the file stem says "others" */
+        arg(j, "%s", others);
+        snprintf(j->what, sizeof j->what, "%s %s %s: %s", others, c.name, s.dtype,
+                 full ? "every family" : "throughput, KV reuse, scaling (interleaved)");
+        common(j, o, &s, models[mi]);
+        sized(j, &s, true);
+        arg(j, "--dtype");
+        arg(j, "%s", full ? "f32,f16,bf16,q8_0,q4_0" : s.dtype);
+        arg(j, "--kinds");
+        arg(j, "%s",
+            full ? "pp,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg" : "pp,tg,kv,xattn,scale_pp,scale_tg");
+        arg(j, "--kv-tg"), arg(j, "%d", s.kv_tg);
+        arg(j, "--scale-max"), arg(j, "%d", s.scale_max);
+        arg(j, "--scale-tg"), arg(j, "%d", s.scale_tg);
+        arg(j, "--interleave");
     }
     return n;
 }

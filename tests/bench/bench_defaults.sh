@@ -39,4 +39,18 @@ grep -q "^\[bench $total/$total\] reference marian-tiny f32 scale_tg tg2@d14 \.\
 "$cli" bench --backend reference --model gpt2-tiny,marian-tiny --pp 16 --tg 4 --depth 0,8 -r 1 --warmup 0 \
     --kinds tg,kv,xattn,scale_tg --scale-max 16 --kv-tg 2 --scale-tg 2 --dry-run >"$dir/dry.out"
 grep -q "^$total steps, [0-9]* work units$" "$dir/dry.out" || fail "dry run: $(cat "$dir/dry.out")"
+# --interleave: the configurations take turns (A B A B at every step), the rows come back grouped per
+# configuration, and the same rows as one after another.
+"$cli" bench --backend reference,simd --model gpt2-tiny --dtype f32,q8_0 --pp 16 --tg 4 -r 2 --warmup 0 \
+    --interleave --progress -o "$dir/il.json" >"$dir/il.out" 2>"$dir/il.err" || fail "--interleave: $(cat "$dir/il.err")"
+[ "$(sed -n '5,8p' "$dir/il.err" | cut -d' ' -f3,5,6)" = "$(printf 'reference f32 pp16\nsimd f32 pp16\nreference q8_0 pp16\nsimd q8_0 pp16')" ] ||
+    fail "not interleaved: $(sed -n '5,8p' "$dir/il.err")"
+awk -F'|' '/^$/ { exit } NR > 2 { print $2 $4 }' "$dir/il.out" | uniq | wc -l | grep -qx 4 || fail "rows not grouped"
+"$cli" bench --backend reference,simd --model gpt2-tiny --dtype f32,q8_0 --pp 16 --tg 4 -r 2 --warmup 0 \
+    -o "$dir/seq.json" >/dev/null 2>&1 || fail "sequential run"
+python3 -c 'import json,sys
+k=lambda f: sorted((r["backend"],r["dtype"],r["test"],r["metric"]) for r in json.load(open(f))["results"])
+sys.exit(0 if k(sys.argv[1]) == k(sys.argv[2]) else "interleaved rows differ")' "$dir/il.json" "$dir/seq.json" ||
+    fail "rows"
+python3 "$validator" "$dir/il.json"
 echo ok
