@@ -25,6 +25,10 @@ pkgs=(
   libvulkan-dev mesa-vulkan-drivers glslc vulkan-validationlayers vulkan-tools
   # kernel microbenchmarks and reports
   libbenchmark-dev gnuplot-nox
+  # the results database (harness/db*.c): SQLite and PostgreSQL clients; the PostgreSQL server for
+  # tests/db/postgres_e2e.sh, which starts a throw-away cluster of its own (the packaged cluster
+  # the postgresql package creates is not used)
+  libsqlite3-dev libpq-dev postgresql
   # test tooling; headless Chromium renders the suite's report.html in tests/report (as root it
   # needs --no-sandbox)
   python3 chromium

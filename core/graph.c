@@ -84,13 +84,127 @@ tfb_node *tfb_graph_add(tfb_graph *g, tfb_op op, tfb_tensor *out, tfb_tensor *a,
     return n;
 }
 
-size_t tfb_graph_layout(tfb_graph *g) {
-    size_t off = 0;
-    for (int i = 0; i < g->n_tensors; i++) {
-        g->tensors[i]->offset = off;
-        off += (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63;
+/* ---- the activation layout ---------------------------------------------------------------------- */
+
+/* A graph holds every activation of every layer for its rows; giving each its own bytes made a
+ * 256-row llama2-7b decoder graph ask for gigabytes and spread a prefill's working set far past the
+ * caches. Tensors whose lifetimes do not overlap share bytes instead. A tensor lives from the first
+ * node that writes it to the last node that reads or writes it; the graph's input, its output, the
+ * tensors marked kept, and tensors no node writes or no node reads (the caller's) live throughout. A
+ * node's output never shares bytes with its inputs: inputs are released only after the node. */
+
+typedef struct span {
+    size_t off, size;
+} span;
+
+typedef struct arena {
+    span *free; /* free spans below top, sorted by offset, never adjacent */
+    int n, cap;
+    size_t top; /* bytes used so far: the layout's size */
+} arena;
+
+static size_t arena_take(arena *a, size_t size) {
+    int best = -1;
+    for (int i = 0; i < a->n; i++) /* best fit: the smallest free span that holds it */
+        if (a->free[i].size >= size && (best < 0 || a->free[i].size < a->free[best].size))
+            best = i;
+    if (best >= 0) {
+        size_t off = a->free[best].off;
+        a->free[best].off += size;
+        a->free[best].size -= size;
+        if (a->free[best].size == 0) {
+            memmove(&a->free[best], &a->free[best + 1], (size_t)(a->n - best - 1) * sizeof *a->free);
+            a->n--;
+        }
+        return off;
     }
+    if (a->n > 0 && a->free[a->n - 1].off + a->free[a->n - 1].size == a->top) { /* grow the last span */
+        size_t off = a->free[--a->n].off;
+        a->top = off + size;
+        return off;
+    }
+    size_t off = a->top;
+    a->top += size;
     return off;
+}
+
+static void arena_give(arena *a, size_t off, size_t size) {
+    int i = 0;
+    while (i < a->n && a->free[i].off < off)
+        i++;
+    bool left = i > 0 && a->free[i - 1].off + a->free[i - 1].size == off;
+    bool right = i < a->n && off + size == a->free[i].off;
+    if (left && right) {
+        a->free[i - 1].size += size + a->free[i].size;
+        memmove(&a->free[i], &a->free[i + 1], (size_t)(a->n - i - 1) * sizeof *a->free);
+        a->n--;
+    } else if (left) {
+        a->free[i - 1].size += size;
+    } else if (right) {
+        a->free[i].off = off;
+        a->free[i].size += size;
+    } else {
+        if (a->n == a->cap)
+            a->free = grow(a->free, &a->cap, sizeof *a->free);
+        memmove(&a->free[i + 1], &a->free[i], (size_t)(a->n - i) * sizeof *a->free);
+        a->free[i] = (span){off, size};
+        a->n++;
+    }
+}
+
+static int tensor_index(const tfb_graph *g, const tfb_tensor *t) {
+    for (int i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i] == t)
+            return i;
+    return -1; /* a weight or a cache: not the graph's */
+}
+
+void tfb_graph_keep(tfb_graph *g, tfb_tensor *t) {
+    TFB_ASSERT(tensor_index(g, t) >= 0);
+    t->keep = true;
+}
+
+size_t tfb_graph_layout(tfb_graph *g) {
+    int nt = g->n_tensors, nn = g->n_nodes;
+    int *first = malloc((size_t)(nt ? nt : 1) * sizeof *first), *last = malloc((size_t)(nt ? nt : 1) * sizeof *last);
+    bool *read = calloc((size_t)(nt ? nt : 1), sizeof *read);
+    TFB_ASSERT(first && last && read);
+    for (int i = 0; i < nt; i++)
+        first[i] = nn, last[i] = -1;
+    for (int k = 0; k < nn; k++) {
+        const tfb_node *n = &g->nodes[k];
+        int o = tensor_index(g, n->out);
+        if (o >= 0) {
+            first[o] = first[o] < k ? first[o] : k;
+            last[o] = k;
+        }
+        for (int j = 0; j < TFB_MAX_INPUTS; j++) {
+            int t = n->in[j] ? tensor_index(g, n->in[j]) : -1;
+            if (t >= 0) {
+                last[t] = k;
+                read[t] = true;
+            }
+        }
+    }
+    for (int i = 0; i < nt; i++) {
+        const tfb_tensor *t = g->tensors[i];
+        if (t->keep || t == g->input || t == g->output || first[i] == nn || !read[i])
+            first[i] = -1, last[i] = nn; /* live throughout */
+    }
+    arena a = {0};
+    for (int k = -1; k <= nn; k++) {
+        for (int i = 0; i < nt; i++)
+            if (first[i] == k)
+                g->tensors[i]->offset = arena_take(&a, (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63);
+        for (int i = 0; i < nt; i++)
+            if (last[i] == k && k >= 0 && k < nn)
+                arena_give(&a, g->tensors[i]->offset, (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63);
+    }
+    free(a.free);
+    free(first);
+    free(last);
+    free(read);
+    return a.top;
 }
 
 int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional) {

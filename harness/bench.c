@@ -8,13 +8,14 @@
 #include "bench.h"
 #include <unistd.h>
 
+#include "db.h"
 #include "env.h"
 
 static void usage_text(void) {
     fprintf(stderr,
             "usage: tfbench bench [--backend B[,B2|all]] --model M[,M2] [--pp 128,512] [--tg 64] [--depth 0,512]\n"
             "                     [--dtype f32,q8_0] [--threads 1,2] [-r N] [--warmup N] [-o F.json] [--csv F]\n"
-            "                     [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
+            "                     [--db URL] [--force] [--kv-reuse] [--prefix P --requests K] [--scaling] [--quick]\n"
             "                     [--device D] [--isa X] [--act f32|q8] [--kinds pp,tg,...] [--kv-tg N]\n"
             "                     [--scale-max N] [--scale-tg N] [--max-reps N] [--interleave] [--progress]\n"
             "                     [--dry-run]\n"
@@ -159,6 +160,8 @@ static int parse(int argc, char **argv, tfb_bench_args *a) {
         } else if (MATCH("--requests")) {
             if (!tfb_cli_parse_int(v, 1, 1 << 20, &a->requests))
                 return tfb_cli_usage("--requests", "expected a positive number of requests, got '%s'", v);
+        } else if (MATCH("--db")) {
+            a->db = v;
         } else if (MATCH("--kinds")) {
             if ((rc = parse_kinds(v, &a->kinds)) != 0)
                 return rc;
@@ -564,6 +567,9 @@ static int finish(const tfb_bench_args *a, tfb_results *res, int rc, tfb_atomic_
         rc = tfb_cli_fail(st, "-o");
     if (rc == 0 && a->csv && (st = tfb_atomic_commit(csv)) != TFB_STATUS_OK)
         rc = tfb_cli_fail(st, "--csv");
+    /* After the files: a database that cannot take the run never costs the results.json. */
+    if (rc == 0 && tfb_db_url(a->db))
+        rc = tfb_db_store_cli(tfb_db_url(a->db), "bench", res, NULL);
     tfb_atomic_abort(out);
     tfb_atomic_abort(csv);
     tfb_results_free(res);

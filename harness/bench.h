@@ -31,6 +31,7 @@ typedef struct tfb_bench_args {
     int64_t reps, warmup, prefix, requests, seed;
     int64_t max_reps; /* decode repeats past reps, up to this, until its 95% CI is within 5% */
     const char *out, *csv;
+    const char *db; /* --db URL (or $TFBENCH_DB): the run is appended to the results database */
     bool force, kv_reuse, scaling, quick;
     unsigned kinds;                      /* TFB_BENCH_* to measure */
     int64_t kv_tg, scale_tg, scale_max;  /* 0: the plan's default */

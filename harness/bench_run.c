@@ -583,7 +583,7 @@ static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
     }
     tfb_model m32;
     tfb_session *s32 = NULL;
-    tfb_status st = tfb_model_open(model, (uint64_t)x->a->seed, TFB_DTYPE_F32, &m32);
+    tfb_status st = tfb_model_open_f32(model, (uint64_t)x->a->seed, &m32);
     if (st == TFB_STATUS_OK) {
         st = tfb_session_init(x->b, &m32, 0, &s32);
         if (st == TFB_STATUS_OK)
@@ -724,6 +724,8 @@ tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tf
     tfb_model m;
     double t0 = tfb_now();
     TFB_TRY(tfb_model_open(model, (uint64_t)a->seed, dtype, &m));
+    if (m.per_tensor) /* a GGUF file: labelled by its stored types, whatever --dtype said */
+        tfb_model_dtype_label(&m, x.proto.dtype, sizeof x.proto.dtype);
     tfb_status st = tfb_session_init(b, &m, 0, &x.s);
     double load = tfb_now() - t0;
     if (st != TFB_STATUS_OK) {

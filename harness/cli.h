@@ -52,6 +52,10 @@ int tfb_cmd_bench(int argc, char **argv);
 int tfb_cmd_compare(int argc, char **argv);
 int tfb_cmd_report(int argc, char **argv);
 int tfb_cmd_gguf_info(int argc, char **argv);
+/* The results database (db.h): import results files, a metric's history, regressions between REFs. */
+int tfb_cmd_import(int argc, char **argv);
+int tfb_cmd_history(int argc, char **argv);
+int tfb_cmd_regress(int argc, char **argv);
 
 #endif
 

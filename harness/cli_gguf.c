@@ -1,11 +1,12 @@
 /* `tfbench gguf-info FILE.gguf`: the metadata (arrays abbreviated) and the tensor table of a GGUF
- * file, read through the models/formats reader. A malformed file is one line and exit 2. */
+ * file, read through the public GGUF API (include/tfbench/gguf.h). A malformed file is one line and
+ * exit 2. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "models/formats/gguf.h"
+#include "tfbench/gguf.h"
 
 /* Array elements shown before "...". */
 #define GGUF_INFO_SHOWN 8
@@ -13,7 +14,7 @@
 #define GGUF_INFO_STR 64
 
 /* A string as a JSON-like quoted literal, cut at max bytes; control bytes and quotes escaped. */
-static void put_str(FILE *o, const tfb__gguf_str *s, uint64_t max) {
+static void put_str(FILE *o, const tfb_gguf_str *s, uint64_t max) {
     fputc('"', o);
     for (uint64_t i = 0; i < s->len && i < max; i++) {
         unsigned char c = (unsigned char)s->s[i];
@@ -29,7 +30,7 @@ static void put_str(FILE *o, const tfb__gguf_str *s, uint64_t max) {
         fprintf(o, "...(%" PRIu64 " bytes)", s->len);
 }
 
-static void put_value(FILE *o, const tfb__gguf_value *v) {
+static void put_value(FILE *o, const tfb_gguf_value *v) {
     switch (v->type) {
     case TFB_GGUF_UINT8:
     case TFB_GGUF_UINT16:
@@ -69,57 +70,60 @@ static void put_value(FILE *o, const tfb__gguf_value *v) {
     }
 }
 
-static void put_type(FILE *o, const tfb__gguf_value *v) {
+static void put_type(FILE *o, const tfb_gguf_value *v) {
     if (v->type != TFB_GGUF_ARRAY) {
-        fputs(tfb__gguf_type_name(v->type), o);
+        fputs(tfb_gguf_type_name(v->type), o);
         return;
     }
     fprintf(o, "ARRAY[%" PRIu64 "] of ", v->arr.n);
     /* The element type of an empty nested array is its own; show the outer element type only. */
-    fputs(tfb__gguf_type_name(v->arr.type), o);
+    fputs(tfb_gguf_type_name(v->arr.type), o);
 }
 
 int tfb_cmd_gguf_info(int argc, char **argv) {
     if (argc != 2 || argv[1][0] == '-')
         return tfb_cli_usage("gguf-info", "usage: tfbench gguf-info FILE.gguf");
-    tfb__gguf_file f;
-    tfb_status s = tfb__gguf_open(argv[1], &f);
+    tfb_gguf_t *g = NULL;
+    tfb_status s = tfb_gguf_open(argv[1], &g);
     if (s != TFB_STATUS_OK) {
         /* The reader's message already starts with the file name. */
         fprintf(stderr, "tfbench: %s\n", tfb_error_last());
         return tfb_cli_exit_code(s);
     }
+    tfb_gguf_header h;
+    tfb_gguf_get_header(g, &h);
     FILE *o = stdout;
     fprintf(o,
             "%s: GGUF version %u, alignment %u, %" PRId64 " metadata keys, %" PRId64
             " tensors, data section at byte %" PRIu64 " (%" PRIu64 " bytes)\n",
-            argv[1], f.version, f.alignment, f.n_kv, f.n_t, f.data_start, f.data_size);
+            argv[1], h.version, h.alignment, h.n_kv, h.n_tensors, h.data_start, h.data_size);
     fprintf(o, "\nmetadata:\n");
-    for (int64_t i = 0; i < f.n_kv; i++) {
+    for (int64_t i = 0; i < h.n_kv; i++) {
         fputs("  ", o);
-        put_str(o, &f.kv[i].key, 256);
+        put_str(o, tfb_gguf_key(g, i), 256);
         fputs(" ", o);
-        put_type(o, &f.kv[i].val);
+        put_type(o, tfb_gguf_value_of(g, i));
         fputs(" = ", o);
-        put_value(o, &f.kv[i].val);
+        put_value(o, tfb_gguf_value_of(g, i));
         fputc('\n', o);
     }
     fprintf(o, "\ntensors:\n  %-40s %-8s %-28s %12s %12s  %s\n", "name", "type", "dims", "offset", "bytes",
             "as stored");
-    for (int64_t i = 0; i < f.n_t; i++) {
-        const tfb__gguf_tensor *t = &f.t[i];
+    for (int64_t i = 0; i < h.n_tensors; i++) {
+        tfb_gguf_tensor_info t;
+        tfb_gguf_tensor(g, i, &t);
         char dims[96];
         int k = 0;
-        for (int d = 0; d < t->n_dims; d++)
-            k += snprintf(dims + k, sizeof dims - (size_t)k, "%s%" PRId64, d ? " x " : "", t->ne[d]);
+        for (int d = 0; d < t.n_dims; d++)
+            k += snprintf(dims + k, sizeof dims - (size_t)k, "%s%" PRId64, d ? " x " : "", t.ne[d]);
         tfb_dtype dt;
-        bool ok = tfb__gguf_ggml_dtype(t->ggml_type, &dt);
+        bool ok = tfb_gguf_ggml_dtype(t.ggml_type, &dt);
         fputs("  ", o);
-        put_str(o, &t->name, 64);
+        put_str(o, t.name, 64);
         fprintf(o, "%*s %-8s %-28s %12" PRIu64 " %12" PRIu64 "  %s\n",
-                t->name.len < 38 ? (int)(38 - t->name.len) : 0, "", tfb__gguf_ggml_name(t->ggml_type), dims,
-                t->offset, t->nbytes, ok ? tfb_dtype_name(dt) : "(needs conversion)");
+                t.name->len < 38 ? (int)(38 - t.name->len) : 0, "", tfb_gguf_ggml_name(t.ggml_type), dims,
+                t.offset, t.nbytes, ok ? tfb_dtype_name(dt) : "(needs conversion)");
     }
-    tfb__gguf_close(&f);
+    tfb_gguf_close(g);
     return TFB_EXIT_OK;
 }

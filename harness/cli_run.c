@@ -98,8 +98,12 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", m->cfg.name);
         cJSON_AddStringToObject(o, "backend", a->backend);
-        cJSON_AddStringToObject(o, "dtype", tfb_dtype_name(a->dtype));
-        if (tfb_cli_act_applies(&a->opts, a->dtype)) /* as in results files: absent = f32 activations */
+        char label[128];
+        /* A GGUF file runs in its stored types: "q4_0", or "mixed (q8_0 1, q4_0 14)". */
+        cJSON_AddStringToObject(o, "dtype", m->per_tensor ? tfb_model_dtype_label(m, label, sizeof label)
+                                                          : tfb_dtype_name(a->dtype));
+        /* as in results files: absent = f32 activations (a GGUF file: its main dtype decides) */
+        if (tfb_cli_act_applies(&a->opts, m->per_tensor ? m->wtype : a->dtype))
             cJSON_AddStringToObject(o, "act", "q8");
         cJSON *t = cJSON_AddArrayToObject(o, "tokens");
         for (int64_t i = 0; i < n_out; i++)
@@ -124,8 +128,11 @@ static int run(run_args *a) {
     tfb_model m;
     tfb_config plan;
     tfb_status s = tfb_model_config(a->model, &plan);
+    tfb_dtype plan_dt = a->dtype; /* a GGUF file is planned in its own types */
+    if (s == TFB_STATUS_OK && tfb_model_stored_dtypes(a->model))
+        s = tfb_model_stored_dtype(a->model, &plan_dt);
     if (s == TFB_STATUS_OK) /* the host model and the backend's copy, and the KV cache */
-        s = tfb_cli_check_fit(&plan, a->dtype, 2, "2 copies: host and backend, plus the KV cache",
+        s = tfb_cli_check_fit(&plan, plan_dt, 2, "2 copies: host and backend, plus the KV cache",
                               tfb_config_kv_bytes(&plan, a->ctx > 0 && a->ctx < plan.n_ctx ? a->ctx : plan.n_ctx));
     if (s == TFB_STATUS_OK)
         s = tfb_model_open(a->model, (uint64_t)a->seed, a->dtype, &m);
@@ -147,7 +154,7 @@ static int run(run_args *a) {
     if ((rc = tfb_cli_backend_open(a->backend, &a->opts, &b)) != 0)
         goto done;
     if ((s = tfb_session_init(b, &m, a->ctx, &sess)) != TFB_STATUS_OK) {
-        rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, a->dtype), a->backend);
+        rc = tfb_cli_fail(tfb_cli_act_explain(s, &a->opts, b->iface, m.per_tensor ? m.wtype : a->dtype), a->backend);
         goto done;
     }
     if (a->dump && !c->has_lm_head) {

@@ -157,6 +157,13 @@ int tfb_cli_backend_opt(int argc, char **argv, int *i, tfb_backend_opts *opts) {
         opts->isa = v;
         return 1;
     }
+    if (tfb_cli_opt(argc, argv, i, "--gguf-convert", &v, &bad)) {
+        /* GGUF tensors of types tfbench does not run (Q4_K, Q6_K, ...) are converted at load. */
+        if (strcmp(v, "q8_0") != 0 && strcmp(v, "f16") != 0)
+            return 100 + tfb_cli_usage("--gguf-convert", "expected q8_0 or f16, got '%s'", v);
+        tfb_model_set_gguf_convert(strcmp(v, "q8_0") == 0 ? TFB_DTYPE_Q8_0 : TFB_DTYPE_F16);
+        return 1;
+    }
     if (tfb_cli_opt(argc, argv, i, "--act", &v, &bad)) {
         if (strcmp(v, "f32") != 0 && strcmp(v, "q8") != 0)
             return 100 + tfb_cli_usage("--act", "expected f32 or q8, got '%s'", v);

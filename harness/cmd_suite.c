@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "db.h"
 #include "report.h"
 
 #define SUITE_MAX 16
@@ -29,11 +30,12 @@ typedef struct suite_args {
     bool force, progress, dry_run;
     tfb_suite_profile profile;
     const char *threads, *device; /* passed through as given */
+    const char *db;               /* --db URL, passed to conform and bench (which also read $TFBENCH_DB) */
 } suite_args;
 
 /* A subcommand's argv, built up one argument at a time (v[0] is the subcommand's name). */
 typedef struct argv_buf {
-    char *v[40];
+    char *v[64];
     int n;
 } argv_buf;
 
@@ -49,12 +51,14 @@ static void push_all(argv_buf *a, const char *const *args, size_t n) {
         push(a, args[i]);
 }
 
-/* The options every step passes through: --threads and --device when given. */
+/* The options every step passes through: --threads, --device and --db when given. */
 static void push_common(argv_buf *a, const suite_args *s) {
     if (s->threads)
         push(a, "--threads"), push(a, s->threads);
     if (s->device)
         push(a, "--device"), push(a, s->device);
+    if (s->db)
+        push(a, "--db"), push(a, s->db);
 }
 
 /* Run a subcommand with stdout sent to `log` (the suite prints its own summary). */
@@ -274,6 +278,8 @@ static int parse(int argc, char **argv, suite_args *a) {
             a->threads = v;
         } else if (tfb_cli_opt(argc, argv, &i, "--device", &v, &bad))
             a->device = v;
+        else if (tfb_cli_opt(argc, argv, &i, "--db", &v, &bad))
+            a->db = v;
         else if (bad)
             return TFB_EXIT_USAGE;
         else if (strcmp(argv[i], "--force") == 0)
@@ -522,6 +528,15 @@ int tfb_cmd_suite(int argc, char **argv) {
     cJSON_Delete(merged);
     if (st != TFB_STATUS_OK)
         return tfb_cli_fail(st, "-o");
+    if (merged && tfb_db_url(a.db)) { /* the bench runs, merged, as one bench run of the database */
+        tfb_results res = {0};
+        if ((st = tfb_results_read(p_results, &res)) != TFB_STATUS_OK)
+            return tfb_cli_fail(st, "-o");
+        rc = tfb_db_store_cli(tfb_db_url(a.db), "bench", &res, NULL);
+        tfb_results_free(&res);
+        if (rc != 0)
+            return rc;
+    }
 
     if (print)
         fprintf(stderr, "[report] %s/report/report.md\n", a.out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "db.h"
 #include "results.h"
 
 static bool same_key(const tfb_result_row *a, const tfb_result_row *b) {
@@ -17,7 +18,7 @@ static bool same_key(const tfb_result_row *a, const tfb_result_row *b) {
 }
 
 int tfb_cmd_compare(int argc, char **argv) {
-    const char *paths[2] = {NULL, NULL};
+    const char *paths[2] = {NULL, NULL}, *url = NULL, *machine = NULL;
     int n_paths = 0;
     double threshold = 0.05, alpha = 0.05;
     for (int i = 1; i < argc; i++) {
@@ -31,6 +32,10 @@ int tfb_cmd_compare(int argc, char **argv) {
             if (end == v || *end || !(threshold >= 0) || threshold >= 100)
                 return tfb_cli_usage("--threshold", "expected a percentage like 5 or 5%%, got '%s'", v);
             threshold /= 100.0;
+        } else if (!bad && tfb_cli_opt(argc, argv, &i, "--db", &v, &bad)) {
+            url = v;
+        } else if (!bad && tfb_cli_opt(argc, argv, &i, "--machine", &v, &bad)) {
+            machine = v;
         } else if (bad) {
             return TFB_EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -42,12 +47,15 @@ int tfb_cmd_compare(int argc, char **argv) {
         }
     }
     if (n_paths != 2)
-        return tfb_cli_usage("compare", "usage: tfbench compare BASE.json NEW.json [--threshold 5]");
+        return tfb_cli_usage("compare", "usage: tfbench compare BASE NEW [--threshold 5] [--db URL] [--machine H] "
+                                        "(BASE, NEW: results files or database REFs)");
     tfb_results base, cur;
-    tfb_status st = tfb_results_read(paths[0], &base);
+    /* Files, or REFs of the results database (every run at a REF pooled, as regress does). */
+    url = tfb_db_url(url);
+    tfb_status st = tfb_db_read_selector(paths[0], url, machine, &base);
     if (st != TFB_STATUS_OK)
         return tfb_cli_fail(st, "compare");
-    if ((st = tfb_results_read(paths[1], &cur)) != TFB_STATUS_OK) {
+    if ((st = tfb_db_read_selector(paths[1], url, machine, &cur)) != TFB_STATUS_OK) {
         tfb_results_free(&base);
         return tfb_cli_fail(st, "compare");
     }

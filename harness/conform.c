@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conform.h"
+#include "db.h"
 
 static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny", "llama-tiny", "t5-tiny"};
 #define N_DEFAULT_MODELS ((int)(sizeof default_models / sizeof default_models[0]))
@@ -16,11 +17,13 @@ static const tfb_dtype all_dtypes[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_B
 static void usage(FILE *f) {
     fprintf(
         f, "usage: tfbench conform [--backend B|all] [--model M|all] [--dtype D|all] [--json F] [--junit F]\n"
+           "                       [--db URL]\n"
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
            "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
-           "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset or a Hugging Face\n"
-           "              directory\n"
+           "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset, a Hugging Face\n"
+           "              directory, or a GGUF file (run once in its stored types; --gguf-convert q8_0|f16\n"
+           "              converts the types tfbench does not run)\n"
            "  --dtype all = f32, f16, bf16, q8_0, q4_0; or a list (q8_0,q4_0)\n"
            "  --act q8: q8_0/q4_0 matmuls round their activations to 8 bits on the backend and the\n"
            "            reference alike (shown as q8_0/a8); backends without it report them unsupported\n"
@@ -124,6 +127,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
             a->dtype = v;
         else if (MATCH("--json"))
             a->json = v;
+        else if (MATCH("--db"))
+            a->db = v;
         else if (MATCH("--junit"))
             a->junit = v;
         else if (MATCH("--op"))
@@ -164,8 +169,9 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
     int rc = parse_dtypes(a);
     if (rc != 0)
         return rc;
-    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model))
-        return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
+    if (strcmp(a->model, "all") != 0 && !tfb_preset_find(a->model) && !is_dir(a->model) &&
+        !tfb_model_stored_dtypes(a->model))
+        return tfb_cli_usage("--model", "'%s' is neither a preset, a directory nor a GGUF file", a->model);
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend)) {
         char known[256] = "";
         for (int i = 0; i < tfb_backend_count(); i++) {
@@ -207,7 +213,8 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
         int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];
-            for (int d = 0; d < n_dt; d++)
+            /* A GGUF file runs once, in its stored types (tfb__cf_run_model labels it). */
+            for (int d = 0; d < (tfb_model_stored_dtypes(model) ? 1 : n_dt); d++)
                 tfb__cf_run_model(a, b, ref, model, dts[d], rep);
         }
     }
@@ -267,6 +274,11 @@ int tfb_cmd_conform(int argc, char **argv) {
         rc = tfb_cli_fail(st, "--json");
     if (a.junit && (st = tfb__cf_write_junit(a.junit, a.force, &a, &rep)) != TFB_STATUS_OK)
         rc = tfb_cli_fail(st, "--junit");
+    if (tfb_db_url(a.db)) { /* after the files, so a database error never costs them */
+        int db_rc = tfb__cf_store_db(tfb_db_url(a.db), &a, &rep);
+        if (db_rc)
+            rc = db_rc;
+    }
     tfb__cf_report_free(&rep);
     return rc;
 }

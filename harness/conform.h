@@ -113,6 +113,7 @@ typedef struct tfb_cf_args {
     tfb_dtype dtypes[TFB_DTYPE_COUNT];   /* --dtype resolved, in the order of "all" */
     int n_dtypes;
     const char *json, *junit, *op, *case_filter;
+    const char *db; /* --db URL (or $TFBENCH_DB): the cases appended to the results database */
     bool op_only, model_only, force, determinism, quiet, repro_all;
     tfb_backend_opts opts;
 } tfb_cf_args;
@@ -141,5 +142,7 @@ tfb_status tfb__cf_write_json(const char *path, bool force, const tfb_cf_args *a
 /* One testsuite per backend; with --act q8 it is named "<backend> (act q8)" and every suite carries
  * an "act" property, so the JUnit of a q8 run never merges with an f32 one. */
 tfb_status tfb__cf_write_junit(const char *path, bool force, const tfb_cf_args *a, const tfb_cf_report *rep);
+/* --db: append the run to the results database (conform_db.c); prints its error, returns an exit code. */
+int tfb__cf_store_db(const char *url, const tfb_cf_args *a, const tfb_cf_report *rep);
 
 #endif

@@ -145,12 +145,18 @@ static void compare_rows(const float *x, const float *ref, int64_t rows, int64_t
     }
 }
 
+/* The dtype label of the model being checked when its matrices keep stored types (a GGUF file:
+ * "q4_0", "mixed"), else "": set by tfb__cf_run_model once the model is open. */
+static char stored_label[8];
+
 static tfb_cf_result *new_result(tfb_cf_report *rep, const tfb_cf_args *a, const char *backend,
                                  const char *model, const char *what, tfb_dtype wt, const char *kind) {
     tfb_cf_result *r = tfb__cf_add(rep);
     char name[sizeof r->name];
     snprintf(name, sizeof name, "%s %s", model, what);
     tfb__cf_label(r, a, backend, kind, name, (int)wt);
+    if (stored_label[0])
+        snprintf(r->dtype, sizeof r->dtype, "%s", stored_label);
     tfb__cf_repro(r->repro, sizeof r->repro, a, backend, model, tfb_dtype_name(wt), NULL, NULL, false);
     return r;
 }
@@ -242,7 +248,7 @@ static void quant_effects(const tfb_cf_args *a, tfb_backend *ref, tfb_session *s
     int32_t *gen = NULL;
     feed f = *f_b;
     f.seq = NULL;
-    tfb_status st = tfb_model_open(model, SEED, TFB_DTYPE_F32, &m32);
+    tfb_status st = tfb_model_open_f32(model, SEED, &m32);
     if (st != TFB_STATUS_OK) {
         r->verdict = TFB_CF_ERROR;
         snprintf(r->detail, sizeof r->detail, "%s", tfb_error_last());
@@ -349,12 +355,20 @@ void tfb__cf_run_model(const tfb_cf_args *a, tfb_backend *b, tfb_backend *ref, c
      * with their KV caches, and for a quantized dtype the f32 twin (host and reference). */
     tfb_config plan;
     tfb_status st = tfb_model_config(model, &plan);
+    if (st == TFB_STATUS_OK && tfb_model_stored_dtypes(model)) /* a GGUF file: its own types */
+        st = tfb_model_stored_dtype(model, &wt);
     if (st == TFB_STATUS_OK)
         st = tfb_cli_check_fit(&plan, wt, 3, "3 copies: host, backend and reference, the KV caches and an f32 twin",
                                2 * tfb_config_kv_bytes(&plan, plan.n_ctx) +
                                    (wt != TFB_DTYPE_F32 ? 2 * tfb_config_weight_bytes(&plan, TFB_DTYPE_F32) : 0));
     if (st == TFB_STATUS_OK)
         st = tfb_model_open(model, SEED, wt, &mr.m);
+    stored_label[0] = '\0';
+    if (st == TFB_STATUS_OK && mr.m.per_tensor) {
+        /* A GGUF file: its own types set the label and the tolerances, whatever --dtype said. */
+        wt = mr.m.wtype;
+        tfb_model_dtype_label(&mr.m, stored_label, sizeof stored_label);
+    }
     if (st != TFB_STATUS_OK) {
         tfb_cf_result *r = new_result(rep, a, bname, model, "load", wt, "model");
         r->verdict = TFB_CF_ERROR;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "env.h"
 
 void tfb_env_timestamp(char *buf, size_t len) {
@@ -99,9 +100,17 @@ cJSON *tfb_env_manifest(void) {
     } else {
         cJSON_AddStringToObject(o, "os", "unknown");
     }
+    /* CI runners get a new hostname every job: TFBENCH_MACHINE names the machine for the results
+     * database (and the file), so runs of one machine line up across jobs. */
+    const char *machine = getenv("TFBENCH_MACHINE");
+    if (machine && *machine)
+        cJSON_AddStringToObject(o, "machine", machine);
     cJSON *cmd = cJSON_AddArrayToObject(o, "command_line");
-    for (int i = 0; i < cmd_argc; i++)
-        cJSON_AddItemToArray(cmd, cJSON_CreateString(cmd_argv[i]));
+    for (int i = 0; i < cmd_argc; i++) { /* a --db URL's password never goes into a file or database */
+        char masked[1024];
+        tfb_db_mask_url(cmd_argv[i], masked, sizeof masked);
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(strstr(cmd_argv[i], "://") ? masked : cmd_argv[i]));
+    }
     tfb_env_timestamp(buf, sizeof buf);
     cJSON_AddStringToObject(o, "timestamp", buf);
     cJSON_AddObjectToObject(o, "backends");

@@ -210,6 +210,10 @@ tfb_status tfb_results_read(const char *path, tfb_results *out) {
         st = tfb_error_set(TFB_STATUS_INPUT, "%s: no \"results\" array", path);
         goto done;
     }
+    /* The manifest travels with the rows (import stores it in the results database). */
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
+    if (cJSON_IsObject(env))
+        out->env = cJSON_Duplicate(env, true);
     int idx = 0;
     const cJSON *o;
     cJSON_ArrayForEach(o, rows) {
@@ -273,6 +277,20 @@ tfb_status tfb_results_read(const char *path, tfb_results *out) {
             st = tfb_error_set(TFB_STATUS_NOMEM, "out of memory");
             goto done;
         }
+        /* Device times, when every one is a number (import stores them beside the samples). */
+        const cJSON *dev = cJSON_GetObjectItemCaseSensitive(o, "device_time_s"), *d;
+        int nd = cJSON_IsArray(dev) ? cJSON_GetArraySize(dev) : 0;
+        double *dx = nd ? malloc((size_t)nd * sizeof *dx) : NULL;
+        int kd = 0;
+        if (dx) {
+            cJSON_ArrayForEach(d, dev) {
+                if (cJSON_IsNumber(d))
+                    dx[kd++] = d->valuedouble;
+            }
+        }
+        if (dx && kd == nd)
+            tfb_results_set_device(added, dx, (size_t)kd);
+        free(dx);
         idx++;
     }
 done:

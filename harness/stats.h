@@ -29,6 +29,18 @@ double tfb_t975(size_t df);
  * (scipy.stats.mannwhitneyu(method="asymptotic")). 1.0 when either side is empty or all values tie. */
 double tfb_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u);
 
+/* Two-sided p of the exact Mann-Whitney test for U (of either side) with n1 and n2 samples and no
+ * ties: 2 * P(U' >= max(U, n1*n2 - U)), capped at 1 (mwu.c). */
+double tfb_mann_whitney_exact_p(size_t n1, size_t n2, double u);
+/* The smallest two-sided p the exact test can give with n1 and n2 samples: 2 / C(n1 + n2, n1). When
+ * it is 0.05 or more (3 samples a side: 0.1) no result can be significant: "insufficient samples". */
+double tfb_mann_whitney_min_p(size_t n1, size_t n2);
+/* scipy.stats.mannwhitneyu(method="auto"): exact when there are no ties and one side has at most 8
+ * samples (and na*nb <= 4000, where the table stays cheap), else the normal approximation of
+ * tfb_mann_whitney. *u as there; *exact (may be NULL) says
+ * which was used. */
+double tfb_mann_whitney_auto(const double *a, size_t na, const double *b, size_t nb, double *u, bool *exact);
+
 /* 95% percentile-bootstrap interval of median(a) / median(b): 2000 resamples of each side with a
  * fixed-seed generator, so the same samples always give the same interval. NAN unless both sides
  * have at least 2 samples. */

@@ -234,6 +234,7 @@ void tfb__build_encoder(tfb_session *s, tfb_sgraph *sg) {
     if (c->final_norm)
         x = norm(s, g, x, "", "enc_final_ln");
     sg->hidden = x;
+    tfb_graph_keep(g, x); /* read back (--dump-hidden) after the head ran */
     g->output = x;
     if (!tfb_config_has_decoder(c)) {
         if (c->has_lm_head)
@@ -268,5 +269,6 @@ void tfb__build_decoder(tfb_session *s, tfb_sgraph *sg, bool all_rows) {
     if (c->final_norm)
         x = norm(s, g, x, "", "final_ln");
     sg->hidden = x;
+    tfb_graph_keep(g, x);
     head(s, sg, x, all_rows);
 }

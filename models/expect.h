@@ -25,5 +25,10 @@ int tfb__model_expect(const tfb_config *cfg, tfb_wexpect *out, int cap);
 
 /* config.json of a Hugging Face directory, parsed and named as the loader does (hf_load.c). */
 tfb_status tfb__hf_load_config(const char *dir, tfb_config *out);
+/* The description of a GGUF file, as tfb_model_load_gguf maps it (gguf_load.c). */
+tfb_status tfb__gguf_load_config(const char *path, tfb_config *out);
+/* tfb_model_load_gguf on a whole file in memory (buf must outlive the call), label naming it in
+ * messages: for the fuzz target. */
+tfb_status tfb__gguf_load_mem(const char *label, const void *buf, size_t size, bool f32_twin, tfb_model *out);
 
 #endif

@@ -73,11 +73,12 @@ static tfb_status check_stack(const tfb_config *c, const tfb_stack *st, const ch
     if (st->n_layer < 0 || st->n_head < 1 || st->d_ff < 1)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: the %s has a non-positive size", c->name, side);
     if (st->n_kv_head < 0 || st->n_head % tfb_stack_kv_heads(st) != 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: the %s's %lld heads are not a multiple of its %lld kv heads",
-                             c->name, side, (long long)st->n_head, (long long)tfb_stack_kv_heads(st));
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: the %s's %lld heads are not a multiple of its %lld kv heads", c->name, side,
+                             (long long)st->n_head, (long long)tfb_stack_kv_heads(st));
     if (c->d_model % st->n_head != 0)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: d_model %lld not divisible by the %s's %lld heads", c->name,
-                             (long long)c->d_model, side, (long long)st->n_head);
+        return tfb_error_set(TFB_STATUS_INPUT, "%s: d_model %lld not divisible by the %s's %lld heads",
+                             c->name, (long long)c->d_model, side, (long long)st->n_head);
     if (c->pos == TFB_POS_ROTARY && (c->d_model / st->n_head) % 2 != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: rotary positions need an even head width", c->name);
     if (st->d_ff % be != 0)
@@ -94,17 +95,20 @@ static tfb_status check_config(const tfb_config *c, tfb_dtype wtype) {
     if (c->dec.n_layer > 0 && !c->has_lm_head)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: a decoder needs an LM head", c->name);
     if (c->has_lm_head && c->head != TFB_HEAD_OWN && c->n_dec_vocab != c->n_vocab)
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: a head tied to an embedding of %lld rows cannot give %lld logits",
-                             c->name, (long long)c->n_vocab, (long long)c->n_dec_vocab);
+        return tfb_error_set(TFB_STATUS_INPUT,
+                             "%s: a head tied to an embedding of %lld rows cannot give %lld logits", c->name,
+                             (long long)c->n_vocab, (long long)c->n_dec_vocab);
     if (c->pos == TFB_POS_SINUSOIDAL && c->d_model % 2 != 0)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: sinusoidal positions need an even d_model", c->name);
     if (c->pos != TFB_POS_LEARNED && c->pos != TFB_POS_SINUSOIDAL && c->pos != TFB_POS_ROTARY &&
         c->pos != TFB_POS_RELATIVE)
         return tfb_error_set(TFB_STATUS_INPUT, "%s: unsupported position kind", c->name);
-    if (c->pos == TFB_POS_RELATIVE && (c->rel_buckets < 2 || c->rel_buckets > 4096 || c->rel_max_distance <= c->rel_buckets / 2 ||
-                                       c->rel_max_distance > (INT64_C(1) << 30)))
-        return tfb_error_set(TFB_STATUS_INPUT, "%s: relative positions need 2..4096 buckets and a max distance past the exact ones",
-                             c->name);
+    if (c->pos == TFB_POS_RELATIVE &&
+        (c->rel_buckets < 2 || c->rel_buckets > 4096 || c->rel_max_distance <= c->rel_buckets / 2 ||
+         c->rel_max_distance > (INT64_C(1) << 30)))
+        return tfb_error_set(
+            TFB_STATUS_INPUT,
+            "%s: relative positions need 2..4096 buckets and a max distance past the exact ones", c->name);
     if (c->pos == TFB_POS_ROTARY && !(c->rope_theta > 0.0f))
         return tfb_error_set(TFB_STATUS_INPUT, "%s: rotary positions need a positive theta", c->name);
 
@@ -126,8 +130,17 @@ static tfb_dtype expected_dtype(const tfb_model *m, tfb_wkind kind) {
     return kind == TFB_WKIND_MATRIX ? m->wtype : TFB_DTYPE_F32;
 }
 
+/* A matrix of a per-tensor model may be in any weight dtype whose blocks tile its rows. */
+static bool dtype_ok(const tfb_model *m, const tfb_weight *w, tfb_wkind kind) {
+    if (!m->per_tensor || kind != TFB_WKIND_MATRIX)
+        return w->dtype == expected_dtype(m, kind);
+    if (w->dtype == TFB_DTYPE_I32 || w->dtype >= TFB_DTYPE_COUNT)
+        return false;
+    return w->shape[w->ndim - 1] % tfb_dtype_block_elems(w->dtype) == 0;
+}
+
 tfb_status tfb_model_validate(const tfb_model *m) {
-    TFB_TRY(check_config(&m->cfg, m->wtype));
+    TFB_TRY(check_config(&m->cfg, m->per_tensor ? TFB_DTYPE_F32 : m->wtype));
     int n = tfb__model_expect(&m->cfg, NULL, 0);
     tfb_wexpect *e = calloc((size_t)n, sizeof *e);
     if (!e)
@@ -144,11 +157,12 @@ tfb_status tfb_model_validate(const tfb_model *m) {
         for (int d = 0; shape_ok && d < e[i].ndim; d++)
             shape_ok = w->shape[d] == e[i].shape[d];
         if (!shape_ok)
-            s = tfb_error_set(TFB_STATUS_INPUT, "%s: tensor %s has shape [%lld%s%lld], config implies [%lld%s%lld]",
+            s = tfb_error_set(TFB_STATUS_INPUT,
+                              "%s: tensor %s has shape [%lld%s%lld], config implies [%lld%s%lld]",
                               m->cfg.name, w->name, (long long)w->shape[0], w->ndim > 1 ? "," : "",
                               w->ndim > 1 ? (long long)w->shape[1] : 0LL, (long long)e[i].shape[0],
                               e[i].ndim > 1 ? "," : "", e[i].ndim > 1 ? (long long)e[i].shape[1] : 0LL);
-        else if (w->dtype != expected_dtype(m, e[i].kind))
+        else if (!dtype_ok(m, w, e[i].kind))
             s = tfb_error_set(TFB_STATUS_INPUT, "%s: tensor %s is %s, expected %s", m->cfg.name, w->name,
                               tfb_dtype_name(w->dtype), tfb_dtype_name(expected_dtype(m, e[i].kind)));
     }
@@ -181,10 +195,18 @@ static void fill(float *dst, int64_t n, tfb_wkind kind, int64_t fan_in, uint64_t
     float a;
     float base = 0.0f;
     switch (kind) {
-    case TFB_WKIND_MATRIX: a = 2.0f / sqrtf((float)fan_in); break;
-    case TFB_WKIND_EMBED: a = 0.1f; break;
-    case TFB_WKIND_GAMMA: a = 0.2f, base = 1.0f; break;
-    default: a = 0.05f; break;
+    case TFB_WKIND_MATRIX:
+        a = 2.0f / sqrtf((float)fan_in);
+        break;
+    case TFB_WKIND_EMBED:
+        a = 0.1f;
+        break;
+    case TFB_WKIND_GAMMA:
+        a = 0.2f, base = 1.0f;
+        break;
+    default:
+        a = 0.05f;
+        break;
     }
     for (int64_t i = 0; i < n; i++)
         dst[i] = base + a * uniform(state);
@@ -238,7 +260,8 @@ size_t tfb_config_weight_bytes(const tfb_config *cfg, tfb_dtype wtype) {
     tfb__model_expect(cfg, e, n);
     size_t total = 0;
     for (int i = 0; i < n; i++) {
-        int64_t rows = e[i].ndim > 1 ? e[i].shape[0] : 1, cols = e[i].ndim > 1 ? e[i].shape[1] : e[i].shape[0];
+        int64_t rows = e[i].ndim > 1 ? e[i].shape[0] : 1,
+                cols = e[i].ndim > 1 ? e[i].shape[1] : e[i].shape[0];
         total += tfb_dtype_row_bytes(expected_dtype(&m, e[i].kind), cols) * (size_t)rows;
     }
     free(e);
@@ -262,7 +285,10 @@ tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out) {
     struct stat st;
     if (stat(name_or_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return tfb__hf_load_config(name_or_dir, out);
-    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset nor a directory", name_or_dir);
+    if (stat(name_or_dir, &st) == 0 && S_ISREG(st.st_mode))
+        return tfb__gguf_load_config(name_or_dir, out);
+    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset, a directory nor a GGUF file",
+                         name_or_dir);
 }
 
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out) {
@@ -273,5 +299,57 @@ tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtyp
     struct stat st;
     if (stat(name_or_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return tfb_model_load_dir(name_or_dir, wtype, out);
-    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset nor a directory", name_or_dir);
+    if (stat(name_or_dir, &st) == 0 && S_ISREG(st.st_mode))
+        return tfb_model_load_gguf(name_or_dir, false, out);
+    return tfb_error_set(TFB_STATUS_USAGE, "--model: '%s' is neither a preset, a directory nor a GGUF file",
+                         name_or_dir);
+}
+
+const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n) {
+    if (!m->per_tensor) {
+        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
+        return buf;
+    }
+    int count[TFB_DTYPE_COUNT] = {0}, kinds = 0;
+    int ne = tfb__model_expect(&m->cfg, NULL, 0);
+    tfb_wexpect *e = calloc((size_t)(ne ? ne : 1), sizeof *e);
+    if (!e) {
+        snprintf(buf, n, "%s", tfb_dtype_name(m->wtype));
+        return buf;
+    }
+    tfb__model_expect(&m->cfg, e, ne);
+    for (int i = 0; i < ne; i++) {
+        const tfb_weight *w = e[i].kind == TFB_WKIND_MATRIX ? tfb_model_find(m, e[i].name) : NULL;
+        if (w && w->dtype < TFB_DTYPE_COUNT && count[w->dtype]++ == 0)
+            kinds++;
+    }
+    free(e);
+    char full[160];
+    size_t k = 0;
+    if (kinds <= 1) {
+        k = (size_t)snprintf(full, sizeof full, "%s", tfb_dtype_name(m->wtype));
+    } else {
+        k = (size_t)snprintf(full, sizeof full, "mixed (");
+        for (int d = 0; d < TFB_DTYPE_COUNT && k < sizeof full; d++)
+            if (count[d])
+                k += (size_t)snprintf(full + k, sizeof full - k, "%s%s %d", k > 7 ? ", " : "",
+                                      tfb_dtype_name((tfb_dtype)d), count[d]);
+        if (k < sizeof full)
+            k += (size_t)snprintf(full + k, sizeof full - k, ")");
+    }
+    if (m->n_converted > 0 && k < sizeof full)
+        snprintf(full + k, sizeof full - k, "; %d converted", m->n_converted);
+    snprintf(buf, n, "%s", strlen(full) < n ? full : kinds > 1 ? "mixed" : tfb_dtype_name(m->wtype));
+    return buf;
+}
+
+bool tfb_model_stored_dtypes(const char *name_or_dir) {
+    struct stat st;
+    return !tfb_preset_find(name_or_dir) && stat(name_or_dir, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+tfb_status tfb_model_open_f32(const char *name_or_dir, uint64_t seed, tfb_model *out) {
+    if (tfb_model_stored_dtypes(name_or_dir))
+        return tfb_model_load_gguf(name_or_dir, true, out);
+    return tfb_model_open(name_or_dir, seed, TFB_DTYPE_F32, out);
 }

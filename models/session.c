@@ -99,8 +99,11 @@ static tfb_status upload_weights(tfb_session *s) {
                                                                  : "tok_emb";
     const tfb_weight *emb = tied ? tfb_model_find(m, tied) : NULL;
     int64_t head_shape[2] = {c->n_dec_vocab, c->d_model};
-    tensor_like(&s->head, "lm_head", m->wtype, 2, head_shape);
-    bool head_copy = emb && m->wtype != TFB_DTYPE_F32;
+    /* A per-tensor model's tied head reads its F32 embedding (gguf_load.c gives a stored
+     * non-F32 embedding its own lm_head). */
+    tfb_dtype hdt = m->per_tensor ? TFB_DTYPE_F32 : m->wtype;
+    tensor_like(&s->head, "lm_head", hdt, 2, head_shape);
+    bool head_copy = emb && hdt != TFB_DTYPE_F32;
     if (head_copy) {
         s->head.offset = total;
         total += align64(tfb_tensor_nbytes(&s->head));

@@ -103,6 +103,10 @@ typedef struct tfb_report_opts {
     bool force;
 } tfb_report_opts;
 
+/* Run `gnuplot SCRIPT` in dir ($TFBENCH_GNUPLOT when set): 0 ok, 127 when it could not be started,
+ * else its nonzero exit status. tfbench history --plot renders through it too. */
+int tfb_rep_gnuplot(const char *dir, const char *script);
+
 /* The whole report. IO with "gnuplot not found; render with: ..." when gnuplot could not be run (data and
  * scripts are written); INPUT/IO on a bad input or an existing output without force (nothing written). */
 tfb_status tfb_report_write(const tfb_report_opts *opts);

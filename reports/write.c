@@ -90,7 +90,7 @@ static tfb_status write_file(const char *dir, const char *name, const tfb_sbuf *
 
 /* Run `gnuplot NAME.gp` in dir. The program is $TFBENCH_GNUPLOT if set (tests point it at a missing
  * one). Returns 0 ok, 127 when it could not be started, else its nonzero exit status. */
-static int run_gnuplot(const char *dir, const char *script) {
+int tfb_rep_gnuplot(const char *dir, const char *script) {
     const char *prog = getenv("TFBENCH_GNUPLOT");
     if (!prog || !prog[0])
         prog = "gnuplot";
@@ -180,7 +180,7 @@ tfb_status tfb_report_write(const tfb_report_opts *opts) {
         for (int i = 0; i < o->n_figs; i++) {
             char script[80];
             snprintf(script, sizeof script, "%s.gp", o->figs[i]);
-            int rc = run_gnuplot(opts->dir, script);
+            int rc = tfb_rep_gnuplot(opts->dir, script);
             if (rc == 127) {
                 st = tfb_error_set(
                     TFB_STATUS_IO,

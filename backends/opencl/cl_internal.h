@@ -1,5 +1,5 @@
 /* The OpenCL backend's internal state and helpers, shared by its files (device.c, buffer.c,
- * program.c, ops.c, errors.c). Not part of the public API. */
+ * program.c, ops.c, rope.c, errors.c). Not part of the public API. */
 #ifndef TFB_BACKENDS_OPENCL_INTERNAL_H
 #define TFB_BACKENDS_OPENCL_INTERNAL_H
 
@@ -13,6 +13,8 @@
 #define TFB_CL_KERNEL_MAP(X)                                                                        \
     X(EMBED, "embed")                                                                               \
     X(ADD, "add")                                                                                   \
+    X(MUL, "mul")                                                                                   \
+    X(ROPE, "rope")                                                                                 \
     X(UNARY, "unary")                                                                               \
     X(COPY, "copy")                                                                                 \
     X(NORM, "norm")                                                                                 \
@@ -59,6 +61,17 @@ typedef enum tfb_cl_kernel_id {
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256
 
+/* Rotary cos/sin tables kept at once, one per (theta, head size) a graph uses. */
+#define TFB_CL_ROPE_TABLES 4
+
+/* One rotary table (rope.c): cos and sin of p * theta^(-2i/D) for positions p < cap, [cap][D/2][2]. */
+typedef struct tfb_cl_rope {
+    float theta;
+    int64_t d;   /* head size */
+    int64_t cap; /* positions held; 0: the slot is free */
+    cl_mem mem;
+} tfb_cl_rope;
+
 typedef struct tfb_cl {
     cl_platform_id platform;
     cl_device_id device;
@@ -78,6 +91,8 @@ typedef struct tfb_cl {
     size_t max_wg;      /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
     bool cpu;           /* CL_DEVICE_TYPE_CPU: matmul_vec instead of the local-memory tiles */
+    tfb_cl_rope ropes[TFB_CL_ROPE_TABLES];
+    int rope_next;      /* the slot replaced next when all are taken */
 } tfb_cl;
 
 /* ---- errors.c ---------------------------------------------------------------------------------- */
@@ -122,6 +137,14 @@ tfb_status tfb__cl_upload(void *ctx, tfb_tensor *t, const void *src, size_t off,
 tfb_status tfb__cl_download(void *ctx, const tfb_tensor *t, void *dst, size_t off, size_t n);
 /* The cl_mem holding a tensor. */
 cl_mem tfb__cl_mem(const tfb_tensor *t);
+
+/* ---- rope.c ------------------------------------------------------------------------------------ */
+
+/* Make sure every ROPE node of g has its table for positions up to params.pos + n_rows. */
+tfb_status tfb__cl_rope_prepare(tfb_cl *cl, const tfb_graph *g);
+/* The table of ROPE node n (after prepare), or NULL. */
+const tfb_cl_rope *tfb__cl_rope_table(const tfb_cl *cl, const tfb_node *n);
+void tfb__cl_rope_free(tfb_cl *cl);
 
 /* ---- ops.c ------------------------------------------------------------------------------------- */
 

@@ -111,6 +111,7 @@ static void ocl_free(void *ctx) {
     tfb__cl_events_release(cl);
     free(cl->events);
     free(cl->event_op);
+    tfb__cl_rope_free(cl);
     tfb__cl_program_free(cl);
     if (cl->queue)
         clReleaseCommandQueue(cl->queue);

@@ -8,8 +8,9 @@
 #include "cl_internal.h"
 
 /* What node() below dispatches, with the kernels' own limits: attention keeps a head's query and
- * accumulator in private arrays of TFB_CL_ATT_MAXD floats (attention.cl), so wider heads are refused,
- * and has one K/V head per query head and no relative bias. No MUL, ROPE or SCALE kernels yet. */
+ * accumulator in private arrays of TFB_CL_ATT_MAXD floats (attention.cl), so wider heads are refused;
+ * it takes grouped-query kv heads, a relative position bias and any scale. ROPE needs a positive
+ * theta (its table is theta^(-2i/D)). */
 bool tfb__cl_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
     switch (n->op) {
@@ -22,9 +23,12 @@ bool tfb__cl_supports(void *ctx, const tfb_node *n) {
         case TFB_DTYPE_Q4_0: return true;
         default: return false;
         }
-    case TFB_OP_ATTENTION: return tfb_node_attention_plain(n) && tfb_node_head_size(n) <= TFB_CL_ATT_MAXD;
+    case TFB_OP_ATTENTION: return tfb_node_head_size(n) <= TFB_CL_ATT_MAXD;
+    case TFB_OP_ROPE: return n->rope_theta > 0.0f;
     case TFB_OP_EMBED:
     case TFB_OP_ADD:
+    case TFB_OP_MUL:
+    case TFB_OP_SCALE:
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM:
     case TFB_OP_SOFTMAX:
@@ -179,25 +183,31 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
     return enqueue(cl, &a, "matmul", 2, global, local);
 }
 
-static tfb_status node_add(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
+/* ADD and MUL: the same arguments, elementwise over T*C. */
+static tfb_status node_binary(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
     int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
-    karg a = {.k = cl->kernels[TFB_CLK_ADD]};
+    karg a = {.k = cl->kernels[n->op == TFB_OP_MUL ? TFB_CLK_MUL : TFB_CLK_ADD]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], sizeof(float));
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, len);
     size_t global = round_up((size_t)len, TFB_CL_WG);
-    return enqueue(cl, &a, "add", 1, &global, wg1);
+    return enqueue(cl, &a, "binary", 1, &global, wg1);
 }
 
 static tfb_status node_unary(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
     int64_t len = tfb_graph_rows(g, n->out) * n->out->shape[1];
-    int op = n->op == TFB_OP_GELU ? 0 : n->op == TFB_OP_GELU_TANH ? 1 : n->op == TFB_OP_RELU ? 2 : 3;
+    int op = n->op == TFB_OP_GELU        ? 0
+             : n->op == TFB_OP_GELU_TANH ? 1
+             : n->op == TFB_OP_RELU      ? 2
+             : n->op == TFB_OP_SILU      ? 3
+                                         : 4; /* SCALE */
     karg a = {.k = cl->kernels[TFB_CLK_UNARY]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, len);
     arg_i32(&a, op);
+    arg_f32(&a, n->op == TFB_OP_SCALE ? n->scale : 1.0f);
     size_t global = round_up((size_t)len, TFB_CL_WG);
     return enqueue(cl, &a, "unary", 1, &global, wg1);
 }
@@ -260,6 +270,7 @@ static tfb_status node_softmax(tfb_cl *cl, const tfb_graph *g, const tfb_node *n
 static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->in[0]), HD = n->in[0]->shape[1];
     int64_t H = n->n_head, D = H > 0 ? HD / H : 0;
+    int64_t Hkv = n->n_kv_head ? n->n_kv_head : H;
     int64_t p0 = g->params.pos;
     int64_t L = n->mask == TFB_MASK_CROSS ? g->params.n_src : p0 + T;
     if (H < 1 || H * D != HD)
@@ -268,23 +279,67 @@ static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node 
     if (D > TFB_CL_ATT_MAXD)
         return tfb_error_set(TFB_STATUS_UNSUPPORTED, "opencl: attention: head dimension %lld > %d", (long long)D,
                              TFB_CL_ATT_MAXD);
+    if (Hkv < 1 || H % Hkv != 0 || n->in[1]->shape[1] != Hkv * D || n->in[2]->shape[1] != Hkv * D)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: attention %s: %lld kv heads for %lld heads, K/V rows of %lld",
+                             n->out->name, (long long)Hkv, (long long)H, (long long)n->in[1]->shape[1]);
     if (L < 1 || L > n->in[1]->shape[0] || L > n->in[2]->shape[0])
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: attention %s: %lld keys outside the cache of %lld",
                              n->out->name, (long long)L, (long long)n->in[1]->shape[0]);
+    int64_t R = 0;
+    if (n->in[3]) {
+        /* Every visible key's distance j - (pos + t) must index the bias: |distance| <= (R-1)/2. */
+        R = n->in[3]->shape[1];
+        int64_t reach = (R - 1) / 2;
+        if (n->in[3]->shape[0] != H || R % 2 != 1 || p0 + T - 1 > reach || L - 1 - p0 > reach)
+            return tfb_error_set(TFB_STATUS_INTERNAL,
+                                 "opencl: attention %s: a relative bias [%lld, %lld] for %lld heads, keys 0..%lld "
+                                 "at rows %lld..%lld",
+                                 n->out->name, (long long)n->in[3]->shape[0], (long long)R, (long long)H,
+                                 (long long)(L - 1), (long long)p0, (long long)(p0 + T - 1));
+    }
     int mask = n->mask == TFB_MASK_CAUSAL ? 0 : n->mask == TFB_MASK_BIDIR ? 1 : 2;
     karg a = {.k = cl->kernels[TFB_CLK_ATTENTION]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], sizeof(float));
     arg_tensor(&a, n->in[2], sizeof(float));
+    arg_opt(&a, n->in[3], n->in[0], sizeof(float));
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, H);
     arg_i32(&a, D);
+    arg_i32(&a, Hkv * D);
+    arg_i32(&a, H / Hkv);
+    arg_i32(&a, R);
     arg_i32(&a, L);
     arg_i32(&a, p0);
     arg_i32(&a, mask);
     arg_f32(&a, n->scale);
     size_t global[2] = {(size_t)H * TFB_CL_WG, (size_t)T};
     return enqueue(cl, &a, "attention", 2, global, wg1);
+}
+
+/* Rotary positions from the node's cos/sin table (rope.c), prepared before the graph is enqueued. */
+static tfb_status node_rope(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
+    int64_t T = tfb_graph_rows(g, n->in[0]), HD = n->in[0]->shape[1];
+    int64_t H = n->n_head, D = H > 0 ? HD / H : 0, p0 = g->params.pos;
+    const tfb_cl_rope *tab = tfb__cl_rope_table(cl, n);
+    if (H < 1 || H * D != HD || D % 2 != 0)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: rope %s: %lld heads of %lld", n->out->name, (long long)H,
+                             (long long)HD);
+    if (!tab || tab->cap < p0 + T)
+        return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: rope %s: no table for positions up to %lld", n->out->name,
+                             (long long)(p0 + T));
+    karg a = {.k = cl->kernels[TFB_CLK_ROPE]};
+    arg_tensor(&a, n->in[0], sizeof(float));
+    cl_ulong zero = 0;
+    arg(&a, sizeof tab->mem, &tab->mem);
+    arg(&a, sizeof zero, &zero);
+    arg_tensor(&a, n->out, sizeof(float));
+    arg_i32(&a, H);
+    arg_i32(&a, D);
+    arg_i32(&a, p0);
+    arg_i32(&a, n->rope_layout == TFB_ROPE_INTERLEAVED);
+    size_t global[2] = {round_up((size_t)(H * D / 2), TFB_CL_WG), (size_t)T};
+    return enqueue(cl, &a, "rope", 2, global, wg1);
 }
 
 static tfb_status node_argmax(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
@@ -301,14 +356,17 @@ static tfb_status node(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
     switch (n->op) {
     case TFB_OP_EMBED: return node_embed(cl, g, n);
     case TFB_OP_MATMUL: return node_matmul(cl, g, n);
-    case TFB_OP_ADD: return node_add(cl, g, n);
+    case TFB_OP_ADD:
+    case TFB_OP_MUL: return node_binary(cl, g, n);
     case TFB_OP_LAYERNORM:
     case TFB_OP_RMSNORM: return node_norm(cl, g, n);
     case TFB_OP_SOFTMAX: return node_softmax(cl, g, n);
     case TFB_OP_GELU:
     case TFB_OP_GELU_TANH:
     case TFB_OP_RELU:
-    case TFB_OP_SILU: return node_unary(cl, g, n);
+    case TFB_OP_SILU:
+    case TFB_OP_SCALE: return node_unary(cl, g, n);
+    case TFB_OP_ROPE: return node_rope(cl, g, n);
     case TFB_OP_KV_WRITE: return node_kv_write(cl, g, n);
     case TFB_OP_ATTENTION: return node_attention(cl, g, n);
     case TFB_OP_LAST_ROW: {
@@ -361,6 +419,7 @@ bool tfb__cl_op_profile(void *ctx, bool on, double *secs) {
 tfb_status tfb__cl_compute(void *ctx, tfb_graph *g) {
     tfb_cl *cl = ctx;
     tfb__cl_events_release(cl);
+    TFB_TRY(tfb__cl_rope_prepare(cl, g));
     for (int i = 0; i < g->n_nodes; i++) {
         cl->cur_op = g->nodes[i].op;
         tfb_status s = node(cl, g, &g->nodes[i]);

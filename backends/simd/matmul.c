@@ -7,8 +7,10 @@
  * Decode (few rows): each thread streams its weight rows once, one at a time, dequantizing in
  * registers, against up to 4 activation rows at a time (bandwidth bound).
  * act_q8 with q8_0/q4_0 weights: decode rounds the activation rows once per matmul (quant_x) and
- * forms every block's dot product in integers (gemv_q8); prefill replaces x by its rounding d*q and
- * runs the same f32 gemm, so both compute the products tfb_quantize_act_q8 defines. */
+ * forms every block's dot product in integers (gemv_q8). Prefill does the same as a GEMM where the
+ * ISA has an int8 dot product (gemm_q8_tile: each thread unpacks a panel of weight blocks into bytes
+ * once and sweeps every row block over it); elsewhere it replaces x by its rounding d*q and runs the
+ * f32 gemm. All compute the products tfb_quantize_act_q8 defines. */
 #include <string.h>
 
 #include "backends/simd/simd_impl.h"
@@ -27,8 +29,10 @@ typedef struct mm_job {
     float **scratch;   // per-thread panel buffers
     const tfb__xq *xq; // act_q8 decode: [M, K/32] rounded activation blocks
     const float *xd;   // and their scales [M, K/32]
-    float *xr;         // act_q8 prefill: [M, K] the rounded activations d*q
+    float *xr;         // act_q8 prefill without gemm_q8_tile: [M, K] the rounded activations d*q
 } mm_job;
+
+#define Q8_KCB 32 /* blocks of 32 per K block of an integer panel: 16 columns x 1024 elements = 18 KB */
 
 static void range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
     *b = n * ith / nth;
@@ -141,6 +145,57 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
+/* act_q8 prefill with integer tiles: like gemm_chunk, over panels of TFB_SIMD_NB_TILES slivers of
+ * TFB_SIMD_Q8_NR columns and K blocks of Q8_KCB blocks. */
+static void gemm_q8_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    const mm_job *j = arg;
+    const tfb__simd_kern *k = j->k;
+    const int64_t nr = TFB_SIMD_Q8_NR, NB = nr * TFB_SIMD_NB_TILES, nbt = j->K / TFB_QK;
+    int64_t s0, s1;
+    range((j->N + nr - 1) / nr, chunk, n_chunks, &s0, &s1);
+    int64_t c_begin = s0 * nr, c_end = s1 * nr < j->N ? s1 * nr : j->N;
+    uint8_t *buf = (uint8_t *)j->scratch[tid]; // [NB/nr][Q8_KCB] packed blocks
+    for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
+        int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
+        for (int64_t m = 0; m < j->M; m++) {
+            float *o = j->out + m * j->N + n0;
+            if (j->bias)
+                memcpy(o, j->bias + n0, (size_t)nb * sizeof(float));
+            else
+                memset(o, 0, (size_t)nb * sizeof(float));
+        }
+        int64_t n_sl = (nb + nr - 1) / nr;
+        for (int64_t b0 = 0; b0 < nbt; b0 += Q8_KCB) {
+            int64_t kb = nbt - b0 < Q8_KCB ? nbt - b0 : Q8_KCB;
+            size_t sl_bytes = (size_t)kb * TFB_SIMD_Q8_PANEL;
+            for (int64_t sl = 0; sl < n_sl; sl++) {
+                int nv = nb - sl * nr < nr ? (int)(nb - sl * nr) : (int)nr;
+                k->pack_q8(j->dt, j->w + (size_t)(n0 + sl * nr) * j->row_bytes, j->row_bytes, nv, b0, kb,
+                           buf + (size_t)sl * sl_bytes);
+            }
+            for (int64_t m0 = 0; m0 < j->M; m0 += TFB_SIMD_Q8_MR) {
+                int mv = j->M - m0 < TFB_SIMD_Q8_MR ? (int)(j->M - m0) : TFB_SIMD_Q8_MR;
+                for (int64_t sl = 0; sl < n_sl; sl++) {
+                    int nv = nb - sl * nr < nr ? (int)(nb - sl * nr) : (int)nr;
+                    k->gemm_q8_tile(j->dt, kb, j->xq + m0 * nbt + b0, j->xd + m0 * nbt + b0, nbt,
+                                    buf + (size_t)sl * sl_bytes, j->out + m0 * j->N + n0 + sl * nr, j->N, mv, nv);
+                }
+            }
+        }
+    }
+}
+
+/* Rows of x to act_q8 blocks for the integer tiles (quant_x with q4_0's bias, which both weight
+ * kinds' tiles use). */
+static void quant_x_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const mm_job *j = arg;
+    int64_t r0, r1, nb = j->K / TFB_QK;
+    range(j->M, chunk, n_chunks, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++)
+        j->k->quant_x(TFB_DTYPE_Q4_0, j->x + r * j->K, j->K, (tfb__xq *)j->xq + r * nb, (float *)j->xd + r * nb);
+}
+
 tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n) {
     mm_job j = {
         .k = s->k,
@@ -185,6 +240,21 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
         tfb__pool_run(s->pool, gemv_chunks, gemv_chunk, &j);
         return TFB_STATUS_OK;
     }
+    int64_t slivers;
+    if (act_q8 && s->k->gemm_q8_tile) {
+        int64_t nb = j.K / TFB_QK;
+        TFB_TRY(tfb__simd_abuf(s, (size_t)(j.M * nb) * (sizeof(tfb__xq) + sizeof(float))));
+        j.xq = s->abuf;
+        j.xd = (const float *)(j.xq + j.M * nb);
+        tfb__pool_run(s->pool, nth > 1 ? 2 * nth : 1, quant_x_chunk, &j);
+        TFB_TRY(tfb__simd_scratch(s, (size_t)TFB_SIMD_NB_TILES * Q8_KCB * TFB_SIMD_Q8_PANEL / sizeof(float)));
+        j.scratch = s->scratch;
+        slivers = (j.N + TFB_SIMD_Q8_NR - 1) / TFB_SIMD_Q8_NR;
+        int64_t per = nth > 1 ? slivers / (8 * (int64_t)nth) : slivers;
+        per = per < 1 ? 1 : per;
+        tfb__pool_run(s->pool, (int)((slivers + per - 1) / per), gemm_q8_chunk, &j);
+        return TFB_STATUS_OK;
+    }
     if (act_q8) {
         TFB_TRY(tfb__simd_abuf(s, (size_t)(j.M * j.K) * sizeof(float)));
         j.xr = s->abuf;
@@ -195,7 +265,7 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     j.scratch = s->scratch;
     /* Prefill: at least eight chunks per thread where the columns allow (a chunk is a whole number of
      * nr-column slivers, each packed once), so the last chunk to finish leaves the others idle briefly. */
-    int64_t slivers = (j.N + s->k->nr - 1) / s->k->nr;
+    slivers = (j.N + s->k->nr - 1) / s->k->nr;
     int64_t per = nth > 1 ? slivers / (8 * (int64_t)nth) : slivers;
     per = per < 1 ? 1 : per;
     tfb__pool_run(s->pool, (int)((slivers + per - 1) / per), gemm_chunk, &j);

@@ -158,7 +158,12 @@ tfb_tensor *tfb_graph_new_act(tfb_graph *g, const char *name, int64_t rows, int6
 /* Append a node; returns it so the caller can set params. out must already exist. */
 tfb_node *tfb_graph_add(tfb_graph *g, tfb_op op, tfb_tensor *out, tfb_tensor *a, tfb_tensor *b,
                         tfb_tensor *c, tfb_tensor *d);
-/* Total bytes of the activation tensors, with 64-byte alignment of each; assigns offsets. */
+/* Mark an activation the caller reads after compute although nodes read it too (an encoder's hidden
+ * state under a head): its bytes are not reused. The input, the output and tensors no node reads are
+ * kept without asking. */
+void tfb_graph_keep(tfb_graph *g, tfb_tensor *t);
+/* Assign offsets (64-byte aligned) to the activation tensors; tensors whose lifetimes (first writing
+ * node to last node using them) do not overlap share bytes. Returns the bytes needed. */
 size_t tfb_graph_layout(tfb_graph *g);
 
 #ifdef __cplusplus

@@ -18,7 +18,8 @@
  *   enc.rel_bias, dec.rel_bias [rel_buckets, n_head] (pos RELATIVE: T5's layer-0 bias tables)
  * Matrices are stored [out, in] (Conv1D weights of GPT-2 are transposed at load).
  * Weight matrices (MATMUL in[1], lm_head, and an embedding when the head is tied to it) take the
- * model's weight dtype; embeddings used by EMBED, norms and biases stay F32. */
+ * model's weight dtype (or, for a GGUF file, per_tensor: each its stored dtype); embeddings used by
+ * EMBED, norms and biases stay F32. */
 #ifndef TFBENCH_MODEL_H
 #define TFBENCH_MODEL_H
 
@@ -148,7 +149,10 @@ typedef struct tfb_weight {
 /* Immutable after load: config and host weights. */
 typedef struct tfb_model {
     tfb_config cfg;
-    tfb_dtype wtype; /* dtype of the weight matrices */
+    tfb_dtype wtype; /* dtype of the weight matrices; with per_tensor, the most common of them */
+    bool per_tensor; /* each matrix keeps the dtype its file stores (GGUF): any weight dtype, one
+                        per tensor; a tied head then reads the F32 embedding itself */
+    int n_converted; /* GGUF tensors of other types converted at load (tfb_model_set_gguf_convert) */
     tfb_weight *w;
     int n_w, cap_w;
 } tfb_model;
@@ -164,10 +168,36 @@ tfb_status tfb_model_synthetic(const tfb_config *cfg, uint64_t seed, tfb_dtype w
 /* A Hugging Face style directory: config.json + model.safetensors (or an index of shards).
  * Matrices are quantized to wtype at load. */
 tfb_status tfb_model_load_dir(const char *dir, tfb_dtype wtype, tfb_model *out);
-/* PRESET or DIR: a preset name gives synthetic weights from seed. */
+/* A GGUF file (llama.cpp's format; architectures llama, gpt2). Matrices keep the types stored
+ * (F32, F16, BF16, Q8_0, Q4_0; per_tensor set), no requantization; any other type is refused naming
+ * the tensor. A quantized or half token embedding is dequantized exactly into the F32 table EMBED
+ * gathers from, and a head tied to it gets the stored tensor as lm_head. f32_twin: every matrix
+ * dequantized exactly to F32 instead (the f32 twin of the same values). The caller frees with
+ * tfb_model_free. */
+tfb_status tfb_model_load_gguf(const char *path, bool f32_twin, tfb_model *out);
+/* What GGUF loads do with tensors of a type tfbench does not run: TFB_DTYPE_COUNT (the default)
+ * refuses them naming tensor and type; TFB_DTYPE_Q8_0 or TFB_DTYPE_F16 converts Q4_1, Q5_0, Q5_1,
+ * Q4_K, Q5_K and Q6_K at load (ggml's reference dequantization, then tfbench's quantizer; tables
+ * stay F32). Process-wide: the harness sets it once from --gguf-convert. */
+void tfb_model_set_gguf_convert(tfb_dtype to);
+/* The weight types of m for labels: "q8_0", or "mixed (f32 2, q4_0 14)" with the count of each
+ * matrix dtype when they differ, then "; 3 converted" when tensors were converted at load ("mixed"
+ * or the dtype alone when n is too small for the rest). Returns buf. */
+const char *tfb_model_dtype_label(const tfb_model *m, char *buf, size_t n);
+/* True when name is a model file whose matrices keep their stored dtypes (GGUF): a weight dtype
+ * asked of tfb_model_open does not apply to it. */
+bool tfb_model_stored_dtypes(const char *name_or_dir);
+/* The f32 version of what tfb_model_open gives (quantization effects are measured against it):
+ * presets and directories at F32, a GGUF file's f32 twin (every matrix dequantized exactly). */
+tfb_status tfb_model_open_f32(const char *name_or_dir, uint64_t seed, tfb_model *out);
+/* The most common matrix dtype of a GGUF file, from its tensor table (nothing loaded): for planning
+ * memory before tfb_model_open, where --dtype does not apply. */
+tfb_status tfb_model_stored_dtype(const char *path, tfb_dtype *out);
+/* PRESET, DIR or FILE.gguf: a preset name gives synthetic weights from seed; a GGUF file keeps its
+ * stored types whatever wtype says. */
 tfb_status tfb_model_open(const char *name_or_dir, uint64_t seed, tfb_dtype wtype, tfb_model *out);
 void tfb_model_free(tfb_model *m);
-/* Only the description of PRESET or DIR (a directory's config.json), nothing allocated: for
+/* Only the description of PRESET, DIR (a directory's config.json) or FILE.gguf, nothing allocated: for
  * planning before a model is loaded. */
 tfb_status tfb_model_config(const char *name_or_dir, tfb_config *out);
 /* Bytes of cfg's weights held once at weight dtype wtype (with the head's quantized copy of a tied

@@ -68,6 +68,7 @@ typedef struct tfb_tensor {
     /* Activations have a row count set per compute call (tokens in this step): dyn_rows marks
      * that shape[0] is the maximum, and the actual count is the graph's n_rows. */
     bool dyn_rows;
+    bool keep;       /* graph activations: read by the caller after compute (tfb_graph_keep) */
     tfb_buffer *buf; /* storage; NULL until allocated */
     size_t offset;   /* byte offset into buf */
 } tfb_tensor;

@@ -1,4 +1,5 @@
-/* Elementwise and row-wise kernels: embed, add, unary activations, copy, norms, softmax, argmax. */
+/* Elementwise and row-wise kernels: embed, add, mul, unary activations and scale, copy, norms, softmax,
+ * argmax, rope. */
 
 /* out[t, c] = scale*tok[ids[t], c] + pos(p0+t, c) + type[0, c]. Global (C, T).
  * pos_kind: 0 none, 1 learned (pos rows), 2 sinusoidal (Marian: sin in [0,C/2), cos in [C/2,C)). */
@@ -35,8 +36,18 @@ __kernel void add(__global const float *a, ulong a_off, __global const float *b,
         out[out_off + i] = a[a_off + i] + b[b_off + i];
 }
 
-/* Activations, op: 0 gelu (erf), 1 gelu_tanh, 2 relu, 3 silu. */
-__kernel void unary(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op) {
+/* out = a * b over n elements (the gate of a gated FFN): one correctly rounded product, as the
+ * reference's double product rounded to f32. */
+__kernel void mul(__global const float *a, ulong a_off, __global const float *b, ulong b_off,
+                  __global float *out, ulong out_off, int n) {
+    int i = get_global_id(0);
+    if (i < n)
+        out[out_off + i] = a[a_off + i] * b[b_off + i];
+}
+
+/* Activations, op: 0 gelu (erf), 1 gelu_tanh, 2 relu, 3 silu, 4 scale (s * x; s is unused otherwise). */
+__kernel void unary(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op,
+                    float s) {
     int i = get_global_id(0);
     if (i >= n)
         return;
@@ -47,8 +58,10 @@ __kernel void unary(__global const float *x, ulong x_off, __global float *out, u
         r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
     else if (op == 2)
         r = v > 0.0f ? v : 0.0f;
-    else
+    else if (op == 3)
         r = v / (1.0f + exp(-v));
+    else
+        r = s * v;
     out[out_off + i] = r;
 }
 
@@ -136,4 +149,28 @@ __kernel void argmax(__global const float *x, ulong x_off, __global int *out, ul
     }
     if (lid == 0)
         out[out_off + t] = ri[0] < 0 ? 0 : ri[0];
+}
+
+/* Rotary positions: one work-item per (pair k, row t) over all heads, global (H*D/2, T). Pair k of head
+ * h = k / (D/2), i = k % (D/2), is (i, i + D/2) when interleaved = 0 (rotate-half) and (2i, 2i + 1) when 1,
+ * rotated by the angle (pos + t) * theta^(-2i/D). Its cos and sin come from the host's table
+ * (backends/opencl/rope.c, computed in double as the reference does, [positions][D/2][cos, sin]): an
+ * f32 angle p*freq is off by ~p ulps of its frequency, device sin/cos of a large argument lose more,
+ * and fp64 is optional in OpenCL. Each work-item reads its two elements before writing them, so out
+ * may be x itself. */
+__kernel void rope(__global const float *x, ulong x_off, __global const float *cs, ulong cs_off,
+                   __global float *out, ulong out_off, int H, int D, int pos, int interleaved) {
+    int k = get_global_id(0), t = get_global_id(1);
+    int half_d = D / 2;
+    if (k >= H * half_d)
+        return;
+    int h = k / half_d, i = k % half_d;
+    int a = interleaved ? 2 * i : i;
+    int b = interleaved ? 2 * i + 1 : i + half_d;
+    ulong row = (ulong)t * (ulong)(H * D) + (ulong)(h * D);
+    ulong ci = cs_off + ((ulong)(pos + t) * (ulong)half_d + (ulong)i) * 2;
+    float c = cs[ci], s = cs[ci + 1];
+    float xa = x[x_off + row + a], xb = x[x_off + row + b];
+    out[out_off + row + a] = fma(xa, c, -xb * s);
+    out[out_off + row + b] = fma(xa, s, xb * c);
 }

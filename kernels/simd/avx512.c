@@ -134,6 +134,76 @@ static inline __m128i whalf8_avx512(const tfb_dtype dt, const char *w) {
 #define WHALF8 whalf8_avx512
 #include "kernels/simd/q8_x86.h"
 
+/* ---- act_q8 prefill: integer gemm tile -------------------------------------------------------- */
+
+/* Weight rows [0, n) of blocks [b0, b0+nbk) into the panel layout kern.h describes: unsigned bytes
+ * (q8_0 q + 128, q4_0 its nibble), each group of 4 elements of the 16 columns in one 64-byte vector,
+ * so the tile multiplies a column vector by one broadcast activation dword (vpdpbusd). */
+static void pack_q8(tfb_dtype dt, const void *w, size_t row_bytes, int n, int64_t b0, int64_t nbk, uint8_t *dst) {
+    const size_t bb = dt == TFB_DTYPE_Q4_0 ? sizeof(tfb_block_q4_0) : sizeof(tfb_block_q8_0);
+    memset(dst, 0, (size_t)nbk * TFB_SIMD_Q8_PANEL);
+    for (int j = 0; j < n; j++) {
+        const char *row = (const char *)w + (size_t)j * row_bytes;
+        for (int64_t b = 0; b < nbk; b++) {
+            uint8_t *blk = dst + (size_t)b * TFB_SIMD_Q8_PANEL;
+            __m256i v = q8_wload(dt, row, bb, b0 + b); /* element order */
+            if (dt == TFB_DTYPE_Q8_0)
+                v = _mm256_xor_si256(v, _mm256_set1_epi8((char)0x80));
+            uint32_t g[8];
+            _mm256_storeu_si256((__m256i *)g, v);
+            for (int k = 0; k < 8; k++)
+                memcpy(blk + k * 64 + j * 4, &g[k], 4);
+            float d = half_to_float(q8_whalf(dt, row, bb, b0 + b));
+            memcpy(blk + 512 + j * 4, &d, 4);
+        }
+    }
+}
+
+/* mr rows (a compile-time constant after inlining) of the tile: eight independent vpdpbusd chains,
+ * one per row, over each block's 8 groups. The integer sum starts at the offset's correction:
+ * -8*sum(q) from quant_x for q4_0's +8, sixteen times that for q8_0's +128. */
+static inline __attribute__((always_inline)) void gemm_q8_rows(tfb_dtype dt, int64_t nbk, const tfb__xq *xq,
+                                                               const float *xd, int64_t ldq, const uint8_t *p,
+                                                               float *c, int64_t ldc, const int mr, __mmask16 mask) {
+    const int32_t cm = dt == TFB_DTYPE_Q8_0 ? 16 : 1;
+    __m512 f[TFB_SIMD_Q8_MR];
+    for (int r = 0; r < mr; r++)
+        f[r] = _mm512_maskz_loadu_ps(mask, c + r * ldc);
+    for (int64_t b = 0; b < nbk; b++, p += TFB_SIMD_Q8_PANEL) {
+        __m512i acc[TFB_SIMD_Q8_MR];
+        for (int r = 0; r < mr; r++)
+            acc[r] = _mm512_set1_epi32(xq[r * ldq + b].bias[0] * cm);
+        for (int k = 0; k < 8; k++) {
+            __m512i wv = _mm512_loadu_si512(p + k * 64);
+            for (int r = 0; r < mr; r++) {
+                int32_t xk;
+                memcpy(&xk, xq[r * ldq + b].q + 4 * k, 4);
+                acc[r] = _mm512_dpbusd_epi32(acc[r], wv, _mm512_set1_epi32(xk));
+            }
+        }
+        __m512 dw = _mm512_loadu_ps((const float *)(const void *)(p + 512));
+        for (int r = 0; r < mr; r++)
+            f[r] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(xd[r * ldq + b])), _mm512_cvtepi32_ps(acc[r]), f[r]);
+    }
+    for (int r = 0; r < mr; r++)
+        _mm512_mask_storeu_ps(c + r * ldc, mask, f[r]);
+}
+
+static void gemm_q8_tile(tfb_dtype dt, int64_t nbk, const tfb__xq *xq, const float *xd, int64_t ldq,
+                         const uint8_t *panel, float *c, int64_t ldc, int mr, int nv) {
+    __mmask16 mask = nv >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nv) - 1);
+    switch (mr) {
+#define ROWS(n)                                                        \
+    case n: gemm_q8_rows(dt, nbk, xq, xd, ldq, panel, c, ldc, n, mask); \
+        break;
+        ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
+#undef ROWS
+    default: TFB_ASSERT(!"gemm_q8_tile: rows out of range");
+    }
+}
+
+#define KERN_PACK_Q8 pack_q8
+#define KERN_GEMM_Q8_TILE gemm_q8_tile
 #define KERN_TABLE tfb__simd_kern_avx512
 #define KERN_NAME "avx512"
 #include "kernels/simd/kern_tmpl.h"

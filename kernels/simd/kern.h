@@ -23,6 +23,10 @@ typedef struct tfb__xq {
     int32_t bias[8];
 } tfb__xq;
 
+#define TFB_SIMD_Q8_NR 16                      /* columns of an integer gemm tile */
+#define TFB_SIMD_Q8_MR 8                       /* rows of an integer gemm tile, at most */
+#define TFB_SIMD_Q8_PANEL (32 * TFB_SIMD_Q8_NR + 4 * TFB_SIMD_Q8_NR) /* packed bytes a block */
+
 typedef struct tfb__simd_kern {
     const char *name; /* "avx512", "avx2", "neon", "scalar" */
     int mr;           /* rows of the gemm micro-tile */
@@ -45,6 +49,20 @@ typedef struct tfb__simd_kern {
      * xq + i*ldq and its scales at xd + i*ldq (from quant_x). */
     void (*gemv_q8)(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
                     int64_t ldq, int m, int64_t K, float *out, int64_t ldo);
+    /* act_q8 prefill as an integer GEMM (NULL where the ISA has no int8 dot product instruction; the
+     * backend then rounds x to d*q and runs the f32 gemm). Columns per tile: TFB_SIMD_Q8_NR; rows: at
+     * most TFB_SIMD_Q8_MR.
+     * pack_q8: weight rows [0, n) (n <= TFB_SIMD_Q8_NR, rows row_bytes apart) of q8_0/q4_0, blocks
+     * [b0, b0 + nbk), into dst, TFB_SIMD_Q8_PANEL bytes a block: for each group g of 4 elements, the
+     * 4 bytes of every column (column-major within the group) as unsigned bytes (q8_0: q + 128,
+     * q4_0: the nibble, i.e. q + 8), then the columns' block scales as floats; absent columns 0.
+     * gemm_q8_tile: c[i, j] (row stride ldc) += sum over the nbk blocks of (dw[j]*dx[i]) * (the block's
+     * integer dot product of column j and activation row i), for i < mr, j < nv; activation row i's
+     * blocks at xq + i*ldq (from quant_x with dt q4_0, whose bias -8*sum(q) removes the offset) and
+     * scales at xd + i*ldq. The products are those gemv_q8 forms. */
+    void (*pack_q8)(tfb_dtype dt, const void *w, size_t row_bytes, int n, int64_t b0, int64_t nbk, uint8_t *dst);
+    void (*gemm_q8_tile)(tfb_dtype dt, int64_t nbk, const tfb__xq *xq, const float *xd, int64_t ldq,
+                         const uint8_t *panel, float *c, int64_t ldc, int mr, int nv);
     /* sum a[i]*b[i] in f32. */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     /* y[i] += a*x[i]. */

@@ -232,6 +232,10 @@ const tfb__simd_kern KERN_TABLE = {
     .gemv = gemv,
     .quant_x = KERN_QUANT_X,
     .gemv_q8 = KERN_GEMV_Q8,
+#ifdef KERN_GEMM_Q8_TILE
+    .pack_q8 = KERN_PACK_Q8,
+    .gemm_q8_tile = KERN_GEMM_Q8_TILE,
+#endif
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
 };

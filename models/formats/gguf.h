@@ -1,4 +1,5 @@
-/* Internal: a GGUF reader that treats every file as hostile.
+/* Internal: a GGUF reader that treats every file as hostile (its public face: include/tfbench/gguf.h,
+ * gguf_public.c).
  *
  * Layout (GGUF versions 2 and 3, little-endian only): "GGUF", uint32 version, uint64 tensor count,
  * uint64 metadata count; the metadata (key string, uint32 value type, value); the tensor info table
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tfbench/gguf.h"
 #include "tfbench/tensor.h"
 
 #define TFB_GGUF_MAX_DIMS          4
@@ -31,46 +33,10 @@
 /* Arrays nest at most this deep (real files nest none; the format allows any). */
 #define TFB_GGUF_MAX_DEPTH 4
 
-/* Metadata value types, numbered as the format numbers them. */
-typedef enum tfb__gguf_type {
-    TFB_GGUF_UINT8 = 0,
-    TFB_GGUF_INT8 = 1,
-    TFB_GGUF_UINT16 = 2,
-    TFB_GGUF_INT16 = 3,
-    TFB_GGUF_UINT32 = 4,
-    TFB_GGUF_INT32 = 5,
-    TFB_GGUF_FLOAT32 = 6,
-    TFB_GGUF_BOOL = 7,
-    TFB_GGUF_STRING = 8,
-    TFB_GGUF_ARRAY = 9,
-    TFB_GGUF_UINT64 = 10,
-    TFB_GGUF_INT64 = 11,
-    TFB_GGUF_FLOAT64 = 12,
-    TFB_GGUF_TYPE_COUNT
-} tfb__gguf_type;
-
-/* A string from the file: len bytes at s, NUL-terminated after them (s may hold NULs itself). */
-typedef struct tfb__gguf_str {
-    uint64_t len;
-    char *s;
-} tfb__gguf_str;
-
-/* One metadata value. Integers are widened (u for unsigned types and bool, i for signed), floats to
- * double (a float32 is exact in it). An array holds n values of one element type. */
-typedef struct tfb__gguf_value {
-    tfb__gguf_type type;
-    union {
-        uint64_t u;
-        int64_t i;
-        double f;
-        tfb__gguf_str str;
-        struct {
-            tfb__gguf_type type;
-            uint64_t n;
-            struct tfb__gguf_value *v; /* [n] */
-        } arr;
-    };
-} tfb__gguf_value;
+/* The value types are public (include/tfbench/gguf.h); the reader names them as its own. */
+typedef tfb_gguf_type tfb__gguf_type;
+typedef tfb_gguf_str tfb__gguf_str;
+typedef tfb_gguf_value tfb__gguf_value;
 
 typedef struct tfb__gguf_kv {
     tfb__gguf_str key;

@@ -59,6 +59,8 @@ def check(doc, expect_kinds):
             errs.append("environment.%s missing or not %s" % (k, t))
     if "hostname" in env and not typed(env["hostname"], str):  # added later in schema 1: optional
         errs.append("environment.hostname is not a string")
+    if "machine" in env and not (typed(env["machine"], str) and env["machine"]):  # TFBENCH_MACHINE: optional
+        errs.append("environment.machine is not a non-empty string")
     env_act = env.get("act")  # added with --act: optional
     if "act" in env and env_act not in ("f32", "q8"):
         errs.append("environment.act %r is neither 'f32' nor 'q8'" % env_act)

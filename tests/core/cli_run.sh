@@ -37,7 +37,7 @@ expect_error 2 "exists" -- run --model gpt2-tiny --tokens 1 --n-gen 1 --dump-log
 expect_error 2 "unknown weight dtype" -- run --model gpt2-tiny --dtype q3_k --tokens 1
 expect_error 2 "comma-separated" -- run --model gpt2-tiny --tokens 1,x,3
 expect_error 2 "missing value" -- run --model gpt2-tiny --tokens
-expect_error 2 "neither a preset nor a directory" -- run --model nosuch --tokens 1
+expect_error 2 "neither a preset, a directory nor a GGUF file" -- run --model nosuch --tokens 1
 expect_error 2 "outside the vocabulary" -- run --model gpt2-tiny --tokens 1,99999
 expect_error 2 "exceed the context" -- run --model gpt2-tiny --tokens 1 --n-gen 500
 expect_error 2 "unknown or not compiled in" -- run --model gpt2-tiny --backend nosuch --tokens 1

@@ -2,11 +2,14 @@
  * Whatever the input, opening must either fail cleanly (nothing to close, a message naming the
  * input) or give a file whose invariants hold: every tensor inside the data section at an aligned
  * offset, every key and tensor found by name, every value walkable; reading every tensor stays
- * inside the buffer. */
+ * inside the buffer. Then the model mapping (models/gguf_load.c) on the same bytes, as stored and as
+ * the f32 twin: it must fail cleanly with a message naming the input, or give a model that
+ * validates. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/expect.h"
 #include "models/formats/gguf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,5 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     (void)sink;
     tfb__gguf_close(&f);
+    for (int twin = 0; twin < 2; twin++) {
+        tfb_model m;
+        if (tfb__gguf_load_mem("fuzz", data, size, twin != 0, &m) != TFB_STATUS_OK) {
+            TFB_ASSERT(m.w == NULL && m.n_w == 0);
+            TFB_ASSERT(strncmp(tfb_error_last(), "fuzz: ", 6) == 0);
+            continue;
+        }
+        TFB_ASSERT(tfb_model_validate(&m) == TFB_STATUS_OK);
+        tfb_model_free(&m);
+    }
     return 0;
 }

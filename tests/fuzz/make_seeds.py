@@ -94,6 +94,11 @@ def main():
     for name in sorted(os.listdir(fix)):
         if name.endswith(".gguf"):
             shutil.copyfile(os.path.join(fix, name), os.path.join(gdir, name))
+    # The model fixtures (llama.cpp's conversions) seed the mapping of gguf_load.c.
+    models = os.path.join(fix, "models")
+    for name in sorted(os.listdir(models)):
+        if name.endswith(".gguf"):
+            shutil.copyfile(os.path.join(models, name), os.path.join(gdir, "model-" + name))
 
 
 def tok_seeds(tdir):

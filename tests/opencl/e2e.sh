@@ -13,6 +13,8 @@ case $model in
   gpt2-*) args=(--tokens 1,2,3,4,5,6,7 --n-gen 16) ;;
   bert-*) args=(--tokens 1,2,3,4,5,6,7,8,9,10,11,12,13) ;;
   marian-*) args=(--source-tokens 5,6,7,8,9,10,11 --n-gen 12) ;;
+  llama-*) args=(--tokens 5,7,9,11,200,300,17,42,101,7,33,127 --n-gen 16) ;;
+  t5-*) args=(--source-tokens 3,17,99,240,5,61,7 --tokens 5,7,9 --n-gen 12) ;;
   *) echo "e2e.sh: unknown model $model"; exit 2 ;;
 esac
 dump=(--dump-logits)

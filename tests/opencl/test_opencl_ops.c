@@ -1,6 +1,7 @@
 /* Single-node graphs on the OpenCL backend against the reference: every op x weight dtype x shape of
  * the one op definition (harness/opdef.c: odd sizes 1, 7, 33, 127 and the real model shapes), plus
- * this backend's kernel boundaries (GEMV/tiled switch, 64-tile edges, key chunks, the widest head).
+ * this backend's kernel boundaries (GEMV/tiled switch, 64-tile edges, key chunks, the widest head,
+ * grouped-query kv heads and a relative bias across key chunks, rotary tables grown and replaced).
  *
  * Each case builds the same one-node graph on both backends from the same host inputs, runs it, and
  * compares the output rows by NMSE = sum((x-ref)^2)/sum(ref^2) against the one tolerance table's
@@ -50,6 +51,7 @@ typedef struct test_case {
     tensor_spec out;          /* host = initial contents (KV cache) or NULL */
     int64_t n_rows, max_rows, pos, n_src;
     int64_t cmp_rows;         /* rows of the output compared; the rest of the region is guard */
+    bool in_place;            /* in[0] is the output tensor itself (out.host its contents) */
 } test_case;
 
 static size_t spec_bytes(const tensor_spec *s) {
@@ -143,12 +145,15 @@ static tfb_status run_case(tfb_backend *b, const test_case *c, unsigned char **r
     if (s == TFB_STATUS_OK) {
         tfb_graph g;
         tfb_graph_init(&g, c->max_rows);
-        tfb_node *n = tfb_graph_add(&g, c->node.op, &tout, c->in[0].rows ? &tin[0] : NULL,
+        tfb_node *n = tfb_graph_add(&g, c->node.op, &tout, c->in_place ? &tout : c->in[0].rows ? &tin[0] : NULL,
                                     c->in[1].rows ? &tin[1] : NULL, c->in[2].rows ? &tin[2] : NULL,
                                     c->in[3].rows ? &tin[3] : NULL);
         n->eps = c->node.eps;
         n->scale = c->node.scale;
         n->n_head = c->node.n_head;
+        n->n_kv_head = c->node.n_kv_head;
+        n->rope_theta = c->node.rope_theta;
+        n->rope_layout = c->node.rope_layout;
         n->mask = c->node.mask;
         n->pos_kind = c->node.pos_kind;
         n->kv_at_zero = c->node.kv_at_zero;
@@ -261,7 +266,7 @@ static void case_rowwise(test_case *c, tfb_op op, int64_t T, int64_t C) {
     snprintf(sfx, sizeof sfx, "T=%lld C=%lld", (long long)T, (long long)C);
     base(c, op, T, sfx);
     spec_random(&c->in[0], TFB_DTYPE_F32, c->max_rows, C, true, 3.0f);
-    if (op == TFB_OP_ADD)
+    if (op == TFB_OP_ADD || op == TFB_OP_MUL)
         spec_random(&c->in[1], TFB_DTYPE_F32, c->max_rows, C, true, 3.0f);
     if (op == TFB_OP_LAYERNORM || op == TFB_OP_RMSNORM) {
         spec_random(&c->in[1], TFB_DTYPE_F32, C, 1, false, 1.0f);
@@ -275,6 +280,8 @@ static void case_rowwise(test_case *c, tfb_op op, int64_t T, int64_t C) {
     }
     if (op == TFB_OP_SOFTMAX)
         c->node.scale = 0.7f;
+    if (op == TFB_OP_SCALE)
+        c->node.scale = 0.36084392f;
     if (op == TFB_OP_RELU) /* a 1x1 case with a negative input would compare zeros with zeros */
         ((float *)c->in[0].host)[0] = fabsf(((float *)c->in[0].host)[0]) + 0.25f;
     c->out = (tensor_spec){TFB_DTYPE_F32, c->max_rows, C, true, NULL};
@@ -328,20 +335,58 @@ static void case_kv_write(test_case *c, int64_t T, int64_t C, int64_t S, int64_t
     c->cmp_rows = S;
 }
 
-static void case_attention(test_case *c, int64_t T, int64_t H, int64_t D, int64_t S, int64_t pos, tfb_mask mask,
-                           int64_t n_src) {
-    char sfx[96];
+/* Hkv: K/V heads (0: H; fewer: grouped-query, the caches Hkv*D wide). R > 0: a relative position
+ * bias [H, R] as in[3], large enough to move the weights as much as the scores do. */
+static void case_attention_gqa(test_case *c, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t S, int64_t pos,
+                               tfb_mask mask, int64_t n_src, int64_t R, float scale) {
+    char sfx[128];
     snprintf(sfx, sizeof sfx, "%s T=%lld H=%lld D=%lld pos=%lld%s", mask == TFB_MASK_CAUSAL ? "causal" : mask == TFB_MASK_BIDIR ? "bidir" : "cross",
              (long long)T, (long long)H, (long long)D, (long long)pos, mask == TFB_MASK_CROSS ? " +src" : "");
+    if (Hkv)
+        snprintf(sfx + strlen(sfx), sizeof sfx - strlen(sfx), " kv=%lld", (long long)Hkv);
+    if (R > 0)
+        snprintf(sfx + strlen(sfx), sizeof sfx - strlen(sfx), " relbias R=%lld", (long long)R);
+    snprintf(sfx + strlen(sfx), sizeof sfx - strlen(sfx), " scale=%g", (double)scale);
     base(c, TFB_OP_ATTENTION, T, sfx);
+    int64_t KD = (Hkv ? Hkv : H) * D;
     spec_random(&c->in[0], TFB_DTYPE_F32, c->max_rows, H * D, true, 1.0f);
-    spec_random(&c->in[1], TFB_DTYPE_F32, S, H * D, false, 1.0f);
-    spec_random(&c->in[2], TFB_DTYPE_F32, S, H * D, false, 1.0f);
+    spec_random(&c->in[1], TFB_DTYPE_F32, S, KD, false, 1.0f);
+    spec_random(&c->in[2], TFB_DTYPE_F32, S, KD, false, 1.0f);
+    if (R > 0)
+        spec_random(&c->in[3], TFB_DTYPE_F32, H, R, false, 3.0f);
     c->node.n_head = (int)H;
+    c->node.n_kv_head = (int)Hkv;
     c->node.mask = mask;
-    c->node.scale = 1.0f / sqrtf((float)D) * 2.0f; /* sharper than usual: weights far from uniform */
+    c->node.scale = scale;
     c->pos = pos;
     c->n_src = n_src;
+    c->out = (tensor_spec){TFB_DTYPE_F32, c->max_rows, H * D, true, NULL};
+}
+
+static void case_attention(test_case *c, int64_t T, int64_t H, int64_t D, int64_t S, int64_t pos, tfb_mask mask,
+                           int64_t n_src) {
+    /* sharper than usual: weights far from uniform */
+    case_attention_gqa(c, T, H, 0, D, S, pos, mask, n_src, 0, 1.0f / sqrtf((float)D) * 2.0f);
+}
+
+/* ROPE of T rows of H heads of D at positions pos..pos+T-1; in place: the output is the input. */
+static void case_rope(test_case *c, tfb_rope_layout lay, int64_t T, int64_t H, int64_t D, int64_t pos, float theta,
+                      bool in_place) {
+    char sfx[128];
+    snprintf(sfx, sizeof sfx, "%s T=%lld H=%lld D=%lld pos=%lld theta=%g%s",
+             lay == TFB_ROPE_HALF ? "half" : "interleaved", (long long)T, (long long)H, (long long)D, (long long)pos,
+             (double)theta, in_place ? " in place" : "");
+    base(c, TFB_OP_ROPE, T, sfx);
+    c->node.n_head = (int)H;
+    c->node.rope_theta = theta;
+    c->node.rope_layout = lay;
+    c->pos = pos;
+    if (in_place) {
+        spec_random(&c->out, TFB_DTYPE_F32, c->max_rows, H * D, true, 1.0f);
+        c->in_place = true;
+        return;
+    }
+    spec_random(&c->in[0], TFB_DTYPE_F32, c->max_rows, H * D, true, 1.0f);
     c->out = (tensor_spec){TFB_DTYPE_F32, c->max_rows, H * D, true, NULL};
 }
 
@@ -365,6 +410,8 @@ static void case_node(const test_case *c, shape_node *s) {
     }
     make_tensor(&s->tout, &c->out, "out");
     s->n.out = &s->tout;
+    if (c->in_place)
+        s->n.in[0] = &s->tout;
     s->p = (tfb_graph_params){.n_rows = c->n_rows, .pos = c->pos, .n_src = c->n_src};
 }
 
@@ -465,13 +512,15 @@ int main(int argc, char **argv) {
             case TFB_OP_EMBED: case_embed(&c, o->T, o->N, o->pos_kind, o->type, o->pos); break;
             case TFB_OP_KV_WRITE: case_kv_write(&c, o->T, o->N, o->S, o->pos, o->kv_at_zero); break;
             case TFB_OP_ATTENTION:
-                case_attention(&c, o->T, o->H, o->D, o->cache_input ? o->S : o->T, o->pos, o->mask, o->n_src);
+                case_attention_gqa(&c, o->T, o->H, o->Hkv, o->D, o->cache_input ? o->S : o->T, o->pos, o->mask,
+                                   o->n_src, o->rel_bias ? 2 * o->S - 1 : 0, 2.0f / sqrtf((float)o->D));
                 break;
+            case TFB_OP_ROPE: case_rope(&c, o->rope_layout, o->T, o->H, o->D, o->pos, o->rope_theta, false); break;
             default: case_rowwise(&c, o->op, o->T, o->N); break;
             }
             if (o->eps > 0.0f)
                 c.node.eps = o->eps;
-            if (o->op == TFB_OP_SOFTMAX || o->op == TFB_OP_EMBED)
+            if (o->op == TFB_OP_SOFTMAX || o->op == TFB_OP_EMBED || o->op == TFB_OP_SCALE)
                 c.node.scale = o->scale;
             check(ref, dev, &c, &k);
         }
@@ -491,7 +540,8 @@ int main(int argc, char **argv) {
     }
     /* Rows much wider than a work-group (many strides of the reductions), and a single element. */
     static const tfb_op rowwise[] = {TFB_OP_ADD, TFB_OP_LAYERNORM, TFB_OP_RMSNORM, TFB_OP_SOFTMAX, TFB_OP_GELU,
-                                     TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU, TFB_OP_LAST_ROW, TFB_OP_ARGMAX};
+                                     TFB_OP_GELU_TANH, TFB_OP_RELU, TFB_OP_SILU, TFB_OP_LAST_ROW, TFB_OP_ARGMAX,
+                                     TFB_OP_MUL, TFB_OP_SCALE};
     for (size_t o = 0; o < sizeof rowwise / sizeof rowwise[0]; o++) {
         case_rowwise(&c, rowwise[o], 1, 50257), check(ref, dev, &c, &k);
         case_rowwise(&c, rowwise[o], 1, 1), check(ref, dev, &c, &k);
@@ -500,6 +550,44 @@ int main(int argc, char **argv) {
     case_attention(&c, 3, 1, 127, 400, 300, TFB_MASK_CAUSAL, 0), check(ref, dev, &c, &k);
     case_attention(&c, 2, 1, 256, 3, 0, TFB_MASK_CROSS, 3), check(ref, dev, &c, &k);
     case_attention(&c, 1, 12, 64, 600, 599, TFB_MASK_CAUSAL, 0), check(ref, dev, &c, &k);
+    /* Grouped-query kv heads and the relative bias (T5: scale 1) over several key chunks (256), in
+     * prefill and decode, with odd head sizes and counts, the widest head, and both at once; the
+     * bias exactly as wide as the distances need (R = 2(pos+T)-1), or wider. */
+    static const struct {
+        int64_t T, H, Hkv, D, S, pos;
+        tfb_mask m;
+        int64_t n_src, R;
+        bool t5;
+    } gq[] = {
+        {33, 8, 2, 64, 400, 300, TFB_MASK_CAUSAL, 0, 0, false}, {5, 6, 3, 33, 80, 70, TFB_MASK_CAUSAL, 0, 0, false},
+        {1, 32, 4, 128, 600, 520, TFB_MASK_CAUSAL, 0, 0, false}, {1, 8, 8, 64, 300, 260, TFB_MASK_CAUSAL, 0, 0, false},
+        {2, 4, 1, 256, 9, 6, TFB_MASK_CAUSAL, 0, 0, false},      {3, 4, 2, 16, 20, 0, TFB_MASK_CROSS, 17, 0, false},
+        {300, 3, 0, 64, 300, 0, TFB_MASK_BIDIR, 0, 599, true},   {7, 2, 0, 64, 297, 290, TFB_MASK_CAUSAL, 0, 593, true},
+        {1, 12, 0, 64, 600, 550, TFB_MASK_CAUSAL, 0, 1101, true}, {70, 4, 0, 7, 70, 0, TFB_MASK_BIDIR, 0, 201, true},
+        {3, 4, 2, 64, 43, 40, TFB_MASK_CAUSAL, 0, 85, true},     {1, 5, 1, 256, 3, 2, TFB_MASK_CAUSAL, 0, 7, true},
+    };
+    for (size_t i = 0; i < sizeof gq / sizeof gq[0]; i++) {
+        float sc = gq[i].t5 ? 1.0f : 2.0f / sqrtf((float)gq[i].D);
+        case_attention_gqa(&c, gq[i].T, gq[i].H, gq[i].Hkv, gq[i].D, gq[i].S, gq[i].pos, gq[i].m, gq[i].n_src, gq[i].R,
+                           sc);
+        check(ref, dev, &c, &k);
+    }
+    /* Rotary positions deep into a context (the angle must come from the host's double table), in
+     * place (each work-item reads its pair before writing it), at position 0, and a sequence of
+     * positions that grows the tables (cap 256 -> 8192) while five (theta, D) pairs compete for four
+     * slots, so tables are replaced and rebuilt between graphs. */
+    case_rope(&c, TFB_ROPE_HALF, 3, 4, 128, 4000, 10000.0f, false), check(ref, dev, &c, &k);
+    case_rope(&c, TFB_ROPE_INTERLEAVED, 2, 3, 64, 2047, 500000.0f, false), check(ref, dev, &c, &k);
+    case_rope(&c, TFB_ROPE_HALF, 7, 2, 16, 3, 10000.0f, true), check(ref, dev, &c, &k);
+    case_rope(&c, TFB_ROPE_INTERLEAVED, 33, 5, 6, 300, 10000.0f, true), check(ref, dev, &c, &k);
+    case_rope(&c, TFB_ROPE_HALF, 1, 2, 2, 0, 10000.0f, false), check(ref, dev, &c, &k);
+    static const int64_t at[] = {10, 255, 256, 700, 3000, 5000};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        for (int th = 0; th < 5; th++) {
+            case_rope(&c, th % 2 ? TFB_ROPE_INTERLEAVED : TFB_ROPE_HALF, 2, 2, 16 + 2 * th, at[i],
+                      1000.0f + 700.0f * (float)th, false);
+            check(ref, dev, &c, &k);
+        }
 
     printf("%d passed, %d failed (nmse %d, guard %d, error %d), %d unsupported; %d op-definition cases not offered "
            "by opencl (list --ops)\n", k.pass, k.fail_nmse + k.fail_guard + k.fail_error, k.fail_nmse, k.fail_guard,
