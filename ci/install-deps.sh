@@ -29,8 +29,9 @@ pkgs=(
   # tests/db/postgres_e2e.sh, which starts a throw-away cluster of its own (the packaged cluster
   # the postgresql package creates is not used)
   libsqlite3-dev libpq-dev postgresql
-  # test tooling
-  python3
+  # test tooling; headless Chromium renders the suite's report.html in tests/report (as root it
+  # needs --no-sandbox)
+  python3 chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

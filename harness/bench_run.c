@@ -1,6 +1,7 @@
 /* The measurements of `tfbench bench` for one (backend, model, dtype, threads).
  *
- * Every figure: `warmup` unrecorded runs, then `reps` recorded ones. The clock stops only after
+ * Every figure: `warmup` unrecorded runs, then `reps` recorded ones; decode more of both where
+ * needed (run_decode). The clock stops only after
  * the backend has synchronized (tfb_session_decode with NULL logits synchronizes; the argmax and
  * logits paths download, which completes pending work). Device time, where the backend reports it,
  * is summed over the computes of a sample and kept beside the wall time. */
@@ -14,18 +15,6 @@
 #include "bench.h"
 #include "quant_metrics.h"
 
-void tfb_bench_progress(const char *fmt, ...) {
-    if (!isatty(2))
-        return;
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\r\033[K[bench] %s", msg);
-    fflush(stderr);
-}
-
 /* One (backend, model, dtype, threads) being measured. */
 typedef struct bctx {
     const tfb_bench_args *a;
@@ -38,7 +27,40 @@ typedef struct bctx {
     int32_t *seq;         /* [n_ctx + 1] a fixed token sequence: prompts and depth fills */
     int32_t *work;        /* [n_ctx + 1] recompute: seq up to the depth, then the generated tokens */
     double dev;           /* device seconds summed over the current sample; <0 once any compute lacked it */
+    bool dry;             /* count steps and their units, measure nothing (x->s is NULL) */
+    int dry_steps;
+    double dry_units, mparams; /* mparams: millions of parameters, the unit of work per token */
 } bctx;
+
+/* Work units of one forward call beyond its rows, and so of one decode token: a call streams every
+ * weight once, which costs about as much as 7 more prefill rows on the CPU backends (more on the
+ * devices, where the eta then calibrates). */
+#define CALL_WEIGHT 7.0
+#define DECODE_WEIGHT (1.0 + CALL_WEIGHT)
+/* Work units of loading a model (synthesising or reading, quantizing, uploading), per parameter. */
+#define LOAD_WEIGHT 2000.0
+
+/* A measurement begins: counted (dry) or announced. Returns true when it must not run (dry). */
+static bool step(bctx *x, const char *what, double tokens) {
+    double units = tokens * x->mparams;
+    if (!x->dry)
+        tfb__bench_turn(); /* --interleave: the other configurations' turn first */
+    if (x->dry) {
+        x->dry_steps++;
+        x->dry_units += units;
+        return true;
+    }
+    char line[256];
+    snprintf(line, sizeof line, "%s %s %s%s %s", x->proto.backend, x->proto.model, x->proto.dtype,
+             x->proto.act[0] ? "/a8" : "", what);
+    tfb__bench_progress_step(line, units);
+    return false;
+}
+
+/* Recorded and unrecorded runs of one measurement. */
+static double runs(const bctx *x) {
+    return (double)(x->a->warmup + x->a->reps);
+}
 
 /* A fixed, spread-out token sequence (the same for every backend and dtype). */
 static void fill_prompt(int32_t *t, int64_t n, int64_t V, int64_t salt) {
@@ -93,10 +115,13 @@ typedef tfb_status (*body_fn)(bctx *x, void *arg, double *value);
 
 static tfb_status repeat(bctx *x, body_fn body, void *arg, double *samples, double *dev, bool *have_dev) {
     double v;
-    for (int64_t i = 0; i < x->a->warmup; i++)
+    for (int64_t i = 0; i < x->a->warmup; i++) {
+        tfb__bench_turn();
         TFB_TRY(body(x, arg, &v));
+    }
     *have_dev = true;
     for (int64_t i = 0; i < x->a->reps; i++) {
+        tfb__bench_turn();
         dev_reset(x);
         TFB_TRY(body(x, arg, &samples[i]));
         dev[i] = x->dev;
@@ -128,8 +153,9 @@ static tfb_status attention_share(bctx *x, const tfb_result_row *like, body_fn b
     return add_row(x, &w, &share, 1, NULL);
 }
 
+/* Room for the samples of one measurement: decode may repeat up to --max-reps times. */
 static double *new_samples(const bctx *x) {
-    return calloc((size_t)x->a->reps, sizeof(double));
+    return calloc((size_t)(x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps), sizeof(double));
 }
 
 /* ---- prefill / encode -------------------------------------------------------------------------- */
@@ -163,7 +189,12 @@ static tfb_status body_encode(bctx *x, void *arg, double *value) {
 static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, bool seconds) {
     char test[48];
     snprintf(test, sizeof test, "pp%lld", (long long)n);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    bool scale = strcmp(kind, "scale_pp") == 0;
+    char what[96];
+    snprintf(what, sizeof what, "%s%s%s%s", strcmp(kind, "pp") ? kind : "", strcmp(kind, "pp") ? " " : "", test,
+             seconds ? " (s)" : "");
+    if (step(x, what, (runs(x) + scale) * ((double)n + CALL_WEIGHT)))
+        return TFB_STATUS_OK;
     double *smp = new_samples(x), *dev = new_samples(x);
     bool have_dev = false;
     pp_arg p = {n, seconds};
@@ -174,7 +205,7 @@ static tfb_status measure_pp(bctx *x, const char *kind, int64_t n, bool encode, 
                                      !seconds, !seconds);
         w.n_prompt = n;
         st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
-        if (st == TFB_STATUS_OK && strcmp(kind, "scale_pp") == 0)
+        if (st == TFB_STATUS_OK && scale)
             st = attention_share(x, &w, encode ? body_encode : body_prefill, &p);
     }
     free(smp);
@@ -232,23 +263,48 @@ static tfb_status body_decode(bctx *x, void *arg, double *value) {
     return TFB_STATUS_OK;
 }
 
-/* Decode n tokens at depth, `reps` times; the tokens/s samples into smp (reps), latencies kept. */
-static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool *have_dev) {
+/* How decode is measured (issue 19): the first steps of a session fault in weights and grow its
+ * caches, so warm-up goes on past --warmup (by up to WARMUP_MORE runs) until two runs in a row
+ * agree within STABLE; and the recorded repetitions go on past -r (up to --max-reps) until the 95%
+ * CI half-width is within TARGET_CI of the median. */
+#define WARMUP_MORE 2
+#define STABLE 0.05
+#define TARGET_CI 0.05
+
+/* Decode n tokens at depth, `reps` times or more (adaptive: only for the cached path, whose runs are
+ * cheap); the tokens/s samples into smp, *n_out of them, latencies kept. */
+static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool *have_dev, int64_t *n_out) {
     /* Warm-up without recording latencies, then the recorded repetitions. */
     g->lat_on = false;
-    double v;
-    for (int64_t i = 0; i < x->a->warmup; i++)
+    bool adaptive = !g->recompute && !g->reencode;
+    double v, prev = NAN;
+    int64_t most = x->a->warmup + (adaptive && x->a->warmup > 0 ? WARMUP_MORE : 0);
+    for (int64_t i = 0; i < most; i++) {
+        tfb__bench_turn();
         TFB_TRY(body_decode(x, g, &v));
+        if (i + 1 >= x->a->warmup && isfinite(prev) && fabs(v - prev) <= STABLE * prev)
+            break;
+        prev = v;
+    }
     g->lat_on = true;
     g->n_lat = 0;
     *have_dev = true;
-    for (int64_t i = 0; i < x->a->reps; i++) {
+    int64_t max = adaptive && x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps, i;
+    for (i = 0; i < max; i++) {
+        if (i >= x->a->reps) { /* enough when the interval is tight */
+            tfb_stats st;
+            tfb_stats_compute(smp, (size_t)i, true, &st);
+            if (isfinite(st.ci95) && st.ci95 <= TARGET_CI * st.median)
+                break;
+        }
+        tfb__bench_turn();
         dev_reset(x);
         TFB_TRY(body_decode(x, g, &smp[i]));
         dev[i] = x->dev;
         if (x->dev < 0)
             *have_dev = false;
     }
+    *n_out = i;
     return TFB_STATUS_OK;
 }
 
@@ -256,20 +312,24 @@ static tfb_status run_decode(bctx *x, tg_arg *g, double *smp, double *dev, bool 
 static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth, double *median_out) {
     char test[48];
     snprintf(test, sizeof test, "tg%lld@d%lld", (long long)n, (long long)depth);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    bool scale = strcmp(kind, "scale_tg") == 0;
+    char what[96];
+    snprintf(what, sizeof what, "%s%s%s", scale ? kind : "", scale ? " " : "", test);
+    if (step(x, what, (double)depth + (runs(x) + scale) * (double)n * DECODE_WEIGHT))
+        return TFB_STATUS_OK;
     TFB_TRY(fill_depth(x, depth));
     double *smp = new_samples(x), *dev = new_samples(x);
-    tg_arg g = {.depth = depth, .n = n, .lat = malloc((size_t)(x->a->reps * n) * sizeof(double))};
+    int64_t most = x->a->max_reps > x->a->reps ? x->a->max_reps : x->a->reps, n_smp = 0;
+    tg_arg g = {.depth = depth, .n = n, .lat = malloc((size_t)(most * n) * sizeof(double))};
     tfb_status st = TFB_STATUS_NOMEM;
     bool have_dev = false;
     if (smp && dev && g.lat)
-        st = run_decode(x, &g, smp, dev, &have_dev);
+        st = run_decode(x, &g, smp, dev, &have_dev, &n_smp);
     else
         tfb_error_set(st, "bench: out of memory");
     if (st == TFB_STATUS_OK) {
-        bool scale = strcmp(kind, "scale_tg") == 0;
         if (scale) /* ms per token: a time, averaged arithmetically */
-            for (int64_t i = 0; i < x->a->reps; i++)
+            for (int64_t i = 0; i < n_smp; i++)
                 smp[i] = 1000.0 / smp[i];
         tfb_result_row w = proto_for(x, kind, test, scale ? "ms_per_token" : "tokens_per_s", scale ? "ms" : "tokens/s",
                                      !scale, !scale);
@@ -278,7 +338,7 @@ static tfb_status measure_tg(bctx *x, const char *kind, int64_t n, int64_t depth
         w.p50 = tfb_percentile(g.lat, (size_t)g.n_lat, 50);
         w.p90 = tfb_percentile(g.lat, (size_t)g.n_lat, 90);
         w.p99 = tfb_percentile(g.lat, (size_t)g.n_lat, 99);
-        st = add_row(x, &w, smp, (size_t)x->a->reps, have_dev ? dev : NULL);
+        st = add_row(x, &w, smp, (size_t)n_smp, have_dev ? dev : NULL);
         if (st == TFB_STATUS_OK && median_out)
             *median_out = x->res->rows[x->res->n - 1].st.median;
         g.lat_on = false;
@@ -329,7 +389,8 @@ static tfb_status body_e2e(bctx *x, void *arg, double *value) {
 static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
     char test[48];
     snprintf(test, sizeof test, "pp%lld+tg%lld", (long long)n_prompt, (long long)n_gen);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    if (step(x, test, runs(x) * ((double)n_prompt + CALL_WEIGHT + (double)(n_gen - 1) * DECODE_WEIGHT)))
+        return TFB_STATUS_OK;
     size_t r = (size_t)x->a->reps;
     double *ttft = calloc(r, sizeof *ttft), *tpot = calloc(r, sizeof *tpot);
     if (!ttft || !tpot) {
@@ -339,9 +400,12 @@ static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
     e2e_arg e = {n_prompt, n_gen, 0, 0};
     double v;
     tfb_status st = TFB_STATUS_OK;
-    for (int64_t i = 0; i < x->a->warmup && st == TFB_STATUS_OK; i++)
+    for (int64_t i = 0; i < x->a->warmup && st == TFB_STATUS_OK; i++) {
+        tfb__bench_turn();
         st = body_e2e(x, &e, &v);
+    }
     for (size_t i = 0; i < r && st == TFB_STATUS_OK; i++) {
+        tfb__bench_turn();
         st = body_e2e(x, &e, &v);
         ttft[i] = e.ttft;
         tpot[i] = e.tpot;
@@ -371,25 +435,32 @@ static tfb_status measure_e2e(bctx *x, int64_t n_prompt, int64_t n_gen) {
 static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_t depth, bool reencode) {
     char test[48];
     snprintf(test, sizeof test, "tg%lld@d%lld", (long long)n, (long long)depth);
-    tfb_bench_progress("%s %s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, kind, test);
+    /* The recomputing side prefills depth + i + 1 rows for token i, or reruns the encoder. */
+    double other = reencode ? (double)n * ((double)x->plan->pp[0] + DECODE_WEIGHT)
+                            : (double)n * ((double)depth + CALL_WEIGHT) + (double)n * (double)(n + 1) / 2;
+    char what[96];
+    snprintf(what, sizeof what, "%s %s", kind, test);
+    if (step(x, what, 2.0 * depth + runs(x) * ((double)n * DECODE_WEIGHT + other)))
+        return TFB_STATUS_OK;
     double *smp[2] = {new_samples(x), new_samples(x)}, *dev = new_samples(x);
     tfb_status st = TFB_STATUS_OK;
     if (!smp[0] || !smp[1] || !dev)
         st = tfb_error_set(TFB_STATUS_NOMEM, "bench: out of memory");
     static const char *metric[2] = {"cached_tokens_per_s", "recompute_tokens_per_s"};
     double med[2] = {0, 0};
+    int64_t n_smp[2] = {0, 0};
     for (int rec = 0; rec < 2 && st == TFB_STATUS_OK; rec++) {
         tg_arg g = {.depth = depth, .n = n, .recompute = rec && !reencode, .reencode = rec && reencode};
         bool have_dev = false;
         st = fill_depth(x, depth);
         if (st == TFB_STATUS_OK)
-            st = run_decode(x, &g, smp[rec], dev, &have_dev);
+            st = run_decode(x, &g, smp[rec], dev, &have_dev, &n_smp[rec]);
         if (st != TFB_STATUS_OK)
             break;
         tfb_result_row w = proto_for(x, kind, test, metric[rec], "tokens/s", true, true);
         w.n_gen = n;
         w.depth = depth;
-        st = add_row(x, &w, smp[rec], (size_t)x->a->reps, have_dev ? dev : NULL);
+        st = add_row(x, &w, smp[rec], (size_t)n_smp[rec], have_dev ? dev : NULL);
         med[rec] = x->res->rows[x->res->n - 1].st.median;
     }
     if (st == TFB_STATUS_OK) {
@@ -398,7 +469,7 @@ static tfb_status measure_recompute(bctx *x, const char *kind, int64_t n, int64_
         tfb_result_row w = proto_for(x, kind, test, "speedup", "x", true, false);
         w.n_gen = n;
         w.depth = depth;
-        tfb_ratio_ci(smp[0], (size_t)x->a->reps, smp[1], (size_t)x->a->reps, &w.ratio_lo, &w.ratio_hi);
+        tfb_ratio_ci(smp[0], (size_t)n_smp[0], smp[1], (size_t)n_smp[1], &w.ratio_lo, &w.ratio_hi);
         st = add_row(x, &w, &speedup, 1, NULL);
     }
     free(smp[0]), free(smp[1]), free(dev);
@@ -442,7 +513,8 @@ static tfb_status body_prefix(bctx *x, void *arg, double *value) {
 static tfb_status measure_prefix(bctx *x, int64_t P, int64_t S, int64_t K) {
     char test[48];
     snprintf(test, sizeof test, "prefix%lld+%lldx%lld", (long long)P, (long long)S, (long long)K);
-    tfb_bench_progress("%s %s %s %s", x->proto.backend, x->proto.model, x->proto.dtype, test);
+    if (step(x, test, runs(x) * ((double)(P + K * S + K * (P + S)) + (1.0 + 2.0 * (double)K) * CALL_WEIGHT)))
+        return TFB_STATUS_OK;
     int64_t L = P + S;
     prefix_arg p = {P, S, K, malloc((size_t)(K * L) * sizeof(int32_t)), malloc(tfb_session_kv_bytes(x->s, P)), false};
     double *smp[2] = {new_samples(x), new_samples(x)}, *dev = new_samples(x);
@@ -500,7 +572,10 @@ static tfb_status teacher_logits(tfb_session *s, const int32_t *seq, int64_t T, 
 
 static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
     int64_t T = x->plan->pp[0] < 64 ? x->plan->pp[0] : 64, V = tfb_config_out_width(x->c);
-    tfb_bench_progress("%s %s %s quant", x->proto.backend, x->proto.model, x->proto.dtype);
+    char what[64];
+    snprintf(what, sizeof what, "quant teacher%lld (and an f32 twin)", (long long)T);
+    if (step(x, what, LOAD_WEIGHT + 2.0 * (double)T))
+        return TFB_STATUS_OK;
     float *ref = malloc((size_t)(T * V) * sizeof *ref), *q = malloc((size_t)(T * V) * sizeof *q);
     if (!ref || !q) {
         free(ref), free(q);
@@ -547,22 +622,23 @@ static tfb_status measure_quant(bctx *x, const char *model, tfb_dtype dtype) {
 
 /* ---- context scaling ------------------------------------------------------------------------ */
 
-/* Powers of two, then the limit itself: 1, 2, 4, ..., 64, 100. */
+/* Powers of two, then the limit itself: 1, 2, 4, ..., 64, 100. Lengths up to --scale-max (default
+ * the context), decode depths up to it less the --scale-tg tokens generated at each. */
 static int64_t next_point(int64_t v, int64_t limit) {
     return v * 2 < limit ? v * 2 : limit;
 }
 
 static tfb_status measure_scaling(bctx *x) {
-    int64_t n_ctx = tfb_session_n_ctx(x->s), tg = x->plan->tg[0];
+    int64_t n_ctx = x->plan->scale_max, tg = x->plan->scale_tg;
     bool enc = tfb_config_has_encoder(x->c);
-    for (int64_t len = 1;; len = next_point(len, n_ctx)) {
+    for (int64_t len = 1; x->a->kinds & TFB_BENCH_SCALE_PP; len = next_point(len, n_ctx)) {
         TFB_TRY(measure_pp(x, "scale_pp", len, enc, false));
         if (len == n_ctx)
             break;
     }
-    if (tfb_config_encoder_only(x->c))
+    if (tfb_config_encoder_only(x->c) || !(x->a->kinds & TFB_BENCH_SCALE_TG))
         return TFB_STATUS_OK;
-    if (tfb_config_has_cross(x->c))
+    if (tfb_config_has_cross(x->c) && !x->dry)
         TFB_TRY(tfb_session_encode(x->s, x->seq, x->plan->pp[0], NULL));
     int64_t last = n_ctx - tg;
     for (int64_t d = 0;; d = d == 0 ? 1 : next_point(d, last)) {
@@ -581,52 +657,69 @@ static tfb_status run_all(bctx *x, const char *model, tfb_dtype dtype, bool quan
     const tfb_bench_args *a = x->a;
     const tfb_bench_plan *pl = x->plan;
     const tfb_config *c = x->c;
-    if (tfb_config_encoder_only(c)) {
-        for (int i = 0; i < pl->n_pp; i++)
+    unsigned k = a->kinds;
+    for (int i = 0; i < pl->n_pp && (k & TFB_BENCH_PP); i++) {
+        if (tfb_config_encoder_only(c)) {
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
-    } else if (tfb_config_has_cross(c)) {
-        for (int i = 0; i < pl->n_pp; i++) {
+        } else if (tfb_config_has_cross(c)) {
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, false));
             TFB_TRY(measure_pp(x, "encode", pl->pp[i], true, true));
-        }
-    } else {
-        for (int i = 0; i < pl->n_pp; i++)
+        } else {
             TFB_TRY(measure_pp(x, "pp", pl->pp[i], false, false));
+        }
     }
     if (tfb_config_has_decoder(c)) {
-        for (int i = 0; i < pl->n_pp; i++)
+        for (int i = 0; i < pl->n_pp && (k & TFB_BENCH_E2E); i++)
             TFB_TRY(measure_e2e(x, pl->pp[i], pl->tg[0]));
         /* The decoder side of an encoder-decoder attends to the source of pp[0] tokens. */
-        if (tfb_config_has_cross(c))
+        if (tfb_config_has_cross(c) && !x->dry)
             TFB_TRY(tfb_session_encode(x->s, x->seq, pl->pp[0], NULL));
-        for (int j = 0; j < pl->n_tg; j++) {
-            for (int d = 0; d < pl->n_depth; d++) {
+        for (int d = 0; d < pl->n_depth; d++) {
+            for (int j = 0; j < pl->n_tg && (k & TFB_BENCH_TG); j++)
                 TFB_TRY(measure_tg(x, "tg", pl->tg[j], pl->depth[d], NULL));
-                if (a->kv_reuse && j == 0)
-                    TFB_TRY(measure_recompute(x, "kv", pl->tg[0], pl->depth[d], false));
-                if (a->kv_reuse && j == 0 && d == 0 && tfb_config_has_cross(c))
-                    TFB_TRY(measure_recompute(x, "xattn", pl->tg[0], 0, true));
-            }
+            if (k & TFB_BENCH_KV)
+                TFB_TRY(measure_recompute(x, "kv", pl->kv_tg, pl->depth[d], false));
         }
-        if (a->prefix > 0 && !tfb_config_has_encoder(c))
-            TFB_TRY(measure_prefix(x, a->prefix, pl->tg[0], a->requests));
+        if ((k & TFB_BENCH_XATTN) && tfb_config_has_cross(c))
+            TFB_TRY(measure_recompute(x, "xattn", pl->kv_tg, 0, true));
+        if ((k & TFB_BENCH_PREFIX) && !tfb_config_has_encoder(c))
+            TFB_TRY(measure_prefix(x, pl->prefix, pl->tg[0], a->requests));
     }
-    if (a->scaling)
+    if (k & (TFB_BENCH_SCALE_PP | TFB_BENCH_SCALE_TG))
         TFB_TRY(measure_scaling(x));
     if (quant)
         TFB_TRY(measure_quant(x, model, dtype));
     return TFB_STATUS_OK;
 }
 
+static void proto_init(bctx *x, const char *backend, const tfb_backend_opts *opts, const tfb_config *c,
+                       tfb_dtype dtype, int threads) {
+    snprintf(x->proto.backend, sizeof x->proto.backend, "%s", backend);
+    snprintf(x->proto.model, sizeof x->proto.model, "%s", c->name);
+    snprintf(x->proto.dtype, sizeof x->proto.dtype, "%s", tfb_dtype_name(dtype));
+    if (tfb_cli_act_applies(opts, dtype)) /* only the rows whose numerics --act q8 changed */
+        snprintf(x->proto.act, sizeof x->proto.act, "q8");
+    x->proto.threads = threads;
+    x->mparams = (double)tfb_config_weight_bytes(c, TFB_DTYPE_F32) / 4e6;
+}
+
+void tfb_bench_count_one(const tfb_bench_args *a, const tfb_bench_plan *plan, const tfb_config *c, bool quant,
+                         int *steps, double *units) {
+    bctx x = {.a = a, .plan = plan, .c = c, .dry = true};
+    proto_init(&x, "", &a->opts, c, TFB_DTYPE_F32, 0);
+    step(&x, "load", LOAD_WEIGHT);
+    run_all(&x, c->name, TFB_DTYPE_F32, quant); /* dry: no session is touched */
+    *steps = x.dry_steps;
+    *units = x.dry_units;
+}
+
 tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tfb_backend *b, const char *model,
                          tfb_dtype dtype, int threads, bool quant, tfb_results *res) {
     bctx x = {.a = a, .plan = plan, .b = b, .res = res};
-    snprintf(x.proto.backend, sizeof x.proto.backend, "%s", b->iface->name);
-    snprintf(x.proto.dtype, sizeof x.proto.dtype, "%s", tfb_dtype_name(dtype));
-    if (tfb_cli_act_applies(&b->opts, dtype)) /* only the rows whose numerics --act q8 changed */
-        snprintf(x.proto.act, sizeof x.proto.act, "q8");
-    x.proto.threads = threads;
-    tfb_bench_progress("%s %s %s load", b->iface->name, model, tfb_dtype_name(dtype));
+    tfb_config cfg;
+    TFB_TRY(tfb_model_config(model, &cfg));
+    proto_init(&x, b->iface->name, &b->opts, &cfg, dtype, threads);
+    step(&x, "load", LOAD_WEIGHT);
     /* Model load time: open (read or synthesise, quantize) plus session init (upload, graphs). */
     tfb_model m;
     double t0 = tfb_now();

@@ -1,11 +1,14 @@
 /* `tfbench` with no subcommand: the standard suite on the embedded default (synthetic weights).
  *
  * It composes the real subcommands, so their checks and outputs are the suite's:
- *   1. conform  every chosen backend x {gpt2,bert,marian}-tiny x every dtype -> conform.json, junit.xml
- *   2. bench    gpt2-124m, bert-base, marian-base at defaults that finish in minutes -> results.json
+ *   1. conform  every chosen backend x every tiny model x every dtype -> conform.json, junit.xml
+ *   2. bench    the runs of bench_suite.c's plan (every family on the fastest CPU backend, throughput,
+ *               KV reuse and scaling on the others) -> bench/NN-*.json, merged into results.json
  *   3. report   figures, report.md, tables.tex from results.json -> report/
  * then prints a conformance matrix (backend x model x dtype) and the headline figures, also written
- * to summary.md. Each step's own table goes to DIR/<step>.txt so the terminal shows the summary. */
+ * to summary.md. Each step's own table goes to DIR/<step>.txt (bench/NN-*.txt) so the terminal shows
+ * the summary; with --progress (or when stderr is a terminal) one line per step on stderr.
+ * --quick: tiny models at toy sizes (CI); --full: every family on every backend (papers). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,20 +18,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "cli.h"
+#include "db.h"
+#include "report.h"
 
 #define SUITE_MAX 16
 
 typedef struct suite_args {
     const char *backend, *model, *out, *reps;
-    bool force;
+    bool force, progress, dry_run;
+    tfb_suite_profile profile;
     const char *threads, *device; /* passed through as given */
     const char *db;               /* --db URL, passed to conform and bench (which also read $TFBENCH_DB) */
 } suite_args;
 
 /* A subcommand's argv, built up one argument at a time (v[0] is the subcommand's name). */
 typedef struct argv_buf {
-    char *v[40];
+    char *v[64];
     int n;
 } argv_buf;
 
@@ -194,29 +201,54 @@ static void print_matrix(FILE *f, cJSON *const *docs, int n_docs) {
 
 /* ---- headline figures ------------------------------------------------------------------------- */
 
+/* The headline rows: throughput, decode, first-token time, the reuse speedups and the quantization
+ * figures. A row whose coefficient of variation is over 5% says so (its spread is more than noise
+ * the median can hide); its samples are in results.json. */
+static bool headline(const char *kind, const char *metric) {
+    if (!strcmp(kind, "pp") || !strcmp(kind, "encode") || !strcmp(kind, "tg"))
+        return !strcmp(metric, "tokens_per_s");
+    if (!strcmp(kind, "kv") || !strcmp(kind, "xattn") || !strcmp(kind, "prefix"))
+        return !strcmp(metric, "speedup");
+    if (!strcmp(kind, "e2e"))
+        return !strcmp(metric, "ttft_s") || !strcmp(metric, "tpot_s");
+    if (!strcmp(kind, "quant"))
+        return !strcmp(metric, "kl_mean") || !strcmp(metric, "top1_agreement") || !strcmp(metric, "hidden_nmse");
+    return false;
+}
+
 static void print_headlines(FILE *f, const cJSON *results) {
-    fprintf(
-        f,
-        "\n## Headline figures (medians; all rows in results.json, figures in report/)\n\n"
-        "| backend | model | dtype | test | metric | median | ±95%% CI |\n|---|---|---|---|---|---|---|\n");
+    fprintf(f, "\n## Headline figures (medians; all rows in results.json, figures in report/)\n\n"
+               "| backend | model | dtype | test | metric | median | ±95%% CI | cv |\n"
+               "|---|---|---|---|---|---:|---:|---:|\n");
     const cJSON *r;
+    int high = 0;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(results, "results")) {
         const char *kind = str(r, "kind"), *metric = str(r, "metric");
-        bool headline = (!strcmp(kind, "pp") || !strcmp(kind, "encode") || !strcmp(kind, "tg")) &&
-                        !strcmp(metric, "tokens_per_s");
-        headline = headline || (!strcmp(kind, "kv") && !strcmp(metric, "speedup"));
-        headline = headline || (!strcmp(kind, "e2e") && !strcmp(metric, "ttft_s"));
-        if (!headline)
+        if (!headline(kind, metric))
             continue;
         const cJSON *med = cJSON_GetObjectItemCaseSensitive(r, "median");
         const cJSON *ci = cJSON_GetObjectItemCaseSensitive(r, "ci95");
-        fprintf(f, "| %s | %s | %s | %s | %s | %.4g | ", str(r, "backend"), str(r, "model"), str(r, "dtype"),
-                str(r, "test"), metric, cJSON_IsNumber(med) ? med->valuedouble : 0.0);
+        const cJSON *cv = cJSON_GetObjectItemCaseSensitive(r, "cv");
+        bool plain = !strcmp(kind, "pp") || !strcmp(kind, "tg") || !strcmp(kind, "e2e") || !strcmp(kind, "encode");
+        fprintf(f, "| %s | %s | %s%s | %s%s%s | %s | %.4g | ", str(r, "backend"), str(r, "model"), str(r, "dtype"),
+                !strcmp(str(r, "act"), "q8") ? "/a8" : "", plain ? "" : kind, plain ? "" : " ", str(r, "test"), metric,
+                cJSON_IsNumber(med) ? med->valuedouble : 0.0);
         if (cJSON_IsNumber(ci))
-            fprintf(f, "%.2g |\n", ci->valuedouble);
+            fprintf(f, "%.2g | ", ci->valuedouble);
         else
+            fprintf(f, "- | ");
+        if (cJSON_IsNumber(cv) && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "samples")) > 1) {
+            bool h = cv->valuedouble > 0.05;
+            high += h;
+            fprintf(f, "%.1f%%%s |\n", 100 * cv->valuedouble, h ? " (high)" : "");
+        } else {
             fprintf(f, "- |\n");
+        }
     }
+    if (high)
+        fprintf(f, "\n%d figure%s with a coefficient of variation over 5%% (high): a busy machine or too short a "
+                   "run; rerun on a quiet machine or with more repetitions (-r) before quoting %s.\n",
+                high, high == 1 ? "" : "s", high == 1 ? "it" : "them");
 }
 
 /* ---- the suite -------------------------------------------------------------------------------- */
@@ -224,7 +256,7 @@ static void print_headlines(FILE *f, const cJSON *results) {
 static int parse(int argc, char **argv, suite_args *a) {
     a->backend = "all";
     a->out = "tfbench-out";
-    a->reps = "3";
+    a->profile = TFB_SUITE_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool bad = false;
@@ -252,38 +284,182 @@ static int parse(int argc, char **argv, suite_args *a) {
             return TFB_EXIT_USAGE;
         else if (strcmp(argv[i], "--force") == 0)
             a->force = true;
+        else if (strcmp(argv[i], "--progress") == 0)
+            a->progress = true;
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            a->dry_run = true;
+        else if (strcmp(argv[i], "--quick") == 0)
+            a->profile = TFB_SUITE_QUICK;
+        else if (strcmp(argv[i], "--full") == 0)
+            a->profile = TFB_SUITE_FULL;
         else
             return tfb_cli_usage("tfbench", "unknown option '%s' (tfbench --help)", argv[i]);
     }
     if (strcmp(a->backend, "all") != 0 && !tfb_backend_find(a->backend))
         return tfb_cli_usage("--backend", "unknown or not compiled in: '%s'", a->backend);
-    if (a->model && !tfb_preset_find(a->model)) {
+    for (const char *p = a->model; p && *p;) { /* --model M[,M2...] */
+        char name[1024];
+        size_t n = strcspn(p, ",");
+        snprintf(name, sizeof name, "%.*s", (int)n, p);
         struct stat st;
-        if (stat(a->model, &st) != 0 || !S_ISDIR(st.st_mode))
-            return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", a->model);
+        if (!tfb_preset_find(name) && (stat(name, &st) != 0 || !S_ISDIR(st.st_mode)))
+            return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", name);
+        p += n + (p[n] == ',');
     }
     return 0;
 }
 
-/* The backends to benchmark: the named one, or every available one but the reference (the oracle
- * is checked against, not timed) — the reference alone when nothing else is available. */
-static int bench_backends(const suite_args *a, char *buf, size_t len) {
-    buf[0] = '\0';
+/* The backends to benchmark: the named one alone, or the fastest available CPU backend (simd, else
+ * onednn, else the reference) for every family and every other available one but the reference
+ * (the oracle is checked against, not timed) for throughput, KV reuse and scaling. */
+static void bench_backends(const suite_args *a, tfb_suite_opts *o) {
     if (strcmp(a->backend, "all") != 0) {
-        snprintf(buf, len, "%s", a->backend);
-        return 1;
+        o->cpu = a->backend;
+        return;
     }
-    int n = 0;
-    for (int i = 0; i < tfb_backend_count(); i++) {
+    static const char *const fastest[] = {"simd", "onednn", "reference"};
+    char why[256];
+    for (size_t i = 0; i < sizeof fastest / sizeof fastest[0] && !o->cpu; i++) {
+        const tfb_backend_i *iface = tfb_backend_find(fastest[i]);
+        if (iface && iface->probe(why, sizeof why))
+            o->cpu = fastest[i];
+    }
+    if (!o->cpu)
+        o->cpu = "reference";
+    for (int i = 0; i < tfb_backend_count() && o->n_others < 8; i++) {
         const tfb_backend_i *iface = tfb_backend_get(i);
-        char why[256];
-        if (!strcmp(iface->name, "reference") || !iface->probe(why, sizeof why))
-            continue;
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", n++ ? "," : "", iface->name);
+        if (strcmp(iface->name, "reference") != 0 && strcmp(iface->name, o->cpu) != 0 &&
+            iface->probe(why, sizeof why))
+            o->others[o->n_others++] = iface->name;
     }
-    if (n == 0)
-        snprintf(buf, len, "reference");
-    return n ? n : 1;
+}
+
+/* One results file from the suite's bench runs: the first run's document with every other run's
+ * rows, skipped entries and backend manifests added, and each run's command line under
+ * environment.suite_runs. NULL when no run left a file. */
+static cJSON *merge_results(const tfb_suite_job *jobs, const bool *ok, int n, const char *dir) {
+    cJSON *doc = NULL;
+    for (int i = 0; i < n; i++) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/bench/%s.json", dir, jobs[i].name);
+        cJSON *j = ok[i] ? read_json(path) : NULL;
+        if (!j)
+            continue;
+        if (!doc) {
+            doc = j;
+            cJSON *env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
+            if (env) {
+                cJSON_DeleteItemFromObjectCaseSensitive(env, "act"); /* rows carry their act */
+                cJSON_AddArrayToObject(env, "suite_runs");
+            }
+        } else {
+            static const char *const arrays[] = {"results", "skipped"};
+            for (int k = 0; k < 2; k++) {
+                cJSON *to = cJSON_GetObjectItemCaseSensitive(doc, arrays[k]);
+                cJSON *from = cJSON_GetObjectItemCaseSensitive(j, arrays[k]);
+                while (to && from && cJSON_GetArraySize(from) > 0)
+                    cJSON_AddItemToArray(to, cJSON_DetachItemFromArray(from, 0));
+            }
+            cJSON *to = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "environment"), "backends");
+            cJSON *from = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "environment"), "backends");
+            cJSON *b = from ? from->child : NULL;
+            while (to && b) {
+                cJSON *next = b->next;
+                if (!cJSON_GetObjectItemCaseSensitive(to, b->string))
+                    cJSON_AddItemToObject(to, b->string, cJSON_DetachItemViaPointer(from, b));
+                b = next;
+            }
+            cJSON_Delete(j);
+        }
+        cJSON *runs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "environment"), "suite_runs");
+        if (runs) {
+            cJSON *cmd = cJSON_CreateArray();
+            cJSON_AddItemToArray(cmd, cJSON_CreateString("tfbench"));
+            for (int k = 0; k < jobs[i].argc; k++)
+                cJSON_AddItemToArray(cmd, cJSON_CreateString(jobs[i].argv[k]));
+            cJSON_AddItemToArray(runs, cmd);
+        }
+    }
+    return doc;
+}
+
+static tfb_status write_json(const char *path, const cJSON *doc) {
+    tfb_atomic_file af;
+    TFB_TRY(tfb_atomic_open(&af, path, true));
+    char *text = cJSON_Print(doc);
+    bool ok = text && fputs(text, af.f) >= 0 && fputc('\n', af.f) >= 0;
+    free(text);
+    if (!ok) {
+        tfb_atomic_abort(&af);
+        return tfb_error_set(TFB_STATUS_IO, "%s: write failed", path);
+    }
+    return tfb_atomic_commit(&af);
+}
+
+static void fmt_clock(char *out, size_t len, double s) {
+    long t = (long)(s + 0.5);
+    snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* The bench runs, progress counted across all of them; a run that fails is reported and the
+ * others go on. Returns an exit code for a usage error in the plan, else 0 (*failed set). */
+static int run_benches(const suite_args *a, tfb_suite_job *jobs, int n, bool *ok, bool *failed) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/bench", a->out);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return tfb_cli_usage("-o", "%s: cannot create: %s", dir, strerror(errno));
+    int steps = 0;
+    double units = 0;
+    for (int i = 0; i < n; i++) { /* every run's usage checked, and its steps counted, before any runs */
+        int s;
+        double u;
+        int rc = tfb_bench_count(jobs[i].argc, jobs[i].argv, &s, &u);
+        if (rc != 0)
+            return rc;
+        steps += s, units += u;
+    }
+    bool print = a->progress || isatty(2);
+    tfb_bench_progress_open(steps, units, a->progress);
+    double t0 = tfb_now();
+    for (int i = 0; i < n; i++) {
+        char out[4400], log[4400], el[16];
+        snprintf(out, sizeof out, "%s/%s.json", dir, jobs[i].name);
+        snprintf(log, sizeof log, "%s/%s.txt", dir, jobs[i].name);
+        fmt_clock(el, sizeof el, tfb_now() - t0);
+        if (print)
+            fprintf(stderr, "[suite %d/%d] %s (%s) elapsed %s\n", i + 1, n, jobs[i].what, log, el);
+        argv_buf av = {0};
+        push_all(&av, (const char *const *)jobs[i].argv, (size_t)jobs[i].argc);
+        push(&av, "-o"), push(&av, out), push(&av, "--force");
+        int rc = run_step(tfb_cmd_bench, log, av.n, av.v);
+        ok[i] = rc == 0;
+        if (rc != 0) {
+            fprintf(stderr, "tfbench: suite: %s exited %d (see %s)\n", jobs[i].what, rc, log);
+            *failed = true;
+        }
+    }
+    tfb_bench_progress_close();
+    return 0;
+}
+
+/* --dry-run: the bench runs, their steps and estimated work units; nothing is measured. */
+static int print_plan(tfb_suite_job *jobs, int n) {
+    int total = 0;
+    double units = 0;
+    for (int i = 0; i < n; i++) {
+        int s;
+        double u;
+        int rc = tfb_bench_count(jobs[i].argc, jobs[i].argv, &s, &u);
+        if (rc != 0)
+            return rc;
+        printf("%2d. %s: %d steps, %.3g work units\n    tfbench", i + 1, jobs[i].what, s, u);
+        for (int k = 0; k < jobs[i].argc; k++)
+            printf(" %s", jobs[i].argv[k]);
+        printf("\n");
+        total += s, units += u;
+    }
+    printf("conformance, then %d bench runs: %d steps, %.3g work units\n", n, total, units);
+    return TFB_EXIT_OK;
 }
 
 int tfb_cmd_suite(int argc, char **argv) {
@@ -298,8 +474,6 @@ int tfb_cmd_suite(int argc, char **argv) {
             return TFB_EXIT_UNAVAILABLE;
         }
     }
-    if (mkdir(a.out, 0755) != 0 && errno != EEXIST)
-        return tfb_cli_usage("-o", "%s: cannot create: %s", a.out, strerror(errno));
     char p_conform[4200], p_junit[4200], p_results[4200], p_report[4200], p_summary[4200], p_log[4200];
     snprintf(p_conform, sizeof p_conform, "%s/conform.json", a.out);
     snprintf(p_junit, sizeof p_junit, "%s/junit.xml", a.out);
@@ -309,12 +483,26 @@ int tfb_cmd_suite(int argc, char **argv) {
     if (!a.force && access(p_summary, F_OK) == 0)
         return tfb_cli_usage("-o", "%s holds an earlier run (use --force to overwrite, or -o DIR)", a.out);
 
-    char benchb[256];
-    bench_backends(&a, benchb, sizeof benchb);
-    const char *models = a.model ? a.model : "gpt2-124m,bert-base,marian-base";
-    bool failed = false;
+    tfb_suite_opts so = {.profile = a.profile, .reps = a.reps, .threads = a.threads, .device = a.device,
+                         .progress = a.progress};
+    bench_backends(&a, &so);
+    char models_buf[1024];
+    if (a.model) { /* --model M[,M2]: those models instead of the profile's */
+        snprintf(models_buf, sizeof models_buf, "%s", a.model);
+        for (char *p = strtok(models_buf, ","); p && so.n_models < 16; p = strtok(NULL, ","))
+            so.models[so.n_models++] = p;
+    }
+    static tfb_suite_job jobs[96];
+    int n_jobs = tfb_suite_plan(&so, jobs, 96);
+    if (a.dry_run)
+        return print_plan(jobs, n_jobs);
+    if (mkdir(a.out, 0755) != 0 && errno != EEXIST)
+        return tfb_cli_usage("-o", "%s: cannot create: %s", a.out, strerror(errno));
+    bool failed = false, print = a.progress || isatty(2);
 
-    fprintf(stderr, "tfbench: [1/3] conformance of %s (details: %s/conform.txt)\n", a.backend, a.out);
+    double t0 = tfb_now();
+    if (print)
+        fprintf(stderr, "[conform] %s x every tiny model x every dtype (%s/conform.txt)\n", a.backend, a.out);
     argv_buf cf = {0};
     const char *cf_args[] = {"conform", "--backend", a.backend, "--model", "all",   "--dtype",
                              "all",     "--json",    p_conform, "--junit", p_junit, "--force"};
@@ -326,63 +514,75 @@ int tfb_cmd_suite(int argc, char **argv) {
         failed = true;
     else if (rc != 0)
         return rc;
+    if (print) {
+        char el[16];
+        fmt_clock(el, sizeof el, tfb_now() - t0);
+        fprintf(stderr, "[conform] done%s, elapsed %s\n", failed ? " (failures)" : "", el);
+    }
 
-    fprintf(stderr, "tfbench: [2/3] benchmarks of %s on %s (details: %s/bench.txt)\n", benchb, models, a.out);
-    /* Prompt 128, depths 0 and 128, 8 generated tokens: the KV-reuse comparison recomputes the
-     * whole sequence for every generated token, which dominates on slow devices (lavapipe), so the
-     * defaults stay small. Scaled down to fit the smallest context among the chosen presets (a
-     * model directory's context is checked by bench itself). */
-    int64_t ctx = 1 << 30;
-    for (int i = 0; i < tfb_preset_count(); i++)
-        if (strstr(models, tfb_preset_get(i)->name) && tfb_preset_get(i)->n_ctx < ctx)
-            ctx = tfb_preset_get(i)->n_ctx;
-    int64_t pp = ctx / 2 < 128 ? ctx / 2 : 128, depth = ctx / 2 < 128 ? ctx / 2 : 128;
-    char pp_s[32], depth_s[48];
-    snprintf(pp_s, sizeof pp_s, "%lld", (long long)pp);
-    snprintf(depth_s, sizeof depth_s, "0,%lld", (long long)depth);
-    argv_buf bn = {0};
-    const char *bn_args[] = {"bench", "--backend", benchb, "--model", models, "--pp", pp_s, "--tg", "8",
-                             "--depth", depth_s, "--kv-reuse", "-r", a.reps, "--warmup", "1", "-o", p_results,
-                             "--force"};
-    push_all(&bn, bn_args, sizeof bn_args / sizeof bn_args[0]);
-    push_common(&bn, &a);
-    snprintf(p_log, sizeof p_log, "%s/bench.txt", a.out);
-    rc = run_step(tfb_cmd_bench, p_log, bn.n, bn.v);
-    if (rc == TFB_EXIT_FAIL)
-        failed = true;
-    else if (rc != 0)
+    static bool ok[96];
+    if ((rc = run_benches(&a, jobs, n_jobs, ok, &failed)) != 0)
         return rc;
+    cJSON *merged = merge_results(jobs, ok, n_jobs, a.out);
+    tfb_status st = merged ? write_json(p_results, merged) : TFB_STATUS_OK;
+    cJSON_Delete(merged);
+    if (st != TFB_STATUS_OK)
+        return tfb_cli_fail(st, "-o");
+    if (merged && tfb_db_url(a.db)) { /* the bench runs, merged, as one bench run of the database */
+        tfb_results res = {0};
+        if ((st = tfb_results_read(p_results, &res)) != TFB_STATUS_OK)
+            return tfb_cli_fail(st, "-o");
+        rc = tfb_db_store_cli(tfb_db_url(a.db), "bench", &res, NULL);
+        tfb_results_free(&res);
+        if (rc != 0)
+            return rc;
+    }
 
-    fprintf(stderr, "tfbench: [3/3] report (%s/report/report.md)\n", a.out);
+    if (print)
+        fprintf(stderr, "[report] %s/report/report.md\n", a.out);
     argv_buf rp = {0};
-    const char *rp_args[] = {"report", p_results, "-o", p_report, "--force"};
+    const char *rp_args[] = {"report", p_results, "-o", p_report, "--format", "png,svg,pdf", "--force"};
     push_all(&rp, rp_args, sizeof rp_args / sizeof rp_args[0]);
     snprintf(p_log, sizeof p_log, "%s/report.txt", a.out);
-    if (run_step(tfb_cmd_report, p_log, rp.n, rp.v) != 0)
+    if (!merged || run_step(tfb_cmd_report, p_log, rp.n, rp.v) != 0)
         failed = true;
 
+    /* The summary: on stdout, in summary.md, and with the figures in report.html. */
     cJSON *conform = read_json(p_conform), *results = read_json(p_results);
-    tfb_atomic_file af;
-    tfb_status st = tfb_atomic_open(&af, p_summary, true);
-    if (st != TFB_STATUS_OK) {
+    char *md = NULL;
+    size_t md_len = 0;
+    FILE *mf = open_memstream(&md, &md_len);
+    if (!mf) {
         cJSON_Delete(conform);
         cJSON_Delete(results);
-        return tfb_cli_fail(st, "-o");
+        return tfb_cli_fail(tfb_error_set(TFB_STATUS_NOMEM, "suite: out of memory"), "-o");
     }
-    FILE *outs[2] = {stdout, af.f};
-    for (int k = 0; k < 2; k++) {
-        fprintf(outs[k], "# tfbench standard suite: %s\n", failed ? "FAILED" : "passed");
-        if (conform)
-            print_matrix(outs[k], &conform, 1);
-        if (results)
-            print_headlines(outs[k], results);
-        fprintf(outs[k],
-                "\nOutputs in %s/: conform.json, junit.xml, results.json, report/report.md, summary.md\n",
-                a.out);
+    fprintf(mf, "# tfbench standard suite: %s\n", failed ? "FAILED" : "passed");
+    if (conform)
+        print_matrix(mf, &conform, 1);
+    if (results)
+        print_headlines(mf, results);
+    fprintf(mf, "\nOutputs in %s/: report.html, conform.json, junit.xml, results.json (bench/: each run's JSON and "
+                "table), report/report.md, summary.md\n",
+            a.out);
+    fclose(mf);
+    fputs(md, stdout);
+    tfb_atomic_file af;
+    st = tfb_atomic_open(&af, p_summary, true);
+    if (st == TFB_STATUS_OK && fputs(md, af.f) < 0) {
+        tfb_atomic_abort(&af);
+        st = tfb_error_set(TFB_STATUS_IO, "%s: write failed", p_summary);
+    } else if (st == TFB_STATUS_OK) {
+        st = tfb_atomic_commit(&af);
     }
+    char p_html[4200];
+    snprintf(p_html, sizeof p_html, "%s/report.html", a.out);
+    if (st == TFB_STATUS_OK)
+        st = tfb_report_html(p_html, md, p_report, conform, results);
+    free(md);
     cJSON_Delete(conform);
     cJSON_Delete(results);
-    if ((st = tfb_atomic_commit(&af)) != TFB_STATUS_OK)
+    if (st != TFB_STATUS_OK)
         return tfb_cli_fail(st, "-o");
     return failed ? TFB_EXIT_FAIL : TFB_EXIT_OK;
 }

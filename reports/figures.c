@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "figures_int.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
 /* A number for .dat files: gnuplot reads NaN as undefined (the point is skipped). */
-static void dat_num(tfb_sbuf *b, double v) {
+void tfb__rep_dat_num(tfb_sbuf *b, double v) {
     if (isfinite(v))
         tfb_sbuf_printf(b, " %.6g", v);
     else
@@ -37,7 +37,7 @@ static void tex_escape(tfb_sbuf *b, const char *s) {
 }
 
 /* Strings in gnuplot scripts and .dat labels are double-quoted; keep them free of quotes. */
-static void gp_str(tfb_sbuf *b, const char *s) {
+void tfb__rep_gp_str(tfb_sbuf *b, const char *s) {
     tfb_sbuf_printf(b, "\"");
     for (; *s; s++)
         tfb_sbuf_printf(b, "%c", *s == '"' ? '\'' : *s);
@@ -46,7 +46,8 @@ static void gp_str(tfb_sbuf *b, const char *s) {
 
 /* The script prologue: a loop over the requested formats around the plot body, so `gnuplot NAME.gp`
  * re-renders every one. */
-static tfb_sbuf *gp_begin(tfb_rep_out *o, const char *name, const char *title) {
+tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title) {
+    int w = o->width ? o->width : 1200, h = o->height ? o->height : 700;
     char fn[64];
     snprintf(fn, sizeof fn, "%s.gp", name);
     tfb_sbuf *g = tfb_rep_file(o, fn);
@@ -59,42 +60,37 @@ static tfb_sbuf *gp_begin(tfb_rep_out *o, const char *name, const char *title) {
     tfb_sbuf_printf(
         g,
         "do for [fmt in formats] {\n"
-        "  if (fmt eq \"png\") { set terminal pngcairo size 1200,700 enhanced font \"Sans,11\" }\n"
-        "  if (fmt eq \"svg\") { set terminal svg size 1200,700 enhanced font \"Sans,11\" }\n"
-        "  if (fmt eq \"pdf\") { set terminal pdfcairo size 10in,6in enhanced font \"Sans,10\" }\n"
+        "  if (fmt eq \"png\") { set terminal pngcairo size %d,%d enhanced font \"Sans,11\" }\n"
+        "  if (fmt eq \"svg\") { set terminal svg size %d,%d enhanced font \"Sans,11\" }\n"
+        "  if (fmt eq \"pdf\") { set terminal pdfcairo size %.2fin,%.2fin enhanced font \"Sans,10\" }\n"
         "  set output \"%s.\".fmt\n"
         "  reset\n"
         "  set datafile missing \"NaN\"\n"
         "  set grid ytics lc rgb \"#dddddd\"\n"
         "  set key below noenhanced\n"
-        "  set title ",
-        name);
-    gp_str(g, title);
-    tfb_sbuf_printf(g, "\n");
+        "  caption = ",
+        w, h, w, h, w / 120.0, h / 116.7, name);
+    tfb__rep_gp_str(g, o->caption);
+    tfb_sbuf_printf(g, "\n  set title noenhanced ");
+    tfb__rep_gp_str(g, title);
+    tfb_sbuf_printf(g, ".\"\\n\".caption\n");
     return g;
 }
 
-static void gp_end(tfb_sbuf *g) {
+void tfb__rep_gp_end(tfb_sbuf *g) {
     tfb_sbuf_printf(g, "  set output\n}\n");
 }
 
-static void md_figure(tfb_rep_out *o, const char *name, const char *title, const char *what) {
+void tfb__rep_md_figure(tfb_rep_out *o, const char *name, const char *title, const char *what) {
     tfb_sbuf_printf(&o->md, "\n## %s\n\n%s\n\n![%s](%s.%s)\n\n", title, what, title, name,
                     o->n_formats && strcmp(o->formats[0], "pdf") != 0 ? o->formats[0] : "png");
 }
 
-static void md_skip(tfb_rep_out *o, const char *title, const char *why) {
+void tfb__rep_md_skip(tfb_rep_out *o, const char *title, const char *why) {
     tfb_sbuf_printf(&o->md, "\n## %s\n\n*Skipped: %s.*\n", title, why);
 }
 
-/* Distinct series labels (in first-seen order) over rows matching pred. */
-typedef bool (*row_pred)(const tfb_rep_row *r);
-typedef struct labels {
-    char s[64][128];
-    int n;
-} labels;
-
-static int label_index(labels *l, const char *s) {
+int tfb__rep_label_index(labels *l, const char *s) {
     for (int i = 0; i < l->n; i++)
         if (strcmp(l->s[i], s) == 0)
             return i;
@@ -104,20 +100,21 @@ static int label_index(labels *l, const char *s) {
     return l->n++;
 }
 
-static bool is_rate(const tfb_rep_row *r) {
+bool tfb__rep_is_rate(const tfb_rep_row *r) {
     return strcmp(r->metric, "tokens_per_s") == 0;
 }
-static bool is_pp(const tfb_rep_row *r) {
-    return (strcmp(r->kind, "pp") == 0 || strcmp(r->kind, "encode") == 0) && is_rate(r);
+bool tfb__rep_is_pp(const tfb_rep_row *r) {
+    return (strcmp(r->kind, "pp") == 0 || strcmp(r->kind, "encode") == 0) && tfb__rep_is_rate(r);
 }
-static bool is_tg(const tfb_rep_row *r) {
-    return strcmp(r->kind, "tg") == 0 && is_rate(r);
+bool tfb__rep_is_tg(const tfb_rep_row *r) {
+    return strcmp(r->kind, "tg") == 0 && tfb__rep_is_rate(r);
 }
 static bool is_scale_pp(const tfb_rep_row *r) {
-    return strcmp(r->kind, "scale_pp") == 0 && is_rate(r);
+    return strcmp(r->kind, "scale_pp") == 0 && tfb__rep_is_rate(r);
 }
 static bool is_scale_tg(const tfb_rep_row *r) {
-    return strcmp(r->kind, "scale_tg") == 0 && (is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
+    return strcmp(r->kind, "scale_tg") == 0 &&
+           (tfb__rep_is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
 }
 static bool is_ratio(const tfb_rep_row *r) {
     return strcmp(r->unit, "ratio") == 0 || strstr(r->metric, "speedup") || strstr(r->metric, "gain");
@@ -129,7 +126,7 @@ static bool is_prefix(const tfb_rep_row *r) {
     return strcmp(r->kind, "prefix") == 0 && is_ratio(r);
 }
 
-static int count_rows(const tfb_rep_data *d, row_pred p) {
+int tfb__rep_count_rows(const tfb_rep_data *d, row_pred p) {
     int n = 0;
     for (size_t i = 0; i < d->n_rows; i++)
         n += p(&d->rows[i]);
@@ -149,8 +146,8 @@ static int bars_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_
             continue;
         char lab[128];
         tfb_rep_series_label(d, r, true, lab, sizeof lab);
-        label_index(ser, lab);
-        label_index(tests, r->test);
+        tfb__rep_label_index(ser, lab);
+        tfb__rep_label_index(tests, r->test);
     }
     if (!ser->n)
         return 0;
@@ -160,7 +157,7 @@ static int bars_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_
         tfb_sbuf_printf(b, " %s %s_ci95", tests->s[t], tests->s[t]);
     tfb_sbuf_printf(b, "\n");
     for (int s = 0; s < ser->n; s++) {
-        gp_str(b, ser->s[s]);
+        tfb__rep_gp_str(b, ser->s[s]);
         for (int t = 0; t < tests->n; t++) {
             double m = NAN, ci = NAN;
             for (size_t i = 0; i < d->n_rows; i++) {
@@ -174,8 +171,8 @@ static int bars_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_
                     ci = isfinite(r->ci95) ? r->ci95 : 0;
                 }
             }
-            dat_num(b, m);
-            dat_num(b, ci);
+            tfb__rep_dat_num(b, m);
+            tfb__rep_dat_num(b, ci);
         }
         tfb_sbuf_printf(b, "\n");
     }
@@ -195,20 +192,21 @@ static void gp_bars(tfb_sbuf *g, const char *dat, const labels *tests, const cha
     for (int t = 0; t < tests->n; t++) {
         tfb_sbuf_printf(g, "%s\"%s\" using %d:%d%s title ", t ? ", " : "", dat, 2 + 2 * t, 3 + 2 * t,
                         t ? "" : ":xtic(1)");
-        gp_str(g, tests->s[t]);
+        tfb__rep_gp_str(g, tests->s[t]);
     }
     tfb_sbuf_printf(g, "\n");
 }
 
 /* Table rows for md and tex from the same rows. */
-static void tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const char *caption,
-                        bool transform_ms) {
+void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const char *caption,
+                          bool transform_ms) {
     tfb_sbuf_printf(&o->md, "| series | test | median ± 95%% CI | unit |\n|---|---|---|---|\n");
     tfb_sbuf_printf(&o->tex, "\\begin{table}[htbp]\n\\centering\n\\caption{");
     tex_escape(&o->tex, caption);
     tfb_sbuf_printf(&o->tex,
                     "}\n\\begin{tabular}{llrl}\n\\toprule\nSeries & Test & Median $\\pm$ CI95 & Unit \\\\\n"
                     "\\midrule\n");
+    int n_high = 0;
     for (size_t i = 0; i < d->n_rows; i++) {
         const tfb_rep_row *r = &d->rows[i];
         if (!p(r))
@@ -217,24 +215,35 @@ static void tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const
         tfb_rep_series_label(d, r, true, lab, sizeof lab);
         double m = r->median, ci = r->ci95;
         const char *unit = r->unit;
-        if (transform_ms && is_rate(r)) { /* tokens/s -> ms/token, CI by the derivative 1000/x^2 */
+        if (transform_ms && tfb__rep_is_rate(r)) { /* tokens/s -> ms/token, CI by the derivative 1000/x^2 */
             ci = isfinite(ci) ? 1000.0 * ci / (m * m) : NAN;
             m = 1000.0 / m;
             unit = "ms/token";
         }
         fmt_ci(v, sizeof v, m, ci);
-        tfb_sbuf_printf(&o->md, "| %s | %s | %s | %s |\n", lab, r->test, v, unit);
+        /* A spread over 5% of the mean is more than noise a median hides: the table says so. */
+        bool high = isfinite(r->cv) && r->cv > 0.05;
+        n_high += high;
+        tfb_sbuf_printf(&o->md, "| %s | %s | %s%s | %s |\n", lab, r->test, v, high ? " (high CV)" : "", unit);
         tex_escape(&o->tex, lab);
         tfb_sbuf_printf(&o->tex, " & ");
         tex_escape(&o->tex, r->test);
         if (isfinite(ci))
-            tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g & ", m, ci);
+            tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g%s & ", m, ci, high ? "$^\\dagger$" : "");
         else
-            tfb_sbuf_printf(&o->tex, " & %.4g & ", m);
+            tfb_sbuf_printf(&o->tex, " & %.4g%s & ", m, high ? "$^\\dagger$" : "");
         tex_escape(&o->tex, unit);
         tfb_sbuf_printf(&o->tex, " \\\\\n");
     }
-    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
+    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n");
+    if (n_high) {
+        tfb_sbuf_printf(&o->tex, "\\par\\footnotesize $^\\dagger$ coefficient of variation over 5\\%%\n");
+        tfb_sbuf_printf(&o->md,
+                        "\n*%d figure%s marked (high CV): the samples' coefficient of variation is over "
+                        "5%%; a busy machine or too short a run.*\n\n",
+                        n_high, n_high == 1 ? "" : "s");
+    }
+    tfb_sbuf_printf(&o->tex, "\\end{table}\n\n");
 }
 
 /* ---- lines: x numeric, one line per series ---------------------------------------------------- */
@@ -263,7 +272,7 @@ static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row
         char lab[128], full[128];
         tfb_rep_series_label(d, r, with_threads, lab, sizeof lab);
         snprintf(full, sizeof full, "%s%s%s", lab, test_in_label ? " " : "", test_in_label ? r->test : "");
-        label_index(&all, full);
+        tfb__rep_label_index(&all, full);
     }
     tfb_sbuf *b = NULL;
     for (int s = 0; s < all.n; s++) {
@@ -281,7 +290,7 @@ static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row
             if (strcmp(full, all.s[s]) != 0)
                 continue;
             double y = r->median, ci = isfinite(r->ci95) ? r->ci95 : 0;
-            if (ms && is_rate(r)) { /* tokens/s -> ms/token; rows already in ms pass through */
+            if (ms && tfb__rep_is_rate(r)) { /* tokens/s -> ms/token; rows already in ms pass through */
                 ci = 1000.0 * ci / (y * y);
                 y = 1000.0 / y;
             }
@@ -299,102 +308,126 @@ static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row
             tfb_sbuf_printf(b, "# %s: one block per series (gnuplot index), columns: x median ci95\n", what);
         }
         tfb_sbuf_printf(b, "%s# series %d: %s\n", ser->n ? "\n\n" : "", ser->n, all.s[s]);
-        label_index(ser, all.s[s]);
+        tfb__rep_label_index(ser, all.s[s]);
         for (int k = 0; k < n; k++) {
             tfb_sbuf_printf(b, "%.6g", xs[k]);
-            dat_num(b, ys[k]);
-            dat_num(b, cs[k]);
+            tfb__rep_dat_num(b, ys[k]);
+            tfb__rep_dat_num(b, cs[k]);
             tfb_sbuf_printf(b, "\n");
         }
     }
     return ser->n;
 }
 
-static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one) {
-    /* times and rates are positive: a wide CI must not drag the axis below zero */
-    tfb_sbuf_printf(g, "  set yrange [0:*]\n  plot ");
+static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one, bool log_y) {
+    /* times and rates are positive: a wide CI must not drag the axis below zero (or a log axis to 0) */
+    tfb_sbuf_printf(g, "  %s\n  plot ", log_y ? "set yrange [*:*]" : "set yrange [0:*]");
     for (int s = 0; s < ser->n; s++) {
-        /* gnuplot cycles 8 colours: vary the point type too, and the dash past 8 series */
-        tfb_sbuf_printf(g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lt %d pt %d dt %d ps 0.9 title ",
-                        s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1", s % 8 + 1, 4 + s % 9,
-                        1 + s / 8);
-        gp_str(g, ser->s[s]);
+        /* the backend's colour (the label's first word, after "host / "); point type and dash tell
+         * a backend's series apart */
+        const char *lab = strstr(ser->s[s], " / ") ? strstr(ser->s[s], " / ") + 3 : ser->s[s];
+        char backend[32];
+        snprintf(backend, sizeof backend, "%.*s", (int)strcspn(lab, " "), lab);
+        tfb_sbuf_printf(
+            g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lc rgb \"%s\" pt %d dt %d ps 0.9 title ",
+            s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1", tfb__rep_backend_colour(backend),
+            4 + s % 9, 1 + s / 8 % 4);
+        tfb__rep_gp_str(g, ser->s[s]);
     }
     tfb_sbuf_printf(g, "\n");
 }
 
 /* ---- the figures ------------------------------------------------------------------------------ */
 
-static void fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
-    const char *title = "Throughput per backend";
-    labels sp, tp, sd, td;
-    if (!count_rows(d, is_pp) && !count_rows(d, is_tg)) {
-        md_skip(o, title, "no prefill (pp) or decode (tg) tokens/s rows in the inputs");
-        return;
-    }
-    int np = bars_dat(d, o, "throughput_prefill.dat", is_pp, "prefill tokens/s", &sp, &tp);
-    int nd = bars_dat(d, o, "throughput_decode.dat", is_tg, "decode tokens/s", &sd, &td);
-    tfb_sbuf *g = gp_begin(o, "throughput", title);
-    tfb_sbuf_printf(g, "  unset title\n  set multiplot layout 1,%d title ", (np > 0) + (nd > 0));
-    gp_str(g, "Throughput per backend (median, error bars: 95% CI)");
-    tfb_sbuf_printf(g, "\n");
-    if (np) {
-        tfb_sbuf_printf(g, "  set title \"Prefill\"\n");
-        gp_bars(g, "throughput_prefill.dat", &tp, "prefill throughput (tokens/s)");
-    }
-    if (nd) {
-        tfb_sbuf_printf(g, "  set title \"Decode\"\n");
-        gp_bars(g, "throughput_decode.dat", &td, "decode throughput (tokens/s)");
-    }
-    tfb_sbuf_printf(g, "  unset multiplot\n");
-    gp_end(g);
-    md_figure(o, "throughput", title,
-              "Prefill and decode tokens/s, reported separately; error bars are 95% CIs.");
-    if (np)
-        tables_rows(d, o, is_pp, "Prefill throughput", false);
-    if (nd)
-        tables_rows(d, o, is_tg, "Decode throughput", false);
+/* The panels of fig_context: rows of one model (lines_dat takes a predicate, not a model). */
+static const char *ctx_model;
+static row_pred ctx_base_tg, ctx_base_pp;
+static bool ctx_tg(const tfb_rep_row *r) {
+    return ctx_base_tg(r) && strcmp(r->model, ctx_model) == 0;
+}
+static bool ctx_pp(const tfb_rep_row *r) {
+    return ctx_base_pp(r) && strcmp(r->model, ctx_model) == 0;
 }
 
+/* Does a panel's y span more than 10x (then its axis is logarithmic)? ms: as ms/token. */
+static bool wide(const tfb_rep_data *d, row_pred p, bool ms) {
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const tfb_rep_row *r = &d->rows[i];
+        double y = ms && tfb__rep_is_rate(r) ? 1000.0 / r->median : r->median;
+        if (p(r) && y > 0)
+            lo = fmin(lo, y), hi = fmax(hi, y);
+    }
+    return hi > 10 * lo;
+}
+
+/* Scaling per model: decode ms/token against depth (top), prefill tokens/s against length (below). */
 static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Context-length scaling";
-    row_pred ptg = count_rows(d, is_scale_tg) ? is_scale_tg : is_tg;
-    row_pred ppp = count_rows(d, is_scale_pp) ? is_scale_pp : is_pp;
-    labels st, sp;
-    int nt = lines_dat(d, o, "context_decode.dat", ptg, x_depth, true, true, false, 2,
-                       "decode ms/token by depth", &st);
-    int np = lines_dat(d, o, "context_prefill.dat", ppp, x_prompt, false, true, false, 2,
-                       "prefill tokens/s by prompt length", &sp);
-    if (!nt && !np) {
-        md_skip(o, title, "no series with two or more context depths or prompt lengths");
+    ctx_base_tg = tfb__rep_count_rows(d, is_scale_tg) ? is_scale_tg : tfb__rep_is_tg;
+    ctx_base_pp = tfb__rep_count_rows(d, is_scale_pp) ? is_scale_pp : tfb__rep_is_pp;
+    labels models = {0};
+    for (size_t i = 0; i < d->n_rows; i++)
+        if (ctx_base_tg(&d->rows[i]) || ctx_base_pp(&d->rows[i]))
+            tfb__rep_label_index(&models, d->rows[i].model);
+    int cols = models.n > 6 ? 6 : models.n, any_t = 0, any_p = 0, nt[6], np[6];
+    static labels st[6], sp[6];
+    for (int m = 0; m < cols; m++) {
+        char dt[64], dp[64];
+        snprintf(dt, sizeof dt, "context_decode_%d.dat", m);
+        snprintf(dp, sizeof dp, "context_prefill_%d.dat", m);
+        ctx_model = models.s[m];
+        nt[m] =
+            lines_dat(d, o, dt, ctx_tg, x_depth, true, true, false, 2, "decode ms/token by depth", &st[m]);
+        np[m] = lines_dat(d, o, dp, ctx_pp, x_prompt, false, true, false, 2,
+                          "prefill tokens/s by prompt length", &sp[m]);
+        any_t += nt[m] > 0, any_p += np[m] > 0;
+    }
+    if (!any_t && !any_p) {
+        tfb__rep_md_skip(o, title, "no series with two or more context depths or prompt lengths");
         return;
     }
-    tfb_sbuf *g = gp_begin(o, "context", title);
+    o->width = 400 * (cols > 2 ? cols : 2);
+    o->height = 420 * ((any_t > 0) + (any_p > 0)) + 80;
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "context", title);
+    o->width = o->height = 0;
     tfb_sbuf_printf(
         g,
-        "  unset title\n  set multiplot layout 1,%d title \"Context-length scaling (error bars: 95%% CI)\"\n"
-        "  set logscale x 2\n",
-        (nt > 0) + (np > 0));
-    if (nt) {
-        /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
-        tfb_sbuf_printf(g, "  set title \"Decode\"\n  set ylabel \"time per token (ms)\"\n");
-        tfb_sbuf_printf(g, "  set xlabel \"context depth (tokens, log scale; 0 drawn at 1)\"\n");
-        gp_lines(g, "context_decode.dat", &st, true);
-    }
-    if (np) {
-        tfb_sbuf_printf(g, "  set title \"Prefill\"\n  set xlabel \"prompt length (tokens, log scale)\"\n"
-                           "  set ylabel \"prefill throughput (tokens/s)\"\n");
-        gp_lines(g, "context_prefill.dat", &sp, false);
+        "  unset title\n  set multiplot layout %d,%d title \"Context-length scaling per model (error "
+        "bars: 95%% CI)\\n\".caption noenhanced\n  set logscale x 2\n  set key font \",8\"\n",
+        (any_t > 0) + (any_p > 0), cols);
+    for (int row = 0; row < 2; row++) {
+        if ((row == 0 && !any_t) || (row == 1 && !any_p))
+            continue;
+        for (int m = 0; m < cols; m++) {
+            char dat[64];
+            ctx_model = models.s[m];
+            snprintf(dat, sizeof dat, "context_%s_%d.dat", row ? "prefill" : "decode", m);
+            if (!(row ? np[m] : nt[m])) {
+                tfb_sbuf_printf(g, "  set multiplot next\n");
+                continue;
+            }
+            tfb_sbuf_printf(g, "  set title \"%s: %s\" noenhanced\n", models.s[m],
+                            row ? "prefill" : "decode");
+            /* depth 0 cannot sit on a log axis: it is drawn at 1, and the label says so */
+            tfb_sbuf_printf(g, "  set xlabel \"%s\"\n  set ylabel \"%s\"\n  %s logscale y\n",
+                            row ? "prompt length (tokens, log scale)" : "context depth (tokens, log; 0 at 1)",
+                            row ? "prefill throughput (tokens/s)" : "time per token (ms)",
+                            wide(d, row ? ctx_pp : ctx_tg, !row) ? "set" : "unset");
+            gp_lines(g, dat, row ? &sp[m] : &st[m], !row, wide(d, row ? ctx_pp : ctx_tg, !row));
+        }
     }
     tfb_sbuf_printf(g, "  unset multiplot\n");
-    gp_end(g);
-    md_figure(o, "context", title,
-              "Decode time per token against context depth and prefill tokens/s against prompt "
-              "length (log-scale x).");
-    if (nt)
-        tables_rows(d, o, ptg, "Decode time per token by depth", true);
-    if (np)
-        tables_rows(d, o, ppp, "Prefill throughput by prompt length", false);
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(
+        o, "context", title,
+        "One panel per model: decode time per token against context depth (top) and prefill "
+        "tokens/s against prompt length (below), log-scale x; a log y where a panel spans more than "
+        "10x.");
+    if (any_t)
+        tfb__rep_tables_rows(d, o, ctx_base_tg, "Decode time per token by depth", true);
+    if (any_p)
+        tfb__rep_tables_rows(d, o, ctx_base_pp, "Prefill throughput by prompt length", false);
 }
 
 static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
@@ -402,100 +435,125 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     labels s;
     if (!lines_dat(d, o, "kv_reuse.dat", is_kv, x_depth, false, true, false, 1,
                    "KV-cache reuse speedup by depth", &s)) {
-        md_skip(o, title, "no KV-cache reuse (kind kv) rows in the inputs");
+        tfb__rep_md_skip(o, title, "no KV-cache reuse (kind kv) rows in the inputs");
         return;
     }
-    tfb_sbuf *g = gp_begin(o, "kv_reuse", title);
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "kv_reuse", title);
     tfb_sbuf_printf(g,
                     "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
     tfb_sbuf_printf(g,
                     "  set xlabel \"context depth (tokens)\"\n  set ylabel \"speedup of cached decode over "
                     "recomputation (x)\"\n  set yrange [0:*]\n");
-    gp_lines(g, "kv_reuse.dat", &s, false);
-    gp_end(g);
-    md_figure(o, "kv_reuse", title,
-              "Decode with the KV cache against recomputing the whole sequence, per depth.");
-    tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
+    gp_lines(g, "kv_reuse.dat", &s, false, false);
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(o, "kv_reuse", title,
+                       "Decode with the KV cache against recomputing the whole sequence, per depth.");
+    tfb__rep_tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
 }
 
 static void fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Prefix-reuse gain";
     labels s, t;
     if (!bars_dat(d, o, "prefix_reuse.dat", is_prefix, "prefix-reuse gain", &s, &t)) {
-        md_skip(o, title, "no prefix-reuse (kind prefix) rows in the inputs");
+        tfb__rep_md_skip(o, title, "no prefix-reuse (kind prefix) rows in the inputs");
         return;
     }
-    tfb_sbuf *g = gp_begin(o, "prefix_reuse", title);
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "prefix_reuse", title);
     tfb_sbuf_printf(g,
                     "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
     gp_bars(g, "prefix_reuse.dat", &t, "gain from reusing the shared prefix's K/V (x)");
-    gp_end(g);
-    md_figure(o, "prefix_reuse", title,
-              "Requests sharing a prefix, with against without reusing its cached K/V.");
-    tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(o, "prefix_reuse", title,
+                       "Requests sharing a prefix, with against without reusing its cached K/V.");
+    tfb__rep_tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
 }
 
 static bool is_kl(const tfb_rep_row *r) {
     return strcmp(r->kind, "quant") == 0 && strncmp(r->metric, "kl_mean", 7) == 0;
 }
 
+/* The speed of k's source/backend/model/threads at dtype: decode at the smallest depth (the longest
+ * prompt for prefill). */
+static const tfb_rep_row *speed_of(const tfb_rep_data *d, const tfb_rep_row *k, const char *dtype,
+                                   const char *kind) {
+    const tfb_rep_row *best = NULL;
+    for (size_t j = 0; j < d->n_rows; j++) {
+        const tfb_rep_row *r = &d->rows[j];
+        if (r->src == k->src && strcmp(r->kind, kind) == 0 && tfb__rep_is_rate(r) &&
+            !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) && !strcmp(r->dtype, dtype) &&
+            r->threads == k->threads &&
+            (!best || r->depth < best->depth || (r->depth == best->depth && r->n_prompt > best->n_prompt)))
+            best = r;
+    }
+    return best;
+}
+
 static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Quantization trade-off";
     tfb_sbuf *b = NULL;
     labels s = {0};
-    const char *speed_kind = count_rows(d, is_tg) ? "tg" : "pp";
-    for (size_t i = 0; i < d->n_rows; i++) {
-        const tfb_rep_row *k = &d->rows[i];
-        if (!is_kl(k))
-            continue;
-        /* the speed of the same source/backend/model/dtype/threads: decode at the smallest depth */
-        const tfb_rep_row *best = NULL;
-        for (size_t j = 0; j < d->n_rows; j++) {
-            const tfb_rep_row *r = &d->rows[j];
-            if (r->src == k->src && strcmp(r->kind, speed_kind) == 0 && is_rate(r) &&
-                !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) &&
-                !strcmp(r->dtype, k->dtype) && r->threads == k->threads &&
-                (!best || r->depth < best->depth ||
-                 (r->depth == best->depth && r->n_prompt > best->n_prompt)))
-                best = r;
+    char colour[64][8];
+    const char *speed_kind = tfb__rep_count_rows(d, tfb__rep_is_tg) ? "tg" : "pp";
+    /* Each quantized dtype at its KL; then each configuration's f32 model at KL 0, its own reference. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < d->n_rows; i++) {
+            const tfb_rep_row *k = &d->rows[i];
+            if (!is_kl(k))
+                continue;
+            if (pass == 1) { /* once per source/backend/model/threads */
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++) {
+                    const tfb_rep_row *e = &d->rows[j];
+                    seen = is_kl(e) && e->src == k->src && !strcmp(e->backend, k->backend) &&
+                           !strcmp(e->model, k->model) && e->threads == k->threads;
+                }
+                if (seen)
+                    continue;
+            }
+            const tfb_rep_row *best = speed_of(d, k, pass ? "f32" : k->dtype, speed_kind);
+            if (!best || s.n == 64)
+                continue;
+            if (!b) {
+                b = tfb_rep_file(o, "quant_tradeoff.dat");
+                tfb_sbuf_printf(b,
+                                "# quantization trade-off: one block per (backend, dtype); f32 at KL 0\n"
+                                "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
+                                speed_kind);
+            }
+            char lab[128];
+            tfb_rep_series_label(d, best, true, lab, sizeof lab);
+            tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab,
+                            pass ? 0.0 : k->median);
+            tfb__rep_dat_num(b, pass || !isfinite(k->ci95) ? 0 : k->ci95);
+            tfb__rep_dat_num(b, best->median);
+            tfb__rep_dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
+            tfb_sbuf_printf(b, " %s\n", best->test);
+            snprintf(colour[s.n], sizeof colour[0], "%s", tfb__rep_backend_colour(k->backend));
+            tfb__rep_label_index(&s, lab);
         }
-        if (!best)
-            continue;
-        if (!b) {
-            b = tfb_rep_file(o, "quant_tradeoff.dat");
-            tfb_sbuf_printf(b,
-                            "# quantization trade-off: one block per (backend, dtype)\n"
-                            "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
-                            speed_kind);
-        }
-        char lab[128];
-        tfb_rep_series_label(d, k, true, lab, sizeof lab);
-        tfb_sbuf_printf(b, "%s# series %d: %s\n%.6g", s.n ? "\n\n" : "", s.n, lab, k->median);
-        dat_num(b, isfinite(k->ci95) ? k->ci95 : 0);
-        dat_num(b, best->median);
-        dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
-        tfb_sbuf_printf(b, " %s\n", best->test);
-        label_index(&s, lab);
-    }
     if (!s.n) {
-        md_skip(o, title, "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
+        tfb__rep_md_skip(o, title,
+                         "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
         return;
     }
-    tfb_sbuf *g = gp_begin(o, "quant_tradeoff", title);
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "quant_tradeoff", title);
     tfb_sbuf_printf(
         g,
         "  set xlabel \"mean KL divergence from the f32 reference (nats)\"\n"
         "  set ylabel \"%s throughput (tokens/s)\"\n  set yrange [0:*]\n  set xrange [0:*]\n  plot ",
         speed_kind[0] == 't' ? "decode" : "prefill");
     for (int i = 0; i < s.n; i++) {
-        tfb_sbuf_printf(g,
-                        "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars pt 7 ps 1.5 title ",
-                        i ? ", " : "", i);
-        gp_str(g, s.s[i]);
+        tfb_sbuf_printf(
+            g,
+            "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
+            "ps 1.5 title ",
+            i ? ", " : "", i, colour[i], 5 + i % 9);
+        tfb__rep_gp_str(g, s.s[i]);
     }
     tfb_sbuf_printf(g, "\n");
-    gp_end(g);
-    md_figure(o, "quant_tradeoff", title, "Speed against accuracy, one point per backend and weight dtype.");
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(o, "quant_tradeoff", title,
+                       "Speed against accuracy, one point per backend and weight dtype.");
     tfb_sbuf_printf(&o->md, "| series | mean KL (nats) | test |\n|---|---|---|\n");
     for (size_t i = 0; i < d->n_rows; i++) {
         const tfb_rep_row *k = &d->rows[i];
@@ -506,12 +564,12 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
         fmt_ci(v, sizeof v, k->median, k->ci95);
         tfb_sbuf_printf(&o->md, "| %s | %s | %s |\n", lab, v, k->test);
     }
-    tables_rows(d, o, is_kl, "Quantization: mean KL divergence from the f32 reference", false);
+    tfb__rep_tables_rows(d, o, is_kl, "Quantization: mean KL divergence from the f32 reference", false);
 }
 
 /* Thread scaling: prefill at each prompt length and decode from an empty cache. */
 static bool is_pp_tg(const tfb_rep_row *r) {
-    return is_pp(r) || (is_tg(r) && r->depth == 0);
+    return tfb__rep_is_pp(r) || (tfb__rep_is_tg(r) && r->depth == 0);
 }
 
 static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
@@ -519,16 +577,18 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
     labels s;
     if (!lines_dat(d, o, "threads.dat", is_pp_tg, x_threads, false, false, true, 2,
                    "tokens/s by thread count", &s)) {
-        md_skip(o, title, "every series was measured at one thread count (run bench with --threads 1,2,...)");
+        tfb__rep_md_skip(o, title,
+                         "every series was measured at one thread count (run bench with --threads 1,2,...)");
         return;
     }
-    tfb_sbuf *g = gp_begin(o, "threads", title);
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "threads", title);
     tfb_sbuf_printf(g, "  set xlabel \"threads\"\n  set ylabel \"throughput (tokens/s)\"\n"
                        "  set xtics 1\n  set offsets graph 0.05, graph 0.05, 0, 0\n");
-    gp_lines(g, "threads.dat", &s, false);
-    gp_end(g);
-    md_figure(o, "threads", title, "Prefill (pp) and decode (tg) tokens/s against the thread count.");
-    tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);
+    gp_lines(g, "threads.dat", &s, false, false);
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(o, "threads", title,
+                       "Prefill (pp) and decode (tg) tokens/s against the thread count.");
+    tfb__rep_tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);
 }
 
 /* Kernel names are "op/backend/..." (tfbench-kernels); the probe is "probe/bandwidth" and "probe/peak_fp32".
@@ -559,9 +619,9 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
         any_roof |= isfinite(peak[s]) && isfinite(bw[s]);
     }
     if (!any_point || !any_roof) {
-        md_skip(o, title,
-                !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
-                           : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
+        tfb__rep_md_skip(o, title,
+                         !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
+                                    : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
         return;
     }
     tfb_sbuf *b = tfb_rep_file(o, "roofline.dat");
@@ -580,7 +640,7 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
             kernel_backend(k->name, be, sizeof be);
             snprintf(lab, sizeof lab, "%s%s%s", multi_host > 1 ? d->src[s].host : "",
                      multi_host > 1 ? " / " : "", be);
-            if (label_index(&ser, lab) < 0)
+            if (tfb__rep_label_index(&ser, lab) < 0)
                 continue;
         }
     }
@@ -598,13 +658,13 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
                 if (strcmp(lab, ser.s[l]) != 0)
                     continue;
                 tfb_sbuf_printf(b, "%.6g", k->gflops / k->gbs);
-                dat_num(b, k->gflops);
-                dat_num(b, isfinite(k->gflops_sd) ? k->gflops_sd : 0);
-                dat_num(b, k->gbs);
+                tfb__rep_dat_num(b, k->gflops);
+                tfb__rep_dat_num(b, isfinite(k->gflops_sd) ? k->gflops_sd : 0);
+                tfb__rep_dat_num(b, k->gbs);
                 tfb_sbuf_printf(b, " %s\n", k->name);
             }
     }
-    tfb_sbuf *g = gp_begin(o, "roofline", title);
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "roofline", title);
     tfb_sbuf_printf(
         g, "  set logscale xy\n  set xlabel \"arithmetic intensity (FLOP/byte)\"\n"
            "  set ylabel \"attained performance (GFLOP/s)\"\n  set xrange [0.01:1000]\n  set samples 400\n");
@@ -622,17 +682,17 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
                      multi_host > 1 ? d->src[s].host : "", bw[s], peak[s]);
             tfb_sbuf_printf(g, "%sroof%d(x) with lines lw 2 dt %d lc rgb \"#555555\" title ", r ? ", " : "",
                             r, r + 1);
-            gp_str(g, lab);
+            tfb__rep_gp_str(g, lab);
             r++;
         }
     for (int l = 0; l < ser.n; l++) {
         tfb_sbuf_printf(g, ", \"roofline.dat\" index %d using 1:2:3 with yerrorbars lt %d pt %d ps 1 title ",
                         l, l % 8 + 1, 5 + 2 * (l % 4));
-        gp_str(g, ser.s[l]);
+        tfb__rep_gp_str(g, ser.s[l]);
     }
     tfb_sbuf_printf(g, "\n");
-    gp_end(g);
-    md_figure(
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(
         o, "roofline", title,
         "Each kernel at its arithmetic intensity (GFLOP/s over GB/s) against the measured peak fp32 GFLOP/s "
         "and read bandwidth of the machine (probe). The bandwidth roof is main memory: a kernel whose "
@@ -660,8 +720,27 @@ static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
 }
 
+/* "machine: CPU (host), tfbench COMMIT, DATE" from the first results file's manifest. */
+static void caption_of(const tfb_rep_data *d, tfb_rep_out *o) {
+    snprintf(o->caption, sizeof o->caption, "tfbench report");
+    for (int i = 0; i < d->n_src; i++) {
+        const cJSON *e = d->src[i].env;
+        if (d->src[i].gbench || !e)
+            continue;
+        const char *k[] = {"cpu_model", "hostname", "git_commit", "timestamp"};
+        const char *v[4];
+        for (int j = 0; j < 4; j++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, k[j]);
+            v[j] = cJSON_IsString(x) ? x->valuestring : "?";
+        }
+        snprintf(o->caption, sizeof o->caption, "%s (%s), tfbench %s, %.10s", v[0], v[1], v[2], v[3]);
+        break;
+    }
+}
+
 void tfb_rep_figures(const tfb_rep_data *d, tfb_rep_out *o) {
-    fig_throughput(d, o);
+    caption_of(d, o);
+    tfb__rep_fig_throughput(d, o);
     fig_context(d, o);
     fig_kv(d, o);
     fig_prefix(d, o);

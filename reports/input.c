@@ -154,6 +154,9 @@ static tfb_status load_results(tfb_rep_data *d, const char *path, const cJSON *d
             return tfb_error_set(TFB_STATUS_INPUT, "%s: results[%d]: missing or mistyped field", path, idx);
         if (!num_of(o, "ci95", &ci))
             ci = NAN;
+        double cv, n_smp;
+        if (!num_of(o, "cv", &cv) || !num_of(o, "n", &n_smp) || n_smp < 2)
+            cv = NAN;
         snprintf(w.backend, sizeof w.backend, "%s", s[0]);
         snprintf(w.model, sizeof w.model, "%s", s[1]);
         /* A row measured with --act q8 is other numerics than a plain one: "q4_0/a8", as bench shows it. */
@@ -169,6 +172,7 @@ static tfb_status load_results(tfb_rep_data *d, const char *path, const cJSON *d
         w.depth = (int64_t)dep;
         w.median = med;
         w.ci95 = ci;
+        w.cv = cv;
         if (d->n_rows == d->cap_rows) {
             size_t cap = d->cap_rows ? 2 * d->cap_rows : 128;
             tfb_rep_row *r = realloc(d->rows, cap * sizeof *r);

@@ -30,6 +30,7 @@ typedef struct tfb_rep_row { /* one row of a tfbench results file */
     int threads; /* 0 (backend default) resolved to the manifest's core count when known */
     int64_t n_prompt, n_gen, depth;
     double median, ci95; /* ci95 NAN when unknown */
+    double cv;           /* coefficient of variation of the samples, NAN when unknown or one sample */
 } tfb_rep_row;
 
 typedef struct tfb_rep_kernel { /* one Google Benchmark entry (iteration run or mean aggregate) */
@@ -84,6 +85,8 @@ typedef struct tfb_rep_out {
     int n_figs;
     const char *formats[3]; /* "png", "svg", "pdf" as requested */
     int n_formats;
+    int width, height; /* canvas of the next figure in pixels, 0: 1200 x 700 */
+    char caption[320]; /* under every figure's title: machine, commit, date of the first results file */
 } tfb_rep_out;
 
 /* A new in-memory file; returns its buffer. */
@@ -107,5 +110,19 @@ int tfb_rep_gnuplot(const char *dir, const char *script);
 /* The whole report. IO with "gnuplot not found; render with: ..." when gnuplot could not be run (data and
  * scripts are written); INPUT/IO on a bad input or an existing output without force (nothing written). */
 tfb_status tfb_report_write(const tfb_report_opts *opts);
+
+/* report.html (html.c): one self-contained page at path: conformance failures first (conform may be
+ * NULL), the summary's markdown (headings, tables, paragraphs) as HTML, every report_dir/NAME.svg
+ * inlined with a caption naming the machine, commit and date (from results' environment, may be
+ * NULL), and the environment manifest. Written atomically; IO when a figure cannot be read. */
+tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir, const cJSON *conform,
+                           const cJSON *results);
+
+/* report.html (html.c): one self-contained page at path: conformance failures first (conform may be
+ * NULL), the summary's markdown (headings, tables, paragraphs) as HTML, every report_dir/NAME.svg
+ * inlined with a caption naming the machine, commit and date (from results' environment, may be
+ * NULL), and the environment manifest. Written atomically; IO when a figure cannot be read. */
+tfb_status tfb_report_html(const char *path, const char *summary_md, const char *report_dir, const cJSON *conform,
+                           const cJSON *results);
 
 #endif

@@ -42,7 +42,7 @@ TFBENCH_GNUPLOT=/nonexistent/gnuplot "$cli" report "$fx/results.json" -o "$dir/n
 [ "$rc" -eq 2 ] || fail "no gnuplot: exit $rc, expected 2"
 grep -q "^tfbench: report: gnuplot not found; render with: cd $dir/nognuplot && for f in \*.gp; do gnuplot \"\$f\"; done$" \
     "$dir/nognuplot.err" || { cat "$dir/nognuplot.err"; fail "no gnuplot: message"; }
-[ -s "$dir/nognuplot/throughput.gp" ] && [ -s "$dir/nognuplot/throughput_prefill.dat" ] &&
+[ -s "$dir/nognuplot/throughput.gp" ] && [ -s "$dir/nognuplot/throughput_prefill_0.dat" ] &&
     [ -s "$dir/nognuplot/report.md" ] || fail "no gnuplot: data and scripts not written"
 [ ! -e "$dir/nognuplot/throughput.png" ] || fail "no gnuplot: a PNG appeared"
 

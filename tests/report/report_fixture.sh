@@ -23,7 +23,7 @@ for fig in throughput context kv_reuse prefix_reuse quant_tradeoff threads roofl
     grep -q '<svg' "$out/$fig.svg" || fail "$fig.svg is not SVG"
     grep -q "($fig.png)" "$out/report.md" || fail "report.md does not show $fig.png"
 done
-for f in report.md tables.tex throughput_prefill.dat throughput_decode.dat context_decode.dat context_prefill.dat \
+for f in report.md tables.tex throughput_prefill_0.dat throughput_decode_0.dat context_decode_0.dat context_prefill_0.dat \
          kv_reuse.dat prefix_reuse.dat quant_tradeoff.dat threads.dat roofline.dat; do
     [ -s "$out/$f" ] || fail "$f missing"
 done
@@ -31,14 +31,23 @@ grep -q 'Skipped' "$out/report.md" && fail "a figure was skipped on the full fix
 
 # The fixture's numbers, in the data files (values as the fixture writes them).
 has() { grep -q -- "$2" "$out/$1" || fail "$1 lacks $2"; }
-has throughput_prefill.dat '"simd q8_0 2t" 21000.2 420'        # 8000*1.5*1.75 + 0.25, ci 2%
-has throughput_prefill.dat '"reference f32 1t" 1000.25 20'
-has throughput_decode.dat '"reference q8_0 1t" 375.5 15 359.5 15'   # depth 0 and depth 16
+# throughput: one panel per model and phase, a line per test, a (median, ci) pair per series
+has throughput_prefill_0.dat '^# gpt2-tiny tokens/s'
+has throughput_prefill_0.dat '^# test "reference f32 1t" ci95 .* "simd q8_0 2t" ci95$'
+has throughput_prefill_0.dat '^"pp16" 1000.25 20 .* 21000.2 420$'    # 8000*1.5*1.75 + 0.25, ci 2%
+has throughput_decode_0.dat '^"tg4@d0" 250.5 10 438 17.5 375.5 15 '   # reference q8_0 1t third: depth 0
+has throughput_decode_0.dat '^"tg4@d16" 234.5 10 422 17.5 359.5 15 '  # and depth 16
+has throughput.gp 'set multiplot layout 2,1'
+has throughput.gp 'lc rgb "#1f77b4"'                                # simd's colour in every figure
+has throughput.gp 'set logscale y'                                  # 250 to 5250 tokens/s: a log axis
+has context.gp 'lc rgb "#555555"'                                   # the reference's
+has throughput.gp 'caption = "Fixture CPU 9000'                     # machine, commit, date under the title
 has kv_reuse.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
 has prefix_reuse.dat '"reference q8_0 2t" 1.7 0.05'   # threads 0 (default) is the manifest's 2 cores
 has quant_tradeoff.dat '^0.00456 0.0001 5250.5 210 tg4@d0$'       # simd q8_0 at 2 threads (default), depth 0
-has context_decode.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
-has context_prefill.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
+has quant_tradeoff.dat '^0 0 [0-9.]* [0-9.]* tg4@d0$'                      # the f32 model at KL 0
+has context_decode_0.dat '^16 0.66 0.01$'                           # simd f32: 1000/2000 + 16*0.01 ms, rows already in ms
+has context_prefill_0.dat '^4 253 5$'                               # reference f32: 1000*4/16 + 3
 has threads.dat '^2 14000.2 280$'                                 # simd f32 pp16 at 2 threads
 has roofline.dat '^4.26673 2.0971 0 0.4915 matmul/reference/f32/64x64x64$'
 grep -q 'roof: 42 GB/s, 321 GFLOP/s' "$out/roofline.gp" || fail "roofline.gp lacks the probe's roof"
@@ -63,7 +72,7 @@ grep -q '^tfbench: .*exists (use --force' "$dir/err2" || { cat "$dir/err2"; fail
 sed 's/Fixture CPU 9000/Other CPU 7000/' "$fx/results.json" >"$dir/other.json"
 "$cli" report "$fx/results.json" "$dir/other.json" -o "$dir/two" 2>/dev/null || fail "two hosts: failed"
 has2() { grep -q -- "$2" "$dir/two/$1" || fail "two hosts: $1 lacks $2"; }
-has2 throughput_prefill.dat '"Fixture CPU 9000 x2 / simd q8_0 2t" 21000.2 420'
-has2 throughput_prefill.dat '"Other CPU 7000 x2 / simd q8_0 2t" 21000.2 420'
+has2 throughput_prefill_0.dat '"Fixture CPU 9000 x2 / simd q8_0 2t" ci95'
+has2 throughput_prefill_0.dat '"Other CPU 7000 x2 / simd q8_0 2t" ci95'
 grep -q '^### Other CPU 7000 x2' "$dir/two/report.md" || fail "two hosts: no environment section for the second"
 echo ok

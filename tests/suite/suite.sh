@@ -20,6 +20,14 @@ suite)
     [ -s "$work/out/$f" ] || fail "missing $f"
   done
   ls "$work/out/report/"*.png >/dev/null 2>&1 || fail "the report has no figures"
+  ls "$work/out/report/"*.svg "$work/out/report/"*.pdf >/dev/null 2>&1 || fail "no SVG/PDF beside the PNGs"
+  # every family a decoder-only model has, in one merged results file that the schema accepts
+  python3 "$root/tests/bench/validate_results.py" "$work/out/results.json" \
+    --expect-kinds load,memory,pp,e2e,tg,kv,prefix,quant,scale_pp,scale_tg || fail "results.json"
+  grep -q "^| reference | gpt2-tiny | f32 | kv tg4@d64 | speedup |" "$work/stdout" || fail "no kv headline row"
+  grep -q "^| reference | gpt2-tiny | q4_0/a8 | quant teacher64 | kl_mean |" "$work/stdout" || fail "no act q8 row"
+  # stderr is no terminal and --progress was not given: no progress lines
+  grep -q '^\[bench ' "$work/stderr" && fail "progress lines without a terminal or --progress"
   # a second run into the same directory needs --force; nothing is overwritten before that check
   before=$(stat -c %Y "$work/out/summary.md")
   "$tfb" --backend reference --model gpt2-tiny -o "$work/out" 2>"$work/err2"
@@ -27,12 +35,31 @@ suite)
   grep -q "^tfbench: -o: .*--force" "$work/err2" || fail "rerun error: $(cat "$work/err2")"
   [ "$(stat -c %Y "$work/out/summary.md")" = "$before" ] || fail "summary.md was touched"
   ;;
+quick)
+  # --quick: every family on every tiny model (one per family), with a progress line per step
+  "$tfb" --quick --backend reference -o "$work/out" --progress >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  [ $rc -eq 0 ] || fail "suite --quick exited $rc: $(grep -v '^\[' "$work/stderr")"
+  python3 "$root/tests/bench/validate_results.py" "$work/out/results.json" \
+    --expect-kinds load,memory,pp,encode,e2e,tg,kv,xattn,prefix,quant,scale_pp,scale_tg || fail "results.json"
+  for m in gpt2-tiny bert-tiny marian-tiny llama-tiny t5-tiny; do
+    grep -q "^| reference | $m | f32 | " "$work/stdout" || fail "no headline rows for $m"
+  done
+  grep -q "^| reference | t5-tiny | f32 | xattn tg2@d0 | speedup |" "$work/stdout" || fail "no xattn row for t5-tiny"
+  total=$(sed -n 's/^\[bench 1\/\([0-9]*\)\].*/\1/p' "$work/stderr")
+  [ -n "$total" ] && [ "$(grep -c '^\[bench [0-9]*/'"$total"'\] reference ' "$work/stderr")" -eq "$total" ] ||
+    fail "progress lines do not count to $total"
+  grep -q "^\[bench $total/$total\] .* eta 0:00\$" "$work/stderr" || fail "last progress line: $(grep '^\[bench' "$work/stderr" | tail -1)"
+  grep -q '^\[suite 1/[0-9]*\] reference gpt2-tiny f32: every family' "$work/stderr" || fail "no suite step lines"
+  ;;
 errors)
   "$tfb" --backend nosuch 2>"$work/e"; [ $? -eq 2 ] || fail "unknown backend not exit 2"
   grep -q "^tfbench: --backend: unknown" "$work/e" || fail "unknown backend message: $(cat "$work/e")"
   "$tfb" --model nosuch 2>"$work/e"; [ $? -eq 2 ] || fail "unknown model not exit 2"
   "$tfb" -r 0 2>"$work/e"; [ $? -eq 2 ] || fail "-r 0 not exit 2"
   "$tfb" --bogus 2>"$work/e"; [ $? -eq 2 ] || fail "unknown option not exit 2"
+  # a model whose context cannot hold an explicit size is refused before anything runs
+  "$tfb" --model nosuch,gpt2-tiny -o "$work/o" 2>"$work/e"; [ $? -eq 2 ] || fail "unknown model in a list not exit 2"
   ;;
 matrix-fault)
   # one backend made to fail: FAIL in the matrix, failing JUnit testcases, exit 1
