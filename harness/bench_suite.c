@@ -164,7 +164,8 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         tfb_suite_job *j = job(jobs, &n, cap, c.name, o->cpu);
         if (!j)
             return n;
-        snprintf(j->what, sizeof j->what, "%s %s %s: every family", o->cpu, c.name, s.dtype);
+        snprintf(j->what, sizeof j->what, "%s %s %s: every family", o->cpu, c.name,
+                 tfb_model_stored_dtypes(models[mi]) ? "(stored types)" : s.dtype);
         common(j, o, &s, models[mi]);
         sized(j, &s, true);
         arg(j, "--dtype");
@@ -182,7 +183,9 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         /* Speed beside accuracy for the other weight dtypes (each loads the model and its f32 twin);
          * outside --full the larger models only at q8_0 and q4_0 (their f16/bf16 loads cost minutes). */
         char dts[64] = "";
-        for (size_t d = 0; d < sizeof quant_dtypes / sizeof quant_dtypes[0]; d++) {
+        /* A model file in its own types (GGUF) runs as stored whatever --dtype says: one run of it. */
+        bool stored = tfb_model_stored_dtypes(models[mi]);
+        for (size_t d = 0; !stored && d < sizeof quant_dtypes / sizeof quant_dtypes[0]; d++) {
             bool pick = strcmp(quant_dtypes[d], s.dtype) != 0 && (small || full || quant_dtypes[d][0] == 'q');
             if (pick)
                 snprintf(dts + strlen(dts), sizeof dts - strlen(dts), "%s%s", dts[0] ? "," : "",
@@ -199,7 +202,7 @@ int tfb_suite_plan(const tfb_suite_opts *o, tfb_suite_job *jobs, int cap) {
         }
         /* And with 8-bit activations where the backend offers them (llama.cpp's numerics): the first
          * model only (gpt2-124m, which TARGETS.md compares with llama.cpp) outside --full. */
-        if (act && (mi == 0 || full) && (j = job(jobs, &n, cap, "act-q8", o->cpu))) {
+        if (act && (mi == 0 || full) && !stored && (j = job(jobs, &n, cap, "act-q8", o->cpu))) {
             snprintf(j->what, sizeof j->what, "%s %s q8_0,q4_0 --act q8: quantization", o->cpu, c.name);
             snprintf(j->name + strlen(j->name), sizeof j->name - strlen(j->name), "-%s", c.name);
             common(j, o, &s, models[mi]);

@@ -302,8 +302,8 @@ static int parse(int argc, char **argv, suite_args *a) {
         size_t n = strcspn(p, ",");
         snprintf(name, sizeof name, "%.*s", (int)n, p);
         struct stat st;
-        if (!tfb_preset_find(name) && (stat(name, &st) != 0 || !S_ISDIR(st.st_mode)))
-            return tfb_cli_usage("--model", "'%s' is neither a preset nor a directory", name);
+        if (!tfb_preset_find(name) && (stat(name, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))))
+            return tfb_cli_usage("--model", "'%s' is neither a preset, a directory nor a GGUF file", name);
         p += n + (p[n] == ',');
     }
     return 0;

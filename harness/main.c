@@ -5,7 +5,9 @@
 #include "env.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: tfbench [--backend NAME|all] [--model PRESET|DIR] [-o DIR] [--force] [--db URL]   the standard suite\n"
+    fprintf(f, "usage: tfbench [--backend NAME|all] [--model M[,M2]] [-o DIR] [--force] [--db URL]   the standard suite\n"
+               "              [--quick|--full] [--progress] [--dry-run]   CI-sized / paper-sized; progress lines\n"
+               "              when stderr is not a terminal; the plan without running it\n"
                "       tfbench list [--ops]               backends and devices, available or why not; with\n"
                "                                          --ops the op x backend coverage matrix\n"
                "       tfbench matrix CONFORM.json...     markdown conformance matrix of conform --json files\n"
