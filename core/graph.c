@@ -230,6 +230,14 @@ int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, b
     return (int32_t)(bucket + large);
 }
 
+void tfb_rope_cos_sin(float theta, int64_t d, int64_t p, float *c, float *s, int64_t stride) {
+    for (int64_t i = 0; i < d / 2; i++) {
+        double angle = (double)p * pow((double)theta, -2.0 * (double)i / (double)d);
+        c[i * stride] = (float)cos(angle);
+        s[i * stride] = (float)sin(angle);
+    }
+}
+
 /* ---- node validation ---------------------------------------------------------------------------- */
 
 static bool is_f32(const tfb_tensor *t) {

@@ -50,8 +50,7 @@ static void rmsnorm(const tfb_graph *g, const tfb_node *n) {
     }
 }
 
-/* Each row's cos/sin of p * theta^(-2i/D) from an angle in double (p up to the context length:
- * an f32 angle would be off by ~p ulps of its frequency), then applied to every head of the row. */
+/* Each row's cos/sin (tfb_rope_cos_sin: angles in double), applied to every head of the row. */
 static void rope(const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->out), HD = n->out->shape[1], H = n->n_head, D = HD / H, half = D / 2;
     const float *x = F32(n->in[0]); // [T, H*D]
@@ -60,12 +59,7 @@ static void rope(const tfb_graph *g, const tfb_node *n) {
     TFB_ASSERT(cs != NULL);
     bool inter = n->rope_layout == TFB_ROPE_INTERLEAVED;
     for (int64_t t = 0; t < T; t++) {
-        double p = (double)(g->params.pos + t);
-        for (int64_t i = 0; i < half; i++) {
-            double angle = p * pow((double)n->rope_theta, -2.0 * (double)i / (double)D);
-            cs[i] = (float)cos(angle);
-            sn[i] = (float)sin(angle);
-        }
+        tfb_rope_cos_sin(n->rope_theta, D, g->params.pos + t, cs, sn, 1);
         for (int64_t h = 0; h < H; h++) {
             const float *xh = x + t * HD + h * D; // [D]
             float *oh = out + t * HD + h * D;     // [D]

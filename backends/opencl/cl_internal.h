@@ -6,6 +6,7 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 
+#include "backends/rope_tables.h"
 #include "tfbench/backend.h"
 
 /* Every kernel the backend creates once at init; matmul and gemv have one entry per weight dtype,
@@ -61,17 +62,6 @@ typedef enum tfb_cl_kernel_id {
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256
 
-/* Rotary cos/sin tables kept at once, one per (theta, head size) a graph uses. */
-#define TFB_CL_ROPE_TABLES 4
-
-/* One rotary table (rope.c): cos and sin of p * theta^(-2i/D) for positions p < cap, [cap][D/2][2]. */
-typedef struct tfb_cl_rope {
-    float theta;
-    int64_t d;   /* head size */
-    int64_t cap; /* positions held; 0: the slot is free */
-    cl_mem mem;
-} tfb_cl_rope;
-
 typedef struct tfb_cl {
     cl_platform_id platform;
     cl_device_id device;
@@ -91,8 +81,8 @@ typedef struct tfb_cl {
     size_t max_wg;      /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_ulong local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
     bool cpu;           /* CL_DEVICE_TYPE_CPU: matmul_vec instead of the local-memory tiles */
-    tfb_cl_rope ropes[TFB_CL_ROPE_TABLES];
-    int rope_next;      /* the slot replaced next when all are taken */
+    tfb_rope_tables ropes;                /* rotary table slots (rope.c, backends/rope_tables.c) */
+    cl_mem rope_mem[TFB_ROPE_SLOTS];      /* each slot's table, [cap][D/2][cos, sin] */
 } tfb_cl;
 
 /* ---- errors.c ---------------------------------------------------------------------------------- */
@@ -142,8 +132,7 @@ cl_mem tfb__cl_mem(const tfb_tensor *t);
 
 /* Make sure every ROPE node of g has its table for positions up to params.pos + n_rows. */
 tfb_status tfb__cl_rope_prepare(tfb_cl *cl, const tfb_graph *g);
-/* The table of ROPE node n (after prepare), or NULL. */
-const tfb_cl_rope *tfb__cl_rope_table(const tfb_cl *cl, const tfb_node *n);
+/* Free every table (the slots are cl->ropes; a node's table is cl->rope_mem[tfb_rope_tables_find]). */
 void tfb__cl_rope_free(tfb_cl *cl);
 
 /* ---- ops.c ------------------------------------------------------------------------------------- */

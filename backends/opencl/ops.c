@@ -321,17 +321,18 @@ static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node 
 static tfb_status node_rope(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) {
     int64_t T = tfb_graph_rows(g, n->in[0]), HD = n->in[0]->shape[1];
     int64_t H = n->n_head, D = H > 0 ? HD / H : 0, p0 = g->params.pos;
-    const tfb_cl_rope *tab = tfb__cl_rope_table(cl, n);
+    int slot = tfb_rope_tables_find(&cl->ropes, n);
+    cl_mem tab = slot >= 0 ? cl->rope_mem[slot] : NULL;
     if (H < 1 || H * D != HD || D % 2 != 0)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: rope %s: %lld heads of %lld", n->out->name, (long long)H,
                              (long long)HD);
-    if (!tab || tab->cap < p0 + T)
+    if (!tab || cl->ropes.slot[slot].cap < p0 + T)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: rope %s: no table for positions up to %lld", n->out->name,
                              (long long)(p0 + T));
     karg a = {.k = cl->kernels[TFB_CLK_ROPE]};
     arg_tensor(&a, n->in[0], sizeof(float));
     cl_ulong zero = 0;
-    arg(&a, sizeof tab->mem, &tab->mem);
+    arg(&a, sizeof tab, &tab);
     arg(&a, sizeof zero, &zero);
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, H);

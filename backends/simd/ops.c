@@ -336,8 +336,7 @@ static void scale_rows(void *arg, int chunk, int n_chunks, int tid) {
         out[i] = sc * x[i];
 }
 
-/* Each row's cos/sin table [D/2] comes from an angle formed in double (p * theta^(-2i/D), p up to
- * the context length: an f32 angle would be off by ~p ulps of its frequency) and is then used for
+/* Each row's cos/sin table [D/2] comes from tfb_rope_cos_sin (angles in double) and is then used for
  * every head of the row, so the libm calls cost D per row, not H*D. The pairs (a, b) are (i, i+D/2)
  * (HALF) or (2i, 2i+1) (INTERLEAVED); both loops are unit-stride over i in the HALF layout. */
 static void rope_rows(void *arg, int chunk, int n_chunks, int tid) {
@@ -348,12 +347,7 @@ static void rope_rows(void *arg, int chunk, int n_chunks, int tid) {
     float *cs = j->s->scratch[tid], *sn = cs + half; // [D/2] cos, [D/2] sin
     bool inter = n->rope_layout == TFB_ROPE_INTERLEAVED;
     for (int64_t t = r0; t < r1; t++) {
-        double p = (double)(j->g->params.pos + t);
-        for (int64_t i = 0; i < half; i++) {
-            double angle = p * pow((double)n->rope_theta, -2.0 * (double)i / (double)D);
-            cs[i] = (float)cos(angle);
-            sn[i] = (float)sin(angle);
-        }
+        tfb_rope_cos_sin(n->rope_theta, D, j->g->params.pos + t, cs, sn, 1);
         for (int64_t h = 0; h < H; h++) {
             const float *x = F32(n->in[0]) + t * HD + h * D; // [D]
             float *o = F32(n->out) + t * HD + h * D;         // [D]

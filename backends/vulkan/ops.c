@@ -223,7 +223,7 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
     } else {
         /* Tensors may have been given other storage since (tests do); rewrite those sets only. A
          * rotary table reallocated since may reuse a freed buffer's handle: rewrite ROPE's then. */
-        bool ropes = gs->rope_gen != vk->rope_gen;
+        bool ropes = gs->rope_gen != vk->ropes.gen;
         for (int i = 0; i < g->n_nodes; i++)
             for (int p = 0; p < gs->parts[i]; p++)
                 for (int b = 0; b < TFB_VK_BINDINGS; b++)
@@ -234,7 +234,7 @@ static tfb_status graph_state(tfb_vk *vk, tfb_graph *g, tfb_vk_graph **out) {
                         break;
                     }
     }
-    gs->rope_gen = vk->rope_gen;
+    gs->rope_gen = vk->ropes.gen;
     *out = gs;
     return TFB_STATUS_OK;
 }

@@ -5,6 +5,7 @@
 #include <vulkan/vulkan.h>
 
 #include "push.h"
+#include "backends/rope_tables.h"
 #include "tfbench/backend.h"
 
 /* Every Vulkan call goes through VK_CHECK: on failure it records
@@ -70,21 +71,10 @@ typedef struct tfb_vk_graph {
     int *first, *parts;                      /* [n_nodes] */
     int64_t *part_rows;                      /* [n_nodes] weight rows per part, 0 = not split */
     int n_nodes, n_sets;
-    uint64_t rope_gen;         /* vk->rope_gen when the sets were written (ROPE binds a table) */
+    uint64_t rope_gen;         /* vk->ropes.gen when the sets were written (ROPE binds a table) */
     struct tfb_vk_graph *next; /* the backend's list, so free() releases graphs nobody released */
     tfb_graph *g;
 } tfb_vk_graph;
-
-/* A rotary table (rope.c): cos and sin of p * theta^(-2i/D) for positions p < cap and pairs
- * i < D/2, computed in double on the host, f32 [cap][D/2][cos, sin] on the device. */
-#define TFB_VK_ROPE_TABLES 8
-typedef struct tfb_vk_rope {
-    float theta;
-    int64_t d;      /* head size D */
-    int64_t cap;    /* positions held; 0 = slot free */
-    tfb_buffer buf;
-    tfb_tensor t;   /* the whole table, F32 [cap * D] in buf */
-} tfb_vk_rope;
 
 /* A pending host->device copy out of the staging buffer. */
 typedef struct tfb_vk_copy {
@@ -156,9 +146,9 @@ typedef struct tfb_vk {
     int64_t mem_used;
     tfb_vk_graph *graphs;
 
-    tfb_vk_rope ropes[TFB_VK_ROPE_TABLES];
-    int rope_next;     /* the slot replaced next when all are taken */
-    uint64_t rope_gen; /* bumped whenever a table is (re)allocated: descriptor sets must be rewritten */
+    tfb_rope_tables ropes;              /* rotary table slots (rope.c, backends/rope_tables.c) */
+    tfb_buffer rope_buf[TFB_ROPE_SLOTS]; /* each slot's table, f32 [cap][D/2][cos, sin] */
+    tfb_tensor rope_t[TFB_ROPE_SLOTS];   /* binding it (buf NULL: the slot holds nothing) */
 } tfb_vk;
 
 /* device.c */

@@ -136,6 +136,12 @@ typedef struct tfb_graph {
  * _relative_position_bucket: half the buckets exact, the rest logarithmic up to max_distance; the
  * logarithm in float32 as torch computes it). Integer: every backend sees the same buckets. */
 int32_t tfb_rel_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional);
+/* cos and sin of ROPE's angles at position p, p * theta^(-2i/D) for pairs i < D/2, formed and
+ * evaluated in double and rounded once to f32, into c[i*stride] and s[i*stride]: an f32 angle is off
+ * by ~p ulps of its frequency, which at thousands of positions moves the rotation visibly. Every
+ * backend that tabulates rotations (simd and onednn per row, opencl and vulkan per table) uses this;
+ * the reference applies the double values directly. */
+void tfb_rope_cos_sin(float theta, int64_t d, int64_t p, float *c, float *s, int64_t stride);
 /* Whether n has the tensors its op's semantics above give it: every required input present, activations
  * and caches F32, ids and the argmax output I32, matching widths, heads that divide the attention and
  * rope widths, kv heads that divide the heads, a relative bias of [H, odd R]. The MATMUL weight's dtype (in[1]) is not judged: which weight dtypes run
