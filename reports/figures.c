@@ -27,7 +27,7 @@ static void fmt_ci(char *out, size_t len, double m, double ci) {
         snprintf(out, len, "%.4g", m);
 }
 
-static void tex_escape(tfb_sbuf *b, const char *s) {
+void tfb__rep_tex_escape(tfb_sbuf *b, const char *s) {
     for (; *s; s++) {
         if (strchr("_%&#$", *s))
             tfb_sbuf_printf(b, "\\%c", *s);
@@ -202,7 +202,7 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
                           bool transform_ms) {
     tfb_sbuf_printf(&o->md, "| series | test | median ± 95%% CI | unit |\n|---|---|---|---|\n");
     tfb_sbuf_printf(&o->tex, "\\begin{table}[htbp]\n\\centering\n\\caption{");
-    tex_escape(&o->tex, caption);
+    tfb__rep_tex_escape(&o->tex, caption);
     tfb_sbuf_printf(&o->tex,
                     "}\n\\begin{tabular}{llrl}\n\\toprule\nSeries & Test & Median $\\pm$ CI95 & Unit \\\\\n"
                     "\\midrule\n");
@@ -225,14 +225,14 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
         bool high = isfinite(r->cv) && r->cv > 0.05;
         n_high += high;
         tfb_sbuf_printf(&o->md, "| %s | %s | %s%s | %s |\n", lab, r->test, v, high ? " (high CV)" : "", unit);
-        tex_escape(&o->tex, lab);
+        tfb__rep_tex_escape(&o->tex, lab);
         tfb_sbuf_printf(&o->tex, " & ");
-        tex_escape(&o->tex, r->test);
+        tfb__rep_tex_escape(&o->tex, r->test);
         if (isfinite(ci))
             tfb_sbuf_printf(&o->tex, " & %.4g $\\pm$ %.2g%s & ", m, ci, high ? "$^\\dagger$" : "");
         else
             tfb_sbuf_printf(&o->tex, " & %.4g%s & ", m, high ? "$^\\dagger$" : "");
-        tex_escape(&o->tex, unit);
+        tfb__rep_tex_escape(&o->tex, unit);
         tfb_sbuf_printf(&o->tex, " \\\\\n");
     }
     tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n");
@@ -430,24 +430,62 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         tfb__rep_tables_rows(d, o, ctx_base_pp, "Prefill throughput by prompt length", false);
 }
 
+static bool kv_of_model(const tfb_rep_row *r) {
+    return is_kv(r) && strcmp(r->model, ctx_model) == 0;
+}
+
+/* Small multiples: one panel per model (at most six), speedup against depth. */
 static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "KV-cache reuse speedup";
-    labels s;
-    if (!lines_dat(d, o, "kv_reuse.dat", is_kv, x_depth, false, true, false, 1,
-                   "KV-cache reuse speedup by depth", &s)) {
+    labels models = {0};
+    for (size_t i = 0; i < d->n_rows; i++)
+        if (is_kv(&d->rows[i]))
+            tfb__rep_label_index(&models, d->rows[i].model);
+    int cols = models.n > 6 ? 6 : models.n, any = 0, np[6];
+    static labels s[6];
+    for (int m = 0; m < cols; m++) {
+        char dat[64];
+        snprintf(dat, sizeof dat, "kv_reuse_%d.dat", m);
+        ctx_model = models.s[m];
+        np[m] = lines_dat(d, o, dat, kv_of_model, x_depth, false, true, false, 1,
+                          "KV-cache reuse speedup by depth", &s[m]);
+        any += np[m] > 0;
+    }
+    if (!any) {
         tfb__rep_md_skip(o, title, "no KV-cache reuse (kind kv) rows in the inputs");
         return;
     }
+    o->width = 420 * (cols > 2 ? cols : 2);
+    o->height = 520;
     tfb_sbuf *g = tfb__rep_gp_begin(o, "kv_reuse", title);
-    tfb_sbuf_printf(g,
-                    "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
-    tfb_sbuf_printf(g,
-                    "  set xlabel \"context depth (tokens)\"\n  set ylabel \"speedup of cached decode over "
-                    "recomputation (x)\"\n  set yrange [0:*]\n");
-    gp_lines(g, "kv_reuse.dat", &s, false, false);
+    o->width = o->height = 0;
+    tfb_sbuf_printf(
+        g,
+        "  unset title\n  set multiplot layout 1,%d title \"KV-cache reuse speedup per model\\n\".caption "
+        "noenhanced\n  set key font \",8\"\n",
+        cols);
+    for (int m = 0; m < cols; m++) {
+        char dat[64];
+        snprintf(dat, sizeof dat, "kv_reuse_%d.dat", m);
+        if (!np[m]) {
+            tfb_sbuf_printf(g, "  set multiplot next\n");
+            continue;
+        }
+        tfb_sbuf_printf(g, "  set title ");
+        tfb__rep_gp_str(g, models.s[m]);
+        tfb_sbuf_printf(
+            g, " noenhanced\n  unset arrow\n"
+               "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n"
+               "  set xlabel \"context depth (tokens)\"\n  set ylabel \"cached decode vs recomputation "
+               "(x)\"\n  set yrange [0:*]\n");
+        gp_lines(g, dat, &s[m], false, false);
+    }
+    tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "kv_reuse", title,
-                       "Decode with the KV cache against recomputing the whole sequence, per depth.");
+    tfb__rep_md_figure(
+        o, "kv_reuse", title,
+        "Decode with the KV cache against recomputing the whole sequence, per depth; one panel "
+        "per model.");
     tfb__rep_tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
 }
 
@@ -491,8 +529,9 @@ static const tfb_rep_row *speed_of(const tfb_rep_data *d, const tfb_rep_row *k, 
 static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
     const char *title = "Quantization trade-off";
     tfb_sbuf *b = NULL;
-    labels s = {0};
+    labels s = {0}, models = {0};
     char colour[64][8];
+    int model_of[64]; /* each block's panel */
     const char *speed_kind = tfb__rep_count_rows(d, tfb__rep_is_tg) ? "tg" : "pp";
     /* Each quantized dtype at its KL; then each configuration's f32 model at KL 0, its own reference. */
     for (int pass = 0; pass < 2; pass++)
@@ -529,6 +568,7 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
             tfb__rep_dat_num(b, isfinite(best->ci95) ? best->ci95 : 0);
             tfb_sbuf_printf(b, " %s\n", best->test);
             snprintf(colour[s.n], sizeof colour[0], "%s", tfb__rep_backend_colour(k->backend));
+            model_of[s.n] = tfb__rep_label_index(&models, k->model);
             tfb__rep_label_index(&s, lab);
         }
     if (!s.n) {
@@ -536,24 +576,41 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
                          "no quantization rows (kind quant, kl_mean) with a matching speed measurement");
         return;
     }
+    /* Small multiples: one panel per model (at most six), its configurations as points. */
+    int cols = models.n > 6 ? 6 : models.n;
+    o->width = 420 * (cols > 2 ? cols : 2);
+    o->height = 560;
     tfb_sbuf *g = tfb__rep_gp_begin(o, "quant_tradeoff", title);
+    o->width = o->height = 0;
     tfb_sbuf_printf(
         g,
-        "  set xlabel \"mean KL divergence from the f32 reference (nats)\"\n"
-        "  set ylabel \"%s throughput (tokens/s)\"\n  set yrange [0:*]\n  set xrange [0:*]\n  plot ",
-        speed_kind[0] == 't' ? "decode" : "prefill");
-    for (int i = 0; i < s.n; i++) {
-        tfb_sbuf_printf(
-            g,
-            "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
-            "ps 1.5 title ",
-            i ? ", " : "", i, colour[i], 5 + i % 9);
-        tfb__rep_gp_str(g, s.s[i]);
+        "  unset title\n  set multiplot layout 1,%d title \"Quantization trade-off per model (f32 at KL "
+        "0)\\n\".caption noenhanced\n  set key font \",8\"\n"
+        "  set xlabel \"mean KL from f32 (nats)\"\n  set ylabel \"%s throughput (tokens/s)\"\n"
+        "  set yrange [0:*]\n  set xrange [0:*]\n",
+        cols, speed_kind[0] == 't' ? "decode" : "prefill");
+    for (int m = 0; m < cols; m++) {
+        tfb_sbuf_printf(g, "  set title ");
+        tfb__rep_gp_str(g, models.s[m]);
+        tfb_sbuf_printf(g, " noenhanced\n  plot ");
+        for (int i = 0, first = 1; i < s.n; i++) {
+            if (model_of[i] != m)
+                continue;
+            tfb_sbuf_printf(
+                g,
+                "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
+                "ps 1.5 title ",
+                first ? "" : ", ", i, colour[i], 5 + i % 9);
+            tfb__rep_gp_str(g, s.s[i]);
+            first = 0;
+        }
+        tfb_sbuf_printf(g, "\n");
     }
-    tfb_sbuf_printf(g, "\n");
+    tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "quant_tradeoff", title,
-                       "Speed against accuracy, one point per backend and weight dtype.");
+    tfb__rep_md_figure(
+        o, "quant_tradeoff", title,
+        "Speed against accuracy, one point per backend and weight dtype; one panel per model.");
     tfb_sbuf_printf(&o->md, "| series | mean KL (nats) | test |\n|---|---|---|\n");
     for (size_t i = 0; i < d->n_rows; i++) {
         const tfb_rep_row *k = &d->rows[i];
@@ -591,136 +648,6 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb__rep_tables_rows(d, o, is_pp_tg, "Throughput by thread count", false);
 }
 
-/* Kernel names are "op/backend/..." (tfbench-kernels); the probe is "probe/bandwidth" and "probe/peak_fp32".
- */
-static void kernel_backend(const char *name, char *out, size_t len) {
-    const char *a = strchr(name, '/');
-    snprintf(out, len, "%s", a ? a + 1 : name);
-    out[strcspn(out, "/")] = '\0';
-}
-
-static void fig_roofline(const tfb_rep_data *d, tfb_rep_out *o) {
-    const char *title = "Roofline of the kernel microbenchmarks";
-    double peak[64], bw[64];
-    bool any_point = false, any_roof = false;
-    for (int s = 0; s < d->n_src && s < 64; s++) {
-        peak[s] = bw[s] = NAN;
-        for (size_t i = 0; i < d->n_kern; i++) {
-            const tfb_rep_kernel *k = &d->kern[i];
-            if (k->src != s)
-                continue;
-            if (strncmp(k->name, "probe/peak_fp32", 15) == 0)
-                peak[s] = k->gflops;
-            else if (strncmp(k->name, "probe/bandwidth", 15) == 0)
-                bw[s] = k->gbs;
-            else if (isfinite(k->gflops) && isfinite(k->gbs) && k->gbs > 0 && k->gflops > 0)
-                any_point = true;
-        }
-        any_roof |= isfinite(peak[s]) && isfinite(bw[s]);
-    }
-    if (!any_point || !any_roof) {
-        tfb__rep_md_skip(o, title,
-                         !any_point ? "no kernel microbenchmarks (tfbench-kernels JSON) in the inputs"
-                                    : "the kernel JSON has no probe/peak_fp32 and probe/bandwidth");
-        return;
-    }
-    tfb_sbuf *b = tfb_rep_file(o, "roofline.dat");
-    tfb_sbuf_printf(b, "# roofline points: one block per (host, backend)\n"
-                       "# intensity_flop_per_byte gflops gflops_sd gbs name\n");
-    labels ser = {0};
-    int multi_host = 0;
-    for (int s = 0; s < d->n_src; s++)
-        multi_host += d->src[s].gbench;
-    for (int s = 0; s < d->n_src && s < 64; s++) {
-        for (size_t i = 0; i < d->n_kern; i++) {
-            const tfb_rep_kernel *k = &d->kern[i];
-            char be[64], lab[200];
-            if (k->src != s || strncmp(k->name, "probe/", 6) == 0 || !(k->gflops > 0) || !(k->gbs > 0))
-                continue;
-            kernel_backend(k->name, be, sizeof be);
-            snprintf(lab, sizeof lab, "%s%s%s", multi_host > 1 ? d->src[s].host : "",
-                     multi_host > 1 ? " / " : "", be);
-            if (tfb__rep_label_index(&ser, lab) < 0)
-                continue;
-        }
-    }
-    for (int l = 0; l < ser.n; l++) {
-        tfb_sbuf_printf(b, "%s# series %d: %s\n", l ? "\n\n" : "", l, ser.s[l]);
-        for (int s = 0; s < d->n_src && s < 64; s++)
-            for (size_t i = 0; i < d->n_kern; i++) {
-                const tfb_rep_kernel *k = &d->kern[i];
-                char be[64], lab[200];
-                if (k->src != s || strncmp(k->name, "probe/", 6) == 0 || !(k->gflops > 0) || !(k->gbs > 0))
-                    continue;
-                kernel_backend(k->name, be, sizeof be);
-                snprintf(lab, sizeof lab, "%s%s%s", multi_host > 1 ? d->src[s].host : "",
-                         multi_host > 1 ? " / " : "", be);
-                if (strcmp(lab, ser.s[l]) != 0)
-                    continue;
-                tfb_sbuf_printf(b, "%.6g", k->gflops / k->gbs);
-                tfb__rep_dat_num(b, k->gflops);
-                tfb__rep_dat_num(b, isfinite(k->gflops_sd) ? k->gflops_sd : 0);
-                tfb__rep_dat_num(b, k->gbs);
-                tfb_sbuf_printf(b, " %s\n", k->name);
-            }
-    }
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "roofline", title);
-    tfb_sbuf_printf(
-        g, "  set logscale xy\n  set xlabel \"arithmetic intensity (FLOP/byte)\"\n"
-           "  set ylabel \"attained performance (GFLOP/s)\"\n  set xrange [0.01:1000]\n  set samples 400\n");
-    int r = 0;
-    for (int s = 0; s < d->n_src && s < 64; s++)
-        if (isfinite(peak[s]) && isfinite(bw[s]))
-            tfb_sbuf_printf(g, "  roof%d(x) = (x * %.6g < %.6g) ? x * %.6g : %.6g\n", r++, bw[s], peak[s],
-                            bw[s], peak[s]);
-    tfb_sbuf_printf(g, "  plot ");
-    r = 0;
-    for (int s = 0; s < d->n_src && s < 64; s++)
-        if (isfinite(peak[s]) && isfinite(bw[s])) {
-            char lab[300];
-            snprintf(lab, sizeof lab, "roof%s%s: %.0f GB/s, %.0f GFLOP/s", multi_host > 1 ? " " : "",
-                     multi_host > 1 ? d->src[s].host : "", bw[s], peak[s]);
-            tfb_sbuf_printf(g, "%sroof%d(x) with lines lw 2 dt %d lc rgb \"#555555\" title ", r ? ", " : "",
-                            r, r + 1);
-            tfb__rep_gp_str(g, lab);
-            r++;
-        }
-    for (int l = 0; l < ser.n; l++) {
-        tfb_sbuf_printf(g, ", \"roofline.dat\" index %d using 1:2:3 with yerrorbars lt %d pt %d ps 1 title ",
-                        l, l % 8 + 1, 5 + 2 * (l % 4));
-        tfb__rep_gp_str(g, ser.s[l]);
-    }
-    tfb_sbuf_printf(g, "\n");
-    tfb__rep_gp_end(g);
-    tfb__rep_md_figure(
-        o, "roofline", title,
-        "Each kernel at its arithmetic intensity (GFLOP/s over GB/s) against the measured peak fp32 GFLOP/s "
-        "and read bandwidth of the machine (probe). The bandwidth roof is main memory: a kernel whose "
-        "operands fit in the caches (small GEMVs, layernorm) can sit above it.");
-    tfb_sbuf_printf(
-        &o->md, "| kernel | GFLOP/s | GB/s | time/iter (ms) | fraction of roof |\n|---|---|---|---|---|\n");
-    tfb_sbuf_printf(
-        &o->tex,
-        "\\begin{table}[htbp]\n\\centering\n\\caption{Kernel microbenchmarks}\n"
-        "\\begin{tabular}{lrrrr}\n\\toprule\nKernel & GFLOP/s & GB/s & ms/iter & Roof fraction \\\\\n"
-        "\\midrule\n");
-    for (size_t i = 0; i < d->n_kern; i++) {
-        const tfb_rep_kernel *k = &d->kern[i];
-        double roof = NAN;
-        if (k->src < 64 && isfinite(peak[k->src]) && isfinite(bw[k->src]) && k->gbs > 0) {
-            double ai = k->gflops / k->gbs;
-            roof = k->gflops / fmin(peak[k->src], ai * bw[k->src]);
-        }
-        tfb_sbuf_printf(&o->md, "| %s | %.4g | %.4g | %.4g | %.2f |\n", k->name, k->gflops, k->gbs,
-                        k->time_ns / 1e6, roof);
-        tex_escape(&o->tex, k->name);
-        tfb_sbuf_printf(&o->tex, " & %.4g & %.4g & %.4g & %.2f \\\\\n", k->gflops, k->gbs, k->time_ns / 1e6,
-                        roof);
-    }
-    tfb_sbuf_printf(&o->tex, "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n");
-}
-
-/* "machine: CPU (host), tfbench COMMIT, DATE" from the first results file's manifest. */
 static void caption_of(const tfb_rep_data *d, tfb_rep_out *o) {
     snprintf(o->caption, sizeof o->caption, "tfbench report");
     for (int i = 0; i < d->n_src; i++) {
@@ -746,5 +673,5 @@ void tfb_rep_figures(const tfb_rep_data *d, tfb_rep_out *o) {
     fig_prefix(d, o);
     fig_quant(d, o);
     fig_threads(d, o);
-    fig_roofline(d, o);
+    tfb__rep_fig_roofline(d, o);
 }

@@ -14,6 +14,7 @@ typedef struct labels {
 
 void tfb__rep_dat_num(tfb_sbuf *b, double v);     /* " 1.5" or " NaN" */
 void tfb__rep_gp_str(tfb_sbuf *b, const char *s); /* a double-quoted gnuplot string */
+void tfb__rep_tex_escape(tfb_sbuf *b, const char *s); /* LaTeX-safe text */
 /* NAME.gp's prologue (a loop over the formats, the title with o->caption under it) and its end. */
 tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title);
 void tfb__rep_gp_end(tfb_sbuf *g);
@@ -30,5 +31,7 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
 const char *tfb__rep_backend_colour(const char *backend);
 /* Throughput as small multiples: one panel per model and phase (panels.c). */
 void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o);
+/* The roofline of the kernel microbenchmarks (roofline.c). */
+void tfb__rep_fig_roofline(const tfb_rep_data *d, tfb_rep_out *o);
 
 #endif

@@ -24,7 +24,7 @@ for fig in throughput context kv_reuse prefix_reuse quant_tradeoff threads roofl
     grep -q "($fig.png)" "$out/report.md" || fail "report.md does not show $fig.png"
 done
 for f in report.md tables.tex throughput_prefill_0.dat throughput_decode_0.dat context_decode_0.dat context_prefill_0.dat \
-         kv_reuse.dat prefix_reuse.dat quant_tradeoff.dat threads.dat roofline.dat; do
+         kv_reuse_0.dat prefix_reuse.dat quant_tradeoff.dat threads.dat roofline.dat; do
     [ -s "$out/$f" ] || fail "$f missing"
 done
 grep -q 'Skipped' "$out/report.md" && fail "a figure was skipped on the full fixture"
@@ -42,7 +42,7 @@ has throughput.gp 'lc rgb "#1f77b4"'                                # simd's col
 has throughput.gp 'set logscale y'                                  # 250 to 5250 tokens/s: a log axis
 has context.gp 'lc rgb "#555555"'                                   # the reference's
 has throughput.gp 'caption = "Fixture CPU 9000'                     # machine, commit, date under the title
-has kv_reuse.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
+has kv_reuse_0.dat '^16 4.5 0.1$'                                    # simd: 2.5 + 16/8 + 1
 has prefix_reuse.dat '"reference q8_0 2t" 1.7 0.05'   # threads 0 (default) is the manifest's 2 cores
 has quant_tradeoff.dat '^0.00456 0.0001 5250.5 210 tg4@d0$'       # simd q8_0 at 2 threads (default), depth 0
 has quant_tradeoff.dat '^0 0 [0-9.]* [0-9.]* tg4@d0$'                      # the f32 model at KL 0
