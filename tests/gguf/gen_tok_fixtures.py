@@ -21,7 +21,10 @@ config.json naming the architecture, vocab_size and the special ids. What is not
     known checkpoint's tokenizer; a trained fixture matches none (the converter raises), so the shim
     names the pre-tokenizer its tokenizer.json uses ("gpt-2" for the ByteLevel ones; "default" for
     BERT, which llama.cpp ignores for WordPiece).
-  - Model.write() is replaced by writing the header and the metadata without tensors.
+  - The files are written by Model.write_vocab (the converter's --vocab-only); 0.2.76's --vocab-only
+    would first run set_gguf_parameters, which needs a whole model's config, so set_vocab is called
+    alone there (0.2.85's write_vocab runs both itself: the T5 config.json has t5_d128's
+    hyper-parameters for it, and the file holds those keys too).
 
 Expectations: the GGUF of a tokenizer must tokenize as the source tokenizer (tests/text's
 expected.json), except where the converter does not carry a setting across, and then the file
@@ -62,7 +65,10 @@ FIXTURES = {
                                "num_hidden_layers": 1, "bos_token_id": 1, "eos_token_id": 2},
                 ("tokenizer.model",), None, False),
     "spm_unigram": ("T5Model", {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5",
-                                "num_layers": 1, "pad_token_id": 0, "eos_token_id": 1},
+                                "num_layers": 1, "eos_token_id": 2, "d_model": 32, "d_kv": 8,
+                                "d_ff": 64, "num_heads": 4, "relative_attention_num_buckets": 16,
+                                "layer_norm_epsilon": 1e-6, "feed_forward_proj": "relu",
+                                "decoder_start_token_id": 0, "n_positions": 512},
                     ("spiece.model",), None, True),
 }
 
@@ -122,17 +128,13 @@ def convert(sdist):
             if pre is not None:
                 cls.get_vocab_base_pre = lambda self, tokenizer, pre=pre: pre
             dst = os.path.join(OUT, name + ".gguf")
-            model = cls(Path(src), gguf.LlamaFileType.ALL_F32, Path(dst), False, False, False) if not t5_converter \
-                else cls(Path(src), gguf.LlamaFileType.ALL_F32, Path(dst), False, False, False, False)
-            model.set_vocab()
-            w = model.gguf_writer
             if t5_converter:
-                w.write_header_to_file(Path(dst))
+                model = cls(Path(src), gguf.LlamaFileType.ALL_F32, Path(dst))
             else:
-                w.write_header_to_file()
-            w.write_kv_data_to_file()
-            w.write_tensors_to_file()
-            w.close()
+                model = cls(Path(src), gguf.LlamaFileType.ALL_F32, Path(dst), False, False, False)
+            if not t5_converter:
+                model.set_vocab()  # 0.2.85's write_vocab runs set_vocab (and set_gguf_parameters) itself
+            model.write_vocab()  # what --vocab-only writes
             print("wrote", dst, os.path.getsize(dst), "bytes")
     finally:
         shutil.rmtree(tmp)
