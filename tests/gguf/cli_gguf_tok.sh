@@ -61,5 +61,18 @@ else
 fi
 "$CLI" run --model "$MODELS/llama_gqa.f32.gguf" --tokens 1,2,3 >"$out" 2>"$err" ||
     { echo "FAIL run --tokens on llama_gqa.f32.gguf: $(cat "$err")"; fail=1; }
+# run --prompt on a whole model converted with its tokenizer.model (llama_spm.f32.gguf): the prompt's
+# ids are the .model's (the directory's tokenizer), and the run equals run --tokens with those ids.
+M="$TOK/llama_spm.f32.gguf"
+ids=$("$CLI" tokenize --ids --model "$M" "Hello world" 2>&1)
+dir_ids=$("$CLI" tokenize --ids --model "$TEXT/spm_bpe" "Hello world" 2>&1)
+[ "$ids" = "$dir_ids" ] && [ -n "$ids" ] || { echo "FAIL llama_spm ids $ids, tokenizer.model gives $dir_ids"; fail=1; }
+got=$("$CLI" run --model "$M" --prompt "Hello world" 2>&1) || { echo "FAIL run --prompt: $got"; fail=1; }
+want=$("$CLI" run --model "$M" --tokens "$ids" 2>&1)
+if [ "$(echo "$got" | head -1)" != "$want" ] || [ "$(echo "$got" | wc -l)" -ne 2 ]; then
+    echo "FAIL run --prompt on llama_spm.f32.gguf: $got; run --tokens $ids: $want"; fail=1
+else
+    echo "ok   run --prompt = run --tokens $ids: $(echo "$got" | tail -1)"
+fi
 [ $fail -eq 0 ] && echo "cli_gguf_tok: all passed"
 exit $fail

@@ -9,6 +9,10 @@ metadata and no tensors: tfbench's tokenizer reads nothing else, and the files s
   fixtures/tok/spm_bpe.gguf        LlamaModel.set_vocab (_set_vocab_sentencepiece) on a tokenizer.model
   fixtures/tok/spm_unigram.gguf    T5Model.set_vocab (0.2.85) on a spiece.model (precompiled charsmap)
   fixtures/tok/<name>.expected.json  where the source fixture's expectation does not apply (see below)
+  fixtures/tok/llama_spm.f32.gguf  a whole model for `run --prompt`: a tiny LlamaForCausalLM (random
+                                   weights, tied head, the 600-token vocabulary of spm_bpe) saved by
+                                   transformers with spm_bpe's tokenizer.model, converted by the 0.2.76
+                                   converter's main() --outtype f32 with nothing replaced
 
 tests/text's gpt2_legacy (vocab.json + merges.txt) and bert_legacy (vocab.txt) hold the same trained
 vocabularies as bytelevel_bpe and wordpiece, and the converter turns them into byte-identical GGUF
@@ -136,8 +140,27 @@ def convert(sdist):
                 model.set_vocab()  # 0.2.85's write_vocab runs set_vocab (and set_gguf_parameters) itself
             model.write_vocab()  # what --vocab-only writes
             print("wrote", dst, os.path.getsize(dst), "bytes")
+        if not t5_converter:
+            src = os.path.join(tmp, "llama_spm")
+            make_llama_spm(src)
+            sys.argv = ["convert-hf-to-gguf.py", src, "--outfile", os.path.join(OUT, "llama_spm.f32.gguf"),
+                        "--outtype", "f32"]
+            mod.main()
     finally:
         shutil.rmtree(tmp)
+
+
+def make_llama_spm(dst):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(21)
+    cfg = LlamaConfig(vocab_size=vocab_size("spm_bpe", ("tokenizer.model",)), hidden_size=16, intermediate_size=32,
+                      num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
+                      tie_word_embeddings=True, bos_token_id=1, eos_token_id=2)
+    model = LlamaForCausalLM(cfg).eval()
+    model.save_pretrained(dst, safe_serialization=True)
+    shutil.copy(os.path.join(TEXT, "spm_bpe", "tokenizer.model"), dst)
 
 
 def expected():
