@@ -9,6 +9,7 @@ metadata and no tensors: tfbench's tokenizer reads nothing else, and the files s
   fixtures/tok/spm_bpe.gguf        LlamaModel.set_vocab (_set_vocab_sentencepiece) on a tokenizer.model
   fixtures/tok/spm_unigram.gguf    T5Model.set_vocab (0.2.85) on a spiece.model (precompiled charsmap)
   fixtures/tok/<name>.expected.json  where the source fixture's expectation does not apply (see below)
+  fixtures/tok/bytelevel_llama3.gguf  bytelevel_bpe.gguf with tokenizer.ggml.pre "llama-bpe" (see llama3_split)
   fixtures/tok/llama_spm.f32.gguf  a whole model for `run --prompt`: a tiny LlamaForCausalLM (random
                                    weights, tied head, the 600-token vocabulary of spm_bpe) saved by
                                    transformers with spm_bpe's tokenizer.model, converted by the 0.2.76
@@ -228,8 +229,14 @@ def malformed():
     write("bos_out_of_range", "gpt2", merges=["a b"], extra={"tokenizer.ggml.bos_token_id": 3})
     write("spm_no_unknown", "llama", scores=[0.0, -1.0, -2.0], types=[1, 1, 1])
 
-    r = gguf.GGUFReader(os.path.join(OUT, "bytelevel_bpe.gguf"))
-    w = gguf.GGUFWriter(os.path.join(OUT, "planted_merge.gguf"), "gpt2")
+    rewrite("bytelevel_bpe.gguf", "planted_merge.gguf", lambda k, v: v[1:] + v[:1] if k == "tokenizer.ggml.merges" else v)
+
+
+def rewrite(src, dst, change):
+    """Copy fixtures/tok/src to dst with change(key, value) applied to every metadata value."""
+    import gguf
+    r = gguf.GGUFReader(os.path.join(OUT, src))
+    w = gguf.GGUFWriter(os.path.join(OUT, dst), bytes(r.fields["general.architecture"].parts[-1]).decode())
     for f in r.fields.values():
         if f.name.startswith("GGUF.") or f.name == "general.architecture":
             continue
@@ -238,17 +245,45 @@ def malformed():
             et = f.types[1]
             vals = [bytes(f.parts[i]).decode() if et == gguf.GGUFValueType.STRING else f.parts[i].tolist()[0]
                     for i in f.data]
-            if f.name == "tokenizer.ggml.merges":
-                vals = vals[1:] + vals[:1]
-            w.add_array(f.name, vals)
+            w.add_array(f.name, change(f.name, vals))
         elif vt == gguf.GGUFValueType.STRING:
-            w.add_key_value(f.name, bytes(f.parts[-1]).decode(), vt)
+            w.add_key_value(f.name, change(f.name, bytes(f.parts[-1]).decode()), vt)
         else:
-            w.add_key_value(f.name, f.parts[-1].tolist()[0], vt)
+            w.add_key_value(f.name, change(f.name, f.parts[-1].tolist()[0]), vt)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def llama3_split():
+    """bytelevel_llama3.gguf: bytelevel_bpe.gguf naming the "llama-bpe" pre-tokenizer, and its
+    expectation from tokenizers with that tokenizer.json's pre-tokenizer replaced by Llama 3's (Split
+    on its regex, Isolated, then ByteLevel without its regex) and ignore_merges on, as Llama 3's
+    tokenizer.json has them: the regex tfbench maps the name to, checked against tokenizers."""
+    from tokenizers import Tokenizer
+    rewrite("bytelevel_bpe.gguf", "bytelevel_llama3.gguf", lambda k, v: "llama-bpe" if k == "tokenizer.ggml.pre" else v)
+    with open(os.path.join(TEXT, "bytelevel_bpe", "tokenizer.json"), encoding="utf-8") as f:
+        tj = json.load(f)
+    tj["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": LLAMA3_RE}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    tj["model"]["ignore_merges"] = True
+    tok = Tokenizer.from_str(json.dumps(tj))
+    with open(os.path.join(TEXT, "texts.bin"), "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    out = {"kind": "bytelevel_llama3", "library": "tokenizers %s" % __import__("tokenizers").__version__,
+           "lines": []}
+    for raw in lines:
+        enc = tok.encode(raw.decode("utf-8", errors="replace"))
+        dec = tok.decode(enc.ids, skip_special_tokens=True)
+        out["lines"].append({"ids": enc.ids, "tokens": enc.tokens, "decode": dec,
+                             "decode_hex": dec.encode("utf-8").hex()})
+    write_json("bytelevel_llama3.expected.json", out)
+
+
+LLAMA3_RE = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+             "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
 
 
 def write_json(name, obj):
@@ -263,5 +298,6 @@ if __name__ == "__main__":
     elif len(sys.argv) == 2 and sys.argv[1] == "expected":
         expected()
         malformed()
+        llama3_split()
     else:
         sys.exit(__doc__)
