@@ -14,8 +14,9 @@ static int load(const char *model, tfb_tokenizer **t) {
     struct stat st;
     bool file = stat(model, &st) == 0 && S_ISREG(st.st_mode);
     if (!file && (stat(model, &st) != 0 || !S_ISDIR(st.st_mode)))
-        return tfb_cli_usage(model, "text needs a model directory with its tokenizer or a GGUF file (a preset "
-                                    "has none)");
+        return tfb_cli_usage(model,
+                             "text needs a model directory with its tokenizer or a GGUF file (a preset "
+                             "has none)");
     /* a file is a GGUF model: its tokenizer is in the metadata (models/text/gguf_tok.c) */
     tfb_status s = file ? tfb_tokenizer_load_gguf(model, t) : tfb_tokenizer_load(model, t);
     return s == TFB_STATUS_OK ? 0 : tfb_cli_fail(s, NULL);

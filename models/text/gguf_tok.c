@@ -23,7 +23,7 @@ enum { GT_NORMAL = 1, GT_UNKNOWN = 2, GT_CONTROL = 3, GT_USER = 4, GT_UNUSED = 5
 typedef struct gt_meta {
     const char *path;
     const tfb__gguf_file *f;
-    const tfb__gguf_value *tok; /* [n] strings */
+    const tfb__gguf_value *tok;                   /* [n] strings */
     const tfb__gguf_value *score, *type, *merges; /* [n] floats, [n] ints, [n_merges] strings; or NULL */
     int32_t n;
     uint64_t n_merges;
@@ -118,7 +118,8 @@ static tfb_status read_meta(gt_meta *m) {
     if (!m->tok)
         return BAD("%s: tokenizer: tokenizer.ggml.tokens is missing", m->path);
     if (n == 0 || n > TT_MAX_VOCAB)
-        return BAD("%s: tokenizer: %llu tokens (1 to %d are read)", m->path, (unsigned long long)n, TT_MAX_VOCAB);
+        return BAD("%s: tokenizer: %llu tokens (1 to %d are read)", m->path, (unsigned long long)n,
+                   TT_MAX_VOCAB);
     m->n = (int32_t)n;
     for (int32_t i = 0; i < m->n; i++) {
         const tfb__gguf_str *s = &m->tok[i].str;
@@ -160,7 +161,8 @@ static tfb_status set_post(tfb_tokenizer *t, const gt_meta *m, int32_t bos, int3
                            bool def_eos) {
     bool ab = m->add_bos >= 0 ? m->add_bos : def_bos, ae = m->add_eos >= 0 ? m->add_eos : def_eos;
     if ((ab && bos < 0) || (ae && eos < 0))
-        return BAD("%s: tokenizer: adds a %s token but names none", m->path, ab && bos < 0 ? "first" : "last");
+        return BAD("%s: tokenizer: adds a %s token but names none", m->path,
+                   ab && bos < 0 ? "first" : "last");
     if (ab)
         t->post.pre[t->post.n_pre++] = bos;
     if (ae)
@@ -181,7 +183,8 @@ static tfb_status add_marked(tfb_tokenizer *t, const gt_meta *m) {
             return nomem(m);
         t->added = a;
         tt_added *x = &a[t->n_added];
-        *x = (tt_added){.s = malloc((size_t)s->len + 1), .n = (size_t)s->len, .id = i, .special = ty == GT_CONTROL};
+        *x = (tt_added){
+            .s = malloc((size_t)s->len + 1), .n = (size_t)s->len, .id = i, .special = ty == GT_CONTROL};
         if (!x->s)
             return nomem(m);
         memcpy(x->s, s->s, (size_t)s->len + 1);
@@ -193,7 +196,8 @@ static tfb_status add_marked(tfb_tokenizer *t, const gt_meta *m) {
 static tfb_status fill_vocab(tfb_tokenizer *t, const gt_meta *m) {
     TFB_TRY(tfb__tt_vocab_init(&t->model.vocab, m->n));
     for (int32_t i = 0; i < m->n; i++)
-        if (tfb__tt_vocab_set(&t->model.vocab, i, m->tok[i].str.s, (size_t)m->tok[i].str.len) != TFB_STATUS_OK)
+        if (tfb__tt_vocab_set(&t->model.vocab, i, m->tok[i].str.s, (size_t)m->tok[i].str.len) !=
+            TFB_STATUS_OK)
             return BAD("%s: tokenizer: token %d: %s", m->path, (int)i, tfb_error_last());
     return TFB_STATUS_OK;
 }
@@ -228,7 +232,8 @@ static tfb_status gpt2_pretok(tfb_tokenizer *t, const gt_meta *m, const char *pr
         t->model.ignore_merges = true; /* Llama 3's tokenizer.json sets it; llama.cpp does the same */
         return TFB_STATUS_OK;
     }
-    return tfb_error_set(TFB_STATUS_INPUT, "%s: tokenizer: pre-tokenizer \"%.64s\" (tokenizer.ggml.pre) is not modelled",
+    return tfb_error_set(TFB_STATUS_INPUT,
+                         "%s: tokenizer: pre-tokenizer \"%.64s\" (tokenizer.ggml.pre) is not modelled",
                          m->path, pre);
 }
 
@@ -250,9 +255,10 @@ static tfb_status load_gpt2(tfb_tokenizer *t, const gt_meta *m, const char *pre)
         memcpy(joined, s->s, an);
         memcpy(joined + an, sp + 1, bn);
         int32_t id = tfb__tt_vocab_find(&md->vocab, joined, an + bn);
-        if (id < 0 || tfb__tt_vocab_find(&md->vocab, s->s, an) < 0 || tfb__tt_vocab_find(&md->vocab, sp + 1, bn) < 0)
-            return BAD("%s: tokenizer: merge %llu \"%.*s\" joins or makes a token not in the vocabulary", m->path,
-                       (unsigned long long)r, (int)(s->len > 80 ? 80 : s->len), s->s);
+        if (id < 0 || tfb__tt_vocab_find(&md->vocab, s->s, an) < 0 ||
+            tfb__tt_vocab_find(&md->vocab, sp + 1, bn) < 0)
+            return BAD("%s: tokenizer: merge %llu \"%.*s\" joins or makes a token not in the vocabulary",
+                       m->path, (unsigned long long)r, (int)(s->len > 80 ? 80 : s->len), s->s);
         TFB_TRY(tfb__tt_merges_add(&md->merges, s->s, an, sp + 1, bn, (int32_t)r, id));
     }
     TFB_TRY(gpt2_pretok(t, m, pre));
@@ -306,7 +312,8 @@ static tfb_status load_bert(tfb_tokenizer *t, const gt_meta *m) {
     int32_t cls = m->cls >= 0 ? m->cls : m->bos >= 0 ? m->bos : tfb__tt_vocab_find(&md->vocab, "[CLS]", 5);
     int32_t sep = m->sep >= 0 ? m->sep : m->eos >= 0 ? m->eos : tfb__tt_vocab_find(&md->vocab, "[SEP]", 5);
     if (md->unk < 0)
-        return BAD("%s: tokenizer: bert needs an unknown token (tokenizer.ggml.unknown_token_id or [UNK])", m->path);
+        return BAD("%s: tokenizer: bert needs an unknown token (tokenizer.ggml.unknown_token_id or [UNK])",
+                   m->path);
     TFB_TRY(add_marked(t, m));
     TFB_TRY(set_post(t, m, cls, sep, true, true));
     tt_norm *parts[3] = {tfb__tt_norm_bert(true, true, 0, false), tfb__tt_norm_simple("NFC"),
@@ -356,7 +363,8 @@ static tfb_status get_charsmap(const gt_meta *m, tt_buf *out) {
     const tfb__gguf_kv *kv = tfb__gguf_find_key(m->f, "tokenizer.ggml.precompiled_charsmap");
     if (!kv)
         return TFB_STATUS_OK;
-    if (kv->val.type != TFB_GGUF_ARRAY || (kv->val.arr.type != TFB_GGUF_UINT8 && kv->val.arr.type != TFB_GGUF_INT8))
+    if (kv->val.type != TFB_GGUF_ARRAY ||
+        (kv->val.arr.type != TFB_GGUF_UINT8 && kv->val.arr.type != TFB_GGUF_INT8))
         return BAD("%s: tokenizer: tokenizer.ggml.precompiled_charsmap is not an array of bytes", m->path);
     if (kv->val.arr.n > TT_MAX_FILE)
         return BAD("%s: tokenizer: precompiled_charsmap is over %u bytes", m->path, TT_MAX_FILE);
@@ -396,7 +404,8 @@ static tfb_status load_spm(tfb_tokenizer *t, const gt_meta *m, bool t5) {
             ty = GT_UNUSED;
         piece.n = 0;
         ok = pb_bytes(&piece, 1, m->tok[i].str.s, (size_t)m->tok[i].str.len) &&
-             pb_float(&piece, 2, (float)m->score[i].f) && pb_int(&piece, 3, ty) && pb_bytes(&pb, 1, piece.p, piece.n);
+             pb_float(&piece, 2, (float)m->score[i].f) && pb_int(&piece, 3, ty) &&
+             pb_bytes(&pb, 1, piece.p, piece.n);
     }
     /* trainer_spec = 2: model_type 3 (UNIGRAM 1, BPE 2), vocab_size 4, byte_fallback 35, the
      * special ids 40-43 (SentencePiece finds them by their pieces 45-48) */
@@ -431,7 +440,8 @@ static tfb_status load_spm(tfb_tokenizer *t, const gt_meta *m, bool t5) {
     TFB_TRY(s);
     t->model.kind = TT_SPM;
     TFB_TRY(set_post(t, m, m->bos, m->eos, !t5, t5));
-    snprintf(t->kind, sizeof t->kind, "GGUF %s (SentencePiece %s)", t5 ? "t5" : "llama", t5 ? "Unigram" : "BPE");
+    snprintf(t->kind, sizeof t->kind, "GGUF %s (SentencePiece %s)", t5 ? "t5" : "llama",
+             t5 ? "Unigram" : "BPE");
     return TFB_STATUS_OK;
 }
 
@@ -445,17 +455,20 @@ static tfb_status load_file(tfb_tokenizer *t, const tfb__gguf_file *f) {
                    "with --tokens",
                    m.path);
     if (kind->val.type != TFB_GGUF_STRING)
-        return BAD("%s: tokenizer: tokenizer.ggml.model is %s, not STRING", m.path, tfb__gguf_type_name(kind->val.type));
+        return BAD("%s: tokenizer: tokenizer.ggml.model is %s, not STRING", m.path,
+                   tfb__gguf_type_name(kind->val.type));
     const char *k = kind->val.str.s;
     const tfb__gguf_kv *prek = tfb__gguf_find_key(f, "tokenizer.ggml.pre");
     if (prek && prek->val.type != TFB_GGUF_STRING)
-        return BAD("%s: tokenizer: tokenizer.ggml.pre is %s, not STRING", m.path, tfb__gguf_type_name(prek->val.type));
+        return BAD("%s: tokenizer: tokenizer.ggml.pre is %s, not STRING", m.path,
+                   tfb__gguf_type_name(prek->val.type));
     bool known = !strcmp(k, "gpt2") || !strcmp(k, "bert") || !strcmp(k, "llama") || !strcmp(k, "t5");
     if (!known || strlen(k) != kind->val.str.len)
-        return tfb_error_set(TFB_STATUS_INPUT,
-                             "%s: tokenizer: model \"%.64s\" (tokenizer.ggml.model) is not modelled (gpt2, bert, "
-                             "llama and t5 are)",
-                             m.path, k);
+        return tfb_error_set(
+            TFB_STATUS_INPUT,
+            "%s: tokenizer: model \"%.64s\" (tokenizer.ggml.model) is not modelled (gpt2, bert, "
+            "llama and t5 are)",
+            m.path, k);
     TFB_TRY(read_meta(&m));
     if (!strcmp(k, "gpt2"))
         return load_gpt2(t, &m, prek ? prek->val.str.s : NULL);
@@ -466,7 +479,8 @@ static tfb_status load_file(tfb_tokenizer *t, const tfb__gguf_file *f) {
 
 static tfb_status load_opened(tfb__gguf_file *f, tfb_tokenizer **out) {
     tfb_tokenizer *t = calloc(1, sizeof *t);
-    tfb_status s = t ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "%s: tokenizer: out of memory", f->label);
+    tfb_status s =
+        t ? TFB_STATUS_OK : tfb_error_set(TFB_STATUS_NOMEM, "%s: tokenizer: out of memory", f->label);
     if (t) {
         t->model.unk = -1;
         s = load_file(t, f);

@@ -80,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TFB_ASSERT(strncmp(tfb_error_last(), "fuzz: ", 6) == 0);
         return 0;
     }
-    static const char text[] = "Hello, w\xc3\xb6rld! ab  \xe2\x96\x81" "c\xff";
+    static const char text[] = "Hello, w\xc3\xb6rld! ab  \xe2\x96\x81"
+                               "c\xff";
     int32_t *ids = NULL;
     int64_t n = 0;
     if (tfb_tokenizer_encode(tok, text, sizeof text - 1, true, &ids, &n) == TFB_STATUS_OK) {

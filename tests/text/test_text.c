@@ -139,8 +139,8 @@ int main(int argc, char **argv) {
         free(want);
         line = eol + 1;
     }
-    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", gguf ? gguf : dir, ok_ids, n_lines, ok_dec,
-           n_lines, tfb_tokenizer_kind(t));
+    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", gguf ? gguf : dir, ok_ids,
+           n_lines, ok_dec, n_lines, tfb_tokenizer_kind(t));
     tfb_tokenizer_free(t);
     cJSON_Delete(root);
     free(texts);
