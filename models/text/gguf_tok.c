@@ -175,8 +175,9 @@ static tfb_status set_post(tfb_tokenizer *t, const gt_meta *m, int32_t bos, int3
 static tfb_status add_marked(tfb_tokenizer *t, const gt_meta *m) {
     for (int32_t i = 0; i < m->n; i++) {
         int ty = token_type(m, i);
-        const tfb__gguf_str *s = &m->tok[i].str;
-        if ((ty != GT_CONTROL && ty != GT_USER) || s->len == 0)
+        /* the vocabulary's form (bert's phantom spaces already undone) */
+        const tfb__gguf_str str = {t->model.vocab.tlen[i], t->model.vocab.tok[i]}, *s = &str;
+        if ((ty != GT_CONTROL && ty != GT_USER) || s->len == 0 || !s->s)
             continue;
         tt_added *a = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *a);
         if (!a)
@@ -275,7 +276,8 @@ static tfb_status load_gpt2(tfb_tokenizer *t, const gt_meta *m, const char *pre)
 static tfb_status load_bert(tfb_tokenizer *t, const gt_meta *m) {
     tt_model *md = &t->model;
     TFB_TRY(tfb__tt_vocab_init(&md->vocab, m->n));
-    /* The converter's phantom(): "[X]" kept, "##w" -> "w", "w" -> "\u2581w". Undone here. BERT's
+    /* The converter's phantom(), applied to every token whatever its type: "[X]" kept, "##w" -> "w",
+     * "w" -> "\u2581w". Undone here (a "##[X]" or "\u2581..." entry of the source is ambiguous). BERT's
      * BasicTokenizer lower-cases when do_lower_case, which GGUF does not record: a vocabulary with
      * no upper-case ASCII letter outside its [X] tokens is read as uncased. */
     bool upper = false;
@@ -284,7 +286,7 @@ static tfb_status load_bert(tfb_tokenizer *t, const gt_meta *m) {
         const tfb__gguf_str *s = &m->tok[i].str;
         size_t n = (size_t)s->len;
         bool bracket = n >= 2 && s->s[0] == '[' && s->s[n - 1] == ']';
-        if (bracket || token_type(m, i) == GT_CONTROL) {
+        if (bracket) {
             memcpy(buf, s->s, n);
         } else if (n >= 3 && memcmp(s->s, "\xe2\x96\x81", 3) == 0) {
             memcpy(buf, s->s + 3, n - 3);
