@@ -82,7 +82,7 @@ int tfb_cmd_tokenize(int argc, char **argv) {
             return tfb_cli_usage("tokenize", "one TEXT only (quote it)");
     }
     if (!model || !text)
-        return tfb_cli_usage("tokenize", "usage: tfbench tokenize --model DIR [--ids] TEXT");
+        return tfb_cli_usage("tokenize", "usage: tfbench tokenize --model DIR|FILE.gguf [--ids] TEXT");
     tfb_tokenizer *t;
     int rc = load(model, &t);
     if (rc)
@@ -126,7 +126,7 @@ int tfb_cmd_detokenize(int argc, char **argv) {
             return tfb_cli_usage("detokenize", "one comma-separated id list only");
     }
     if (!model || !list)
-        return tfb_cli_usage("detokenize", "usage: tfbench detokenize --model DIR 1,2,3");
+        return tfb_cli_usage("detokenize", "usage: tfbench detokenize --model DIR|FILE.gguf 1,2,3");
     int32_t *ids;
     int64_t n;
     if (!tfb_cli_parse_ints(list, &ids, &n))
