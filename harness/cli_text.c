@@ -12,9 +12,13 @@
 
 static int load(const char *model, tfb_tokenizer **t) {
     struct stat st;
-    if (stat(model, &st) != 0 || !S_ISDIR(st.st_mode))
-        return tfb_cli_usage(model, "text needs a model directory with its tokenizer (a preset has none)");
-    tfb_status s = tfb_tokenizer_load(model, t);
+    bool file = stat(model, &st) == 0 && S_ISREG(st.st_mode);
+    if (!file && (stat(model, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return tfb_cli_usage(model,
+                             "text needs a model directory with its tokenizer or a GGUF file (a preset "
+                             "has none)");
+    /* a file is a GGUF model: its tokenizer is in the metadata (models/text/gguf_tok.c) */
+    tfb_status s = file ? tfb_tokenizer_load_gguf(model, t) : tfb_tokenizer_load(model, t);
     return s == TFB_STATUS_OK ? 0 : tfb_cli_fail(s, NULL);
 }
 
@@ -78,7 +82,7 @@ int tfb_cmd_tokenize(int argc, char **argv) {
             return tfb_cli_usage("tokenize", "one TEXT only (quote it)");
     }
     if (!model || !text)
-        return tfb_cli_usage("tokenize", "usage: tfbench tokenize --model DIR [--ids] TEXT");
+        return tfb_cli_usage("tokenize", "usage: tfbench tokenize --model DIR|FILE.gguf [--ids] TEXT");
     tfb_tokenizer *t;
     int rc = load(model, &t);
     if (rc)
@@ -122,7 +126,7 @@ int tfb_cmd_detokenize(int argc, char **argv) {
             return tfb_cli_usage("detokenize", "one comma-separated id list only");
     }
     if (!model || !list)
-        return tfb_cli_usage("detokenize", "usage: tfbench detokenize --model DIR 1,2,3");
+        return tfb_cli_usage("detokenize", "usage: tfbench detokenize --model DIR|FILE.gguf 1,2,3");
     int32_t *ids;
     int64_t n;
     if (!tfb_cli_parse_ints(list, &ids, &n))

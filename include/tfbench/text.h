@@ -25,6 +25,11 @@ typedef struct tfb_tokenizer tfb_tokenizer;
 /* Load the tokenizer of model directory dir; *out is freed with tfb_tokenizer_free. Errors (INPUT,
  * IO, UNSUPPORTED) carry a message starting with the file's path. */
 tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out);
+/* Load the tokenizer a GGUF file's metadata describes (tokenizer.ggml.*: gpt2 = byte-level BPE,
+ * bert = WordPiece, llama = SentencePiece BPE, t5 = SentencePiece Unigram); *out as above. Errors
+ * read "<path>: tokenizer: <what>" (INPUT, also for a kind or pre-tokenizer that is not modelled:
+ * the file cannot be read as text, which is not a backend's limitation). */
+tfb_status tfb_tokenizer_load_gguf(const char *path, tfb_tokenizer **out);
 void tfb_tokenizer_free(tfb_tokenizer *t);
 /* What was loaded, e.g. "tokenizer.json (BPE)"; owned by t. */
 const char *tfb_tokenizer_kind(const tfb_tokenizer *t);

@@ -143,3 +143,26 @@ extern "C" int tfb__tt_spm_special(void *p, int *bos, int *eos, int *unk) {
 }
 
 extern "C" bool tfb__tt_spm_is_control(void *p, int id) { return sp(p)->IsControl(id); }
+
+// A ModelProto built in memory (GGUF tokenizer metadata, gguf_tok.c); label names it in messages.
+extern "C" void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *label, char *err, size_t errn) {
+    auto *p = new (std::nothrow) sentencepiece::SentencePieceProcessor();
+    if (!p) {
+        std::snprintf(err, errn, "%s: out of memory", label);
+        return nullptr;
+    }
+    try {
+        auto st = p->LoadFromSerializedProto(std::string(data, n));
+        if (!st.ok()) {
+            std::snprintf(err, errn, "%s: tokenizer: libsentencepiece refuses the vocabulary (%s)", label,
+                          st.ToString().c_str());
+            delete p;
+            return nullptr;
+        }
+    } catch (const std::exception &e) {
+        std::snprintf(err, errn, "%s: tokenizer: %s", label, e.what());
+        delete p;
+        return nullptr;
+    }
+    return p;
+}

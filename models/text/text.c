@@ -15,7 +15,7 @@ static bool exists(const char *dir, const char *name, char *path, size_t n) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static tfb_status finish(tfb_tokenizer *t) {
+tfb_status tfb__tt_finish(tfb_tokenizer *t) {
     int32_t n = t->model.vocab.n;
     t->is_special = calloc((size_t)n + 1, sizeof *t->is_special);
     if (!t->is_special)
@@ -117,7 +117,7 @@ tfb_status tfb_tokenizer_load(const char *dir, tfb_tokenizer **out) {
                           "spiece.model, tokenizer.model or source.spm)",
                           dir);
     if (s == TFB_STATUS_OK)
-        s = finish(t);
+        s = tfb__tt_finish(t);
     if (s != TFB_STATUS_OK) {
         tfb_tokenizer_free(t);
         return s;
@@ -133,7 +133,7 @@ tfb_status tfb__tt_tokenizer_from_json(const char *name, const char *data, size_
     t->model.unk = -1;
     tfb_status s = tfb__tt_load_json_mem(t, name, data, n);
     if (s == TFB_STATUS_OK)
-        s = finish(t);
+        s = tfb__tt_finish(t);
     if (s != TFB_STATUS_OK) {
         tfb_tokenizer_free(t);
         return s;

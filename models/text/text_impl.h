@@ -189,8 +189,15 @@ tfb_status tfb__tt_load_vocab_json(tfb_tokenizer *t, const char *dir); /* into t
 bool tfb__tt_config_flag(const char *dir, const char *key, bool def);
 tfb_status tfb__tt_read_file(const char *path, char **data, size_t *n);
 
+/* After a loader filled t: the special-id table and the matched forms of the added tokens. */
+tfb_status tfb__tt_finish(tfb_tokenizer *t);
+/* GGUF tokenizer metadata (gguf_tok.c) from memory: the fuzz target's entry. */
+tfb_status tfb__tt_load_gguf_mem(const char *label, const void *buf, size_t size, tfb_tokenizer **out);
+
 /* SentencePiece through libsentencepiece (spm_shim.cpp). */
 void *tfb__tt_spm_load(const char *path, char *err, size_t errn);
+/* A serialized ModelProto from memory (gguf_tok.c builds one); label starts the messages. */
+void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *label, char *err, size_t errn);
 void tfb__tt_spm_free(void *spm);
 int tfb__tt_spm_encode(void *spm, const char *s, size_t n, int32_t **ids); /* count, -1 on failure */
 /* Pieces of the encoding, each as a NUL-separated list in *pieces: count, -1 on failure. */

@@ -4,13 +4,15 @@
  * offset, every key and tensor found by name, every value walkable; reading every tensor stays
  * inside the buffer. Then the model mapping (models/gguf_load.c) on the same bytes, as stored and as
  * the f32 twin: it must fail cleanly with a message naming the input, or give a model that
- * validates. */
+ * validates. Last the tokenizer of the metadata (models/text/gguf_tok.c): it must fail cleanly, or
+ * encode and decode a fixed text with every id inside the vocabulary. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/expect.h"
 #include "models/formats/gguf.h"
+#include "models/text/text_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,5 +75,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TFB_ASSERT(tfb_model_validate(&m) == TFB_STATUS_OK);
         tfb_model_free(&m);
     }
+    tfb_tokenizer *tok;
+    if (tfb__tt_load_gguf_mem("fuzz", data, size, &tok) != TFB_STATUS_OK) {
+        TFB_ASSERT(strncmp(tfb_error_last(), "fuzz: ", 6) == 0);
+        return 0;
+    }
+    static const char text[] = "Hello, w\xc3\xb6rld! ab  \xe2\x96\x81"
+                               "c\xff";
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    if (tfb_tokenizer_encode(tok, text, sizeof text - 1, true, &ids, &n) == TFB_STATUS_OK) {
+        for (int64_t i = 0; i < n; i++)
+            TFB_ASSERT(tfb_tokenizer_token(tok, ids[i]) != NULL);
+        char *back = NULL;
+        size_t blen = 0;
+        if (tfb_tokenizer_decode(tok, ids, n, true, &back, &blen) == TFB_STATUS_OK)
+            TFB_ASSERT(back && back[blen] == '\0');
+        free(back);
+    }
+    free(ids);
+    tfb_tokenizer_free(tok);
     return 0;
 }

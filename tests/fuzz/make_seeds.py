@@ -99,6 +99,12 @@ def main():
     for name in sorted(os.listdir(models)):
         if name.endswith(".gguf"):
             shutil.copyfile(os.path.join(models, name), os.path.join(gdir, "model-" + name))
+    # The tokenizer fixtures (the converter's set_vocab, and the malformed ones) seed gguf_tok.c.
+    for sub in ("tok", os.path.join("tok", "bad")):
+        d = os.path.join(fix, sub)
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".gguf"):
+                shutil.copyfile(os.path.join(d, name), os.path.join(gdir, "tok-" + name))
 
 
 def tok_seeds(tdir):

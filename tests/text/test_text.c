@@ -1,7 +1,10 @@
 /* Tokenizer fixtures (tests/text/fixtures, from gen_fixtures.py): for every line of texts.bin, the
  * ids of tfb_tokenizer_encode must equal the reference library's, and the decode of those ids its
- * decode. usage: test_text FIXTURE_DIR [--plant]; --plant changes one expected id and one expected
- * decode, and passes only if both are caught (the checker can fail). Exit 0 pass, 1 fail, 2 error. */
+ * decode. usage: test_text FIXTURE_DIR [--plant] [--gguf FILE [--expected FILE]]; --plant changes one
+ * expected id and one expected decode, and passes only if both are caught (the checker can fail);
+ * --gguf tokenizes with the tokenizer of a GGUF file's metadata instead of the directory's files
+ * (tests/gguf/fixtures/tok), against --expected when the GGUF means other settings than the source.
+ * Exit 0 pass, 1 fail, 2 error. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +34,31 @@ static char *slurp(const char *path, size_t *n) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: test_text FIXTURE_DIR [--plant]\n");
+        fprintf(stderr, "usage: test_text FIXTURE_DIR [--plant] [--gguf FILE [--expected FILE]]\n");
         return 2;
     }
-    const char *dir = argv[1];
-    bool plant = argc > 2 && strcmp(argv[2], "--plant") == 0;
+    const char *dir = argv[1], *gguf = NULL, *expected = NULL;
+    bool plant = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--plant") == 0)
+            plant = true;
+        else if (strcmp(argv[i], "--gguf") == 0 && i + 1 < argc)
+            gguf = argv[++i];
+        else if (strcmp(argv[i], "--expected") == 0 && i + 1 < argc)
+            expected = argv[++i];
+        else {
+            fprintf(stderr, "test_text: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
     char path[4200];
     size_t tn, en;
     snprintf(path, sizeof path, "%s/../texts.bin", dir);
     char *texts = slurp(path, &tn);
-    snprintf(path, sizeof path, "%s/expected.json", dir);
+    if (expected)
+        snprintf(path, sizeof path, "%s", expected);
+    else
+        snprintf(path, sizeof path, "%s/expected.json", dir);
     char *exp = slurp(path, &en);
     cJSON *root = exp ? cJSON_Parse(exp) : NULL;
     const cJSON *lines = cJSON_GetObjectItem(root, "lines");
@@ -50,7 +68,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     tfb_tokenizer *t;
-    if (tfb_tokenizer_load(dir, &t) != TFB_STATUS_OK) {
+    if ((gguf ? tfb_tokenizer_load_gguf(gguf, &t) : tfb_tokenizer_load(dir, &t)) != TFB_STATUS_OK) {
         fprintf(stderr, "test_text: %s\n", tfb_error_last());
         return 2;
     }
@@ -121,8 +139,8 @@ int main(int argc, char **argv) {
         free(want);
         line = eol + 1;
     }
-    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", dir, ok_ids, n_lines, ok_dec,
-           n_lines, tfb_tokenizer_kind(t));
+    printf("%s: ids match on %d/%d lines, decode(encode(x)) on %d/%d (%s)\n", gguf ? gguf : dir, ok_ids,
+           n_lines, ok_dec, n_lines, tfb_tokenizer_kind(t));
     tfb_tokenizer_free(t);
     cJSON_Delete(root);
     free(texts);
