@@ -91,7 +91,7 @@ tfb_node *tfb_graph_add(tfb_graph *g, tfb_op op, tfb_tensor *out, tfb_tensor *a,
  * caches. Tensors whose lifetimes do not overlap share bytes instead. A tensor lives from the first
  * node that writes it to the last node that reads or writes it; the graph's input, its output, the
  * tensors marked kept, and tensors no node writes or no node reads (the caller's) live throughout. A
- * node's output never shares bytes with its inputs: inputs are released only after the node. */
+ * node's output never shares bytes with its inputs or the previous node's (fusion: see the loop). */
 
 typedef struct span {
     size_t off, size;
@@ -191,13 +191,16 @@ size_t tfb_graph_layout(tfb_graph *g) {
         if (t->keep || t == g->input || t == g->output || first[i] == nn || !read[i])
             first[i] = -1, last[i] = nn; /* live throughout */
     }
+    /* Bytes are given back one node late: a backend may fuse a node with the next one (oneDNN runs a
+     * matmul with the following activation or residual ADD as one primitive writing the second
+     * node's output), so node k+1's output must not take the bytes of node k's inputs either. */
     arena a = {0};
     for (int k = -1; k <= nn; k++) {
         for (int i = 0; i < nt; i++)
             if (first[i] == k)
                 g->tensors[i]->offset = arena_take(&a, (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63);
         for (int i = 0; i < nt; i++)
-            if (last[i] == k && k >= 0 && k < nn)
+            if (last[i] == k - 1 && k - 1 >= 0 && k - 1 < nn)
                 arena_give(&a, g->tensors[i]->offset, (tfb_tensor_nbytes(g->tensors[i]) + 63) & ~(size_t)63);
     }
     free(a.free);
