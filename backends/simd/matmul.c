@@ -108,6 +108,17 @@ void tfb__simd_tile(const tfb__simd_kern *k, int64_t kc, const float *a, int64_t
         memcpy(c + r * ldc, cb + r * k->nr, (size_t)nr_v * sizeof(float));
 }
 
+/* Columns [n0, n0+nb) of every output row start at the bias (or 0); the K blocks accumulate on it. */
+static void init_panel(const mm_job *j, int64_t n0, int64_t nb) {
+    for (int64_t m = 0; m < j->M; m++) {
+        float *o = j->out + m * j->N + n0;
+        if (j->bias)
+            memcpy(o, j->bias + n0, (size_t)nb * sizeof(float));
+        else
+            memset(o, 0, (size_t)nb * sizeof(float));
+    }
+}
+
 static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     const mm_job *j = arg;
     const tfb__simd_kern *k = j->k;
@@ -118,13 +129,7 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     float *buf = j->scratch[tid]; // [NB/nr][KC][nr], this thread's
     for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
         int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
-        for (int64_t m = 0; m < j->M; m++) {
-            float *o = j->out + m * j->N + n0;
-            if (j->bias)
-                memcpy(o, j->bias + n0, (size_t)nb * sizeof(float));
-            else
-                memset(o, 0, (size_t)nb * sizeof(float));
-        }
+        init_panel(j, n0, nb);
         int64_t n_sl = (nb + nr - 1) / nr;
         for (int64_t k0 = 0; k0 < j->K; k0 += TFB_SIMD_KC) {
             int64_t kc = j->K - k0 < TFB_SIMD_KC ? j->K - k0 : TFB_SIMD_KC;
@@ -157,13 +162,7 @@ static void gemm_q8_chunk(void *arg, int chunk, int n_chunks, int tid) {
     uint8_t *buf = (uint8_t *)j->scratch[tid]; // [NB/nr][Q8_KCB] packed blocks
     for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
         int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
-        for (int64_t m = 0; m < j->M; m++) {
-            float *o = j->out + m * j->N + n0;
-            if (j->bias)
-                memcpy(o, j->bias + n0, (size_t)nb * sizeof(float));
-            else
-                memset(o, 0, (size_t)nb * sizeof(float));
-        }
+        init_panel(j, n0, nb);
         int64_t n_sl = (nb + nr - 1) / nr;
         for (int64_t b0 = 0; b0 < nbt; b0 += Q8_KCB) {
             int64_t kb = nbt - b0 < Q8_KCB ? nbt - b0 : Q8_KCB;
