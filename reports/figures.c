@@ -116,14 +116,11 @@ static bool is_scale_tg(const tfb_rep_row *r) {
     return strcmp(r->kind, "scale_tg") == 0 &&
            (tfb__rep_is_rate(r) || strcmp(r->metric, "ms_per_token") == 0);
 }
-static bool is_ratio(const tfb_rep_row *r) {
+bool tfb__rep_is_ratio(const tfb_rep_row *r) {
     return strcmp(r->unit, "ratio") == 0 || strstr(r->metric, "speedup") || strstr(r->metric, "gain");
 }
 static bool is_kv(const tfb_rep_row *r) {
-    return strcmp(r->kind, "kv") == 0 && is_ratio(r);
-}
-static bool is_prefix(const tfb_rep_row *r) {
-    return strcmp(r->kind, "prefix") == 0 && is_ratio(r);
+    return strcmp(r->kind, "kv") == 0 && tfb__rep_is_ratio(r);
 }
 
 int tfb__rep_count_rows(const tfb_rep_data *d, row_pred p) {
@@ -131,70 +128,6 @@ int tfb__rep_count_rows(const tfb_rep_data *d, row_pred p) {
     for (size_t i = 0; i < d->n_rows; i++)
         n += p(&d->rows[i]);
     return n;
-}
-
-/* ---- grouped bars: categories = series, bars = tests ------------------------------------------ */
-
-/* Writes NAME.dat: one line per series, "label v1 ci1 v2 ci2 ...", one pair per test. Returns the
- * number of tests (columns), 0 if no rows. */
-static int bars_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row_pred p, const char *what,
-                    labels *ser, labels *tests) {
-    ser->n = tests->n = 0;
-    for (size_t i = 0; i < d->n_rows; i++) {
-        const tfb_rep_row *r = &d->rows[i];
-        if (!p(r))
-            continue;
-        char lab[128];
-        tfb_rep_series_label(d, r, true, lab, sizeof lab);
-        tfb__rep_label_index(ser, lab);
-        tfb__rep_label_index(tests, r->test);
-    }
-    if (!ser->n)
-        return 0;
-    tfb_sbuf *b = tfb_rep_file(o, dat);
-    tfb_sbuf_printf(b, "# %s: median and 95%% CI half-width per test\n# series", what);
-    for (int t = 0; t < tests->n; t++)
-        tfb_sbuf_printf(b, " %s %s_ci95", tests->s[t], tests->s[t]);
-    tfb_sbuf_printf(b, "\n");
-    for (int s = 0; s < ser->n; s++) {
-        tfb__rep_gp_str(b, ser->s[s]);
-        for (int t = 0; t < tests->n; t++) {
-            double m = NAN, ci = NAN;
-            for (size_t i = 0; i < d->n_rows; i++) {
-                const tfb_rep_row *r = &d->rows[i];
-                char lab[128];
-                if (!p(r) || strcmp(r->test, tests->s[t]) != 0)
-                    continue;
-                tfb_rep_series_label(d, r, true, lab, sizeof lab);
-                if (strcmp(lab, ser->s[s]) == 0) {
-                    m = r->median;
-                    ci = isfinite(r->ci95) ? r->ci95 : 0;
-                }
-            }
-            tfb__rep_dat_num(b, m);
-            tfb__rep_dat_num(b, ci);
-        }
-        tfb_sbuf_printf(b, "\n");
-    }
-    return tests->n;
-}
-
-static void gp_bars(tfb_sbuf *g, const char *dat, const labels *tests, const char *ylabel) {
-    tfb_sbuf_printf(g,
-                    "  set style data histogram\n"
-                    "  set style histogram errorbars gap 2 lw 1\n"
-                    "  set style fill solid 0.7 border -1\n"
-                    "  set boxwidth 0.9\n"
-                    "  set xtics rotate by -25 noenhanced\n"
-                    "  set yrange [0:*]\n"
-                    "  set ylabel \"%s\"\n  plot ",
-                    ylabel);
-    for (int t = 0; t < tests->n; t++) {
-        tfb_sbuf_printf(g, "%s\"%s\" using %d:%d%s title ", t ? ", " : "", dat, 2 + 2 * t, 3 + 2 * t,
-                        t ? "" : ":xtic(1)");
-        tfb__rep_gp_str(g, tests->s[t]);
-    }
-    tfb_sbuf_printf(g, "\n");
 }
 
 /* Table rows for md and tex from the same rows. */
@@ -319,20 +252,45 @@ static int lines_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, row
     return ser->n;
 }
 
-static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one, bool log_y) {
+/* The colour of a series: its backend's (the label's first word, after "host / "). */
+static const char *series_colour(const char *label) {
+    const char *lab = strstr(label, " / ") ? strstr(label, " / ") + 3 : label;
+    char backend[32];
+    snprintf(backend, sizeof backend, "%.*s", (int)strcspn(lab, " "), lab);
+    return tfb__rep_backend_colour(backend);
+}
+
+/* One plot command over ser's blocks of dat; with share (a second .dat of fractions and its series),
+ * those are drawn too, dashed, as percentages on the right-hand axis. */
+static void gp_lines(tfb_sbuf *g, const char *dat, const labels *ser, bool zero_at_one, bool log_y,
+                     const char *share_dat, const labels *share) {
     /* times and rates are positive: a wide CI must not drag the axis below zero (or a log axis to 0) */
-    tfb_sbuf_printf(g, "  %s\n  plot ", log_y ? "set yrange [*:*]" : "set yrange [0:*]");
-    for (int s = 0; s < ser->n; s++) {
-        /* the backend's colour (the label's first word, after "host / "); point type and dash tell
-         * a backend's series apart */
-        const char *lab = strstr(ser->s[s], " / ") ? strstr(ser->s[s], " / ") + 3 : ser->s[s];
-        char backend[32];
-        snprintf(backend, sizeof backend, "%.*s", (int)strcspn(lab, " "), lab);
+    tfb_sbuf_printf(g, "  %s\n", log_y ? "set yrange [*:*]" : "set yrange [0:*]");
+    if (share && share->n)
+        tfb_sbuf_printf(g, "  set ytics nomirror\n  set y2tics\n  set y2range [0:100]\n"
+                           "  set y2label \"attention share of the time (%%, dashed)\"\n");
+    else
+        tfb_sbuf_printf(g, "  set ytics mirror\n  unset y2tics\n  unset y2label\n");
+    tfb_sbuf_printf(g, "  plot ");
+    const char *x = zero_at_one ? "($1 < 1 ? 1 : $1)" : "1";
+    for (int s = 0; s < ser->n; s++) { /* point type and dash tell a backend's series apart */
         tfb_sbuf_printf(
             g, "%s\"%s\" index %d using %s:2:3 with yerrorlines lc rgb \"%s\" pt %d dt %d ps 0.9 title ",
-            s ? ", " : "", dat, s, zero_at_one ? "($1 < 1 ? 1 : $1)" : "1", tfb__rep_backend_colour(backend),
-            4 + s % 9, 1 + s / 8 % 4);
+            s ? ", " : "", dat, s, x, series_colour(ser->s[s]), 4 + s % 9, 1 + s / 8 % 4);
         tfb__rep_gp_str(g, ser->s[s]);
+    }
+    for (int s = 0; share && s < share->n; s++) {
+        int pt = s; /* the marker of the time series it belongs to */
+        for (int k = 0; k < ser->n; k++)
+            pt = strcmp(ser->s[k], share->s[s]) ? pt : k;
+        tfb_sbuf_printf(
+            g,
+            ", \"%s\" index %d using %s:($2*100) axes x1y2 with linespoints lc rgb \"%s\" pt %d dt 3 "
+            "ps 0.6 title ",
+            share_dat, s, x, series_colour(share->s[s]), 4 + pt % 9);
+        char t[160];
+        snprintf(t, sizeof t, "%s attention %%", share->s[s]);
+        tfb__rep_gp_str(g, t);
     }
     tfb_sbuf_printf(g, "\n");
 }
@@ -347,6 +305,18 @@ static bool ctx_tg(const tfb_rep_row *r) {
 }
 static bool ctx_pp(const tfb_rep_row *r) {
     return ctx_base_pp(r) && strcmp(r->model, ctx_model) == 0;
+}
+/* The fraction of the time spent in attention (bench's scale_tg / scale_pp rows). */
+static bool is_share(const tfb_rep_row *r) {
+    return !strncmp(r->kind, "scale_", 6) && !strcmp(r->metric, "attention_share");
+}
+static bool ctx_share_tg(const tfb_rep_row *r) {
+    return !strcmp(r->kind, "scale_tg") && !strcmp(r->metric, "attention_share") &&
+           !strcmp(r->model, ctx_model);
+}
+static bool ctx_share_pp(const tfb_rep_row *r) {
+    return !strcmp(r->kind, "scale_pp") && !strcmp(r->metric, "attention_share") &&
+           !strcmp(r->model, ctx_model);
 }
 
 /* Does a panel's y span more than 10x (then its axis is logarithmic)? ms: as ms/token. */
@@ -371,7 +341,7 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         if (ctx_base_tg(&d->rows[i]) || ctx_base_pp(&d->rows[i]))
             tfb__rep_label_index(&models, d->rows[i].model);
     int cols = models.n > 6 ? 6 : models.n, any_t = 0, any_p = 0, nt[6], np[6];
-    static labels st[6], sp[6];
+    static labels st[6], sp[6], ht[6], hp[6]; /* time series; attention-share series */
     for (int m = 0; m < cols; m++) {
         char dt[64], dp[64];
         snprintf(dt, sizeof dt, "context_decode_%d.dat", m);
@@ -381,6 +351,12 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
             lines_dat(d, o, dt, ctx_tg, x_depth, true, true, false, 2, "decode ms/token by depth", &st[m]);
         np[m] = lines_dat(d, o, dp, ctx_pp, x_prompt, false, true, false, 2,
                           "prefill tokens/s by prompt length", &sp[m]);
+        snprintf(dt, sizeof dt, "context_decode_share_%d.dat", m);
+        snprintf(dp, sizeof dp, "context_prefill_share_%d.dat", m);
+        lines_dat(d, o, dt, ctx_share_tg, x_depth, false, true, false, 2,
+                  "attention share of decode by depth", &ht[m]);
+        lines_dat(d, o, dp, ctx_share_pp, x_prompt, false, true, false, 2,
+                  "attention share of prefill by prompt length", &hp[m]);
         any_t += nt[m] > 0, any_p += np[m] > 0;
     }
     if (!any_t && !any_p) {
@@ -400,9 +376,10 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         if ((row == 0 && !any_t) || (row == 1 && !any_p))
             continue;
         for (int m = 0; m < cols; m++) {
-            char dat[64];
+            char dat[64], share[64];
             ctx_model = models.s[m];
             snprintf(dat, sizeof dat, "context_%s_%d.dat", row ? "prefill" : "decode", m);
+            snprintf(share, sizeof share, "context_%s_share_%d.dat", row ? "prefill" : "decode", m);
             if (!(row ? np[m] : nt[m])) {
                 tfb_sbuf_printf(g, "  set multiplot next\n");
                 continue;
@@ -414,7 +391,8 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
                             row ? "prompt length (tokens, log scale)" : "context depth (tokens, log; 0 at 1)",
                             row ? "prefill throughput (tokens/s)" : "time per token (ms)",
                             wide(d, row ? ctx_pp : ctx_tg, !row) ? "set" : "unset");
-            gp_lines(g, dat, row ? &sp[m] : &st[m], !row, wide(d, row ? ctx_pp : ctx_tg, !row));
+            gp_lines(g, dat, row ? &sp[m] : &st[m], !row, wide(d, row ? ctx_pp : ctx_tg, !row), share,
+                     row ? &hp[m] : &ht[m]);
         }
     }
     tfb_sbuf_printf(g, "  unset multiplot\n");
@@ -423,11 +401,13 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         o, "context", title,
         "One panel per model: decode time per token against context depth (top) and prefill "
         "tokens/s against prompt length (below), log-scale x; a log y where a panel spans more than "
-        "10x.");
+        "10x; dashed, on the right-hand axis: the share of the time spent in attention.");
     if (any_t)
         tfb__rep_tables_rows(d, o, ctx_base_tg, "Decode time per token by depth", true);
     if (any_p)
         tfb__rep_tables_rows(d, o, ctx_base_pp, "Prefill throughput by prompt length", false);
+    if (tfb__rep_count_rows(d, is_share))
+        tfb__rep_tables_rows(d, o, is_share, "Share of the time spent in attention (fraction)", false);
 }
 
 static bool kv_of_model(const tfb_rep_row *r) {
@@ -478,7 +458,7 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
                "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n"
                "  set xlabel \"context depth (tokens)\"\n  set ylabel \"cached decode vs recomputation "
                "(x)\"\n  set yrange [0:*]\n");
-        gp_lines(g, dat, &s[m], false, false);
+        gp_lines(g, dat, &s[m], false, false, NULL, NULL);
     }
     tfb_sbuf_printf(g, "  unset multiplot\n");
     tfb__rep_gp_end(g);
@@ -489,37 +469,21 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb__rep_tables_rows(d, o, is_kv, "KV-cache reuse speedup", false);
 }
 
-static void fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
-    const char *title = "Prefix-reuse gain";
-    labels s, t;
-    if (!bars_dat(d, o, "prefix_reuse.dat", is_prefix, "prefix-reuse gain", &s, &t)) {
-        tfb__rep_md_skip(o, title, "no prefix-reuse (kind prefix) rows in the inputs");
-        return;
-    }
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "prefix_reuse", title);
-    tfb_sbuf_printf(g,
-                    "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n");
-    gp_bars(g, "prefix_reuse.dat", &t, "gain from reusing the shared prefix's K/V (x)");
-    tfb__rep_gp_end(g);
-    tfb__rep_md_figure(o, "prefix_reuse", title,
-                       "Requests sharing a prefix, with against without reusing its cached K/V.");
-    tfb__rep_tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
-}
-
 static bool is_kl(const tfb_rep_row *r) {
     return strcmp(r->kind, "quant") == 0 && strncmp(r->metric, "kl_mean", 7) == 0;
 }
 
-/* The speed of k's source/backend/model/threads at dtype: decode at the smallest depth (the longest
- * prompt for prefill). */
+/* The speed of k's host/backend/model/threads at dtype: decode at the smallest depth (the longest
+ * prompt for prefill). The host, not the source file: the suite measures f32 speed in one run and the
+ * quantized dtypes in another. */
 static const tfb_rep_row *speed_of(const tfb_rep_data *d, const tfb_rep_row *k, const char *dtype,
                                    const char *kind) {
     const tfb_rep_row *best = NULL;
     for (size_t j = 0; j < d->n_rows; j++) {
         const tfb_rep_row *r = &d->rows[j];
-        if (r->src == k->src && strcmp(r->kind, kind) == 0 && tfb__rep_is_rate(r) &&
-            !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) && !strcmp(r->dtype, dtype) &&
-            r->threads == k->threads &&
+        if (!strcmp(d->src[r->src].host, d->src[k->src].host) && strcmp(r->kind, kind) == 0 &&
+            tfb__rep_is_rate(r) && !strcmp(r->backend, k->backend) && !strcmp(r->model, k->model) &&
+            !strcmp(r->dtype, dtype) && r->threads == k->threads &&
             (!best || r->depth < best->depth || (r->depth == best->depth && r->n_prompt > best->n_prompt)))
             best = r;
     }
@@ -531,33 +495,46 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb_sbuf *b = NULL;
     labels s = {0}, models = {0};
     char colour[64][8];
-    int model_of[64]; /* each block's panel */
-    const char *speed_kind = tfb__rep_count_rows(d, tfb__rep_is_tg) ? "tg" : "pp";
+    int model_of[64];                 /* each block's panel */
+    const char *model_kind[64] = {0}; /* each panel's speed: decode where the model has it, else prefill */
     /* Each quantized dtype at its KL; then each configuration's f32 model at KL 0, its own reference. */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < d->n_rows; i++) {
             const tfb_rep_row *k = &d->rows[i];
             if (!is_kl(k))
                 continue;
-            if (pass == 1) { /* once per source/backend/model/threads */
+            if (pass == 1) { /* once per host/backend/model/threads */
                 bool seen = false;
                 for (size_t j = 0; j < i && !seen; j++) {
                     const tfb_rep_row *e = &d->rows[j];
-                    seen = is_kl(e) && e->src == k->src && !strcmp(e->backend, k->backend) &&
-                           !strcmp(e->model, k->model) && e->threads == k->threads;
+                    seen = is_kl(e) && !strcmp(d->src[e->src].host, d->src[k->src].host) &&
+                           !strcmp(e->backend, k->backend) && !strcmp(e->model, k->model) &&
+                           e->threads == k->threads;
                 }
                 if (seen)
                     continue;
             }
-            const tfb_rep_row *best = speed_of(d, k, pass ? "f32" : k->dtype, speed_kind);
+            static const char *const kinds[] = {"tg", "pp", "encode"};
+            const tfb_rep_row *best = NULL;
+            const char *kind = NULL;
+            const char *want = NULL; /* the kind of this model's earlier points */
+            for (int q = 0; q < models.n; q++)
+                if (!strcmp(models.s[q], k->model))
+                    want = model_kind[q];
+            for (int q = 0; q < 3 && !best; q++) {
+                if (want && strcmp(want, kinds[q]) != 0)
+                    continue;
+                kind = kinds[q];
+                best = speed_of(d, k, pass ? "f32" : k->dtype, kind);
+            }
             if (!best || s.n == 64)
                 continue;
             if (!b) {
                 b = tfb_rep_file(o, "quant_tradeoff.dat");
-                tfb_sbuf_printf(b,
-                                "# quantization trade-off: one block per (backend, dtype); f32 at KL 0\n"
-                                "# kl_mean_nats kl_ci95 %s_tokens_per_s tokens_per_s_ci95 test\n",
-                                speed_kind);
+                tfb_sbuf_printf(
+                    b, "# quantization trade-off: one block per (backend, dtype); f32 at KL 0\n"
+                       "# kl_mean_nats kl_ci95 tokens_per_s tokens_per_s_ci95 test (decode where the "
+                       "model has it, else prefill/encode)\n");
             }
             char lab[128];
             tfb_rep_series_label(d, best, true, lab, sizeof lab);
@@ -569,6 +546,9 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
             tfb_sbuf_printf(b, " %s\n", best->test);
             snprintf(colour[s.n], sizeof colour[0], "%s", tfb__rep_backend_colour(k->backend));
             model_of[s.n] = tfb__rep_label_index(&models, k->model);
+            if (model_of[s.n] < 0)
+                continue;
+            model_kind[model_of[s.n]] = kind;
             tfb__rep_label_index(&s, lab);
         }
     if (!s.n) {
@@ -586,23 +566,24 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
         g,
         "  unset title\n  set multiplot layout 1,%d title \"Quantization trade-off per model (f32 at KL "
         "0)\\n\".caption noenhanced\n  set key font \",8\"\n"
-        "  set xlabel \"mean KL from f32 (nats)\"\n  set ylabel \"%s throughput (tokens/s)\"\n"
-        "  set yrange [0:*]\n  set xrange [0:*]\n",
-        cols, speed_kind[0] == 't' ? "decode" : "prefill");
+        "  set xlabel \"mean KL from f32 (nats)\"\n  set yrange [0:*]\n  set xrange [0:*]\n"
+        "  set format x \"%%.2g\"\n  set xtics rotate by -30 font \",8\"\n",
+        cols);
     for (int m = 0; m < cols; m++) {
-        tfb_sbuf_printf(g, "  set title ");
+        tfb_sbuf_printf(g, "  set ylabel \"%s throughput (tokens/s)\"\n  set title ",
+                        !model_kind[m] || model_kind[m][0] == 't' ? "decode" : "prefill / encode");
         tfb__rep_gp_str(g, models.s[m]);
         tfb_sbuf_printf(g, " noenhanced\n  plot ");
-        for (int i = 0, first = 1; i < s.n; i++) {
+        for (int i = 0, k = 0; i < s.n; i++) { /* k: the point's place in its panel, its marker */
             if (model_of[i] != m)
                 continue;
             tfb_sbuf_printf(
                 g,
                 "%s\"quant_tradeoff.dat\" index %d using 1:3:2:4 with xyerrorbars lc rgb \"%s\" pt %d "
                 "ps 1.5 title ",
-                first ? "" : ", ", i, colour[i], 5 + i % 9);
+                k ? ", " : "", i, colour[i], 4 + k % 11);
             tfb__rep_gp_str(g, s.s[i]);
-            first = 0;
+            k++;
         }
         tfb_sbuf_printf(g, "\n");
     }
@@ -641,7 +622,7 @@ static void fig_threads(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb_sbuf *g = tfb__rep_gp_begin(o, "threads", title);
     tfb_sbuf_printf(g, "  set xlabel \"threads\"\n  set ylabel \"throughput (tokens/s)\"\n"
                        "  set xtics 1\n  set offsets graph 0.05, graph 0.05, 0, 0\n");
-    gp_lines(g, "threads.dat", &s, false, false);
+    gp_lines(g, "threads.dat", &s, false, false, NULL, NULL);
     tfb__rep_gp_end(g);
     tfb__rep_md_figure(o, "threads", title,
                        "Prefill (pp) and decode (tg) tokens/s against the thread count.");
@@ -670,7 +651,7 @@ void tfb_rep_figures(const tfb_rep_data *d, tfb_rep_out *o) {
     tfb__rep_fig_throughput(d, o);
     fig_context(d, o);
     fig_kv(d, o);
-    fig_prefix(d, o);
+    tfb__rep_fig_prefix(d, o);
     fig_quant(d, o);
     fig_threads(d, o);
     tfb__rep_fig_roofline(d, o);

@@ -12,8 +12,8 @@ typedef struct labels {
     int n;
 } labels;
 
-void tfb__rep_dat_num(tfb_sbuf *b, double v);     /* " 1.5" or " NaN" */
-void tfb__rep_gp_str(tfb_sbuf *b, const char *s); /* a double-quoted gnuplot string */
+void tfb__rep_dat_num(tfb_sbuf *b, double v);         /* " 1.5" or " NaN" */
+void tfb__rep_gp_str(tfb_sbuf *b, const char *s);     /* a double-quoted gnuplot string */
 void tfb__rep_tex_escape(tfb_sbuf *b, const char *s); /* LaTeX-safe text */
 /* NAME.gp's prologue (a loop over the formats, the title with o->caption under it) and its end. */
 tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title);
@@ -24,6 +24,7 @@ int tfb__rep_label_index(labels *l, const char *s);
 bool tfb__rep_is_rate(const tfb_rep_row *r);
 bool tfb__rep_is_pp(const tfb_rep_row *r);
 bool tfb__rep_is_tg(const tfb_rep_row *r);
+bool tfb__rep_is_ratio(const tfb_rep_row *r); /* a speedup or gain */
 int tfb__rep_count_rows(const tfb_rep_data *d, row_pred p);
 void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, const char *caption,
                           bool transform_ms);
@@ -31,6 +32,8 @@ void tfb__rep_tables_rows(const tfb_rep_data *d, tfb_rep_out *o, row_pred p, con
 const char *tfb__rep_backend_colour(const char *backend);
 /* Throughput as small multiples: one panel per model and phase (panels.c). */
 void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o);
+/* Prefix-reuse gain: one panel per model (panels.c). */
+void tfb__rep_fig_prefix(const tfb_rep_data *d, tfb_rep_out *o);
 /* The roofline of the kernel microbenchmarks (roofline.c). */
 void tfb__rep_fig_roofline(const tfb_rep_data *d, tfb_rep_out *o);
 

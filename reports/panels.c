@@ -43,7 +43,7 @@ static void series_label(const tfb_rep_data *d, const tfb_rep_row *r, varies v, 
 
 /* NAME.dat of one panel: a line per test, "test m1 ci1 m2 ci2 ..." (one pair per series). */
 static bool panel_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, const char *model, row_pred p,
-                      panel *pn) {
+                      const char *what, panel *pn) {
     memset(pn, 0, sizeof *pn);
     pn->lo = INFINITY, pn->hi = 0;
     varies many = {false, false};
@@ -73,7 +73,7 @@ static bool panel_dat(const tfb_rep_data *d, tfb_rep_out *o, const char *dat, co
     if (!pn->series.n)
         return false;
     tfb_sbuf *b = tfb_rep_file(o, dat);
-    tfb_sbuf_printf(b, "# %s tokens/s: median and 95%% CI half-width per series\n# test", model);
+    tfb_sbuf_printf(b, "# %s %s: median and 95%% CI half-width per series\n# test", model, what);
     for (int s = 0; s < pn->series.n; s++)
         tfb_sbuf_printf(b, " \"%s\" ci95", pn->series.s[s]);
     tfb_sbuf_printf(b, "\n");
@@ -136,7 +136,8 @@ void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
         for (int ph = 0; ph < rows; ph++) {
             char dat[64];
             snprintf(dat, sizeof dat, "throughput_%s_%d.dat", ph ? "decode" : "prefill", m);
-            have[ph][m] = panel_dat(d, o, dat, models.s[m], ph ? tfb__rep_is_tg : tfb__rep_is_pp, &pn[ph][m]);
+            have[ph][m] = panel_dat(d, o, dat, models.s[m], ph ? tfb__rep_is_tg : tfb__rep_is_pp, "tokens/s",
+                                    &pn[ph][m]);
         }
     o->width = 360 * (cols > 2 ? cols : 2);
     o->height = 420 * rows + 80;
@@ -172,4 +173,55 @@ void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
         tfb__rep_tables_rows(d, o, tfb__rep_is_pp, "Prefill throughput", false);
     if (rows > 1)
         tfb__rep_tables_rows(d, o, tfb__rep_is_tg, "Decode throughput", false);
+}
+
+static bool is_prefix(const tfb_rep_row *r) {
+    return strcmp(r->kind, "prefix") == 0 && tfb__rep_is_ratio(r);
+}
+
+/* Prefix reuse as small multiples: one panel per model, its tests as groups, backends and dtypes as
+ * bars; a dashed line at 1 (no gain). */
+void tfb__rep_fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
+    const char *title = "Prefix-reuse gain";
+    labels models = {0};
+    for (size_t i = 0; i < d->n_rows; i++)
+        if (is_prefix(&d->rows[i]))
+            tfb__rep_label_index(&models, d->rows[i].model);
+    if (!models.n) {
+        tfb__rep_md_skip(o, title, "no prefix-reuse (kind prefix) rows in the inputs");
+        return;
+    }
+    int cols = models.n > 6 ? 6 : models.n;
+    static panel pn[6];
+    for (int m = 0; m < cols; m++) {
+        char dat[64];
+        snprintf(dat, sizeof dat, "prefix_reuse_%d.dat", m);
+        panel_dat(d, o, dat, models.s[m], is_prefix, "prefix-reuse gain (x)", &pn[m]);
+    }
+    o->width = 360 * (cols > 2 ? cols : 2);
+    o->height = 500;
+    tfb_sbuf *g = tfb__rep_gp_begin(o, "prefix_reuse", title);
+    o->width = o->height = 0;
+    tfb_sbuf_printf(
+        g,
+        "  unset title\n  set multiplot layout 1,%d title \"%s per model (median; error bars: 95%% "
+        "CI)\\n\".caption "
+        "noenhanced\n"
+        "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
+        "  set boxwidth 0.9\n  set xtics noenhanced font \",8\"\n  set key noenhanced font \",8\"\n"
+        "  set ylabel \"with against without the cached prefix (x)\"\n"
+        "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n",
+        cols, title);
+    for (int m = 0; m < cols; m++) {
+        char dat[64];
+        snprintf(dat, sizeof dat, "prefix_reuse_%d.dat", m);
+        panel_plot(g, dat, models.s[m], &pn[m]);
+    }
+    tfb_sbuf_printf(g, "  unset multiplot\n");
+    tfb__rep_gp_end(g);
+    tfb__rep_md_figure(
+        o, "prefix_reuse", title,
+        "Requests sharing a prefix, with against without reusing its cached K/V; one panel per "
+        "model.");
+    tfb__rep_tables_rows(d, o, is_prefix, "Prefix-reuse gain", false);
 }
