@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "progress.h"
 #include <unistd.h>
 
 #include "db.h"
@@ -623,7 +624,7 @@ static void group_rows(const bench_job *jobs, int n, size_t first) {
 static int run_jobs(const tfb_bench_args *a, bench_job *jobs, int n) {
     int at_steps, total_steps = 0, rc = 0;
     double at_units, total_units = 0;
-    tfb_bench_progress_where(&at_steps, &at_units);
+    tfb_progress_where(&at_steps, &at_units);
     for (int i = 0; i < n; i++) {
         int s;
         double u;
@@ -656,8 +657,8 @@ static int run_jobs(const tfb_bench_args *a, bench_job *jobs, int n) {
     }
     int now_steps;
     double now_units;
-    tfb_bench_progress_where(&now_steps, &now_units);
-    tfb_bench_progress_advance(at_steps + total_steps - now_steps, at_units + total_units - now_units);
+    tfb_progress_where(&now_steps, &now_units);
+    tfb_progress_advance(at_steps + total_steps - now_steps, at_units + total_units - now_units);
     return rc;
 }
 
@@ -692,7 +693,7 @@ static int run(tfb_bench_args *a, bench_count *counting) {
     bool any_quant = false, own_progress = false;
     for (int d = 0; d < a->n_dtypes; d++)
         any_quant |= a->dtypes[d] != TFB_DTYPE_F32 && (a->kinds & TFB_BENCH_QUANT);
-    if (a->dry_run || counting || !tfb_bench_progress_is_open()) {
+    if (a->dry_run || counting || !tfb_progress_is_open()) {
         int steps = 0;
         double units = 0;
         count_run(a, chosen, n_chosen, cfgs, plans, any_quant, a->dry_run && !counting, &steps, &units);
@@ -704,7 +705,7 @@ static int run(tfb_bench_args *a, bench_count *counting) {
             printf("%d steps, %.0f work units\n", steps, units);
             return 0;
         }
-        tfb_bench_progress_open(steps, units, a->progress);
+        tfb_progress_open("bench", steps, units, a->progress);
         own_progress = true;
     }
     tfb_atomic_file out = {0}, csv = {0};
@@ -746,7 +747,7 @@ static int run(tfb_bench_args *a, bench_count *counting) {
             rc = run_jobs(a, jobs, n_jobs);
     }
     if (own_progress)
-        tfb_bench_progress_close();
+        tfb_progress_close();
     if (rc == 0) {
         print_table(&res);
         for (int mi = 0; mi < a->n_models; mi++)

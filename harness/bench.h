@@ -59,20 +59,6 @@ tfb_status tfb_bench_one(const tfb_bench_args *a, const tfb_bench_plan *plan, tf
 void tfb_bench_count_one(const tfb_bench_args *a, const tfb_bench_plan *plan, const tfb_config *c, bool quant,
                          int *steps, double *units);
 
-/* Progress lines on stderr, one per step: "[bench 7/24] simd gpt2-124m q8_0 tg64@d512 ... eta 2:10".
- * tfb_bench_progress_open starts a count of `steps` steps (`units` of work, for the eta) that
- * spans every bench run until tfb_bench_progress_close; a bench run outside one opens its own.
- * Lines appear when stderr is a terminal, or always with force. */
-void tfb_bench_progress_open(int steps, double units, bool force);
-bool tfb_bench_progress_is_open(void);
-void tfb_bench_progress_close(void);
-/* Mark steps done without running them (a configuration skipped or cut short). */
-void tfb_bench_progress_advance(int steps, double units);
-/* The progress position, to advance past a configuration's remaining steps. */
-void tfb_bench_progress_where(int *steps, double *units);
-/* A step of `units` work begins (bench_run.c): counted, and its line printed when lines are on. */
-void tfb__bench_progress_step(const char *what, double units);
-
 /* Interleaving (bench_turns.c): run fn(args[i]) for i < n on threads that take turns, one running
  * at a time; each passes the turn on at tfb__bench_turn (every step and repetition), so the
  * configurations are measured A B A B. rcs[i] gets each return value (TFB_EXIT_FAIL where no

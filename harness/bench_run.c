@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "progress.h"
 #include "quant_metrics.h"
 
 /* One (backend, model, dtype, threads) being measured. */
@@ -53,7 +54,7 @@ static bool step(bctx *x, const char *what, double tokens) {
     char line[256];
     snprintf(line, sizeof line, "%s %s %s%s %s", x->proto.backend, x->proto.model, x->proto.dtype,
              x->proto.act[0] ? "/a8" : "", what);
-    tfb__bench_progress_step(line, units);
+    tfb_progress_step(line, units);
     return false;
 }
 

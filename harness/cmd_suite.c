@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "progress.h"
 #include "cli.h"
 #include "db.h"
 #include "report.h"
@@ -396,11 +397,6 @@ static tfb_status write_json(const char *path, const cJSON *doc) {
     return tfb_atomic_commit(&af);
 }
 
-static void fmt_clock(char *out, size_t len, double s) {
-    long t = (long)(s + 0.5);
-    snprintf(out, len, "%ld:%02ld", t / 60, t % 60);
-}
-
 /* The bench runs, progress counted across all of them; a run that fails is reported and the
  * others go on. Returns an exit code for a usage error in the plan, else 0 (*failed set). */
 static int run_benches(const suite_args *a, tfb_suite_job *jobs, int n, bool *ok, bool *failed) {
@@ -419,13 +415,13 @@ static int run_benches(const suite_args *a, tfb_suite_job *jobs, int n, bool *ok
         steps += s, units += u;
     }
     bool print = a->progress || isatty(2);
-    tfb_bench_progress_open(steps, units, a->progress);
+    tfb_progress_open("bench", steps, units, a->progress);
     double t0 = tfb_now();
     for (int i = 0; i < n; i++) {
         char out[4400], log[4400], el[16];
         snprintf(out, sizeof out, "%s/%s.json", dir, jobs[i].name);
         snprintf(log, sizeof log, "%s/%s.txt", dir, jobs[i].name);
-        fmt_clock(el, sizeof el, tfb_now() - t0);
+        tfb_progress_clock(el, sizeof el, tfb_now() - t0);
         if (print)
             fprintf(stderr, "[suite %d/%d] %s (%s) elapsed %s\n", i + 1, n, jobs[i].what, log, el);
         argv_buf av = {0};
@@ -438,7 +434,7 @@ static int run_benches(const suite_args *a, tfb_suite_job *jobs, int n, bool *ok
             *failed = true;
         }
     }
-    tfb_bench_progress_close();
+    tfb_progress_close();
     return 0;
 }
 
@@ -508,6 +504,8 @@ int tfb_cmd_suite(int argc, char **argv) {
                              "all",     "--json",    p_conform, "--junit", p_junit, "--force"};
     push_all(&cf, cf_args, sizeof cf_args / sizeof cf_args[0]);
     push_common(&cf, &a);
+    if (print) /* conform's own step lines, as the bench runs' */
+        push(&cf, "--progress");
     snprintf(p_log, sizeof p_log, "%s/conform.txt", a.out);
     rc = run_step(tfb_cmd_conform, p_log, cf.n, cf.v);
     if (rc == TFB_EXIT_FAIL)
@@ -516,7 +514,7 @@ int tfb_cmd_suite(int argc, char **argv) {
         return rc;
     if (print) {
         char el[16];
-        fmt_clock(el, sizeof el, tfb_now() - t0);
+        tfb_progress_clock(el, sizeof el, tfb_now() - t0);
         fprintf(stderr, "[conform] done%s, elapsed %s\n", failed ? " (failures)" : "", el);
     }
 

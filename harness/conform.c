@@ -8,6 +8,7 @@
 
 #include "conform.h"
 #include "db.h"
+#include "progress.h"
 
 static const char *const default_models[] = {"gpt2-tiny", "bert-tiny", "marian-tiny", "llama-tiny", "t5-tiny"};
 #define N_DEFAULT_MODELS ((int)(sizeof default_models / sizeof default_models[0]))
@@ -20,7 +21,7 @@ static void usage(FILE *f) {
            "                       [--db URL]\n"
            "                       [--op-level-only | --model-level-only] [--op NAME] [--case NAME]\n"
            "                       [--determinism] [--force] [--threads N] [--isa X] [--device D]\n"
-           "                       [--act f32|q8] [--tolerances] [--quiet] [--repro]\n"
+           "                       [--act f32|q8] [--tolerances] [--quiet] [--repro] [--progress]\n"
            "  --model all = gpt2-tiny, bert-tiny, marian-tiny, llama-tiny, t5-tiny; any preset, a Hugging Face\n"
            "              directory, or a GGUF file (run once in its stored types; --gguf-convert q8_0|f16\n"
            "              converts the types tfbench does not run)\n"
@@ -29,7 +30,9 @@ static void usage(FILE *f) {
            "            reference alike (shown as q8_0/a8); backends without it report them unsupported\n"
            "  --op NAME / --case NAME narrow the op-level cases (the model level still runs unless --op-level-only)\n"
                "  every case that does not pass prints its repro command (--repro: every case; JSON/JUnit: "
-           "always)\n");
+           "always)\n"
+           "  --progress: a line per step on stderr (backend x dtype op cases, backend x model x dtype) with\n"
+           "              the time elapsed and left; by default only when stderr is a terminal\n");
 }
 
 void tfb__cf_repro(char *buf, size_t len, const tfb_cf_args *a, const char *backend, const char *model,
@@ -149,6 +152,8 @@ static int parse(int argc, char **argv, tfb_cf_args *a) {
             a->quiet = true;
         else if (strcmp(argv[i], "--repro") == 0)
             a->repro_all = true;
+        else if (strcmp(argv[i], "--progress") == 0)
+            a->progress = true;
         else if (strcmp(argv[i], "--tolerances") == 0) {
             tfb__cf_print_tolerances(stdout);
             return -1;
@@ -206,20 +211,42 @@ static tfb_status run_backend(const tfb_cf_args *a, const tfb_backend_i *iface, 
     }
     int n_dt = a->n_dtypes;
     const tfb_dtype *dts = a->dtypes;
+    char what[512];
     if (!a->model_only)
-        for (int d = 0; d < n_dt; d++)
+        for (int d = 0; d < n_dt; d++) {
+            snprintf(what, sizeof what, "%s op cases %s%s", iface->name, tfb_dtype_name(dts[d]),
+                     tfb_cli_act_applies(&a->opts, dts[d]) ? "/a8" : "");
+            tfb_progress_step(what, 1);
             tfb__cf_run_ops(a, b, ref, dts[d], rep);
+        }
     if (!a->op_only) {
         int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
         for (int mi = 0; mi < n_models; mi++) {
             const char *model = n_models == 1 ? a->model : default_models[mi];
+            bool gguf = tfb_model_stored_dtypes(model);
             /* A GGUF file runs once, in its stored types (tfb__cf_run_model labels it). */
-            for (int d = 0; d < (tfb_model_stored_dtypes(model) ? 1 : n_dt); d++)
+            for (int d = 0; d < (gguf ? 1 : n_dt); d++) {
+                snprintf(what, sizeof what, "%s %s %s%s", iface->name, model,
+                         gguf ? "stored types" : tfb_dtype_name(dts[d]),
+                         !gguf && tfb_cli_act_applies(&a->opts, dts[d]) ? "/a8" : "");
+                tfb_progress_step(what, 1);
                 tfb__cf_run_model(a, b, ref, model, dts[d], rep);
+            }
         }
     }
     tfb_backend_free(b);
     return TFB_STATUS_OK;
+}
+
+/* The steps run_backend takes on a backend: one per dtype's op cases, one per model x dtype. */
+static int backend_steps(const tfb_cf_args *a) {
+    int n = a->model_only ? 0 : a->n_dtypes;
+    if (!a->op_only) {
+        int n_models = strcmp(a->model, "all") == 0 ? N_DEFAULT_MODELS : 1;
+        for (int mi = 0; mi < n_models; mi++)
+            n += tfb_model_stored_dtypes(n_models == 1 ? a->model : default_models[mi]) ? 1 : a->n_dtypes;
+    }
+    return n;
 }
 
 int tfb_cmd_conform(int argc, char **argv) {
@@ -235,12 +262,29 @@ int tfb_cmd_conform(int argc, char **argv) {
     if (!a.quiet)
         tfb__cf_print_header(stdout, &a);
     bool named_unavailable = false;
+    int steps = 0;          /* progress: the steps of every backend that can start */
+    bool counted[64] = {0}; /* by backend */
+    for (int i = 0; i < tfb_backend_count() && i < 64; i++) {
+        const tfb_backend_i *iface = tfb_backend_get(i);
+        char why[256];
+        counted[i] = (strcmp(a.backend, "all") == 0 || strcmp(a.backend, iface->name) == 0) &&
+                     iface->probe(why, sizeof why);
+        steps += counted[i] ? backend_steps(&a) : 0;
+    }
+    tfb_progress_open("conform", steps, steps, a.progress);
     for (int i = 0; i < tfb_backend_count(); i++) {
         const tfb_backend_i *iface = tfb_backend_get(i);
         if (strcmp(a.backend, "all") != 0 && strcmp(a.backend, iface->name) != 0)
             continue;
+        int before, after;
+        double units;
+        tfb_progress_where(&before, &units);
         tfb_status st = run_backend(&a, iface, ref, &rep);
+        tfb_progress_where(&after, &units);
+        if (i < 64 && counted[i] && after == before) /* counted, but it did not start */
+            tfb_progress_advance(backend_steps(&a), backend_steps(&a));
         if (st == TFB_STATUS_USAGE || st == TFB_STATUS_INPUT) { /* a bad option for this backend */
+            tfb_progress_close();
             tfb_backend_free(ref);
             tfb__cf_report_free(&rep);
             return tfb_cli_fail(st, NULL);
@@ -248,6 +292,7 @@ int tfb_cmd_conform(int argc, char **argv) {
         if (st == TFB_STATUS_UNAVAILABLE && strcmp(a.backend, "all") != 0)
             named_unavailable = true;
     }
+    tfb_progress_close();
     tfb_backend_free(ref);
     int counts[TFB_CF_ERROR + 1] = {0};
     for (int i = 0; i < rep.n; i++)

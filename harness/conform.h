@@ -115,6 +115,7 @@ typedef struct tfb_cf_args {
     const char *json, *junit, *op, *case_filter;
     const char *db; /* --db URL (or $TFBENCH_DB): the cases appended to the results database */
     bool op_only, model_only, force, determinism, quiet, repro_all;
+    bool progress; /* --progress: step lines on stderr even when it is not a terminal */
     tfb_backend_opts opts;
 } tfb_cf_args;
 

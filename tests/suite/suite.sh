@@ -27,7 +27,7 @@ suite)
   grep -Eq "^\| reference \| gpt2-tiny \| f32 \| kv tg[0-9]+@d64 \| speedup \|" "$work/stdout" || fail "no kv headline row"
   grep -q "^| reference | gpt2-tiny | q4_0/a8 | quant teacher64 | kl_mean |" "$work/stdout" || fail "no act q8 row"
   # stderr is no terminal and --progress was not given: no progress lines
-  grep -q '^\[bench ' "$work/stderr" && fail "progress lines without a terminal or --progress"
+  grep -Eq '^\[(bench|conform) ' "$work/stderr" && fail "progress lines without a terminal or --progress"
   # a second run into the same directory needs --force; nothing is overwritten before that check
   before=$(stat -c %Y "$work/out/summary.md")
   "$tfb" --backend reference --model gpt2-tiny -o "$work/out" 2>"$work/err2"
@@ -51,6 +51,11 @@ quick)
     fail "progress lines do not count to $total"
   grep -q "^\[bench $total/$total\] .* eta 0:00\$" "$work/stderr" || fail "last progress line: $(grep '^\[bench' "$work/stderr" | tail -1)"
   grep -q '^\[suite 1/[0-9]*\] reference gpt2-tiny f32: every family' "$work/stderr" || fail "no suite step lines"
+  # conformance counts its steps too: every dtype's op cases, then every model x dtype (5 + 5 x 5)
+  [ "$(grep -c '^\[conform [0-9]*/30\] reference ' "$work/stderr")" -eq 30 ] ||
+    fail "conform progress lines: $(grep '^\[conform' "$work/stderr" | head -3)"
+  grep -q '^\[conform 1/30\] reference op cases f32 \.\.\. elapsed ' "$work/stderr" || fail "first conform line"
+  grep -q '^\[conform 30/30\] reference t5-tiny q4_0 \.\.\. .* eta 0:00$' "$work/stderr" || fail "last conform line"
   ;;
 errors)
   "$tfb" --backend nosuch 2>"$work/e"; [ $? -eq 2 ] || fail "unknown backend not exit 2"
