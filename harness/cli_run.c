@@ -12,7 +12,7 @@ typedef struct run_args {
     tfb_dtype dtype;
     int32_t *tokens, *src;
     int64_t n_tokens, n_src, n_gen, seed, ctx;
-    bool json, force;
+    bool json, force, op_profile;
     tfb_backend_opts opts;
 } run_args;
 
@@ -68,6 +68,8 @@ static int parse(int argc, char **argv, run_args *a) {
             a->json = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             a->force = true;
+        } else if (strcmp(argv[i], "--op-profile") == 0) {
+            a->op_profile = true;
         } else {
             return tfb_cli_usage("run", "unknown option '%s'", argv[i]);
         }
@@ -121,6 +123,25 @@ static void print_result(const run_args *a, const tfb_model *m, const int32_t *o
     printf("\n");
 }
 
+/* --op-profile: the backend's time per op kind over the whole run, largest first, on stderr. */
+static void print_op_profile(const char *backend, const double *secs) {
+    double total = 0;
+    int order[TFB_OP_COUNT], n = 0;
+    for (int op = 0; op < TFB_OP_COUNT; op++) {
+        total += secs[op];
+        if (secs[op] <= 0)
+            continue;
+        int k = n++;
+        for (; k > 0 && secs[order[k - 1]] < secs[op]; k--)
+            order[k] = order[k - 1];
+        order[k] = op;
+    }
+    fprintf(stderr, "op profile (%s, whole run): %.3f ms in ops\n", backend, 1e3 * total);
+    for (int k = 0; k < n; k++)
+        fprintf(stderr, "  %-12s %10.3f ms %6.1f%%\n", tfb_op_name((tfb_op)order[k]), 1e3 * secs[order[k]],
+                100.0 * secs[order[k]] / total);
+}
+
 static int run(run_args *a) {
     int text_rc = tfb_cli_text_args(a->model, a->prompt, &a->tokens, &a->n_tokens, a->source, &a->src, &a->n_src);
     if (text_rc)
@@ -165,6 +186,10 @@ static int run(run_args *a) {
         rc = tfb_cli_usage("--dump-hidden", "%s has no encoder", c->name);
         goto done;
     }
+    if (a->op_profile && !tfb_backend_op_profile(b, true, NULL)) {
+        rc = tfb_cli_usage("--op-profile", "backend %s cannot time its ops", a->backend);
+        goto done;
+    }
     bool enc_only = tfb_config_encoder_only(c);
     int64_t V = c->n_dec_vocab;
     int64_t max_rows = enc_only ? a->n_tokens : !tfb_config_has_encoder(c) ? a->n_tokens + a->n_gen : a->n_gen;
@@ -203,6 +228,9 @@ static int run(run_args *a) {
         rc = tfb_cli_fail(s, "run");
         goto done;
     }
+    double op_secs[TFB_OP_COUNT] = {0};
+    if (a->op_profile && tfb_backend_op_profile(b, false, op_secs))
+        print_op_profile(a->backend, op_secs);
     if (a->dump && (s = tfb_npy_write(a->dump, dump, rows, V, a->force)) != TFB_STATUS_OK) {
         rc = tfb_cli_fail(s, "--dump-logits");
         goto done;

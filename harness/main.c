@@ -13,7 +13,7 @@ static void usage(FILE *f) {
                "       tfbench matrix CONFORM.json...     markdown conformance matrix of conform --json files\n"
                "       tfbench run --model M --backend B [--dtype D] --tokens 1,2,3 [--source-tokens ...]\n"
                "                   [--n-gen N] [--dump-logits F.npy] [--json] [--seed S] [--threads N]\n"
-               "                   [--act f32|q8]\n"
+               "                   [--act f32|q8] [--op-profile]   (time per op kind on stderr)\n"
                "       tfbench run ... --prompt TEXT | --source TEXT   text through the model's tokenizer (a\n"
                "                   directory's tokenizer files or a GGUF file's tokenizer metadata)\n"
                "       tfbench tokenize --model DIR|FILE.gguf [--ids] TEXT   ids (and tokens) of the model's tokenizer\n"

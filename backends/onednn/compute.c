@@ -5,6 +5,7 @@
 
 #include "backends/onednn/onednn.h"
 #include "backends/planted.h"
+#include "core/clock.h"
 
 void tfb__dnn_node_reset(dnn_node *s) {
     for (int i = 0; i < 6; i++)
@@ -147,6 +148,7 @@ tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g) {
         dnn_node *s = &dg->nodes[i];
         if (s->skip)
             continue;
+        double t0 = c->op_prof ? tfb__now() : 0.0;
         switch (n->op) {
         case TFB_OP_MATMUL: TFB_TRY(tfb__dnn_matmul(c, g, n, s)); break;
         case TFB_OP_LAYERNORM: TFB_TRY(tfb__dnn_layernorm(c, g, n, s)); break;
@@ -170,6 +172,10 @@ tfb_status tfb__dnn_compute(dnn_ctx *c, tfb_graph *g) {
             tfb__dnn_host_node(g, n);
             break;
         default: return tfb_error_set(TFB_STATUS_UNSUPPORTED, "onednn: op %s", tfb_op_name(n->op));
+        }
+        if (c->op_prof) { /* the primitives run on the stream: wait for this node's to end */
+            DNNL_CHECK(dnnl_stream_wait(c->stream));
+            c->op_secs[n->op] += tfb__now() - t0;
         }
     }
     return TFB_STATUS_OK;

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backends/onednn/onednn.h"
 
@@ -176,6 +177,16 @@ void tfb__dnn_buffer_free(void *ctx, tfb_buffer *buf);
 tfb_status tfb__dnn_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n);
 tfb_status tfb__dnn_download(void *ctx, const tfb_tensor *t, void *dst, size_t off, size_t n);
 
+static bool dnn_op_profile(void *ctx, bool on, double *secs) {
+    dnn_ctx *c = ctx;
+    if (on)
+        memset(c->op_secs, 0, sizeof c->op_secs);
+    else
+        memcpy(secs, c->op_secs, sizeof c->op_secs);
+    c->op_prof = on;
+    return true;
+}
+
 const tfb_backend_i tfb_backend_onednn = {
     .name = "onednn",
     .probe = dnn_probe,
@@ -190,4 +201,5 @@ const tfb_backend_i tfb_backend_onednn = {
     .compute = dnn_compute,
     .synchronize = dnn_synchronize,
     .graph_release = dnn_graph_release,
+    .op_profile = dnn_op_profile,
 };

@@ -71,6 +71,8 @@ typedef struct dnn_ctx {
     int n_reorders; /* weight reorders done so far (tests check that decode does none) */
     int n_created;  /* primitives created so far (same) */
     bool bf16_f32src, bf16_bf16src, f16_f32src, f16_f16src; /* what oneDNN accepts here */
+    bool op_prof;                 /* op_profile on: time every node (a fused matmul counts as MATMUL) */
+    double op_secs[TFB_OP_COUNT]; /* seconds per op kind while op_prof */
 } dnn_ctx;
 
 /* cache.c: primitives by key; the returned pointer stays valid until the backend is freed. */

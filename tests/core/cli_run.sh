@@ -45,6 +45,21 @@ expect_error 2 "unknown option" -- run --model gpt2-tiny --tokens 1 --bogus
 expect_error 2 "needs --source-tokens" -- run --model marian-tiny --tokens 1
 expect_error 2 "unknown subcommand" -- frobnicate
 expect_error 2 "cannot write" -- run --model gpt2-tiny --tokens 1 --n-gen 1 --dump-logits /nonexistent/dir/x.npy
+expect_error 2 "backend reference cannot time its ops" -- run --model gpt2-tiny --tokens 1 --op-profile
 ls "$tmp" | grep -q tmp && fail "a temporary file was left behind: $(ls "$tmp")"
+
+# --op-profile: seconds per op kind on stderr, the ids on stdout as without it
+"$tfb" run --model llama-tiny --backend simd --tokens 1,2,3 --n-gen 2 --op-profile >"$tmp/p.out" 2>"$tmp/p.err" ||
+    fail "op profile: $(cat "$tmp/p.err")"
+"$tfb" run --model llama-tiny --backend simd --tokens 1,2,3 --n-gen 2 >"$tmp/np.out" 2>/dev/null || fail "run"
+cmp -s "$tmp/p.out" "$tmp/np.out" || fail "op profile changed stdout"
+grep -q '^op profile (simd, whole run): ' "$tmp/p.err" || fail "op profile header: $(cat "$tmp/p.err")"
+for op in matmul attention rmsnorm rope; do
+    grep -Eq "^  $op +[0-9.]+ ms +[0-9.]+%$" "$tmp/p.err" || fail "op profile lacks $op: $(cat "$tmp/p.err")"
+done
+# oneDNN times its nodes too (a matmul with its fused activation counts as matmul)
+"$tfb" run --model gpt2-tiny --backend onednn --tokens 1,2,3 --n-gen 2 --op-profile >/dev/null 2>"$tmp/d.err" ||
+    fail "onednn op profile: $(cat "$tmp/d.err")"
+grep -Eq "^  matmul +[0-9.]+ ms" "$tmp/d.err" || fail "onednn op profile lacks matmul: $(cat "$tmp/d.err")"
 
 finish cli_run
