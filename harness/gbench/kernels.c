@@ -1,7 +1,8 @@
 /* tfbench-kernels: per backend and op, single-node graphs timed through Google Benchmark.
  *
- *   matmul/<backend>/<dtype>/MxKxN     GPT-2 small's prefill shapes 512x768x768, 512x3072x768,
- *                                      128x768x2304 and decode GEMVs 1x768x3072, 1x768x50257 (LM head);
+ *   matmul/<backend>/<dtype>/MxKxN     GPT-2 small's prefill shapes 512x768x2304 (qkv), 512x768x768
+ *                                      (proj), 512x768x3072 (fc), 512x3072x768 (fc proj), 128x768x2304
+ *                                      and decode GEMVs 1x768x3072, 1x768x50257 (LM head);
  *                                      TinyLlama-1.1B's prefill 512x2048x2048 (q, o), 512x2048x5632
  *                                      (gate, up), 512x5632x2048 (down) and decode 1x2048x5632; every
  *                                      weight dtype the backend supports
@@ -221,8 +222,9 @@ static kbench *add(tfb_backend *b, const char *be, tfb_op op, tfb_dtype dt, int6
 
 static void register_backend(tfb_backend *b, const char *be) {
     static const int64_t mm[][3] = {
-        {512, 768, 768},   {512, 3072, 768},  {128, 768, 2304},  {1, 768, 3072}, {1, 768, 50257},
-        {512, 2048, 2048}, {512, 2048, 5632}, {512, 5632, 2048}, {1, 2048, 5632}};
+        {512, 768, 2304},  {512, 768, 768},   {512, 768, 3072},  {512, 3072, 768}, {128, 768, 2304},
+        {1, 768, 3072},    {1, 768, 50257},   {512, 2048, 2048}, {512, 2048, 5632}, {512, 5632, 2048},
+        {1, 2048, 5632}};
     for (int d = 0; d < TFB_DTYPE_COUNT; d++) {
         if (d == TFB_DTYPE_I32)
             continue;
