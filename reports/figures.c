@@ -77,6 +77,18 @@ tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title)
     return g;
 }
 
+tfb_sbuf *tfb__rep_gp_multiplot(tfb_rep_out *o, const char *name, const char *title, const char *heading,
+                                int rows, int cols, int panel_w, int panel_h) {
+    o->width = panel_w * (cols > 2 ? cols : 2);
+    o->height = panel_h * rows + 80;
+    tfb_sbuf *g = tfb__rep_gp_begin(o, name, title);
+    o->width = o->height = 0;
+    tfb_sbuf_printf(g, "  unset title\n  set multiplot layout %d,%d title ", rows, cols);
+    tfb__rep_gp_str(g, heading);
+    tfb_sbuf_printf(g, ".\"\\n\".caption noenhanced\n  set key noenhanced font \",8\"\n");
+    return g;
+}
+
 void tfb__rep_gp_end(tfb_sbuf *g) {
     tfb_sbuf_printf(g, "  set output\n}\n");
 }
@@ -363,15 +375,10 @@ static void fig_context(const tfb_rep_data *d, tfb_rep_out *o) {
         tfb__rep_md_skip(o, title, "no series with two or more context depths or prompt lengths");
         return;
     }
-    o->width = 400 * (cols > 2 ? cols : 2);
-    o->height = 420 * ((any_t > 0) + (any_p > 0)) + 80;
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "context", title);
-    o->width = o->height = 0;
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout %d,%d title \"Context-length scaling per model (error "
-        "bars: 95%% CI)\\n\".caption noenhanced\n  set logscale x 2\n  set key font \",8\"\n",
-        (any_t > 0) + (any_p > 0), cols);
+    tfb_sbuf *g =
+        tfb__rep_gp_multiplot(o, "context", title, "Context-length scaling per model (error bars: 95% CI)",
+                              (any_t > 0) + (any_p > 0), cols, 400, 420);
+    tfb_sbuf_printf(g, "  set logscale x 2\n");
     for (int row = 0; row < 2; row++) {
         if ((row == 0 && !any_t) || (row == 1 && !any_p))
             continue;
@@ -435,15 +442,8 @@ static void fig_kv(const tfb_rep_data *d, tfb_rep_out *o) {
         tfb__rep_md_skip(o, title, "no KV-cache reuse (kind kv) rows in the inputs");
         return;
     }
-    o->width = 420 * (cols > 2 ? cols : 2);
-    o->height = 520;
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "kv_reuse", title);
-    o->width = o->height = 0;
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout 1,%d title \"KV-cache reuse speedup per model\\n\".caption "
-        "noenhanced\n  set key font \",8\"\n",
-        cols);
+    tfb_sbuf *g =
+        tfb__rep_gp_multiplot(o, "kv_reuse", title, "KV-cache reuse speedup per model", 1, cols, 420, 440);
     for (int m = 0; m < cols; m++) {
         char dat[64];
         snprintf(dat, sizeof dat, "kv_reuse_%d.dat", m);
@@ -558,17 +558,10 @@ static void fig_quant(const tfb_rep_data *d, tfb_rep_out *o) {
     }
     /* Small multiples: one panel per model (at most six), its configurations as points. */
     int cols = models.n > 6 ? 6 : models.n;
-    o->width = 420 * (cols > 2 ? cols : 2);
-    o->height = 560;
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "quant_tradeoff", title);
-    o->width = o->height = 0;
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout 1,%d title \"Quantization trade-off per model (f32 at KL "
-        "0)\\n\".caption noenhanced\n  set key font \",8\"\n"
-        "  set xlabel \"mean KL from f32 (nats)\"\n  set yrange [0:*]\n  set xrange [0:*]\n"
-        "  set format x \"%%.2g\"\n  set xtics rotate by -30 font \",8\"\n",
-        cols);
+    tfb_sbuf *g = tfb__rep_gp_multiplot(o, "quant_tradeoff", title,
+                                        "Quantization trade-off per model (f32 at KL 0)", 1, cols, 420, 480);
+    tfb_sbuf_printf(g, "  set xlabel \"mean KL from f32 (nats)\"\n  set yrange [0:*]\n  set xrange [0:*]\n"
+                       "  set format x \"%%.2g\"\n  set xtics rotate by -30 font \",8\"\n");
     for (int m = 0; m < cols; m++) {
         tfb_sbuf_printf(g, "  set ylabel \"%s throughput (tokens/s)\"\n  set title ",
                         !model_kind[m] || model_kind[m][0] == 't' ? "decode" : "prefill / encode");

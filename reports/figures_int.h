@@ -17,6 +17,10 @@ void tfb__rep_gp_str(tfb_sbuf *b, const char *s);     /* a double-quoted gnuplot
 void tfb__rep_tex_escape(tfb_sbuf *b, const char *s); /* LaTeX-safe text */
 /* NAME.gp's prologue (a loop over the formats, the title with o->caption under it) and its end. */
 tfb_sbuf *tfb__rep_gp_begin(tfb_rep_out *o, const char *name, const char *title);
+/* The same for small multiples: a rows x cols multiplot of panels about panel_w x panel_h pixels under
+ * `heading` and the caption; the caller draws each panel (or `set multiplot next`). */
+tfb_sbuf *tfb__rep_gp_multiplot(tfb_rep_out *o, const char *name, const char *title, const char *heading,
+                                int rows, int cols, int panel_w, int panel_h);
 void tfb__rep_gp_end(tfb_sbuf *g);
 void tfb__rep_md_figure(tfb_rep_out *o, const char *name, const char *title, const char *what);
 void tfb__rep_md_skip(tfb_rep_out *o, const char *title, const char *why);

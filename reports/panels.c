@@ -23,6 +23,10 @@ const char *tfb__rep_backend_colour(const char *backend) {
     return spare[h % (sizeof spare / sizeof spare[0])];
 }
 
+/* Bars with error bars, one group per test, one bar per series. */
+static const char histogram[] = "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
+                                "  set boxwidth 0.9\n  set xtics noenhanced font \",8\"\n";
+
 typedef struct panel {
     labels tests, series;
     char backend[64][32]; /* of each series */
@@ -139,18 +143,10 @@ void tfb__rep_fig_throughput(const tfb_rep_data *d, tfb_rep_out *o) {
             have[ph][m] = panel_dat(d, o, dat, models.s[m], ph ? tfb__rep_is_tg : tfb__rep_is_pp, "tokens/s",
                                     &pn[ph][m]);
         }
-    o->width = 360 * (cols > 2 ? cols : 2);
-    o->height = 420 * rows + 80;
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "throughput", title);
-    o->width = o->height = 0;
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout %d,%d title \"%s (median; error bars: 95%% CI)\\n\".caption "
-        "noenhanced\n"
-        "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
-        "  set boxwidth 0.9\n  set xtics rotate by -30 noenhanced font \",8\"\n"
-        "  set key noenhanced font \",8\"\n  set ylabel \"tokens/s\"\n",
-        rows, cols, title);
+    tfb_sbuf *g = tfb__rep_gp_multiplot(o, "throughput", title,
+                                        "Throughput per model and backend (median; error bars: 95% CI)", rows,
+                                        cols, 360, 420);
+    tfb_sbuf_printf(g, "%s  set xtics rotate by -30\n  set ylabel \"tokens/s\"\n", histogram);
     for (int ph = 0; ph < rows; ph++)
         for (int m = 0; m < cols; m++) {
             if (!have[ph][m]) {
@@ -198,20 +194,13 @@ void tfb__rep_fig_prefix(const tfb_rep_data *d, tfb_rep_out *o) {
         snprintf(dat, sizeof dat, "prefix_reuse_%d.dat", m);
         panel_dat(d, o, dat, models.s[m], is_prefix, "prefix-reuse gain (x)", &pn[m]);
     }
-    o->width = 360 * (cols > 2 ? cols : 2);
-    o->height = 500;
-    tfb_sbuf *g = tfb__rep_gp_begin(o, "prefix_reuse", title);
-    o->width = o->height = 0;
-    tfb_sbuf_printf(
-        g,
-        "  unset title\n  set multiplot layout 1,%d title \"%s per model (median; error bars: 95%% "
-        "CI)\\n\".caption "
-        "noenhanced\n"
-        "  set style data histogram\n  set style histogram errorbars gap 1 lw 1\n"
-        "  set boxwidth 0.9\n  set xtics noenhanced font \",8\"\n  set key noenhanced font \",8\"\n"
-        "  set ylabel \"with against without the cached prefix (x)\"\n"
-        "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n",
-        cols, title);
+    tfb_sbuf *g =
+        tfb__rep_gp_multiplot(o, "prefix_reuse", title,
+                              "Prefix-reuse gain per model (median; error bars: 95% CI)", 1, cols, 360, 420);
+    tfb_sbuf_printf(g,
+                    "%s  set ylabel \"with against without the cached prefix (x)\"\n"
+                    "  set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb \"#888888\"\n",
+                    histogram);
     for (int m = 0; m < cols; m++) {
         char dat[64];
         snprintf(dat, sizeof dat, "prefix_reuse_%d.dat", m);
