@@ -1,7 +1,11 @@
 /* Benchmark, not a test: the OpenCL backend's f32 matmul (through the backend API, one MATMUL node)
  * against CLBlast's SGEMM on the same device, alternating in one run, medians of the repetitions.
  *   bench_opencl_matmul [--reps N] [--device D]     (D: OpenCL "P:D" index for both sides)
- * Shapes are T x N x K = 512x768x768 and 512x3072x768 (GPT-2 small prefill of 512 tokens). */
+ * Shapes are T x N x K = 512x768x768 and 512x3072x768 (GPT-2 small prefill of 512 tokens).
+ * Before them, the device's own ceiling: a kernel of nothing but independent multiply-adds, once as
+ * scalar work-items (what the driver must vectorize across work-items, as PoCL does) and once as
+ * explicit float16 vectors, in work-groups of 64 (PoCL runs a NULL group size at about half that rate),
+ * in GFLOP/s: the most any kernel can reach through this driver. */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <clblast_c.h>
@@ -43,6 +47,49 @@ static void tensor(tfb_tensor *t, const char *name, int64_t rows, int64_t cols, 
     t->shape[0] = rows;
     t->shape[1] = cols;
     t->buf = buf;
+}
+
+/* Multiply-add throughput: each work-item runs 8 independent chains of 1024 fmas on TYPE. */
+static const char peak_src[] =
+    "#define CHAINS(T) T x0 = (T)(g), x1 = x0 + 1, x2 = x0 + 2, x3 = x0 + 3, x4 = x0 + 4, x5 = x0 + 5, "
+    "x6 = x0 + 6, x7 = x0 + 7;\n"
+    "#define STEP(x) x = mad(x, a, b)\n"
+    "#define BODY for (int i = 0; i < 1024; i++) { STEP(x0); STEP(x1); STEP(x2); STEP(x3); STEP(x4); "
+    "STEP(x5); STEP(x6); STEP(x7); }\n"
+    "__kernel void peak1(__global float *out, float a, float b) {\n"
+    "  float g = (float)get_global_id(0); CHAINS(float) BODY\n"
+    "  out[get_global_id(0)] = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7; }\n"
+    "__kernel void peak16(__global float *out, float a, float b) {\n"
+    "  float g = (float)get_global_id(0); CHAINS(float16) BODY\n"
+    "  float16 s = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;\n"
+    "  out[get_global_id(0)] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7 + s.s8 + s.s9 + s.sa + "
+    "s.sb + s.sc + s.sd + s.se + s.sf; }\n";
+
+/* GFLOP/s of kernel `name` (lanes floats a chain) over n work-items, median of reps. */
+static double peak_gflops(cl_context ctx, cl_command_queue q, cl_program prog, const char *name, int lanes,
+                          size_t n, int reps) {
+    cl_int err;
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    cl_mem out = clCreateBuffer(ctx, CL_MEM_WRITE_ONLY, n * sizeof(float), NULL, &err);
+    if (err != CL_SUCCESS)
+        DIE("peak %s: %d", name, err);
+    float a = 0.999f, b = 0.001f;
+    clSetKernelArg(k, 0, sizeof out, &out);
+    clSetKernelArg(k, 1, sizeof a, &a);
+    clSetKernelArg(k, 2, sizeof b, &b);
+    double t[64];
+    reps = reps > 64 ? 64 : reps;
+    for (int r = -1; r < reps; r++) {
+        double t0 = now();
+        size_t local = 64; /* a work-group PoCL can vectorize across */
+        if (clEnqueueNDRangeKernel(q, k, 1, NULL, &n, &local, 0, NULL, NULL) != CL_SUCCESS || clFinish(q) != CL_SUCCESS)
+            DIE("peak %s: enqueue", name);
+        if (r >= 0)
+            t[r] = now() - t0;
+    }
+    clReleaseMemObject(out);
+    clReleaseKernel(k);
+    return 2.0 * 8 * 1024 * lanes * (double)n / median(t, reps) * 1e-9;
 }
 
 int main(int argc, char **argv) {
@@ -88,6 +135,13 @@ int main(int argc, char **argv) {
         DIE("clCreateCommandQueue: %d", err);
 
     printf("device: %s\napi: %s\n", info.device, info.api);
+    const char *src = peak_src;
+    cl_program prog = clCreateProgramWithSource(ctx, 1, &src, NULL, &err);
+    if (err != CL_SUCCESS || clBuildProgram(prog, 1, &devs[di], "", NULL, NULL) != CL_SUCCESS)
+        DIE("peak kernels do not build");
+    printf("fma ceiling through this driver: scalar work-items %.1f GFLOP/s, float16 work-items %.1f GFLOP/s\n",
+           peak_gflops(ctx, q, prog, "peak1", 1, 1 << 16, reps), peak_gflops(ctx, q, prog, "peak16", 16, 1 << 12, reps));
+    clReleaseProgram(prog);
     printf("%-16s %12s %12s %12s %10s\n", "T x N x K", "tfbench GF/s", "dev GF/s", "CLBlast GF/s", "ratio");
     static const int64_t shapes[][3] = {{512, 768, 768}, {512, 3072, 768}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
