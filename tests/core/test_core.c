@@ -5,19 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/check.h"
 #include "tfbench/model.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            failures++;                                               \
-            fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);     \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fprintf(stderr, "\n");                                    \
-        }                                                             \
-    } while (0)
 
 static bool near(double a, double b, double tol) {
     return fabs(a - b) <= tol * (1.0 + fabs(b));

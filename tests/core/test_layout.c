@@ -5,19 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tests/check.h"
 #include "tfbench/graph.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            failures++;                                           \
-            fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, "\n");                                \
-        }                                                         \
-    } while (0)
 
 static int idx(const tfb_graph *g, const tfb_tensor *t) {
     for (int i = 0; i < g->n_tensors; i++)

@@ -13,19 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/check.h"
 #include "models/formats/gguf.h"
 #include "tests/gguf/test_util.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            failures++;                                                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                  \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-        }                                                                                                    \
-    } while (0)
 
 /* A value against its JSON form; nested arrays recurse. */
 static void check_value(const char *key, const tfb__gguf_value *v, const cJSON *j) {

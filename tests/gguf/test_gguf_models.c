@@ -25,21 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/check.h"
 #include "models/formats/ggml_dequant.h"
 #include "models/formats/gguf.h"
 #include "tests/gguf/test_util.h"
 #include "tfbench/model.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                                     \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            failures++;                                                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                  \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-        }                                                                                                    \
-    } while (0)
 
 static const char *gg_dir, *hf_dir, *scratch;
 
