@@ -277,6 +277,26 @@ static bool attention_ok(const tfb_node *n) {
     return n->mask == TFB_MASK_CAUSAL || n->mask == TFB_MASK_BIDIR || n->mask == TFB_MASK_CROSS;
 }
 
+bool tfb_op_is_rowwise(tfb_op op) {
+    switch (op) {
+    case TFB_OP_EMBED:
+    case TFB_OP_ADD:
+    case TFB_OP_MUL:
+    case TFB_OP_SCALE:
+    case TFB_OP_LAYERNORM:
+    case TFB_OP_RMSNORM:
+    case TFB_OP_SOFTMAX:
+    case TFB_OP_GELU:
+    case TFB_OP_GELU_TANH:
+    case TFB_OP_RELU:
+    case TFB_OP_SILU:
+    case TFB_OP_KV_WRITE:
+    case TFB_OP_LAST_ROW:
+    case TFB_OP_ARGMAX: return true;
+    default: return false;
+    }
+}
+
 bool tfb_node_well_formed(const tfb_node *n) {
     if (!n || (unsigned)n->op >= TFB_OP_COUNT || !n->out || !n->in[0])
         return false;

@@ -10,6 +10,17 @@ const char *tfb_dtype_name(tfb_dtype t) {
     return (unsigned)t < TFB_DTYPE_COUNT ? dtype_names[t] : "?";
 }
 
+bool tfb_dtype_is_weight(tfb_dtype t) {
+    switch (t) {
+    case TFB_DTYPE_F32:
+    case TFB_DTYPE_F16:
+    case TFB_DTYPE_BF16:
+    case TFB_DTYPE_Q8_0:
+    case TFB_DTYPE_Q4_0: return true;
+    default: return false;
+    }
+}
+
 bool tfb_dtype_parse(const char *name, tfb_dtype *out) {
     for (int i = 0; i < TFB_DTYPE_COUNT; i++) {
         if (strcmp(name, dtype_names[i]) == 0) {

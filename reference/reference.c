@@ -44,24 +44,10 @@ static void ref_device_info(void *ctx, tfb_device_info *info) {
 static bool ref_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
     switch (n->op) {
-    case TFB_OP_EMBED:
     case TFB_OP_MATMUL: /* f32, f16, bf16, q8_0, q4_0: all dequantized by the one quantizer */
-    case TFB_OP_ADD:
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_RMSNORM:
-    case TFB_OP_SOFTMAX:
-    case TFB_OP_GELU:
-    case TFB_OP_GELU_TANH:
-    case TFB_OP_RELU:
-    case TFB_OP_SILU:
-    case TFB_OP_KV_WRITE:
-    case TFB_OP_ATTENTION:
-    case TFB_OP_LAST_ROW:
-    case TFB_OP_ARGMAX:
-    case TFB_OP_MUL:
-    case TFB_OP_ROPE:
-    case TFB_OP_SCALE: return true; /* grouped-query attention and a relative bias too */
-    default: return false;
+    case TFB_OP_ATTENTION: /* grouped-query attention and a relative bias too */
+    case TFB_OP_ROPE: return true;
+    default: return tfb_op_is_rowwise(n->op);
     }
 }
 

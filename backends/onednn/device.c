@@ -135,26 +135,9 @@ static bool dnn_supports(void *vctx, const tfb_node *n) {
         case TFB_DTYPE_F16: return c->f16_f32src;
         default: return false; /* q8_0 / q4_0: no oneDNN 2.6 primitive takes GGUF blocks */
         }
-    case TFB_OP_ATTENTION: return tfb_node_well_formed(n); /* plain, grouped-query, relative bias */
-    case TFB_OP_ROPE: {
-        int64_t D = tfb_node_head_size(n);
-        return D >= 2 && D % 2 == 0 && (n->rope_layout == TFB_ROPE_HALF || n->rope_layout == TFB_ROPE_INTERLEAVED);
-    }
-    case TFB_OP_MUL:
-    case TFB_OP_SCALE:
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_SOFTMAX:
-    case TFB_OP_GELU:
-    case TFB_OP_GELU_TANH:
-    case TFB_OP_RELU:
-    case TFB_OP_SILU:
-    case TFB_OP_ADD:
-    case TFB_OP_EMBED:
-    case TFB_OP_KV_WRITE:
-    case TFB_OP_LAST_ROW:
-    case TFB_OP_ARGMAX:
-    case TFB_OP_RMSNORM: return true;
-    default: return false;
+    case TFB_OP_ATTENTION: /* plain, grouped-query, relative bias */
+    case TFB_OP_ROPE: return true; /* either layout (tfb_node_well_formed has checked an even head size) */
+    default: return tfb_op_is_rowwise(n->op);
     }
 }
 

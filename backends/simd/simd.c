@@ -192,35 +192,10 @@ static void simd_device_info(void *ctx, tfb_device_info *info) {
 static bool simd_supports(void *ctx, const tfb_node *n) {
     (void)ctx;
     switch (n->op) {
-    case TFB_OP_MATMUL:
-        switch (n->in[1]->dtype) {
-        case TFB_DTYPE_F32:
-        case TFB_DTYPE_F16:
-        case TFB_DTYPE_BF16:
-        case TFB_DTYPE_Q8_0:
-        case TFB_DTYPE_Q4_0: return true;
-        default: return false;
-        }
-    case TFB_OP_ATTENTION: return tfb_node_well_formed(n); /* plain, grouped-query, relative bias */
-    case TFB_OP_ROPE: {
-        int64_t D = tfb_node_head_size(n);
-        return D >= 2 && D % 2 == 0 && (n->rope_layout == TFB_ROPE_HALF || n->rope_layout == TFB_ROPE_INTERLEAVED);
-    }
-    case TFB_OP_MUL:
-    case TFB_OP_SCALE:
-    case TFB_OP_EMBED:
-    case TFB_OP_ADD:
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_RMSNORM:
-    case TFB_OP_SOFTMAX:
-    case TFB_OP_GELU:
-    case TFB_OP_GELU_TANH:
-    case TFB_OP_RELU:
-    case TFB_OP_SILU:
-    case TFB_OP_KV_WRITE:
-    case TFB_OP_LAST_ROW:
-    case TFB_OP_ARGMAX: return true;
-    default: return false;
+    case TFB_OP_MATMUL: return tfb_dtype_is_weight(n->in[1]->dtype);
+    case TFB_OP_ATTENTION: /* plain, grouped-query, relative bias */
+    case TFB_OP_ROPE: return true; /* either layout (tfb_node_well_formed has checked an even head size) */
+    default: return tfb_op_is_rowwise(n->op);
     }
 }
 

@@ -402,33 +402,10 @@ static bool vkb_supports(void *ctx, const tfb_node *n) {
         return false;
     switch (n->op) {
     case TFB_OP_MATMUL:
-        if ((n->in[1]->shape[0] + 31) / 32 > TFB_VK_MAX_GROUPS)
-            return false;
-        switch (n->in[1]->dtype) {
-        case TFB_DTYPE_F32:
-        case TFB_DTYPE_F16:
-        case TFB_DTYPE_BF16:
-        case TFB_DTYPE_Q8_0:
-        case TFB_DTYPE_Q4_0: return true;
-        default: return false;
-        }
+        return (n->in[1]->shape[0] + 31) / 32 <= TFB_VK_MAX_GROUPS && tfb_dtype_is_weight(n->in[1]->dtype);
     case TFB_OP_ATTENTION: return tfb_node_head_size(n) <= TFB_VK_ATT_MAXD;
     case TFB_OP_ROPE: return n->rope_theta > 0.0f;
-    case TFB_OP_EMBED:
-    case TFB_OP_ADD:
-    case TFB_OP_LAYERNORM:
-    case TFB_OP_RMSNORM:
-    case TFB_OP_SOFTMAX:
-    case TFB_OP_GELU:
-    case TFB_OP_GELU_TANH:
-    case TFB_OP_RELU:
-    case TFB_OP_SILU:
-    case TFB_OP_KV_WRITE:
-    case TFB_OP_LAST_ROW:
-    case TFB_OP_ARGMAX:
-    case TFB_OP_MUL:
-    case TFB_OP_SCALE: return true;
-    default: return false;
+    default: return tfb_op_is_rowwise(n->op);
     }
 }
 

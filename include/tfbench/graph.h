@@ -147,6 +147,11 @@ void tfb_rope_cos_sin(float theta, int64_t d, int64_t p, float *c, float *s, int
  * rope widths, kv heads that divide the heads, a relative bias of [H, odd R]. The MATMUL weight's dtype (in[1]) is not judged: which weight dtypes run
  * is each backend's choice, declared in its supports slot. A malformed node is supported nowhere. */
 bool tfb_node_well_formed(const tfb_node *n);
+/* The ops without a size limit or variant of their own: the row-wise ones (ADD, MUL, SCALE, the norms,
+ * SOFTMAX, the activations, LAST_ROW, ARGMAX), EMBED and KV_WRITE. Every backend runs these; each
+ * judges MATMUL (its weight dtypes), ATTENTION and ROPE itself. An op added to the list above is in
+ * neither until someone decides. */
+bool tfb_op_is_rowwise(tfb_op op);
 /* Head size of an ATTENTION or ROPE node (query width / n_head); 0 when the heads do not divide it. */
 int64_t tfb_node_head_size(const tfb_node *n);
 /* Whether an ATTENTION node is the plain form: a K/V head per query head (n_kv_head 0 or n_head) and

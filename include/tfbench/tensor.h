@@ -42,6 +42,8 @@ _Static_assert(sizeof(tfb_block_q4_0) == 18, "q4_0 block is 18 bytes");
 const char *tfb_dtype_name(tfb_dtype t);
 /* Parse a name; returns false if unknown. */
 bool tfb_dtype_parse(const char *name, tfb_dtype *out);
+/* A dtype weights can be stored in (every one but i32): MATMUL's in[1]. */
+bool tfb_dtype_is_weight(tfb_dtype t);
 /* Elements per block (1 for plain types, 32 for q8_0/q4_0) and bytes per block. */
 int tfb_dtype_block_elems(tfb_dtype t);
 size_t tfb_dtype_block_bytes(tfb_dtype t);
