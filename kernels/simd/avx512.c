@@ -134,6 +134,146 @@ static inline __m128i whalf8_avx512(const tfb_dtype dt, const char *w) {
 #define WHALF8 whalf8_avx512
 #include "kernels/simd/q8_x86.h"
 
+/* ---- act_q8 decode: four blocks per 512-bit vector -------------------------------------------- */
+
+/* An activation row's blocks 4g..4g+3 laid out for gemv_q8_512, one block per 128-bit lane: their
+ * first 16 elements, their last 16, the integer each block's dot starts from (in the first lane of
+ * its quarter: -8*sum(q) for q4_0's unsigned nibbles, -128*sum(q) for q8_0 taken as q+128) and the
+ * block scales, each repeated four times. The row's quant_x blocks are re-laid out this way on entry,
+ * a slice of K at a time (cheap: the activation is read once per weight row after that). */
+typedef struct xq4 {
+    int8_t lo[64];
+    int8_t hi[64];
+    int32_t bias[16];
+    float d[16];
+} xq4;
+
+#define XQ4_STACK 65536 /* bytes of re-laid-out activation a call keeps: K up to 32768 for one row */
+
+static void xq4_pack(tfb_dtype dt, const tfb__xq *xq, const float *xd, int64_t ng, xq4 *dst) {
+    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13);
+    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+    const __m512i d_idx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m512i ones = _mm512_set1_epi8(1), mul = _mm512_set1_epi32(dt == TFB_DTYPE_Q4_0 ? -8 : -128);
+    for (int64_t g = 0; g < ng; g++, xq += 4, xd += 4, dst++) {
+        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)xq[0].q)),
+                                         _mm256_loadu_si256((const __m256i *)xq[1].q), 1);
+        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)xq[2].q)),
+                                         _mm256_loadu_si256((const __m256i *)xq[3].q), 1);
+        __m512i lo = _mm512_permutex2var_epi64(z01, lo_idx, z23), hi = _mm512_permutex2var_epi64(z01, hi_idx, z23);
+        _mm512_storeu_si512(dst->lo, lo);
+        _mm512_storeu_si512(dst->hi, hi);
+        /* sum(q) of each block: four partial sums per quarter, then added across the quarter */
+        __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, lo), ones, hi);
+        s = _mm512_add_epi32(s, _mm512_shuffle_epi32(s, _MM_PERM_BADC));
+        s = _mm512_add_epi32(s, _mm512_shuffle_epi32(s, _MM_PERM_CDAB));
+        _mm512_storeu_si512(dst->bias, _mm512_maskz_mullo_epi32(0x1111, s, mul));
+        _mm512_storeu_ps(dst->d, _mm512_permutexvar_ps(d_idx, _mm512_castps128_ps512(_mm_loadu_ps(xd))));
+    }
+}
+
+/* Word indices, within a group's first 128 bytes, of its four fp16 scales, each repeated four times
+ * (q4_0 blocks are 9 words apart, q8_0 blocks 17). */
+static const uint16_t q4_didx[32] = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
+static const uint16_t q8_didx[32] = {0, 0, 0, 0, 17, 17, 17, 17, 34, 34, 34, 34, 51, 51, 51, 51};
+
+/* One group of four weight blocks at w against M activation rows (groups x + i*ldg). The weight
+ * bytes, one block per 128-bit lane as xq4 has them, made unsigned: q4_0's four 16-byte runs of
+ * nibbles by inserts, split into low and high nibbles; q8_0's four 32-byte blocks by two 256-bit
+ * pairs and two qword permutes (first and last 16 elements), offset by 128. (Word permutes of whole
+ * 64-byte loads gathered the same with fewer instructions but ran about 10% slower.) Only bytes of
+ * the group itself are read. The scales by one word permute, converted; per row two vpdpbusd from
+ * the bias give the four block sums, converted and multiplied by (dw*dx rounded to f32, as the
+ * scalar kernel forms it) into acc[i*lda]. */
+static inline __attribute__((always_inline)) void q8_group(const int M, const tfb_dtype dt, const char *w,
+                                                           const xq4 *x, int64_t ldg, __m512 *acc, int64_t lda) {
+    __m512i wl, wh, h;
+    if (dt == TFB_DTYPE_Q4_0) {
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(w + 2)));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(w + 20)), 1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(w + 38)), 2);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(w + 56)), 3);
+        wl = _mm512_and_si512(v, m4);
+        wh = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        h = _mm512_permutexvar_epi16(_mm512_loadu_si512(q4_didx), _mm512_loadu_si512(w));
+    } else {
+        const __m512i u8 = _mm512_set1_epi8((char)0x80);
+        const __m512i lo_idx = _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13);
+        const __m512i hi_idx = _mm512_setr_epi64(2, 3, 6, 7, 10, 11, 14, 15);
+        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w + 2))),
+                                         _mm256_loadu_si256((const __m256i *)(w + 36)), 1);
+        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w + 70))),
+                                         _mm256_loadu_si256((const __m256i *)(w + 104)), 1);
+        wl = _mm512_xor_si512(_mm512_permutex2var_epi64(z01, lo_idx, z23), u8);
+        wh = _mm512_xor_si512(_mm512_permutex2var_epi64(z01, hi_idx, z23), u8);
+        h = _mm512_permutex2var_epi16(_mm512_loadu_si512(w), _mm512_loadu_si512(q8_didx), _mm512_loadu_si512(w + 64));
+    }
+    __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+    for (int i = 0; i < M; i++, x += ldg) {
+        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(x->bias), wl, _mm512_loadu_si512(x->lo));
+        s = _mm512_dpbusd_epi32(s, wh, _mm512_loadu_si512(x->hi));
+        acc[i * lda] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_loadu_ps(x->d)), acc[i * lda]);
+    }
+}
+
+/* M activation rows (groups xg + i*ldg) against one weight row's ng groups, two accumulators per
+ * row taking turns; then the nt < 4 blocks past the groups (the 256-bit kernel), and out[i*ldo] set
+ * (add: added to). */
+static inline __attribute__((always_inline)) void gemv_groups(const int M, const tfb_dtype dt, const char *w,
+                                                              const xq4 *xg, int64_t ldg, int64_t ng,
+                                                              const tfb__xq *xt, const float *xdt, int64_t ldq,
+                                                              int nt, float *out, int64_t ldo, bool add) {
+    const size_t gb = 4 * (dt == TFB_DTYPE_Q4_0 ? sizeof(tfb_block_q4_0) : sizeof(tfb_block_q8_0));
+    __m512 acc[4][2];
+    for (int i = 0; i < M; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < ng; g++, w += gb)
+        q8_group(M, dt, w, xg + g, ldg, &acc[0][g & 1], 2);
+    float t[4] = {0, 0, 0, 0};
+    if (nt > 0)
+        gemv_q8_rows(M, dt, w, xt, xdt, ldq, nt * TFB_QK, t, 1);
+    for (int i = 0; i < M; i++) {
+        float s = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1])) + t[i];
+        out[i * ldo] = add ? out[i * ldo] + s : s;
+    }
+}
+
+/* gemv_q8 (kern.h) over groups of four blocks: the activation rows re-laid out a slice of K at a
+ * time (the whole of K unless m*K passes XQ4_STACK/2 bytes), every weight row streamed through each
+ * slice; K under four blocks takes the 256-bit kernel. */
+static void gemv_q8_512(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq, const float *xd,
+                        int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
+    const int64_t nb = K / TFB_QK, ng = nb / 4, gs = XQ4_STACK / (int64_t)sizeof(xq4) / m;
+    const size_t gb = 4 * (dt == TFB_DTYPE_Q4_0 ? sizeof(tfb_block_q4_0) : sizeof(tfb_block_q8_0));
+    if (ng == 0) {
+        gemv_q8(dt, w, row_bytes, nw, xq, xd, ldq, m, K, out, ldo);
+        return;
+    }
+    xq4 xg[XQ4_STACK / sizeof(xq4)];
+    for (int64_t g0 = 0; g0 < ng; g0 += gs) {
+        const int64_t n = ng - g0 < gs ? ng - g0 : gs;
+        const int nt = g0 + n == ng ? (int)(nb - 4 * ng) : 0; /* blocks past the last group */
+        for (int i = 0; i < m; i++)
+            xq4_pack(dt, xq + i * ldq + 4 * g0, xd + i * ldq + 4 * g0, n, xg + i * n);
+        const char *wr = (const char *)w + (size_t)g0 * gb;
+        const tfb__xq *xt = xq + 4 * (g0 + n);
+        const float *xdt = xd + 4 * (g0 + n);
+        for (int64_t r = 0; r < nw; r++, wr += row_bytes) {
+            switch (m) {
+#define ROWS(M)                                                                                  \
+    case M: gemv_groups(M, dt, wr, xg, n, n, xt, xdt, ldq, nt, out + r, ldo, g0 > 0); break;
+                ROWS(1) ROWS(2) ROWS(3)
+            default: ROWS(4)
+#undef ROWS
+            }
+        }
+    }
+}
+
+#undef KERN_GEMV_Q8 /* q8_x86.h's gemv_q8 remains for K under four blocks and the blocks past the groups */
+#define KERN_GEMV_Q8 gemv_q8_512
+
 /* ---- act_q8 prefill: integer gemm tile -------------------------------------------------------- */
 
 /* Weight rows [0, n) of blocks [b0, b0+nbk) into the panel layout kern.h describes: unsigned bytes

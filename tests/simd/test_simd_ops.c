@@ -456,8 +456,10 @@ static void make_cases(void) {
      * T past one micro tile; and with act_q8 (8-bit activations) on those and on the GPT-2 shapes. */
     static const tfb_dtype dts[] = {TFB_DTYPE_F32, TFB_DTYPE_F16, TFB_DTYPE_BF16, TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
     static const int64_t odd[][3] = {{9, 300, 65}, {3, 1, 5}};
-    static const int64_t q[][3] = {{1, 32, 7},  {7, 64, 33},  {33, 96, 127}, {127, 288, 33},
-                                   {4, 544, 300}, {13, 32, 1}, {40, 320, 600}};
+    /* {2, 1056, 65}, {3, 11072, 33}: act_q8 decode of 2 and 3 rows, the second past one slice of
+     * avx512's re-laid-out activations (XQ4_STACK), both with blocks past the last group of four. */
+    static const int64_t q[][3] = {{1, 32, 7},    {7, 64, 33},   {33, 96, 127},  {127, 288, 33}, {4, 544, 300},
+                                   {13, 32, 1},   {40, 320, 600}, {2, 1056, 65}, {3, 11072, 33}};
     static const int64_t gpt2[][3] = {{1, 768, 2304}, {5, 768, 3072}, {17, 3072, 768}, {64, 768, 768}};
     for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++) {
         bool quant = dts[d] == TFB_DTYPE_Q8_0 || dts[d] == TFB_DTYPE_Q4_0;
