@@ -57,8 +57,7 @@ typedef enum tfb_cl_kernel_id {
 #define TFB_CL_MM_WG 16
 #define TFB_CL_GEMV_MAX_ROWS 4
 /* Output block of one work-item in matmul_vec (rows x cols) and gemv_vec (1 x 8). */
-#define TFB_CL_MV_RT 5 /* rows of x per work-item of matmul_vec (as matmul_vec.cl instantiates it) */
-#define TFB_CL_MV_RN 5 /* weight rows per work-item */
+#define TFB_CL_MV_R 4
 #define TFB_CL_GV_N 8
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256

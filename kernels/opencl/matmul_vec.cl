@@ -85,12 +85,12 @@ inline float16 wvec_q4_0(__global const uchar *w, ulong rb, int n, int k) {
                         s[i][j] + (has_bias ? bias[b_off + n0 + j] : 0.0f);                            \
     }
 
-/* Prefill: 5x5 blocks (25 accumulators; on PoCL 4x4, 6x4, 3x8 and 8x3 were all slower, bench_opencl_matmul). */
-TFB_DEFINE_MATMUL_VEC(matmul_vec_f32, 5, 5, wvec_f32, wload_f32)
-TFB_DEFINE_MATMUL_VEC(matmul_vec_f16, 5, 5, wvec_f16, wload_f16)
-TFB_DEFINE_MATMUL_VEC(matmul_vec_bf16, 5, 5, wvec_bf16, wload_bf16)
-TFB_DEFINE_MATMUL_VEC(matmul_vec_q8_0, 5, 5, wvec_q8_0, wload_q8_0)
-TFB_DEFINE_MATMUL_VEC(matmul_vec_q4_0, 5, 5, wvec_q4_0, wload_q4_0)
+/* Prefill: 4x4 blocks. */
+TFB_DEFINE_MATMUL_VEC(matmul_vec_f32, 4, 4, wvec_f32, wload_f32)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_f16, 4, 4, wvec_f16, wload_f16)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_bf16, 4, 4, wvec_bf16, wload_bf16)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_q8_0, 4, 4, wvec_q8_0, wload_q8_0)
+TFB_DEFINE_MATMUL_VEC(matmul_vec_q4_0, 4, 4, wvec_q4_0, wload_q4_0)
 /* Decode (a few rows): one row x 8 weight rows per work-item, so no FMA is repeated. */
 TFB_DEFINE_MATMUL_VEC(gemv_vec_f32, 1, 8, wvec_f32, wload_f32)
 TFB_DEFINE_MATMUL_VEC(gemv_vec_f16, 1, 8, wvec_f16, wload_f16)
