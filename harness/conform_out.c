@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tfb_git_commit.h"
 #include "conform.h"
 
 void tfb__cf_print_header(FILE *f, const tfb_cf_args *a) {

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tfb_git_commit.h"
 #include "db.h"
 #include "env.h"
 
