@@ -199,9 +199,13 @@ static bool simd_supports(void *ctx, const tfb_node *n) {
     }
 }
 
-/* Buffers of at least this size are mapped on their own and asked for transparent huge pages:
- * decode streams every weight once per token, and with 4 KiB pages the page walks and the
- * prefetchers' stops at page boundaries cost a measurable share of the bandwidth. */
+/* Buffers of at least this size are mapped on their own. What is uploaded into them (the weights)
+ * is asked for transparent huge pages as it is written: decode streams every weight once per token,
+ * and with 4 KiB pages the page walks and the prefetchers' stops at page boundaries cost a measurable
+ * share of the bandwidth. Buffers the graphs write (the KV cache, the activations) keep small pages:
+ * where THP defrag is "madvise" (Debian's default) the first write to each advised 2 MiB compacts
+ * memory synchronously, 4-21 ms a time here, and those writes fall inside prefill and decode (a
+ * gpt2-124m q4_0 run of 128 tokens spent 29% of its op time in KV_WRITE's page faults). */
 #define HUGE_MIN ((size_t)2 << 20)
 
 static tfb_status simd_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
@@ -211,9 +215,6 @@ static tfb_status simd_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
         void *p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return tfb_error_set(TFB_STATUS_NOMEM, "simd: cannot map %zu bytes", size);
-#ifdef MADV_HUGEPAGE
-        (void)madvise(p, rounded, MADV_HUGEPAGE); // advice only: without THP the pages stay small
-#endif
         buf->host = p; // anonymous pages are zero
     } else {
         buf->host = aligned_alloc(64, rounded);
@@ -234,8 +235,24 @@ static void simd_buffer_free(void *ctx, tfb_buffer *buf) {
         free(buf->host);
 }
 
+/* Huge pages for the 2 MiB regions of a mapped buffer that bytes [off, off+n) touch (HUGE_MIN). */
+static void advise_huge(const tfb_buffer *buf, size_t off, size_t n) {
+#ifdef MADV_HUGEPAGE
+    if (buf->size < HUGE_MIN || n == 0)
+        return;
+    uintptr_t base = (uintptr_t)buf->host, end = base + ((buf->size + 4095) & ~(size_t)4095);
+    uintptr_t lo = (base + off) & ~(uintptr_t)(HUGE_MIN - 1), hi = (base + off + n + HUGE_MIN - 1) & ~(uintptr_t)(HUGE_MIN - 1);
+    lo = lo < base ? base : lo;
+    hi = hi > end ? end : hi;
+    (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); // advice only: without THP the pages stay small
+#else
+    (void)buf, (void)off, (void)n;
+#endif
+}
+
 static tfb_status simd_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
     (void)ctx;
+    advise_huge(t->buf, t->offset + off, n);
     memcpy((char *)tfb_tensor_host(t) + off, src, n);
     return TFB_STATUS_OK;
 }
