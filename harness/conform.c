@@ -249,6 +249,10 @@ static int backend_steps(const tfb_cf_args *a) {
     return n;
 }
 
+static bool selected(const tfb_cf_args *a, const tfb_backend_i *iface) {
+    return strcmp(a->backend, "all") == 0 || strcmp(a->backend, iface->name) == 0;
+}
+
 int tfb_cmd_conform(int argc, char **argv) {
     tfb_cf_args a = {0};
     int rc = parse(argc, argv, &a);
@@ -262,27 +266,25 @@ int tfb_cmd_conform(int argc, char **argv) {
     if (!a.quiet)
         tfb__cf_print_header(stdout, &a);
     bool named_unavailable = false;
-    int steps = 0;          /* progress: the steps of every backend that can start */
+    /* Progress: each selected backend that probes available counts backend_steps steps; one that
+     * then fails to start (run_backend returns its init status) has them passed over. */
+    const int per_backend = backend_steps(&a);
+    int steps = 0;
     bool counted[64] = {0}; /* by backend */
     for (int i = 0; i < tfb_backend_count() && i < 64; i++) {
         const tfb_backend_i *iface = tfb_backend_get(i);
         char why[256];
-        counted[i] = (strcmp(a.backend, "all") == 0 || strcmp(a.backend, iface->name) == 0) &&
-                     iface->probe(why, sizeof why);
-        steps += counted[i] ? backend_steps(&a) : 0;
+        counted[i] = selected(&a, iface) && iface->probe(why, sizeof why);
+        steps += counted[i] ? per_backend : 0;
     }
     tfb_progress_open("conform", steps, steps, a.progress);
     for (int i = 0; i < tfb_backend_count(); i++) {
         const tfb_backend_i *iface = tfb_backend_get(i);
-        if (strcmp(a.backend, "all") != 0 && strcmp(a.backend, iface->name) != 0)
+        if (!selected(&a, iface))
             continue;
-        int before, after;
-        double units;
-        tfb_progress_where(&before, &units);
         tfb_status st = run_backend(&a, iface, ref, &rep);
-        tfb_progress_where(&after, &units);
-        if (i < 64 && counted[i] && after == before) /* counted, but it did not start */
-            tfb_progress_advance(backend_steps(&a), backend_steps(&a));
+        if (st != TFB_STATUS_OK && i < 64 && counted[i])
+            tfb_progress_advance(per_backend, per_backend);
         if (st == TFB_STATUS_USAGE || st == TFB_STATUS_INPUT) { /* a bad option for this backend */
             tfb_progress_close();
             tfb_backend_free(ref);
