@@ -91,14 +91,21 @@ void tfb__vk_graph_release(tfb_vk *vk, tfb_graph *g) {
     g->backend_data = NULL;
 }
 
-/* Whether the CPU matmul of node n, bound as `bound`, reads f32 x and weights as 128-bit texels:
- * K % 4 == 0 and both tensors start 16 bytes into their views (row starts then are 16-byte aligned). */
-static bool texels_128(const tfb_vk *vk, const tfb_node *n, const tfb_vk_binding *bound, int64_t r0) {
-    if (n->op != TFB_OP_MATMUL || vk->matmul != TFB_VK_MM_CPU || n->in[1]->dtype != TFB_DTYPE_F32 ||
-        n->in[0]->shape[1] % 4 != 0)
-        return false;
-    size_t w_at = n->in[1]->offset + (size_t)r0 * tfb_dtype_row_bytes(TFB_DTYPE_F32, n->in[1]->shape[1]);
-    return (n->in[0]->offset - bound[0].base) % 16 == 0 && (w_at - bound[1].base) % 16 == 0;
+/* The texel widths (TFB_VK_TX_*) of the CPU matmul of node n, bound as `bound`, weight rows from r0:
+ * x through 128-bit texels when its rows are 16-byte aligned in its view (K % 4 == 0, aligned start),
+ * the weight too when it is quantized (the shader finds a block in the texels that hold it) or
+ * f32/f16/bf16 with 16-byte aligned rows. */
+static int cpu_texels(const tfb_vk *vk, const tfb_node *n, const tfb_vk_binding *bound, int64_t r0) {
+    if (n->op != TFB_OP_MATMUL || vk->matmul != TFB_VK_MM_CPU || vk->words_only)
+        return TFB_VK_TX_WORDS;
+    const tfb_tensor *w = n->in[1];
+    int64_t K = n->in[0]->shape[1];
+    if (K % 4 != 0 || (n->in[0]->offset - bound[0].base) % 16 != 0)
+        return TFB_VK_TX_WORDS;
+    size_t rb = tfb_dtype_row_bytes(w->dtype, K);
+    bool quant = tfb_dtype_block_elems(w->dtype) > 1;
+    bool w_al = rb % 16 == 0 && (w->offset + (size_t)r0 * rb - bound[1].base) % 16 == 0;
+    return quant || w_al ? TFB_VK_TX_X4W4 : TFB_VK_TX_X4;
 }
 
 static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int node, int part) {
@@ -125,10 +132,10 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
     if ((n->op != TFB_OP_MATMUL && n->op != TFB_OP_ATTENTION) || vk->matmul != TFB_VK_MM_CPU)
         return TFB_STATUS_OK;
     /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges (x and
-     * the weight of an f32 matmul through 128-bit ones where texels_128 says so). */
+     * x and the weight of a matmul through 128-bit ones where cpu_texels says so). */
     VkWriteDescriptorSet tw[TFB_VK_TEXELS];
     int nw = 0;
-    bool wide = texels_128(vk, n, gs->bound[si], part * gs->part_rows[node]);
+    int tx = cpu_texels(vk, n, gs->bound[si], part * gs->part_rows[node]);
     for (int b = 0; b < TFB_VK_TEXELS; b++) {
         if (gs->views[si][b]) {
             (void)tfb__vk_wait(vk); /* a set being rewritten may be in use */
@@ -138,7 +145,7 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
         if (!n->in[b])
             continue;
         tfb_vk_binding bd = gs->bound[si][b];
-        bool w128 = wide && b < 2;
+        bool w128 = (b == 0 && tx >= TFB_VK_TX_X4) || (b == 1 && tx == TFB_VK_TX_X4W4);
         VkDeviceSize range = bd.range;
         if (w128) { /* whole texels: buffers are sized in 64-byte units and bd.base is 16-aligned */
             VkDeviceSize size = ((const tfb_vk_buf *)n->in[b]->buf->handle)->size;
@@ -337,9 +344,12 @@ static void use_part(rec *r, const tfb_node *n, int p, tfb_vk_push *pc) {
     }
 }
 
-/* Block of the CPU matmul for T > 1 (the R and C its shaders are built with). */
-#define CPU_R 4
+/* Block of the CPU matmul for T > 1, and columns of its one-row form (the R and C its shaders are
+ * built with, CMakeLists.txt). */
+#define CPU_R 16
 #define CPU_C 8
+#define CPU_GEMV_C 4
+#define CPU_SG_C 4 /* outputs per subgroup of gemv_cpu.comp */
 
 static uint32_t ceil_div(int64_t a, int64_t b) {
     return (uint32_t)((a + b - 1) / b);
@@ -425,25 +435,40 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
         for (int p = 0; p < parts; p++) {
             use_part(r, n, p, &pc);
             int64_t NP = pc.ncount;
+            int pipe;
+            uint32_t gx, gy, gz = 1;
             if (r->vk->matmul == TFB_VK_MM_CPU) {
-                /* One invocation per 4x4 block (T = 1: 1x4), 64 per workgroup. */
-                int64_t rows = T == 1 ? 1 : CPU_R, cols = T == 1 ? 4 : CPU_C;
-                uint32_t groups = ceil_div(ceil_div(T, rows) * (int64_t)ceil_div(NP, cols), 64);
-                uint32_t gx = groups < 65535 ? groups : 65535;
-                int pipe = (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + wt;
-                if (texels_128(r->vk, n, r->bound, p * r->gs->part_rows[r->node]))
-                    pipe = T == 1 ? TFB_VK_P_GEMV_CPU4 : TFB_VK_P_MATMUL_CPU4;
-                dispatch(r, pipe, &pc, gx, ceil_div(groups, gx), 1);
+                /* 64 invocations per workgroup, each a CPU_R x CPU_C block (T = 1: 1 x CPU_GEMV_C), or
+                 * for T = 1 with subgroups CPU_SG_C outputs per subgroup. */
+                int tx = cpu_texels(r->vk, n, r->bound, p * r->gs->part_rows[r->node]);
+                int64_t groups;
+                if (T == 1 && r->vk->gemv_sg) {
+                    pipe = TFB_VK_P_GEMV_CPU_SG + 3 * wt + tx;
+                    groups = ceil_div(NP, CPU_SG_C * (int64_t)(64 / r->vk->subgroup.subgroupSize));
+                } else {
+                    int64_t rows = T == 1 ? 1 : CPU_R, cols = T == 1 ? CPU_GEMV_C : CPU_C;
+                    pipe = (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + 3 * wt + tx;
+                    groups = ceil_div(ceil_div(T, rows) * (int64_t)ceil_div(NP, cols), 64);
+                }
+                gx = groups < 65535 ? (uint32_t)groups : 65535;
+                gy = ceil_div(groups, gx);
             } else if (r->vk->matmul == TFB_VK_MM_REG) {
                 uint32_t groups = ceil_div(ceil_div(T, 4) * (int64_t)ceil_div(NP, 4), 64);
-                uint32_t gx = groups < 65535 ? groups : 65535;
-                dispatch(r, TFB_VK_P_MATMUL_REG + wt, &pc, gx, ceil_div(groups, gx), 1);
+                pipe = TFB_VK_P_MATMUL_REG + wt;
+                gx = groups < 65535 ? groups : 65535;
+                gy = ceil_div(groups, gx);
             } else if (T <= 4) {
-                uint32_t gx = NP < 65535 ? (uint32_t)NP : 65535;
-                dispatch(r, TFB_VK_P_GEMV + wt, &pc, gx, (uint32_t)T, ceil_div(NP, gx));
+                pipe = TFB_VK_P_GEMV + wt;
+                gx = NP < 65535 ? (uint32_t)NP : 65535;
+                gy = (uint32_t)T;
+                gz = ceil_div(NP, gx);
             } else {
-                dispatch(r, TFB_VK_P_MATMUL + wt, &pc, ceil_div(NP, 32), ceil_div(T, 32), 1);
+                pipe = TFB_VK_P_MATMUL + wt;
+                gx = ceil_div(NP, 32);
+                gy = ceil_div(T, 32);
             }
+            TFB_TRY(tfb__vk_pipe(r->vk, pipe));
+            dispatch(r, pipe, &pc, gx, gy, gz);
         }
         break;
     }

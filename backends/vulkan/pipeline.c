@@ -83,22 +83,20 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
     TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_ATTENTION]));
     if (vk->matmul == TFB_VK_MM_CPU) {
         TFB_TRY(make_pipeline(vk, "attention_cpu", &vk->pipes[TFB_VK_P_ATTENTION_CPU]));
-        TFB_TRY(make_pipeline(vk, "matmul_cpu4_f32", &vk->pipes[TFB_VK_P_MATMUL_CPU4]));
-        TFB_TRY(make_pipeline(vk, "gemv_cpu4_f32", &vk->pipes[TFB_VK_P_GEMV_CPU4]));
     }
+    /* The matmul pipelines (one family per device, a variant per weight dtype and texel width, 41
+     * in all) are only named here and compiled at their first use (tfb__vk_pipe): compiling them
+     * all up front took lavapipe ~0.7 s per backend. */
+    static const char *tx[3] = {"", "_x4", "_x4w4"};
     for (int i = 0; i < 5; i++) {
-        snprintf(name, sizeof name, "matmul_%s", wt[i]);
-        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL + i]));
-        snprintf(name, sizeof name, "matmul_reg_%s", wt[i]);
-        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL_REG + i]));
-        snprintf(name, sizeof name, "matmul_cpu_%s", wt[i]);
-        if (vk->matmul == TFB_VK_MM_CPU) /* created only where it is used */
-            TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_MATMUL_CPU + i]));
-        snprintf(name, sizeof name, "gemv_cpu_%s", wt[i]);
-        if (vk->matmul == TFB_VK_MM_CPU)
-            TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV_CPU + i]));
-        snprintf(name, sizeof name, "gemv_%s%s", wt[i], sg);
-        TFB_TRY(make_pipeline(vk, name, &vk->pipes[TFB_VK_P_GEMV + i]));
+        snprintf(vk->pipe_name[TFB_VK_P_MATMUL + i], TFB_VK_NAME, "matmul_%s", wt[i]);
+        snprintf(vk->pipe_name[TFB_VK_P_MATMUL_REG + i], TFB_VK_NAME, "matmul_reg_%s", wt[i]);
+        snprintf(vk->pipe_name[TFB_VK_P_GEMV + i], TFB_VK_NAME, "gemv_%s%s", wt[i], sg);
+        for (int v = 0; v < 3; v++) {
+            snprintf(vk->pipe_name[TFB_VK_P_MATMUL_CPU + 3 * i + v], TFB_VK_NAME, "matmul_cpu_%s%s", wt[i], tx[v]);
+            snprintf(vk->pipe_name[TFB_VK_P_GEMV_CPU + 3 * i + v], TFB_VK_NAME, "gemv_cpu_%s%s", wt[i], tx[v]);
+            snprintf(vk->pipe_name[TFB_VK_P_GEMV_CPU_SG + 3 * i + v], TFB_VK_NAME, "gemv_cpu_sg_%s%s", wt[i], tx[v]);
+        }
     }
 
     if (vk->ts_ok) {
@@ -108,6 +106,14 @@ tfb_status tfb__vk_pipelines_init(tfb_vk *vk) {
         VK_CHECK(vkCreateQueryPool(vk->dev, &qci, NULL, &vk->qpool));
     }
     return TFB_STATUS_OK;
+}
+
+tfb_status tfb__vk_pipe(tfb_vk *vk, int idx) {
+    if (vk->pipes[idx])
+        return TFB_STATUS_OK;
+    if (!vk->pipe_name[idx][0])
+        return tfb_error_set(TFB_STATUS_INTERNAL, "vulkan: pipeline %d has no shader", idx);
+    return make_pipeline(vk, vk->pipe_name[idx], &vk->pipes[idx]);
 }
 
 void tfb__vk_pipelines_free(tfb_vk *vk) {

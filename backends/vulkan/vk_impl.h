@@ -31,15 +31,20 @@ enum {
     TFB_VK_P_MATMUL,              /* + weight dtype (f32, f16, bf16, q8_0, q4_0) */
     TFB_VK_P_GEMV = TFB_VK_P_MATMUL + 5,
     TFB_VK_P_MATMUL_REG = TFB_VK_P_GEMV + 5, /* barrier-free 4x4 blocks, for CPU devices */
-    TFB_VK_P_MATMUL_CPU = TFB_VK_P_MATMUL_REG + 5, /* CPU devices: texel-buffer reads, 4x4 blocks */
-    TFB_VK_P_GEMV_CPU = TFB_VK_P_MATMUL_CPU + 5,   /* the same for one row: 1x4 blocks */
-    TFB_VK_P_ATTENTION_CPU = TFB_VK_P_GEMV_CPU + 5, /* CPU devices, head size 64: a query row per invocation */
-    TFB_VK_P_MATMUL_CPU4, /* f32 weights with 16-byte aligned rows: 128-bit texels */
-    TFB_VK_P_GEMV_CPU4,
+    /* CPU devices: texel-buffer reads, 16x8 blocks; + 3 * weight dtype + TFB_VK_TX_* (texel widths) */
+    TFB_VK_P_MATMUL_CPU = TFB_VK_P_MATMUL_REG + 5,
+    TFB_VK_P_GEMV_CPU = TFB_VK_P_MATMUL_CPU + 15,   /* the same for one row: 1x4 blocks */
+    TFB_VK_P_GEMV_CPU_SG = TFB_VK_P_GEMV_CPU + 15, /* one row, with subgroups: lanes split K (gemv_cpu.comp) */
+    TFB_VK_P_ATTENTION_CPU = TFB_VK_P_GEMV_CPU_SG + 15, /* CPU devices, head size 64: a query row per invocation */
     TFB_VK_P_ROPE,
     TFB_VK_P_COUNT,
 };
 
+/* Texel widths of the CPU matmul (matmul_cpu.comp variants): everything through 32-bit words; x
+ * through 128-bit texels (XV4); x and the weight (WV4, f32/f16/bf16 only). */
+enum { TFB_VK_TX_WORDS, TFB_VK_TX_X4, TFB_VK_TX_X4W4 };
+
+#define TFB_VK_NAME 32 /* longest embedded shader name + 1 */
 #define TFB_VK_BINDINGS 5 /* storage buffers: inputs 0..3, output 4 */
 /* Limits the supports slot declares (ops.c checks them again when it records). */
 #define TFB_VK_MAX_GROUPS 65535 /* workgroups in one grid dimension: rows of a call, a matmul's N/32 */
@@ -98,6 +103,8 @@ typedef struct tfb_vk {
     char driver_name[VK_MAX_DRIVER_NAME_SIZE];
     char driver_info[VK_MAX_DRIVER_INFO_SIZE];
     bool use_subgroup;
+    bool gemv_sg; /* CPU devices: one-row matmuls split K over a subgroup (gemv_cpu.comp) */
+    bool words_only; /* TFB_VK_TEXELS=words: the CPU matmul reads 32-bit texels only (tests run that path) */
     /* Matmul kernels for every T: GPU (tiled + GEMV), REG (barrier-free 4x4 blocks from storage
      * buffers) or CPU (barrier-free blocks read through texel buffers: lavapipe gathers those; CPU
      * also picks the texel-buffer attention for head size 64). */
@@ -129,6 +136,7 @@ typedef struct tfb_vk {
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
     VkPipeline pipes[TFB_VK_P_COUNT];
+    char pipe_name[TFB_VK_P_COUNT][TFB_VK_NAME]; /* the shader of a pipeline compiled at first use */
 
     VkQueryPool qpool; /* timestamps: [0] graph start, [1] graph end, then 2 per node under profile */
     uint32_t q_cap, q_used;
@@ -171,6 +179,8 @@ tfb_status tfb__vk_wait(tfb_vk *vk);
 
 /* pipeline.c */
 tfb_status tfb__vk_pipelines_init(tfb_vk *vk);
+/* Compile pipeline idx if it is not yet (the matmul families are compiled at their first use). */
+tfb_status tfb__vk_pipe(tfb_vk *vk, int idx);
 void tfb__vk_pipelines_free(tfb_vk *vk);
 
 /* ops.c */

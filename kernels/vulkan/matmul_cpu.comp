@@ -1,141 +1,33 @@
 #version 450
 // Matmul for CPU devices (lavapipe): out[T,N] = x[T,K] w[N,K]^T + bias, each invocation an R x C
-// block (rows t0.., columns n0..), no shared memory, no barrier. On lavapipe a storage-buffer load
-// is a loop over the SIMD lanes with a branch per lane, while a texel-buffer fetch is one gather; so
-// x and the weights are read here through uniform texel buffers of 32-bit words (binding 5: x,
-// binding 6: the weight bytes), and the weights are dequantized 8 elements at a
-// time from whole words. With VEC4 (f32 weights, K % 4 == 0, 16-byte aligned tensors) the views have
-// 128-bit texels and each fetch reads 4 words. Rows past T or NP are clamped for loads and skipped for stores.
+// block (rows t0.., columns n0..), no shared memory, no barrier.
+//
+// On lavapipe every load whose address differs between invocations is a gather: a storage-buffer
+// load is a loop over the SIMD lanes with a branch per lane, a texel-buffer fetch one call of ~45
+// instructions for 8 lanes (measured: 65% of the time of a 4x8-block f32 matmul was spent in it).
+// So everything here is read through uniform texel buffers (binding 5: x, binding 6: the weight
+// bytes), as few fetches per multiply-add as possible:
+// - XV4: x rows are 16-byte aligned (K % 4 == 0): 128-bit texels, 4 values per fetch;
+// - WV4: f32/f16/bf16 weight rows are 16-byte aligned: 128-bit texels, 4 (f32) or 8 (f16/bf16)
+//   weights per fetch; otherwise 32-bit words;
+// - q8_0/q4_0 blocks are read whole, once (9 or 5 words for 32 weights), and dequantized 8 at a
+//   time from registers.
+// Large R x C blocks spread each fetch over many multiply-adds: 16 x 8 for prefill is ~2x the
+// GFLOP/s of 4 x 8 here (tfbench-kernels matmul/vulkan). Rows past T or NP are clamped for loads
+// and skipped for stores.
 #define WG 64
 #extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 layout(local_size_x = WG) in;
-layout(binding = 5) uniform usamplerBuffer Xt;
-layout(binding = 6) uniform usamplerBuffer Wt;
-layout(std430, binding = 2) readonly buffer BB { float Bias[]; };
-layout(std430, binding = 4) writeonly buffer BO { float O[]; };
-
-#ifndef R
+#include "cpu_load.glsl"
+#ifndef R // rows x columns of a block
 #define R 4
 #endif
 #ifndef C
 #define C 4
 #endif
-
-#ifdef VEC4
-// f32 weights with 16-byte aligned rows (K % 4 == 0): 128-bit texels, 4 words per fetch.
-uint wword(uint i) {
-    return texelFetch(Wt, int(i >> 2))[i & 3u];
-}
-float xat(uint i) {
-    return uintBitsToFloat(texelFetch(Xt, int(i >> 2))[i & 3u]);
-}
-#else
-uint wword(uint i) {
-    return texelFetch(Wt, int(i)).x;
-}
-float xat(uint i) {
-    return uintBitsToFloat(texelFetch(Xt, int(i)).x);
-}
-#endif
-
-float whalf(uint a) { // a is 2-byte aligned
-    uint w = wword(a >> 2);
-    return unpackHalf2x16((a & 2u) != 0u ? (w >> 16) : w).x;
-}
-
-// Byte address of weight row n's start; K = row length in elements.
-uint wrow(uint n, uint K) {
-#if WT == 0
-    return pc.off1 + n * K * 4u;
-#elif WT == 1 || WT == 2
-    return pc.off1 + n * K * 2u;
-#elif WT == 3
-    return pc.off1 + n * (K / 32u) * 34u;
-#else
-    return pc.off1 + n * (K / 32u) * 18u;
-#endif
-}
-
-// The 32 bits starting `sh` bits into lo (sh = 0, 8, 16 or 24), continuing into hi.
-uint funnel(uint lo, uint hi, uint sh) {
-    return sh == 0u ? lo : (lo >> sh) | (hi << (32u - sh));
-}
-
-// 8 bytes from byte address a (2-byte aligned).
-uvec2 load8(uint a) {
-    uint b = a >> 2, sh = (a & 2u) * 8u;
-    uint u0 = wword(b), u1 = wword(b + 1u), u2 = 0u;
-    if (sh != 0u)
-        u2 = wword(b + 2u);
-    return uvec2(funnel(u0, u1, sh), funnel(u1, u2, sh));
-}
-
-// 16 bytes from byte address a (2-byte aligned).
-uvec4 load16(uint a) {
-    uint b = a >> 2, sh = (a & 2u) * 8u;
-    uint u0 = wword(b), u1 = wword(b + 1u), u2 = wword(b + 2u), u3 = wword(b + 3u), u4 = 0u;
-    if (sh != 0u)
-        u4 = wword(b + 4u);
-    return uvec4(funnel(u0, u1, sh), funnel(u1, u2, sh), funnel(u2, u3, sh), funnel(u3, u4, sh));
-}
-
-// Weights k0 .. k0+7 of the row at byte address r; k0 is a multiple of 8 and k0 + 8 <= K.
-void w8(uint r, uint k0, out float w[8]) {
-#if WT == 0 && defined(VEC4)
-    int b = int(((r >> 2) + k0) >> 2);
-    uvec4 u0 = texelFetch(Wt, b), u1 = texelFetch(Wt, b + 1);
-    [[unroll]] for (uint j = 0u; j < 4u; j++) {
-        w[j] = uintBitsToFloat(u0[j]);
-        w[4u + j] = uintBitsToFloat(u1[j]);
-    }
-#elif WT == 0
-    uint b = (r >> 2) + k0;
-    [[unroll]] for (uint j = 0u; j < 8u; j++)
-        w[j] = uintBitsToFloat(wword(b + j));
-#elif WT == 1 || WT == 2
-    uvec4 u = load16(r + 2u * k0);
-    [[unroll]] for (uint j = 0u; j < 4u; j++) {
-#if WT == 1
-        vec2 h = unpackHalf2x16(u[j]);
-        w[2u * j] = h.x;
-        w[2u * j + 1u] = h.y;
-#else
-        w[2u * j] = uintBitsToFloat(u[j] << 16);
-        w[2u * j + 1u] = uintBitsToFloat(u[j] & 0xffff0000u);
-#endif
-    }
-#elif WT == 3
-    uint blk = r + (k0 / 32u) * 34u;
-    float d = whalf(blk);
-    uvec2 q = load8(blk + 2u + (k0 & 31u));
-    [[unroll]] for (uint j = 0u; j < 8u; j++)
-        w[j] = d * float(bitfieldExtract(int(q[j / 4u]), int((j & 3u) * 8u), 8));
-#else
-    uint blk = r + (k0 / 32u) * 18u;
-    float d = whalf(blk);
-    uint j0 = k0 & 31u;
-    uvec2 q = load8(blk + 2u + (j0 & 15u));
-    int sh = j0 >= 16u ? 4 : 0;
-    [[unroll]] for (uint j = 0u; j < 8u; j++)
-        w[j] = d * float(int(bitfieldExtract(q[j / 4u], int((j & 3u) * 8u) + sh, 4)) - 8);
-#endif
-}
-
-#if WT <= 2
-// Element k of the row at byte address r (the K % 8 tail of f32/f16/bf16 rows).
-float wat(uint r, uint k) {
-#if WT == 0
-    return uintBitsToFloat(wword((r >> 2) + k));
-#elif WT == 1
-    return whalf(r + 2u * k);
-#else
-    uint a = r + 2u * k;
-    uint w = wword(a >> 2);
-    return uintBitsToFloat((a & 2u) != 0u ? (w & 0xffff0000u) : (w << 16));
-#endif
-}
-#endif
+layout(std430, binding = 2) readonly buffer BB { float Bias[]; };
+layout(std430, binding = 4) writeonly buffer BO { float O[]; };
 
 void main() {
     uint T = pc.rows, K = pc.cols, N = pc.n, NP = pc.ncount; // NP: weight rows of this part
@@ -152,37 +44,45 @@ void main() {
     float acc[R * C];
     [[unroll]] for (uint i = 0u; i < R * C; i++)
         acc[i] = 0.0;
+#if WT <= 2
     uint kfull = K & ~7u;
     for (uint k0 = 0u; k0 < kfull; k0 += 8u) {
         float xv[R][8];
-#ifdef VEC4
-        [[unroll]] for (uint i = 0u; i < R; i++) {
-            int b = int((xr[i] + k0) >> 2);
-            uvec4 u0 = texelFetch(Xt, b), u1 = texelFetch(Xt, b + 1);
-            [[unroll]] for (uint j = 0u; j < 4u; j++) {
-                xv[i][j] = uintBitsToFloat(u0[j]);
-                xv[i][4u + j] = uintBitsToFloat(u1[j]);
-            }
-        }
-#else
         [[unroll]] for (uint i = 0u; i < R; i++)
-            [[unroll]] for (uint j = 0u; j < 8u; j++)
-                xv[i][j] = xat(xr[i] + k0 + j);
-#endif
+            x8(xr[i] + k0, xv[i]);
         [[unroll]] for (uint c = 0u; c < C; c++) {
             float w[8];
             w8(wr[c], k0, w);
             [[unroll]] for (uint j = 0u; j < 8u; j++)
                 [[unroll]] for (uint i = 0u; i < R; i++)
-                    acc[i * C + c] += xv[i][j] * w[j];
+                    acc[i * C + c] = fma(xv[i][j], w[j], acc[i * C + c]);
         }
     }
-#if WT <= 2
     for (uint k = kfull; k < K; k++) { // quantized rows are whole 32-element blocks
         [[unroll]] for (uint i = 0u; i < R; i++) {
             float x = xat(xr[i] + k);
             [[unroll]] for (uint c = 0u; c < C; c++)
-                acc[i * C + c] += x * wat(wr[c], k);
+                acc[i * C + c] = fma(x, wat(wr[c], k), acc[i * C + c]);
+        }
+    }
+#else
+    uint bs = WT == 3 ? 34u : 18u;
+    for (uint kb = 0u; kb < K / 32u; kb++) {
+        float d[C];
+        uint q[C][QW];
+        [[unroll]] for (uint c = 0u; c < C; c++)
+            qblock(wr[c] + kb * bs, d[c], q[c]);
+        [[unroll]] for (uint s = 0u; s < 4u; s++) {
+            float xv[R][8];
+            [[unroll]] for (uint i = 0u; i < R; i++)
+                x8(xr[i] + kb * 32u + s * 8u, xv[i]);
+            [[unroll]] for (uint c = 0u; c < C; c++) {
+                float w[8];
+                wq8(d[c], q[c], s, w);
+                [[unroll]] for (uint j = 0u; j < 8u; j++)
+                    [[unroll]] for (uint i = 0u; i < R; i++)
+                        acc[i * C + c] = fma(xv[i][j], w[j], acc[i * C + c]);
+            }
         }
     }
 #endif

@@ -559,6 +559,12 @@ int main(int argc, char **argv) {
         matmul(ref, vk, (tfb_dtype)dt, 4, quant ? 96 : 33, 127, true);
         matmul(ref, vk, (tfb_dtype)dt, 5, quant ? 32 : 7, 33, false);
         matmul(ref, vk, (tfb_dtype)dt, 64, 768, 2304, true); /* GPT-2 prefill qkv */
+        /* The CPU-device kernel's texel widths (matmul_cpu.comp) in both its block shapes: x and
+         * weight as 128-bit texels (f32 K = 12, 20), x only (f16/bf16 rows of 24 or 40 bytes, and
+         * every quantized K), 32-bit words (K = 33); T = 17 spans two 16-row blocks. */
+        matmul(ref, vk, (tfb_dtype)dt, 1, quant ? 64 : 12, 37, true);
+        matmul(ref, vk, (tfb_dtype)dt, 17, quant ? 64 : 20, 45, false);
+        matmul(ref, vk, (tfb_dtype)dt, 1, quant ? 32 : 33, 9, false);
     }
     embed(ref, vk, 33, 64, 100, 512, 200, TFB_POS_SINUSOIDAL, false, 8.0f);
     embed(ref, vk, 5, 768, 1000, 1024, 900, TFB_POS_LEARNED, false, 1.0f); /* GPT-2 */
