@@ -34,18 +34,7 @@ float xat(uint i) {
 #endif
 }
 
-// Byte address of weight row n's start; K = row length in elements.
-uint wrow(uint n, uint K) {
-#if WT == 0
-    return pc.off1 + n * K * 4u;
-#elif WT == 1 || WT == 2
-    return pc.off1 + n * K * 2u;
-#elif WT == 3
-    return pc.off1 + n * (K / 32u) * 34u;
-#else
-    return pc.off1 + n * (K / 32u) * 18u;
-#endif
-}
+#include "wrow.glsl"
 
 // The 32 bits starting `sh` bits into lo (sh = 0 or 16), continuing into hi.
 uint funnel(uint lo, uint hi, uint sh) {

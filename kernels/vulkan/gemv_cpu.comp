@@ -32,7 +32,7 @@ void main() {
         return;
     uint xr = pc.off0 >> 2, wr[C];
     [[unroll]] for (uint c = 0u; c < C; c++)
-        wr[c] = wrow(min(n0 + c, NP - 1u), K);
+        wr[c] = w_row(min(n0 + c, NP - 1u), K);
     float acc[C];
     [[unroll]] for (uint c = 0u; c < C; c++)
         acc[c] = 0.0;

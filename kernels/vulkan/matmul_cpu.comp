@@ -40,7 +40,7 @@ void main() {
     [[unroll]] for (uint i = 0u; i < R; i++)
         xr[i] = (pc.off0 >> 2) + min(t0 + i, T - 1u) * K;
     [[unroll]] for (uint c = 0u; c < C; c++)
-        wr[c] = wrow(min(n0 + c, NP - 1u), K);
+        wr[c] = w_row(min(n0 + c, NP - 1u), K);
     float acc[R * C];
     [[unroll]] for (uint i = 0u; i < R * C; i++)
         acc[i] = 0.0;

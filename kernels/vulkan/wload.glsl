@@ -12,18 +12,7 @@ float w_half(uint a) { // a is 2-byte aligned
     return unpackHalf2x16((a & 2u) != 0u ? (w >> 16) : w).x;
 }
 
-// Byte address of row n's start; K = row length in elements.
-uint w_row(uint n, uint K) {
-#if WT == 0
-    return pc.off1 + n * K * 4u;
-#elif WT == 1 || WT == 2
-    return pc.off1 + n * K * 2u;
-#elif WT == 3
-    return pc.off1 + n * (K / 32u) * 34u;
-#else
-    return pc.off1 + n * (K / 32u) * 18u;
-#endif
-}
+#include "wrow.glsl"
 
 // Element k of the row starting at byte address r.
 float w_at(uint r, uint k) {
