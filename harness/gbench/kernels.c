@@ -8,6 +8,9 @@
  *                                      weight dtype the backend supports
  *   matmul/<backend>+a8/<dtype>/MxKxN  the same for q8_0/q4_0 with act_q8 (8-bit activations), on
  *                                      backends that offer it
+ *   matmul/<backend>/<dtype>/1xKxNxL   decode from DRAM: L distinct weights (at least 128 MiB in all,
+ *                                      past any L3), one GEMV node each, timed as one graph; the
+ *                                      single-weight GEMVs above mostly run from cache
  *   attention/<backend>/f32/ctxL       decode: one query row at pos = L-1 over an L-row KV cache,
  *                                      12 heads of 64 (GPT-2 small), L = 128, 512, 1024
  *   layernorm/<backend>/f32/512x768, softmax/<backend>/f32/1536x512
@@ -31,7 +34,11 @@ typedef struct kbench {
     tfb_op op;
     tfb_dtype dt;
     int64_t M, K, N; /* matmul: x[M,K] w[N,K]; layernorm/softmax: [M,K]; attention: K = C, N = ctx */
+    int layers;      /* matmul: distinct weights, one node each (1 but for the DRAM-resident decode) */
 } kbench;
+
+#define MAX_LAYERS 64
+#define COLD_BYTES ((size_t)128 << 20) /* the DRAM-resident decode's weights in all */
 
 static void fill(float *x, int64_t n, int64_t seed) {
     for (int64_t i = 0; i < n; i++)
@@ -67,6 +74,8 @@ static void body(tfb_gb_state *st, void *ctx) {
     tfb_backend *b = k->b;
     tfb_graph g;
     tfb_tensor w = {0}, w2 = {0}, w3 = {0}; /* weights / gamma, beta / kcache, vcache */
+    tfb_tensor wl[MAX_LAYERS - 1];          /* the further weights of a DRAM-resident decode */
+    int nl = 0;
     tfb_graph_init(&g, k->M);
     tfb_tensor *x = tfb_graph_new_act(&g, "x", 0, k->K, TFB_DTYPE_F32);
     tfb_tensor *out = NULL;
@@ -78,8 +87,13 @@ static void body(tfb_gb_state *st, void *ctx) {
         out = tfb_graph_new_act(&g, "out", 0, k->N, TFB_DTYPE_F32);
         s = own_tensor(b, &w, "w", k->dt, k->N, k->K, 1);
         tfb_graph_add(&g, TFB_OP_MATMUL, out, x, &w, NULL, NULL);
-        flop = 2.0 * (double)k->M * (double)k->K * (double)k->N;
-        bytes = (double)tfb_tensor_nbytes(&w) + 4.0 * (double)(k->M * k->K + k->M * k->N);
+        for (; nl < k->layers - 1 && s == TFB_STATUS_OK; nl++) {
+            s = own_tensor(b, &wl[nl], "w", k->dt, k->N, k->K, 2 + nl);
+            tfb_graph_add(&g, TFB_OP_MATMUL, tfb_graph_new_act(&g, "out", 0, k->N, TFB_DTYPE_F32), x, &wl[nl], NULL,
+                          NULL);
+        }
+        flop = 2.0 * (double)k->M * (double)k->K * (double)k->N * k->layers;
+        bytes = ((double)tfb_tensor_nbytes(&w) + 4.0 * (double)(k->M * k->K + k->M * k->N)) * k->layers;
         break;
     case TFB_OP_LAYERNORM:
         out = tfb_graph_new_act(&g, "out", 0, k->K, TFB_DTYPE_F32);
@@ -165,6 +179,9 @@ static void body(tfb_gb_state *st, void *ctx) {
         tfb_backend_buffer_free(b, w2.buf);
     if (w3.buf)
         tfb_backend_buffer_free(b, w3.buf);
+    for (int i = 0; i < nl; i++)
+        if (wl[i].buf)
+            tfb_backend_buffer_free(b, wl[i].buf);
     tfb_graph_free(&g);
 }
 
@@ -203,12 +220,12 @@ static kbench *all_ctx[512];
 static int n_ctx;
 
 static kbench *add(tfb_backend *b, const char *be, tfb_op op, tfb_dtype dt, int64_t M, int64_t K, int64_t N,
-                   const char *shape) {
+                   int layers, const char *shape) {
     kbench *k = n_ctx < 512 ? malloc(sizeof *k) : NULL;
     if (!k)
         return NULL;
     all_ctx[n_ctx++] = k;
-    *k = (kbench){.b = b, .op = op, .dt = dt, .M = M, .K = K, .N = N};
+    *k = (kbench){.b = b, .op = op, .dt = dt, .M = M, .K = K, .N = N, .layers = layers};
     char name[160];
     snprintf(name, sizeof name, "%s/%s/%s/%s", tfb_op_name(op), be, tfb_dtype_name(dt), shape);
     tfb_gb_bench *gb = tfb_gb_register(name, body, k);
@@ -238,7 +255,15 @@ static void register_backend(tfb_backend *b, const char *be) {
                 continue; /* the oracle takes tens of seconds per Llama prefill matmul: not a benchmark */
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)mm[i][0], (long long)mm[i][1],
                      (long long)mm[i][2]);
-            add(b, be, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2], shape);
+            add(b, be, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2], 1, shape);
+            if (mm[i][0] != 1 || mm[i][2] != 5632 || strcmp(be, "reference") == 0)
+                continue;
+            /* TinyLlama's decode GEMV from DRAM: enough distinct weights for COLD_BYTES. */
+            size_t wb = tfb_dtype_row_bytes((tfb_dtype)d, mm[i][1]) * (size_t)mm[i][2];
+            int L = (int)((COLD_BYTES + wb - 1) / wb);
+            L = L < 2 ? 2 : L > MAX_LAYERS ? MAX_LAYERS : L;
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "x%d", L);
+            add(b, be, TFB_OP_MATMUL, (tfb_dtype)d, mm[i][0], mm[i][1], mm[i][2], L, shape);
         }
     }
     static const int64_t ctx[] = {128, 512, 1024};
@@ -246,13 +271,13 @@ static void register_backend(tfb_backend *b, const char *be) {
         if (runs(b, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i])) {
             char shape[32];
             snprintf(shape, sizeof shape, "ctx%lld", (long long)ctx[i]);
-            add(b, be, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i], shape);
+            add(b, be, TFB_OP_ATTENTION, TFB_DTYPE_F32, 1, 768, ctx[i], 1, shape);
         }
     }
     if (runs(b, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0))
-        add(b, be, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0, "512x768");
+        add(b, be, TFB_OP_LAYERNORM, TFB_DTYPE_F32, 512, 768, 0, 1, "512x768");
     if (runs(b, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0))
-        add(b, be, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0, "1536x512");
+        add(b, be, TFB_OP_SOFTMAX, TFB_DTYPE_F32, 1536, 512, 0, 1, "1536x512");
 }
 
 int main(int argc, char **argv) {
