@@ -132,16 +132,23 @@ void qblock(uint a, out float d, out uint q[QW]) {
 }
 
 // Weights 8s .. 8s+7 of a block (s < 4), from its scale and quant words.
-void wq8(float d, uint q[QW], uint s, out float w[8]) {
+// The quantized values alone (q8_0: q, q4_0: q - 8), for a caller that applies the scale once.
+void wq8_raw(uint q[QW], uint s, out float w[8]) {
     [[unroll]] for (uint j = 0u; j < 8u; j++) {
 #if WT == 3
-        w[j] = d * float(bitfieldExtract(int(q[2u * s + j / 4u]), int((j & 3u) * 8u), 8));
+        w[j] = float(bitfieldExtract(int(q[2u * s + j / 4u]), int((j & 3u) * 8u), 8));
 #else
         // q4_0: element e < 16 is the low nibble of byte e, e >= 16 the high nibble of byte e - 16.
         uint word = q[2u * (s & 1u) + j / 4u];
-        w[j] = d * float(int(bitfieldExtract(word, int((j & 3u) * 8u + (s >= 2u ? 4u : 0u)), 4)) - 8);
+        w[j] = float(int(bitfieldExtract(word, int((j & 3u) * 8u + (s >= 2u ? 4u : 0u)), 4)) - 8);
 #endif
     }
+}
+
+void wq8(float d, uint q[QW], uint s, out float w[8]) {
+    wq8_raw(q, s, w);
+    [[unroll]] for (uint j = 0u; j < 8u; j++)
+        w[j] *= d;
 }
 #endif
 

@@ -60,16 +60,21 @@ void main() {
         uint q[C][QW];
         [[unroll]] for (uint c = 0u; c < C; c++)
             qblock(wr[c] + kb * bs, d[c], q[c]);
+        float p[C]; // the block's sum of x * q, scaled by d once
+        [[unroll]] for (uint c = 0u; c < C; c++)
+            p[c] = 0.0;
         [[unroll]] for (uint s = 0u; s < 4u; s++) {
             float xv[8];
             x8(xr + kb * 32u + s * 8u, xv);
             [[unroll]] for (uint c = 0u; c < C; c++) {
                 float w[8];
-                wq8(d[c], q[c], s, w);
+                wq8_raw(q[c], s, w);
                 [[unroll]] for (uint j = 0u; j < 8u; j++)
-                    acc[c] = fma(xv[j], w[j], acc[c]);
+                    p[c] = fma(xv[j], w[j], p[c]);
             }
         }
+        [[unroll]] for (uint c = 0u; c < C; c++)
+            acc[c] = fma(d[c], p[c], acc[c]);
     }
 #endif
     bool has_bias = (pc.mode & TFB_VK_MATMUL_BIAS) != 0u;
