@@ -1,6 +1,7 @@
-/* Shader modules and compute pipelines, created once at init from the embedded SPIR-V: one
- * descriptor set layout (5 storage buffers, then 3 uniform texel buffers that only the CPU-device
- * kernels read) and one pipeline layout (80 bytes of push constants) serve every pipeline. */
+/* Shader modules and compute pipelines from the embedded SPIR-V, each created once: the small ones at
+ * init, the matmul families at their first use (tfb__vk_pipe). One descriptor set layout (5 storage
+ * buffers, then 3 uniform texel buffers that only the CPU-device kernels read) and one pipeline
+ * layout (80 bytes of push constants) serve every pipeline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
