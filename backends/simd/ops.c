@@ -86,25 +86,21 @@ static void unary_rows(void *arg, int chunk, int n_chunks, int tid) {
     const float *x = F32(j->n->in[0]) + r0 * j->cols; // [T, C]
     float *out = F32(j->n->out) + r0 * j->cols;       // [T, C]
     int64_t len = (r1 - r0) * j->cols;
-    const float k_tanh = 0.7978845608028654f; // sqrt(2/pi)
     switch (j->n->op) {
     /* Both gelus in forms without the cancellation of 1 + erf/tanh for negative x:
-     * 0.5*(1 + erf(z)) = 0.5*erfc(-z) and 0.5*(1 + tanh(u)) = 1/(1 + exp(-2u)). */
+     * 0.5*(1 + erf(z)) = 0.5*erfc(-z) and 0.5*(1 + tanh(u)) = 1/(1 + exp(-2u)), the latter (and
+     * silu, x / (1 + exp(-x))) with the kernels' vector exp. */
     case TFB_OP_GELU:
         for (int64_t i = 0; i < len; i++)
             out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);
         break;
     case TFB_OP_GELU_TANH:
-        for (int64_t i = 0; i < len; i++)
-            out[i] = x[i] / (1.0f + expf(-2.0f * k_tanh * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+    case TFB_OP_SILU:
+        j->s->k->act(j->n->op, x, out, len);
         break;
     case TFB_OP_RELU:
         for (int64_t i = 0; i < len; i++)
             out[i] = x[i] > 0.0f ? x[i] : 0.0f;
-        break;
-    case TFB_OP_SILU:
-        for (int64_t i = 0; i < len; i++)
-            out[i] = x[i] / (1.0f + expf(-x[i]));
         break;
     default: TFB_ASSERT(!"not an activation");
     }

@@ -15,6 +15,13 @@ typedef __m256 VEC;
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VDIV(a, b) _mm256_div_ps((a), (b))
+#define VMIN(a, b) _mm256_min_ps((a), (b))
+#define VMAX(a, b) _mm256_max_ps((a), (b))
+#define VROUND(a) _mm256_round_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* a * 2^n for integral n with a * 2^n normal: n added to a's exponent bits */
+#define VLDEXP(a, n)                                                                                  \
+    _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23)))
 
 static inline float vreduce(VEC v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -16,6 +16,11 @@ typedef __m512 VEC;
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
+#define VDIV(a, b) _mm512_div_ps((a), (b))
+#define VMIN(a, b) _mm512_min_ps((a), (b))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+#define VROUND(a) _mm512_roundscale_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VLDEXP(a, n) _mm512_scalef_ps((a), (n)) /* a * 2^n, n integral */
 
 static inline float vreduce(VEC v) {
     return _mm512_reduce_add_ps(v);

@@ -11,6 +11,7 @@
 #ifndef TFB_KERNELS_SIMD_KERN_H
 #define TFB_KERNELS_SIMD_KERN_H
 
+#include "tfbench/graph.h"
 #include "tfbench/tensor.h"
 
 /* One 32-element block of an activation row rounded for act_q8: its q in element order, and the
@@ -67,6 +68,9 @@ typedef struct tfb__simd_kern {
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     /* y[i] += a*x[i]. */
     void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
+    /* out[i] = op(x[i]) for op SILU or GELU_TANH, x / (1 + e^u) with a vector e^u (kern_tmpl.h's
+     * vexp, within 2 ulp of expf). */
+    void (*act)(tfb_op op, const float *x, float *out, int64_t n);
 } tfb__simd_kern;
 
 extern const tfb__simd_kern tfb__simd_kern_scalar;

@@ -214,6 +214,53 @@ static void axpy_f32(float a, const float *x, float *y, int64_t n) {
         y[i] += a * x[i];
 }
 
+/* ---- activations: exp in vectors ------------------------------------------------------------- */
+
+/* e^x, Cody-Waite reduction by ln 2 and Cephes' degree-6 polynomial (within 2 ulp of expf). x is
+ * clamped to [-86, 88]: both activations below only add the result to 1, where e^-86 is already
+ * nothing and e^88 still finite, and the clamp keeps 2^n normal for VLDEXP. A NaN x gives a finite
+ * value here; the callers' x / (1 + e) is NaN all the same. */
+static inline VEC vexp(VEC x) {
+    x = VMIN(VMAX(x, VSET1(-86.0f)), VSET1(88.0f));
+    VEC n = VROUND(VMUL(x, VSET1(1.44269504088896341f)));
+    VEC r = VFMA(n, VSET1(-0.693359375f), x);
+    r = VFMA(n, VSET1(2.12194440e-4f), r);
+    VEC p = VFMA(VSET1(1.9875691500e-4f), r, VSET1(1.3981999507e-3f));
+    p = VFMA(p, r, VSET1(8.3334519073e-3f));
+    p = VFMA(p, r, VSET1(4.1665795894e-2f));
+    p = VFMA(p, r, VSET1(1.6666665459e-1f));
+    p = VFMA(p, r, VSET1(5.0000001201e-1f));
+    p = VFMA(p, VMUL(r, r), VADD(r, VSET1(1.0f)));
+    return VLDEXP(p, n);
+}
+
+static inline VEC act_vec(tfb_op op, VEC x) {
+    VEC u; /* out = x / (1 + e^u) */
+    if (op == TFB_OP_SILU)
+        u = VMUL(x, VSET1(-1.0f));
+    else /* GELU_TANH: 0.5*(1 + tanh(v)) = 1/(1 + e^-2v), v = sqrt(2/pi)*(x + 0.044715 x^3) */
+        u = VMUL(VSET1(-2.0f * 0.7978845608028654f), VFMA(VMUL(VMUL(x, x), x), VSET1(0.044715f), x));
+    return VDIV(x, VADD(VSET1(1.0f), vexp(u)));
+}
+
+/* out[i] = op(x[i]) for SILU and GELU_TANH; the tail through a padded vector, so every element is
+ * formed the same way. */
+static void act(tfb_op op, const float *x, float *out, int64_t n) {
+    int64_t i = 0;
+    if (op == TFB_OP_SILU)
+        for (; i + W <= n; i += W)
+            VSTORE(out + i, act_vec(TFB_OP_SILU, VLOAD(x + i)));
+    else
+        for (; i + W <= n; i += W)
+            VSTORE(out + i, act_vec(TFB_OP_GELU_TANH, VLOAD(x + i)));
+    if (i < n) {
+        float t[W] = {0};
+        memcpy(t, x + i, (size_t)(n - i) * sizeof(float));
+        VSTORE(t, act_vec(op, VLOAD(t)));
+        memcpy(out + i, t, (size_t)(n - i) * sizeof(float));
+    }
+}
+
 #ifdef KERN_GEMV_Q8_ROW
 static void gemv_q8_range(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq,
                           const float *xd, int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
@@ -238,6 +285,7 @@ const tfb__simd_kern KERN_TABLE = {
 #endif
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
+    .act = act,
 };
 
 #undef NR

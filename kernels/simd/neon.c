@@ -15,6 +15,12 @@ typedef float32x4_t VEC;
 #define VFMA(a, b, c) vfmaq_f32((c), (a), (b))
 #define VADD(a, b) vaddq_f32((a), (b))
 #define VMUL(a, b) vmulq_f32((a), (b))
+#define VDIV(a, b) vdivq_f32((a), (b))
+#define VMIN(a, b) vminq_f32((a), (b))
+#define VMAX(a, b) vmaxq_f32((a), (b))
+#define VROUND(a) vrndnq_f32(a)
+/* a * 2^n for integral n with a * 2^n normal: n added to a's exponent bits */
+#define VLDEXP(a, n) vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(a), vshlq_n_s32(vcvtq_s32_f32(n), 23)))
 
 static inline float vreduce(VEC v) {
     return vaddvq_f32(v);

@@ -1,5 +1,6 @@
 /* Portable scalar kernels: the fallback where no vector path applies (and a path tests can force).
  * The same loops as the vector files with a "vector" of one float; tile 4 x 4. */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/simd/kern.h"
@@ -15,6 +16,11 @@ typedef float VEC;
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
 #define VMUL(a, b) ((a) * (b))
+#define VDIV(a, b) ((a) / (b))
+#define VMIN(a, b) fminf((a), (b))
+#define VMAX(a, b) fmaxf((a), (b))
+#define VROUND(a) rintf(a)
+#define VLDEXP(a, n) ldexpf((a), (int)(n))
 
 static inline float vreduce(VEC v) {
     return v;
