@@ -131,8 +131,8 @@ static tfb_status write_set(tfb_vk *vk, tfb_vk_graph *gs, const tfb_node *n, int
     vkUpdateDescriptorSets(vk->dev, TFB_VK_BINDINGS, w, 0, NULL);
     if ((n->op != TFB_OP_MATMUL && n->op != TFB_OP_ATTENTION) || vk->matmul != TFB_VK_MM_CPU)
         return TFB_STATUS_OK;
-    /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges (x and
-     * x and the weight of a matmul through 128-bit ones where cpu_texels says so). */
+    /* The CPU-device kernels read inputs 0..2 through 32-bit texel views of the same ranges (x, and
+     * the weight, of a matmul through 128-bit ones where cpu_texels says so). */
     VkWriteDescriptorSet tw[TFB_VK_TEXELS];
     int nw = 0;
     int tx = cpu_texels(vk, n, gs->bound[si], part * gs->part_rows[node]);
