@@ -131,8 +131,8 @@ void qblock(uint a, out float d, out uint q[QW]) {
         q[i] = sh != 0u ? u[i + 1u] : (u[i] >> 16) | (u[i + 1u] << 16);
 }
 
-// Weights 8s .. 8s+7 of a block (s < 4), from its scale and quant words.
-// The quantized values alone (q8_0: q, q4_0: q - 8), for a caller that applies the scale once.
+// The quantized values of weights 8s .. 8s+7 of a block (s < 4) alone (q8_0: q, q4_0: q - 8), from
+// its quant words, for a caller that applies the scale once.
 void wq8_raw(uint q[QW], uint s, out float w[8]) {
     [[unroll]] for (uint j = 0u; j < 8u; j++) {
 #if WT == 3
@@ -145,6 +145,7 @@ void wq8_raw(uint q[QW], uint s, out float w[8]) {
     }
 }
 
+// Weights 8s .. 8s+7 of a block (s < 4), from its scale and quant words.
 void wq8(float d, uint q[QW], uint s, out float w[8]) {
     wq8_raw(q, s, w);
     [[unroll]] for (uint j = 0u; j < 8u; j++)
