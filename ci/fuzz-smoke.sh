@@ -28,4 +28,4 @@ run fuzz_safetensors safetensors.dict "$seeds"
 # tests/fuzz/regress: inputs that once failed (kept so they are tried first on every run).
 run fuzz_hf_json hf_json.dict "$seeds/json" tests/fuzz/regress
 run fuzz_tokenizer_json tokenizer_json.dict "$seeds/tokenizer" tests/fuzz/regress-tok
-run fuzz_gguf gguf.dict "$seeds/gguf"
+run fuzz_gguf gguf.dict "$seeds/gguf" tests/fuzz/regress-gguf
