@@ -378,57 +378,6 @@ static tfb_status get_charsmap(const gt_meta *m, tt_buf *out) {
     return TFB_STATUS_OK;
 }
 
-/* libsentencepiece trusts a charsmap: darts-clone reads unit base^c for every input byte c without a
- * bounds check, and the normalizer takes strlen at whatever offset a trie value names (fuzz_gguf
- * found a heap read 130 KB past the charsmap). So every node reachable from the root must have all
- * 256 of its child slots inside the trie, every value must index the replacement strings, and those
- * must end with a NUL. Real charsmaps pass: darts-clone lays units out in blocks of 256. */
-static uint32_t le32(const unsigned char *b) {
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static bool charsmap_safe(const unsigned char *map, size_t len) {
-    if (len < 4)
-        return false;
-    uint32_t tsize = le32(map);
-    if (tsize % 4 || tsize == 0 || tsize > len - 4)
-        return false;
-    size_t nu = tsize / 4, nn = len - 4 - tsize;
-    const unsigned char *units = map + 4, *norm = units + tsize;
-    if (nn == 0 || norm[nn - 1] != 0)
-        return false;
-    unsigned char *seen = calloc(nu, 1);
-    size_t *stack = malloc(nu * sizeof *stack), sp = 0;
-    bool ok = seen && stack;
-    if (ok) {
-        stack[sp++] = 0;
-        seen[0] = 1;
-    }
-    while (ok && sp > 0) {
-        size_t pos = stack[--sp];
-        uint32_t u = le32(units + 4 * pos);
-        size_t base = pos ^ (size_t)((u >> 10) << ((u & (1u << 9)) >> 6));
-        if ((base | 0xFF) >= nu) {
-            ok = false;
-            break;
-        }
-        if (pos != 0 && ((u >> 8) & 1) && (le32(units + 4 * base) & 0x7FFFFFFFu) >= nn) {
-            ok = false;
-            break;
-        }
-        for (size_t c = 1; c < 256; c++) {
-            size_t q = base ^ c;
-            if (!seen[q] && (le32(units + 4 * q) & ((1u << 31) | 0xFFu)) == c) {
-                seen[q] = 1;
-                stack[sp++] = q;
-            }
-        }
-    }
-    free(seen);
-    free(stack);
-    return ok;
-}
-
 static tfb_status load_spm(tfb_tokenizer *t, const gt_meta *m, bool t5) {
     if (!m->score)
         return BAD("%s: tokenizer: %s needs tokenizer.ggml.scores", m->path, t5 ? "t5" : "llama");
@@ -437,7 +386,10 @@ static tfb_status load_spm(tfb_tokenizer *t, const gt_meta *m, bool t5) {
     TFB_TRY(get_flag(m, "tokenizer.ggml.remove_extra_whitespaces", &extra));
     tt_buf map = {0}, pb = {0}, sub = {0}, piece = {0};
     tfb_status s = get_charsmap(m, &map);
-    if (s == TFB_STATUS_OK && map.n && !charsmap_safe((const unsigned char *)map.p, map.n))
+    int safe = s == TFB_STATUS_OK && map.n ? tfb__tt_charsmap_check((const unsigned char *)map.p, map.n) : 1;
+    if (safe < 0)
+        s = nomem(m);
+    else if (safe == 0)
         s = BAD("%s: tokenizer: tokenizer.ggml.precompiled_charsmap is malformed (its trie reaches past itself "
                 "or past its strings)", m->path);
     bool ok = s == TFB_STATUS_OK, byte = false;

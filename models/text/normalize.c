@@ -151,13 +151,74 @@ tt_norm *tfb__tt_norm_seq(tt_norm **parts, int np) {
     return n;
 }
 
-/* The charsmap: u32 trie size in bytes, the trie units, then the replacement strings. */
-tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
+/* The charsmap: u32 trie size in bytes, the trie units (darts-clone, little-endian u32), then the
+ * replacement strings. */
+static uint32_t le32(const unsigned char *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The trie's size in bytes, 0 when the header does not describe one inside the map. */
+static uint32_t charsmap_trie_bytes(const unsigned char *map, size_t len) {
     if (len < 4)
-        return NULL;
-    uint32_t tsize =
-        (uint32_t)map[0] | (uint32_t)map[1] << 8 | (uint32_t)map[2] << 16 | (uint32_t)map[3] << 24;
-    if (tsize % 4 || tsize == 0 || tsize > len - 4)
+        return 0;
+    uint32_t tsize = le32(map);
+    return tsize % 4 || tsize > len - 4 ? 0 : tsize;
+}
+
+/* darts-clone unit fields: the XOR offset to a node's children, whether a key ends here (its value
+ * then sits at the children's base), the label a child must carry, a value. */
+static size_t unit_offset(uint32_t u) {
+    return (size_t)((u >> 10) << ((u & (1u << 9)) >> 6));
+}
+static bool unit_has_leaf(uint32_t u) {
+    return (u >> 8) & 1;
+}
+static uint32_t unit_label(uint32_t u) {
+    return u & ((1u << 31) | 0xFFu);
+}
+static uint32_t unit_value(uint32_t u) {
+    return u & 0x7FFFFFFFu;
+}
+
+int tfb__tt_charsmap_check(const unsigned char *map, size_t len) {
+    uint32_t tsize = charsmap_trie_bytes(map, len);
+    if (tsize == 0)
+        return 0;
+    size_t nu = tsize / 4, nn = len - 4 - tsize;
+    const unsigned char *units = map + 4, *norm = units + tsize;
+    if (nn == 0 || norm[nn - 1] != 0)
+        return 0;
+    unsigned char *seen = calloc(nu, 1);
+    size_t *stack = malloc(nu * sizeof *stack), sp = 0;
+    int ok = seen && stack ? 1 : -1;
+    if (ok == 1) {
+        stack[sp++] = 0;
+        seen[0] = 1;
+    }
+    while (ok == 1 && sp > 0) { /* every node reachable from the root, each once */
+        size_t pos = stack[--sp];
+        uint32_t u = le32(units + 4 * pos);
+        size_t base = pos ^ unit_offset(u);
+        if ((base | 0xFF) >= nu || (pos != 0 && unit_has_leaf(u) && unit_value(le32(units + 4 * base)) >= nn)) {
+            ok = 0;
+            break;
+        }
+        for (size_t c = 1; c < 256; c++) {
+            size_t q = base ^ c;
+            if (!seen[q] && unit_label(le32(units + 4 * q)) == c) {
+                seen[q] = 1;
+                stack[sp++] = q;
+            }
+        }
+    }
+    free(seen);
+    free(stack);
+    return ok;
+}
+
+tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
+    uint32_t tsize = charsmap_trie_bytes(map, len);
+    if (tsize == 0)
         return NULL;
     tt_norm *n = make(N_PRECOMPILED);
     if (!n || !(n->blob = malloc(len + 1))) {
@@ -170,10 +231,8 @@ tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
         tfb__tt_norm_free(n);
         return NULL;
     }
-    for (uint32_t i = 0; i < tsize / 4; i++) {
-        const unsigned char *u = map + 4 + 4 * i;
-        units[i] = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
-    }
+    for (uint32_t i = 0; i < tsize / 4; i++)
+        units[i] = le32(map + 4 + 4 * i);
     memcpy(n->blob, map, len);
     n->blob[len] = 0;
     free(n->blob);
@@ -198,7 +257,7 @@ static int64_t trie_first(const tt_norm *n, const unsigned char *s, size_t len) 
     const uint32_t *a = n->trie;
     size_t pos = 0;
     uint32_t unit = a[0];
-    pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
+    pos ^= unit_offset(unit);
     for (size_t i = 0; i < len; i++) {
         if (s[i] == 0)
             return -1;
@@ -206,13 +265,13 @@ static int64_t trie_first(const tt_norm *n, const unsigned char *s, size_t len) 
         if (pos >= n->trie_n)
             return -1;
         unit = a[pos];
-        if ((unit & ((1u << 31) | 0xFFu)) != s[i])
+        if (unit_label(unit) != s[i])
             return -1;
-        pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
+        pos ^= unit_offset(unit);
         if (pos >= n->trie_n)
             return -1;
-        if ((unit >> 8) & 1)
-            return (int64_t)(a[pos] & 0x7FFFFFFFu);
+        if (unit_has_leaf(unit))
+            return (int64_t)unit_value(a[pos]);
     }
     return -1;
 }

@@ -136,6 +136,12 @@ tt_norm *tfb__tt_norm_replace(const char *pat, size_t pn, bool regex, const char
 tt_norm *tfb__tt_norm_prepend(const char *s, size_t n);
 tt_norm *tfb__tt_norm_strip(bool left, bool right);
 tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t n); /* NULL when malformed */
+/* Whether libsentencepiece may be given charsmap map: it bounds-checks neither darts-clone's child
+ * reads (unit base^c for every input byte c) nor the strings a trie value names. 1 when every node
+ * reachable from the root has all 256 child slots inside the trie, every value indexes the
+ * replacement strings and those end with a NUL (darts-clone's block layout gives real maps that);
+ * 0 when not; -1 out of memory. */
+int tfb__tt_charsmap_check(const unsigned char *map, size_t n);
 tt_norm *tfb__tt_norm_seq(tt_norm **parts, int n);
 
 /* Pre-tokenizers (pretok.c): split one string into pieces, appended to out. */
