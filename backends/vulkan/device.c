@@ -187,7 +187,7 @@ static tfb_status pick_device(tfb_vk *vk, const char *want) {
     else
         vk->matmul = TFB_VK_MM_GPU;
     uint32_t sgs = vk->subgroup.subgroupSize;
-    vk->gemv_sg = vk->matmul == TFB_VK_MM_CPU && vk->use_subgroup && sgs >= 1 && sgs <= 64 && 64 % sgs == 0;
+    vk->gemv_sg = vk->matmul == TFB_VK_MM_CPU && vk->use_subgroup && sgs > 0 && 64 % sgs == 0;
     const char *tx = getenv("TFB_VK_TEXELS");
     vk->words_only = tx && strcmp(tx, "words") == 0;
     return TFB_STATUS_OK;

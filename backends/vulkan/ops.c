@@ -17,6 +17,7 @@
 
 #include "backends/planted.h"
 #include "backends/vulkan/vk_impl.h"
+#include "cpu_blocks.h" /* generated (build tree) */
 
 /* ---- per-graph state ------------------------------------------------------------------------------ */
 
@@ -344,12 +345,12 @@ static void use_part(rec *r, const tfb_node *n, int p, tfb_vk_push *pc) {
     }
 }
 
-/* Block of the CPU matmul for T > 1, and columns of its one-row form (the R and C its shaders are
- * built with, CMakeLists.txt). */
-#define CPU_R 16
-#define CPU_C 8
-#define CPU_GEMV_C 4
-#define CPU_SG_C 4 /* outputs per subgroup of gemv_cpu.comp */
+/* Block of the CPU matmul for T > 1, columns of its one-row form, outputs per subgroup of gemv_cpu.comp:
+ * set once in CMakeLists.txt, which builds the shaders with the same values. */
+#define CPU_R TFB_VK_CPU_R
+#define CPU_C TFB_VK_CPU_C
+#define CPU_GEMV_C TFB_VK_CPU_GEMV_C
+#define CPU_SG_C TFB_VK_CPU_SG_C
 
 static uint32_t ceil_div(int64_t a, int64_t b) {
     return (uint32_t)((a + b - 1) / b);
