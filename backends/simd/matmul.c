@@ -1,9 +1,11 @@
 /* MATMUL on the SIMD backend: out[T,N] = x[T,K] w[N,K]^T + bias.
  *
  * Prefill (many rows): each thread owns a range of output columns (weight rows). For a panel of
- * NB columns and a K block of KC it dequantizes/transposes the weights once into its own buffer
- * ([NB/nr][KC][nr] floats) and sweeps every row block of x over it with the register-blocked micro
- * tile; the output is initialized with the bias first and accumulated over the K blocks.
+ * NB columns and a K block of KC it dequantizes/transposes the weights into its own buffer
+ * ([NB/nr][KC][nr] floats), or finds them packed once already (f32 weights, wpack_get), and for each
+ * sliver of nr columns sweeps every row block of x over it with the register-blocked micro tile (the
+ * sliver stays in L1, x streams from L2); the first K block's tiles start from the bias (or zero),
+ * the others accumulate on c.
  * Decode (few rows): each thread streams its weight rows once, one at a time, dequantizing in
  * registers, against up to 4 activation rows at a time (bandwidth bound).
  * act_q8 with q8_0/q4_0 weights: decode rounds the activation rows once per matmul (quant_x) and
@@ -11,6 +13,7 @@
  * ISA has an int8 dot product (gemm_q8_tile: each thread unpacks a panel of weight blocks into bytes
  * once and sweeps every row block over it); elsewhere it replaces x by its rounding d*q and runs the
  * f32 gemm. All compute the products tfb_quantize_act_q8 defines. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/simd/simd_impl.h"
@@ -30,6 +33,7 @@ typedef struct mm_job {
     const tfb__xq *xq; // act_q8 decode: [M, K/32] rounded activation blocks
     const float *xd;   // and their scales [M, K/32]
     float *xr;         // act_q8 prefill without gemm_q8_tile: [M, K] the rounded activations d*q
+    const float *wp;   // f32 prefill: the weight packed once (tfb__simd_wpack), or NULL: pack per call
 } mm_job;
 
 #define Q8_KCB 32 /* blocks of 32 per K block of an integer panel: 16 columns x 1024 elements = 18 KB */
@@ -88,22 +92,29 @@ static void round_x_chunk(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
-void tfb__simd_tile(const tfb__simd_kern *k, int64_t kc, const float *a, int64_t lda, const float *panel, float *c,
-                    int64_t ldc, int mr_v, int nr_v) {
+const float tfb__simd_zeros[64];
+
+void tfb__simd_tile(const tfb__simd_kern *k, int64_t kc, const float *a, int64_t lda, const float *panel,
+                    const float *init, float *c, int64_t ldc, int mr_v, int nr_v) {
     if (mr_v == k->mr && nr_v == k->nr) {
-        k->gemm_tile(kc, a, lda, panel, c, ldc);
+        k->gemm_tile(kc, a, lda, panel, init, c, ldc);
         return;
     }
     _Alignas(64) float ab[16 * TFB_SIMD_KC]; // [mr, kc] rows of a, zero past mr_v
     _Alignas(64) float cb[16 * 64];          // [mr, nr] tile of c
+    _Alignas(64) float ib[64];               // init[nr], zero past nr_v
     TFB_ASSERT(k->mr <= 16 && k->nr <= 64 && kc <= TFB_SIMD_KC);
     memset(ab, 0, sizeof ab);
     memset(cb, 0, sizeof cb);
+    memset(ib, 0, sizeof ib);
+    if (init)
+        memcpy(ib, init, (size_t)nr_v * sizeof(float));
     for (int r = 0; r < mr_v; r++) {
         memcpy(ab + r * kc, a + r * lda, (size_t)kc * sizeof(float));
-        memcpy(cb + r * k->nr, c + r * ldc, (size_t)nr_v * sizeof(float));
+        if (!init)
+            memcpy(cb + r * k->nr, c + r * ldc, (size_t)nr_v * sizeof(float));
     }
-    k->gemm_tile(kc, ab, kc, panel, cb, k->nr);
+    k->gemm_tile(kc, ab, kc, panel, init ? ib : NULL, cb, k->nr);
     for (int r = 0; r < mr_v; r++)
         memcpy(c + r * ldc, cb + r * k->nr, (size_t)nr_v * sizeof(float));
 }
@@ -119,6 +130,15 @@ static void init_panel(const mm_job *j, int64_t n0, int64_t nb) {
     }
 }
 
+/* Rows [r0, r0+mr) of the c tile at column c0 (nc columns) into cache: the tile after the one being
+ * computed, last written a whole K block ago, has usually left L2. */
+static inline void prefetch_c(const mm_job *j, int64_t r0, int64_t c0, int64_t nc) {
+    int64_t r1 = r0 + j->k->mr < j->M ? r0 + j->k->mr : j->M;
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = 0; c < nc; c += 16)
+            __builtin_prefetch(j->out + r * j->N + c0 + c, 1, 3);
+}
+
 static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     const mm_job *j = arg;
     const tfb__simd_kern *k = j->k;
@@ -129,25 +149,106 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     float *buf = j->scratch[tid]; // [NB/nr][KC][nr], this thread's
     for (int64_t n0 = c_begin; n0 < c_end; n0 += NB) {
         int64_t nb = c_end - n0 < NB ? c_end - n0 : NB;
-        init_panel(j, n0, nb);
         int64_t n_sl = (nb + nr - 1) / nr;
         for (int64_t k0 = 0; k0 < j->K; k0 += TFB_SIMD_KC) {
             int64_t kc = j->K - k0 < TFB_SIMD_KC ? j->K - k0 : TFB_SIMD_KC;
-            for (int64_t s = 0; s < n_sl; s++) {
-                int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
-                k->pack_b(j->dt, j->w + (size_t)(n0 + s * nr) * j->row_bytes, j->row_bytes, nv, k0, kc,
-                          buf + s * kc * nr);
-            }
-            for (int64_t m0 = 0; m0 < j->M; m0 += mr) {
-                int mv = j->M - m0 < mr ? (int)(j->M - m0) : (int)mr;
+            /* Sliver s's [kc][nr] panel: at pan + s * pstride. */
+            const float *pan = buf;
+            int64_t pstride = kc * nr;
+            if (j->wp) {
+                pan = j->wp + (n0 / nr) * j->K * nr + k0 * nr;
+                pstride = j->K * nr;
+            } else {
                 for (int64_t s = 0; s < n_sl; s++) {
                     int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
-                    tfb__simd_tile(k, kc, j->x + m0 * j->K + k0, j->K, buf + s * kc * nr,
+                    k->pack_b(j->dt, j->w + (size_t)(n0 + s * nr) * j->row_bytes, j->row_bytes, nv, k0, kc,
+                              buf + s * kc * nr);
+                }
+            }
+            for (int64_t s = 0; s < n_sl; s++) {
+                int nv = nb - s * nr < nr ? (int)(nb - s * nr) : (int)nr;
+                for (int64_t m0 = 0; m0 < j->M; m0 += mr) {
+                    int mv = j->M - m0 < mr ? (int)(j->M - m0) : (int)mr;
+                    /* The first K block starts from the bias (or zeros), the others from c. */
+                    const float *init = k0 > 0 ? NULL : j->bias ? j->bias + n0 + s * nr : tfb__simd_zeros;
+                    if (k0 > 0 && m0 + mr < j->M)
+                        prefetch_c(j, m0 + mr, n0 + s * nr, nr);
+                    else if (k0 > 0 && s + 1 < n_sl)
+                        prefetch_c(j, 0, n0 + (s + 1) * nr, nr);
+                    tfb__simd_tile(k, kc, j->x + m0 * j->K + k0, j->K, pan + s * pstride, init,
                                    j->out + m0 * j->N + n0 + s * nr, j->N, mv, nv);
                 }
             }
         }
     }
+}
+
+/* ---- f32 weights packed once ------------------------------------------------------------------------
+ * Packing a weight for the gemm (a transpose into slivers) costs 5-7% of an f32 prefill matmul when
+ * it is redone on every call; oneDNN reorders a weight once and keeps it. f32 weights are packed once
+ * here too, at their first prefill, within a budget of memory (wp_cap, simd.c), into a copy as large
+ * as the weight. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and keep packing per call. */
+
+static void wpack_fill_chunk(void *arg, int chunk, int n_chunks, int tid) {
+    (void)tid;
+    const mm_job *j = arg;
+    int64_t nr = j->k->nr, s0, s1;
+    range((j->N + nr - 1) / nr, chunk, n_chunks, &s0, &s1);
+    float *dst = (float *)j->wp;
+    for (int64_t sl = s0; sl < s1; sl++) {
+        int nv = j->N - sl * nr < nr ? (int)(j->N - sl * nr) : (int)nr;
+        for (int64_t k0 = 0; k0 < j->K; k0 += TFB_SIMD_KC) {
+            int64_t kc = j->K - k0 < TFB_SIMD_KC ? j->K - k0 : TFB_SIMD_KC;
+            j->k->pack_b(j->dt, j->w + (size_t)sl * nr * j->row_bytes, j->row_bytes, nv, k0, kc,
+                         dst + sl * j->K * nr + k0 * nr);
+        }
+    }
+}
+
+/* The packed form of j's weight w, packed now if it is new and fits the budget; NULL: pack per call. */
+static tfb_status wpack_get(tfb__simd *s, const tfb_tensor *w, mm_job *j, int chunks) {
+    j->wp = NULL;
+    if (j->dt != TFB_DTYPE_F32)
+        return TFB_STATUS_OK;
+    for (int i = 0; i < s->n_wp; i++)
+        if (s->wp[i].src == j->w && s->wp[i].N == j->N && s->wp[i].K == j->K) {
+            j->wp = s->wp[i].data;
+            return TFB_STATUS_OK;
+        }
+    int64_t nr = s->k->nr;
+    size_t bytes = (size_t)((j->N + nr - 1) / nr * nr) * (size_t)j->K * sizeof(float);
+    bytes = (bytes + 63) & ~(size_t)63;
+    if (bytes > s->wp_cap - s->wp_bytes)
+        return TFB_STATUS_OK; // over budget: this weight packs per call
+    if (s->n_wp == s->cap_wp) {
+        int cap = s->cap_wp ? 2 * s->cap_wp : 64;
+        tfb__simd_wpack *nw = realloc(s->wp, (size_t)cap * sizeof *nw);
+        if (!nw)
+            return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
+        s->wp = nw;
+        s->cap_wp = cap;
+    }
+    float *data = aligned_alloc(64, bytes);
+    if (!data)
+        return TFB_STATUS_OK; // no room for the copy: pack per call, as without a budget
+    j->wp = data;
+    tfb__pool_run(s->pool, chunks, wpack_fill_chunk, j);
+    s->wp[s->n_wp++] = (tfb__simd_wpack){.src = j->w, .buf = w->buf, .N = j->N, .K = j->K, .data = data, .bytes = bytes};
+    s->wp_bytes += bytes;
+    return TFB_STATUS_OK;
+}
+
+void tfb__simd_wpack_drop(tfb__simd *s, const tfb_buffer *buf) {
+    int n = 0;
+    for (int i = 0; i < s->n_wp; i++) {
+        if (buf && s->wp[i].buf != buf) {
+            s->wp[n++] = s->wp[i];
+            continue;
+        }
+        free(s->wp[i].data);
+        s->wp_bytes -= s->wp[i].bytes;
+    }
+    s->n_wp = n;
 }
 
 /* act_q8 prefill with integer tiles: like gemm_chunk, over panels of TFB_SIMD_NB_TILES slivers of
@@ -267,6 +368,8 @@ tfb_status tfb__simd_matmul(tfb__simd *s, const tfb_graph *g, const tfb_node *n)
     slivers = (j.N + s->k->nr - 1) / s->k->nr;
     int64_t per = nth > 1 ? slivers / (8 * (int64_t)nth) : slivers;
     per = per < 1 ? 1 : per;
-    tfb__pool_run(s->pool, (int)((slivers + per - 1) / per), gemm_chunk, &j);
+    int n_chunks = (int)((slivers + per - 1) / per);
+    TFB_TRY(wpack_get(s, n->in[1], &j, n_chunks));
+    tfb__pool_run(s->pool, n_chunks, gemm_chunk, &j);
     return TFB_STATUS_OK;
 }

@@ -237,9 +237,7 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
             int64_t t_first = causal && c0 > p0 ? c0 - p0 : 0; // the first row that sees key c0
             for (int64_t t0 = t_first; t0 < T; t0 += mr) {
                 int mv = T - t0 < mr ? (int)(T - t0) : (int)mr;
-                for (int r = 0; r < mv; r++)
-                    memset(S + (t0 + r) * L + c0, 0, (size_t)nv * sizeof(float));
-                tfb__simd_tile(k, D, q + t0 * HD + h * D, HD, panel, S + t0 * L + c0, L, mv, nv);
+                tfb__simd_tile(k, D, q + t0 * HD + h * D, HD, panel, tfb__simd_zeros, S + t0 * L + c0, L, mv, nv);
             }
         }
         for (int64_t t = 0; t < T; t++) { // 2. probabilities
@@ -269,11 +267,8 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
                     if (k0 >= reach)
                         continue;
                     float *o = out + t0 * HD + h * D + d0;
-                    if (k0 == 0)
-                        for (int r = 0; r < mv; r++)
-                            memset(o + r * HD, 0, (size_t)nv * sizeof(float));
                     int64_t kt = reach - k0 < kb ? reach - k0 : kb;
-                    tfb__simd_tile(k, kt, S + t0 * L + k0, L, panel, o, HD, mv, nv);
+                    tfb__simd_tile(k, kt, S + t0 * L + k0, L, panel, k0 == 0 ? tfb__simd_zeros : NULL, o, HD, mv, nv);
                 }
             }
         }

@@ -2,6 +2,8 @@
  * persistent thread pool. The path is the best the CPU offers unless opts->isa or the environment
  * variable TFB_SIMD_ISA asks for a lower one ("avx512", "avx2", "neon", "scalar"). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,12 +110,32 @@ static void simd_free(void *ctx) {
     if (!s)
         return;
     tfb__pool_free(s->pool);
+    tfb__simd_wpack_drop(s, NULL);
+    free(s->wp);
     if (s->scratch)
         for (int i = 0; i < s->n_threads; i++)
             free(s->scratch[i]);
     free(s->scratch);
     free(s->abuf);
     free(s);
+}
+
+/* Memory for f32 weights packed once (matmul.c): TFB_SIMD_PACK_CACHE MiB (0: pack on every call), by
+ * default a quarter of the machine's memory. */
+static tfb_status pack_budget(size_t *cap) {
+    const char *e = getenv("TFB_SIMD_PACK_CACHE");
+    if (e) {
+        char *end;
+        errno = 0;
+        unsigned long long mib = strtoull(e, &end, 10);
+        if (end == e || *end || errno || e[0] == '-' || mib > (SIZE_MAX >> 20))
+            return tfb_error_set(TFB_STATUS_USAGE, "simd: TFB_SIMD_PACK_CACHE '%s' is not a number of MiB", e);
+        *cap = (size_t)mib << 20;
+        return TFB_STATUS_OK;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    *cap = pages > 0 && page > 0 ? (size_t)pages / 4 * (size_t)page : 0;
+    return TFB_STATUS_OK;
 }
 
 static tfb_status simd_init(const tfb_backend_opts *opts, void **ctx) {
@@ -139,6 +161,11 @@ static tfb_status simd_init(const tfb_backend_opts *opts, void **ctx) {
         return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
     }
     st = tfb__pool_init(s->n_threads, &s->pool);
+    if (st != TFB_STATUS_OK) {
+        simd_free(s);
+        return st;
+    }
+    st = pack_budget(&s->wp_cap);
     if (st != TFB_STATUS_OK) {
         simd_free(s);
         return st;
@@ -181,8 +208,8 @@ static void simd_device_info(void *ctx, tfb_device_info *info) {
     snprintf(info->device, sizeof info->device, "%s", s->cpu);
     snprintf(info->api, sizeof info->api, "C11 intrinsics");
     snprintf(info->library, sizeof info->library, "tfbench simd (%s)", s->k->name);
-    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d%s", s->k->name, s->n_threads,
-             s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr,
+    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d, f32 weights packed once (%zu MiB budget)%s",
+             s->k->name, s->n_threads, s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr, s->wp_cap >> 20,
              s->act_q8 ? ", act_q8 (8-bit activations, integer dots for q8_0/q4_0)" : "");
 }
 
@@ -227,7 +254,7 @@ static tfb_status simd_buffer_alloc(void *ctx, size_t size, tfb_buffer *buf) {
 }
 
 static void simd_buffer_free(void *ctx, tfb_buffer *buf) {
-    (void)ctx;
+    tfb__simd_wpack_drop(ctx, buf);
     size_t rounded = ((buf->size ? buf->size : 64) + 63) & ~(size_t)63; // as simd_buffer_alloc saw it
     if (rounded >= HUGE_MIN)
         munmap(buf->host, rounded);
@@ -251,7 +278,7 @@ static void advise_huge(const tfb_buffer *buf, size_t off, size_t n) {
 }
 
 static tfb_status simd_upload(void *ctx, tfb_tensor *t, const void *src, size_t off, size_t n) {
-    (void)ctx;
+    tfb__simd_wpack_drop(ctx, t->buf); // packed copies of what this buffer held are stale
     advise_huge(t->buf, t->offset + off, n);
     memcpy((char *)tfb_tensor_host(t) + off, src, n);
     return TFB_STATUS_OK;

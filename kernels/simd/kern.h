@@ -32,8 +32,11 @@ typedef struct tfb__simd_kern {
     const char *name; /* "avx512", "avx2", "neon", "scalar" */
     int mr;           /* rows of the gemm micro-tile */
     int nr;           /* columns of the gemm micro-tile (a multiple of the vector width) */
-    /* c[mr, nr] (row stride ldc) += a[mr, kc] (row stride lda) * b[kc, nr] (packed, contiguous). */
-    void (*gemm_tile)(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc);
+    /* c[mr, nr] (row stride ldc) = c0 + a[mr, kc] (row stride lda) * b[kc, nr] (packed, contiguous),
+     * where c0 is c itself, or with init every row of c0 is init[nr] (a bias, or zeros): then c is only
+     * written. */
+    void (*gemm_tile)(int64_t kc, const float *a, int64_t lda, const float *b, const float *init, float *c,
+                      int64_t ldc);
     /* Pack rows [0, n) (n <= nr) of a weight panel, elements [k0, k0+kc), dequantized, transposed into
      * dst[kc, nr]; columns n..nr-1 are zero. w points at row 0, rows are row_bytes apart. k0 and kc are
      * multiples of 32 for q8_0/q4_0. */

@@ -46,13 +46,14 @@ static inline void deq32(tfb_dtype dt, const void *w, int64_t k, float *dst) {
 
 /* ---- prefill: register-blocked gemm tile ------------------------------------------------------- */
 
-static void gemm_tile(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc) {
+static void gemm_tile(int64_t kc, const float *a, int64_t lda, const float *b, const float *init, float *c,
+                      int64_t ldc) {
     VEC acc[MR][NV]; // the [MR, NR] tile of c, in registers
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 8
         for (int v = 0; v < NV; v++)
-            acc[r][v] = VLOAD(c + r * ldc + v * W);
+            acc[r][v] = VLOAD(init ? init + v * W : c + r * ldc + v * W);
     for (int64_t k = 0; k < kc; k++) {
         VEC bv[NV]; // row k of the packed panel, [NR]
 #pragma GCC unroll 8

@@ -551,6 +551,55 @@ static int act_q8_distinct(tfb_backend *ref_f32, tfb_backend **be_a8, int n) {
 
 /* ---- main ------------------------------------------------------------------------------------------ */
 
+/* f32 weights are packed once and kept (backends/simd/matmul.c) until their buffer is uploaded into
+ * or freed: a matmul, then new values uploaded into the same weight, then the matmul again must give
+ * the new weight's result, which the reference computes. A copy kept past the upload fails this.
+ * Returns 1 on failure. */
+static int packed_weights_fresh(tfb_backend *ref, tfb_backend *be, const char *label) {
+    tcase c;
+    memset(&c, 0, sizeof c);
+    c.op = TFB_OP_MATMUL, c.T = 33, c.max_rows = 33, c.N = 65, c.K = 300, c.wt = TFB_DTYPE_F32, c.bias = true;
+    c.lo = -1.0f, c.hi = 1.0f, c.seed = 1001;
+    tcase c2 = c;
+    c2.seed = 1002; // the second weight's values
+    tfb_backend *bes[2] = {be, ref};
+    float *res[2] = {NULL, NULL};
+    double bound = 0.0;
+    int fail = 0;
+    for (int i = 0; i < 2 && !fail; i++) {
+        built b;
+        tfb_status s = build(bes[i], &c, &b);
+        if (s == TFB_STATUS_OK && i == 0) // the first weight, packed by this matmul
+            s = tfb_backend_compute(bes[i], &b.g);
+        if (s == TFB_STATUS_OK)
+            s = fill(bes[i], &c2, b.in[1], 1);
+        if (s == TFB_STATUS_OK)
+            s = tfb_backend_compute(bes[i], &b.g);
+        if (s == TFB_STATUS_OK)
+            s = tfb_backend_synchronize(bes[i]);
+        size_t n = (size_t)c.T * (size_t)c.N * sizeof(float);
+        if (s == TFB_STATUS_OK && (res[i] = malloc(n)) != NULL) {
+            memcpy(res[i], (char *)b.buf->host + b.out->offset, n);
+            bound = b.bound;
+        } else {
+            printf("FAIL %-11s packed weights after an upload: %s\n", label,
+                   s == TFB_STATUS_OK ? "out of memory" : tfb_error_last());
+            fail = 1;
+        }
+        unbuild(bes[i], &b);
+    }
+    if (!fail) {
+        verdict v = compare_f32(res[0], res[1], c.T * c.N, bound);
+        if (!v.ok) {
+            printf("FAIL %-11s packed weights after an upload: the old weight's copy was used (%s)\n", label, v.why);
+            fail = 1;
+        }
+    }
+    free(res[0]);
+    free(res[1]);
+    return fail;
+}
+
 int main(int argc, char **argv) {
     const char *only = NULL;
     bool list = false;
@@ -660,6 +709,9 @@ int main(int argc, char **argv) {
         free(want);
     }
     failed += act_q8_distinct(ref, be_a8, N_RUNS);
+    for (int p = 0; p < N_RUNS; p++)
+        if (be[p])
+            failed += packed_weights_fresh(ref, be[p], label[p]);
     printf("test_simd_ops: %d passed, %d failed (%d cases x %d path/thread runs); %d op-definition cases unsupported "
            "by simd (list --ops)\n", passed, failed, n_cases, n_paths, n_unsupported);
     for (int p = 0; p < N_RUNS; p++) {
