@@ -136,28 +136,14 @@ static void norm_rows(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
-/* Stable softmax of scale*x[0..len) into w: max subtracted, exp in f32, sum in double. */
-static void softmax_row(const float *x, float scale, float *w, int64_t len) {
-    float max = -INFINITY;
-    for (int64_t i = 0; i < len; i++)
-        max = scale * x[i] > max ? scale * x[i] : max;
-    double sum = 0.0;
-    for (int64_t i = 0; i < len; i++) {
-        w[i] = expf(scale * x[i] - max);
-        sum += w[i];
-    }
-    float inv = (float)(1.0 / sum);
-    for (int64_t i = 0; i < len; i++)
-        w[i] *= inv;
-}
-
+/* SOFTMAX: the kernel table's softmax, a row at a time. */
 static void softmax_rows(void *arg, int chunk, int n_chunks, int tid) {
     (void)tid;
     const row_job *j = arg;
     int64_t r0, r1, C = j->cols;
     range(j->rows, chunk, n_chunks, &r0, &r1);
     for (int64_t t = r0; t < r1; t++)
-        softmax_row(F32(j->n->in[0]) + t * C, j->n->scale, F32(j->n->out) + t * C, C);
+        j->s->k->softmax(F32(j->n->in[0]) + t * C, j->n->scale, F32(j->n->out) + t * C, C);
 }
 
 /* ---- attention: one task per (query row, head) -------------------------------------------------- */
@@ -194,7 +180,7 @@ static void attention_rows(void *arg, int chunk, int n_chunks, int tid) {
             for (int64_t s = 0; s < visible; s++)
                 score[s] = n->scale * score[s] + rb[off + s];
         }
-        softmax_row(score, rb ? 1.0f : n->scale, score, visible);
+        k->softmax(score, rb ? 1.0f : n->scale, score, visible);
         float *o = out + t * HD + h * D; // [D]
         memset(o, 0, (size_t)D * sizeof *o);
         for (int64_t s = 0; s < visible; s++)
@@ -250,7 +236,7 @@ static void attention_gemm(void *arg, int chunk, int n_chunks, int tid) {
                 for (int64_t c = 0; c < vis; c++)
                     st[c] = n->scale * st[c] + rb[off + c];
             }
-            softmax_row(st, rb ? 1.0f : n->scale, st, vis);
+            k->softmax(st, rb ? 1.0f : n->scale, st, vis);
             memset(S + t * L + vis, 0, (size_t)(reach - vis) * sizeof(float));
         }
         for (int64_t d0 = 0; d0 < D; d0 += nr) { // 3. output

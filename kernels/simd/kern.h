@@ -74,6 +74,9 @@ typedef struct tfb__simd_kern {
     /* out[i] = op(x[i]) for op SILU or GELU_TANH, x / (1 + e^u) with a vector e^u (kern_tmpl.h's
      * vexp, within 2 ulp of expf). */
     void (*act)(tfb_op op, const float *x, float *out, int64_t n);
+    /* w[i] = softmax(scale*x)[i] over n elements (w may be x), with the same vector exp; an
+     * exponent at or below -87 gives 0, a NaN gives a NaN row. */
+    void (*softmax)(const float *x, float scale, float *w, int64_t n);
 } tfb__simd_kern;
 
 extern const tfb__simd_kern tfb__simd_kern_scalar;

@@ -16,6 +16,7 @@
  *   KERN_QUANT_X, KERN_GEMV_Q8  the act_q8 kernels (written per ISA: integer dot products have no
  *                  common vocabulary); or, instead of KERN_GEMV_Q8, KERN_GEMV_Q8_ROW: the same for
  *                  one weight row, which this file loops over the range */
+#include <math.h>
 #include <string.h>
 
 #define NR (NV * W)
@@ -262,6 +263,51 @@ static void act(tfb_op op, const float *x, float *out, int64_t n) {
     }
 }
 
+/* w[i] = e^(scale*x[i] - max) / sum, max and sum over the row: the scalar softmax's products
+ * (scale*x, then minus max, in f32) with a vector exp. An exponent at or below -87 gives exactly 0
+ * (e^-87 is 1.6e-38, nothing beside the max's 1; this covers -inf scores too), a NaN score makes the
+ * row NaN, as expf would. VMIN/VMAX return their second operand when one is NaN on every ISA
+ * (scalar.c defines them so), so the NaN is carried through the clamp and the mask below. */
+static void softmax(const float *x, float scale, float *w, int64_t n) {
+    VEC sv = VSET1(scale), vm = VSET1(-INFINITY);
+    int64_t i = 0;
+    for (; i + W <= n; i += W)
+        vm = VMAX(vm, VMUL(sv, VLOAD(x + i)));
+    _Alignas(64) float lanes[W];
+    VSTORE(lanes, vm);
+    float max = -INFINITY;
+    for (int l = 0; l < W; l++)
+        max = lanes[l] > max ? lanes[l] : max;
+    for (int64_t r = i; r < n; r++)
+        max = scale * x[r] > max ? scale * x[r] : max;
+    VEC nm = VSET1(-max), acc = VZERO();
+    for (i = 0; i < n; i += W) {
+        VEC u;
+        if (i + W <= n) {
+            u = VADD(VMUL(sv, VLOAD(x + i)), nm);
+        } else { // the tail through a padded vector; padding at -inf gives 0
+            for (int l = 0; l < W; l++)
+                lanes[l] = i + l < n ? scale * x[i + l] - max : -INFINITY;
+            u = VLOAD(lanes);
+        }
+        /* 1 for u > -87, 0 at or below it, NaN for NaN. */
+        VEC keep = VMAX(VZERO(), VMIN(VSET1(1.0f), VMUL(VADD(u, VSET1(87.0f)), VSET1(1e30f))));
+        VEC e = VMUL(vexp(u), keep);
+        acc = VADD(acc, e);
+        if (i + W <= n) {
+            VSTORE(w + i, e);
+        } else {
+            VSTORE(lanes, e);
+            memcpy(w + i, lanes, (size_t)(n - i) * sizeof(float));
+        }
+    }
+    float inv = 1.0f / vreduce(acc);
+    for (i = 0; i + W <= n; i += W)
+        VSTORE(w + i, VMUL(VLOAD(w + i), VSET1(inv)));
+    for (; i < n; i++)
+        w[i] *= inv;
+}
+
 #ifdef KERN_GEMV_Q8_ROW
 static void gemv_q8_range(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq,
                           const float *xd, int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
@@ -287,6 +333,7 @@ const tfb__simd_kern KERN_TABLE = {
     .dot_f32 = dot_f32,
     .axpy_f32 = axpy_f32,
     .act = act,
+    .softmax = softmax,
 };
 
 #undef NR

@@ -17,8 +17,9 @@ typedef float VEC;
 #define VADD(a, b) ((a) + (b))
 #define VMUL(a, b) ((a) * (b))
 #define VDIV(a, b) ((a) / (b))
-#define VMIN(a, b) fminf((a), (b))
-#define VMAX(a, b) fmaxf((a), (b))
+/* The second operand when either is NaN, as minps/maxps (kern_tmpl.h's softmax relies on it). */
+#define VMIN(a, b) ((a) < (b) ? (a) : (b))
+#define VMAX(a, b) ((a) > (b) ? (a) : (b))
 #define VROUND(a) rintf(a)
 #define VLDEXP(a, n) ldexpf((a), (int)(n))
 
