@@ -1,15 +1,15 @@
 /* AVX-512 micro-kernels (built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -mf16c; chosen at
  * run time only when the CPU reports all of them: every AVX-512 CPU since Cascade Lake and Zen 4 has
- * VNNI, older ones take the avx2 path). Tile 12 rows x 32 columns: 24 zmm accumulators, 2 for the
- * panel row, 1 broadcast (8 x 32 ran 0.83-0.93x oneDNN, 12 x 32 0.90-0.97x, 14 x 32 spills row
- * pointers; 6 x 64 measured the same as 12 x 32). */
+ * VNNI, older ones take the avx2 path). Tile 8 rows x 32 columns: 16 zmm accumulators. Measured
+ * against 12 x 32 (24 accumulators) in interleaved pairs: 8 x 32 was 0-5% faster on the GPT-2 and
+ * Llama prefill shapes; 14 x 32 runs out of row pointers, 6 x 64 and 7 x 64 were no better. */
 #include <immintrin.h>
 
 #include "kernels/simd/kern.h"
 
 typedef __m512 VEC;
 #define W 16
-#define MR 12
+#define MR 8
 #define NV 2
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSTORE(p, v) _mm512_storeu_ps((p), (v))
