@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 cmake --preset fuzz
-cmake --build --preset fuzz -j "$(nproc)" --target fuzz_safetensors fuzz_hf_json fuzz_tokenizer_json fuzz_gguf
+cmake --build --preset fuzz -j "$(nproc)" --target fuzz_safetensors fuzz_hf_json fuzz_tokenizer_json fuzz_gguf fuzz_spm
 seeds=build-fuzz/seeds
 python3 tests/fuzz/make_seeds.py "$seeds"
 run() { # target dict seed-dir...
@@ -29,3 +29,5 @@ run fuzz_safetensors safetensors.dict "$seeds"
 run fuzz_hf_json hf_json.dict "$seeds/json" tests/fuzz/regress
 run fuzz_tokenizer_json tokenizer_json.dict "$seeds/tokenizer" tests/fuzz/regress-tok
 run fuzz_gguf gguf.dict "$seeds/gguf" tests/fuzz/regress-gguf
+# tests/fuzz/regress-spm: a .model whose charsmap trie points past itself (refused before libsentencepiece).
+run fuzz_spm spm.dict "$seeds/spm" tests/fuzz/regress-spm

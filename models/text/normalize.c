@@ -216,6 +216,79 @@ int tfb__tt_charsmap_check(const unsigned char *map, size_t len) {
     return ok;
 }
 
+/* ---- SentencePiece ModelProto: its charsmaps checked before libsentencepiece reads them ---- */
+
+/* A protobuf varint at *p (below end) into v; 0 when it runs past end or past 10 bytes. */
+static int pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+    *v = 0;
+    for (int sh = 0; sh < 70 && *p < end; sh += 7) {
+        unsigned char b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7F) << sh;
+        if (!(b & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
+/* The fields of one message level in [p, end): for each, its number, wire type and (length-
+ * delimited) bytes. Returns 0 at the first field this walk cannot skip exactly: a group (wire types
+ * 3 and 4, which no SentencePiece model has), an unknown wire type, a length past end. */
+typedef struct pb_field {
+    uint64_t num;
+    int wt;
+    const unsigned char *p;
+    size_t n;
+} pb_field;
+
+static int pb_next(const unsigned char **p, const unsigned char *end, pb_field *f) {
+    uint64_t key, v;
+    if (!pb_varint(p, end, &key))
+        return 0;
+    f->num = key >> 3, f->wt = (int)(key & 7), f->p = NULL, f->n = 0;
+    switch (f->wt) {
+    case 0: return pb_varint(p, end, &v);
+    case 1:
+    case 5: {
+        size_t w = f->wt == 1 ? 8 : 4;
+        if ((size_t)(end - *p) < w)
+            return 0;
+        *p += w;
+        return 1;
+    }
+    case 2:
+        if (!pb_varint(p, end, &v) || v > (uint64_t)(end - *p))
+            return 0;
+        f->p = *p, f->n = (size_t)v;
+        *p += v;
+        return 1;
+    default: return 0;
+    }
+}
+
+int tfb__tt_spm_proto_check(const unsigned char *pb, size_t n, const char **where) {
+    const unsigned char *p = pb, *end = pb + n;
+    while (p < end) {
+        pb_field f, g;
+        *where = "the model proto";
+        if (!pb_next(&p, end, &f))
+            return 0;
+        if ((f.num != 3 && f.num != 5) || f.wt != 2) // normalizer_spec = 3, denormalizer_spec = 5
+            continue;
+        *where = f.num == 3 ? "normalizer_spec" : "denormalizer_spec";
+        const unsigned char *q = f.p, *qend = f.p + f.n;
+        while (q < qend) {
+            if (!pb_next(&q, qend, &g))
+                return 0;
+            if (g.num == 2 && g.wt == 2 && g.n > 0) { // precompiled_charsmap = 2 (empty: no map)
+                int r = tfb__tt_charsmap_check(g.p, g.n);
+                if (r != 1)
+                    return r;
+            }
+        }
+    }
+    return 1;
+}
+
 tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t len) {
     uint32_t tsize = charsmap_trie_bytes(map, len);
     if (tsize == 0)

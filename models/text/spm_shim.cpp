@@ -26,25 +26,8 @@ extern "C" void *tfb__tt_spm_load(const char *path, char *err, size_t errn) {
         std::snprintf(err, errn, "%s", tfb_error_last());
         return nullptr;
     }
-    auto *p = new (std::nothrow) sentencepiece::SentencePieceProcessor();
-    if (!p) {
-        std::free(data);
-        std::snprintf(err, errn, "%s: out of memory", path);
-        return nullptr;
-    }
-    try {
-        auto st = p->LoadFromSerializedProto(std::string(data, n));
-        std::free(data);
-        if (!st.ok()) {
-            std::snprintf(err, errn, "%s: not a SentencePiece model (%s)", path, st.ToString().c_str());
-            delete p;
-            return nullptr;
-        }
-    } catch (const std::exception &e) {
-        std::snprintf(err, errn, "%s: %s", path, e.what());
-        delete p;
-        return nullptr;
-    }
+    void *p = tfb__tt_spm_load_proto(data, n, path, err, errn);
+    std::free(data);
     return p;
 }
 
@@ -146,6 +129,20 @@ extern "C" bool tfb__tt_spm_is_control(void *p, int id) { return sp(p)->IsContro
 
 // A ModelProto built in memory (GGUF tokenizer metadata, gguf_tok.c); label names it in messages.
 extern "C" void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *label, char *err, size_t errn) {
+    // libsentencepiece reads a precompiled_charsmap's trie without bounds checks: a malformed one is
+    // refused here, before it does.
+    const char *where = "";
+    int ok = tfb__tt_spm_proto_check(reinterpret_cast<const unsigned char *>(data), n, &where);
+    if (ok < 0) {
+        std::snprintf(err, errn, "%s: out of memory", label);
+        return nullptr;
+    }
+    if (ok == 0) {
+        std::snprintf(err, errn, "%s: tokenizer: not a SentencePiece model this loader accepts: %s is malformed (a "
+                      "protobuf field it cannot walk, or a precompiled_charsmap whose trie reaches past itself)",
+                      label, where);
+        return nullptr;
+    }
     auto *p = new (std::nothrow) sentencepiece::SentencePieceProcessor();
     if (!p) {
         std::snprintf(err, errn, "%s: out of memory", label);
@@ -154,7 +151,7 @@ extern "C" void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *
     try {
         auto st = p->LoadFromSerializedProto(std::string(data, n));
         if (!st.ok()) {
-            std::snprintf(err, errn, "%s: tokenizer: libsentencepiece refuses the vocabulary (%s)", label,
+            std::snprintf(err, errn, "%s: tokenizer: not a SentencePiece model libsentencepiece accepts (%s)", label,
                           st.ToString().c_str());
             delete p;
             return nullptr;

@@ -142,6 +142,11 @@ tt_norm *tfb__tt_norm_precompiled(const unsigned char *map, size_t n); /* NULL w
  * replacement strings and those end with a NUL (darts-clone's block layout gives real maps that);
  * 0 when not; -1 out of memory. */
 int tfb__tt_charsmap_check(const unsigned char *map, size_t n);
+/* A serialized SentencePiece ModelProto (a .model file) walked field by field: every
+ * precompiled_charsmap of its normalizer_spec and denormalizer_spec passes tfb__tt_charsmap_check.
+ * 1 when so; 0 when one does not, or the walk meets what it cannot skip exactly (groups, unknown
+ * wire types, a length past the end), *where naming the part; -1 out of memory. */
+int tfb__tt_spm_proto_check(const unsigned char *pb, size_t n, const char **where);
 tt_norm *tfb__tt_norm_seq(tt_norm **parts, int n);
 
 /* Pre-tokenizers (pretok.c): split one string into pieces, appended to out. */
@@ -202,7 +207,8 @@ tfb_status tfb__tt_load_gguf_mem(const char *label, const void *buf, size_t size
 
 /* SentencePiece through libsentencepiece (spm_shim.cpp). */
 void *tfb__tt_spm_load(const char *path, char *err, size_t errn);
-/* A serialized ModelProto from memory (gguf_tok.c builds one); label starts the messages. */
+/* A serialized ModelProto from memory (a .model file's bytes, or the one gguf_tok.c builds), its charsmaps
+ * checked first (tfb__tt_spm_proto_check); label starts the messages. */
 void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *label, char *err, size_t errn);
 void tfb__tt_spm_free(void *spm);
 int tfb__tt_spm_encode(void *spm, const char *s, size_t n, int32_t **ids); /* count, -1 on failure */

@@ -2,7 +2,8 @@
 """Write small seed corpora: safetensors files for fuzz_safetensors into DIR, config.json /
 index JSON for fuzz_hf_json into DIR/json, and small tokenizer.json files (one per model kind, with
 the components tfbench implements) for fuzz_tokenizer_json into DIR/tokenizer.
-GGUF files for fuzz_gguf (the committed fixtures of tests/gguf) go into DIR/gguf.
+GGUF files for fuzz_gguf (the committed fixtures of tests/gguf) go into DIR/gguf, the SentencePiece
+.model files of tests/text/fixtures for fuzz_spm into DIR/spm.
 usage: python3 make_seeds.py DIR"""
 import json
 import os
@@ -88,6 +89,7 @@ def main():
             json.dump(obj, fp, indent=2)
 
     tok_seeds(os.path.join(out, "tokenizer"))
+    spm_seeds(os.path.join(out, "spm"))
     gdir = os.path.join(out, "gguf")
     os.makedirs(gdir, exist_ok=True)
     fix = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gguf", "fixtures")
@@ -105,6 +107,13 @@ def main():
         for name in sorted(os.listdir(d)):
             if name.endswith(".gguf"):
                 shutil.copyfile(os.path.join(d, name), os.path.join(gdir, "tok-" + name))
+
+
+def spm_seeds(sdir):
+    os.makedirs(sdir, exist_ok=True)
+    fix = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "text", "fixtures")
+    for sub, name in (("spm_bpe", "tokenizer.model"), ("spm_unigram", "spiece.model"), ("marian", "source.spm")):
+        shutil.copyfile(os.path.join(fix, sub, name), os.path.join(sdir, sub + "-" + name))
 
 
 def tok_seeds(tdir):

@@ -111,6 +111,41 @@ head -c 2000 "$WP/tokenizer.json" >"$tmp/truncated/tokenizer.json"
 expect_error 2 "tokenizer.json: not valid JSON" -- tokenize --model "$tmp/truncated" "hello"
 cp -r "$FIX/marian" "$tmp/marian_sep" && cp "$FIX/marian/vocab.json" "$tmp/marian_sep/target_vocab.json"
 expect_error 2 "target_vocab.json: separate source and target vocabularies are not supported" -- tokenize --model "$tmp/marian_sep" "x"
+spm_bad() { # NAME PATTERN MODE: spm_unigram's spiece.model with its charsmap's root unit pointing far past
+  # the trie (charsmap; libsentencepiece would read there unchecked), or a group field appended (group)
+  mkdir -p "$tmp/$1"
+  python3 - "$FIX/spm_unigram/spiece.model" "$tmp/$1/spiece.model" "$3" <<'PY'
+import sys
+def varint(b, i):
+    v = sh = 0
+    while True:
+        c = b[i]; i += 1; v |= (c & 0x7F) << sh; sh += 7
+        if not c & 0x80: return v, i
+data, mode, i = bytearray(open(sys.argv[1], 'rb').read()), sys.argv[3], 0
+while mode == 'charsmap' and i < len(data):
+    key, j = varint(data, i)
+    assert key & 7 in (0, 2)
+    n, k = varint(data, j)
+    if key == (3 << 3 | 2):  # normalizer_spec
+        q = k
+        while q < k + n:
+            key2, r = varint(data, q)
+            n2, s = varint(data, r)
+            if key2 == (2 << 3 | 2):  # precompiled_charsmap: trie size, then the root unit
+                data[s + 4:s + 8] = (0x7FFFFC00 | data[s + 4]).to_bytes(4, 'little')
+                mode = 'done'
+                break
+            q = s + n2 if key2 & 7 == 2 else r
+    i = k + n if key & 7 == 2 else k
+assert mode != 'charsmap'
+if mode == 'group':
+    data += bytes([0x0b, 0x1a, 0x00, 0x0c])
+open(sys.argv[2], 'wb').write(data)
+PY
+  expect_error 2 "$2" -- tokenize --model "$tmp/$1" "hello"
+}
+spm_bad spm_charsmap 'spiece.model: tokenizer: not a SentencePiece model this loader accepts: normalizer_spec is malformed' charsmap
+spm_bad spm_group 'the model proto is malformed' group
 mkdir -p "$tmp/notutf8"
 printf '{"model": {"type": "WordLevel", "vocab": {"\xff": 0}}}' >"$tmp/notutf8/tokenizer.json"
 expect_error 2 "tokenizer.json: not valid UTF-8" -- tokenize --model "$tmp/notutf8" "hello"
