@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "tfbench/graph.h"
 
 static const char *const op_names[TFB_OP_COUNT] = {
@@ -45,10 +46,8 @@ void tfb_graph_free(tfb_graph *g) {
 }
 
 static void *grow(void *p, int *cap, size_t elem) {
-    int ncap = *cap ? *cap * 2 : 64;
-    void *q = realloc(p, (size_t)ncap * elem);
+    void *q = tfb__grow(p, cap, elem);
     TFB_ASSERT(q != NULL);
-    *cap = ncap;
     return q;
 }
 

@@ -5,6 +5,7 @@
 
 #include "backends/onednn/onednn.h"
 #include "backends/planted.h"
+#include "core/grow.h"
 
 static bool key_eq(const dnn_key *a, const dnn_key *b) {
     return memcmp(a, b, sizeof *a) == 0;
@@ -63,12 +64,10 @@ tfb_status tfb__dnn_weight_get(dnn_ctx *c, const tfb_tensor *w, const dnnl_memor
             return TFB_STATUS_OK;
         }
     if (c->n_wc == c->cap_wc) {
-        int cap = c->cap_wc ? 2 * c->cap_wc : 64;
-        dnn_wcache *nw = realloc(c->wc, (size_t)cap * sizeof *nw);
+        dnn_wcache *nw = tfb__grow(c->wc, &c->cap_wc, sizeof *nw);
         if (!nw)
             return tfb_error_set(TFB_STATUS_NOMEM, "onednn: out of memory");
         c->wc = nw;
-        c->cap_wc = cap;
     }
     /* The stored matrix is [N,K] row-major: as the matmul's [K,N] weights that is tag ba. */
     dnnl_format_tag_t tag = dnnl_ba;

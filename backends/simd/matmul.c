@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backends/simd/simd_impl.h"
+#include "core/grow.h"
 
 #define GEMV_MAX_ROWS 6 /* at most this many rows: the GEMV path */
 
@@ -221,12 +222,10 @@ static tfb_status wpack_get(tfb__simd *s, const tfb_tensor *w, mm_job *j, int ch
     if (bytes > s->wp_cap - s->wp_bytes)
         return TFB_STATUS_OK; // over budget: this weight packs per call
     if (s->n_wp == s->cap_wp) {
-        int cap = s->cap_wp ? 2 * s->cap_wp : 64;
-        tfb__simd_wpack *nw = realloc(s->wp, (size_t)cap * sizeof *nw);
+        tfb__simd_wpack *nw = tfb__grow(s->wp, &s->cap_wp, sizeof *nw);
         if (!nw)
             return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
         s->wp = nw;
-        s->cap_wp = cap;
     }
     float *data = aligned_alloc(64, bytes);
     if (!data)

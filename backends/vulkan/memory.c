@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/vulkan/vk_impl.h"
+#include "core/grow.h"
 
 #define STAGE_BYTES ((size_t)32 << 20)
 
@@ -216,12 +217,10 @@ tfb_status tfb__vk_upload(tfb_vk *vk, tfb_tensor *t, const void *src, size_t off
         if (chunk > n)
             chunk = n;
         if (vk->n_copies == vk->cap_copies) {
-            int cap = vk->cap_copies ? 2 * vk->cap_copies : 64;
-            tfb_vk_copy *c = realloc(vk->copies, (size_t)cap * sizeof *c);
+            tfb_vk_copy *c = tfb__grow(vk->copies, &vk->cap_copies, sizeof *c);
             if (!c)
                 return tfb_error_set(TFB_STATUS_NOMEM, "vulkan: out of memory");
             vk->copies = c;
-            vk->cap_copies = cap;
         }
         memcpy(vk->stage_map + vk->stage_used, p, chunk);
         vk->copies[vk->n_copies++] = (tfb_vk_copy){
