@@ -131,15 +131,6 @@ static void init_panel(const mm_job *j, int64_t n0, int64_t nb) {
     }
 }
 
-/* Rows [r0, r0+mr) of the c tile at column c0 (nc columns) into cache: the tile after the one being
- * computed, last written a whole K block ago, has usually left L2. */
-static inline void prefetch_c(const mm_job *j, int64_t r0, int64_t c0, int64_t nc) {
-    int64_t r1 = r0 + j->k->mr < j->M ? r0 + j->k->mr : j->M;
-    for (int64_t r = r0; r < r1; r++)
-        for (int64_t c = 0; c < nc; c += 16)
-            __builtin_prefetch(j->out + r * j->N + c0 + c, 1, 3);
-}
-
 static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
     const mm_job *j = arg;
     const tfb__simd_kern *k = j->k;
@@ -172,10 +163,6 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
                     int mv = j->M - m0 < mr ? (int)(j->M - m0) : (int)mr;
                     /* The first K block starts from the bias (or zeros), the others from c. */
                     const float *init = k0 > 0 ? NULL : j->bias ? j->bias + n0 + s * nr : tfb__simd_zeros;
-                    if (k0 > 0 && m0 + mr < j->M)
-                        prefetch_c(j, m0 + mr, n0 + s * nr, nr);
-                    else if (k0 > 0 && s + 1 < n_sl)
-                        prefetch_c(j, 0, n0 + (s + 1) * nr, nr);
                     tfb__simd_tile(k, kc, j->x + m0 * j->K + k0, j->K, pan + s * pstride, init,
                                    j->out + m0 * j->N + n0 + s * nr, j->N, mv, nv);
                 }
@@ -185,8 +172,9 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
 }
 
 /* ---- f32 weights packed once ------------------------------------------------------------------------
- * Packing a weight for the gemm (a transpose into slivers) costs 5-7% of an f32 prefill matmul when
- * it is redone on every call; oneDNN reorders a weight once and keeps it. f32 weights are packed once
+ * Packing a weight for the gemm (a transpose into slivers) on every call made f32 prefill matmuls
+ * 1.5-4.5% slower (interleaved pairs at the GPT-2 and Llama shapes); oneDNN reorders a weight once
+ * and keeps it. f32 weights are packed once
  * here too, at their first prefill, within a budget of memory (wp_cap, simd.c), into a copy as large
  * as the weight. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and keep packing per call. */
 
