@@ -13,6 +13,7 @@
  * ISA has an int8 dot product (gemm_q8_tile: each thread unpacks a panel of weight blocks into bytes
  * once and sweeps every row block over it); elsewhere it replaces x by its rounding d*q and runs the
  * f32 gemm. All compute the products tfb_quantize_act_q8 defines. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,8 +176,8 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
  * Packing a weight for the gemm (a transpose into slivers) on every call made f32 prefill matmuls
  * 1.5-4.5% slower (interleaved pairs at the GPT-2 and Llama shapes); oneDNN reorders a weight once
  * and keeps it. f32 weights are packed once
- * here too, at their first prefill, within a budget of memory (wp_cap, simd.c), into a copy as large
- * as the weight. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and keep packing per call. */
+ * here too, at their first prefill, into a copy as large as the weight, within a budget of memory
+ * (wp_cap, simd.c) that every simd backend of the process shares: conform and bench hold several. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and keep packing per call. */
 
 static void wpack_fill_chunk(void *arg, int chunk, int n_chunks, int tid) {
     (void)tid;
@@ -194,6 +195,18 @@ static void wpack_fill_chunk(void *arg, int chunk, int n_chunks, int tid) {
     }
 }
 
+static _Atomic size_t wp_total; /* bytes of packed weights held by all simd backends of the process */
+
+/* Claim n bytes of the shared budget cap; false when they do not fit. */
+static bool budget_claim(size_t n, size_t cap) {
+    size_t cur = atomic_load(&wp_total);
+    do {
+        if (n > cap || cur > cap - n)
+            return false;
+    } while (!atomic_compare_exchange_weak(&wp_total, &cur, cur + n));
+    return true;
+}
+
 /* The packed form of j's weight w, packed now if it is new and fits the budget; NULL: pack per call. */
 static tfb_status wpack_get(tfb__simd *s, const tfb_tensor *w, mm_job *j, int chunks) {
     j->wp = NULL;
@@ -207,21 +220,22 @@ static tfb_status wpack_get(tfb__simd *s, const tfb_tensor *w, mm_job *j, int ch
     int64_t nr = s->k->nr;
     size_t bytes = (size_t)((j->N + nr - 1) / nr * nr) * (size_t)j->K * sizeof(float);
     bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes > s->wp_cap - s->wp_bytes)
-        return TFB_STATUS_OK; // over budget: this weight packs per call
     if (s->n_wp == s->cap_wp) {
         tfb__simd_wpack *nw = tfb__grow(s->wp, &s->cap_wp, sizeof *nw);
         if (!nw)
             return tfb_error_set(TFB_STATUS_NOMEM, "simd: out of memory");
         s->wp = nw;
     }
+    if (!budget_claim(bytes, s->wp_cap))
+        return TFB_STATUS_OK; // over budget: this weight packs per call
     float *data = aligned_alloc(64, bytes);
-    if (!data)
+    if (!data) {
+        atomic_fetch_sub(&wp_total, bytes);
         return TFB_STATUS_OK; // no room for the copy: pack per call, as without a budget
+    }
     j->wp = data;
     tfb__pool_run(s->pool, chunks, wpack_fill_chunk, j);
     s->wp[s->n_wp++] = (tfb__simd_wpack){.src = j->w, .buf = w->buf, .N = j->N, .K = j->K, .data = data, .bytes = bytes};
-    s->wp_bytes += bytes;
     return TFB_STATUS_OK;
 }
 
@@ -233,7 +247,7 @@ void tfb__simd_wpack_drop(tfb__simd *s, const tfb_buffer *buf) {
             continue;
         }
         free(s->wp[i].data);
-        s->wp_bytes -= s->wp[i].bytes;
+        atomic_fetch_sub(&wp_total, s->wp[i].bytes);
     }
     s->n_wp = n;
 }

@@ -120,8 +120,8 @@ static void simd_free(void *ctx) {
     free(s);
 }
 
-/* Memory for f32 weights packed once (matmul.c): TFB_SIMD_PACK_CACHE MiB (0: pack on every call), by
- * default a quarter of the machine's memory. */
+/* Memory for f32 weights packed once (matmul.c), shared by every simd backend of the process:
+ * TFB_SIMD_PACK_CACHE MiB (0: pack on every call), by default a quarter of the machine's memory. */
 static tfb_status pack_budget(size_t *cap) {
     const char *e = getenv("TFB_SIMD_PACK_CACHE");
     if (e) {
@@ -208,8 +208,12 @@ static void simd_device_info(void *ctx, tfb_device_info *info) {
     snprintf(info->device, sizeof info->device, "%s", s->cpu);
     snprintf(info->api, sizeof info->api, "C11 intrinsics");
     snprintf(info->library, sizeof info->library, "tfbench simd (%s)", s->k->name);
-    snprintf(info->extra, sizeof info->extra, "path %s, %d thread%s, gemm tile %dx%d, f32 weights packed once (%zu MiB budget)%s",
-             s->k->name, s->n_threads, s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr, s->wp_cap >> 20,
+    size_t held = 0;
+    for (int i = 0; i < s->n_wp; i++)
+        held += s->wp[i].bytes;
+    snprintf(info->extra, sizeof info->extra,
+             "path %s, %d thread%s, gemm tile %dx%d, f32 weights packed once (%zu KiB held, %zu MiB budget per process)%s",
+             s->k->name, s->n_threads, s->n_threads == 1 ? "" : "s", s->k->mr, s->k->nr, held >> 10, s->wp_cap >> 20,
              s->act_q8 ? ", act_q8 (8-bit activations, integer dots for q8_0/q4_0)" : "");
 }
 

@@ -29,9 +29,9 @@ typedef struct tfb__simd {
     bool act_q8;             /* tfb_backend_opts.act_q8: 8-bit activations for q8_0/q4_0 matmuls */
     void *abuf;              /* activations as act_q8 rounds them (matmul.c), 64-byte aligned */
     size_t abuf_bytes;
-    tfb__simd_wpack *wp;     /* packed f32 weights (matmul.c), wp_bytes in all, at most wp_cap */
+    tfb__simd_wpack *wp;     /* packed f32 weights (matmul.c) */
     int n_wp, cap_wp;
-    size_t wp_bytes, wp_cap;
+    size_t wp_cap;           /* bytes of packed weights all simd backends of the process may hold */
     char cpu[96];
     bool op_prof;                    /* op_profile on: time every node */
     double op_secs[TFB_OP_COUNT];    /* seconds per op kind while op_prof */

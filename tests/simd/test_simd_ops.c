@@ -600,6 +600,79 @@ static int packed_weights_fresh(tfb_backend *ref, tfb_backend *be, const char *l
     return fail;
 }
 
+/* The packed-weight budget is the process's, not each backend's: with TFB_SIMD_PACK_CACHE=1 (MiB), two
+ * backends that each run a matmul on a 640 KiB f32 weight hold one packed copy between them (the
+ * second packs per call), and both give the reference's result. Returns 1 on failure. */
+static int packed_budget_shared(tfb_backend *ref) {
+    const tfb_backend_i *si = tfb_backend_find("simd");
+    tcase c;
+    memset(&c, 0, sizeof c);
+    c.op = TFB_OP_MATMUL, c.T = 9, c.max_rows = 9, c.N = 512, c.K = 320, c.wt = TFB_DTYPE_F32;
+    c.lo = -1.0f, c.hi = 1.0f, c.seed = 2001;
+    const char *old = getenv("TFB_SIMD_PACK_CACHE");
+    char saved[64] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    setenv("TFB_SIMD_PACK_CACHE", "1", 1);
+    tfb_backend *be[2] = {NULL, NULL};
+    tfb_status s = tfb_backend_init(si, NULL, &be[0]);
+    if (s == TFB_STATUS_OK)
+        s = tfb_backend_init(si, NULL, &be[1]);
+    if (old)
+        setenv("TFB_SIMD_PACK_CACHE", saved, 1);
+    else
+        unsetenv("TFB_SIMD_PACK_CACHE");
+    int fail = 0;
+    void *want = NULL;
+    size_t want_n = 0;
+    bool gok;
+    char gw[200];
+    double bound = 0.0;
+    if (s != TFB_STATUS_OK || run_on(ref, &c, &want, &want_n, &gok, gw, sizeof gw, &bound) != TFB_STATUS_OK) {
+        printf("FAIL packed-weight budget: %s\n", tfb_error_last());
+        fail = 1;
+    }
+    built b[2];
+    int held[2] = {-1, -1};
+    for (int i = 0; i < 2 && !fail; i++) { // both backends keep their weight (buffer) alive
+        s = build(be[i], &c, &b[i]);
+        if (s == TFB_STATUS_OK)
+            s = tfb_backend_compute(be[i], &b[i].g);
+        if (s != TFB_STATUS_OK) {
+            printf("FAIL packed-weight budget: %s\n", tfb_error_last());
+            fail = 1;
+            break;
+        }
+        verdict v = compare_f32((const float *)((char *)b[i].buf->host + b[i].wr_begin), want,
+                                (int64_t)(want_n / sizeof(float)), bound);
+        if (!v.ok) {
+            printf("FAIL packed-weight budget: backend %d: %s\n", i, v.why);
+            fail = 1;
+        }
+        tfb_device_info info;
+        tfb_backend_device_info(be[i], &info);
+        const char *h = strstr(info.extra, "KiB held");
+        while (h && h > info.extra && h[-1] == ' ')
+            h--;
+        while (h && h > info.extra && h[-1] >= '0' && h[-1] <= '9')
+            h--;
+        held[i] = h ? atoi(h) : -1;
+    }
+    if (!fail && !(held[0] >= 640 && held[1] == 0)) {
+        printf("FAIL packed-weight budget: held %d KiB and %d KiB; want the first weight packed, the second not "
+               "(a budget of 1 MiB for the process)\n", held[0], held[1]);
+        fail = 1;
+    }
+    for (int i = 0; i < 2; i++)
+        if (be[i]) {
+            if (held[i] >= 0)
+                unbuild(be[i], &b[i]);
+            tfb_backend_free(be[i]);
+        }
+    free(want);
+    return fail;
+}
+
 int main(int argc, char **argv) {
     const char *only = NULL;
     bool list = false;
@@ -709,6 +782,7 @@ int main(int argc, char **argv) {
         free(want);
     }
     failed += act_q8_distinct(ref, be_a8, N_RUNS);
+    failed += packed_budget_shared(ref);
     for (int p = 0; p < N_RUNS; p++)
         if (be[p])
             failed += packed_weights_fresh(ref, be[p], label[p]);
