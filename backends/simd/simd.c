@@ -52,6 +52,14 @@ static const tfb__simd_kern *const paths[] = {
 };
 #define N_PATHS (sizeof paths / sizeof paths[0])
 
+int tfb__simd_paths_here(const tfb__simd_kern **out, int max) {
+    int n = 0;
+    for (size_t i = 0; i < N_PATHS && n < max; i++)
+        if (path_available(paths[i]))
+            out[n++] = paths[i];
+    return n;
+}
+
 static tfb_status pick_path(const char *want, const tfb__simd_kern **out) {
     const tfb__simd_kern *best = NULL;
     for (size_t i = 0; i < N_PATHS && !best; i++)

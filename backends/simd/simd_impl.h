@@ -37,6 +37,8 @@ typedef struct tfb__simd {
     double op_secs[TFB_OP_COUNT];    /* seconds per op kind while op_prof */
 } tfb__simd;
 
+/* The kernel tables this CPU can run (the checks pick_path makes), best first, at most max; the count. */
+int tfb__simd_paths_here(const tfb__simd_kern **out, int max);
 /* Grow every thread's scratch buffer to at least n floats (called from the compute thread). */
 tfb_status tfb__simd_scratch(tfb__simd *s, size_t n);
 /* Grow the activation buffer abuf to at least n bytes. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/simd/kern.h"
+#include "backends/simd/simd_impl.h"
 
 enum { K = 32 * 12 };
 
@@ -91,20 +91,8 @@ static void quant_x_faulty(tfb_dtype dt, const float *x, int64_t n, tfb__xq *dst
 }
 
 int main(void) {
-    const tfb__simd_kern *paths[4];
-    int n = 0;
-    paths[n++] = &tfb__simd_kern_scalar;
-#if defined(__x86_64__) || defined(_M_X64)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        paths[n++] = &tfb__simd_kern_avx2;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-        paths[n++] = &tfb__simd_kern_avx512;
-#endif
-#if defined(__aarch64__)
-    paths[n++] = &tfb__simd_kern_neon;
-#endif
+    const tfb__simd_kern *paths[8];
+    int n = tfb__simd_paths_here(paths, 8);
     static const tfb_dtype dts[] = {TFB_DTYPE_Q8_0, TFB_DTYPE_Q4_0};
     int bad = 0, rows = 0;
     float x[K];
