@@ -175,9 +175,10 @@ static void gemm_chunk(void *arg, int chunk, int n_chunks, int tid) {
 /* ---- f32 weights packed once ------------------------------------------------------------------------
  * Packing a weight for the gemm (a transpose into slivers) on every call made f32 prefill matmuls
  * 1.5-4.5% slower (interleaved pairs at the GPT-2 and Llama shapes); oneDNN reorders a weight once
- * and keeps it. f32 weights are packed once
- * here too, at their first prefill, into a copy as large as the weight, within a budget of memory
- * (wp_cap, simd.c) that every simd backend of the process shares: conform and bench hold several. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and keep packing per call. */
+ * and keeps it. f32 weights are packed once here too, at their first prefill, into a copy as large
+ * as the weight, within a budget of memory (wp_cap, simd.c) that every simd backend of the process
+ * shares: conform and bench hold several. Other dtypes would grow (f16 doubles, q4_0 sevenfold) and
+ * keep packing per call. */
 
 static void wpack_fill_chunk(void *arg, int chunk, int n_chunks, int tid) {
     (void)tid;

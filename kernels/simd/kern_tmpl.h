@@ -221,7 +221,8 @@ static void axpy_f32(float a, const float *x, float *y, int64_t n) {
 /* e^x, Cody-Waite reduction by ln 2 and Cephes' degree-6 polynomial (within 2 ulp of expf). x is
  * clamped to [-86, 88]: both activations below only add the result to 1, where e^-86 is already
  * nothing and e^88 still finite, and the clamp keeps 2^n normal for VLDEXP. A NaN x gives a finite
- * value here; the callers' x / (1 + e) is NaN all the same. */
+ * value here on x86 and scalar (NaN on NEON); the activations' x / (1 + e) is NaN all the same, and
+ * softmax masks it back to NaN. */
 static inline VEC vexp(VEC x) {
     x = VMIN(VMAX(x, VSET1(-86.0f)), VSET1(88.0f));
     VEC n = VROUND(VMUL(x, VSET1(1.44269504088896341f)));
@@ -266,8 +267,9 @@ static void act(tfb_op op, const float *x, float *out, int64_t n) {
 /* w[i] = e^(scale*x[i] - max) / sum, max and sum over the row: the scalar softmax's products
  * (scale*x, then minus max, in f32) with a vector exp. An exponent at or below -87 gives exactly 0
  * (e^-87 is 1.6e-38, nothing beside the max's 1; this covers -inf scores too), a NaN score makes the
- * row NaN, as expf would. VMIN/VMAX return their second operand when one is NaN on every ISA
- * (scalar.c defines them so), so the NaN is carried through the clamp and the mask below. */
+ * row NaN, as expf would: VMIN/VMAX give NaN when their second operand is NaN on every ISA (x86
+ * returns the second operand, scalar.c copies that, NEON propagates any NaN), so the mask below,
+ * with u second, carries it. */
 static void softmax(const float *x, float scale, float *w, int64_t n) {
     VEC sv = VSET1(scale), vm = VSET1(-INFINITY);
     int64_t i = 0;
