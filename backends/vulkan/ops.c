@@ -17,7 +17,7 @@
 
 #include "backends/planted.h"
 #include "backends/vulkan/vk_impl.h"
-#include "cpu_blocks.h" /* generated (build tree) */
+#include "cpu_blocks.h" /* generated (build tree): TFB_VK_CPU_*, the CPU shaders' block sizes */
 
 /* ---- per-graph state ------------------------------------------------------------------------------ */
 
@@ -345,13 +345,6 @@ static void use_part(rec *r, const tfb_node *n, int p, tfb_vk_push *pc) {
     }
 }
 
-/* Block of the CPU matmul for T > 1, columns of its one-row form, outputs per subgroup of gemv_cpu.comp:
- * set once in CMakeLists.txt, which builds the shaders with the same values. */
-#define CPU_R TFB_VK_CPU_R
-#define CPU_C TFB_VK_CPU_C
-#define CPU_GEMV_C TFB_VK_CPU_GEMV_C
-#define CPU_SG_C TFB_VK_CPU_SG_C
-
 static uint32_t ceil_div(int64_t a, int64_t b) {
     return (uint32_t)((a + b - 1) / b);
 }
@@ -439,15 +432,16 @@ static tfb_status record_node(rec *r, const tfb_node *n) {
             int pipe;
             uint32_t gx, gy, gz = 1;
             if (r->vk->matmul == TFB_VK_MM_CPU) {
-                /* 64 invocations per workgroup, each a CPU_R x CPU_C block (T = 1: 1 x CPU_GEMV_C), or
-                 * for T = 1 with subgroups CPU_SG_C outputs per subgroup. */
+                /* 64 invocations per workgroup, each a TFB_VK_CPU_R x TFB_VK_CPU_C block (T = 1:
+                 * 1 x TFB_VK_CPU_GEMV_C), or for T = 1 with subgroups TFB_VK_CPU_SG_C outputs per
+                 * subgroup. */
                 int tx = cpu_texels(r->vk, n, r->bound, p * r->gs->part_rows[r->node]);
                 int64_t groups;
                 if (T == 1 && r->vk->gemv_sg) {
                     pipe = TFB_VK_P_GEMV_CPU_SG + 3 * wt + tx;
-                    groups = ceil_div(NP, CPU_SG_C * (int64_t)(64 / r->vk->subgroup.subgroupSize));
+                    groups = ceil_div(NP, TFB_VK_CPU_SG_C * (int64_t)(64 / r->vk->subgroup.subgroupSize));
                 } else {
-                    int64_t rows = T == 1 ? 1 : CPU_R, cols = T == 1 ? CPU_GEMV_C : CPU_C;
+                    int64_t rows = T == 1 ? 1 : TFB_VK_CPU_R, cols = T == 1 ? TFB_VK_CPU_GEMV_C : TFB_VK_CPU_C;
                     pipe = (T == 1 ? TFB_VK_P_GEMV_CPU : TFB_VK_P_MATMUL_CPU) + 3 * wt + tx;
                     groups = ceil_div(ceil_div(T, rows) * (int64_t)ceil_div(NP, cols), 64);
                 }
