@@ -230,9 +230,7 @@ static int pb_varint(const unsigned char **p, const unsigned char *end, uint64_t
     return 0;
 }
 
-/* The fields of one message level in [p, end): for each, its number, wire type and (length-
- * delimited) bytes. Returns 0 at the first field this walk cannot skip exactly: a group (wire types
- * 3 and 4, which no SentencePiece model has), an unknown wire type, a length past end. */
+/* One field of a message: its number, wire type and (length-delimited only) bytes. */
 typedef struct pb_field {
     uint64_t num;
     int wt;
@@ -240,6 +238,9 @@ typedef struct pb_field {
     size_t n;
 } pb_field;
 
+/* The field at *p of a message level ending at end into f, *p moved past it. Returns 0 at a field
+ * this walk cannot skip exactly: a group (wire types 3 and 4, which no SentencePiece model has), an
+ * unknown wire type, a length past end. */
 static int pb_next(const unsigned char **p, const unsigned char *end, pb_field *f) {
     uint64_t key, v;
     if (!pb_varint(p, end, &key))

@@ -127,7 +127,8 @@ extern "C" int tfb__tt_spm_special(void *p, int *bos, int *eos, int *unk) {
 
 extern "C" bool tfb__tt_spm_is_control(void *p, int id) { return sp(p)->IsControl(id); }
 
-// A ModelProto built in memory (GGUF tokenizer metadata, gguf_tok.c); label names it in messages.
+// A serialized ModelProto: a .model file's bytes (tfb__tt_spm_load) or one built from GGUF tokenizer
+// metadata (gguf_tok.c); label names it in messages.
 extern "C" void *tfb__tt_spm_load_proto(const char *data, size_t n, const char *label, char *err, size_t errn) {
     // libsentencepiece reads a precompiled_charsmap's trie without bounds checks: a malformed one is
     // refused here, before it does.
