@@ -1,5 +1,5 @@
 #!/bin/sh
-# Cross-build the SIMD backend's tests (ops, act_q8 rounding, softmax) for AArch64 (NEON kernels)
+# Cross-build the SIMD backend's tests (ops, act_q8 rounding, softmax, norm) for AArch64 (NEON kernels)
 # and run them under qemu-user.
 #
 # The test needs only the core, the reference backend, the registry, the SIMD backend and the one op
@@ -32,11 +32,12 @@ lib="$src/core/status.c $src/core/tensor.c $src/core/graph.c
     $src/backends/simd/simd.c $src/backends/simd/pool.c $src/backends/simd/matmul.c $src/backends/simd/ops.c
     $src/kernels/simd/scalar.c $src/kernels/simd/neon.c $src/harness/opdef.c"
 # shellcheck disable=SC2086 # $flags and $lib are word lists (paths without spaces)
-for t in test_simd_ops test_simd_quant test_simd_softmax; do
+for t in test_simd_ops test_simd_quant test_simd_softmax test_simd_norm; do
     "$cc" $flags $lib "$src/tests/simd/$t.c" -o "$out/$t" -lm -lpthread
 done
 set +e
 echo "built $out/test_simd_ops ($(file -b "$out/test_simd_ops" 2>/dev/null | cut -d, -f1-2))"
 "$qemu" -L "$sysroot" "$out/test_simd_quant" || exit 1
 "$qemu" -L "$sysroot" "$out/test_simd_softmax" || exit 1
+"$qemu" -L "$sysroot" "$out/test_simd_norm" || exit 1
 "$qemu" -L "$sysroot" "$out/test_simd_ops"

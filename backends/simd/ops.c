@@ -117,23 +117,8 @@ static void norm_rows(void *arg, int chunk, int n_chunks, int tid) {
     range(j->rows, chunk, n_chunks, &r0, &r1);
     const float *gamma = F32(n->in[1]);                            // [C]
     const float *beta = (!rms && n->in[2]) ? F32(n->in[2]) : NULL; // [C]
-    for (int64_t t = r0; t < r1; t++) {
-        const float *x = F32(n->in[0]) + t * C; // [C]
-        float *out = F32(n->out) + t * C;       // [C]
-        double mean = 0.0, var = 0.0;
-        if (!rms) {
-            for (int64_t c = 0; c < C; c++)
-                mean += x[c];
-            mean /= (double)C;
-        }
-        for (int64_t c = 0; c < C; c++)
-            var += (x[c] - mean) * (x[c] - mean);
-        var /= (double)C;
-        float inv = (float)(1.0 / sqrt(var + (double)n->eps));
-        float fmean = (float)mean;
-        for (int64_t c = 0; c < C; c++)
-            out[c] = (x[c] - fmean) * inv * gamma[c] + (beta ? beta[c] : 0.0f);
-    }
+    for (int64_t t = r0; t < r1; t++)
+        j->s->k->norm(F32(n->in[0]) + t * C, C, rms, n->eps, gamma, beta, F32(n->out) + t * C);
 }
 
 /* SOFTMAX: the kernel table's softmax, a row at a time. */

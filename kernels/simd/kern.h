@@ -77,6 +77,10 @@ typedef struct tfb__simd_kern {
     /* w[i] = softmax(scale*x)[i] over n elements (w may be x), with the same vector exp; an
      * exponent at or below -87 gives 0, a NaN gives a NaN row. */
     void (*softmax)(const float *x, float scale, float *w, int64_t n);
+    /* One row of n elements of LAYERNORM (rms false) or RMSNORM (rms true): the mean and variance
+     * summed in double, out[i] = (x[i] - mean) * inv * gamma[i] + beta[i] (beta may be NULL). */
+    void (*norm)(const float *x, int64_t n, bool rms, float eps, const float *gamma, const float *beta,
+                 float *out);
 } tfb__simd_kern;
 
 extern const tfb__simd_kern tfb__simd_kern_scalar;

@@ -310,6 +310,70 @@ static void softmax(const float *x, float scale, float *w, int64_t n) {
         w[i] *= inv;
 }
 
+/* One row of LAYERNORM (rms false: x - mean over the variance) or RMSNORM (rms: x over the mean
+ * square), as the reference forms it: the mean and the variance summed in double, two passes, then
+ * out = (x - mean) * inv * gamma + beta in f32 (beta may be NULL). The sums run over 16 double
+ * lanes in GCC's generic vectors, the same 16 partial sums on every ISA (the compiler maps them onto
+ * its registers), so a row has one result whatever the path; the double sums break the one long
+ * dependency chain a scalar double sum is, without trading the reference's accuracy for f32. */
+typedef double norm_vd __attribute__((vector_size(64)));
+typedef float norm_vf __attribute__((vector_size(32)));
+
+/* (By pointer: a 64-byte vector passed or returned by value changes the ABI on ISAs without 512-bit
+ * registers.) */
+static inline void norm_load(const float *x, norm_vd *d) {
+    norm_vf f;
+    memcpy(&f, x, sizeof f);
+    *d = __builtin_convertvector(f, norm_vd);
+}
+
+static double norm_lanes(const norm_vd *a, const norm_vd *b) {
+    double s = 0.0;
+    for (int i = 0; i < 8; i++)
+        s += (*a)[i] + (*b)[i];
+    return s;
+}
+
+static void norm(const float *x, int64_t n, bool rms, float eps, const float *gamma, const float *beta,
+                 float *out) {
+    int64_t n16 = n / 16 * 16, i;
+    double mean = 0.0;
+    if (!rms) {
+        norm_vd s0 = {0}, s1 = {0}, a, b;
+        for (i = 0; i < n16; i += 16) {
+            norm_load(x + i, &a);
+            norm_load(x + i + 8, &b);
+            s0 += a;
+            s1 += b;
+        }
+        mean = norm_lanes(&s0, &s1);
+        for (; i < n; i++)
+            mean += x[i];
+        mean /= (double)n;
+    }
+    norm_vd v0 = {0}, v1 = {0}, d0, d1, m = {mean, mean, mean, mean, mean, mean, mean, mean};
+    for (i = 0; i < n16; i += 16) {
+        norm_load(x + i, &d0);
+        norm_load(x + i + 8, &d1);
+        d0 -= m;
+        d1 -= m;
+        v0 += d0 * d0;
+        v1 += d1 * d1;
+    }
+    double var = norm_lanes(&v0, &v1);
+    for (; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
+    var /= (double)n;
+    float inv = (float)(1.0 / sqrt(var + (double)eps)), fmean = (float)mean;
+    VEC vneg = VSET1(-fmean), vinv = VSET1(inv);
+    for (i = 0; i + W <= n; i += W) {
+        VEC t = VMUL(VADD(VLOAD(x + i), vneg), vinv);
+        VSTORE(out + i, beta ? VFMA(t, VLOAD(gamma + i), VLOAD(beta + i)) : VMUL(t, VLOAD(gamma + i)));
+    }
+    for (; i < n; i++)
+        out[i] = (x[i] - fmean) * inv * gamma[i] + (beta ? beta[i] : 0.0f);
+}
+
 #ifdef KERN_GEMV_Q8_ROW
 static void gemv_q8_range(tfb_dtype dt, const void *w, size_t row_bytes, int64_t nw, const tfb__xq *xq,
                           const float *xd, int64_t ldq, int m, int64_t K, float *out, int64_t ldo) {
@@ -336,6 +400,7 @@ const tfb__simd_kern KERN_TABLE = {
     .axpy_f32 = axpy_f32,
     .act = act,
     .softmax = softmax,
+    .norm = norm,
 };
 
 #undef NR
