@@ -17,11 +17,15 @@
     X(MUL, "mul")                                                                                   \
     X(ROPE, "rope")                                                                                 \
     X(UNARY, "unary")                                                                               \
+    X(UNARY_VEC, "unary_vec")                                                                       \
     X(COPY, "copy")                                                                                 \
     X(NORM, "norm")                                                                                 \
     X(SOFTMAX, "softmax")                                                                           \
     X(ARGMAX, "argmax")                                                                             \
     X(ATTENTION, "attention")                                                                       \
+    X(ATTENTION_VEC_D16, "attention_vec_d16")                                                       \
+    X(ATTENTION_VEC_D64, "attention_vec_d64")                                                       \
+    X(ATTENTION_VEC_D128, "attention_vec_d128")                                                     \
     X(MATMUL_F32, "matmul_f32")                                                                     \
     X(MATMUL_F16, "matmul_f16")                                                                     \
     X(MATMUL_BF16, "matmul_bf16")                                                                   \

@@ -180,12 +180,16 @@ static tfb_status node_unary(tfb_cl *cl, const tfb_graph *g, const tfb_node *n) 
              : n->op == TFB_OP_RELU      ? 2
              : n->op == TFB_OP_SILU      ? 3
                                          : 4; /* SCALE */
-    karg a = {.k = cl->kernels[TFB_CLK_UNARY]};
+    karg a = {.k = cl->kernels[cl->cpu ? TFB_CLK_UNARY_VEC : TFB_CLK_UNARY]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->out, sizeof(float));
     arg_i32(&a, len);
     arg_i32(&a, op);
     arg_f32(&a, n->op == TFB_OP_SCALE ? n->scale : 1.0f);
+    if (cl->cpu) { /* 16 elements a work-item */
+        size_t global = ((size_t)len + 15) / 16;
+        return enqueue(cl, &a, "unary_vec", 1, &global, NULL);
+    }
     size_t global = round_up((size_t)len, TFB_CL_WG);
     return enqueue(cl, &a, "unary", 1, &global, wg1);
 }
@@ -276,7 +280,13 @@ static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node 
                                  (long long)(L - 1), (long long)p0, (long long)(p0 + T - 1));
     }
     int mask = n->mask == TFB_MASK_CAUSAL ? 0 : n->mask == TFB_MASK_BIDIR ? 1 : 2;
-    karg a = {.k = cl->kernels[TFB_CLK_ATTENTION]};
+    /* CPU devices: the barrier-free kernel where the head is 1, 4 or 8 float16 vectors wide. */
+    tfb_cl_kernel_id kid = !cl->cpu ? TFB_CLK_ATTENTION
+                           : D == 16 ? TFB_CLK_ATTENTION_VEC_D16
+                           : D == 64 ? TFB_CLK_ATTENTION_VEC_D64
+                           : D == 128 ? TFB_CLK_ATTENTION_VEC_D128
+                                      : TFB_CLK_ATTENTION;
+    karg a = {.k = cl->kernels[kid]};
     arg_tensor(&a, n->in[0], sizeof(float));
     arg_tensor(&a, n->in[1], sizeof(float));
     arg_tensor(&a, n->in[2], sizeof(float));
@@ -291,6 +301,10 @@ static tfb_status node_attention(tfb_cl *cl, const tfb_graph *g, const tfb_node 
     arg_i32(&a, p0);
     arg_i32(&a, mask);
     arg_f32(&a, n->scale);
+    if (kid != TFB_CLK_ATTENTION) {
+        size_t global[2] = {(size_t)H, (size_t)T};
+        return enqueue(cl, &a, "attention_vec", 2, global, NULL);
+    }
     size_t global[2] = {(size_t)H * TFB_CL_WG, (size_t)T};
     return enqueue(cl, &a, "attention", 2, global, wg1);
 }

@@ -75,3 +75,67 @@ __kernel __attribute__((reqd_work_group_size(TFB_WG, 1, 1))) void attention(
             out[out_off + (ulong)t * HD + h * D + d] = acc[i] * inv;
     }
 }
+
+/* Attention for CPU-like devices (CL_DEVICE_TYPE_CPU, e.g. PoCL) at head dimensions of NV float16
+ * vectors (D = 16*NV): one work-item per (head h, query row t), no barrier and no local memory, as
+ * matmul_vec. The query row and the output accumulator are NV float16 registers; keys are walked 16
+ * at a time: 16 scores (a vector dot product each), then the online-softmax rescale once per 16
+ * keys, the 16 exponentials as one float16 exp, and the value rows folded in. Keys past the visible
+ * ones in the last group repeat the last visible key's address and get a -inf score (weight 0).
+ * Arguments, masks, grouped-query heads and the relative bias as for attention above. */
+#define TFB_DEFINE_ATTENTION_VEC(NAME, NV)                                                                    \
+    __kernel void NAME(__global const float *q, ulong q_off, __global const float *kc, ulong k_off,          \
+                       __global const float *vc, ulong v_off, __global const float *bias, ulong b_off,        \
+                       __global float *out, ulong out_off, int H, int D, int KW, int group, int R, int L,     \
+                       int pos, int mask, float scale) {                                                      \
+        int h = get_global_id(0), t = get_global_id(1);                                                      \
+        int HD = H * D, kvh = h / group;                                                                      \
+        long bo = (long)b_off + (long)h * R + (R - 1) / 2 - (long)(pos + t);                                \
+        int visible = mask == 0 ? pos + t + 1 : L;                                                            \
+        __global const float *qr = q + q_off + (ulong)t * HD + h * D;                                        \
+        __global const float *kb = kc + k_off + kvh * D, *vb = vc + v_off + kvh * D;                        \
+        float16 qv[NV], acc[NV];                                                                              \
+        _Pragma("unroll") for (int i = 0; i < NV; i++) {                                                     \
+            qv[i] = vload16(i, qr);                                                                           \
+            acc[i] = (float16)(0.0f);                                                                         \
+        }                                                                                                     \
+        float m = -INFINITY, sum = 0.0f;                                                                      \
+        for (int j0 = 0; j0 < visible; j0 += 16) {                                                            \
+            int last = min(16, visible - j0) - 1;                                                             \
+            float s[16];                                                                                      \
+            _Pragma("unroll") for (int jj = 0; jj < 16; jj++) {                                              \
+                int j = j0 + min(jj, last);                                                                   \
+                __global const float *kr = kb + (ulong)j * KW;                                                \
+                float16 d = qv[0] * vload16(0, kr);                                                           \
+                _Pragma("unroll") for (int i = 1; i < NV; i++) d = fma(qv[i], vload16(i, kr), d);            \
+                float sc = scale * hsum16(d);                                                                 \
+                if (R > 0)                                                                                    \
+                    sc += bias[bo + j];                                                                       \
+                s[jj] = jj <= last ? sc : -INFINITY;                                                          \
+            }                                                                                                 \
+            float16 sv = vload16(0, s);                                                                       \
+            float8 mx8 = fmax(sv.lo, sv.hi);                                                                  \
+            float4 mx4 = fmax(mx8.lo, mx8.hi);                                                                \
+            float2 mx2 = fmax(mx4.lo, mx4.hi);                                                                \
+            float m_new = fmax(m, fmax(mx2.x, mx2.y));                                                        \
+            float rescale = exp(m - m_new); /* 0 on the first group (m = -inf) */                             \
+            float16 pv = exp(sv - m_new);                                                                     \
+            sum = sum * rescale + hsum16(pv);                                                                 \
+            float p[16];                                                                                      \
+            vstore16(pv, 0, p);                                                                               \
+            _Pragma("unroll") for (int i = 0; i < NV; i++) acc[i] *= rescale;                                \
+            _Pragma("unroll") for (int jj = 0; jj < 16; jj++) {                                              \
+                __global const float *vr = vb + (ulong)(j0 + min(jj, last)) * KW;                             \
+                _Pragma("unroll") for (int i = 0; i < NV; i++) acc[i] = fma((float16)(p[jj]), vload16(i, vr), \
+                                                                            acc[i]);                          \
+            }                                                                                                 \
+            m = m_new;                                                                                        \
+        }                                                                                                     \
+        float inv = 1.0f / sum;                                                                               \
+        _Pragma("unroll") for (int i = 0; i < NV; i++)                                                       \
+            vstore16(acc[i] * inv, i, out + out_off + (ulong)t * HD + h * D);                                 \
+    }
+
+TFB_DEFINE_ATTENTION_VEC(attention_vec_d16, 1)
+TFB_DEFINE_ATTENTION_VEC(attention_vec_d64, 4)
+TFB_DEFINE_ATTENTION_VEC(attention_vec_d128, 8)

@@ -65,6 +65,29 @@ __kernel void unary(__global const float *x, ulong x_off, __global float *out, u
     out[out_off + i] = r;
 }
 
+/* unary for CPU-like devices: 16 elements a work-item through the float16 forms of the same
+ * builtins (PoCL calls a vector math routine once where unary's work-items each called the scalar
+ * one); the last work-item's tail, n % 16 elements, one at a time. */
+#define TFB_UNARY_FORMULA(T, v, op, s)                                                                        \
+    ((op) == 0   ? 0.5f * (v) * (1.0f + erf((v) * 0.70710678118654752f))                                      \
+     : (op) == 1 ? 0.5f * (v) * (1.0f + tanh(0.79788456080286536f * ((v) + 0.044715f * (v) * (v) * (v))))   \
+     : (op) == 2 ? fmax((v), (T)(0.0f))                                                                       \
+     : (op) == 3 ? (v) / (1.0f + exp(-(v)))                                                                   \
+                 : (s) * (v))
+__kernel void unary_vec(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op,
+                        float s) {
+    int i0 = get_global_id(0) * 16;
+    if (i0 + 16 <= n) {
+        float16 v = vload16(0, x + x_off + i0);
+        vstore16(TFB_UNARY_FORMULA(float16, v, op, s), 0, out + out_off + i0);
+        return;
+    }
+    for (int i = i0; i < n; i++) {
+        float v = x[x_off + i];
+        out[out_off + i] = TFB_UNARY_FORMULA(float, v, op, s);
+    }
+}
+
 /* dst[i] = src[i], n floats (KV_WRITE, LAST_ROW). */
 __kernel void copy(__global const float *src, ulong src_off, __global float *dst, ulong dst_off, int n) {
     int i = get_global_id(0);
