@@ -139,7 +139,9 @@ static tfb_status init_state(tfb_cl *cl, const tfb_backend_opts *opts) {
     cl_device_type type = 0;
     CL_CHECK(clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
     cl->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
-    /* TFBENCH_OPENCL_MATMUL=tiled|vec overrides the choice (benchmarks, tests of both paths). */
+    /* CPU devices take the barrier-free kernels (matmul_vec, attention_vec, unary_vec), others the
+     * work-group ones. TFBENCH_OPENCL_MATMUL=tiled|vec overrides the choice for all three (benchmarks,
+     * tests of both paths; the name predates the attention and activation variants). */
     const char *mm = getenv("TFBENCH_OPENCL_MATMUL");
     if (mm && strcmp(mm, "tiled") == 0)
         cl->cpu = false;
