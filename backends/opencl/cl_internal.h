@@ -60,8 +60,10 @@ typedef enum tfb_cl_kernel_id {
 #define TFB_CL_MM_TILE 64
 #define TFB_CL_MM_WG 16
 #define TFB_CL_GEMV_MAX_ROWS 4
-/* Output block of one work-item in matmul_vec (rows x cols) and gemv_vec (1 x 8). */
-#define TFB_CL_MV_R 4
+/* Output block of one work-item in matmul_vec (rows x cols; the kernel instances in matmul_vec.cl must
+ * match) and gemv_vec (1 x 8). */
+#define TFB_CL_MV_RT 6
+#define TFB_CL_MV_RN 4
 #define TFB_CL_GV_N 8
 /* Largest head dimension the attention kernel handles (ATT_MAXD in attention.cl). */
 #define TFB_CL_ATT_MAXD 256

@@ -126,7 +126,7 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
         return tfb_error_set(TFB_STATUS_INTERNAL, "opencl: matmul %s: bad weight", n->out->name);
     cl_ulong row_bytes = tfb_dtype_row_bytes(wt, K);
     /* GPUs: local-memory tiles for prefill, work-group reductions for decode. CPU devices: the
-     * barrier-free vector kernels (4x4 blocks for prefill, 1x8 for decode). */
+     * barrier-free vector kernels (6x4 blocks for prefill, 1x8 for decode). */
     bool gemv = T <= TFB_CL_GEMV_MAX_ROWS;
     tfb_cl_kernel_id kid = cl->cpu ? (gemv ? TFB_CLK_GEMV_VEC_F32 : TFB_CLK_MATMUL_VEC_F32)
                                    : (gemv ? TFB_CLK_GEMV_F32 : TFB_CLK_MATMUL_F32);
@@ -151,7 +151,7 @@ static tfb_status node_matmul(tfb_cl *cl, const tfb_graph *g, const tfb_node *n)
         return enqueue(cl, &a, "gemv", 2, global, wg1);
     }
     if (cl->cpu) {
-        size_t global[2] = {((size_t)N + TFB_CL_MV_R - 1) / TFB_CL_MV_R, ((size_t)T + TFB_CL_MV_R - 1) / TFB_CL_MV_R};
+        size_t global[2] = {((size_t)N + TFB_CL_MV_RN - 1) / TFB_CL_MV_RN, ((size_t)T + TFB_CL_MV_RT - 1) / TFB_CL_MV_RT};
         return enqueue(cl, &a, "matmul_vec", 2, global, NULL); /* the driver picks the group size */
     }
     size_t tiles_n = ((size_t)N + TFB_CL_MM_TILE - 1) / TFB_CL_MM_TILE;
