@@ -45,35 +45,27 @@ __kernel void mul(__global const float *a, ulong a_off, __global const float *b,
         out[out_off + i] = a[a_off + i] * b[b_off + i];
 }
 
-/* Activations, op: 0 gelu (erf), 1 gelu_tanh, 2 relu, 3 silu, 4 scale (s * x; s is unused otherwise). */
-__kernel void unary(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op,
-                    float s) {
-    int i = get_global_id(0);
-    if (i >= n)
-        return;
-    float v = x[x_off + i], r;
-    if (op == 0)
-        r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f));
-    else if (op == 1)
-        r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
-    else if (op == 2)
-        r = v > 0.0f ? v : 0.0f;
-    else if (op == 3)
-        r = v / (1.0f + exp(-v));
-    else
-        r = s * v;
-    out[out_off + i] = r;
-}
-
-/* unary for CPU-like devices: 16 elements a work-item through the float16 forms of the same
- * builtins (PoCL calls a vector math routine once where unary's work-items each called the scalar
- * one); the last work-item's tail, n % 16 elements, one at a time. */
+/* Activations, op: 0 gelu (erf), 1 gelu_tanh, 2 relu, 3 silu, 4 scale (s * x; s is unused otherwise);
+ * written once for scalars and float16 vectors (T), for unary and unary_vec. */
 #define TFB_UNARY_FORMULA(T, v, op, s)                                                                        \
     ((op) == 0   ? 0.5f * (v) * (1.0f + erf((v) * 0.70710678118654752f))                                      \
      : (op) == 1 ? 0.5f * (v) * (1.0f + tanh(0.79788456080286536f * ((v) + 0.044715f * (v) * (v) * (v))))   \
      : (op) == 2 ? fmax((v), (T)(0.0f))                                                                       \
      : (op) == 3 ? (v) / (1.0f + exp(-(v)))                                                                   \
                  : (s) * (v))
+
+__kernel void unary(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op,
+                    float s) {
+    int i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = x[x_off + i];
+    out[out_off + i] = TFB_UNARY_FORMULA(float, v, op, s);
+}
+
+/* unary for CPU-like devices: 16 elements a work-item through the float16 forms of the same
+ * builtins (PoCL calls a vector math routine once where unary's work-items each called the scalar
+ * one); the last work-item's tail, n % 16 elements, one at a time. */
 __kernel void unary_vec(__global const float *x, ulong x_off, __global float *out, ulong out_off, int n, int op,
                         float s) {
     int i0 = get_global_id(0) * 16;
