@@ -44,49 +44,49 @@ inline float16 wvec_q4_0(__global const uchar *w, ulong rb, int n, int k) {
     return d * (convert_float16(nib) - 8.0f);
 }
 
-#define TFB_DEFINE_MATMUL_VEC(NAME, RT, RN, WVEC, WLOAD)                                                      \
-    __kernel void NAME(__global const float *x, ulong x_off, __global const uchar *w,   \
-                                      ulong w_off, ulong row_bytes, __global const float *bias,        \
-                                      ulong b_off, int has_bias, __global float *out, ulong out_off,    \
-                                      int T, int N, int K) {                                           \
-        int n0 = get_global_id(0) * RN, t0 = get_global_id(1) * RT;                                \
-        __global const float *xb = x + x_off;                                                          \
-        __global const uchar *wb = w + w_off;                                                          \
-        int tr[RT], nr[RN];                                                                        \
-        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                                   \
-            tr[i] = min(t0 + i, T - 1);                                                                \
-        _Pragma("unroll") for (int j = 0; j < RN; j++)                                                                   \
-            nr[j] = min(n0 + j, N - 1);                                                                                              \
-        float16 acc[RT][RN];                                                                       \
-        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                                 \
-            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                             \
-                acc[i][j] = (float16)(0.0f);                                                           \
-        int k = 0;                                                                                     \
-        for (; k + 16 <= K; k += 16) {                                                                 \
-            float16 xv[RT];                                                                          \
-            _Pragma("unroll") for (int i = 0; i < RT; i++)                                                             \
-                xv[i] = vload16(0, xb + (ulong)tr[i] * K + k);                                         \
-            _Pragma("unroll") for (int j = 0; j < RN; j++) {                                                           \
-                float16 wv = WVEC(wb, row_bytes, nr[j], k);                                            \
-                _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
-                    acc[i][j] = fma(xv[i], wv, acc[i][j]);                                             \
-            }                                                                                          \
-        }                                                                                              \
-        float s[RT][RN];                                                                           \
-        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                                 \
-            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                             \
-                s[i][j] = hsum16(acc[i][j]);                                                           \
-        for (; k < K; k++)                                                                             \
-            _Pragma("unroll") for (int j = 0; j < RN; j++) {                                                           \
-                float wk = WLOAD(wb, row_bytes, nr[j], k);                                             \
-                _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
-                    s[i][j] = fma(xb[(ulong)tr[i] * K + k], wk, s[i][j]);                              \
-            }                                                                                          \
-        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                                 \
-            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                             \
-                if (t0 + i < T && n0 + j < N)                                                          \
-                    out[out_off + (ulong)(t0 + i) * N + n0 + j] =                                      \
-                        s[i][j] + (has_bias ? bias[b_off + n0 + j] : 0.0f);                            \
+#define TFB_DEFINE_MATMUL_VEC(NAME, RT, RN, WVEC, WLOAD)                                                       \
+    __kernel void NAME(__global const float *x, ulong x_off, __global const uchar *w,                          \
+                                      ulong w_off, ulong row_bytes, __global const float *bias,                \
+                                      ulong b_off, int has_bias, __global float *out, ulong out_off,           \
+                                      int T, int N, int K) {                                                   \
+        int n0 = get_global_id(0) * RN, t0 = get_global_id(1) * RT;                                            \
+        __global const float *xb = x + x_off;                                                                  \
+        __global const uchar *wb = w + w_off;                                                                  \
+        int tr[RT], nr[RN];                                                                                    \
+        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
+            tr[i] = min(t0 + i, T - 1);                                                                        \
+        _Pragma("unroll") for (int j = 0; j < RN; j++)                                                         \
+            nr[j] = min(n0 + j, N - 1);                                                                        \
+        float16 acc[RT][RN];                                                                                   \
+        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
+            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                     \
+                acc[i][j] = (float16)(0.0f);                                                                   \
+        int k = 0;                                                                                             \
+        for (; k + 16 <= K; k += 16) {                                                                         \
+            float16 xv[RT];                                                                                    \
+            _Pragma("unroll") for (int i = 0; i < RT; i++)                                                     \
+                xv[i] = vload16(0, xb + (ulong)tr[i] * K + k);                                                 \
+            _Pragma("unroll") for (int j = 0; j < RN; j++) {                                                   \
+                float16 wv = WVEC(wb, row_bytes, nr[j], k);                                                    \
+                _Pragma("unroll") for (int i = 0; i < RT; i++)                                                 \
+                    acc[i][j] = fma(xv[i], wv, acc[i][j]);                                                     \
+            }                                                                                                  \
+        }                                                                                                      \
+        float s[RT][RN];                                                                                       \
+        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
+            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                     \
+                s[i][j] = hsum16(acc[i][j]);                                                                   \
+        for (; k < K; k++)                                                                                     \
+            _Pragma("unroll") for (int j = 0; j < RN; j++) {                                                   \
+                float wk = WLOAD(wb, row_bytes, nr[j], k);                                                     \
+                _Pragma("unroll") for (int i = 0; i < RT; i++)                                                 \
+                    s[i][j] = fma(xb[(ulong)tr[i] * K + k], wk, s[i][j]);                                      \
+            }                                                                                                  \
+        _Pragma("unroll") for (int i = 0; i < RT; i++)                                                         \
+            _Pragma("unroll") for (int j = 0; j < RN; j++)                                                     \
+                if (t0 + i < T && n0 + j < N)                                                                  \
+                    out[out_off + (ulong)(t0 + i) * N + n0 + j] =                                              \
+                        s[i][j] + (has_bias ? bias[b_off + n0 + j] : 0.0f);                                    \
     }
 
 /* Prefill: 6 rows x 4 weight rows (24 accumulators + 6 x vectors + 1 weight vector: 31 of the 32
